@@ -1,0 +1,174 @@
+// The scan pipeline: inputs -> messages -> patches (-> images -> IR -> findings, as the stages land).
+// Everything a run reads is accounted for in the document it returns.
+
+import { openInput, InputError } from './ingest/index.js';
+import type { InputSummary, Message } from './ingest/types.js';
+import { extractPatches, seriesOf } from './patch/index.js';
+import type { Patch, SeriesInfo } from './patch/types.js';
+import type { Finding } from './analysis/types.js';
+import { VERSION } from './version.js';
+
+export interface MessageEntry {
+  input: string;
+  index: number;
+  messageId: string | null;
+  subject: string;
+  from: string;
+  date: string | null;
+  inReplyTo: string | null;
+  series: Pick<SeriesInfo, 'id' | 'version' | 'number' | 'total' | 'cover'> | null;
+  patches: string[]; // patch ids
+  status: 'ok' | 'no-patch' | 'error';
+  error: string | null;
+  /** Why no patch was found, or what damage was repaired. */
+  note: string | null;
+  damage: string[];
+}
+
+export interface PatchFileEntry {
+  path: string | null;
+  oldPath: string | null;
+  status: string;
+  oldBlob: string | null;
+  newBlob: string | null;
+  hunks: { oldStart: number | null; oldLines: number; newStart: number | null; newLines: number; section: string }[];
+  functions: string[];
+}
+
+export interface PatchEntry {
+  id: string;
+  input: string;
+  messageId: string | null;
+  subject: string;
+  kind: Patch['kind'];
+  damage: string[];
+  baseCommit: string | null;
+  files: PatchFileEntry[];
+}
+
+export interface ScanDocument {
+  tool: { name: 'kreview'; version: string };
+  inputs: InputSummary[];
+  messages: MessageEntry[];
+  patches: PatchEntry[];
+  findings: Finding[];
+}
+
+export interface ScanOptions {
+  stdin?: NodeJS.ReadableStream;
+  onMessage?: (count: number, input: string) => void;
+}
+
+export interface ScanResult {
+  doc: ScanDocument;
+  /** The patches with their lines, in input order (for the later stages). */
+  patches: Patch[];
+  /** Inputs that could not be opened at all (the CLI exits 2). */
+  unreadable: string[];
+}
+
+function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function scanMessages(paths: string[], opts: ScanOptions = {}): Promise<ScanResult> {
+  const doc: ScanDocument = {
+    tool: { name: 'kreview', version: VERSION },
+    inputs: [],
+    messages: [],
+    patches: [],
+    findings: [],
+  };
+  const patches: Patch[] = [];
+  const unreadable: string[] = [];
+  let count = 0;
+
+  for (const path of paths) {
+    let reader;
+    try {
+      reader = await openInput(path, { stdin: opts.stdin });
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      unreadable.push(path);
+      doc.inputs.push({ path, kind: 'message', messages: 0, errors: [describeError(e)], skipped: [] });
+      continue;
+    }
+    doc.inputs.push(reader.summary);
+    for await (const msg of reader.messages()) {
+      const entry = processMessage(msg, patches);
+      doc.messages.push(entry);
+      opts.onMessage?.(++count, path);
+    }
+  }
+  for (const p of patches) doc.patches.push(patchEntry(p));
+  return { doc, patches, unreadable };
+}
+
+function processMessage(msg: Message, out: Patch[]): MessageEntry {
+  const entry: MessageEntry = {
+    input: msg.origin.input,
+    index: msg.origin.index,
+    messageId: msg.messageId,
+    subject: msg.subject,
+    from: msg.from,
+    date: msg.date,
+    inReplyTo: msg.inReplyTo,
+    series: null,
+    patches: [],
+    status: 'ok',
+    error: null,
+    note: null,
+    damage: [...msg.damage],
+  };
+  if (msg.error) {
+    entry.status = 'error';
+    entry.error = msg.error;
+    return entry;
+  }
+  try {
+    const s = seriesOf(msg);
+    entry.series = { id: s.id, version: s.version, number: s.number, total: s.total, cover: s.cover };
+    const ex = extractPatches(msg);
+    for (const p of ex.patches) {
+      out.push(p);
+      entry.patches.push(p.id);
+    }
+    if (ex.patches.length === 0) {
+      entry.status = 'no-patch';
+      entry.note = ex.reason;
+    } else if (ex.notes.length) {
+      entry.note = ex.notes.join('; ');
+    }
+  } catch (e) {
+    entry.status = 'error';
+    entry.error = `${msg.origin.input}: message ${msg.origin.index}: ${describeError(e)}`;
+  }
+  return entry;
+}
+
+function patchEntry(p: Patch): PatchEntry {
+  return {
+    id: p.id,
+    input: p.input,
+    messageId: p.messageId,
+    subject: p.subject,
+    kind: p.kind,
+    damage: p.damage,
+    baseCommit: p.baseCommit,
+    files: p.files.map((f) => ({
+      path: f.path,
+      oldPath: f.oldPath,
+      status: f.status,
+      oldBlob: f.oldBlob,
+      newBlob: f.newBlob,
+      hunks: f.hunks.map((h) => ({
+        oldStart: h.oldStart,
+        oldLines: h.oldLines,
+        newStart: h.newStart,
+        newLines: h.newLines,
+        section: h.section,
+      })),
+      functions: [],
+    })),
+  };
+}

@@ -1,0 +1,68 @@
+// The merged semantics: every rule file folded into lookup tables used by the front end and the checks.
+
+import type { Primitive, RuleFile } from './schema.js';
+import { loadRuleDir, type LoadedRuleFile } from './load.js';
+
+export interface PairRule {
+  get: string;
+  put: string;
+  obj: number | 'return';
+  putObj: number;
+  source: string; // rule file
+}
+
+export class Semantics {
+  readonly files: LoadedRuleFile[];
+  private readonly prims = new Map<string, Primitive>();
+  private readonly sleepers = new Set<string>();
+  private readonly nonSleepers = new Set<string>();
+  private readonly pairsByName = new Map<string, PairRule>();
+  readonly handoffs: (RuleFile['handoffs'][number] & { source: string })[] = [];
+  readonly guards: (RuleFile['guards'][number] & { source: string })[] = [];
+  readonly transientFlags = new Map<string, string>(); // flag -> rule file
+
+  constructor(files: LoadedRuleFile[]) {
+    this.files = files;
+    for (const { path, rules } of files) {
+      for (const [name, p] of Object.entries(rules.primitives)) this.prims.set(name, p);
+      for (const s of rules.sleeping) this.sleepers.add(s);
+      for (const s of rules.nonsleeping) this.nonSleepers.add(s);
+      for (const p of rules.pairs) {
+        const r: PairRule = { ...p, source: path };
+        this.pairsByName.set(p.get, r);
+        this.pairsByName.set(p.put, r);
+      }
+      for (const h of rules.handoffs) this.handoffs.push({ ...h, source: path });
+      for (const g of rules.guards) this.guards.push({ ...g, source: path });
+      for (const f of rules.transientFlags) this.transientFlags.set(f, path);
+    }
+  }
+
+  static load(dir?: string): Semantics {
+    return new Semantics(loadRuleDir(dir));
+  }
+
+  primitive(name: string): Primitive | undefined {
+    return this.prims.get(name);
+  }
+
+  /** Whether a call may sleep by the rules (callee summaries are the engine's business). */
+  sleeps(name: string): boolean {
+    if (this.nonSleepers.has(name)) return false;
+    if (this.sleepers.has(name)) return true;
+    const p = this.prims.get(name);
+    return !!p && p.op === 'acquire' && p.sleeps;
+  }
+
+  /** A declared get/put pair that `name` belongs to. */
+  pair(name: string): PairRule | undefined {
+    return this.pairsByName.get(name);
+  }
+}
+
+let shared: Semantics | null = null;
+/** The semantics from the bundled rules/ directory, loaded once per process. */
+export function defaultSemantics(): Semantics {
+  shared ??= Semantics.load();
+  return shared;
+}

@@ -1,0 +1,141 @@
+// Schema of the rule files in rules/*.yaml. A rule file holds facts a maintainer would write:
+// which calls are lock/flag/list/atomic/reference primitives, which functions sleep, which calls
+// pair as get/put, which functions hand a lock to another. Validated with zod on load.
+
+import { z } from 'zod';
+
+/** An argument position (0-based) or the call's return value. */
+const ArgRef = z.union([z.number().int().min(0), z.literal('return')]);
+
+const LockFamily = z.enum([
+  'spin', 'raw_spin', 'rwlock', 'mutex', 'rwsem', 'semaphore', 'rcu', 'srcu',
+  'bit_spin', 'local_irq', 'local_bh', 'preempt', 'seqlock', 'context',
+]);
+const LockMode = z.enum(['exclusive', 'read', 'write']);
+const IrqMode = z.enum(['none', 'irq', 'irqsave', 'bh']);
+
+const lockFields = {
+  family: LockFamily,
+  mode: LockMode.default('exclusive'),
+  irq: IrqMode.default('none'),
+  /** Argument holding the lock; omitted when `object` names a global context (rcu, irq, preempt). */
+  lock: ArgRef.optional(),
+  /** A fixed object for global contexts: 'rcu', 'irq', 'bh', 'preempt'. */
+  object: z.string().optional(),
+  /** Argument holding the irqsave flags. */
+  flags: z.number().int().min(0).optional(),
+  /** For bit_spin_lock(bit, word): the bit argument (the lock object is word:bit). */
+  bit: z.number().int().min(0).optional(),
+};
+
+export const Primitive = z.discriminatedUnion('op', [
+  z.strictObject({
+    op: z.literal('acquire'),
+    ...lockFields,
+    /** Conditional acquire: succeeded when the result is non-zero (trylock) or zero (_interruptible). */
+    try: z.enum(['nonzero', 'zero']).optional(),
+    sleeps: z.boolean().default(false),
+  }),
+  z.strictObject({ op: z.literal('release'), ...lockFields }),
+  z.strictObject({
+    op: z.literal('flag'),
+    action: z.enum(['set', 'clear', 'change', 'test', 'test-set', 'test-clear', 'test-change']),
+    bit: z.number().int().min(0),
+    word: z.number().int().min(0),
+    atomic: z.boolean().default(true),
+    ordering: z.enum(['relaxed', 'acquire', 'release', 'full']).default('relaxed'),
+  }),
+  z.strictObject({
+    op: z.literal('list'),
+    action: z.enum([
+      'add', 'add-tail', 'del', 'del-init', 'move', 'move-tail', 'splice', 'splice-init',
+      'splice-tail', 'splice-tail-init', 'pop', 'first', 'empty', 'init', 'iterate', 'del-all', 'replace',
+    ]),
+    family: z.enum(['list', 'llist', 'hlist', 'bio_list']),
+    head: ArgRef.optional(),
+    node: ArgRef.optional(),
+    target: ArgRef.optional(),
+  }),
+  z.strictObject({
+    op: z.literal('atomic'),
+    action: z.enum([
+      'inc', 'dec', 'add', 'sub', 'read', 'set', 'dec-and-test', 'sub-and-test', 'inc-and-test',
+      'inc-not-zero', 'add-unless', 'inc-return', 'dec-return', 'add-return', 'sub-return',
+      'xchg', 'cmpxchg', 'dec-if-positive',
+    ]),
+    family: z.enum(['atomic', 'atomic64', 'atomic_long', 'refcount', 'kref', 'percpu_ref', 'local']),
+    obj: z.number().int().min(0),
+  }),
+  z.strictObject({
+    op: z.enum(['get', 'put']),
+    pair: z.string(),
+    obj: ArgRef,
+    /** A get that can fail holds only when its result is non-null / non-zero / zero. */
+    succeeds: z.enum(['nonnull', 'nonzero', 'zero']).optional(),
+  }),
+  z.strictObject({ op: z.literal('alloc'), gfp: z.number().int().min(0).optional() }),
+  z.strictObject({ op: z.literal('free'), obj: z.number().int().min(0) }),
+  z.strictObject({
+    op: z.literal('access'),
+    mode: z.enum(['read', 'write']),
+    via: z.enum(['once', 'rcu', 'acquire', 'release']),
+    obj: z.number().int().min(0),
+    /** For writes: the argument holding the value. */
+    value: z.number().int().min(0).optional(),
+  }),
+  z.strictObject({
+    op: z.literal('assert'),
+    what: z.enum(['held', 'not-held', 'might-sleep', 'irqs-disabled', 'in-atomic']),
+    lock: z.number().int().min(0).optional(),
+  }),
+  z.strictObject({ op: z.literal('barrier') }),
+  z.strictObject({ op: z.literal('noreturn') }),
+  /** Wrappers whose value is their argument: likely(), unlikely(), WARN_ON() used as a condition. */
+  z.strictObject({ op: z.literal('passthrough'), arg: z.number().int().min(0).default(0), warns: z.boolean().default(false) }),
+]);
+export type Primitive = z.infer<typeof Primitive>;
+
+/** A get/put pair declared by a maintainer (beyond the primitives). */
+export const Pair = z.strictObject({
+  get: z.string(),
+  put: z.string(),
+  /** Where the reference is: an argument of get (and of put), or get's return value. */
+  obj: ArgRef.default(0),
+  putObj: z.number().int().min(0).default(0),
+});
+
+/** A lock handed from one function to another: `acquire` returns holding `lock`, `release` drops it. */
+export const Handoff = z.strictObject({
+  acquire: z.string(),
+  release: z.string(),
+  lock: z.string(), // normalised, with the struct type or field: 'netfs_inode.wb_lock'
+  why: z.string().optional(),
+});
+
+/** Which lock protects which field: written as struct.field (type-qualified) or a normalised path. */
+export const Guard = z.strictObject({
+  field: z.string(),
+  lock: z.string(),
+  why: z.string().optional(),
+});
+
+export const RuleFile = z.strictObject({
+  subsystem: z.string(),
+  description: z.string().optional(),
+  /** Where the subsystem facts apply; kernel.yaml applies everywhere. */
+  applies: z.strictObject({
+    paths: z.array(z.string()).default([]),
+    functions: z.array(z.string()).default([]),
+  }).optional(),
+  primitives: z.record(z.string(), Primitive).default({}),
+  /** Functions and macros that may sleep. */
+  sleeping: z.array(z.string()).default([]),
+  /** Functions that never sleep even if their names suggest it. */
+  nonsleeping: z.array(z.string()).default([]),
+  pairs: z.array(Pair).default([]),
+  handoffs: z.array(Handoff).default([]),
+  guards: z.array(Guard).default([]),
+  /** Flags that must not stay set when a function returns (cleared on every exit of the function that set them). */
+  transientFlags: z.array(z.string()).default([]),
+});
+export type RuleFile = z.infer<typeof RuleFile>;
