@@ -1,9 +1,17 @@
-// kreview command line: scan, ir, check, explain.
+// kreview command line: scan, check, ir.
 
-import { Command, CommanderError } from 'commander';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, extname } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { scanMessages } from './pipeline.js';
+import { reviewScan, scanMessages, type ScanDocument } from './pipeline.js';
+import { checkFile, reviewPatches } from './review.js';
 import { formatScanText } from './report/scan-text.js';
+import { formatFinding } from './report/smatch.js';
+import { formatFunctionIR } from './c/index.js';
+import type { Finding, Severity } from './analysis/types.js';
+import { Semantics } from './semantics/index.js';
+import { RuleError } from './semantics/load.js';
 import { VERSION } from './version.js';
 
 export interface Io {
@@ -22,9 +30,49 @@ const defaultIo: Io = {
 
 class UsageError extends Error {}
 
-function formatOption(v: string): 'text' | 'json' {
-  if (v !== 'text' && v !== 'json') throw new UsageError(`unknown format '${v}' (text, json)`);
-  return v;
+const FAIL_ON = ['error', 'warning', 'info', 'never'] as const;
+const RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
+
+/** 1 when a finding at or above the --fail-on level exists. */
+function failCode(findings: Finding[], level: string): number {
+  if (level === 'never') return 0;
+  const min = RANK[level as Severity];
+  return findings.some((f) => RANK[f.severity] >= min) ? 1 : 0;
+}
+
+function loadSemantics(dir?: string): Semantics {
+  try {
+    return Semantics.load(dir);
+  } catch (e) {
+    if (e instanceof RuleError) throw new UsageError(`rules: ${e.message}`);
+    throw e;
+  }
+}
+
+const formatOpt = () => new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text');
+const failOnOpt = () => new Option('--fail-on <level>', 'exit 1 when findings at or above this severity exist').choices([...FAIL_ON]).default('error');
+const rulesOpt = () => new Option('--rules <dir>', 'rules directory (default: the bundled rules/)');
+
+/** C files named on the command line, directories searched recursively. */
+function cFiles(paths: string[]): { files: string[]; missing: string[] } {
+  const files: string[] = [];
+  const missing: string[] = [];
+  const walk = (p: string): void => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      missing.push(p);
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p).sort()) walk(join(p, e));
+    } else if (['.c', '.h'].includes(extname(p))) {
+      files.push(p);
+    }
+  };
+  for (const p of paths) walk(p);
+  return { files, missing };
 }
 
 /** Run the CLI; returns the exit code (0 done, 1 findings at or above --fail-on, 2 unusable arguments or input). */
@@ -38,11 +86,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 
   program
     .command('scan')
-    .description('read mail (mbox, Maildir, public-inbox git, archived text, .eml/.patch, - for stdin) and report')
+    .description('read mail (mbox, Maildir, public-inbox git, archived text, .eml/.patch, - for stdin), extract patches, report findings')
     .argument('<inputs...>', 'files, directories or - for stdin')
-    .option('-f, --format <format>', 'text or json', 'text')
-    .action(async (inputs: string[], o: { format: string }) => {
-      const format = formatOption(o.format);
+    .addOption(formatOpt())
+    .addOption(failOnOpt())
+    .addOption(rulesOpt())
+    .option('--tree <dir>', 'kernel git tree for pre-images (index blobs, base-commit, HEAD)')
+    .action(async (inputs: string[], o: { format: string; failOn: string; rules?: string; tree?: string }) => {
+      const sem = loadSemantics(o.rules);
       let bar: SingleBar | null = null;
       const res = await scanMessages(inputs, {
         stdin: io.stdin,
@@ -56,16 +107,77 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         },
       });
       (bar as SingleBar | null)?.stop();
-      io.stdout(format === 'json' ? JSON.stringify(res.doc, null, 1) + '\n' : formatScanText(res.doc));
-      if (res.unreadable.length) code = 2;
+      await reviewScan(res, { sem, tree: o.tree });
+      output(io, o.format, res.doc);
+      for (const i of res.doc.inputs) for (const e of i.errors) io.stderr(`kreview: ${e}\n`);
+      code = res.unreadable.length ? 2 : failCode(res.doc.findings, o.failOn);
+    });
+
+  program
+    .command('check')
+    .description('analyse whole C files (no patch): every finding is reported as present')
+    .argument('<paths...>', 'C files or directories')
+    .addOption(formatOpt())
+    .addOption(failOnOpt())
+    .addOption(rulesOpt())
+    .action(async (paths: string[], o: { format: string; failOn: string; rules?: string }) => {
+      const sem = loadSemantics(o.rules);
+      const { files, missing } = cFiles(paths);
+      const findings: Finding[] = [];
+      const notes: string[] = [];
+      const checked: { path: string; functions: number }[] = [];
+      for (const f of files) {
+        const r = await checkFile(f, readFileSync(f, 'utf8'), { sem });
+        findings.push(...r.findings);
+        notes.push(...r.notes.map((n) => `${f}: ${n}`));
+        checked.push({ path: f, functions: r.functions.length });
+      }
+      for (const m of missing) io.stderr(`kreview: ${m}: cannot read\n`);
+      if (o.format === 'json') {
+        io.stdout(JSON.stringify({ tool: { name: 'kreview', version: VERSION }, files: checked, missing, findings, notes }, null, 1) + '\n');
+      } else {
+        for (const f of findings) io.stdout(formatFinding(f) + '\n');
+        for (const n of notes) io.stdout(`note: ${n}\n`);
+        const fnCount = checked.reduce((a, c) => a + c.functions, 0);
+        io.stdout(`${checked.length} file${checked.length === 1 ? '' : 's'}, ${fnCount} functions, ${findings.length} finding${findings.length === 1 ? '' : 's'}\n`);
+      }
+      code = missing.length ? 2 : failCode(findings, o.failOn);
+    });
+
+  program
+    .command('ir')
+    .description('print the operation IR and control-flow graph kreview builds for a patch or a C file')
+    .argument('<input>', 'a patch/mail input, or a .c/.h file')
+    .option('--function <name>', 'only this function')
+    .option('--tree <dir>', 'kernel git tree for pre-images')
+    .addOption(formatOpt())
+    .addOption(rulesOpt())
+    .action(async (input: string, o: { function?: string; tree?: string; format: string; rules?: string }) => {
+      const sem = loadSemantics(o.rules);
+      const fns = [];
+      if (['.c', '.h'].includes(extname(input))) {
+        let text: string;
+        try {
+          text = readFileSync(input, 'utf8');
+        } catch {
+          throw new UsageError(`${input}: cannot read`);
+        }
+        fns.push(...(await checkFile(input, text, { sem })).functions);
+      } else {
+        const res = await scanMessages([input], { stdin: io.stdin });
+        if (res.unreadable.length) throw new UsageError(`${input}: cannot read`);
+        for (const r of await reviewPatches(res.patches, { sem, tree: o.tree })) fns.push(...r.pre, ...r.post);
+      }
+      const chosen = o.function ? fns.filter((f) => f.name === o.function) : fns;
+      if (o.function && !chosen.length) io.stderr(`kreview: no function '${o.function}' in ${input}\n`);
+      if (o.format === 'json') io.stdout(JSON.stringify(chosen, null, 1) + '\n');
+      else io.stdout(chosen.map((f) => formatFunctionIR(f)).join('\n'));
     });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) {
-      return e.exitCode === 0 ? 0 : 2;
-    }
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof UsageError) {
       io.stderr(`kreview: ${e.message}\n`);
       return 2;
@@ -73,4 +185,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     throw e;
   }
   return code;
+}
+
+function output(io: Io, format: string, doc: ScanDocument): void {
+  io.stdout(format === 'json' ? JSON.stringify(doc, null, 1) + '\n' : formatScanText(doc));
 }

@@ -6,6 +6,8 @@ import type { InputSummary, Message } from './ingest/types.js';
 import { extractPatches, seriesOf } from './patch/index.js';
 import type { Patch, SeriesInfo } from './patch/types.js';
 import type { Finding } from './analysis/types.js';
+import { reviewPatches, type PatchReview } from './review.js';
+import type { Semantics } from './semantics/index.js';
 import { VERSION } from './version.js';
 
 export interface MessageEntry {
@@ -52,6 +54,8 @@ export interface ScanDocument {
   messages: MessageEntry[];
   patches: PatchEntry[];
   findings: Finding[];
+  /** What the analysis could not do, per patch and file ("does not apply; hunk mode", "budget exhausted"). */
+  notes: string[];
 }
 
 export interface ScanOptions {
@@ -78,6 +82,7 @@ export async function scanMessages(paths: string[], opts: ScanOptions = {}): Pro
     messages: [],
     patches: [],
     findings: [],
+    notes: [],
   };
   const patches: Patch[] = [];
   const unreadable: string[] = [];
@@ -171,4 +176,22 @@ function patchEntry(p: Patch): PatchEntry {
       functions: [],
     })),
   };
+}
+
+/** Analyse the patches of a scan: fills `functions` of each patch file and the document's findings. */
+export async function reviewScan(res: ScanResult, opts: { sem: Semantics; tree?: string }): Promise<PatchReview[]> {
+  const reviews = await reviewPatches(res.patches, opts);
+  const entries = new Map(res.doc.patches.map((p) => [p.id, p]));
+  for (const r of reviews) {
+    const entry = entries.get(r.patch.id);
+    if (entry) {
+      r.patch.files.forEach((f, i) => {
+        const img = r.images.find((im) => im.file === f);
+        if (img && entry.files[i]) entry.files[i]!.functions = img.functions;
+      });
+    }
+    res.doc.findings.push(...r.findings);
+    res.doc.notes.push(...r.notes.map((n) => `${r.patch.id}: ${n}`));
+  }
+  return reviews;
 }

@@ -2,6 +2,7 @@
 
 import pc from 'picocolors';
 import type { ScanDocument } from '../pipeline.js';
+import { formatFinding } from './smatch.js';
 
 export function formatScanText(doc: ScanDocument): string {
   const out: string[] = [];
@@ -29,6 +30,9 @@ export function formatScanText(doc: ScanDocument): string {
     for (const e of i.errors) out.push(`${pc.red('error')}: ${e}`);
     for (const s of i.skipped) out.push(`skipped ${s.item}: ${s.reason}`);
   }
+  if (doc.findings.length) out.push('');
+  for (const f of doc.findings) out.push(formatFinding(f));
+  for (const n of doc.notes) out.push(`note: ${n}`);
   const counts = doc.inputs.map((i) => `${i.path}: ${i.kind}, ${i.messages} message${i.messages === 1 ? '' : 's'}`);
   out.push('', ...counts, `${doc.patches.length} patch${doc.patches.length === 1 ? '' : 'es'}, ${doc.findings.length} finding${doc.findings.length === 1 ? '' : 's'}`);
   return out.join('\n') + '\n';

@@ -1,0 +1,50 @@
+// flag-leak: a flag the function sets and clears on some exits but not on all, or a flag rules/
+// declare transient (it must never outlive the function that set it).
+
+import type { Check, CheckContext, RawFinding } from '../check.js';
+import { contextFacts, lines } from '../check.js';
+import type { Exit } from '../engine.js';
+
+export const flagLeak: Check = {
+  meta: {
+    id: 'flag-leak',
+    severity: 'warning',
+    description: 'a flag set here is cleared on some exits but not on all (or a transient flag outlives the function)',
+  },
+  run(ctx: CheckContext): RawFinding[] {
+    const { fn, walk, sem } = ctx;
+    const out: RawFinding[] = [];
+    const clears = new Set<string>();
+    for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear')) clears.add(`${op.word}:${op.bit}`);
+    const keys = new Set<string>();
+    for (const x of walk.exits) for (const k of x.state.flags.keys()) keys.add(k);
+    for (const key of keys) {
+      const [word, bit] = [key.slice(0, key.lastIndexOf(':')), key.slice(key.lastIndexOf(':') + 1)];
+      const transient = sem.transientFlags.get(bit);
+      if (!clears.has(key) && !transient) continue; // set for good (a state change), not a leak
+      const left: Exit[] = [];
+      const cleared: Exit[] = [];
+      for (const x of walk.exits) {
+        const f = x.state.flags.get(key);
+        if (!f) cleared.push(x);
+        else if (!f.gapSince) left.push(x);
+      }
+      if (!left.length || (!cleared.length && !transient)) continue;
+      const x = left[0]!;
+      const { confidence, facts } = contextFacts(fn, x.trace.some((t) => t.note.includes('gap')));
+      if (transient) facts.push(`${bit} is transient (${transient})`);
+      out.push({
+        rule: 'flag-leak',
+        severity: 'warning',
+        confidence,
+        message: `${bit} set in '${word}' is left set on return at ${lines(left.map((e) => e.line))}${cleared.length ? ` (cleared on return at ${lines(cleared.map((e) => e.line))})` : ''}`,
+        line: x.line,
+        function: fn.name,
+        objects: [`${word}:${bit}`],
+        trace: x.trace,
+        facts,
+      });
+    }
+    return out;
+  },
+};

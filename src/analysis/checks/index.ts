@@ -1,0 +1,16 @@
+// Every check kreview runs, in report order. One file per rule.
+
+import type { Check } from '../check.js';
+import { doubleLock } from './double-lock.js';
+import { errorPathFallthrough } from './error-path-fallthrough.js';
+import { flagLeak } from './flag-leak.js';
+import { irqMismatch } from './irq-mismatch.js';
+import { lockLeak } from './lock-leak.js';
+import { refLeak } from './ref-leak.js';
+import { refUnderflow } from './ref-underflow.js';
+import { sleepInAtomic } from './sleep-in-atomic.js';
+import { unlockUnheld } from './unlock-unheld.js';
+
+export const engineChecks: Check[] = [
+  lockLeak, doubleLock, unlockUnheld, irqMismatch, sleepInAtomic, refLeak, refUnderflow, flagLeak, errorPathFallthrough,
+];

@@ -1,0 +1,59 @@
+// irq-mismatch: interrupt state handled inconsistently around locks: a lock taken with _irqsave and
+// released with _irq (or the reverse), _irq re-enabling interrupts inside another irq-off section,
+// irqsave flags reused while still live, a lock taken both with and without interrupts disabled.
+
+import type { Check, CheckContext, RawFinding } from '../check.js';
+
+const NAMES: Record<string, string> = { none: 'plain', irq: '_irq', irqsave: '_irqsave/_irqrestore', bh: '_bh' };
+
+export const irqMismatch: Check = {
+  meta: {
+    id: 'irq-mismatch',
+    severity: 'warning',
+    description: 'irq state inconsistencies: _irq inside an irqsave section, mismatched lock/unlock variants, flags reused, a lock taken with and without irqs off',
+  },
+  run(ctx: CheckContext): RawFinding[] {
+    const { fn, walk } = ctx;
+    const out: RawFinding[] = [];
+    for (const e of walk.events) {
+      if (e.k === 'irq-release-mismatch') {
+        out.push({
+          rule: 'irq-mismatch', severity: 'warning', confidence: 'high',
+          message: `'${e.obj}' taken with the ${NAMES[e.held.irq]} variant at ${e.held.line ?? '?'} but released with the ${NAMES[e.releasedIrq]} variant`,
+          line: e.line, function: fn.name, objects: [e.obj], trace: e.trace, facts: [], discriminator: 'variant',
+        });
+      } else if (e.k === 'irq-enable-nested') {
+        out.push({
+          rule: 'irq-mismatch', severity: 'warning', confidence: 'high',
+          message: `releasing '${e.obj}' with the _irq variant re-enables interrupts while '${e.other.obj}' (taken with irqs off at ${e.other.line ?? '?'}) is still held`,
+          line: e.line, function: fn.name, objects: [e.obj, e.other.obj], trace: e.trace, facts: [], discriminator: 'nested',
+        });
+      } else if (e.k === 'flags-reused') {
+        out.push({
+          rule: 'irq-mismatch', severity: 'warning', confidence: 'high',
+          message: `irqsave flags '${e.flags}' reused for '${e.obj}' while '${e.other.obj}' (saved at ${e.other.line ?? '?'}) still needs them`,
+          line: e.line, function: fn.name, objects: [e.obj, e.other.obj], trace: e.trace, facts: [], discriminator: 'flags',
+        });
+      }
+    }
+    // The same lock taken with interrupts off and, elsewhere in this function, with them on.
+    const ctxs = walk.events.filter((e) => e.k === 'lock-context');
+    const seen = new Set<string>();
+    for (const a of ctxs) {
+      if (a.k !== 'lock-context' || a.family !== 'spin' && a.family !== 'raw_spin' && a.family !== 'rwlock') continue;
+      if (a.irq !== 'none' || a.irqsOff || seen.has(a.obj)) continue;
+      const off = ctxs.find((b) => b.k === 'lock-context' && b.obj === a.obj && (b.irq === 'irq' || b.irq === 'irqsave'));
+      if (!off || off.k !== 'lock-context') continue;
+      seen.add(a.obj);
+      out.push({
+        rule: 'irq-mismatch', severity: 'warning', confidence: fn.meta.entryKnown ? 'medium' : 'low',
+        message: `'${a.obj}' is taken with interrupts disabled at ${off.line ?? '?'} but with interrupts enabled at ${a.line ?? '?'}: an interrupt taking it there deadlocks`,
+        line: a.line, function: fn.name, objects: [a.obj],
+        trace: [{ line: off.line, text: off.text, note: 'taken with irqs off' }, { line: a.line, text: a.text, note: 'taken with irqs on' }],
+        facts: ['both acquisitions are in this function; its callers are not known to disable interrupts'],
+        discriminator: 'context',
+      });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,140 @@
+// lock-leak: a return path keeps a lock that other return paths release (Smatch's "inconsistent
+// returns"), or the function keeps it on every path and nothing hands it off.
+
+import type { Check, CheckContext, RawFinding } from '../check.js';
+import { contextFacts, lines } from '../check.js';
+import type { Exit } from '../engine.js';
+import { typedObject } from '../objects.js';
+import type { HeldLock } from '../state.js';
+
+/** Names that say "returns with the lock held" (foo_lock, foo_begin, foo_get, lock_foo ...). */
+const ACQUIRER_NAME = /(^|_)(lock|locked|trylock|begin|start|enter|acquire|get|grab|hold|claim|prepare|pin|freeze|suspend)(_|$)/;
+
+export const lockLeak: Check = {
+  meta: {
+    id: 'lock-leak',
+    severity: 'error',
+    description: 'a return path keeps a lock that other paths release, or that the function never hands off',
+  },
+  run(ctx: CheckContext): RawFinding[] {
+    const { fn, walk } = ctx;
+    const out: RawFinding[] = [];
+    const exits = walk.exits;
+    if (!exits.length) return out;
+    const objs = new Map<string, HeldLock>();
+    for (const x of exits) for (const l of x.state.locks.values()) if (!l.fromEntry && !l.scoped && !objs.has(l.obj)) objs.set(l.obj, l);
+
+    for (const [obj, sample] of objs) {
+      const holding: Exit[] = [];
+      const free: Exit[] = [];
+      let hidden = false;
+      for (const x of exits) {
+        const l = x.state.locks.get(obj);
+        if (!l) free.push(x);
+        else if (l.gapSince) hidden = true; // code we cannot see may release it on this path
+        else holding.push(x);
+      }
+      if (!holding.length) continue;
+      const handoff = explainHandoff(ctx, obj, holding, free);
+
+      if (free.length) {
+        // Consistent per return value ("returns 0 locked, an error unlocked") is a conditional lock, not a leak.
+        const hc = new Set(holding.map((x) => x.cls));
+        const fc = new Set(free.map((x) => x.cls));
+        const split = !hc.has('any') && !fc.has('any') && ![...hc].some((c) => fc.has(c));
+        if (split) {
+          out.push(info(ctx, obj, holding, `returns holding '${obj}' when it returns ${[...hc].join('/')}, released when it returns ${[...fc].join('/')}: callers must release it`, handoff));
+          continue;
+        }
+        if (handoff && handoff.strong) {
+          out.push(info(ctx, obj, holding, `returns holding '${obj}' on some paths: ${handoff.why}`, handoff));
+          continue;
+        }
+        const worst = holding[0]!;
+        const { confidence, facts } = contextFacts(fn, worst.trace.some((t) => t.note.includes('gap')));
+        if (hidden) facts.push('some other paths cross hidden code and were not counted');
+        out.push({
+          rule: 'lock-leak',
+          severity: confidence === 'high' ? 'error' : 'warning',
+          confidence,
+          message: `inconsistent returns '${obj}': held on return at ${lines(holding.map((x) => x.line))}, released on return at ${lines(free.map((x) => x.line))}`,
+          line: worst.line,
+          function: fn.name,
+          objects: [obj],
+          trace: [
+            ...worst.trace,
+            { line: sample.line, text: '', note: `'${obj}' acquired at ${sample.line ?? '?'}${sample.via ? ` (inside ${sample.via}())` : ''}` },
+          ],
+          facts: [...facts, `Locked on: ${lines(holding.map((x) => x.line))}`, `Unlocked on: ${lines(free.map((x) => x.line))}`],
+        });
+        continue;
+      }
+
+      // Held on every return.
+      if (fn.annotations.acquires.includes(obj)) continue; // declared: __acquires(obj)
+      if (handoff) {
+        out.push(info(ctx, obj, holding, `returns holding '${obj}': ${handoff.why}`, handoff));
+        continue;
+      }
+      if (sample.family === 'context') continue;
+      const { confidence, facts } = contextFacts(fn, false);
+      out.push({
+        rule: 'lock-leak',
+        severity: 'warning',
+        confidence: confidence === 'high' ? 'medium' : 'low',
+        message: `'${obj}' acquired at ${sample.line ?? '?'} is still held on every return and nothing in the input releases it`,
+        line: holding[0]!.line,
+        function: fn.name,
+        objects: [obj],
+        trace: holding[0]!.trace,
+        facts: [...facts, 'no __acquires() annotation, no handoff in rules/, no function in the input that releases it'],
+      });
+    }
+    return out;
+  },
+};
+
+interface Handoff {
+  why: string;
+  strong: boolean; // declared by a rule or an annotation, not guessed
+}
+
+/** Why returning with the lock held may be intended: a rule, a releasing partner in the input, the name. */
+function explainHandoff(ctx: CheckContext, obj: string, holding: Exit[], _free: Exit[]): Handoff | null {
+  const { fn, sem } = ctx;
+  const typed = typedObject(fn, obj);
+  for (const h of sem.handoffs) {
+    if (h.acquire === fn.name || (typed && h.lock === typed)) {
+      return { why: `handed off to ${h.release}() (${h.source}${h.why ? `: ${h.why}` : ''})`, strong: true };
+    }
+  }
+  // A function of the input that releases a lock of the same type it did not take.
+  if (typed) {
+    for (const w of ctx.side) {
+      if (w.fn === fn) continue;
+      for (const x of w.exits) {
+        for (const r of x.state.entryReleased.keys()) {
+          if (typedObject(w.fn, r) === typed) return { why: `released later by ${w.fn.name}(), which drops '${r}' without taking it`, strong: true };
+        }
+      }
+    }
+  }
+  if (ACQUIRER_NAME.test(fn.name)) return { why: `${fn.name}() is named as a function that returns locked`, strong: false };
+  void holding;
+  return null;
+}
+
+function info(ctx: CheckContext, obj: string, holding: Exit[], message: string, h: Handoff | null): RawFinding {
+  return {
+    rule: 'lock-leak',
+    severity: 'info',
+    confidence: 'medium',
+    message,
+    line: holding[0]!.line,
+    function: ctx.fn.name,
+    objects: [obj],
+    trace: holding[0]!.trace,
+    facts: h ? [`handoff: ${h.why}`] : ['conditional lock: the return value tells the caller whether it holds the lock'],
+    discriminator: 'handoff',
+  };
+}

@@ -1,0 +1,37 @@
+// ref-underflow: a put with no matching get on the path, or the same reference dropped twice.
+
+import type { Check, CheckContext, RawFinding } from '../check.js';
+import { contextFacts } from '../check.js';
+
+export const refUnderflow: Check = {
+  meta: {
+    id: 'ref-underflow',
+    severity: 'warning',
+    description: 'a put with no matching get on the path, or a double put',
+  },
+  run(ctx: CheckContext): RawFinding[] {
+    const { fn, walk } = ctx;
+    const out: RawFinding[] = [];
+    const gets = new Set<string>();
+    for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'ref' && op.action === 'get') gets.add(op.obj);
+    for (const e of walk.events) {
+      if (e.k === 'double-put') {
+        const { confidence, facts } = contextFacts(fn, e.viaGap);
+        out.push({
+          rule: 'ref-underflow', severity: 'error', confidence,
+          message: `'${e.obj}' (${e.pair}) dropped twice: already dropped at ${e.prevLine ?? '?'}`,
+          line: e.line, function: fn.name, objects: [e.obj], trace: e.trace, facts, discriminator: 'double',
+        });
+      } else if (e.k === 'put-unheld' && gets.has(e.obj)) {
+        out.push({
+          rule: 'ref-underflow', severity: 'warning', confidence: 'medium',
+          message: `'${e.obj}' (${e.pair}) dropped on a path where this function did not take it`,
+          line: e.line, function: fn.name, objects: [e.obj], trace: e.trace,
+          facts: ['the function takes this reference on other paths; this path reaches the put without it'],
+          discriminator: 'unheld',
+        });
+      }
+    }
+    return out;
+  },
+};

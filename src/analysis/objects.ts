@@ -1,0 +1,58 @@
+// Objects across function boundaries: a callee's `&p->lock` is the caller's `&dev->lock` when the
+// caller passed `dev` for `p`; and `&ictx->wb_lock` is `netfs_inode.wb_lock` when `ictx` is a
+// `struct netfs_inode *`, which is how rules/ name objects.
+
+import type { FunctionIR } from '../c/ir.js';
+
+const ROOT = /^(&?)([A-Za-z_]\w*)(.*)$/s;
+
+/** The variable an object path starts from (`&ploop->bat_lock` -> `ploop`). */
+export function rootOf(obj: string): string | null {
+  const m = ROOT.exec(obj);
+  return m ? m[2]! : null;
+}
+
+/** Is `path` a dereference of `name` (`name->x`, `name[..]`, `*name`)? */
+export function derefs(path: string, name: string): boolean {
+  const p = path.replace(/^&/, '');
+  return p.startsWith(`${name}->`) || p.startsWith(`${name}[`) || p === `*${name}` || p.startsWith(`(*${name})`);
+}
+
+/**
+ * Rewrite a callee object in the caller's terms. `params` are the callee's parameter names, `args`
+ * the caller's normalised argument texts. Returns null when the object is rooted in a callee local
+ * (it means nothing to the caller). Objects rooted in globals come back unchanged.
+ */
+export function substitute(obj: string, params: string[], args: string[], calleeLocals: Set<string>): string | null {
+  const m = ROOT.exec(obj);
+  if (!m) return obj;
+  const [, amp, root, rest] = m as unknown as [string, string, string, string];
+  const i = params.indexOf(root);
+  if (i < 0) return calleeLocals.has(root) ? null : obj;
+  const arg = args[i];
+  if (arg === undefined || arg === '') return null;
+  if (!rest) return `${amp}${arg}`;
+  // &arg (address of a struct) followed by ->field becomes arg.field
+  if (arg.startsWith('&') && rest.startsWith('->')) return `${amp}${arg.slice(1)}.${rest.slice(2)}`;
+  if (/^[A-Za-z_][\w>.\-[\]]*$/.test(arg)) return `${amp}${arg}${rest}`;
+  return `${amp}(${arg})${rest}`;
+}
+
+/** The struct type a variable points to, from the function's declarations (`struct md_page *` -> `md_page`). */
+export function structOf(fn: FunctionIR, name: string): string | null {
+  const decl = fn.params.find((p) => p.name === name) ?? fn.locals.find((l) => l.name === name);
+  if (!decl) return null;
+  const m = /\b(?:struct|union)\s+([A-Za-z_]\w*)/.exec(decl.type);
+  return m ? m[1]! : null;
+}
+
+/**
+ * Type-qualified form of an object: `&ictx->wb_lock` -> `netfs_inode.wb_lock` when `ictx` is a
+ * `struct netfs_inode *`. Null when the root's type is unknown.
+ */
+export function typedObject(fn: FunctionIR, obj: string): string | null {
+  const m = /^&?([A-Za-z_]\w*)(?:->|\.)([A-Za-z_]\w*)(.*)$/.exec(obj);
+  if (!m) return null;
+  const t = structOf(fn, m[1]!);
+  return t ? `${t}.${m[2]}${m[3]!.replace(/->/g, '.')}` : null;
+}

@@ -1,0 +1,58 @@
+// A callee's summary from its walked body: the locks it takes, what it holds or has released at each
+// kind of return, what it needs held, whether it may sleep.
+
+import type { Block } from '../c/ir.js';
+import { dominates } from './cfg.js';
+import type { WalkResult } from './engine.js';
+import type { ExitEffect, LockRef, RetClass, Summary } from './summary.js';
+
+export function summarize(w: WalkResult): Summary {
+  const fn = w.fn;
+  const returnBlocks = fn.blocks.filter((b: Block) => b.term.k === 'return' && w.cfg.reachable.has(b.id)).map((b) => b.id);
+  const acquires = new Map<string, LockRef & { always: boolean }>();
+  for (const e of w.events) {
+    if (e.k !== 'acquire') continue;
+    const always = fn.meta.entryKnown && returnBlocks.length > 0 && returnBlocks.every((r) => dominates(w.cfg, e.block, r));
+    const cur = acquires.get(e.obj);
+    if (!cur || (always && !cur.always)) acquires.set(e.obj, { obj: e.obj, family: e.family, mode: e.mode, irq: e.irq, line: e.line, always });
+  }
+
+  // Group exits by return class; within a class keep what every exit of it agrees on.
+  const byClass = new Map<RetClass, ExitEffect>();
+  for (const x of w.exits) {
+    const acquired: LockRef[] = [...x.state.locks.values()]
+      .filter((l) => !l.fromEntry && !l.scoped)
+      .map((l) => ({ obj: l.obj, family: l.family, mode: l.mode, irq: l.irq, line: l.line }));
+    const released: LockRef[] = [...x.state.entryReleased].map(([obj, r]) => ({ obj, ...r }));
+    const cur = byClass.get(x.cls);
+    if (!cur) {
+      byClass.set(x.cls, { cls: x.cls, acquired, released, lines: [x.line] });
+    } else {
+      cur.acquired = cur.acquired.filter((a) => acquired.some((b) => b.obj === a.obj));
+      cur.released = cur.released.filter((a) => released.some((b) => b.obj === a.obj));
+      cur.lines.push(x.line);
+    }
+  }
+
+  const requires = new Map<string, LockRef>();
+  for (const x of w.exits) {
+    for (const [obj, r] of x.state.entryReleased) requires.set(obj, { obj, ...r });
+    for (const l of x.state.locks.values()) if (l.fromEntry) requires.set(l.obj, { obj: l.obj, family: l.family, mode: l.mode, irq: l.irq, line: l.line });
+  }
+  for (const obj of fn.annotations.mustHold) requires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
+
+  const sleep = w.events.find((e) => e.k === 'may-sleep');
+  return {
+    name: fn.name,
+    source: 'body',
+    origin: `its body in the input (${fn.meta.completeness}${fn.meta.missing.length ? `: missing ${fn.meta.missing.join(', ')}` : ''})`,
+    params: fn.params.map((p) => p.name),
+    locals: new Set(fn.locals.map((l) => l.name)),
+    acquires: [...acquires.values()],
+    exits: [...byClass.values()],
+    exitsKnown: fn.meta.exitKnown && !w.budgetExceeded,
+    requires: [...requires.values()],
+    maySleep: sleep && sleep.k === 'may-sleep' ? { why: sleep.why, line: sleep.line } : null,
+    partial: fn.meta.completeness !== 'full',
+  };
+}

@@ -1,0 +1,147 @@
+// Function summaries: what a call does to the caller's locks, whether it may sleep, which locks it
+// needs held. Built from bodies in the input (callees first), then rules/ (lock handoffs), then
+// sparse annotations.
+
+import type { Expr, FunctionIR, IrqMode, LockFamily, LockMode } from '../c/ir.js';
+import type { Fact, State } from './state.js';
+import { truthOf, valueOf } from './values.js';
+
+export interface LockRef {
+  obj: string; // in the callee's terms (its parameter names)
+  family: LockFamily;
+  mode: LockMode;
+  irq: IrqMode;
+  line: number | null;
+}
+
+/** How a return value classifies, for effects that depend on it ("returns 0 with the lock held"). */
+export type RetClass = 'void' | 'zero' | 'neg' | 'pos' | 'errptr' | 'ptr' | 'any';
+
+export interface ExitEffect {
+  cls: RetClass;
+  acquired: LockRef[];
+  released: LockRef[];
+  lines: (number | null)[]; // the return statements
+}
+
+export interface Summary {
+  name: string;
+  source: 'body' | 'rule' | 'annotation';
+  origin: string; // "body in the input (full)", "rules/netfs.yaml", "__acquires annotation"
+  params: string[];
+  locals: Set<string>;
+  /** Locks it takes while not holding them; `always` when every path from its entry takes it. */
+  acquires: (LockRef & { always: boolean })[];
+  /** One entry per return class seen on its known exits. */
+  exits: ExitEffect[];
+  exitsKnown: boolean; // false when its end (or a path to it) is not visible
+  /** Locks that must be held when it is called (released without being taken, __must_hold, lockdep_assert_held). */
+  requires: LockRef[];
+  maySleep: { why: string; line: number | null } | null;
+  partial: boolean;
+}
+
+export function classOfFact(f: Fact | undefined): RetClass {
+  if (!f) return 'any';
+  switch (f.t) {
+    case 'int': return f.v === 0 ? 'zero' : f.v < 0 ? 'neg' : 'pos';
+    case 'zero': case 'null': return 'zero';
+    case 'neg': return 'neg';
+    case 'errptr': return 'errptr';
+    case 'valid': case 'nonnull': return 'ptr';
+    default: return 'any';
+  }
+}
+
+export function classOfReturn(e: Expr | null, s: State): RetClass {
+  if (!e) return 'void';
+  return classOfFact(valueOf(e, s));
+}
+
+/** The return classes a fact about a result allows. */
+export function classesAllowed(f: Fact): Set<RetClass> {
+  switch (f.t) {
+    case 'int': return new Set(f.v === 0 ? ['zero'] : f.v < 0 ? ['neg'] : ['pos']);
+    case 'zero': case 'null': return new Set(['zero']);
+    case 'nonzero': return new Set(['neg', 'pos', 'ptr', 'errptr']);
+    case 'neg': return new Set(['neg']);
+    case 'nonneg': return new Set(['zero', 'pos']);
+    case 'errptr': return new Set(['errptr']);
+    case 'valid': return new Set(['ptr', 'pos']);
+    case 'nonnull': return new Set(['ptr', 'pos', 'errptr']);
+    default: return new Set(['zero', 'neg', 'pos', 'ptr', 'errptr']);
+  }
+}
+
+export const firesNonzero = (f: Fact): boolean => truthOf(f) === true;
+export const firesZero = (f: Fact): boolean => truthOf(f) === false;
+export const firesNonnull = (f: Fact): boolean =>
+  f.t === 'valid' || f.t === 'nonnull' || (truthOf(f) === true && f.t !== 'errptr' && f.t !== 'neg');
+
+/** Lock effects every known exit agrees on, and the rest per return class. */
+export function splitEffects(exits: ExitEffect[]): { common: { acquired: LockRef[]; released: LockRef[] }; byClass: ExitEffect[] } {
+  if (!exits.length) return { common: { acquired: [], released: [] }, byClass: [] };
+  const inAll = (pick: (e: ExitEffect) => LockRef[]): LockRef[] =>
+    pick(exits[0]!).filter((r) => exits.every((e) => pick(e).some((x) => x.obj === r.obj)));
+  const common = { acquired: inAll((e) => e.acquired), released: inAll((e) => e.released) };
+  const has = (list: LockRef[], r: LockRef): boolean => list.some((x) => x.obj === r.obj);
+  const byClass = exits
+    .map((e) => ({
+      ...e,
+      acquired: e.acquired.filter((r) => !has(common.acquired, r)),
+      released: e.released.filter((r) => !has(common.released, r)),
+    }))
+    .filter((e) => e.acquired.length || e.released.length);
+  return { common, byClass };
+}
+
+export class SummaryTable {
+  private readonly map = new Map<string, Summary>();
+
+  get(name: string): Summary | undefined {
+    return this.map.get(name);
+  }
+
+  set(s: Summary): void {
+    this.map.set(s.name, s);
+  }
+
+  has(name: string): boolean {
+    return this.map.has(name);
+  }
+
+  all(): Summary[] {
+    return [...this.map.values()];
+  }
+}
+
+/** Names of the functions a function calls (direct calls only). */
+export function calleesOf(fn: FunctionIR): Set<string> {
+  const out = new Set<string>();
+  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'call' && !op.indirect) out.add(op.callee);
+  return out;
+}
+
+/** Callees first: a post-order of the call graph among `fns` (recursion is cut where it closes). */
+export function bottomUp(fns: FunctionIR[]): FunctionIR[] {
+  const byName = new Map<string, FunctionIR>();
+  for (const f of fns) if (!byName.has(f.name)) byName.set(f.name, f);
+  const done = new Set<string>();
+  const onStack = new Set<string>();
+  const out: FunctionIR[] = [];
+  const visit = (f: FunctionIR): void => {
+    if (done.has(f.name) || onStack.has(f.name)) return;
+    onStack.add(f.name);
+    for (const c of calleesOf(f)) {
+      const g = byName.get(c);
+      if (g) visit(g);
+    }
+    onStack.delete(f.name);
+    done.add(f.name);
+    out.push(f);
+  };
+  for (const f of fns) visit(f);
+  // Several definitions with one name (hunk fragments of two files): keep them all, in order.
+  for (const f of fns) if (!out.includes(f)) out.push(f);
+  return out;
+}

@@ -1,0 +1,309 @@
+// Facts about values along a path: evaluating a branch condition, and learning from the side taken.
+// This is what keeps correlated branches apart (`if (try) lock(); ... if (try) unlock();`) and what
+// decides that a trylock succeeded on one side of an `if`.
+
+import type { Expr } from '../c/ir.js';
+import type { Fact, Pending, State } from './state.js';
+
+/** The truth of a fact, when it is decided. */
+export function truthOf(f: Fact | undefined): boolean | undefined {
+  if (!f) return undefined;
+  switch (f.t) {
+    case 'int': return f.v !== 0;
+    case 'zero': case 'null': return false;
+    case 'nonzero': case 'neg': case 'errptr': case 'valid': case 'nonnull': return true;
+    default: return undefined;
+  }
+}
+
+/** Resolve variable aliases of op results. */
+function lookup(s: State, key: string): Fact | undefined {
+  const f = s.facts.get(key);
+  if (f?.t === 'result') return s.rfacts.get(f.id);
+  return f;
+}
+
+/** The fact an expression evaluates to, when the path decides it. */
+export function valueOf(e: Expr, s: State): Fact | undefined {
+  switch (e.k) {
+    case 'int': return { t: 'int', v: e.value };
+    case 'bool': return { t: 'int', v: e.value ? 1 : 0 };
+    case 'null': return { t: 'null' };
+    case 'errno': return { t: 'neg' };
+    case 'errptr': return { t: 'errptr' };
+    case 'str': return { t: 'valid' };
+    case 'var': return lookup(s, e.name);
+    case 'path': return lookup(s, e.path);
+    case 'result': return s.rfacts.get(e.id);
+    case 'addr': return { t: 'valid' };
+    case 'not': {
+      const t = truthOf(valueOf(e.e, s));
+      return t === undefined ? undefined : { t: 'int', v: t ? 0 : 1 };
+    }
+    case 'logic': {
+      const a = truthOf(valueOf(e.a, s));
+      const b = truthOf(valueOf(e.b, s));
+      if (e.op === '&&') {
+        if (a === false || b === false) return { t: 'int', v: 0 };
+        if (a === true && b === true) return { t: 'int', v: 1 };
+      } else {
+        if (a === true || b === true) return { t: 'int', v: 1 };
+        if (a === false && b === false) return { t: 'int', v: 0 };
+      }
+      return undefined;
+    }
+    case 'cond': {
+      const c = truthOf(valueOf(e.c, s));
+      return c === undefined ? undefined : valueOf(c ? e.t : e.f, s);
+    }
+    case 'is_err': {
+      const v = valueOf(e.e, s);
+      if (!v) return undefined;
+      if (v.t === 'errptr') return { t: 'int', v: 1 };
+      if (v.t === 'null' || (v.t === 'int' && v.v === 0) || v.t === 'zero') return { t: 'int', v: e.orNull ? 1 : 0 };
+      if (v.t === 'valid') return { t: 'int', v: 0 };
+      return undefined;
+    }
+    case 'cmp': return compare(e.op, valueOf(e.a, s), valueOf(e.b, s));
+    case 'arith': {
+      const a = valueOf(e.a, s);
+      const b = e.b ? valueOf(e.b, s) : undefined;
+      if (a?.t !== 'int' || (e.b && b?.t !== 'int')) return undefined;
+      const x = a.v;
+      const y = b?.t === 'int' ? b.v : 0;
+      switch (e.op) {
+        case '+': return { t: 'int', v: x + y };
+        case '-': return e.b ? { t: 'int', v: x - y } : { t: 'int', v: -x };
+        case '*': return { t: 'int', v: x * y };
+        case '&': return { t: 'int', v: x & y };
+        case '|': return { t: 'int', v: x | y };
+        case '~': return { t: 'int', v: ~x };
+        default: return undefined;
+      }
+    }
+    default: return undefined;
+  }
+}
+
+function compare(op: string, a: Fact | undefined, b: Fact | undefined): Fact | undefined {
+  if (!a || !b) return undefined;
+  const bool = (v: boolean): Fact => ({ t: 'int', v: v ? 1 : 0 });
+  if (a.t === 'int' && b.t === 'int') {
+    switch (op) {
+      case '==': return bool(a.v === b.v);
+      case '!=': return bool(a.v !== b.v);
+      case '<': return bool(a.v < b.v);
+      case '<=': return bool(a.v <= b.v);
+      case '>': return bool(a.v > b.v);
+      case '>=': return bool(a.v >= b.v);
+    }
+  }
+  // Comparisons with zero/NULL decided by sign or nullness facts.
+  const zeroB = (b.t === 'int' && b.v === 0) || b.t === 'null' || b.t === 'zero';
+  if (zeroB) {
+    const ta = truthOf(a);
+    if (op === '==' && ta !== undefined) return bool(!ta);
+    if (op === '!=' && ta !== undefined) return bool(ta);
+    if (a.t === 'neg') return op === '<' || op === '<=' || op === '!=' ? bool(true) : bool(false);
+    if (a.t === 'nonneg') return op === '>=' ? bool(true) : op === '<' ? bool(false) : undefined;
+    if (a.t === 'zero' || a.t === 'null' || (a.t === 'int' && a.v === 0)) return bool(op === '==' || op === '<=' || op === '>=');
+  }
+  return undefined;
+}
+
+/** A place a fact can be attached to: a variable/path, or an op result. */
+type Slot = { kind: 'key'; key: string } | { kind: 'result'; id: string };
+
+function slotOf(e: Expr, s: State): Slot | null {
+  if (e.k === 'result') return { kind: 'result', id: e.id };
+  const key = e.k === 'var' ? e.name : e.k === 'path' ? e.path : null;
+  if (key === null) return null;
+  const f = s.facts.get(key);
+  if (f?.t === 'result') return { kind: 'result', id: f.id };
+  return { kind: 'key', key };
+}
+
+function getSlot(s: State, slot: Slot): Fact | undefined {
+  return slot.kind === 'result' ? s.rfacts.get(slot.id) : s.facts.get(slot.key);
+}
+
+/** Record a fact; a result that becomes decided releases its pending effects. */
+function setSlot(s: State, slot: Slot, f: Fact, fire: Pending[]): void {
+  if (slot.kind === 'key') {
+    s.facts.set(slot.key, f);
+    return;
+  }
+  s.rfacts.set(slot.id, f);
+  const pend = s.pending.get(slot.id);
+  if (!pend) return;
+  // Effects whose condition is not decided by this fact stay pending (`ret >= 0` does not say zero).
+  const left = pend.filter((p) => {
+    if (p.fires(f)) {
+      fire.push(p);
+      return false;
+    }
+    return !decides(f);
+  });
+  if (left.length) s.pending.set(slot.id, left);
+  else s.pending.delete(slot.id);
+}
+
+/** Facts that settle whether a result is zero, and its sign or error-pointer-ness. */
+function decides(f: Fact): boolean {
+  return f.t !== 'nonneg';
+}
+
+/** Does the new fact contradict what is known? */
+function contradicts(old: Fact | undefined, f: Fact): boolean {
+  if (!old) return false;
+  const to = truthOf(old);
+  const tn = truthOf(f);
+  if (to !== undefined && tn !== undefined && to !== tn) return true;
+  if (old.t === 'int' && f.t === 'int') return old.v !== f.v;
+  if (old.t === 'int' && f.t === 'neg') return old.v >= 0;
+  if (old.t === 'int' && f.t === 'nonneg') return old.v < 0;
+  if (old.t === 'neg' && (f.t === 'nonneg' || (f.t === 'int' && f.v >= 0))) return true;
+  if (old.t === 'nonneg' && (f.t === 'neg' || (f.t === 'int' && f.v < 0))) return true;
+  if (old.t === 'errptr' && f.t === 'valid') return true;
+  if (old.t === 'valid' && f.t === 'errptr') return true;
+  return false;
+}
+
+/** Keep the more precise of two compatible facts. */
+function refineFact(old: Fact | undefined, f: Fact): Fact {
+  if (!old) return f;
+  if (old.t === 'int' || old.t === 'errptr' || old.t === 'null') return old;
+  if ((old.t === 'neg' || old.t === 'valid') && (f.t === 'nonzero' || f.t === 'nonnull')) return old;
+  return f;
+}
+
+export interface Assumed {
+  state: State;
+  fire: Pending[]; // pending effects that now happen (trylock succeeded ...)
+}
+
+/**
+ * The state on the side of a branch where `e` is `outcome`, or null when the path already decided
+ * the opposite (the side is infeasible). `s` is not modified.
+ */
+export function assume(e: Expr, outcome: boolean, s0: State, clone: (s: State) => State): Assumed | null {
+  const known = truthOf(valueOf(e, s0));
+  if (known !== undefined) return known === outcome ? { state: s0, fire: [] } : null;
+  const s = clone(s0);
+  const fire: Pending[] = [];
+  if (!learn(e, outcome, s, fire)) return null;
+  return { state: s, fire };
+}
+
+function put(s: State, e: Expr, f: Fact, fire: Pending[]): boolean {
+  const slot = slotOf(e, s);
+  if (!slot) return true;
+  const old = getSlot(s, slot);
+  if (contradicts(old, f)) return false;
+  setSlot(s, slot, refineFact(old, f), fire);
+  return true;
+}
+
+function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
+  switch (e.k) {
+    case 'var': case 'path': case 'result':
+      return put(s, e, outcome ? { t: 'nonzero' } : { t: 'zero' }, fire);
+    case 'not':
+      return learn(e.e, !outcome, s, fire);
+    case 'logic':
+      if (e.op === '&&' && outcome) return learn(e.a, true, s, fire) && learn(e.b, true, s, fire);
+      if (e.op === '||' && !outcome) return learn(e.a, false, s, fire) && learn(e.b, false, s, fire);
+      return true;
+    case 'is_err':
+      if (outcome) return e.orNull ? true : put(s, e.e, { t: 'errptr' }, fire);
+      return put(s, e.e, e.orNull ? { t: 'valid' } : { t: 'nonnull' }, fire);
+    case 'cmp': {
+      let { a, b } = e;
+      let op = e.op;
+      if (isConst(a) && !isConst(b)) {
+        [a, b] = [b, a];
+        op = flip(op);
+      }
+      const c = constValue(b);
+      if (c === undefined) return true;
+      if (!outcome) op = negate(op);
+      if (c === 0) {
+        switch (op) {
+          case '==': return put(s, a, { t: 'zero' }, fire);
+          case '!=': return put(s, a, { t: 'nonzero' }, fire);
+          case '<': return put(s, a, { t: 'neg' }, fire);
+          case '>=': return put(s, a, { t: 'nonneg' }, fire);
+          case '>': return put(s, a, { t: 'nonzero' }, fire) && put(s, a, { t: 'nonneg' }, fire);
+          case '<=': return true;
+        }
+      }
+      if (op === '==') return put(s, a, { t: 'int', v: c }, fire);
+      if (op === '!=' || op === '<' || op === '>' || op === '<=' || op === '>=') {
+        // Only learn what the comparison settles against a known constant.
+        const cur = valueOf(a, s);
+        if (cur?.t === 'int') {
+          const r = compare(op, cur, { t: 'int', v: c });
+          return r?.t === 'int' ? r.v === 1 : true;
+        }
+        if ((op === '>' || op === '>=') && c >= 0) return put(s, a, { t: 'nonzero' }, fire);
+        if ((op === '<' || op === '<=') && c <= 0) return put(s, a, { t: 'neg' }, fire);
+      }
+      return true;
+    }
+    default:
+      return true;
+  }
+}
+
+function isConst(e: Expr): boolean {
+  return e.k === 'int' || e.k === 'null' || e.k === 'bool' || e.k === 'errno';
+}
+
+function constValue(e: Expr): number | undefined {
+  if (e.k === 'int') return e.value;
+  if (e.k === 'null') return 0;
+  if (e.k === 'bool') return e.value ? 1 : 0;
+  return undefined;
+}
+
+type CmpOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
+function flip(op: CmpOp): CmpOp {
+  return op === '<' ? '>' : op === '>' ? '<' : op === '<=' ? '>=' : op === '>=' ? '<=' : op;
+}
+function negate(op: CmpOp): CmpOp {
+  return op === '==' ? '!=' : op === '!=' ? '==' : op === '<' ? '>=' : op === '>=' ? '<' : op === '>' ? '<=' : '>';
+}
+
+/** Facts learned from an assignment `target = value`. */
+export function assign(s: State, target: string, value: Expr): void {
+  for (const k of [...s.facts.keys()]) if (k === target || k.startsWith(`${target}->`) || k.startsWith(`${target}.`)) s.facts.delete(k);
+  if (value.k === 'result') {
+    s.facts.set(target, { t: 'result', id: value.id });
+    return;
+  }
+  if (value.k === 'var') {
+    const f = s.facts.get(value.name);
+    if (f) s.facts.set(target, f);
+    return;
+  }
+  const f = valueOf(value, s);
+  if (f) s.facts.set(target, f);
+}
+
+/** An op produced its result again (loops): forget what was known about the old value. */
+export function freshResult(s: State, id: string): void {
+  s.rfacts.delete(id);
+  s.pending.delete(id);
+  for (const [k, f] of [...s.facts]) if (f.t === 'result' && f.id === id) s.facts.delete(k);
+}
+
+/** Calls may change any memory: forget facts about field paths (keep locals). */
+export function forgetPaths(s: State): void {
+  for (const k of [...s.facts.keys()]) if (k.includes('->') || k.includes('.') || k.includes('[')) s.facts.delete(k);
+}
+
+/** Is the value of `name` known to be NULL/zero or an error pointer on this path? */
+export function isNullOrErr(s: State, name: string): boolean {
+  const f = lookup(s, name);
+  return !!f && (f.t === 'null' || f.t === 'zero' || f.t === 'errptr' || (f.t === 'int' && f.v === 0));
+}

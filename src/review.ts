@@ -1,0 +1,111 @@
+// Reviewing patches and files: images -> IR -> analysis -> findings with introduced/fixed/present.
+// The scan pipeline calls reviewPatches(); `kreview check` calls checkFiles().
+
+import type { FunctionIR } from './c/ir.js';
+import { lowerUnit } from './c/index.js';
+import { analyzeSide, compareImages, type SideAnalysis } from './analysis/index.js';
+import type { RawFinding } from './analysis/check.js';
+import { fingerprint } from './analysis/fingerprint.js';
+import type { Finding, Status } from './analysis/types.js';
+import type { Patch } from './patch/types.js';
+import type { Semantics } from './semantics/index.js';
+import { buildImages, wholeFileUnit, type FileImages } from './source/index.js';
+import type { CUnit } from './source/types.js';
+
+export interface ReviewOptions {
+  sem: Semantics;
+  tree?: string;
+}
+
+export interface PatchReview {
+  patch: Patch;
+  images: FileImages[];
+  pre: FunctionIR[];
+  post: FunctionIR[];
+  findings: Finding[];
+  notes: string[];
+}
+
+/** Lower every unit; a unit that fails is reported in notes, never dropped silently. */
+async function lowerAll(units: CUnit[], sem: Semantics, notes: string[]): Promise<FunctionIR[]> {
+  const out: FunctionIR[] = [];
+  for (const u of units) {
+    try {
+      out.push(...(await lowerUnit(u, sem)));
+    } catch (e) {
+      notes.push(`${u.file ?? '<fragment>'} (${u.side}): could not parse: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return out;
+}
+
+function toFinding(raw: RawFinding, fn: FunctionIR, status: Status, where: { input: string; patch: string | null; messageId: string | null }): Finding {
+  return {
+    rule: raw.rule,
+    severity: raw.severity,
+    confidence: raw.confidence,
+    message: raw.message,
+    input: where.input,
+    patch: where.patch,
+    messageId: where.messageId,
+    file: fn.file,
+    line: raw.line,
+    function: raw.function,
+    status,
+    objects: raw.objects,
+    trace: raw.trace,
+    ...(raw.witness ? { witness: raw.witness } : {}),
+    facts: raw.facts,
+    fingerprint: fingerprint(raw.rule, fn.file, raw.function, raw.objects, raw.discriminator),
+  };
+}
+
+function sideFindings(a: SideAnalysis, where: { input: string; patch: string | null; messageId: string | null }): Finding[] {
+  return a.findings.map(({ fn, finding }) => toFinding(finding, fn, 'present', where));
+}
+
+/** Patches grouped into the order they apply in: a series by number, everything else alone. */
+function applicationGroups(patches: Patch[]): Patch[][] {
+  return patches.map((p) => [p]);
+}
+
+export async function reviewPatches(patches: Patch[], opts: ReviewOptions): Promise<PatchReview[]> {
+  const out: PatchReview[] = [];
+  for (const group of applicationGroups(patches)) {
+    const images = await buildImages(group, { tree: opts.tree });
+    for (const patch of group) {
+      const mine = images.filter((i) => i.patch === patch);
+      const notes = mine.flatMap((i) => i.notes.map((n) => `${i.path ?? '<fragment>'}: ${n}`));
+      const pre = await lowerAll(mine.flatMap((i) => (i.pre ? [i.pre] : [])), opts.sem, notes);
+      const post = await lowerAll(mine.flatMap((i) => (i.post ? [i.post] : [])), opts.sem, notes);
+      const where = { input: patch.input, patch: patch.id, messageId: patch.messageId };
+      const preA = analyzeSide(pre, opts.sem);
+      const postA = analyzeSide(post, opts.sem);
+      for (const name of [...preA.exhausted, ...postA.exhausted]) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
+      const touched = new Set([...pre, ...post].filter((f) => f.meta.touched).map((f) => `${f.file}\0${f.name}`));
+      const findings = compareImages(sideFindings(preA, where), sideFindings(postA, where))
+        // Pre-existing problems only where the patch touched the function; changes anywhere.
+        .filter((c) => c.status !== 'present' || touched.has(`${c.item.file}\0${c.item.function}`))
+        .map((c) => ({ ...c.item, status: c.status }));
+      out.push({ patch, images: mine, pre, post, findings, notes });
+    }
+  }
+  return out;
+}
+
+export interface FileCheck {
+  path: string;
+  functions: FunctionIR[];
+  findings: Finding[];
+  notes: string[];
+}
+
+/** `kreview check`: whole C files, no patch; every finding is `present`. */
+export async function checkFile(path: string, text: string, opts: ReviewOptions): Promise<FileCheck> {
+  const notes: string[] = [];
+  const unit = await wholeFileUnit(path, text);
+  const fns = await lowerAll([unit], opts.sem, notes);
+  const a = analyzeSide(fns, opts.sem);
+  for (const name of a.exhausted) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
+  return { path, functions: fns, findings: sideFindings(a, { input: path, patch: null, messageId: null }), notes };
+}
