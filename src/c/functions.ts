@@ -1,0 +1,233 @@
+// Function definitions in a parsed unit: where they are, their signature, their sparse
+// annotations, and the FunctionMeta the source stage gave for them.
+
+import type { FunctionMeta } from '../source/types.js';
+import type { FunctionIR } from './ir.js';
+import { declaredNames } from './declarations.js';
+import { annotationLock, collapse } from './objects.js';
+import type { Prepared } from './prepare.js';
+import { field, named, type SNode } from './syntax.js';
+import { callArgs, typeText } from './lower.js';
+
+export interface FoundFunction {
+  name: string;
+  node: SNode; // the whole definition (for row range and annotations)
+  body: SNode;
+  isStatic: boolean;
+  returnType: string;
+  params: { name: string; type: string }[];
+  /** Parameters could not be read (macro-defined functions): unknown names may be locals. */
+  paramsUnknown: boolean;
+  how: 'definition' | 'macro' | 'recovered';
+}
+
+/** Every function definition, including ones inside error-recovery nodes and macro-defined ones. */
+export function findFunctions(root: SNode, src: string, prep: Prepared): FoundFunction[] {
+  const out: FoundFunction[] = [];
+  const walk = (n: SNode): void => {
+    const kids = n.children;
+    for (let i = 0; i < kids.length; i++) {
+      const ch = kids[i]!;
+      if (ch.type === 'function_definition') {
+        const f = fromDefinition(ch, src, prep);
+        if (f) out.push(f);
+        continue;
+      }
+      if (ch.type === 'compound_statement' && i > 0) {
+        const m = fromMacroHeader(kids[i - 1]!, ch, src);
+        if (m) {
+          out.push(m);
+          continue;
+        }
+      }
+      if (ch.type === 'ERROR' || ch.type === 'translation_unit' || ch.type === 'linkage_specification' || ch.type === 'declaration_list') walk(ch);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function fromDefinition(def: SNode, src: string, prep: Prepared): FoundFunction | null {
+  const body = field(def, 'body');
+  let d = field(def, 'declarator');
+  if (!body || !d) return null;
+  let stars = '';
+  for (let k = 0; d && d.type !== 'function_declarator' && k < 16; k++) {
+    if (d.type === 'pointer_declarator') stars += '*';
+    d = d.type === 'pointer_declarator' || d.type === 'attributed_declarator' ? field(d, 'declarator') ?? d.children.find((c) => c.named) : d.children.find((c) => c.named);
+  }
+  if (!d || d.type !== 'function_declarator') return null;
+  const nameNode = field(d, 'declarator');
+  const name = nameNode ? declaredNames(nameNode, src).name : '';
+  if (!name) return null;
+  const base = typeText(def, src, prep);
+  const params = paramsOf(field(d, 'parameters'), src, prep);
+  return {
+    name,
+    node: def,
+    body,
+    isStatic: def.children.some((c) => c.type === 'storage_class_specifier' && src.slice(c.start, c.end) === 'static'),
+    returnType: `${base}${stars ? ` ${stars}` : ''}`.trim(),
+    params,
+    paramsUnknown: false,
+    how: 'definition',
+  };
+}
+
+function paramsOf(list: SNode | undefined, src: string, prep: Prepared): { name: string; type: string }[] {
+  if (!list) return [];
+  const out: { name: string; type: string }[] = [];
+  for (const p of list.children) {
+    if (p.type !== 'parameter_declaration') continue;
+    const d = field(p, 'declarator');
+    const base = typeText(p, src, prep);
+    if (!d) continue; // `void`, or an unnamed parameter
+    const { name, suffix } = declaredNames(d, src);
+    if (name) out.push({ name, type: `${base}${suffix}`.trim() });
+  }
+  return out;
+}
+
+/** `SYSCALL_DEFINE2(name, int, a, int, b) { ... }`: a macro call followed by a body. */
+function fromMacroHeader(prev: SNode, body: SNode, src: string): FoundFunction | null {
+  let call: SNode | undefined = prev;
+  if (prev.type === 'expression_statement') call = named(prev)[0];
+  if (call?.type !== 'call_expression') return null;
+  const fn = field(call, 'function');
+  if (fn?.type !== 'identifier') return null;
+  const macro = src.slice(fn.start, fn.end);
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(macro)) return null;
+  const args = callArgs(call);
+  const first = args[0] && args[0].type === 'identifier' ? src.slice(args[0].start, args[0].end) : null;
+  const sys = /^(COMPAT_)?SYSCALL_DEFINE(\d)$/.exec(macro);
+  const params: { name: string; type: string }[] = [];
+  if (sys) {
+    for (let i = 1; i + 1 < args.length; i += 2) {
+      params.push({ type: collapse(src.slice(args[i]!.start, args[i]!.end)), name: collapse(src.slice(args[i + 1]!.start, args[i + 1]!.end)) });
+    }
+  }
+  const name = sys && first ? `${sys[1] ? 'compat_' : ''}sys_${first}` : first ?? macro;
+  return {
+    name,
+    node: { ...body, start: prev.start, row: prev.row },
+    body,
+    isStatic: false,
+    returnType: sys ? 'long' : '',
+    params,
+    paramsUnknown: !sys,
+    how: 'macro',
+  };
+}
+
+export type Annotations = FunctionIR['annotations'];
+
+export function emptyAnnotations(): Annotations {
+  return { acquires: [], releases: [], mustHold: [], context: [] };
+}
+
+function addAnnotation(a: Annotations, kind: string, args: string[]): void {
+  const add = (list: string[], v: string): void => {
+    if (v && !list.includes(v)) list.push(v);
+  };
+  if (kind === 'context') {
+    const [lock, entry, exit] = args;
+    if (!lock) return;
+    const obj = annotationLock(lock);
+    const n = (s: string | undefined): number => {
+      const v = Number.parseInt((s ?? '0').trim(), 10);
+      return Number.isFinite(v) ? v : 0;
+    };
+    if (!a.context.some((c) => c.lock === obj)) a.context.push({ lock: obj, entry: n(entry), exit: n(exit) });
+    return;
+  }
+  const list = kind === 'acquires' ? a.acquires : kind === 'releases' ? a.releases : a.mustHold;
+  for (const arg of args) add(list, annotationLock(arg));
+}
+
+/** Annotations per function: on its definition's header, and on prototypes of the same name. */
+export function annotationsFor(root: SNode, src: string, prep: Prepared, fns: FoundFunction[]): Map<FoundFunction, Annotations> {
+  const out = new Map<FoundFunction, Annotations>();
+  if (!prep.annotations.length) {
+    for (const f of fns) out.set(f, emptyAnnotations());
+    return out;
+  }
+  // Prototypes: top-level declarations with a function declarator.
+  const byName = new Map<string, Annotations>();
+  const protos: { name: string; start: number; end: number }[] = [];
+  const walk = (n: SNode): void => {
+    for (const ch of n.children) {
+      if (ch.type === 'declaration') {
+        for (const d of ch.children) {
+          if (d.field !== 'declarator') continue;
+          let x: SNode | undefined = d;
+          while (x && x.type === 'pointer_declarator') x = field(x, 'declarator');
+          if (x?.type === 'function_declarator') {
+            const nm = field(x, 'declarator');
+            const name = nm ? declaredNames(nm, src).name : '';
+            if (name) protos.push({ name, start: ch.start, end: ch.end + 1 });
+          }
+        }
+      } else if (ch.type === 'ERROR' || ch.type === 'translation_unit') walk(ch);
+    }
+  };
+  walk(root);
+  for (const a of prep.annotations) {
+    const p = protos.find((x) => a.at >= x.start && a.at < x.end);
+    if (!p) continue;
+    const ann = byName.get(p.name) ?? emptyAnnotations();
+    addAnnotation(ann, a.kind, a.args);
+    byName.set(p.name, ann);
+  }
+  for (const f of fns) {
+    const ann = emptyAnnotations();
+    for (const a of prep.annotations) if (a.at >= f.node.start && a.at < f.body.start) addAnnotation(ann, a.kind, a.args);
+    const proto = byName.get(f.name);
+    if (proto) {
+      for (const x of proto.acquires) addAnnotation(ann, 'acquires', [x]);
+      for (const x of proto.releases) addAnnotation(ann, 'releases', [x]);
+      for (const x of proto.mustHold) addAnnotation(ann, 'mustHold', [x]);
+      for (const c of proto.context) if (!ann.context.some((y) => y.lock === c.lock)) ann.context.push(c);
+    }
+    out.set(f, ann);
+  }
+  return out;
+}
+
+/** The meta the source stage gave for a definition (by row overlap, same name first), or a full one. */
+export function metaFor(f: FoundFunction, metas: FunctionMeta[], used: Set<FunctionMeta>): FunctionMeta {
+  const overlaps = (m: FunctionMeta): boolean => m.startRow <= f.node.endRow && m.endRow >= f.node.row;
+  const m = metas.find((x) => !used.has(x) && x.name === f.name && overlaps(x)) ?? metas.find((x) => !used.has(x) && overlaps(x));
+  if (m) {
+    used.add(m);
+    return m;
+  }
+  return {
+    name: f.name,
+    startRow: f.node.row,
+    endRow: f.node.endRow,
+    completeness: 'full',
+    missing: [],
+    entryKnown: true,
+    exitKnown: true,
+    gaps: [],
+    touched: false,
+    preproc: [],
+  };
+}
+
+/** The largest compound statement within a meta's rows (a definition tree-sitter could not see). */
+export function recoverBody(root: SNode, meta: FunctionMeta): SNode | null {
+  let best: SNode | null = null;
+  const walk = (n: SNode): void => {
+    for (const ch of n.children) {
+      if (ch.endRow < meta.startRow || ch.row > meta.endRow) continue;
+      if (ch.type === 'compound_statement' && ch.row >= meta.startRow && ch.endRow <= meta.endRow) {
+        if (!best || ch.end - ch.start > best.end - best.start) best = ch;
+        continue;
+      }
+      if (ch.children.length) walk(ch);
+    }
+  };
+  walk(root);
+  return best;
+}

@@ -1,0 +1,164 @@
+// Normalised objects: the ONE place that decides how a C expression is written as an object, so
+// that two mentions of the same thing compare equal across statements and functions.
+//   casts, parentheses and whitespace go        (struct foo *)(p)->x   -> p->x
+//   (*p).f is p->f, &*p is p, *&x is x
+//   subscripts become []                         to[clu], ploop->bat[i] -> to[], ploop->bat[]
+//   calls keep their normalised arguments        container_of(w, struct x, work)->lock
+//   lock objects keep a leading &, flag words, list heads, atomics and references drop it.
+
+import type { SNode } from './syntax.js';
+import { field, named } from './syntax.js';
+
+export function collapse(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Normalised text of an expression node (keeps a leading & when written). */
+export function normalize(n: SNode | undefined, src: string): string {
+  if (!n) return '';
+  switch (n.type) {
+    case 'parenthesized_expression': {
+      const inner = named(n)[0];
+      if (!inner) return '';
+      // A statement expression has no path: give its text.
+      if (inner.type === 'compound_statement') return collapse(src.slice(n.start, n.end));
+      return normalize(inner, src);
+    }
+    case 'cast_expression':
+      return normalize(field(n, 'value'), src);
+    case 'identifier':
+    case 'field_identifier':
+    case 'number_literal':
+    case 'null':
+    case 'true':
+    case 'false':
+      return src.slice(n.start, n.end);
+    case 'field_expression': {
+      const arg = field(n, 'argument');
+      const f = field(n, 'field');
+      const op = n.children.find((c) => c.field === 'operator')?.type ?? '->';
+      const name = f ? src.slice(f.start, f.end) : '?';
+      // (*p).f -> p->f
+      const argInner = arg ? strip(arg) : undefined;
+      if (op === '.' && argInner?.type === 'pointer_expression' && pointerOp(argInner) === '*') {
+        return `${wrap(normalize(field(argInner, 'argument'), src))}->${name}`;
+      }
+      return `${wrap(normalize(arg, src))}${op}${name}`;
+    }
+    case 'subscript_expression':
+      return `${wrap(normalize(field(n, 'argument'), src))}[]`;
+    case 'pointer_expression': {
+      const op = pointerOp(n);
+      const arg = field(n, 'argument');
+      const inner = arg ? strip(arg) : undefined;
+      if (op === '&' && inner?.type === 'pointer_expression' && pointerOp(inner) === '*') return normalize(field(inner, 'argument'), src);
+      if (op === '*' && inner?.type === 'pointer_expression' && pointerOp(inner) === '&') return normalize(field(inner, 'argument'), src);
+      return `${op}${wrap(normalize(arg, src))}`;
+    }
+    case 'call_expression': {
+      const fn = field(n, 'function');
+      const args = field(n, 'arguments');
+      const list = args ? named(args).map((a) => normalize(a, src)) : [];
+      return `${normalize(fn, src)}(${list.join(', ')})`;
+    }
+    case 'string_literal':
+    case 'concatenated_string':
+      return src.slice(n.start, n.end).replace(/\s+/g, ' ');
+    default:
+      return src.slice(n.start, n.end).replace(/\s+/g, '');
+  }
+}
+
+function pointerOp(n: SNode): string {
+  return n.children.find((c) => c.field === 'operator')?.type ?? n.children[0]?.type ?? '';
+}
+
+/** Parentheses and casts around an expression removed. */
+export function strip(n: SNode): SNode {
+  let cur = n;
+  for (;;) {
+    if (cur.type === 'parenthesized_expression') {
+      const inner = named(cur)[0];
+      if (!inner || inner.type === 'compound_statement') return cur;
+      cur = inner;
+    } else if (cur.type === 'cast_expression') {
+      const v = field(cur, 'value');
+      if (!v) return cur;
+      cur = v;
+    } else return cur;
+  }
+}
+
+/** Parenthesise a compound base (`a + b`) so that `(a + b)->x` stays unambiguous. */
+function wrap(s: string): string {
+  if (/^[&*]/.test(s)) return `(${s})`;
+  let depth = 0;
+  for (const ch of s) {
+    if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    else if (depth === 0 && !/[\w>.\-]/.test(ch)) return `(${s})`;
+  }
+  return s;
+}
+
+/** A lock object as users read it: `&ploop->bat_lock`, `lock` (a pointer), `&global_lock`. */
+export function lockObject(n: SNode | undefined, src: string): string {
+  return normalize(n, src);
+}
+
+/** Flag words, list heads and nodes, atomics, references: the object without a leading `&`. */
+export function dataObject(n: SNode | undefined, src: string): string {
+  return dropAddr(normalize(n, src));
+}
+
+export function dropAddr(s: string): string {
+  if (!s.startsWith('&')) return s;
+  const rest = s.slice(1);
+  return rest.startsWith('(') && rest.endsWith(')') && balanced(rest.slice(1, -1)) ? rest.slice(1, -1) : rest;
+}
+
+function balanced(s: string): boolean {
+  let d = 0;
+  for (const ch of s) {
+    if (ch === '(') d++;
+    else if (ch === ')' && --d < 0) return false;
+  }
+  return d === 0;
+}
+
+/**
+ * Normalise object text that did not come from the tree (annotation arguments): whitespace and
+ * outer parentheses go, `(*p).f` is `p->f`, subscripts are `[]`, casts to struct pointers go.
+ */
+export function normalizeText(s: string): string {
+  let t = s.replace(/\s+/g, '');
+  t = t.replace(/\((?:const)?(?:struct|union)?[A-Za-z_]\w*\*+\)/g, '');
+  for (let k = 0; k < 4 && /^\(.*\)$/.test(t) && balanced(t.slice(1, -1)); k++) t = t.slice(1, -1);
+  t = t.replace(/\(\*([A-Za-z_]\w*)\)\./g, '$1->');
+  // Subscripts: innermost first.
+  for (let k = 0; k < 8 && /\[[^[\]]+\]/.test(t); k++) t = t.replace(/\[[^[\]]+\]/g, '[]');
+  return t;
+}
+
+/**
+ * A lock named in a sparse annotation as a lock object: a field path names the lock itself, so
+ * it gets the `&` that acquire ops carry (`__must_hold(ploop->lock)` is `&ploop->lock`); a bare
+ * name stays (a pointer parameter or a global context such as RCU, which is `rcu`).
+ */
+export function annotationLock(s: string): string {
+  const t = normalizeText(s);
+  if (/^rcu$/i.test(t)) return 'rcu';
+  if (!t.startsWith('&') && /(->|\.)/.test(t) && !t.startsWith('*')) return `&${t}`;
+  return t;
+}
+
+/** The root variable of a normalised path: `ploop` for `&ploop->bat_lock`. */
+export function rootName(path: string): string | null {
+  const m = /^[&*]*\(?([A-Za-z_]\w*)/.exec(path);
+  return m ? m[1]! : null;
+}
+
+/** Is a normalised path a field/array/deref access (as opposed to a plain variable)? */
+export function isFieldPath(path: string): boolean {
+  return /->|\.|\[\]|^\*/.test(path);
+}
