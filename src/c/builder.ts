@@ -11,6 +11,8 @@ export class CfgBuilder {
   /** The block receiving ops, or null after a return/goto/break (unreachable code follows). */
   cur: number | null;
   private readonly open = new Set<number>();
+  /** First source row seen in each block: blocks are numbered in source order at the end. */
+  private readonly rows: (number | undefined)[] = [];
 
   constructor() {
     this.cur = this.newBlock();
@@ -32,7 +34,14 @@ export class CfgBuilder {
   }
 
   emit(op: Op): void {
-    this.blocks[this.here()]!.ops.push(op);
+    const id = this.here();
+    this.blocks[id]!.ops.push(op);
+    this.rows[id] ??= op.row;
+  }
+
+  /** Code of `row` is being lowered into the current block. */
+  note(row: number): void {
+    if (this.cur !== null) this.rows[this.cur] ??= row;
   }
 
   isOpen(id: number): boolean {
@@ -102,6 +111,9 @@ export class CfgBuilder {
       for (const s of succ(blocks[i]!.term)) stack.push(s);
     }
     const keep = blocks.filter((_b, i) => i === 0 || (reach.has(i) && resolve(i) === i));
+    // Source order (entry first): the dump reads like the function.
+    const rowOf = (id: number): number => this.rows[id] ?? Number.MAX_SAFE_INTEGER;
+    keep.sort((a, b) => (a.id === 0 ? -1 : b.id === 0 ? 1 : rowOf(a.id) - rowOf(b.id) || a.id - b.id));
     const newId = new Map<number, number>();
     keep.forEach((b, i) => newId.set(b.id, i));
     const renum = (i: number): number => newId.get(i) ?? newId.get(resolve(i)) ?? 0;

@@ -143,7 +143,8 @@ export function formatFunctionIR(fn: FunctionIR): string {
   const where = [fn.file ?? '<fragment>', fn.side, fn.origin].join(', ');
   const span = fn.startLine !== null ? ` lines ${fn.startLine}-${fn.endLine ?? '?'}` : '';
   lines.push(`function ${fn.name}  (${where})${span}`);
-  const sig = `${fn.isStatic ? 'static ' : ''}${fn.returnType || '?'} ${fn.name}(${fn.params.map((p) => (p.type.endsWith('*') ? `${p.type}${p.name}` : `${p.type} ${p.name}`)).join(', ')})`;
+  const ret = fn.returnType || '?';
+  const sig = `${fn.isStatic ? 'static ' : ''}${ret}${ret.endsWith('*') ? '' : ' '}${fn.name}(${fn.params.map((p) => (p.type.endsWith('*') ? `${p.type}${p.name}` : `${p.type} ${p.name}`)).join(', ')})`;
   lines.push(`  signature: ${sig}`);
   lines.push(`  completeness: ${m.completeness}${m.missing.length ? ` (missing: ${m.missing.join('; ')})` : ''}; entry ${m.entryKnown ? 'known' : 'NOT known'}, exit ${m.exitKnown ? 'known' : 'NOT known'}${m.touched ? '; touched by the patch' : ''}`);
   if (m.preproc.length) lines.push(`  preprocessor: ${m.preproc.map((p) => `${p.line ?? '?'} ${p.directive} -> ${p.taken}`).join('; ')}`);

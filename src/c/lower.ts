@@ -96,6 +96,7 @@ export class FunctionLowerer {
     this.labelPos = collectLabels(body, this.u.src);
     this.statement(body);
     if (this.b.cur !== null) {
+      this.b.note(body.endRow);
       this.b.terminate({ k: 'return', value: null, line: this.lineOfRow(body.endRow) });
     }
     const blocks = this.b.finish((id) => {
@@ -193,6 +194,8 @@ export class FunctionLowerer {
   // ---- statements ----------------------------------------------------------------------------------
 
   statement(n: SNode): void {
+    this.b.note(n.row);
+    if (n.type !== 'compound_statement' && n.type !== 'ERROR') this.damage(n);
     switch (n.type) {
       case 'compound_statement': {
         this.pushScope(n);
@@ -259,6 +262,25 @@ export class FunctionLowerer {
     }
   }
 
+  /**
+   * A statement whose own syntax (not that of nested statements) holds a parse error: lowered as
+   * far as it goes, with an `unknown` op saying what was not understood.
+   */
+  private damage(n: SNode): void {
+    const bad: SNode[] = [];
+    const walk = (x: SNode): void => {
+      for (const ch of x.children) {
+        if (ch.type === 'compound_statement' || (ch !== n && isStatement(ch) && ch.type !== 'declaration')) continue;
+        if (ch.type === 'ERROR' || (ch.missing && ch.type !== ';')) bad.push(ch);
+        else if (ch.children.length) walk(ch);
+      }
+    };
+    walk(n);
+    if (!bad.length) return;
+    const what = bad.map((b) => (b.missing ? `missing ${b.type}` : `'${this.text(b)}'`)).join(', ');
+    this.unknownOp(n, `parse error (${what}) in: ${this.text(n)}`);
+  }
+
   /** Tree-sitter gave up here: say so, and lower the statements it still recognised inside. */
   private errorNode(n: SNode): void {
     const stmts = n.children.filter((c) => c.named && (isStatement(c) || c.type === 'declaration'));
@@ -275,7 +297,7 @@ export class FunctionLowerer {
       const inner = d.type === 'init_declarator' ? field(d, 'declarator') : d;
       const value = d.type === 'init_declarator' ? field(d, 'value') : undefined;
       if (!inner) continue;
-      if (inner.type === 'function_declarator' && !value) continue; // a prototype
+      if (inner.type === 'function_declarator' && (!value || field(inner, 'declarator')?.type === 'identifier')) continue; // a prototype (or damage read as one)
       const { name, suffix } = declaredNames(inner, this.u.src);
       if (isExtern) continue;
       this.declareLocal(name, `${base}${suffix}`.trim(), d);
@@ -441,6 +463,7 @@ export class FunctionLowerer {
     const bodyB = this.b.newBlock();
     const exit = this.b.newBlock();
     this.b.fallInto(head, this.lineOfRow(n.row));
+    this.b.note(n.row);
     if (!cond || isConstTrue(cond, this.u.src)) this.b.terminate({ k: 'jump', to: bodyB, why: 'fall', line: this.lineOfRow(n.row) });
     else this.cond(cond, bodyB, exit, 'loop');
     this.b.cur = bodyB;
@@ -456,6 +479,7 @@ export class FunctionLowerer {
     const bodyB = this.b.newBlock();
     const exit = this.b.newBlock();
     this.b.fallInto(head, this.lineOfRow(n.row));
+    this.b.note(n.row);
     const p = this.u.sem.primitive(name);
     const at = this.at(call);
     if (p?.op === 'list') {
@@ -583,6 +607,7 @@ export class FunctionLowerer {
     const step = this.b.newBlock();
     const exit = this.b.newBlock();
     this.b.fallInto(head, this.lineOfRow(n.row));
+    this.b.note(n.row);
     if (!cond || isConstTrue(cond, this.u.src)) this.b.terminate({ k: 'jump', to: bodyB, why: 'fall', line: this.lineOfRow(n.row) });
     else this.cond(cond, bodyB, exit, 'loop');
     this.b.cur = bodyB;
@@ -692,6 +717,7 @@ export class FunctionLowerer {
   /** Lower a condition into branches: `t` when it holds, `f` otherwise. */
   cond(n0: SNode, t: number, f: number, why: Extract<Terminator, { k: 'branch' }>['why']): void {
     const n = unparen(n0);
+    this.b.note(n.row);
     if (n.type === 'binary_expression') {
       const op = operatorOf(n);
       const a = field(n, 'left');
@@ -772,6 +798,7 @@ export class FunctionLowerer {
 
   /** The symbolic value of an expression; ops for what it does are emitted on the way. */
   value(n: SNode, ctx: ValueCtx): Expr {
+    if (n.missing) return { k: 'unknown', text: `missing ${n.type}` };
     switch (n.type) {
       case 'identifier':
         return this.identifier(n, ctx);
@@ -825,7 +852,7 @@ export class FunctionLowerer {
       case 'unary_expression':
         return this.unary(n);
       case 'update_expression':
-        return this.update(n);
+        return this.update(n, ctx);
       case 'assignment_expression':
         return this.assignment(n);
       case 'conditional_expression':
@@ -852,7 +879,8 @@ export class FunctionLowerer {
         this.emit({ kind: 'barrier', barrier: 'asm', ...this.at(n) });
         return { k: 'unknown', text: 'asm' };
       case 'ERROR':
-        this.unknownOp(n, `parse error in expression: ${this.text(n)}`);
+        // Reported by the enclosing statement; lower what is recognisable inside.
+        for (const ch of named(n)) if (ch.type.endsWith('_expression')) this.value(ch, { used: true });
         return { k: 'unknown', text: this.text(n) };
       default:
         if (n.type === 'type_descriptor' || n.type === 'primitive_type') return { k: 'unknown', text: this.text(n) };
@@ -1017,6 +1045,7 @@ export class FunctionLowerer {
   /** Where an assignment goes: a local variable, or a path (with its bases evaluated). */
   private target(n0: SNode): { name: string; isPath: boolean; global: boolean } {
     const n = strip(n0);
+    if (n.missing) return { name: `<missing ${n.type}>`, isPath: false, global: false };
     if (n.type === 'identifier') {
       const name = this.raw(n);
       return { name, isPath: false, global: !this.isLocal(name) && this.facts.declsComplete };
@@ -1026,6 +1055,7 @@ export class FunctionLowerer {
   }
 
   private write(t: { name: string; isPath: boolean; global: boolean }, value: Expr, n: SNode, via: 'plain' | 'once' | 'rcu' | 'release' = 'plain'): void {
+    if (t.name.startsWith('<missing')) return;
     if (t.isPath || t.global) this.emit({ kind: 'access', mode: 'write', path: t.name, via, inCondition: false, ...this.at(n) });
     this.emit({ kind: 'assign', target: t.name, value, ...this.at(n) });
   }
@@ -1038,14 +1068,24 @@ export class FunctionLowerer {
     return { k: 'var', name: t.name };
   }
 
-  private update(n: SNode): Expr {
+  private update(n: SNode, ctx: ValueCtx): Expr {
     const arg = field(n, 'argument');
-    const op = operatorOf(n);
+    const opNode = n.children.find((c) => c.field === 'operator');
+    const op = opNode?.type ?? '++';
     if (!arg) return { k: 'unknown', text: this.text(n) };
     const t = this.target(arg);
-    const cur = this.readTarget(t, n);
+    let cur = this.readTarget(t, n);
+    const postfix = !!opNode && opNode.start >= arg.end;
+    if (postfix && ctx.used) {
+      // `x--` is the old value.
+      const tmp = `$t${++this.temps}`;
+      this.emit({ kind: 'assign', target: tmp, value: cur, ...this.at(n) });
+      cur = { k: 'var', name: tmp };
+      this.write(t, { k: 'arith', op: op === '--' ? '-' : '+', a: t.isPath || t.global ? { k: 'path', path: t.name } : { k: 'var', name: t.name }, b: { k: 'int', value: 1 } }, n);
+      return cur;
+    }
     this.write(t, { k: 'arith', op: op === '--' ? '-' : '+', a: cur, b: { k: 'int', value: 1 } }, n);
-    return cur;
+    return t.isPath || t.global ? { k: 'path', path: t.name } : { k: 'var', name: t.name };
   }
 
   private assignment(n: SNode): Expr {
@@ -1196,8 +1236,13 @@ export class FunctionLowerer {
       case 'no_free_ptr':
       case 'return_ptr': {
         // Ownership leaves the __free() variable: it is NULL afterwards, its cleanup does nothing.
-        const v = a0 ? this.value(a0, { used: true }) : { k: 'unknown' as const, text: '?' };
-        if (a0 && strip(a0).type === 'identifier') this.emit({ kind: 'assign', target: this.raw(strip(a0)), value: { k: 'null' }, ...this.at(n) });
+        let v: Expr = a0 ? this.value(a0, { used: true }) : { k: 'unknown', text: '?' };
+        if (a0 && strip(a0).type === 'identifier') {
+          const tmp = `$t${++this.temps}`;
+          this.emit({ kind: 'assign', target: tmp, value: v, ...this.at(n) });
+          this.emit({ kind: 'assign', target: this.raw(strip(a0)), value: { k: 'null' }, ...this.at(n) });
+          v = { k: 'var', name: tmp };
+        }
         if (name === 'return_ptr') {
           this.leaveScopes(0, n);
           this.b.terminate({ k: 'return', value: v, line: this.lineOfRow(n.row) });
@@ -1355,7 +1400,7 @@ export class FunctionLowerer {
     const vals = values ?? args.map((a) => (isTypeArg(a) ? ({ k: 'unknown', text: this.text(a) } as Expr) : this.value(a, { used: true, arg: true })));
     const id = ctx.used ? this.result() : undefined;
     this.emit({
-      kind: 'call', callee, indirect, args: vals, argText: args.map((a) => normalize(a, src)), ...(id ? { result: id } : {}), ...this.at(n),
+      kind: 'call', callee, indirect, args: vals, argText: args.map((a) => (this.u.prep.typeArgs.has(a.start) ? this.text(a) : normalize(a, src))), ...(id ? { result: id } : {}), ...this.at(n),
     });
     return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
   }

@@ -36,6 +36,8 @@ export interface Prepared {
   cleanups: CleanupAttr[];
   /** Prepared-text index of each inserted `while` → the macro it wraps. */
   macroLoops: Map<number, MacroStatement>;
+  /** Prepared-text indices of `struct NAME` arguments joined into one identifier. */
+  typeArgs: Set<number>;
   /** Map a prepared-text index back to the original text. */
   toOriginal(i: number): number;
 }
@@ -253,6 +255,7 @@ export function prepare(original: string): Prepared {
   const annotations: { kind: Annotation['kind']; args: string[]; orig: number }[] = [];
   const cleanups: { variable: string; fn: string; orig: number }[] = [];
   const loops: { s: number; e: number; m: MacroStatement }[] = [];
+  const typeArgOrig: number[] = [];
   let depth = 0;
 
   for (let i = 0; i < toks.length; i++) {
@@ -267,7 +270,10 @@ export function prepare(original: string): Prepared {
       // `container_of(p, struct ploop, work)`: a type as a macro argument becomes one identifier.
       const name = toks[i + 1]!;
       const gap = original.slice(t.e, name.s);
-      if (!gap.includes('\n')) edits.push({ s: t.e, e: name.s, text: '_'.repeat(gap.length) });
+      if (!gap.includes('\n')) {
+        edits.push({ s: t.e, e: name.s, text: '_'.repeat(gap.length) });
+        typeArgOrig.push(t.s);
+      }
       i++;
       continue;
     }
@@ -386,6 +392,7 @@ export function prepare(original: string): Prepared {
     annotations: annotations.map((a) => ({ kind: a.kind, args: a.args, at: toPrepared(a.orig) })),
     cleanups: cleanups.map((c) => ({ variable: c.variable, fn: c.fn, at: toPrepared(c.orig) })),
     macroLoops,
+    typeArgs: new Set(typeArgOrig.map(toPrepared)),
     toOriginal,
   };
 }
