@@ -215,19 +215,17 @@ export function metaFor(f: FoundFunction, metas: FunctionMeta[], used: Set<Funct
   };
 }
 
-/** The largest compound statement within a meta's rows (a definition tree-sitter could not see). */
-export function recoverBody(root: SNode, meta: FunctionMeta): SNode | null {
-  let best: SNode | null = null;
-  const walk = (n: SNode): void => {
-    for (const ch of n.children) {
-      if (ch.endRow < meta.startRow || ch.row > meta.endRow) continue;
-      if (ch.type === 'compound_statement' && ch.row >= meta.startRow && ch.endRow <= meta.endRow) {
-        if (!best || ch.end - ch.start > best.end - best.start) best = ch;
-        continue;
-      }
-      if (ch.children.length) walk(ch);
-    }
-  };
-  walk(root);
-  return best;
+/** The parameters of the first function declarator inside a (damaged) header. */
+export function paramsIn(n: SNode, src: string, prep: Prepared): { name: string; type: string }[] {
+  const stack = [n];
+  const loose: SNode[] = [];
+  while (stack.length) {
+    const x = stack.shift()!;
+    if (x.type === 'function_declarator') return paramsOf(field(x, 'parameters'), src, prep);
+    if (x.type === 'compound_statement') continue;
+    if (x.type === 'parameter_declaration') loose.push(x);
+    else stack.push(...x.children);
+  }
+  // Error recovery left the parameter declarations without their declarator.
+  return paramsOf({ ...n, children: loose.sort((a, b) => a.start - b.start) }, src, prep);
 }

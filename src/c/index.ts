@@ -5,11 +5,11 @@ import type { Semantics } from '../semantics/index.js';
 import type { CUnit, FunctionMeta } from '../source/types.js';
 import type { FunctionIR } from './ir.js';
 import { parseC } from './parser.js';
-import { prepare } from './prepare.js';
+import { findBlock, prepare, type Prepared } from './prepare.js';
 import { toSyntax, type SNode } from './syntax.js';
 import { FunctionLowerer, type UnitContext } from './lower.js';
 import { calledNames } from './calls.js';
-import { annotationsFor, emptyAnnotations, findFunctions, metaFor, recoverBody, type FoundFunction } from './functions.js';
+import { annotationsFor, emptyAnnotations, findFunctions, metaFor, paramsIn, type FoundFunction } from './functions.js';
 
 export type { FunctionIR } from './ir.js';
 export { formatFunctionIR, formatExpr, formatOp } from './format.js';
@@ -33,32 +33,17 @@ export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR
     const meta = metaFor(f, unit.functions, used);
     out.push(lowerFunction(unit, ctx, f, meta, annotations.get(f) ?? emptyAnnotations()));
   }
-  // Functions the source stage knows about but the parser did not see as definitions: lower what
-  // can be recovered, and say so, rather than dropping them.
-  for (const meta of unit.functions) {
-    if (used.has(meta)) continue;
-    const body = recoverBody(root, meta);
-    const f: FoundFunction = {
-      name: meta.name,
-      node: body ? { ...body, row: meta.startRow, endRow: meta.endRow } : { type: 'ERROR', field: null, named: true, missing: false, start: 0, end: 0, row: meta.startRow, endRow: meta.endRow, children: [] },
-      body: body ?? { type: 'compound_statement', field: null, named: true, missing: false, start: 0, end: 0, row: meta.startRow, endRow: meta.endRow, children: [] },
-      isStatic: false,
-      returnType: '',
-      params: [],
-      paramsUnknown: true,
-      how: 'recovered',
-    };
-    const fn = lowerFunction(unit, ctx, f, meta, emptyAnnotations());
-    fn.diagnostics.unshift(
-      body
-        ? `rows ${meta.startRow + 1}-${meta.endRow + 1}: no function definition parsed here; lowered the body found in those rows`
-        : `rows ${meta.startRow + 1}-${meta.endRow + 1}: no function definition or body could be parsed here`,
-    );
-    if (!body) {
-      fn.blocks = [{ id: 0, ops: [{ kind: 'unknown', reason: 'function text could not be parsed', line: unit.lineMap[meta.startRow] ?? null, row: meta.startRow }], term: { k: 'unknown-exit', line: null } }];
+  // Functions the parser did not see as definitions (a damaged signature, text the source stage
+  // knows is a function): the body is parsed again on its own and lowered, and that is said.
+  for (const r of await recover(root, prep, unit, found, used)) {
+    const fn = lowerFunction(unit, ctx, r.f, r.meta, emptyAnnotations());
+    fn.diagnostics.unshift(r.note);
+    if (r.empty) {
+      fn.blocks = [{ id: 0, ops: [{ kind: 'unknown', reason: 'function text could not be parsed', line: unit.lineMap[r.meta.startRow] ?? null, row: r.meta.startRow }], term: { k: 'unknown-exit', line: null } }];
     }
     out.push(fn);
   }
+  out.sort((a, b) => a.meta.startRow - b.meta.startRow);
   return out;
 }
 
@@ -79,7 +64,7 @@ function lowerFunction(unit: CUnit, ctx: UnitContext, f: FoundFunction, meta: Fu
   const lowerer = new FunctionLowerer(ctx, {
     name: f.name,
     params: f.params,
-    declsComplete: meta.entryKnown && signatureKnown && !f.paramsUnknown,
+    declsComplete: meta.entryKnown && signatureKnown && !f.paramsUnknown && meta.gaps.length === 0,
   }, f.node);
   const body = lowerer.lower(f.body);
   const lines = lineRange(unit.lineMap, f.node.row, f.node.endRow);
@@ -100,5 +85,105 @@ function lowerFunction(unit: CUnit, ctx: UnitContext, f: FoundFunction, meta: Fu
     blocks: body.blocks,
     meta,
     diagnostics,
+  };
+}
+
+const RECOVERED_HEADER = 'void __kreview_recovered(void)\n';
+
+function rowStarts(text: string): number[] {
+  const out = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) out.push(i + 1);
+  return out;
+}
+
+function rowOf(starts: number[], index: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function hasErrorInside(n: SNode): boolean {
+  if (n.type === 'ERROR') return true;
+  return n.children.some(hasErrorInside);
+}
+
+interface Recovered {
+  f: FoundFunction;
+  meta: FunctionMeta;
+  note: string;
+  empty: boolean;
+}
+
+/** Re-parse `{ ... }` alone (rows and indices kept) and find the body in it. */
+async function reparseBody(prep: Prepared, open: number, close: number, row: number): Promise<SNode | null> {
+  const sub = RECOVERED_HEADER + prep.text.slice(open, close);
+  const tree = await parseC(sub);
+  let root: SNode;
+  try {
+    root = toSyntax(tree, { index: open - RECOVERED_HEADER.length, row: row - 1 });
+  } finally {
+    tree.delete();
+  }
+  const def = root.children.find((c) => c.type === 'function_definition');
+  return def?.children.find((c) => c.field === 'body') ?? null;
+}
+
+async function recover(root: SNode, prep: Prepared, unit: CUnit, found: FoundFunction[], used: Set<FunctionMeta>): Promise<Recovered[]> {
+  const starts = rowStarts(prep.text);
+  const out: Recovered[] = [];
+  const covered = (start: number, end: number): boolean => found.some((f) => f.node.start < end && f.node.end > start) || out.some((r) => r.f.body.start < end && r.f.body.end > start);
+  // Metas without a parsed definition.
+  for (const meta of unit.functions) {
+    if (used.has(meta)) continue;
+    used.add(meta);
+    const from = starts[meta.startRow] ?? prep.text.length;
+    const to = starts[meta.endRow + 1] ?? prep.text.length;
+    const blk = findBlock(prep.text, from, to);
+    const body = blk && !covered(blk[0], blk[1]) ? await reparseBody(prep, blk[0], blk[1], rowOf(starts, blk[0])) : null;
+    const header = root.children.find((c) => c.start <= (blk?.[0] ?? from) && c.end > from);
+    out.push(recovered(meta.name, meta, body, header, prep, meta.startRow, meta.endRow,
+      body ? `rows ${meta.startRow + 1}-${meta.endRow + 1}: no function definition parsed here; the body was parsed on its own` : `rows ${meta.startRow + 1}-${meta.endRow + 1}: no function definition or body could be parsed here`));
+  }
+  // Whole files: a damaged definition at top level (an error node holding a `{ ... }`).
+  if (!unit.functions.length) {
+    for (const n of root.children) {
+      if (n.type === 'function_definition' || !hasErrorInside(n) || covered(n.start, n.end)) continue;
+      const blk = findBlock(prep.text, n.start, n.end);
+      if (!blk || covered(blk[0], blk[1])) continue;
+      const head = prep.text.slice(n.start, blk[0]);
+      const m = /([A-Za-z_]\w*)\s*\(/.exec(head);
+      if (!m) continue;
+      const body = await reparseBody(prep, blk[0], blk[1], rowOf(starts, blk[0]));
+      if (!body) continue;
+      const endRow = rowOf(starts, Math.max(blk[0], blk[1] - 1));
+      const meta: FunctionMeta = { name: m[1]!, startRow: n.row, endRow, completeness: 'full', missing: [], entryKnown: true, exitKnown: true, gaps: [], touched: false, preproc: [] };
+      out.push(recovered(m[1]!, meta, body, n, prep, n.row, endRow, `line ${unit.lineMap[n.row] ?? n.row + 1}: the signature did not parse; the body was parsed on its own`));
+    }
+  }
+  return out;
+}
+
+function recovered(name: string, meta: FunctionMeta, body: SNode | null, header: SNode | undefined, prep: Prepared, startRow: number, endRow: number, note: string): Recovered {
+  const empty: SNode = { type: 'compound_statement', field: null, named: true, missing: false, start: 0, end: 0, row: startRow, endRow, children: [] };
+  const b = body ?? empty;
+  return {
+    f: {
+      name,
+      node: { ...b, start: header ? Math.min(header.start, b.start) : b.start, row: startRow, endRow },
+      body: b,
+      isStatic: !!header && /^\s*static\b/.test(prep.text.slice(header.start, header.end)),
+      returnType: '',
+      params: header ? paramsIn(header, prep.text, prep) : [],
+      paramsUnknown: true,
+      how: 'recovered',
+    },
+    meta,
+    note,
+    empty: !body,
   };
 }

@@ -415,3 +415,24 @@ function attributeContents(text: string, toks: Tok[], open: number, close: numbe
     i = c;
   }
 }
+
+/**
+ * The first `{ ... }` block starting in [from, to) of the text, comments and strings skipped:
+ * [index of '{', index after the matching '}'], or null.
+ */
+export function findBlock(text: string, from: number, to: number): [number, number] | null {
+  const toks = lex(text.slice(from), []);
+  let open = -1;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.k === 'p' && t.t === '{') {
+      if (t.s + from >= to) return null;
+      open = i;
+      break;
+    }
+  }
+  if (open < 0) return null;
+  const close = matching(toks, open);
+  const end = close < 0 ? text.length - from : toks[close]!.e;
+  return [toks[open]!.s + from, end + from];
+}

@@ -15,17 +15,18 @@ export interface SNode {
   children: SNode[];
 }
 
-export function toSyntax(tree: Tree): SNode {
+/** Copy a tree; `shift` moves indices and rows (a piece of text parsed on its own). */
+export function toSyntax(tree: Tree, shift: { index: number; row: number } = { index: 0, row: 0 }): SNode {
   const c = tree.walk();
   const mk = (): SNode => ({
     type: c.nodeType,
     field: c.currentFieldName,
     named: c.nodeIsNamed,
     missing: c.nodeIsMissing,
-    start: c.startIndex,
-    end: c.endIndex,
-    row: c.startPosition.row,
-    endRow: c.endPosition.row,
+    start: c.startIndex + shift.index,
+    end: c.endIndex + shift.index,
+    row: c.startPosition.row + shift.row,
+    endRow: c.endPosition.row + shift.row,
     children: [],
   });
   const root = mk();
