@@ -20,7 +20,7 @@ export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR
   const tree = await parseC(prep.text);
   let root: SNode;
   try {
-    root = toSyntax(tree);
+    root = toSyntax(tree, prep.text);
   } finally {
     tree.delete();
   }
@@ -125,7 +125,7 @@ async function reparseBody(prep: Prepared, open: number, close: number, row: num
   const tree = await parseC(sub);
   let root: SNode;
   try {
-    root = toSyntax(tree, { index: open - RECOVERED_HEADER.length, row: row - 1 });
+    root = toSyntax(tree, sub, { index: open - RECOVERED_HEADER.length, row: row - 1 });
   } finally {
     tree.delete();
   }

@@ -16,19 +16,70 @@ export interface SNode {
 }
 
 /** Copy a tree; `shift` moves indices and rows (a piece of text parsed on its own). */
-export function toSyntax(tree: Tree, shift: { index: number; row: number } = { index: 0, row: 0 }): SNode {
+/** Node type names, namedness and field names by id: asked of the grammar once per id. */
+const typeNames: string[] = [];
+const typeNamed: boolean[] = [];
+const fieldNames: (string | null)[] = [];
+
+/** Subtrees the front end never looks into (it slices their text), and named tokens. */
+const LEAVES = new Set([
+  'string_literal', 'char_literal', 'comment', 'number_literal', 'system_lib_string', 'identifier', 'field_identifier',
+  'type_identifier', 'statement_identifier', 'primitive_type', 'string_content', 'escape_sequence', 'true', 'false', 'null',
+]);
+
+/**
+ * Copy a tree parsed from `text`; `shift` moves indices and rows (a piece of text parsed on its own). Every cursor
+ * property is a call into wasm, so only ids and indices are asked per node; names come from
+ * caches, rows from the text, "missing" only for zero-width nodes, and tokens are not descended.
+ */
+export function toSyntax(tree: Tree, text: string, shift: { index: number; row: number } = { index: 0, row: 0 }): SNode {
+  const lang = tree.language;
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  let lastRow = 0;
+  const rowOf = (index: number): number => {
+    // Indices arrive nearly in order: walk from the last answer.
+    let r = lastRow;
+    while (r + 1 < starts.length && starts[r + 1]! <= index) r++;
+    while (r > 0 && starts[r]! > index) r--;
+    lastRow = r;
+    return r;
+  };
   const c = tree.walk();
-  const mk = (): SNode => ({
-    type: c.nodeType,
-    field: c.currentFieldName,
-    named: c.nodeIsNamed,
-    missing: c.nodeIsMissing,
-    start: c.startIndex + shift.index,
-    end: c.endIndex + shift.index,
-    row: c.startPosition.row + shift.row,
-    endRow: c.endPosition.row + shift.row,
-    children: [],
-  });
+  const mk = (): SNode => {
+    const tid = c.nodeTypeId;
+    let type = typeNames[tid];
+    if (type === undefined) {
+      type = lang.types[tid] ?? c.nodeType;
+      typeNames[tid] = type;
+      typeNamed[tid] = c.nodeIsNamed;
+    }
+    const fid = c.currentFieldId;
+    let fieldName: string | null = null;
+    if (fid) {
+      fieldName = fieldNames[fid] ?? null;
+      if (fieldNames[fid] === undefined) {
+        fieldName = c.currentFieldName;
+        fieldNames[fid] = fieldName;
+      }
+    }
+    const start = c.startIndex;
+    const end = c.endIndex;
+    const row = rowOf(start);
+    const endRow = end === start ? row : rowOf(end);
+    lastRow = row;
+    return {
+      type,
+      field: fieldName,
+      named: typeNamed[tid]!,
+      missing: start === end ? c.nodeIsMissing : false,
+      start: start + shift.index,
+      end: end + shift.index,
+      row: row + shift.row,
+      endRow: endRow + shift.row,
+      children: [],
+    };
+  };
   const root = mk();
   const stack: SNode[] = [root];
   // Depth-first with the cursor: descend, else next sibling, else climb until a sibling exists.
@@ -36,7 +87,7 @@ export function toSyntax(tree: Tree, shift: { index: number; row: number } = { i
     for (;;) {
       const n = mk();
       stack[stack.length - 1]!.children.push(n);
-      if (c.gotoFirstChild()) {
+      if (n.named && !LEAVES.has(n.type) && c.gotoFirstChild()) {
         stack.push(n);
         continue;
       }
