@@ -27,6 +27,9 @@ const LEAVES = new Set([
   'type_identifier', 'statement_identifier', 'primitive_type', 'string_content', 'escape_sequence', 'true', 'false', 'null',
 ]);
 
+/** Tokens not copied: they only delimit. (`}` is kept: the end of a scope is a place.) */
+const DROPPED = new Set(['(', ')', ';', ',', '{', '[', ']', ':', '"', "'"]);
+
 /**
  * Copy a tree parsed from `text`; `shift` moves indices and rows (a piece of text parsed on its own). Every cursor
  * property is a call into wasm, so only ids and indices are asked per node; names come from
@@ -86,7 +89,8 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
   if (c.gotoFirstChild()) {
     for (;;) {
       const n = mk();
-      stack[stack.length - 1]!.children.push(n);
+      // Punctuation carries nothing (kept when parser-inserted, or when it has a field).
+      if (n.named || n.missing || n.field || !DROPPED.has(n.type)) stack[stack.length - 1]!.children.push(n);
       if (n.named && !LEAVES.has(n.type) && c.gotoFirstChild()) {
         stack.push(n);
         continue;
