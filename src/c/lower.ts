@@ -271,6 +271,8 @@ export class FunctionLowerer {
     const walk = (x: SNode): void => {
       for (const ch of x.children) {
         if (ch.type === 'compound_statement' || (ch !== n && isStatement(ch) && ch.type !== 'declaration')) continue;
+        // `case 1 ... 3:` (a GNU case range) is understood by caseStatement.
+        if (ch.type === 'ERROR' && n.type === 'case_statement' && this.raw(ch).trim().startsWith('...')) continue;
         if (ch.type === 'ERROR' || (ch.missing && ch.type !== ';')) bad.push(ch);
         else if (ch.children.length) walk(ch);
       }
@@ -895,7 +897,7 @@ export class FunctionLowerer {
     if (name === 'true') return { k: 'bool', value: true };
     if (name === 'false') return { k: 'bool', value: false };
     if (this.isLocal(name)) return { k: 'var', name };
-    if (/^[A-Z][A-Z0-9_]*$/.test(name) && name.length > 1) return { k: 'const', name };
+    if (/^[A-Z][A-Z0-9_]*$/.test(name)) return { k: 'const', name };
     if (/^E[A-Z0-9]+$/.test(name)) return { k: 'const', name };
     // A global (or, where the declarations are not all visible, possibly a local).
     if (!ctx.arg && this.facts.declsComplete && !name.startsWith('typeof_') && !this.u.calledInUnit.has(name)) {
