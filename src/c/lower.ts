@@ -25,7 +25,6 @@ export interface FunctionFacts {
   params: { name: string; type: string }[];
   /** The declarations before the body are all visible (no missing start, no gap before them). */
   declsComplete: boolean;
-  /** Gap ids whose code is hidden, with their line spans (for texts). */
   name: string;
 }
 
@@ -99,10 +98,8 @@ export class FunctionLowerer {
       this.b.note(body.endRow);
       this.b.terminate({ k: 'return', value: null, line: this.lineOfRow(body.endRow) });
     }
-    const blocks = this.b.finish((id) => {
-      const label = this.b.blocks[id]!.label;
-      return { k: 'unknown-exit', line: label ? null : null };
-    });
+    // Blocks still open are labels jumped to but never placed: the code goes on where we cannot see.
+    const blocks = this.b.finish(() => ({ k: 'unknown-exit', line: null }));
     return { blocks, locals: this.locals, diagnostics: this.diagnostics };
   }
 
