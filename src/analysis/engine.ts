@@ -43,11 +43,23 @@ export interface Exit {
   trace: Trace;
 }
 
+/** The lock state at an op, over every path that reaches it: what the race checks work from. */
+export interface Site {
+  block: number;
+  index: number;
+  op: Op;
+  held: Set<string>; // held on every path reaching the op
+  released: Set<string>; // released earlier on every path reaching it (known not held)
+  clean: boolean; // every path reaching it started at a known entry and crossed no gap
+  viaGap: boolean; // some path to it crossed a gap
+}
+
 export interface WalkResult {
   fn: FunctionIR;
   cfg: CfgInfo;
   exits: Exit[];
   events: EngineEvent[];
+  sites: Site[];
   budgetExceeded: boolean;
   visits: number;
 }
@@ -66,7 +78,7 @@ export function walkFunction(fn: FunctionIR, opts: EngineOptions): WalkResult {
   const cfg = analyzeCfg(fn);
   const w = new Walker(fn, opts, cfg);
   w.run();
-  return { fn, cfg, exits: w.exits, events: w.events, budgetExceeded: w.exhausted, visits: w.visits };
+  return { fn, cfg, exits: w.exits, events: w.events, sites: [...w.sites.values()], budgetExceeded: w.exhausted, visits: w.visits };
 }
 
 class Walker {
@@ -74,6 +86,7 @@ class Walker {
   events: EngineEvent[] = [];
   exhausted = false;
   visits = 0;
+  readonly sites = new Map<string, Site>();
   private readonly seen = new Map<number, Set<string>>();
   private readonly eventKeys = new Set<string>();
   private readonly budget: number;
@@ -114,7 +127,10 @@ class Walker {
       }
       seen.add(key);
       this.block = b;
-      for (const op of block.ops) st = this.transfer(op, st);
+      block.ops.forEach((op, i) => {
+        this.record(b, i, op, st);
+        st = this.transfer(op, st);
+      });
       for (const next of this.terminate(block, st)) queue.push(next);
     }
   }
@@ -130,6 +146,21 @@ class Walker {
     for (const obj of this.fn.annotations.releases) {
       if (!s.locks.has(obj)) s.locks.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: this.fn.startLine, count: 1, gapSince: false, fromEntry: true });
     }
+  }
+
+  /** Intersect the lock state seen at an op over all paths. */
+  private record(block: number, index: number, op: Op, s: State): void {
+    if (op.kind !== 'access' && op.kind !== 'list' && op.kind !== 'flag' && op.kind !== 'atomic' && op.kind !== 'call' && op.kind !== 'ref') return;
+    const key = `${block}:${index}`;
+    const cur = this.sites.get(key);
+    if (!cur) {
+      this.sites.set(key, { block, index, op, held: new Set(s.locks.keys()), released: new Set(s.released.keys()), clean: s.clean, viaGap: s.viaGap });
+      return;
+    }
+    for (const h of cur.held) if (!s.locks.has(h)) cur.held.delete(h);
+    for (const r of cur.released) if (!s.released.has(r)) cur.released.delete(r);
+    cur.clean &&= s.clean;
+    cur.viaGap ||= s.viaGap;
   }
 
   private emit(e: EngineEvent, key: string): void {

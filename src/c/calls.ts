@@ -25,31 +25,6 @@ const BUILTINS = new Set<string>([
   '__kreview_gap', '__kreview_opaque', '__kreview_unknown_end',
 ]);
 
-/**
- * Assertions that stop the machine when their argument holds. The rule schema's `noreturn` has no
- * argument position, so these live here until it does (see the front-end report).
- */
-const CONDITIONAL_NORETURN: Record<string, number> = {
-  BUG_ON: 0, VM_BUG_ON: 0, VM_BUG_ON_PAGE: 0, VM_BUG_ON_FOLIO: 0, VM_BUG_ON_VMA: 0, VM_BUG_ON_MM: 0,
-};
-
-/** Checked by the compiler, no code at run time. */
-const COMPILE_TIME = new Set(['BUILD_BUG_ON', 'BUILD_BUG_ON_MSG', 'BUILD_BUG_ON_ZERO', 'BUILD_BUG_ON_NOT_POWER_OF_2', 'static_assert', '_Static_assert', 'compiletime_assert']);
-
-/**
- * Side-effect-free arithmetic helpers: lowered to a value, not to a call op (a call op makes the
- * engine forget what it knew about memory).
- */
-const PURE = new Set([
-  'ARRAY_SIZE', 'BIT', 'BIT_ULL', 'GENMASK', 'GENMASK_ULL', 'min', 'max', 'min_t', 'max_t', 'min3', 'max3',
-  'clamp', 'clamp_t', 'clamp_val', 'DIV_ROUND_UP', 'DIV_ROUND_UP_ULL', 'ALIGN', 'ALIGN_DOWN', 'IS_ALIGNED',
-  'PTR_ALIGN', 'round_up', 'round_down', 'roundup', 'rounddown', 'FIELD_GET', 'FIELD_PREP', 'FIELD_FIT',
-  'lower_32_bits', 'upper_32_bits', 'abs', 'PAGE_ALIGN', 'BITS_TO_LONGS', 'sizeof_field', 'likely_notrace',
-  'time_after', 'time_before', 'time_after_eq', 'time_before_eq', 'time_in_range', 'ilog2', 'roundup_pow_of_two',
-  'is_power_of_2', 'swab32', 'swab16', 'cpu_to_le32', 'le32_to_cpu', 'cpu_to_le64', 'le64_to_cpu', 'cpu_to_le16',
-  'le16_to_cpu', 'cpu_to_be32', 'be32_to_cpu', 'cpu_to_be64', 'be64_to_cpu', 'cpu_to_be16', 'be16_to_cpu',
-]);
-
 /** Name shapes of reference pairs. Strong shapes are inferred alone; weak ones need the partner in the unit. */
 const GET_SUFFIX: Record<string, { puts: string[]; strong: boolean }> = {
   get: { puts: ['put'], strong: true },
@@ -71,16 +46,14 @@ const NO_PAIR_PREFIX = /^(devm_|devres_|pcim_|drmm_)/;
 export function classifyCall(name: string, sem: Semantics, calledInUnit: Set<string>): CallKind {
   if (BUILTINS.has(name)) return { k: 'builtin', name: name as BuiltinName };
   const p = sem.primitive(name);
+  if (p?.op === 'noreturn' && p.when !== undefined) return { k: 'bug-on', name, arg: p.when };
+  if (p?.op === 'pure') return p.compileTime ? { k: 'compile-time', name } : { k: 'pure', name };
   if (p) return { k: 'primitive', name, p };
   const pr = sem.pair(name);
   if (pr) {
     const isGet = pr.get === name;
     return { k: 'rule-pair', name, action: isGet ? 'get' : 'put', pair: `${pr.get}/${pr.put}`, obj: isGet ? pr.obj : pr.putObj };
   }
-  const bug = CONDITIONAL_NORETURN[name];
-  if (bug !== undefined) return { k: 'bug-on', name, arg: bug };
-  if (COMPILE_TIME.has(name)) return { k: 'compile-time', name };
-  if (PURE.has(name)) return { k: 'pure', name };
   const inferred = inferPair(name, calledInUnit);
   if (inferred) return inferred;
   return { k: 'call', name };

@@ -1391,6 +1391,9 @@ export class FunctionLowerer {
         const keep = arg(p.arg);
         return keep ? this.value(keep, ctx) : { k: 'unknown', text: this.text(n) };
       }
+      case 'pure': // classified before reaching here (calls.ts)
+        if (!p.compileTime) evalArgs();
+        return { k: 'unknown', text: this.text(n) };
     }
   }
 

@@ -89,7 +89,11 @@ export const Primitive = z.discriminatedUnion('op', [
     lock: z.number().int().min(0).optional(),
   }),
   z.strictObject({ op: z.literal('barrier') }),
-  z.strictObject({ op: z.literal('noreturn') }),
+  /** Stops the machine; with `when`, only when that argument is true (BUG_ON(cond)). */
+  z.strictObject({ op: z.literal('noreturn'), when: z.number().int().min(0).optional() }),
+  /** No side effects (ARRAY_SIZE, min, BIT ...): a value, not a call that may change memory.
+   *  `compileTime`: checked by the compiler, its arguments are not evaluated (BUILD_BUG_ON). */
+  z.strictObject({ op: z.literal('pure'), compileTime: z.boolean().default(false) }),
   /** Wrappers whose value is their argument: likely(), unlikely(), WARN_ON() used as a condition. */
   z.strictObject({ op: z.literal('passthrough'), arg: z.number().int().min(0).default(0), warns: z.boolean().default(false) }),
 ]);
