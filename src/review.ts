@@ -3,7 +3,7 @@
 
 import type { FunctionIR } from './c/ir.js';
 import { lowerUnit } from './c/index.js';
-import { analyzeSide, compareImages, type SideAnalysis } from './analysis/index.js';
+import { analyzeImages, analyzeSide, compareImages, type SideAnalysis } from './analysis/index.js';
 import type { RawFinding } from './analysis/check.js';
 import { fingerprint } from './analysis/fingerprint.js';
 import type { Finding, Status } from './analysis/types.js';
@@ -79,8 +79,9 @@ export async function reviewPatches(patches: Patch[], opts: ReviewOptions): Prom
       const pre = await lowerAll(mine.flatMap((i) => (i.pre ? [i.pre] : [])), opts.sem, notes);
       const post = await lowerAll(mine.flatMap((i) => (i.post ? [i.post] : [])), opts.sem, notes);
       const where = { input: patch.input, patch: patch.id, messageId: patch.messageId };
-      const preA = analyzeSide(pre, opts.sem);
-      const postA = analyzeSide(post, opts.sem);
+      const sides = analyzeImages([{ side: 'pre', fns: pre }, { side: 'post', fns: post }], opts.sem);
+      const preA = sides.pre!;
+      const postA = sides.post!;
       for (const name of [...preA.exhausted, ...postA.exhausted]) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
       const touched = new Set([...pre, ...post].filter((f) => f.meta.touched).map((f) => `${f.file}\0${f.name}`));
       const findings = compareImages(sideFindings(preA, where), sideFindings(postA, where))

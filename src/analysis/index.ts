@@ -9,6 +9,8 @@ import { walkFunction, type WalkResult } from './engine.js';
 import { bottomUp, SummaryTable } from './summary.js';
 import { summarize } from './summarize.js';
 import type { Status } from './types.js';
+import { analyzeRaces } from './races/index.js';
+import type { Side } from './races/lockset.js';
 
 export interface SideAnalysis {
   walks: WalkResult[];
@@ -21,9 +23,15 @@ export interface SideAnalysis {
 export interface AnalyzeOptions {
   checks?: Check[];
   budget?: number;
+  races?: boolean; // run the race checks (default true)
 }
 
 export function analyzeSide(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOptions = {}): SideAnalysis {
+  return analyzeImages([{ side: 'post', fns }], sem, opts).post!;
+}
+
+/** Walk one image: callees first, so their summaries are ready when their callers are walked. */
+function walkImage(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOptions): { walks: WalkResult[]; summaries: SummaryTable } {
   const summaries = new SummaryTable();
   const walks: WalkResult[] = [];
   for (const fn of bottomUp(fns)) {
@@ -31,13 +39,29 @@ export function analyzeSide(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOpti
     walks.push(w);
     if (!summaries.has(fn.name)) summaries.set(summarize(w));
   }
-  const checks = opts.checks ?? engineChecks;
-  const findings: SideAnalysis['findings'] = [];
-  for (const w of walks) {
-    const ctx: CheckContext = { fn: w.fn, walk: w, side: walks, summaries, sem };
-    for (const c of checks) for (const f of c.run(ctx)) findings.push({ fn: w.fn, finding: f });
+  return { walks, summaries };
+}
+
+/**
+ * Analyse the images of a patch (or one file): engine checks per image, race checks with the lock
+ * state of both images (guards are inferred from all of them).
+ */
+export function analyzeImages(images: { side: Side; fns: FunctionIR[] }[], sem: Semantics, opts: AnalyzeOptions = {}): Partial<Record<Side, SideAnalysis>> {
+  const out: Partial<Record<Side, SideAnalysis>> = {};
+  const walked = images.map(({ side, fns }) => ({ side, ...walkImage(fns, sem, opts) }));
+  for (const { side, walks, summaries } of walked) {
+    const findings: SideAnalysis['findings'] = [];
+    for (const w of walks) {
+      const ctx: CheckContext = { fn: w.fn, walk: w, side: walks, summaries, sem };
+      for (const c of opts.checks ?? engineChecks) for (const f of c.run(ctx)) findings.push({ fn: w.fn, finding: f });
+    }
+    out[side] = { walks, summaries, findings, exhausted: walks.filter((w) => w.budgetExceeded).map((w) => w.fn.name) };
   }
-  return { walks, summaries, findings, exhausted: walks.filter((w) => w.budgetExceeded).map((w) => w.fn.name) };
+  if (opts.races !== false) {
+    const races = analyzeRaces(walked.map(({ side, walks }) => ({ side, walks })), sem);
+    for (const side of ['pre', 'post'] as Side[]) out[side]?.findings.push(...races.findings[side]);
+  }
+  return out;
 }
 
 export interface Compared<T> {

@@ -1,0 +1,21 @@
+// What the race checks see: the lock state at every access of both images, the guards inferred from
+// them, and the walks of the side being checked.
+
+import type { FunctionIR } from '../../c/ir.js';
+import type { Semantics } from '../../semantics/index.js';
+import type { CheckMeta, RawFinding } from '../check.js';
+import type { WalkResult } from '../engine.js';
+import type { Guard, Lockset, Side } from './lockset.js';
+
+export interface RaceContext {
+  side: Side;
+  walks: WalkResult[]; // the side being checked
+  lockset: Lockset; // accesses of both images
+  guards: Map<string, Guard[]>; // data key -> guards
+  sem: Semantics;
+}
+
+export interface RaceCheck {
+  meta: CheckMeta;
+  run(ctx: RaceContext): { fn: FunctionIR; finding: RawFinding }[];
+}
