@@ -155,8 +155,9 @@ export function levelOf(text: string, style: IndentStyle): number {
   if (style.stripped) return 0;
   const ind = indentOf(text);
   if (ind.tabs > 0) return ind.tabs + Math.floor(ind.spaces / 8);
-  if (ind.spaces <= style.offset) return 0;
-  return Math.floor((ind.spaces - style.offset) / style.unit);
+  if (ind.spaces < style.offset || ind.spaces === 0) return 0;
+  // an offset is a column lost to the diff prefix: `+` then a tab shown as 7 spaces is level 1
+  return Math.floor((ind.spaces - style.offset) / style.unit) + (style.offset > 0 ? 1 : 0);
 }
 
 /** Leading tabs followed by a few alignment spaces: kernel style for a continuation line. */

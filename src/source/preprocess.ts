@@ -102,9 +102,19 @@ function outerReferences(dirs: readonly Directive[]): number {
   return referenced;
 }
 
+/** Lines at the start of a run that end in `\\`: the tail of a directive (a macro) whose first line is hidden. */
+function directiveTail(run: readonly PPLine[]): number {
+  let n = 0;
+  while (n < run.length && /\\\s*$/.test(run[n]!.text)) n++;
+  return n > 0 && n < run.length ? n + 1 : n;
+}
+
 export function preprocess(runs: readonly PPLine[][]): PPResult {
   const dirs = findDirectives(runs);
   const texts = runs.map((run) => run.map((l) => l.text));
+  runs.forEach((run, r) => {
+    for (let i = 0; i < directiveTail(run); i++) texts[r]![i] = '';
+  });
   const decisions: PPDecision[] = [];
 
   // Pass 1: group the conditionals, and for every line the chain of (group, branch) it sits in.

@@ -608,16 +608,22 @@ function emitFunction(f: Func, segs: WSeg[], style: IndentStyle, rows: Row[], ne
         span.from !== null && span.to !== null ? `gap ${id} (lines ${span.from}-${span.to})` : `gap ${id} (lines unknown)`,
       );
     }
-    // openers for the blocks the piece closes but whose openers are hidden
+    // openers for the blocks the piece closes but whose openers are hidden: a `do` when the
+    // closer is `} while (...)`, a `switch` when the block holds case labels, else an `if`
+    const firstInfo = [...sc.lines.entries()].filter(([, v]) => v.hasCode).sort((a, b) => a[0] - b[0])[0]?.[1];
+    const caseDepths = new Set<number>();
+    for (const info of sc.lines.values()) if (info.isCase) caseDepths.add(base + info.depthAtStart);
     for (let d = stack.length + 1; d <= base; d++) {
       const j = base - d;
-      const kind: BlockKind = sc.unmatched[j]?.doWhile ? 'do' : 'block';
-      synth(kind === 'do' ? `${tabs(d - 1)}do {` : `${tabs(d - 1)}if (${OPAQUE_COND}(${opaque(span)})) {`);
+      const kind: BlockKind = sc.unmatched[j]?.doWhile ? 'do' : caseDepths.has(d) ? 'switch' : 'block';
+      if (kind === 'do') synth(`${tabs(d - 1)}do {`);
+      else synth(`${tabs(d - 1)}${kind === 'switch' ? 'switch' : 'if'} (${OPAQUE_COND}(${opaque(span)})) {`);
+      // code before the first visible case label sits under a hidden one
+      if (kind === 'switch' && !(d === base && firstInfo?.isCase)) synth(`${tabs(d - 1)}case ${OPAQUE_COND}(${opaque(span)}):`);
       stack.push(kind);
     }
     // a dangling `else` whose `if` is hidden
-    const fcInfo = [...sc.lines.entries()].filter(([, v]) => v.hasCode).sort((a, b) => a[0] - b[0])[0];
-    if (fcInfo && fcInfo[1].first?.t === 'else' && !fcInfo[1].startsWithCloser) {
+    if (firstInfo && firstInfo.first?.t === 'else' && !firstInfo.startsWithCloser) {
       synth(`${tabs(stack.length)}if (${OPAQUE_COND}(${opaque(span)})) { }`);
     }
     // statements at the start that are the body of a hidden control statement

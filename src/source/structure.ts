@@ -12,7 +12,7 @@ import {
   type IndentStyle,
 } from './lex.js';
 
-export type BlockKind = 'block' | 'do';
+export type BlockKind = 'block' | 'do' | 'switch';
 type BraceKind = BlockKind | 'init';
 
 export interface LineInfo {
@@ -21,6 +21,7 @@ export interface LineInfo {
   pendingAtStart: boolean; // the line continues a statement or is a braceless body
   first: Token | null;
   isLabel: boolean; // a label, `case x:` or `default:` line
+  isCase: boolean; // a `case x:` or `default:` line
   startsWithCloser: boolean; // the first token closes a block
 }
 
@@ -122,6 +123,7 @@ export function scanRun(lines: readonly Lexed[], from: number, to: number, opts:
         pendingAtStart: pending !== null || paren > 0,
         first: t,
         isLabel: false,
+        isCase: false,
         startsWithCloser: isCloser,
       });
     }
@@ -144,6 +146,7 @@ export function scanRun(lines: readonly Lexed[], from: number, to: number, opts:
       if (top === 'init' || paren > 0 || (pending && pending.assign)) kind = 'init';
       else if (prev && prev.t === ')' && pending && pending.first.t === 'return') kind = 'init';
       else if (prev && prev.t === 'do') kind = 'do';
+      else if (pending && pending.first.t === 'switch') kind = 'switch';
       else kind = 'block';
       stack.push(kind);
       if (kind !== 'init') {
@@ -198,12 +201,12 @@ export function scanRun(lines: readonly Lexed[], from: number, to: number, opts:
         continue;
       }
       if (t.t === 'default' && next?.t === ':') {
-        if (info.first === t) info.isLabel = true;
+        if (info.first === t) info.isLabel = info.isCase = true;
         k++;
         continue;
       }
       if (t.t === 'case') {
-        if (info.first === t) info.isLabel = true;
+        if (info.first === t) info.isLabel = info.isCase = true;
         // skip to the ':' that ends the label
         let tern = 0;
         let j = k + 1;
@@ -234,7 +237,15 @@ export function scanRun(lines: readonly Lexed[], from: number, to: number, opts:
   // lines without code
   for (let l = from; l <= to; l++) {
     if (!res.lines.has(l))
-      res.lines.set(l, { hasCode: false, depthAtStart: depth, pendingAtStart: false, first: null, isLabel: false, startsWithCloser: false });
+      res.lines.set(l, {
+        hasCode: false,
+        depthAtStart: depth,
+        pendingAtStart: false,
+        first: null,
+        isLabel: false,
+        isCase: false,
+        startsWithCloser: false,
+      });
   }
   return res;
 }

@@ -285,6 +285,44 @@ describe('source: hunk mode edge cases', () => {
     assert.deepEqual(await structureErrors(im.post!), []);
   });
 
+  it('case labels whose switch is hidden get an opaque switch; a macro tail at a hunk start is blanked', async () => {
+    const lines = [
+      'diff --git a/drivers/m/m.c b/drivers/m/m.c',
+      'index 1111111..2222222 100644',
+      '--- a/drivers/m/m.c',
+      '+++ b/drivers/m/m.c',
+      '@@ -80,8 +80,10 @@ static long m_ioctl(struct m *m, unsigned int cmd, unsigned long arg)',
+      ' \t\tret = m_get(m, arg);',
+      ' \t\tbreak;',
+      ' \tcase M_SET:',
+      '+\t\tmutex_lock(&m->lock);',
+      ' \t\tret = m_set(m, arg);',
+      '+\t\tmutex_unlock(&m->lock);',
+      ' \t\tbreak;',
+      ' \tdefault:',
+      ' \t\tret = -ENOTTY;',
+      ' \t}',
+      '@@ -120,6 +122,7 @@ static long m_ioctl(struct m *m, unsigned int cmd, unsigned long arg)',
+      ' \t\tspin_lock(&(m)->stat_lock);\t\\',
+      ' \t\t(m)->stat++;\t\t\t\\',
+      ' \t\tspin_unlock(&(m)->stat_lock);\t\\',
+      '+\t\t(m)->stat_changed = true;\t\\',
+      ' \t} while (0)',
+      ' ',
+      ' static void m_reset(struct m *m)',
+    ];
+    const im = await images(lines.join('\n'));
+    const rows = rowsOf(im.post!, 'm_ioctl');
+    assert.match(rows[1]!.text, new RegExp(`^\\tswitch \\(${OPAQUE_COND}\\(\\d+\\)\\) \\{$`));
+    // the statements before the first visible case label are under a hidden one
+    assert.match(rows[2]!.text, new RegExp(`^\\tcase ${OPAQUE_COND}\\(\\d+\\):$`));
+    assert.ok(rows.some((r) => r.text === '\tcase M_SET:'));
+    // the macro body is not function code: only m_ioctl's lines are in the unit
+    assert.doesNotMatch(im.post!.text, /stat_lock|stat_changed/);
+    assert.deepEqual(im.functions, ['m_ioctl']);
+    assert.deepEqual(await structureErrors(im.post!), []);
+  });
+
   it('#if 0 takes the other side; a branch holding the change is preferred over an untouched first branch', async () => {
     const before = [
       'static int y_probe(struct y *y)',
