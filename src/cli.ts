@@ -8,6 +8,7 @@ import { reviewScan, scanMessages, type ScanDocument } from './pipeline.js';
 import { checkFile, reviewPatches } from './review.js';
 import { formatScanText } from './report/scan-text.js';
 import { formatFinding } from './report/smatch.js';
+import { findFingerprint, formatExplanation } from './report/explain.js';
 import { formatFunctionIR } from './c/index.js';
 import type { Finding, Severity } from './analysis/types.js';
 import { Semantics } from './semantics/index.js';
@@ -172,6 +173,46 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       if (o.function && !chosen.length) io.stderr(`kreview: no function '${o.function}' in ${input}\n`);
       if (o.format === 'json') io.stdout(JSON.stringify(chosen, null, 1) + '\n');
       else io.stdout(chosen.map((f) => formatFunctionIR(f)).join('\n'));
+    });
+
+  program
+    .command('explain')
+    .description('print one finding in full (trace, witness, the facts it rests on), from a JSON output or by re-running on the inputs')
+    .argument('<fingerprint>', 'a finding fingerprint, or its first characters')
+    .argument('[inputs...]', 'inputs to scan (.c/.h files are checked) when --from is not given')
+    .option('--from <json>', 'a previous `kreview scan|check --format json` output')
+    .option('--tree <dir>', 'kernel git tree for pre-images')
+    .addOption(rulesOpt())
+    .action(async (fp: string, inputs: string[], o: { from?: string; tree?: string; rules?: string }) => {
+      let findings: Finding[];
+      if (o.from) {
+        let doc: { findings?: Finding[] };
+        try {
+          doc = JSON.parse(readFileSync(o.from, 'utf8'));
+        } catch (e) {
+          throw new UsageError(`${o.from}: not a kreview JSON output (${e instanceof Error ? e.message : e})`);
+        }
+        findings = Array.isArray(doc.findings) ? doc.findings : [];
+      } else {
+        if (!inputs.length) throw new UsageError('explain needs --from FILE.json or inputs to re-run on');
+        const sem = loadSemantics(o.rules);
+        findings = [];
+        const { files } = cFiles(inputs.filter((i) => ['.c', '.h'].includes(extname(i))));
+        for (const f of files) findings.push(...(await checkFile(f, readFileSync(f, 'utf8'), { sem })).findings);
+        const mail = inputs.filter((i) => !['.c', '.h'].includes(extname(i)));
+        if (mail.length) {
+          const res = await scanMessages(mail, { stdin: io.stdin });
+          await reviewScan(res, { sem, tree: o.tree });
+          findings.push(...res.doc.findings);
+        }
+      }
+      const hits = findFingerprint(findings, fp);
+      if (!hits.length) {
+        io.stderr(`kreview: no finding with fingerprint ${fp} (${findings.length} findings searched)\n`);
+        code = 2;
+        return;
+      }
+      io.stdout(hits.map(formatExplanation).join('\n'));
     });
 
   try {

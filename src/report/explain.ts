@@ -1,0 +1,35 @@
+// `kreview explain`: one finding in full: where, what, the path that leads to it, the interleaving
+// that breaks (for races and models), and the facts it rests on.
+
+import type { Finding } from '../analysis/types.js';
+import { formatWitness } from './smatch.js';
+
+export function formatExplanation(f: Finding): string {
+  const out: string[] = [];
+  out.push(`${f.rule} (${f.severity}, ${f.confidence} confidence, ${f.status})  ${f.fingerprint}`);
+  out.push(`  ${f.file ?? f.input}:${f.line ?? '?'} ${f.function}()`);
+  out.push(`  ${f.message}`);
+  out.push(`  from ${f.input}${f.patch ? `, patch ${f.patch}` : ''}${f.messageId ? ` <${f.messageId}>` : ''}`);
+  if (f.trace.length) {
+    out.push('', 'path:');
+    for (const t of f.trace) {
+      out.push(`  ${String(t.line ?? '?').padStart(6)}  ${t.function ? `${t.function}(): ` : ''}${t.text ? `${t.text.trim()}  ` : ''}-- ${t.note}`);
+    }
+  }
+  if (f.witness) {
+    out.push('', ...formatWitness(f));
+    if (f.witness.invariant) out.push(`  invariant: ${f.witness.invariant}`);
+  }
+  if (f.facts.length) {
+    out.push('', 'rests on:');
+    for (const x of f.facts) out.push(`  - ${x}`);
+  }
+  if (f.objects.length) out.push('', `objects: ${f.objects.join(', ')}`);
+  return out.join('\n') + '\n';
+}
+
+/** Findings whose fingerprint is, or starts with, the one asked for. */
+export function findFingerprint(findings: Finding[], fp: string): Finding[] {
+  const exact = findings.filter((f) => f.fingerprint === fp);
+  return exact.length ? exact : findings.filter((f) => f.fingerprint.startsWith(fp) || f.fingerprint.split(':')[1]?.startsWith(fp));
+}
