@@ -37,6 +37,14 @@ export type ApplyResult =
 const squash = (s: string): string => s.replace(/\s+/g, '');
 
 const MAX_FUZZ = 3;
+/** How far from the expected position a match with reduced context may be (lines). */
+const FUZZ_WINDOW = 1000;
+
+/** A line that identifies a place: not blank, not a lone brace or `break;`/`return;`-like filler. */
+function telling(text: string): boolean {
+  const t = squash(text);
+  return t.length >= 4 && !/^(\}|\{|\};|else|\}else\{|break;|return;|continue;|default:)$/.test(t);
+}
 
 interface Match {
   pos: number;
@@ -67,6 +75,8 @@ function findHunk(pre: readonly string[], preSquashed: readonly string[], h: Hun
     if (fuzz > 0 && dl === 0 && dt === 0) break;
     const body = h.lines.slice(dl, h.lines.length - dt).filter((l) => l.kind !== 'add');
     if (!body.length) continue;
+    // with context taken away, what is left must still pin the place down
+    if (fuzz > 0 && body.filter((l) => telling(l.text)).length < 2) continue;
     const exact = body.map((l) => l.text.replace(/\r$/, ''));
     const loose = body.map((l) => squash(l.text));
     const maxPos = pre.length - body.length;
@@ -76,6 +86,7 @@ function findHunk(pre: readonly string[], preSquashed: readonly string[], h: Hun
         const below = want - d;
         const above = want + d;
         if (below < minPos && above > maxPos) break;
+        if (fuzz > 0 && d > FUZZ_WINDOW) break;
         for (const p of d === 0 ? [want] : [below, above]) {
           if (p < minPos || p > maxPos) continue;
           let ok = true;

@@ -255,6 +255,14 @@ async function fileImages(patch: Patch, f: FilePatch, run: Run): Promise<FileIma
     notes.push(f.status === 'renamed' || f.status === 'copied' ? `${f.status} without changes: nothing to analyse` : 'no hunks: nothing to analyse');
     return base;
   }
+  f.hunks.forEach((h, k) => {
+    const d = h.declared;
+    if (d && (d.oldLines !== h.oldLines || d.newLines !== h.newLines)) {
+      notes.push(
+        `hunk ${k + 1} has fewer lines than its header says (-${d.oldLines} +${d.newLines} declared, -${h.oldLines} +${h.newLines} present): the patch text is incomplete`,
+      );
+    }
+  });
   let images: Images | null = null;
   const canApply = f.path !== null && f.hunks.every((h) => h.oldStart !== null) && (patch.kind === 'diff' || patch.kind === 'quoted');
   if (canApply && (run.tree || run.images.has(f.oldPath ?? f.path!) || f.status === 'added')) {
