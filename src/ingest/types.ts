@@ -14,6 +14,8 @@ export type InputKind =
 export interface InputSummary {
   path: string; // as given ('-' for stdin)
   kind: InputKind;
+  /** For stdin: what its content was read as (mbox, message, archive-text). */
+  format?: Exclude<InputKind, 'stdin'>;
   messages: number; // messages read from it (including ones with errors)
   errors: string[]; // input-level problems, each naming the input (and the message or entry)
   skipped: { item: string; reason: string }[]; // entries not read as messages (non-mail files, binary blobs...)

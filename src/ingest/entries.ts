@@ -1,0 +1,117 @@
+// Messages out of one file-like entry (a file, a directory member, stdin) once its content has been sniffed,
+// and the bookkeeping every reader shares: ordinals, the summary, errors that name the input.
+import { basename } from 'node:path';
+import type { InputSummary, Message, MessageOrigin } from './types.js';
+import { decodeGuess } from './charset.js';
+import { parseArchiveText } from './archive.js';
+import { parseMessage } from './message.js';
+import { splitMbox, unescapeFromLines } from './mbox.js';
+import { parsePatchText } from './patchtext.js';
+import type { Sniffed } from './sniff.js';
+import { readAll } from './stream.js';
+
+/** One input being read: hands out message ordinals and keeps its summary current. */
+export class InputRun {
+  private index = 0;
+  constructor(readonly summary: InputSummary) {}
+
+  origin(extra: Omit<MessageOrigin, 'input' | 'index'> = {}): MessageOrigin {
+    return { input: this.summary.path, index: ++this.index, ...extra };
+  }
+
+  /** Count a message that is about to be yielded. */
+  counted(m: Message): Message {
+    this.summary.messages++;
+    return m;
+  }
+
+  error(where: string | null, what: string): void {
+    this.summary.errors.push(`${this.summary.path}${where ? `: ${where}` : ''}: ${what}`);
+  }
+
+  skip(item: string, reason: string): void {
+    this.summary.skipped.push({ item, reason });
+  }
+}
+
+export interface Entry {
+  /** Path of the entry inside a directory input (relative), or undefined for the input itself. */
+  rel?: string;
+  /** File name, for a subject when the content has none (bare diffs). */
+  name: string;
+  sniffed: Sniffed;
+  /** The entry's bytes from the start (may be called once). */
+  chunks: () => AsyncIterable<Buffer>;
+}
+
+function describe(e: Error | unknown): string {
+  if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
+    const err = e as NodeJS.ErrnoException;
+    return `${err.code}${err.message ? ` (${err.message.replace(/^[A-Z]+: /, '')})` : ''}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+export { describe as describeError };
+
+/** Strip leading blank lines (a saved message sometimes starts with one). */
+function trimLeadingBlankLines(b: Buffer): Buffer {
+  let i = 0;
+  for (;;) {
+    let j = i;
+    while (j < b.length && (b[j] === 0x20 || b[j] === 0x09 || b[j] === 0x0d)) j++;
+    if (j < b.length && b[j] === 0x0a) i = j + 1;
+    else return b.subarray(i);
+  }
+}
+
+function subjectFromName(name: string): string {
+  return basename(name).replace(/\.(?:patch|diff|txt|eml|gz)$/i, '').replace(/\.(?:patch|diff)$/i, '');
+}
+
+/** The messages of one entry. Read errors are recorded in the summary and end the entry, not the run. */
+export async function* entryMessages(run: InputRun, e: Entry): AsyncGenerator<Message> {
+  const file = e.rel !== undefined ? { file: e.rel } : {};
+  const where = e.rel ?? null;
+  let read = 0;
+  try {
+    switch (e.sniffed.kind) {
+      case 'mbox': {
+        const onPreamble = (n: number): void =>
+          run.error(where, `${n} bytes before the first "From " line are not part of any message`);
+        for await (const raw of splitMbox(e.chunks(), onPreamble)) {
+          const origin = run.origin({ ...file, offset: raw.offset });
+          read++;
+          yield await parseMessage(unescapeFromLines(raw.bytes), origin, { truncated: raw.noFinalNewline });
+        }
+        break;
+      }
+      case 'message': {
+        const bytes = trimLeadingBlankLines(await readAll(e.chunks()));
+        read++;
+        yield await parseMessage(bytes, run.origin(file));
+        break;
+      }
+      case 'patch-text':
+      case 'archive-text': {
+        const dec = decodeGuess(await readAll(e.chunks()));
+        const text = dec.text.includes('\r') ? dec.text.replace(/\r\n/g, '\n') : dec.text;
+        const origin = run.origin(file);
+        const msg = e.sniffed.kind === 'patch-text' ? parsePatchText(text, origin, subjectFromName(e.name)) : parseArchiveText(text, origin);
+        if (dec.fallback) msg.damage.push('charset-fallback');
+        read++;
+        yield msg;
+        break;
+      }
+      case 'empty':
+        run.skip(e.rel ?? run.summary.path, 'empty file');
+        break;
+      case 'binary':
+        run.skip(e.rel ?? run.summary.path, `not mail: ${e.sniffed.reason}`);
+        if (e.rel === undefined) run.error(null, `not mail: ${e.sniffed.reason}`);
+        break;
+    }
+  } catch (err) {
+    run.error(where, `read failed after ${read} message${read === 1 ? '' : 's'}: ${describe(err)}`);
+  }
+}

@@ -1,0 +1,85 @@
+// What is in a file: an mbox, one RFC 822 message, a patch without headers, archived mail text, or not mail.
+// Decided from the first bytes (and the name only where the content cannot tell: `.patch`/`.diff`).
+import { isFromLine } from './mbox.js';
+import { header, splitHeaderBlock } from './headers.js';
+import { containsDiff, looksLikePatchText } from './patchtext.js';
+
+export type Sniffed =
+  | { kind: 'empty' }
+  | { kind: 'binary'; reason: string }
+  | { kind: 'mbox' }
+  | { kind: 'message' }
+  | { kind: 'patch-text' }
+  /** `mailLike` names what makes it look like mail (null: plain text with nothing of mail in it). */
+  | { kind: 'archive-text'; mailLike: string | null };
+
+/** How many bytes the sniffer wants to see. */
+export const SNIFF_BYTES = 64 * 1024;
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+export function isGzip(b: Uint8Array): boolean {
+  return b.length >= 2 && b[0] === GZIP_MAGIC[0] && b[1] === GZIP_MAGIC[1];
+}
+
+/** Why these bytes are binary, or null for text. */
+export function binaryReason(sample: Uint8Array): string | null {
+  const n = Math.min(sample.length, 8192);
+  let control = 0;
+  for (let i = 0; i < n; i++) {
+    const c = sample[i]!;
+    if (c === 0) return `binary data (NUL byte at offset ${i})`;
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c && c !== 0x1b) control++;
+  }
+  if (n && control / n > 0.01) return `binary data (${control} control bytes in the first ${n})`;
+  return null;
+}
+
+const MAIL_FIELDS = ['message-id', 'received', 'return-path', 'mime-version', 'delivered-to', 'x-mailer', 'in-reply-to', 'references'];
+
+/** Header block that makes a message: an addressed From, or a field only mail carries. */
+function mailHeaderBlock(sample: Buffer): boolean {
+  const hb = splitHeaderBlock(sample);
+  if (!hb) return false;
+  if (hb.fields.some((f) => MAIL_FIELDS.includes(f.name))) return true;
+  // An addressed From/To/Cc (web archives write "From: Name" alone, and those are read as archive text).
+  for (const name of ['from', 'to', 'cc']) {
+    const v = header(hb.fields, name);
+    if (v && /@| at [\w-]+\./.test(v)) return true;
+  }
+  // An envelope line then a Subject (format-patch output with the From: line removed).
+  return hb.envelope !== null && header(hb.fields, 'subject') !== null;
+}
+
+/** What in this text says it is mail (for files found in a directory, where plain text is skipped). */
+export function mailSignal(text: string): string | null {
+  const head = text.slice(0, 8192);
+  if (/^More information about the .* mailing list\s*$/m.test(text.slice(-4096))) return 'pipermail footer';
+  if (/Reply via email to/i.test(head) || /Reply via email to/i.test(text.slice(-1024))) return 'web archive footer';
+  if (/^-{3,}\s*Original Message\s*-{3,}\s*$/im.test(head)) return 'quoted Original Message';
+  if (/^\s*On .*wrote:\s*$/m.test(head)) return 'reply attribution';
+  if (/^(?:From|Date|Subject):\s*\S/m.test(head.split('\n').slice(0, 15).join('\n'))) return 'From/Date/Subject lines';
+  if (/^.*\S+ at [A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\s*\n\s*\w{3} \w{3} +\d{1,2} \d{2}:\d{2}/m.test(head)) return 'pipermail sender line';
+  if (containsDiff(text)) return 'a diff';
+  if (/^>+ ?[+-][^+-]/m.test(head)) return 'quoted diff lines';
+  return null;
+}
+
+/** Classify a sample of a file (the first SNIFF_BYTES, or all of it if shorter). */
+export function sniff(sample: Buffer, name: string): Sniffed {
+  if (sample.length === 0) return { kind: 'empty' };
+  const bin = binaryReason(sample);
+  if (bin) return { kind: 'binary', reason: bin };
+  // Leading blank lines do not matter.
+  let start = 0;
+  while (start < sample.length && (sample[start] === 0x0a || sample[start] === 0x0d || sample[start] === 0x20 || sample[start] === 0x09)) start++;
+  if (start === sample.length) return { kind: 'empty' };
+  let lineEnd = sample.indexOf(0x0a, start);
+  if (lineEnd === -1) lineEnd = sample.length;
+  const first = sample.toString('latin1', start, lineEnd).replace(/\r$/, '');
+  if (isFromLine(first)) return { kind: 'mbox' };
+  if (mailHeaderBlock(sample.subarray(start))) return { kind: 'message' };
+  const text = sample.toString('utf8');
+  if (/\.(?:patch|diff)$/i.test(name) || looksLikePatchText(text)) return { kind: 'patch-text' };
+  return { kind: 'archive-text', mailLike: mailSignal(text) };
+}
