@@ -295,7 +295,7 @@ function pieceHasStatements(seg: WSeg, p: Piece): boolean {
 
 /** The open function from an earlier run ended in the gap before this run. */
 function endsInGap(open: Func, s: WSeg, style: IndentStyle): boolean {
-  if (s.sig && !open.unknownName && s.sig.name !== open.name) return true;
+  if (s.sig && (open.unknownName || s.sig.name !== open.name)) return true;
   const f = firstCode(s, 0);
   if (f < 0) return false;
   // a signature (even one whose `{` is cut off) starts a new function
@@ -364,8 +364,13 @@ function detectEntry(s: WSeg, ctx: Ctx): Func | null {
       }
     }
     if (fn) return make('mid');
-    for (let i = f; i <= end; i++) if (isStatementEvidence(lx[i]!.code)) return make('mid');
-    return null;
+    let evidence = false;
+    for (let i = f; i <= end; i++) {
+      const c = lx[i]!.code;
+      if (isTopLevelOnly(c) || isPrototype(c)) return null;
+      if (isStatementEvidence(c)) evidence = true;
+    }
+    return evidence ? make('mid') : null;
   }
 
   let end = s.lines.length - 1;
@@ -379,13 +384,15 @@ function detectEntry(s: WSeg, ctx: Ctx): Func | null {
   const sc = scanRun(lx, f, end);
   let evidence = false;
   let plain = false;
+  let contra = false; // lines that cannot be inside a function body
   for (let i = f; i <= end; i++) {
     const c = lx[i]!.code;
     if (!c.trim()) continue;
     if (isStatementEvidence(c)) evidence = true;
-    if (!isTopLevelOnly(c) && !isPrototype(c) && !/^\s*\}\s*(\w+\s*)?[;,]/.test(c)) plain = true;
+    if (isTopLevelOnly(c) || isPrototype(c) || /^\s*\}\s*(\w+\s*)?[;,]/.test(c)) contra = true;
+    else plain = true;
   }
-  if (fn ? sc.unmatched.length > 0 || evidence || plain : evidence) return make('mid');
+  if (fn ? sc.unmatched.length > 0 || evidence || plain : evidence && !contra) return make('mid');
   return null;
 }
 
@@ -537,6 +544,15 @@ function strippedEnds(f: Func, s: WSeg, sc: ScanResult, end: number, stoppedAtSi
   return false;
 }
 
+/** The piece's last code line is a label (or case label) with no statement after it. */
+function endsWithLabel(sc: ScanResult): boolean {
+  let last: number | null = null;
+  for (const [l, info] of sc.lines) if (info.hasCode && (last === null || l > last)) last = l;
+  if (last === null) return false;
+  const info = sc.lines.get(last)!;
+  return info.isLabel && !sc.statements.some((st) => st.startLine === last || st.endLine === last);
+}
+
 interface Emitted {
   gaps: GapInfo[];
   missing: string[];
@@ -600,6 +616,8 @@ function emitFunction(f: Func, segs: WSeg[], style: IndentStyle, rows: Row[], ne
       const prevLast = lineOf(prev.p, prev.p.visibleTo);
       span = { from: prevLast !== null ? prevLast + 1 : null, to: firstLine !== null ? firstLine - 1 : null };
       if (span.from !== null && span.to !== null && span.to < span.from) span = { from: span.from, to: span.from - 1 };
+      // a label needs a statement before any brace closes its block
+      if (stack.length > G && endsWithLabel(prev.sc)) synth(`${tabs(stack.length)};`);
       while (stack.length > G) closer(stack.pop()!, span);
       const id = newId();
       gaps.push({ id, fromLine: span.from, toLine: span.to });
@@ -646,6 +664,8 @@ function emitFunction(f: Func, segs: WSeg[], style: IndentStyle, rows: Row[], ne
     const lastLine = lastP ? lineOf(lastP, lastP.visibleTo) : null;
     const span = { from: lastLine !== null ? lastLine + 1 : null, to: null };
     if (stack.length === 0) stack.push('block');
+    // what follows a trailing label is not visible: say so where the label is
+    if (stack.length > 1 && prev && endsWithLabel(prev.sc)) synth(`${tabs(stack.length)}${UNKNOWN_END}();`);
     while (stack.length > 1) closer(stack.pop()!, span);
     synth(`\t${UNKNOWN_END}();`);
     synth('}');
