@@ -259,7 +259,7 @@ async function fileImages(patch: Patch, f: FilePatch, run: Run): Promise<FileIma
     const d = h.declared;
     if (d && (d.oldLines !== h.oldLines || d.newLines !== h.newLines)) {
       notes.push(
-        `hunk ${k + 1} has fewer lines than its header says (-${d.oldLines} +${d.newLines} declared, -${h.oldLines} +${h.newLines} present): the patch text is incomplete`,
+        `hunk ${k + 1} does not match its header (-${d.oldLines} +${d.newLines} declared, -${h.oldLines} +${h.newLines} present): the patch text is incomplete or damaged`,
       );
     }
   });

@@ -416,7 +416,7 @@ function consume(f: Func, s: WSeg, i: number, ctx: Ctx): number {
     };
     f.pieces.push(piece);
     if (piece.closed) f.closed = true;
-    else blankTail(f, s, piece, ctx);
+    else blankTail(f, s, piece);
     return piece.to + 1;
   }
 
@@ -493,7 +493,7 @@ function consume(f: Func, s: WSeg, i: number, ctx: Ctx): number {
     }
   } else {
     const n = sc.unmatched.length;
-    const ends = n > 0 && strippedEnds(f, s, sc, end, stoppedAtSig, ctx);
+    const ends = n > 0 && strippedEnds(s, sc, end, stoppedAtSig);
     if (ends) {
       piece.closed = true;
       piece.fixedBase = n;
@@ -507,13 +507,12 @@ function consume(f: Func, s: WSeg, i: number, ctx: Ctx): number {
   piece.visibleTo = end;
   f.pieces.push(piece);
   if (piece.closed) f.closed = true;
-  else blankTail(f, s, piece, ctx);
+  else blankTail(f, s, piece);
   return end + 1;
 }
 
 /** A statement left unfinished by the end of the visible text goes into the gap. */
-function blankTail(f: Func, s: WSeg, p: Piece, ctx: Ctx): void {
-  void ctx;
+function blankTail(f: Func, s: WSeg, p: Piece): void {
   const sc = scanRun(
     s.lines.map((l) => l.lx),
     p.from,
@@ -529,7 +528,7 @@ function blankTail(f: Func, s: WSeg, p: Piece, ctx: Ctx): void {
 }
 
 /** Stripped text: does the last unmatched closer of the run end the function? */
-function strippedEnds(f: Func, s: WSeg, sc: ScanResult, end: number, stoppedAtSig: boolean, ctx: Ctx): boolean {
+function strippedEnds(s: WSeg, sc: ScanResult, end: number, stoppedAtSig: boolean): boolean {
   if (stoppedAtSig) return true;
   const closer = sc.unmatched[sc.unmatched.length - 1]!;
   const after: string[] = [];
@@ -539,8 +538,6 @@ function strippedEnds(f: Func, s: WSeg, sc: ScanResult, end: number, stoppedAtSi
   if (after.length) return after.every((c) => isTopLevelOnly(c) || isPrototype(c) || /^\s*;\s*$/.test(c));
   // The run ends right at a brace. Without indentation there is no telling a function's end from
   // a block's: keep the function open (an unknown end is never read as an exit).
-  void f;
-  void ctx;
   return false;
 }
 

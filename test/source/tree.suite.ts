@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { buildImages, wholeFileUnit, TreeError, type FileImages } from '../../src/source/index.js';
-import { parseGitDiff } from './patch-helper.js';
+import { parseGitDiff, stripIndent } from './patch-helper.js';
 import type { Patch } from '../../src/patch/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -221,6 +221,22 @@ describe('source: tree mode', () => {
     assert.ok(c.notes.some((n) => /differs from index/.test(n)), c.notes.join('; '));
     assert.match(c.raw!.post!, /if \(dev->dead\)\n\t\tgoto out;/);
     assert.match(c.raw!.post!, /struct demo_req \*req = NULL; \/\* nothing yet \*\//); // the tree's context kept
+  });
+
+  it('a mail with stripped indentation applies ignoring whitespace; the real post blob is preferred when the tree has it', async () => {
+    const text = seriesText.split(/^(?=From [0-9a-f]{40} )/m).filter(Boolean)[0]!;
+    const p = parseGitDiff(text, { id: 'ws#0.1', mangle: stripIndent, damage: ['whitespace-stripped'] });
+    let c = imageOf(await buildImages([p], { tree: full }), p, DEMO_C);
+    assert.equal(c.post?.origin, 'index-blob');
+    assert.equal(c.raw?.post, v1b);
+    assert.ok(c.notes.some((n) => /applied result differs/.test(n)), c.notes.join('; '));
+    assert.deepEqual(c.functions, ['demo_dequeue']); // touched rows from the real blob
+    c = imageOf(await buildImages([p], { tree: baseOnly }), p, DEMO_C);
+    assert.equal(c.post?.origin, 'applied');
+    assert.ok(c.notes.some((n) => /matched ignoring whitespace/.test(n)), c.notes.join('; '));
+    assert.ok(c.notes.some((n) => /differs from index/.test(n)), c.notes.join('; '));
+    assert.match(c.raw!.post!, /\nstatic struct demo_req \*demo_dequeue\(struct demo_dev \*dev\)\n\{\n\tstruct demo_req \*req = NULL;\n/); // context from the tree
+    assert.deepEqual(c.functions, ['demo_dequeue']);
   });
 
   it('falls back to base-commit, then HEAD, when the index blob is unknown', async () => {
