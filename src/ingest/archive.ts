@@ -181,8 +181,18 @@ export function parseArchiveText(text: string, origin: MessageOrigin): Message {
     subject = /^(?:re|aw|sv|fwd?):/i.test(original.subject) ? original.subject : `Re: ${original.subject}`;
   }
   msg.subject = subject ?? '';
-  msg.from = head.from ?? attribution?.name ?? original?.from ?? '';
-  msg.date = head.date ?? attribution?.date ?? original?.date ?? null;
+  // The sender: the archive's own header lines; else whoever the leading attribution names; else the author of
+  // the quoted original. The date goes with the same source (a quoted message's date is not this one's).
+  if (head.from) {
+    msg.from = head.from;
+    msg.date = head.date;
+  } else if (attribution) {
+    msg.from = attribution.name;
+    msg.date = head.date ?? attribution.date;
+  } else {
+    msg.from = original?.from ?? '';
+    msg.date = head.date ?? original?.date ?? null;
+  }
   msg.messageId = head.messageId;
   msg.inReplyTo = head.inReplyTo;
   msg.references = head.references.length ? head.references : head.inReplyTo ? [head.inReplyTo] : [];
