@@ -4,8 +4,12 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip, gunzipSync, constants as zlibConstants } from 'node:zlib';
 
-/** Chunk size for file reads: large enough that per-chunk overhead vanishes, small enough to keep memory flat. */
-export const CHUNK_BYTES = 1 << 20;
+/**
+ * Chunk size for file reads. Measured on a 77 MB mbox: 64 KiB to 1 MiB split and parse at the same speed,
+ * but with 1 MiB chunks V8 lets peak RSS drift up by ~45 MB over 50,000 messages before collecting; with
+ * 64 KiB it stays within a few MB of a 5,000-message run.
+ */
+export const CHUNK_BYTES = 1 << 16;
 
 export function fileChunks(path: string): AsyncIterable<Buffer> {
   return createReadStream(path, { highWaterMark: CHUNK_BYTES });
