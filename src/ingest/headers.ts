@@ -51,12 +51,13 @@ function blank(buf: Uint8Array, i: number, e: number): boolean {
 
 /**
  * Split a message into header block and body. Returns null when the message has no header block at all
- * (its first line is not a header field). An envelope `From ` line in front of the headers is skipped.
+ * (its first line is not a header field). An envelope `From ` line in front of the headers is skipped
+ * (unless `allowEnvelope` is false: MIME parts, where such a line is body text).
  */
-export function splitHeaderBlock(buf: Buffer, start = 0, end = buf.length): HeaderBlock | null {
+export function splitHeaderBlock(buf: Buffer, start = 0, end = buf.length, allowEnvelope = true): HeaderBlock | null {
   let pos = start;
   let envelope: string | null = null;
-  if (end - pos >= 5 && buf[pos] === 0x46 && buf.toString('latin1', pos, pos + 5) === 'From ') {
+  if (allowEnvelope && end - pos >= 5 && buf[pos] === 0x46 && buf.toString('latin1', pos, pos + 5) === 'From ') {
     const e = lineEnd(buf, pos, end);
     envelope = buf.toString('latin1', pos, e).replace(/\r$/, '');
     pos = e < end ? e + 1 : end;

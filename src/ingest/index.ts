@@ -89,11 +89,15 @@ function inboxReader(path: string, epochs: Epoch[]): InputReader {
   return reader(newSummary(path, 'public-inbox'), async function* (run) {
     for (const epoch of epochs) {
       const where = epoch.label;
-      let commits: string[];
+      let commits: string[] | null;
       try {
         commits = await listCommits(epoch.dir);
       } catch (e) {
         run.error(where, `cannot list commits: ${describeError(e)}`);
+        continue;
+      }
+      if (commits === null) {
+        run.skip(where ?? path, 'repository has no commits yet');
         continue;
       }
       try {

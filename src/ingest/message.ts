@@ -70,7 +70,7 @@ async function fill(msg: Message, raw: Buffer, opts: ParseOptions): Promise<void
   if (hb.unterminated && opts.truncated) damage.add('truncated');
   msg.messageId = messageId(header(f, 'message-id'));
   msg.subject = formatSubject(header(f, 'subject'));
-  msg.from = formatAddress(header(f, 'from'));
+  msg.from = formatAddress(header(f, 'from') ?? header(f, 'sender') ?? header(f, 'reply-to'));
   msg.date = parseDate(header(f, 'date'));
   const irt = messageIds(header(f, 'in-reply-to'));
   msg.inReplyTo = irt[0] ?? null;

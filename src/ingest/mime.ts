@@ -171,10 +171,10 @@ function filenameOf(fields: HeaderField[], ct: ParamValue): string | null {
 }
 
 function walk(buf: Buffer, start: number, end: number, dflt: string, out: Collected, depth: number): void {
-  const hb = splitHeaderBlock(buf, start, end);
-  // A part with no header lines is all body, with the default type.
+  const hb = splitHeaderBlock(buf, start, end, false);
+  // A part with no header lines is all body (after its empty header block's blank line), with the default type.
   const fields = hb ? hb.fields : [];
-  const bodyStart = hb ? hb.bodyStart : start < end && buf[start] === 0x0a ? start + 1 : start;
+  const bodyStart = hb ? hb.bodyStart : buf[start] === 0x0a ? start + 1 : buf[start] === 0x0d && buf[start + 1] === 0x0a ? start + 2 : start;
   const ct = contentType(fields, dflt);
   const leaf: Leaf = { fields, ct, raw: buf.subarray(start, end), body: buf.subarray(bodyStart, end) };
 
@@ -201,7 +201,7 @@ function walk(buf: Buffer, start: number, end: number, dflt: string, out: Collec
 /** multipart/alternative: the text/plain alternative when there is one, else the first that yields text. */
 function walkAlternative(buf: Buffer, mp: Multipart, dflt: string, out: Collected, depth: number): void {
   const kids = mp.parts.map((p) => {
-    const hb = splitHeaderBlock(buf, p.start, p.end);
+    const hb = splitHeaderBlock(buf, p.start, p.end, false);
     return { p, type: contentType(hb ? hb.fields : [], dflt).value };
   });
   const pick =

@@ -86,9 +86,17 @@ export type InboxItem =
   | { commit: string; data: Buffer }
   | { commit: string; skipped: string };
 
-/** Commits of one epoch, oldest first. */
-export async function listCommits(dir: string): Promise<string[]> {
-  const out = await simpleGit({ baseDir: dir }).raw(['rev-list', '--reverse', 'HEAD']);
+/** Commits of one epoch, oldest first; null when the repository has no commit yet (a new, empty epoch). */
+export async function listCommits(dir: string): Promise<string[] | null> {
+  const git = simpleGit({ baseDir: dir });
+  let head = '';
+  try {
+    head = (await git.raw(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).trim();
+  } catch {
+    head = '';
+  }
+  if (!/^[0-9a-f]{40,64}$/.test(head)) return null;
+  const out = await git.raw(['rev-list', '--reverse', 'HEAD']);
   return out.split('\n').filter((l) => /^[0-9a-f]{40,64}$/.test(l));
 }
 

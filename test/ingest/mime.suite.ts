@@ -97,6 +97,15 @@ describe('ingest/mime', () => {
     assert.ok(m.damage.includes('mime-broken'));
   });
 
+  it('reads a part without headers as body text, even one starting with "From "', async () => {
+    const raw = Buffer.from(
+      'From: a@b\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\npreamble\r\n--zz\r\n\r\nFrom the datasheet: part one\r\n--zz\r\nContent-Type: text/plain\r\n\r\npart two\r\n--zz--\r\nepilogue\r\n',
+    );
+    const m = await parseMessage(raw, { input: 'x', index: 1 });
+    assert.equal(m.body, 'From the datasheet: part one\npart two');
+    assert.deepEqual(m.damage, []);
+  });
+
   it('decodes quoted-printable soft breaks, escapes and broken escapes', () => {
     const qp = (s: string): string => decodeQuotedPrintable(Buffer.from(s, 'latin1')).toString('latin1');
     assert.equal(qp('ab=\r\ncd=3D=C3=A9\n'), 'abcd=\xc3\xa9\n');

@@ -164,12 +164,17 @@ describe('ingest/sources', () => {
     assert.equal(clone.status, 0, clone.stderr.toString());
     buildBareEpoch(join(inbox, 'git', '10.git'), 2, 0);
     buildBareEpoch(join(inbox, 'git', '2.git'), 150, 77);
+    buildBareEpoch(join(inbox, 'git', '3.git'), 0, 0); // a new epoch without commits yet
     writeFileSync(join(inbox, 'msgmap.sqlite3'), 'not read');
     const { summary, messages } = await readInput(inbox);
     assert.equal(summary.kind, 'public-inbox');
     assert.deepEqual(summary.errors, []);
     assert.equal(messages.length, 3 + 150 + 2);
     assert.deepEqual([...new Set(messages.map((m) => m.origin.file))], ['git/0.git', 'git/2.git', 'git/10.git']);
+    assert.deepEqual(summary.skipped, [
+      { item: `git/0.git commit ${(await simpleGit({ baseDir: src }).revparse(['HEAD~1'])).trim()}`, reason: 'public-inbox deletion (the commit holds d instead of m)' },
+      { item: 'git/3.git', reason: 'repository has no commits yet' },
+    ]);
     const e2 = messages.filter((m) => m.origin.file === 'git/2.git');
     assert.deepEqual(e2.map((m) => m.subject), Array.from({ length: 150 }, (_, i) => `epoch message ${i + 1}`));
     assert.equal(e2[76]!.body.length, '+\tbig_line_of_a_large_patch();\n'.length * 8000);
