@@ -168,8 +168,8 @@ export function parseArchiveText(text: string, origin: MessageOrigin): Message {
   msg.damage = ['archive-text'];
   const lines = text.split('\n');
   const cut = footerStart(lines);
-  msg.body = lines.slice(0, cut).join('\n');
-  if (cut < lines.length && !msg.body.endsWith('\n')) msg.body += '\n';
+  // Every line kept ends with its newline, as in the file.
+  msg.body = lines.slice(0, cut).join('\n') + (cut < lines.length && cut > 0 ? '\n' : '');
 
   const head = scanHead(lines.slice(0, cut));
   const attribution = leadingAttribution(lines.slice(0, cut));

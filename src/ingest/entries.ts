@@ -7,7 +7,7 @@ import { parseArchiveText } from './archive.js';
 import { parseMessage } from './message.js';
 import { splitMbox, unescapeFromLines } from './mbox.js';
 import { parsePatchText } from './patchtext.js';
-import type { Sniffed } from './sniff.js';
+import { utf16ToUtf8, type Sniffed } from './sniff.js';
 import { readAll } from './stream.js';
 
 /** One input being read: hands out message ordinals and keeps its summary current. */
@@ -69,17 +69,44 @@ function subjectFromName(name: string): string {
   return basename(name).replace(/\.(?:patch|diff|txt|eml|gz)$/i, '').replace(/\.(?:patch|diff)$/i, '');
 }
 
+/**
+ * The entry's bytes with a byte order mark removed: a UTF-8 BOM is skipped (mbox offsets still count from
+ * the file start); UTF-16 text is transcoded to UTF-8 whole (offsets are then in the UTF-8 text).
+ */
+async function withoutBom(e: Entry): Promise<{ chunks: AsyncIterable<Buffer>; offset: number }> {
+  const bom = e.sniffed.bom;
+  if (!bom) return { chunks: e.chunks(), offset: 0 };
+  if (bom === 'utf-8') return { chunks: skipBytes(e.chunks(), 3), offset: 3 };
+  return { chunks: once(utf16ToUtf8(await readAll(e.chunks()), bom)), offset: 0 };
+}
+
+async function* skipBytes(src: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
+  for await (const c of src) {
+    if (n >= c.length) {
+      n -= c.length;
+      continue;
+    }
+    yield n ? c.subarray(n) : c;
+    n = 0;
+  }
+}
+
+async function* once(b: Buffer): AsyncGenerator<Buffer> {
+  if (b.length) yield b;
+}
+
 /** The messages of one entry. Read errors are recorded in the summary and end the entry, not the run. */
 export async function* entryMessages(run: InputRun, e: Entry): AsyncGenerator<Message> {
   const file = e.rel !== undefined ? { file: e.rel } : {};
   const where = e.rel ?? null;
   let read = 0;
   try {
+    const { chunks, offset } = await withoutBom(e);
     switch (e.sniffed.kind) {
       case 'mbox': {
         const onPreamble = (n: number): void =>
           run.error(where, `${n} bytes before the first "From " line are not part of any message`);
-        for await (const raw of splitMbox(e.chunks(), onPreamble)) {
+        for await (const raw of splitMbox(chunks, onPreamble, offset)) {
           const origin = run.origin({ ...file, offset: raw.offset });
           read++;
           yield await parseMessage(unescapeFromLines(raw.bytes), origin, { truncated: raw.noFinalNewline });
@@ -87,14 +114,14 @@ export async function* entryMessages(run: InputRun, e: Entry): AsyncGenerator<Me
         break;
       }
       case 'message': {
-        const bytes = trimLeadingBlankLines(await readAll(e.chunks()));
+        const bytes = trimLeadingBlankLines(await readAll(chunks));
         read++;
         yield await parseMessage(bytes, run.origin(file));
         break;
       }
       case 'patch-text':
       case 'archive-text': {
-        const dec = decodeGuess(await readAll(e.chunks()));
+        const dec = decodeGuess(await readAll(chunks));
         const text = dec.text.includes('\r') ? dec.text.replace(/\r\n/g, '\n') : dec.text;
         const origin = run.origin(file);
         const msg = e.sniffed.kind === 'patch-text' ? parsePatchText(text, origin, subjectFromName(e.name)) : parseArchiveText(text, origin);

@@ -92,13 +92,15 @@ export function unescapeFromLines(b: Buffer): Buffer {
 
 /**
  * Split a byte stream into mbox messages. Non-blank bytes before the first envelope line are counted and
- * reported through `onPreamble` (they are not a message), so nothing is dropped silently.
+ * reported through `onPreamble` (they are not a message), so nothing is dropped silently. `startOffset` is
+ * the stream offset of the first byte (offsets are reported in the file's terms).
  */
 export async function* splitMbox(
   chunks: AsyncIterable<Buffer>,
   onPreamble?: (bytes: number) => void,
+  startOffset = 0,
 ): AsyncGenerator<RawMboxMessage> {
-  let base = 0; // stream offset of data[0]
+  let base = startOffset; // stream offset of data[0]
   let tail: Buffer = Buffer.alloc(0); // incomplete last line, carried to the next chunk
   let prevLineBlank = true; // the line before data[0] was blank (true at the start of the stream)
   let parts: Buffer[] = []; // bytes of the current message so far

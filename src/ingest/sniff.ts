@@ -1,17 +1,34 @@
 // What is in a file: an mbox, one RFC 822 message, a patch without headers, archived mail text, or not mail.
 // Decided from the first bytes (and the name only where the content cannot tell: `.patch`/`.diff`).
+import { TextDecoder } from 'node:util';
 import { isFromLine } from './mbox.js';
 import { header, splitHeaderBlock } from './headers.js';
 import { containsDiff, looksLikePatchText } from './patchtext.js';
 
-export type Sniffed =
+/** A byte order mark at the start of a file (Windows "Save as" text). */
+export type Bom = 'utf-8' | 'utf-16le' | 'utf-16be';
+
+export type Sniffed = (
   | { kind: 'empty' }
   | { kind: 'binary'; reason: string }
   | { kind: 'mbox' }
   | { kind: 'message' }
   | { kind: 'patch-text' }
   /** `mailLike` names what makes it look like mail (null: plain text with nothing of mail in it). */
-  | { kind: 'archive-text'; mailLike: string | null };
+  | { kind: 'archive-text'; mailLike: string | null }
+) & { bom?: Bom };
+
+export function bomOf(b: Uint8Array): Bom | null {
+  if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return 'utf-8';
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'utf-16le';
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'utf-16be';
+  return null;
+}
+
+/** UTF-16 text (BOM included) as UTF-8 bytes without the BOM. */
+export function utf16ToUtf8(b: Uint8Array, bom: 'utf-16le' | 'utf-16be'): Buffer {
+  return Buffer.from(new TextDecoder(bom).decode(b.subarray(2)), 'utf8');
+}
 
 /** How many bytes the sniffer wants to see. */
 export const SNIFF_BYTES = 64 * 1024;
@@ -67,6 +84,15 @@ export function mailSignal(text: string): string | null {
 
 /** Classify a sample of a file (the first SNIFF_BYTES, or all of it if shorter). */
 export function sniff(sample: Buffer, name: string): Sniffed {
+  const bom = bomOf(sample);
+  if (bom) {
+    const inner = bom === 'utf-8' ? sample.subarray(3) : utf16ToUtf8(sample.subarray(0, sample.length & ~1), bom);
+    return { ...sniffText(inner, name), bom };
+  }
+  return sniffText(sample, name);
+}
+
+function sniffText(sample: Buffer, name: string): Sniffed {
   if (sample.length === 0) return { kind: 'empty' };
   const bin = binaryReason(sample);
   if (bin) return { kind: 'binary', reason: bin };

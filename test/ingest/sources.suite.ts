@@ -223,6 +223,24 @@ describe('ingest/sources', () => {
     assert.throws(() => r.messages(), /only once/);
   });
 
+  it('reads text saved with a byte order mark (UTF-8 and UTF-16)', async () => {
+    const mbox = readFileSync(fixture('crlf.mbox'));
+    const p8 = join(tmp, 'bom8.mbox');
+    writeFileSync(p8, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), mbox]));
+    const r8 = await readInput(p8);
+    assert.deepEqual(r8.messages.map((m) => [m.subject, m.origin.offset]), [
+      ['[PATCH 1/2] acme: first', 3],
+      ['[PATCH 2/2] acme: second', 3 + mbox.indexOf('From 2222')],
+    ]);
+    const p16 = join(tmp, 'bom16.txt');
+    const text = readFileSync(fixture('pipermail.txt'), 'utf8');
+    writeFileSync(p16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const r16 = await readInput(p16);
+    assert.equal(r16.summary.kind, 'archive-text');
+    assert.equal(r16.messages[0]!.from, 'Erin Example <erin.example@example.com>');
+    assert.equal(r16.messages[0]!.body, text.slice(0, text.indexOf('More information')));
+  });
+
   it('turns a .patch holding several format-patch messages into an mbox', async () => {
     const p = join(tmp, 'series.patch');
     writeFileSync(p, readFileSync(fixture('crlf.mbox')));
