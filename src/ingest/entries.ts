@@ -44,15 +44,13 @@ export interface Entry {
   chunks: () => AsyncIterable<Buffer>;
 }
 
-function describe(e: Error | unknown): string {
+export function describeError(e: unknown): string {
   if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
     const err = e as NodeJS.ErrnoException;
     return `${err.code}${err.message ? ` (${err.message.replace(/^[A-Z]+: /, '')})` : ''}`;
   }
   return e instanceof Error ? e.message : String(e);
 }
-
-export { describe as describeError };
 
 /** Strip leading blank lines (a saved message sometimes starts with one). */
 function trimLeadingBlankLines(b: Buffer): Buffer {
@@ -139,6 +137,6 @@ export async function* entryMessages(run: InputRun, e: Entry): AsyncGenerator<Me
         break;
     }
   } catch (err) {
-    run.error(where, `read failed after ${read} message${read === 1 ? '' : 's'}: ${describe(err)}`);
+    run.error(where, `read failed after ${read} message${read === 1 ? '' : 's'}: ${describeError(err)}`);
   }
 }

@@ -9,8 +9,8 @@
 //    kept) and flag 'format-flowed' so the patch stage can repair what the sender's client wrapped;
 //  - attachments: mailparser merges every inline text/plain part into one text, so a patch sent inline as
 //    `0001-foo.patch` is no longer told apart from the message it came with.
-// mailparser is still what turns HTML-only mail into text (html-to-text with its settings).
-import { simpleParser } from 'mailparser';
+// mailparser is still what turns HTML-only mail into text (html-to-text with its settings); it is loaded
+// only when such a message is met.
 import type { Attachment } from './types.js';
 import { decodeCharset } from './charset.js';
 import { header, parseParams, splitHeaderBlock, type HeaderField, type ParamValue } from './headers.js';
@@ -42,8 +42,14 @@ interface Collected {
 const PATCH_TYPES = /^(?:text|application)\/(?:x-)?(?:patch|diff)$/;
 const PATCH_NAME = /\.(?:patch|diff)$/i;
 
+export interface QpStats {
+  softBreaks: number;
+  /** `=` not followed by two hex digits or a line end: the text was probably never encoded. */
+  invalid: number;
+}
+
 /** Quoted-printable to bytes (RFC 2045): `=XX` escapes and `=` soft line breaks. */
-export function decodeQuotedPrintable(b: Buffer): Buffer {
+export function decodeQuotedPrintable(b: Buffer, stats: QpStats = { softBreaks: 0, invalid: 0 }): Buffer {
   if (b.indexOf(0x3d) === -1) return b;
   const out = Buffer.allocUnsafe(b.length);
   let o = 0;
@@ -60,10 +66,12 @@ export function decodeQuotedPrintable(b: Buffer): Buffer {
     while (j < b.length && (b[j] === 0x20 || b[j] === 0x09)) j++;
     if (j < b.length && b[j] === 0x0a) {
       i = j;
+      stats.softBreaks++;
       continue;
     }
     if (j + 1 < b.length && b[j] === 0x0d && b[j + 1] === 0x0a) {
       i = j + 1;
+      stats.softBreaks++;
       continue;
     }
     if (j === b.length) {
@@ -75,7 +83,10 @@ export function decodeQuotedPrintable(b: Buffer): Buffer {
     if (h1 >= 0 && h2 >= 0) {
       out[o++] = h1 * 16 + h2;
       i += 2;
-    } else out[o++] = c; // a literal '=' (broken encoder): keep it
+    } else {
+      out[o++] = c; // a literal '=' (broken encoder): keep it
+      stats.invalid++;
+    }
   }
   return out.subarray(0, o);
 }
@@ -92,8 +103,13 @@ function decodeTransfer(body: Buffer, cte: string, damage: Set<string>): Buffer 
       if (text.replace(/=+$/, '').length % 4 === 1) damage.add('truncated');
       return Buffer.from(text, 'base64');
     }
-    case 'quoted-printable':
-      return decodeQuotedPrintable(body);
+    case 'quoted-printable': {
+      const stats: QpStats = { softBreaks: 0, invalid: 0 };
+      const out = decodeQuotedPrintable(body, stats);
+      // Declared QP but evidently not encoded (bare '='): a C line ending in '=' was then joined with the next.
+      if (stats.invalid && stats.softBreaks) damage.add('quoted-printable-soft-breaks');
+      return out;
+    }
     default:
       damage.add(`unknown-transfer-encoding:${cte}`);
       return body;
@@ -290,6 +306,7 @@ export async function decodeMimeBody(buf: Buffer, fields: HeaderField[], bodySta
 
 /** HTML part to text through mailparser (html-to-text); the part's own headers give charset and encoding. */
 async function htmlToText(leaf: Leaf): Promise<string> {
+  const { simpleParser } = await import('mailparser'); // loaded only when HTML-only mail shows up
   const parsed = await simpleParser(leaf.raw, { skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
   return (parsed.text ?? '').replace(/\r\n/g, '\n');
 }

@@ -106,6 +106,17 @@ describe('ingest/mime', () => {
     assert.deepEqual(m.damage, []);
   });
 
+  it('flags a body declared quoted-printable that was never encoded', async () => {
+    const raw = Buffer.from(
+      'From: a@b\nSubject: s\nContent-Transfer-Encoding: quoted-printable\n\n+static const struct demo_ops ops =\n+{ .run = demo_run };\n+\tif (a == b)\n',
+    );
+    const m = await parseMessage(raw, { input: 'x', index: 1 });
+    assert.deepEqual(m.damage, ['quoted-printable-soft-breaks']);
+    const ok = await parseMessage(Buffer.from('From: a@b\nSubject: s\nContent-Transfer-Encoding: quoted-printable\n\nlong=\nline a=3Db\n'), { input: 'x', index: 1 });
+    assert.equal(ok.body, 'longline a=b\n');
+    assert.deepEqual(ok.damage, []);
+  });
+
   it('decodes quoted-printable soft breaks, escapes and broken escapes', () => {
     const qp = (s: string): string => decodeQuotedPrintable(Buffer.from(s, 'latin1')).toString('latin1');
     assert.equal(qp('ab=\r\ncd=3D=C3=A9\n'), 'abcd=\xc3\xa9\n');
