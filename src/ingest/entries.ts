@@ -99,9 +99,9 @@ export async function* entryMessages(run: InputRun, e: Entry): AsyncGenerator<Me
   const where = e.rel ?? null;
   let read = 0;
   try {
-    const { chunks, offset } = await withoutBom(e);
     switch (e.sniffed.kind) {
       case 'mbox': {
+        const { chunks, offset } = await withoutBom(e);
         const onPreamble = (n: number): void =>
           run.error(where, `${n} bytes before the first "From " line are not part of any message`);
         for await (const raw of splitMbox(chunks, onPreamble, offset)) {
@@ -112,14 +112,14 @@ export async function* entryMessages(run: InputRun, e: Entry): AsyncGenerator<Me
         break;
       }
       case 'message': {
-        const bytes = trimLeadingBlankLines(await readAll(chunks));
+        const bytes = trimLeadingBlankLines(await readAll((await withoutBom(e)).chunks));
         read++;
         yield await parseMessage(bytes, run.origin(file));
         break;
       }
       case 'patch-text':
       case 'archive-text': {
-        const dec = decodeGuess(await readAll(chunks));
+        const dec = decodeGuess(await readAll((await withoutBom(e)).chunks));
         const text = dec.text.includes('\r') ? dec.text.replace(/\r\n/g, '\n') : dec.text;
         const origin = run.origin(file);
         const msg = e.sniffed.kind === 'patch-text' ? parsePatchText(text, origin, subjectFromName(e.name)) : parseArchiveText(text, origin);
@@ -128,6 +128,7 @@ export async function* entryMessages(run: InputRun, e: Entry): AsyncGenerator<Me
         yield msg;
         break;
       }
+      // Empty and binary entries are never opened for reading.
       case 'empty':
         run.skip(e.rel ?? run.summary.path, 'empty file');
         break;
