@@ -6,17 +6,18 @@
 import type { Block, Expr, FunctionIR, IrqMode, LockFamily, LockMode, Op } from '../c/ir.js';
 import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
-import { substitute, typedObject } from './objects.js';
+import { refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
-  addTrace, cloneState, initialState, isAtomicFamily, nests, stateKey, traceSteps,
-  type HeldLock, type LockEffectSet, type Pending, type State,
+  addTrace, cloneState, initialState, isAtomicFamily, joinFacts, nests, refOf, stateKey, traceSteps,
+  type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
 } from './state.js';
 import {
-  classesAllowed, classOfReturn, firesNonnull, firesNonzero, firesZero, splitEffects,
+  classOfReturn, exitsSelected, firesNonnull, firesNonzero, firesZero, splitEffects,
   type RetClass, type Summary, type SummaryTable,
 } from './summary.js';
 import { assign, assume, forgetPaths, freshResult, isNullOrErr } from './values.js';
 import { gfpSleeps } from './gfp.js';
+import { liveness, type Liveness } from './liveness.js';
 
 type Trace = ReturnType<typeof traceSteps>;
 
@@ -26,14 +27,24 @@ export type EngineEvent =
   | { k: 'irq-release-mismatch'; line: number | null; obj: string; text: string; held: HeldLock; releasedIrq: IrqMode; trace: Trace }
   | { k: 'irq-enable-nested'; line: number | null; obj: string; text: string; other: HeldLock; trace: Trace }
   | { k: 'flags-reused'; line: number | null; obj: string; text: string; other: HeldLock; flags: string; trace: Trace }
-  | { k: 'lock-context'; line: number | null; obj: string; family: LockFamily; irq: IrqMode; irqsOff: boolean; text: string }
-  | { k: 'sleep'; line: number | null; what: string; why: string; atomic: HeldLock[]; via?: string; viaGap: boolean; text: string; trace: Trace }
-  | { k: 'may-sleep'; line: number | null; what: string; why: string } // anywhere (for summaries)
-  | { k: 'double-put'; line: number | null; obj: string; pair: string; prevLine: number | null; text: string; viaGap: boolean; trace: Trace }
-  | { k: 'put-unheld'; line: number | null; obj: string; pair: string; text: string; trace: Trace }
+  | { k: 'lock-context'; line: number | null; obj: string; family: LockFamily; irq: IrqMode; irqsOff: boolean; bhOff: boolean; text: string }
+  | { k: 'call-context'; line: number | null; callee: string; irqsOff: boolean; bhOff: boolean }
+  | { k: 'sleep'; line: number | null; what: string; why: string; atomic: HeldLock[]; via?: string; sometimes?: boolean; viaGap: boolean; text: string; trace: Trace }
+  | { k: 'may-sleep'; line: number | null; what: string; why: string; root: SleepRoot; block: number } // anywhere (for summaries)
+  | { k: 'double-put'; line: number | null; obj: string; pair: string; prevLine: number | null; text: string; viaGap: boolean; via?: string; trace: Trace }
+  | { k: 'put-unheld'; line: number | null; obj: string; pair: string; text: string; via?: string; trace: Trace }
   | { k: 'err-fallthrough'; line: number | null; subject: string; branchLine: number | null; cleanup: { line: number | null; text: string; obj: string; kind: string }; use: { line: number | null; text: string; what: string }; trace: Trace }
-  | { k: 'acquire'; line: number | null; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; block: number; via?: string }
-  | { k: 'flag-set'; line: number | null; key: string };
+  | { k: 'acquire'; line: number | null; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; block: number; via?: string; sometimes?: boolean }
+  | { k: 'flag-set'; line: number | null; key: string }
+  | { k: 'ref-taken'; line: number | null; obj: string; pair: string };
+
+/** Where a sleep comes from: the sleeping call itself and the callees leading to it. */
+export interface SleepRoot {
+  why: string;
+  line: number | null;
+  via: string[]; // callee chain from this function's call down to the function that sleeps
+  always: boolean; // on every path through the callees (false: only on some)
+}
 
 export interface Exit {
   line: number | null;
@@ -41,6 +52,8 @@ export interface Exit {
   cls: RetClass;
   state: State;
   trace: Trace;
+  /** The returned variable held a reference: the caller gets it. */
+  returnedRef?: HeldRef;
 }
 
 /** The lock state at an op, over every path that reaches it: what the race checks work from. */
@@ -71,8 +84,15 @@ export interface EngineOptions {
   budget?: number;
 }
 
-const STATES_PER_BLOCK = 24; // beyond this, value facts are dropped at the block (widening)
-const HARD_STATES_PER_BLOCK = 96;
+/**
+ * States of one shape (same locks, refs, flags, pending effects; different value facts) walked
+ * exactly at a block before further ones are joined into one (widening): enough to unroll
+ * `for (try = 0; try < 2; try++)` at a loop head and to keep a few correlated branches apart
+ * elsewhere, while a counter's 0, 1, 2 ... converges to "non-negative".
+ */
+const EXACT_AT_LOOP_HEAD = 3;
+const EXACT_ELSEWHERE = 8;
+const HARD_STATES_PER_BLOCK = 256;
 
 export function walkFunction(fn: FunctionIR, opts: EngineOptions): WalkResult {
   const cfg = analyzeCfg(fn);
@@ -88,12 +108,20 @@ class Walker {
   visits = 0;
   readonly sites = new Map<string, Site>();
   private readonly seen = new Map<number, Set<string>>();
+  private readonly shapes = new Map<number, Map<string, { n: number; acc: State }>>();
   private readonly eventKeys = new Set<string>();
   private readonly budget: number;
   private block = 0;
 
+  private readonly live: Liveness;
+  /** Call results that carry a new reference (from the callee's summary). */
+  private readonly resultRefs = new Map<string, { pair: string; source: 'primitive' | 'rule' | 'name'; callee: string }>();
+  /** Results of gets that return the object they took a reference on. */
+  private readonly getResults = new Map<string, string>();
+
   constructor(private readonly fn: FunctionIR, private readonly o: EngineOptions, private readonly cfg: CfgInfo) {
     this.budget = o.budget ?? 20000;
+    this.live = liveness(fn);
   }
 
   run(): void {
@@ -101,26 +129,33 @@ class Walker {
     const init = initialState(this.fn.meta.entryKnown);
     this.applyAnnotations(init);
     const queue: { b: number; s: State }[] = [{ b: 0, s: init }];
-    while (queue.length) {
-      const { b, s } = queue.shift()!;
+    for (let qi = 0; qi < queue.length; qi++) {
+      const { b, s } = queue[qi]!;
+      const block = this.fn.blocks[b];
+      if (!block) continue;
+      let st = this.prune(s, b);
+      const seen = this.seen.get(b) ?? new Set<string>();
+      this.seen.set(b, seen);
+      let key = stateKey(st);
+      if (seen.has(key)) continue;
+      const shapes = this.shapes.get(b) ?? new Map<string, { n: number; acc: State }>();
+      this.shapes.set(b, shapes);
+      const shape = stateKey(st, false);
+      const sh = shapes.get(shape);
+      if (!sh) shapes.set(shape, { n: 1, acc: st });
+      else {
+        sh.acc = joinFacts(sh.acc, st);
+        if (++sh.n > (block.loopHead ? EXACT_AT_LOOP_HEAD : EXACT_ELSEWHERE)) {
+          // Widening: walk on with what all the states of this shape agree on.
+          st = sh.acc;
+          key = stateKey(st);
+          if (seen.has(key)) continue;
+        }
+      }
       if (++this.visits > this.budget) {
         this.exhausted = true;
         return;
       }
-      const block = this.fn.blocks[b];
-      if (!block) continue;
-      let st = s;
-      const seen = this.seen.get(b) ?? new Set<string>();
-      this.seen.set(b, seen);
-      let key = stateKey(st);
-      if (seen.size >= STATES_PER_BLOCK) {
-        // Widening: forget value facts so loops over counters converge.
-        st = cloneState(st);
-        st.facts.clear();
-        st.rfacts.clear();
-        key = stateKey(st, false);
-      }
-      if (seen.has(key)) continue;
       if (seen.size >= HARD_STATES_PER_BLOCK) {
         this.exhausted = true;
         continue;
@@ -133,6 +168,21 @@ class Walker {
       });
       for (const next of this.terminate(block, st)) queue.push(next);
     }
+  }
+
+  /** Drop value facts about variables and results the code from block `b` on never reads. */
+  private prune(s: State, b: number): State {
+    const live = this.live.liveIn[b];
+    if (!live) return s;
+    const deadVar = (k: string): boolean => /^[A-Za-z_$]\w*$/.test(k) && !live.has(k);
+    let out: State | null = null;
+    const own = (): State => (out ??= cloneState(s));
+    for (const k of s.facts.keys()) if (deadVar(k)) own().facts.delete(k);
+    const cur = out ?? s;
+    const keep = (id: string): boolean => live.has(`#${id}`) || [...cur.facts.values()].some((f) => f.t === 'result' && f.id === id);
+    for (const id of s.rfacts.keys()) if (!keep(id)) own().rfacts.delete(id);
+    for (const id of s.pending.keys()) if (!keep(id)) own().pending.delete(id);
+    return out ?? s;
   }
 
   /** Sparse annotations: __must_hold(x) means x is held on entry (and exit). */
@@ -203,6 +253,9 @@ class Walker {
       case 'free':
         this.cleanup(s, op.line, op.text ?? op.primitive, op.obj, 'free');
         break;
+      case 'atomic':
+        this.refcount(s, op);
+        break;
       case 'call':
         this.call(s, op);
         break;
@@ -211,6 +264,20 @@ class Walker {
         break;
       case 'assign':
         assign(s, op.target, op.value);
+        if (op.value.k === 'result' && /^[A-Za-z_]\w*$/.test(op.target)) {
+          // `x = lookup()` where the callee returns a new reference: x holds it.
+          const rr = this.resultRefs.get(op.value.id);
+          if (rr) this.takeRef(s, op.target, rr.pair, rr.source, op.line, op.text ?? rr.callee, rr.callee);
+          // `child = of_node_get(np)`: the get returns its argument; child names the reference now.
+          const src = this.getResults.get(op.value.id);
+          const k = src ? refOf(s, src) : undefined;
+          if (k && k !== op.target) {
+            const r = s.refs.get(k)!;
+            s.refs.delete(k);
+            s.refs.set(op.target, { ...r, obj: op.target, aliases: [...(r.aliases ?? []), k].filter((a) => a !== op.target) });
+          }
+        }
+        s.dropped.delete(op.target); // a new value: earlier puts were of the old one
         if (s.err && op.target === s.err.subject) s.err = null;
         this.escape(s, op.target, op.value);
         break;
@@ -228,7 +295,9 @@ class Walker {
       case 'list':
         // A node put on a list escapes: whoever takes it off owns the reference.
         if (op.node && (op.action === 'add' || op.action === 'add-tail' || op.action === 'move' || op.action === 'move-tail')) {
-          for (const k of [...s.refs.keys()]) if (op.node.startsWith(`${k}->`) || op.node.startsWith(`${k}.`) || op.node === k) s.refs.delete(k);
+          const root = rootOf(op.node);
+          const k = root ? refOf(s, root) : undefined;
+          if (k) s.refs.delete(k);
         }
         break;
       default:
@@ -260,10 +329,12 @@ class Walker {
 
   private acquire(s: State, obj: string, family: LockFamily, mode: LockMode, irq: IrqMode, line: number | null, text: string,
     flags?: string, via?: { callee: string; line: number | null; always: boolean }, scoped?: boolean): void {
-    const irqsOff = [...s.locks.values()].some((l) => l.irq === 'irq' || l.irq === 'irqsave' || l.family === 'local_irq');
-    if (!via) this.emit({ k: 'lock-context', line, obj, family, irq, irqsOff, text }, `ctx:${obj}:${line}:${irqsOff}`);
-    if (family === 'mutex' || family === 'rwsem' || family === 'semaphore') {
-      this.sleepCheck(s, line, text, `taking ${family === 'rwsem' ? 'a rw_semaphore' : `a ${family}`} may sleep`, text, via?.callee);
+    const irqsOff = irqsDisabled(s);
+    const bhOff = irqsOff || bhDisabled(s);
+    if (!via) this.emit({ k: 'lock-context', line, obj, family, irq, irqsOff, bhOff, text }, `ctx:${obj}:${line}:${irqsOff}:${bhOff}`);
+    // Through a callee, its summary's may-sleep already said so at this call.
+    if (!via && (family === 'mutex' || family === 'rwsem' || family === 'semaphore')) {
+      this.sleepCheck(s, line, text, `taking ${family === 'rwsem' ? 'a rw_semaphore' : `a ${family}`} may sleep`, text);
     }
     const held = s.locks.get(obj);
     if (!held) this.emit({ k: 'acquire', line, obj, family, mode, irq, block: this.block, via: via?.callee }, `acq:${obj}:${line}:${via?.callee ?? ''}`);
@@ -273,6 +344,8 @@ class Walker {
       } else {
         this.emit({ k: 'double-acquire', line, obj, text, held, via, viaGap: s.viaGap, block: this.block, trace: traceSteps(s) },
           `dbl:${obj}:${line}:${via?.callee ?? ''}`);
+        // A recursive read of a rw_semaphore succeeds unless a writer queues: both reads are released later.
+        if (family === 'rwsem' && mode === 'read' && held.mode === 'read') s.locks.set(obj, { ...held, count: held.count + 1 });
       }
       return;
     }
@@ -355,11 +428,13 @@ class Walker {
     }
   }
 
-  private takeRef(s: State, obj: string, pair: string, source: 'primitive' | 'rule' | 'name', line: number | null, text: string): void {
+  private takeRef(s: State, obj0: string, pair: string, source: 'primitive' | 'rule' | 'name', line: number | null, text: string, via?: string): void {
+    const obj = refKey(obj0);
     const cur = s.refs.get(obj);
     s.refs.set(obj, { obj, pair, line, source, count: (cur?.count ?? 0) + 1, gapSince: false });
     s.dropped.delete(obj);
-    addTrace(s, line, text, `takes a reference: ${obj} (${pair})`);
+    this.emit({ k: 'ref-taken', line, obj, pair }, `rt:${obj}:${line}`);
+    addTrace(s, line, text, via ? `takes a reference: ${obj} (${pair}) inside ${via}()` : `takes a reference: ${obj} (${pair})`);
   }
 
   private ref(s: State, op: Extract<Op, { kind: 'ref' }>): void {
@@ -371,24 +446,50 @@ class Walker {
         return;
       }
       this.takeRef(s, op.obj, op.pair, op.source, op.line, text);
+      if (op.result) this.getResults.set(op.result, refKey(op.obj));
       return;
     }
-    const cur = s.refs.get(op.obj);
-    this.cleanup(s, op.line, text, op.obj, 'put');
+    this.putRef(s, op.obj, op.pair, op.line, text);
+  }
+
+  private putRef(s: State, obj0: string, pair: string, line: number | null, text: string, via?: string): void {
+    const obj = refOf(s, refKey(obj0)) ?? refKey(obj0);
+    const cur = s.refs.get(obj);
+    this.cleanup(s, line, text, obj, 'put');
     if (cur) {
-      if (cur.count > 1) s.refs.set(op.obj, { ...cur, count: cur.count - 1 });
-      else s.refs.delete(op.obj);
-      s.dropped.set(op.obj, op.line);
-      addTrace(s, op.line, text, `drops the reference: ${op.obj}`);
+      if (cur.count > 1) s.refs.set(obj, { ...cur, count: cur.count - 1 });
+      else s.refs.delete(obj);
+      s.dropped.set(obj, line);
+      addTrace(s, line, text, via ? `drops the reference: ${obj} inside ${via}()` : `drops the reference: ${obj}`);
       return;
     }
-    if (s.dropped.has(op.obj)) {
-      this.emit({ k: 'double-put', line: op.line, obj: op.obj, pair: op.pair, prevLine: s.dropped.get(op.obj) ?? null, text, viaGap: s.viaGap, trace: traceSteps(s) },
-        `dput:${op.obj}:${op.line}`);
-    } else if (s.clean) {
-      this.emit({ k: 'put-unheld', line: op.line, obj: op.obj, pair: op.pair, text, trace: traceSteps(s) }, `punheld:${op.obj}:${op.line}`);
+    if (s.dropped.has(obj)) {
+      this.emit({ k: 'double-put', line, obj, pair, prevLine: s.dropped.get(obj) ?? null, text, viaGap: s.viaGap, via, trace: traceSteps(s) },
+        `dput:${obj}:${line}`);
+    } else {
+      if (s.clean) this.emit({ k: 'put-unheld', line, obj, pair, text, via, trace: traceSteps(s) }, `punheld:${obj}:${line}`);
+      s.entryPut.set(obj, { pair, line });
     }
-    s.dropped.set(op.obj, op.line);
+    s.dropped.set(obj, line);
+  }
+
+  /** refcount_t is a reference count by type: increments are gets, decrements puts. */
+  private refcount(s: State, op: Extract<Op, { kind: 'atomic' }>): void {
+    if (op.family !== 'refcount') return;
+    const text = op.text ?? op.primitive;
+    switch (op.action) {
+      case 'inc':
+        this.takeRef(s, op.obj, 'refcount', 'primitive', op.line, text);
+        break;
+      case 'inc-not-zero':
+        if (op.result) this.pend(s, op.result, { fires: firesNonzero, op: { kind: 'ref', action: 'get', obj: op.obj, pair: 'refcount', source: 'primitive', primitive: op.primitive, line: op.line, row: op.row, text }, line: op.line });
+        break;
+      case 'dec': case 'dec-and-test': case 'sub-and-test':
+        this.putRef(s, op.obj, 'refcount', op.line, text);
+        break;
+      default:
+        break;
+    }
   }
 
   /** Error-path bookkeeping for a release/put/free. */
@@ -406,15 +507,20 @@ class Walker {
     }
   }
 
-  private sleepCheck(s: State, line: number | null, what: string, why: string, text: string, via?: string): void {
-    this.emit({ k: 'may-sleep', line, what, why }, `msl:${line}:${what}`);
+  private sleepCheck(s: State, line: number | null, what: string, why: string, text: string, via?: string, root?: SleepRoot): void {
+    this.emit({ k: 'may-sleep', line, what, why, root: root ?? { why, line, via: [], always: true }, block: this.block }, `msl:${line}:${what}`);
     const atomic = [...s.locks.values()].filter(isAtomicFamily);
     if (!atomic.length) return;
-    this.emit({ k: 'sleep', line, what, why, atomic, via, viaGap: s.viaGap, text, trace: traceSteps(s) }, `sleep:${line}:${what}:${via ?? ''}`);
+    this.emit({ k: 'sleep', line, what, why, atomic, via, sometimes: root ? !root.always : false, viaGap: s.viaGap, text, trace: traceSteps(s) }, `sleep:${line}:${what}:${via ?? ''}`);
   }
 
   private call(s: State, op: Extract<Op, { kind: 'call' }>): void {
     const text = op.text ?? `${op.callee}()`;
+    if (!op.indirect) {
+      const irqsOff = irqsDisabled(s);
+      const bhOff = irqsOff || bhDisabled(s);
+      this.emit({ k: 'call-context', line: op.line, callee: op.callee, irqsOff, bhOff }, `cctx:${op.callee}:${op.line}:${irqsOff}:${bhOff}`);
+    }
     if (!op.indirect && this.o.sem.sleeps(op.callee)) this.sleepCheck(s, op.line, op.callee, `${op.callee}() may sleep`, text);
     for (const h of this.o.sem.handoffs) {
       if (h.acquire === op.callee) {
@@ -447,9 +553,28 @@ class Walker {
       if (held && !nests(held.family, held.mode)) {
         this.emit({ k: 'double-acquire', line: op.line, obj, text, held, via: { callee: op.callee, line: a.line, always: a.always }, viaGap: s.viaGap, block: this.block, trace: traceSteps(s) },
           `dbl:${obj}:${op.line}:${op.callee}`);
+      } else if (!held) {
+        // Taken inside the callee: part of this function's summary too (callers two levels up).
+        this.emit({ k: 'acquire', line: op.line, obj, family: a.family, mode: a.mode, irq: a.irq, block: this.block, via: op.callee, sometimes: !a.always },
+          `acq:${obj}:${op.line}:${op.callee}`);
       }
     }
-    if (sum.maySleep) this.sleepCheck(s, op.line, op.callee, `${op.callee}() may sleep (${sum.maySleep.why}${sum.maySleep.line !== null ? ` at line ${sum.maySleep.line}` : ''})`, text, op.callee);
+    // References the callee moves.
+    for (const g of sum.refs.gets) {
+      const obj = this.mapArgs(sum, op, g.obj);
+      if (obj) this.takeRef(s, obj, g.pair, g.source, op.line, text, op.callee);
+    }
+    for (const p of sum.refs.puts) {
+      const obj = this.mapArgs(sum, op, p.obj);
+      if (obj) this.putRef(s, obj, p.pair, op.line, text, op.callee);
+    }
+    if (sum.refs.returns && op.result) this.resultRefs.set(op.result, { pair: sum.refs.returns.pair, source: sum.refs.returns.source, callee: op.callee });
+    if (sum.maySleep) {
+      const r = sum.maySleep;
+      const root: SleepRoot = { why: r.why, line: r.line, via: [op.callee, ...r.via], always: r.always };
+      const through = root.via.length > 1 ? ` through ${root.via.slice(1).map((f) => `${f}()`).join(' -> ')}` : '';
+      this.sleepCheck(s, op.line, op.callee, `${op.callee}() may sleep (${r.why}${r.line !== null ? ` at line ${r.line}` : ''}${through}${r.always ? '' : ', on some of its paths'})`, text, op.callee, root);
+    }
     if (!sum.exitsKnown && !sum.exits.length) return;
     const { common, byClass } = splitEffects(sum.exits);
     const map = (e: LockEffectSet['acquired']): LockEffectSet['acquired'] =>
@@ -458,10 +583,17 @@ class Walker {
         return obj ? [{ ...r, obj }] : [];
       });
     this.applyEffects(s, { acquired: map(common.acquired), released: map(common.released) }, op.line, op.callee);
-    if (op.result && byClass.length && !byClass.some((e) => e.cls === 'any')) {
+    if (op.result && byClass.length) {
+      // Effects that depend on the return value wait until the caller's tests select one exit.
+      const all = sum.exits;
       for (const e of byClass) {
+        const mine = all.find((x) => x.cls === e.cls)!;
         this.pend(s, op.result, {
-          fires: (f) => [...classesAllowed(f)].every((c) => c === e.cls || (c === 'ptr' && e.cls === 'pos')),
+          fires: (f) => {
+            const sel = exitsSelected(all, f);
+            return sel.size === 1 && sel.has(mine);
+          },
+          alive: (f) => exitsSelected(all, f).has(mine),
           effect: { acquired: map(e.acquired), released: map(e.released) },
           via: op.callee,
           line: op.line,
@@ -490,17 +622,19 @@ class Walker {
 
   /** A reference stored into memory or returned leaves the function's responsibility. */
   private escape(s: State, target: string, value: Expr): void {
-    if (value.k !== 'var' || !s.refs.has(value.name)) {
+    const from = value.k === 'var' ? refOf(s, value.name) : undefined;
+    if (!from) {
       // A ref'd variable overwritten by a NULL/error result is a failed get.
-      if (s.refs.has(target) && isNullOrErr(s, target)) s.refs.delete(target);
+      const t = refOf(s, target);
+      if (t && isNullOrErr(s, target)) s.refs.delete(t);
       return;
     }
-    if (target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*')) s.refs.delete(value.name);
+    if (target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*')) s.refs.delete(from);
     else {
-      // Copy to another local: follow the new name.
-      const r = s.refs.get(value.name)!;
-      s.refs.delete(value.name);
-      s.refs.set(target, { ...r, obj: target });
+      // Copy to another local: follow the new name, the old one still names it.
+      const r = s.refs.get(from)!;
+      s.refs.delete(from);
+      s.refs.set(target, { ...r, obj: target, aliases: [...(r.aliases ?? []), from].filter((a) => a !== target) });
     }
   }
 
@@ -531,10 +665,12 @@ class Walker {
       }
       case 'return': {
         const st = cloneState(s);
-        if (t.value?.k === 'var' && st.refs.has(t.value.name)) st.refs.delete(t.value.name); // returned: the caller owns it
+        const rk = t.value?.k === 'var' ? refOf(st, t.value.name) : undefined;
+        const returnedRef = rk ? st.refs.get(rk) : undefined;
+        if (returnedRef) st.refs.delete(returnedRef.obj); // returned: the caller owns it
         const cls = classOfReturn(t.value, st);
         addTrace(st, t.line, t.value ? 'return' : 'return', `returns${t.value ? ` (${cls})` : ''}`);
-        this.exits.push({ line: t.line, value: t.value, cls, state: st, trace: traceSteps(st) });
+        this.exits.push({ line: t.line, value: t.value, cls, state: st, trace: traceSteps(st), ...(returnedRef ? { returnedRef } : {}) });
         return [];
       }
       default:
@@ -563,7 +699,7 @@ class Walker {
       const st = r.state === s ? cloneState(s) : r.state;
       for (const p of r.fire) this.fire(st, p);
       // A failed get: the reference variable is NULL or an error here.
-      for (const k of [...st.refs.keys()]) if (isNullOrErr(st, k)) st.refs.delete(k);
+      for (const [k, r] of [...st.refs]) if (isNullOrErr(st, k) || r.aliases?.some((a) => isNullOrErr(st, a))) st.refs.delete(k);
       const target = outcome ? t.t : t.f;
       if (errSide && errSide.outcome === outcome && (!st.err || (!st.err.fellThrough && !st.err.cleanup))) {
         st.err = { subject: errSide.subject, line: t.line, succ: target, cleanup: null, fellThrough: false };
@@ -573,6 +709,18 @@ class Walker {
     }
     return out;
   }
+}
+
+/** Are interrupts off on this path (a lock taken with _irq/_irqsave, local_irq_disable)? */
+function irqsDisabled(s: State): boolean {
+  for (const l of s.locks.values()) if (l.irq === 'irq' || l.irq === 'irqsave' || l.family === 'local_irq') return true;
+  return false;
+}
+
+/** Are bottom halves off (a _bh lock, local_bh_disable)? */
+function bhDisabled(s: State): boolean {
+  for (const l of s.locks.values()) if (l.irq === 'bh' || l.family === 'local_bh') return true;
+  return false;
 }
 
 function irqMismatch(acquired: IrqMode, released: IrqMode): boolean {

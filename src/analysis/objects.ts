@@ -56,3 +56,12 @@ export function typedObject(fn: FunctionIR, obj: string): string | null {
   const t = structOf(fn, m[1]!);
   return t ? `${t}.${m[2]}${m[3]!.replace(/->/g, '.')}` : null;
 }
+
+/**
+ * The object a reference counts: `&grp->kref`, `&pdev->dev` and `grp` are all references held on
+ * the structure rooted at that variable, so a kref_get() pairs with a grp_put(grp) and returning
+ * `grp` hands the reference on. Paths without a plain root stay as they are.
+ */
+export function refKey(obj: string): string {
+  return rootOf(obj) ?? obj;
+}

@@ -26,6 +26,15 @@ export interface HeldRef {
   source: 'primitive' | 'rule' | 'name';
   count: number;
   gapSince: boolean;
+  /** Other variables that name the same object (`child = of_node_get(np)`: held as child, also np). */
+  aliases?: string[];
+}
+
+/** The key of the reference a variable names, directly or as an alias. */
+export function refOf(s: State, name: string): string | undefined {
+  if (s.refs.has(name)) return name;
+  for (const [k, r] of s.refs) if (r.aliases?.includes(name)) return k;
+  return undefined;
 }
 
 export interface SetFlag {
@@ -45,6 +54,7 @@ export type Fact =
   | { t: 'errptr' }
   | { t: 'valid' } // non-NULL, not an error pointer
   | { t: 'nonnull' } // non-NULL (may still be an error pointer)
+  | { t: 'noterr' } // not an error pointer (may still be NULL): !IS_ERR(x)
   | { t: 'result'; id: string }; // aliases the value an op produced
 
 /** Lock effects of a callee as seen by the caller. */
@@ -59,6 +69,8 @@ export interface LockEffectSet {
  */
 export interface Pending {
   fires: (f: Fact) => boolean;
+  /** Whether it can still fire once `f` is known (default: not once a fact settles the result). */
+  alive?: (f: Fact) => boolean;
   op?: Op; // the acquire or get
   effect?: LockEffectSet; // a callee's effects for the matching return values
   via?: string;
@@ -94,6 +106,8 @@ export interface State {
   refs: Map<string, HeldRef>;
   /** Refs dropped on this path (obj -> line), for double puts. */
   dropped: Map<string, number | null>;
+  /** References this path dropped without taking them: the caller's (obj -> pair). */
+  entryPut: Map<string, { pair: string; line: number | null }>;
   flags: Map<string, SetFlag>; // flags this function set (by us) and has not cleared
   facts: Map<string, Fact>; // variable or path -> fact
   rfacts: Map<string, Fact>; // result id -> fact
@@ -111,6 +125,7 @@ export function initialState(entryKnown: boolean): State {
     entryReleased: new Map(),
     refs: new Map(),
     dropped: new Map(),
+    entryPut: new Map(),
     flags: new Map(),
     facts: new Map(),
     rfacts: new Map(),
@@ -130,6 +145,7 @@ export function cloneState(s: State): State {
     entryReleased: new Map(s.entryReleased),
     refs: new Map(s.refs),
     dropped: new Map(s.dropped),
+    entryPut: new Map(s.entryPut),
     flags: new Map(s.flags),
     facts: new Map(s.facts),
     rfacts: new Map(s.rfacts),
@@ -166,6 +182,7 @@ export function stateKey(s: State, withFacts = true): string {
   for (const k of [...s.entryReleased.keys()].sort()) parts.push(`N${k}`);
   for (const [k, r] of [...s.refs].sort()) parts.push(`R${k}/${r.count}/${r.gapSince ? 'g' : ''}`);
   for (const k of [...s.dropped.keys()].sort()) parts.push(`D${k}`);
+  for (const k of [...s.entryPut.keys()].sort()) parts.push(`Q${k}`);
   for (const [k, f] of [...s.flags].sort()) parts.push(`F${k}/${f.gapSince ? 'g' : ''}`);
   if (withFacts) {
     for (const [k, f] of [...s.facts].sort()) parts.push(`V${k}=${factKey(f)}`);
@@ -175,6 +192,46 @@ export function stateKey(s: State, withFacts = true): string {
   if (s.err) parts.push(`E${s.err.subject}@${s.err.line}/${s.err.cleanup ? 'c' : ''}/${s.err.fellThrough ? 'f' : ''}`);
   parts.push(s.viaGap ? 'G' : '');
   return parts.join('|');
+}
+
+/** The least fact implied by both (undefined: nothing is known on both paths). */
+export function joinFact(a: Fact, b: Fact): Fact | undefined {
+  if (factKey(a) === factKey(b)) return a;
+  if (a.t === 'result' || b.t === 'result') return undefined;
+  const sign = (f: Fact): 'neg' | 'zero' | 'pos' | undefined =>
+    f.t === 'int' ? (f.v < 0 ? 'neg' : f.v === 0 ? 'zero' : 'pos') : f.t === 'neg' ? 'neg' : f.t === 'zero' || f.t === 'null' ? 'zero' : undefined;
+  const sa = sign(a);
+  const sb = sign(b);
+  if (sa === 'neg' && sb === 'neg') return { t: 'neg' };
+  if (sa === 'zero' && sb === 'zero') return { t: 'zero' };
+  const nonneg = (f: Fact, x: string | undefined): boolean => x === 'zero' || x === 'pos' || f.t === 'nonneg';
+  if (nonneg(a, sa) && nonneg(b, sb)) return { t: 'nonneg' };
+  const truthy = (f: Fact): boolean => f.t === 'nonzero' || f.t === 'neg' || f.t === 'valid' || f.t === 'nonnull' || f.t === 'errptr' || (f.t === 'int' && f.v !== 0);
+  if ((a.t === 'valid' || a.t === 'nonnull') && (b.t === 'valid' || b.t === 'nonnull')) return { t: 'nonnull' };
+  const notErr = (f: Fact): boolean => f.t === 'valid' || f.t === 'noterr' || f.t === 'null' || f.t === 'zero' || (f.t === 'int' && f.v === 0);
+  if (notErr(a) && notErr(b)) return { t: 'noterr' };
+  if (truthy(a) && truthy(b)) return { t: 'nonzero' };
+  return undefined;
+}
+
+/**
+ * Join two states of the same shape (equal `stateKey(s, false)`): keep the value facts both agree
+ * on, weakened to what both imply. Used where too many states reach one block (loops over counters).
+ */
+export function joinFacts(into: State, other: State): State {
+  const out = cloneState(into);
+  const meet = (a: Map<string, Fact>, b: Map<string, Fact>): void => {
+    for (const [k, f] of [...a]) {
+      const g = b.get(k);
+      const j = g ? joinFact(f, g) : undefined;
+      if (j) a.set(k, j);
+      else a.delete(k);
+    }
+  };
+  meet(out.facts, other.facts);
+  meet(out.rfacts, other.rfacts);
+  out.trace = other.trace;
+  return out;
 }
 
 /** Lock families where taking the same lock again nests legally. */

@@ -5,6 +5,7 @@ import type { Block } from '../c/ir.js';
 import { dominates } from './cfg.js';
 import type { WalkResult } from './engine.js';
 import type { ExitEffect, LockRef, RetClass, Summary } from './summary.js';
+import { rootOf } from './objects.js';
 
 export function summarize(w: WalkResult): Summary {
   const fn = w.fn;
@@ -12,7 +13,7 @@ export function summarize(w: WalkResult): Summary {
   const acquires = new Map<string, LockRef & { always: boolean }>();
   for (const e of w.events) {
     if (e.k !== 'acquire') continue;
-    const always = fn.meta.entryKnown && returnBlocks.length > 0 && returnBlocks.every((r) => dominates(w.cfg, e.block, r));
+    const always = !e.sometimes && fn.meta.entryKnown && returnBlocks.length > 0 && returnBlocks.every((r) => dominates(w.cfg, e.block, r));
     const cur = acquires.get(e.obj);
     if (!cur || (always && !cur.always)) acquires.set(e.obj, { obj: e.obj, family: e.family, mode: e.mode, irq: e.irq, line: e.line, always });
   }
@@ -34,6 +35,8 @@ export function summarize(w: WalkResult): Summary {
     }
   }
 
+  const refs = refMoves(w);
+
   const requires = new Map<string, LockRef>();
   for (const x of w.exits) {
     for (const [obj, r] of x.state.entryReleased) requires.set(obj, { obj, ...r });
@@ -41,7 +44,11 @@ export function summarize(w: WalkResult): Summary {
   }
   for (const obj of fn.annotations.mustHold) requires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
 
-  const sleep = w.events.find((e) => e.k === 'may-sleep');
+  // Prefer a sleep on every path (its block dominates every return) to one on some paths.
+  const sleeps = w.events.filter((e): e is Extract<typeof e, { k: 'may-sleep' }> => e.k === 'may-sleep');
+  const everyPath = (e: (typeof sleeps)[number]): boolean =>
+    e.root.always && fn.meta.entryKnown && returnBlocks.length > 0 && returnBlocks.every((r) => dominates(w.cfg, e.block, r));
+  const sleep = sleeps.find(everyPath) ?? sleeps[0];
   return {
     name: fn.name,
     source: 'body',
@@ -52,7 +59,36 @@ export function summarize(w: WalkResult): Summary {
     exits: [...byClass.values()],
     exitsKnown: fn.meta.exitKnown && !w.budgetExceeded,
     requires: [...requires.values()],
-    maySleep: sleep && sleep.k === 'may-sleep' ? { why: sleep.why, line: sleep.line } : null,
+    refs,
+    maySleep: sleep ? { why: sleep.root.why, line: sleep.root.line, via: sleep.root.via, always: everyPath(sleep) } : null,
     partial: fn.meta.completeness !== 'full',
   };
+}
+
+/**
+ * References the function moves for its caller, on every known exit: taken on an object reached
+ * from a parameter and kept, dropped without being taken here (the caller's), or returned
+ * (every exit that does not report a failure returns a variable holding one).
+ */
+function refMoves(w: WalkResult): Summary['refs'] {
+  const fn = w.fn;
+  const params = new Set(fn.params.map((p) => p.name));
+  const exits = w.exits;
+  const none: Summary['refs'] = { gets: [], puts: [], returns: null };
+  if (!exits.length || !fn.meta.exitKnown) return none;
+  const fromParam = (obj: string): boolean => {
+    const r = rootOf(obj);
+    return !!r && params.has(r);
+  };
+  const first = exits[0]!;
+  const gets = [...first.state.refs.values()]
+    .filter((r) => !r.gapSince && fromParam(r.obj) && exits.every((x) => x.state.refs.has(r.obj)))
+    .map((r) => ({ obj: r.obj, pair: r.pair, source: r.source, line: r.line }));
+  const puts = [...first.state.entryPut]
+    .filter(([obj]) => fromParam(obj) && exits.every((x) => x.state.entryPut.has(obj)))
+    .map(([obj, p]) => ({ obj, pair: p.pair, line: p.line }));
+  const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || c === 'zero' || c === 'void';
+  const success = exits.filter((x) => !failure(x.cls));
+  const returned = success.length && success.every((x) => x.returnedRef) ? success[0]!.returnedRef! : null;
+  return { gets, puts, returns: returned ? { pair: returned.pair, source: returned.source, line: returned.line } : null };
 }

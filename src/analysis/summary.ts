@@ -37,7 +37,14 @@ export interface Summary {
   exitsKnown: boolean; // false when its end (or a path to it) is not visible
   /** Locks that must be held when it is called (released without being taken, __must_hold, lockdep_assert_held). */
   requires: LockRef[];
-  maySleep: { why: string; line: number | null } | null;
+  /** References it moves: takes on a parameter's object, drops the caller's, returns a new one. */
+  refs: {
+    gets: { obj: string; pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null }[];
+    puts: { obj: string; pair: string; line: number | null }[];
+    returns: { pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null } | null;
+  };
+  /** The sleeping call it (or a callee, `via`) makes: its reason and line in the function that sleeps. */
+  maySleep: { why: string; line: number | null; via: string[]; always: boolean } | null;
   partial: boolean;
 }
 
@@ -69,8 +76,24 @@ export function classesAllowed(f: Fact): Set<RetClass> {
     case 'errptr': return new Set(['errptr']);
     case 'valid': return new Set(['ptr', 'pos']);
     case 'nonnull': return new Set(['ptr', 'pos', 'errptr']);
+    case 'noterr': return new Set(['zero', 'ptr', 'pos']);
     default: return new Set(['zero', 'neg', 'pos', 'ptr', 'errptr']);
   }
+}
+
+/**
+ * Which of a callee's exits a fact about its result selects: each allowed class goes to the exit
+ * of that class, or (when none) to the exit whose value was not classified (`any`).
+ */
+export function exitsSelected<E extends { cls: RetClass }>(exits: E[], f: Fact): Set<E> {
+  const out = new Set<E>();
+  for (const c of classesAllowed(f)) {
+    const e = exits.find((x) => x.cls === c)
+      ?? (c === 'pos' ? exits.find((x) => x.cls === 'ptr') : c === 'ptr' ? exits.find((x) => x.cls === 'pos') : undefined)
+      ?? exits.find((x) => x.cls === 'any');
+    if (e) out.add(e);
+  }
+  return out;
 }
 
 export const firesNonzero = (f: Fact): boolean => truthOf(f) === true;

@@ -62,6 +62,7 @@ export function valueOf(e: Expr, s: State): Fact | undefined {
       if (v.t === 'errptr') return { t: 'int', v: 1 };
       if (v.t === 'null' || (v.t === 'int' && v.v === 0) || v.t === 'zero') return { t: 'int', v: e.orNull ? 1 : 0 };
       if (v.t === 'valid') return { t: 'int', v: 0 };
+      if (v.t === 'noterr' && !e.orNull) return { t: 'int', v: 0 };
       return undefined;
     }
     case 'cmp': return compare(e.op, valueOf(e.a, s), valueOf(e.b, s));
@@ -142,7 +143,7 @@ function setSlot(s: State, slot: Slot, f: Fact, fire: Pending[]): void {
       fire.push(p);
       return false;
     }
-    return !decides(f);
+    return p.alive ? p.alive(f) : !decides(f);
   });
   if (left.length) s.pending.set(slot.id, left);
   else s.pending.delete(slot.id);
@@ -164,8 +165,8 @@ function contradicts(old: Fact | undefined, f: Fact): boolean {
   if (old.t === 'int' && f.t === 'nonneg') return old.v < 0;
   if (old.t === 'neg' && (f.t === 'nonneg' || (f.t === 'int' && f.v >= 0))) return true;
   if (old.t === 'nonneg' && (f.t === 'neg' || (f.t === 'int' && f.v < 0))) return true;
-  if (old.t === 'errptr' && f.t === 'valid') return true;
-  if (old.t === 'valid' && f.t === 'errptr') return true;
+  if (old.t === 'errptr' && (f.t === 'valid' || f.t === 'noterr')) return true;
+  if ((old.t === 'valid' || old.t === 'noterr') && f.t === 'errptr') return true;
   return false;
 }
 
@@ -173,7 +174,10 @@ function contradicts(old: Fact | undefined, f: Fact): boolean {
 function refineFact(old: Fact | undefined, f: Fact): Fact {
   if (!old) return f;
   if (old.t === 'int' || old.t === 'errptr' || old.t === 'null') return old;
-  if ((old.t === 'neg' || old.t === 'valid') && (f.t === 'nonzero' || f.t === 'nonnull')) return old;
+  if ((old.t === 'neg' || old.t === 'valid') && (f.t === 'nonzero' || f.t === 'nonnull' || f.t === 'noterr')) return old;
+  // Not an error pointer and not NULL: a valid pointer.
+  if ((old.t === 'noterr' && (f.t === 'nonzero' || f.t === 'nonnull')) || ((old.t === 'nonzero' || old.t === 'nonnull') && f.t === 'noterr')) return { t: 'valid' };
+  if (old.t === 'noterr' && f.t === 'zero') return { t: 'null' };
   return f;
 }
 
@@ -216,7 +220,7 @@ function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
       return true;
     case 'is_err':
       if (outcome) return e.orNull ? true : put(s, e.e, { t: 'errptr' }, fire);
-      return put(s, e.e, e.orNull ? { t: 'valid' } : { t: 'nonnull' }, fire);
+      return put(s, e.e, e.orNull ? { t: 'valid' } : { t: 'noterr' }, fire);
     case 'cmp': {
       let { a, b } = e;
       let op = e.op;

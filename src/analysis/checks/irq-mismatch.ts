@@ -3,6 +3,7 @@
 // irqsave flags reused while still live, a lock taken both with and without interrupts disabled.
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
+import { irqContexts, lockClass } from '../irq-context.js';
 
 const NAMES: Record<string, string> = { none: 'plain', irq: '_irq', irqsave: '_irqsave/_irqrestore', bh: '_bh' };
 
@@ -54,6 +55,43 @@ export const irqMismatch: Check = {
         discriminator: 'context',
       });
     }
+    out.push(...interruptedHolder(ctx, seen));
     return out;
   },
 };
+
+/**
+ * A lock that interrupt (or softirq) context takes, taken here with interrupts (bottom halves)
+ * enabled, where this function does not itself run in that context and its callers in the input
+ * do not disable them.
+ */
+function interruptedHolder(ctx: CheckContext, seen: Set<string>): RawFinding[] {
+  const { fn, walk } = ctx;
+  const out: RawFinding[] = [];
+  if (!fn.meta.entryKnown) return out; // the hidden start may disable them
+  const ic = irqContexts(ctx.side);
+  const mine = ic.context.get(fn.name);
+  if (mine === 'hardirq') return out;
+  const cw = ic.calledWith.get(fn.name);
+  for (const e of walk.events) {
+    if (e.k !== 'lock-context' || (e.family !== 'spin' && e.family !== 'raw_spin' && e.family !== 'rwlock')) continue;
+    if (e.irqsOff || e.irq === 'irq' || e.irq === 'irqsave' || seen.has(e.obj)) continue;
+    const use = ic.irqUses.get(lockClass(fn, e.obj));
+    if (!use || use.fn === fn.name) continue;
+    if (use.ctx === 'softirq' && (mine === 'softirq' || e.bhOff || e.irq === 'bh')) continue;
+    // Every caller in the input already disables what matters.
+    if (cw && cw.sites > 0 && (use.ctx === 'hardirq' ? cw.irqsOff === cw.sites : cw.bhOff === cw.sites)) continue;
+    seen.add(e.obj);
+    const what = use.ctx === 'hardirq' ? 'interrupts' : 'bottom halves';
+    out.push({
+      rule: 'irq-mismatch', severity: 'warning', confidence: 'medium',
+      message: `'${e.obj}' is taken in ${use.ctx === 'hardirq' ? 'interrupt' : 'softirq'} context by ${use.fn}() (line ${use.line ?? '?'}) but here with ${what} enabled: if it fires while this CPU holds the lock, it spins forever`,
+      line: e.line, function: fn.name, objects: [e.obj],
+      trace: [{ line: use.line, text: '', note: `taken in ${use.ctx} context`, function: use.fn }, { line: e.line, text: e.text, note: `taken with ${what} enabled` }],
+      facts: [`${use.fn}() runs in ${use.ctx} context (${use.ctx === 'hardirq' ? 'an interrupt handler' : 'a timer, tasklet, RCU or NAPI callback'}, or called only from one)`,
+        `use ${use.ctx === 'hardirq' ? 'spin_lock_irqsave()/spin_lock_irq()' : 'spin_lock_bh()'} here`],
+      discriminator: 'interrupted',
+    });
+  }
+  return out;
+}

@@ -6,6 +6,7 @@ import { contextFacts, lines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { typedObject } from '../objects.js';
 import type { HeldLock } from '../state.js';
+import { splitByStatus } from '../returns.js';
 
 /** Names that say "returns with the lock held" (foo_lock, foo_begin, foo_get, lock_foo ...). */
 const ACQUIRER_NAME = /(^|_)(lock|locked|trylock|begin|start|enter|acquire|get|grab|hold|claim|prepare|pin|freeze|suspend)(_|$)/;
@@ -41,18 +42,20 @@ export const lockLeak: Check = {
         // Consistent per return value ("returns 0 locked, an error unlocked") is a conditional lock, not a leak.
         const hc = new Set(holding.map((x) => x.cls));
         const fc = new Set(free.map((x) => x.cls));
-        const split = !hc.has('any') && !fc.has('any') && ![...hc].some((c) => fc.has(c));
-        if (split) {
+        if (splitByStatus(fn.returnType, hc, fc)) {
           out.push(info(ctx, obj, holding, `returns holding '${obj}' when it returns ${[...hc].join('/')}, released when it returns ${[...fc].join('/')}: callers must release it`, handoff));
           continue;
         }
-        if (handoff && handoff.strong) {
+        // A function that releases it on some returns and not on others is not handing it off,
+        // unless rules/ say this very function returns holding it.
+        if (handoff?.declared) {
           out.push(info(ctx, obj, holding, `returns holding '${obj}' on some paths: ${handoff.why}`, handoff));
           continue;
         }
         const worst = holding[0]!;
         const { confidence, facts } = contextFacts(fn, worst.trace.some((t) => t.note.includes('gap')));
         if (hidden) facts.push('some other paths cross hidden code and were not counted');
+        if (handoff) facts.push(`not a handoff: ${handoff.why}, but this function also releases it on other returns`);
         out.push({
           rule: 'lock-leak',
           severity: confidence === 'high' ? 'error' : 'warning',
@@ -96,7 +99,8 @@ export const lockLeak: Check = {
 
 interface Handoff {
   why: string;
-  strong: boolean; // declared by a rule or an annotation, not guessed
+  strong: boolean; // declared by a rule or learned from a releasing partner, not guessed from the name
+  declared: boolean; // rules/ name this function as the one that returns holding the lock
 }
 
 /** Why returning with the lock held may be intended: a rule, a releasing partner in the input, the name. */
@@ -105,7 +109,7 @@ function explainHandoff(ctx: CheckContext, obj: string, holding: Exit[], _free: 
   const typed = typedObject(fn, obj);
   for (const h of sem.handoffs) {
     if (h.acquire === fn.name || (typed && h.lock === typed)) {
-      return { why: `handed off to ${h.release}() (${h.source}${h.why ? `: ${h.why}` : ''})`, strong: true };
+      return { why: `handed off to ${h.release}() (${h.source}${h.why ? `: ${h.why}` : ''})`, strong: true, declared: h.acquire === fn.name };
     }
   }
   // A function of the input that releases a lock of the same type it did not take.
@@ -114,12 +118,12 @@ function explainHandoff(ctx: CheckContext, obj: string, holding: Exit[], _free: 
       if (w.fn === fn) continue;
       for (const x of w.exits) {
         for (const r of x.state.entryReleased.keys()) {
-          if (typedObject(w.fn, r) === typed) return { why: `released later by ${w.fn.name}(), which drops '${r}' without taking it`, strong: true };
+          if (typedObject(w.fn, r) === typed) return { why: `released later by ${w.fn.name}(), which drops '${r}' without taking it`, strong: true, declared: false };
         }
       }
     }
   }
-  if (ACQUIRER_NAME.test(fn.name)) return { why: `${fn.name}() is named as a function that returns locked`, strong: false };
+  if (ACQUIRER_NAME.test(fn.name)) return { why: `${fn.name}() is named as a function that returns locked`, strong: false, declared: false };
   void holding;
   return null;
 }

@@ -5,6 +5,7 @@ import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts, lines } from '../check.js';
 import type { Exit } from '../engine.js';
 import type { HeldRef } from '../state.js';
+import { splitByStatus } from '../returns.js';
 
 /** Mappings that must be undone in the function that made them. */
 const LOCAL_ONLY = new Set(['kmap_local', 'kmap_atomic']);
@@ -30,6 +31,8 @@ export const refLeak: Check = {
       }
       if (!leaking.length) continue;
       const local = LOCAL_ONLY.has(sample.pair);
+      // Kept on success, dropped on failure: the reference went where the success put it.
+      if (!local && clean.length && splitByStatus(fn.returnType, new Set(leaking.map((x) => x.cls)), new Set(clean.map((x) => x.cls)))) continue;
       // Held on every return: a reference handed to the caller unless the pair cannot outlive the function.
       if (!clean.length && !local) continue;
       // Pairs guessed from names need the function itself to use the put on other paths.
@@ -38,7 +41,8 @@ export const refLeak: Check = {
       const { confidence, facts } = contextFacts(fn, x.trace.some((t) => t.note.includes('gap')));
       out.push({
         rule: 'ref-leak',
-        severity: local || sample.source !== 'name' ? 'warning' : 'info',
+        // A pair guessed from names counts once the function itself drops it on other paths.
+        severity: 'warning',
         confidence: sample.source === 'name' && confidence === 'high' ? 'medium' : confidence,
         message: `'${obj}' from ${sample.pair} at ${sample.line ?? '?'} is not released on return at ${lines(leaking.map((e) => e.line))}${clean.length ? ` (released on return at ${lines(clean.map((e) => e.line))})` : ''}`,
         line: x.line,

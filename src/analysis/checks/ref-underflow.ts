@@ -2,6 +2,7 @@
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts } from '../check.js';
+import { refKey } from '../objects.js';
 
 export const refUnderflow: Check = {
   meta: {
@@ -13,7 +14,15 @@ export const refUnderflow: Check = {
     const { fn, walk } = ctx;
     const out: RawFinding[] = [];
     const gets = new Set<string>();
-    for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'ref' && op.action === 'get') gets.add(op.obj);
+    for (const b of fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind === 'ref' && op.action === 'get') gets.add(refKey(op.obj));
+        if (op.kind === 'atomic' && op.family === 'refcount' && (op.action === 'inc' || op.action === 'inc-not-zero')) gets.add(refKey(op.obj));
+      }
+    }
+    // Gets through callees (lookups that return a reference, helpers that take one).
+    for (const e of walk.exits) for (const r of e.state.refs.values()) gets.add(r.obj);
+    for (const e of walk.events) if (e.k === 'ref-taken') gets.add(e.obj);
     for (const e of walk.events) {
       if (e.k === 'double-put') {
         const { confidence, facts } = contextFacts(fn, e.viaGap);

@@ -19,7 +19,10 @@ export const sleepInAtomic: Check = {
       // Hidden code between taking the lock and here may have dropped it.
       if (e.atomic.every((l) => l.gapSince)) continue;
       const held = e.atomic.filter((l) => !l.gapSince);
-      const { confidence, facts } = contextFacts(fn, e.viaGap);
+      const { confidence: c0, facts } = contextFacts(fn, e.viaGap);
+      // A callee that sleeps only on some of its paths may not on the one this call takes.
+      const confidence = e.sometimes ? 'low' : c0;
+      if (e.sometimes) facts.push(`${e.via}() sleeps only on some of its paths`);
       const ctxText = held.map((l) => (l.family === 'rcu' ? 'an RCU read section' : `'${l.obj}' (taken at ${l.line ?? '?'})`)).join(', ');
       out.push({
         rule: 'sleep-in-atomic',

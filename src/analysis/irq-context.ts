@@ -1,0 +1,97 @@
+// Which functions of the input run in interrupt context, and which lock classes are taken there.
+// A lock that a hard interrupt handler takes must be taken with interrupts off everywhere else
+// (and one a softirq takes, with bottom halves off): otherwise the handler can interrupt the
+// holder on its own CPU and spin forever (lockdep's "inconsistent lock state").
+
+import type { FunctionIR } from '../c/ir.js';
+import type { WalkResult } from './engine.js';
+import { typedObject } from './objects.js';
+
+export type ExecContext = 'hardirq' | 'softirq' | 'process';
+
+/** Parameter types of callbacks that the kernel runs in softirq context. */
+const SOFTIRQ_PARAM = /\bstruct\s+(timer_list|tasklet_struct|rcu_head)\s*\*/;
+
+/** The context a function's own signature says it runs in. */
+export function signatureContext(fn: FunctionIR): ExecContext | null {
+  if (/\birqreturn_t\b/.test(fn.returnType)) return 'hardirq';
+  if (/\benum\s+hrtimer_restart\b/.test(fn.returnType)) return 'hardirq';
+  if (fn.params.some((p) => SOFTIRQ_PARAM.test(p.type))) return 'softirq';
+  // NAPI poll: int poll(struct napi_struct *napi, int budget)
+  if (fn.params.length === 2 && /\bstruct\s+napi_struct\s*\*/.test(fn.params[0]!.type) && /\bint\b/.test(fn.params[1]!.type)) return 'softirq';
+  return null;
+}
+
+export interface IrqUse {
+  fn: string;
+  line: number | null;
+  ctx: 'hardirq' | 'softirq';
+}
+
+export interface IrqContexts {
+  /** Functions known to run in interrupt context (by signature, or called only from such functions). */
+  context: Map<string, ExecContext>;
+  /** Lock classes (type-qualified, or the plain object when the type is unknown) taken in interrupt context. */
+  irqUses: Map<string, IrqUse>;
+  /** Per callee: whether every call site in the input has interrupts / bottom halves off. */
+  calledWith: Map<string, { sites: number; irqsOff: number; bhOff: number }>;
+}
+
+const cache = new WeakMap<WalkResult[], IrqContexts>();
+
+/** The lock class a lock object belongs to, for matching across functions. */
+export function lockClass(fn: FunctionIR, obj: string): string {
+  return typedObject(fn, obj) ?? obj;
+}
+
+export function irqContexts(side: WalkResult[]): IrqContexts {
+  const hit = cache.get(side);
+  if (hit) return hit;
+  const context = new Map<string, ExecContext>();
+  const callers = new Map<string, Set<string>>();
+  const calledWith = new Map<string, { sites: number; irqsOff: number; bhOff: number }>();
+  for (const w of side) {
+    const c = signatureContext(w.fn);
+    if (c) context.set(w.fn.name, c);
+    for (const e of w.events) {
+      if (e.k !== 'call-context') continue;
+      const set = callers.get(e.callee) ?? new Set<string>();
+      set.add(w.fn.name);
+      callers.set(e.callee, set);
+      const cw = calledWith.get(e.callee) ?? { sites: 0, irqsOff: 0, bhOff: 0 };
+      cw.sites++;
+      if (e.irqsOff) cw.irqsOff++;
+      if (e.bhOff) cw.bhOff++;
+      calledWith.set(e.callee, cw);
+    }
+  }
+  // A static helper called only from interrupt-context functions runs there too.
+  const defined = new Map(side.map((w) => [w.fn.name, w.fn]));
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [name, fn] of defined) {
+      if (context.has(name) || !fn.isStatic) continue;
+      const cs = [...(callers.get(name) ?? [])];
+      if (!cs.length) continue;
+      const ctxs = cs.map((c) => context.get(c));
+      if (ctxs.every((c) => c === 'hardirq')) context.set(name, 'hardirq');
+      else if (ctxs.every((c) => c === 'hardirq' || c === 'softirq')) context.set(name, 'softirq');
+      else continue;
+      changed = true;
+    }
+  }
+  const irqUses = new Map<string, IrqUse>();
+  for (const w of side) {
+    const c = context.get(w.fn.name);
+    if (c !== 'hardirq' && c !== 'softirq') continue;
+    for (const e of w.events) {
+      if (e.k !== 'lock-context' || (e.family !== 'spin' && e.family !== 'raw_spin' && e.family !== 'rwlock')) continue;
+      const key = lockClass(w.fn, e.obj);
+      const cur = irqUses.get(key);
+      if (!cur || (cur.ctx === 'softirq' && c === 'hardirq')) irqUses.set(key, { fn: w.fn.name, line: e.line, ctx: c });
+    }
+  }
+  const out = { context, irqUses, calledWith };
+  cache.set(side, out);
+  return out;
+}

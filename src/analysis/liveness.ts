@@ -1,0 +1,89 @@
+// Which local variables and op results a block may still read: value facts about anything else
+// cannot change what happens next, so the engine drops them at block entry. Without this, a loop
+// counter that is dead after its loop (`i` of an inner loop) keeps the states of an outer loop
+// apart and forces widening that also forgets the facts that matter (`if (try) lock ... if (try) unlock`).
+
+import type { Block, Expr, FunctionIR, Op, Terminator } from '../c/ir.js';
+import { successors } from './cfg.js';
+
+export interface Liveness {
+  /** Per block: the variables (plain identifiers) and result ids read on some path from its entry before being redefined. */
+  liveIn: Set<string>[];
+}
+
+const IDENT = /[A-Za-z_]\w*/g;
+
+/** Names an expression reads: variables by name, op results as `#id`. */
+function exprUses(e: Expr, out: Set<string>): void {
+  switch (e.k) {
+    case 'var': out.add(e.name); return;
+    case 'path': out.add(e.path.replace(/^[&*(]+/, '').split(/->|\.|\[/)[0]!); return;
+    case 'result': out.add(`#${e.id}`); return;
+    case 'errptr': exprUses(e.arg, out); return;
+    case 'not': case 'is_err': case 'addr': exprUses(e.e, out); return;
+    case 'logic': case 'cmp': exprUses(e.a, out); exprUses(e.b, out); return;
+    case 'arith': exprUses(e.a, out); if (e.b) exprUses(e.b, out); return;
+    case 'cond': exprUses(e.c, out); exprUses(e.t, out); exprUses(e.f, out); return;
+    case 'unknown': for (const m of e.text.match(IDENT) ?? []) out.add(m); return;
+    default: return;
+  }
+}
+
+function opUses(op: Op, out: Set<string>): void {
+  switch (op.kind) {
+    case 'assign': exprUses(op.value, out); break;
+    case 'call': for (const a of op.args) exprUses(a, out); break;
+    case 'alloc': if (op.gfp) for (const m of op.gfp.match(IDENT) ?? []) out.add(m); break;
+    default: break;
+  }
+}
+
+function termUses(t: Terminator, out: Set<string>): void {
+  if (t.k === 'branch') exprUses(t.cond, out);
+  else if (t.k === 'switch') {
+    exprUses(t.on, out);
+    for (const c of t.cases) if (c.match !== 'default') for (const m of c.match) exprUses(m, out);
+  } else if (t.k === 'return' && t.value) exprUses(t.value, out);
+}
+
+/** Variables a block defines before reading them, and what it reads first (backwards over its ops). */
+function useDef(b: Block): { use: Set<string>; def: Set<string> } {
+  const use = new Set<string>();
+  const def = new Set<string>();
+  termUses(b.term, use);
+  for (let i = b.ops.length - 1; i >= 0; i--) {
+    const op = b.ops[i]!;
+    const d = op.kind === 'assign' && /^[A-Za-z_$]\w*$/.test(op.target) ? op.target : null;
+    const r = 'result' in op && op.result ? `#${op.result}` : null;
+    for (const x of [d, r]) if (x) {
+      use.delete(x);
+      def.add(x);
+    }
+    opUses(op, use);
+  }
+  return { use, def };
+}
+
+export function liveness(fn: FunctionIR): Liveness {
+  const n = fn.blocks.length;
+  const ud = fn.blocks.map(useDef);
+  const liveIn: Set<string>[] = ud.map((x) => new Set(x.use));
+  const succ = fn.blocks.map((b) => successors(b.term).filter((s) => s < n));
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let b = n - 1; b >= 0; b--) {
+      const cur = liveIn[b]!;
+      const { def } = ud[b]!;
+      for (const s of succ[b]!) {
+        for (const x of liveIn[s]!) {
+          if (!def.has(x) && !cur.has(x)) {
+            cur.add(x);
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+  return { liveIn };
+}
