@@ -20,6 +20,8 @@ export interface DiffLine {
   noNewlineAtEnd?: boolean; // followed by "\ No newline at end of file"
   /** How the line was repaired, when it was: joined a wrapped line, restored a lost context prefix. */
   repair?: 'joined-wrap' | 'restored-context-prefix';
+  /** Body lines the text was joined from, when a wrapped line was re-joined (bodyLine is the first). */
+  joined?: number[];
 }
 
 export interface Hunk {
@@ -50,6 +52,8 @@ export interface FilePatch {
   oldMode: string | null;
   newMode: string | null;
   binary: boolean;
+  /** `similarity index N%` of a rename or copy. */
+  similarity?: number;
   hunks: Hunk[];
 }
 
@@ -59,6 +63,8 @@ export interface ReviewComment {
   bodyLine: number; // first line of the comment in the body
   /** The quoted diff line the comment follows (file index, hunk index, line index), when there is one. */
   after: { file: number; hunk: number; line: number } | null;
+  /** Quote depth of the comment's lines (0 = the replier's own words). */
+  depth?: number;
 }
 
 export interface Patch {
@@ -78,6 +84,10 @@ export interface Patch {
   bodyLine: number; // where the patch starts in the body
   /** Where the text came from: the body, or an attachment's file name. */
   from: 'body' | { attachment: string | null };
+  /** In-body `From:` (git am style) that introduced this diff, when there was one. */
+  author?: string;
+  /** Series position, filled in once the whole input is read (see series.ts); applies patches in order. */
+  series?: { id: string; version: number; number: number | null; total: number | null } | null;
 }
 
 /** Series position parsed from the subject and threading. */
@@ -91,4 +101,8 @@ export interface SeriesInfo {
   tags: string[]; // RFC, RESEND, extra prefixes ([Devel], vz9 ...)
   /** The subject with all tags removed ("dm-ploop: fix and rework md updates"). */
   title: string;
+  /** A reply (Re:, AW:, Fwd: ...) to a message of the series rather than one of its patches. */
+  reply: boolean;
+  /** The series author the id is keyed on: the sender, or for a reply the author it quotes; null when unknown. */
+  author: string | null;
 }
