@@ -3,8 +3,8 @@
 
 import { openInput, InputError } from './ingest/index.js';
 import type { InputSummary, Message } from './ingest/types.js';
-import { extractPatches, seriesOf } from './patch/index.js';
-import type { Patch, SeriesInfo } from './patch/types.js';
+import { extractPatches, groupSeries, seriesOf, type SeriesEntry, type SeriesMember } from './patch/index.js';
+import type { Patch, ReviewComment, SeriesInfo } from './patch/types.js';
 import type { Finding } from './analysis/types.js';
 import { reviewPatches, type PatchReview } from './review.js';
 import type { Semantics } from './semantics/index.js';
@@ -18,7 +18,7 @@ export interface MessageEntry {
   from: string;
   date: string | null;
   inReplyTo: string | null;
-  series: Pick<SeriesInfo, 'id' | 'version' | 'number' | 'total' | 'cover'> | null;
+  series: (Pick<SeriesInfo, 'id' | 'version' | 'number' | 'total' | 'cover' | 'reply'> & { tags: string[] }) | null;
   patches: string[]; // patch ids
   status: 'ok' | 'no-patch' | 'error';
   error: string | null;
@@ -31,6 +31,7 @@ export interface PatchFileEntry {
   path: string | null;
   oldPath: string | null;
   status: string;
+  binary: boolean;
   oldBlob: string | null;
   newBlob: string | null;
   hunks: { oldStart: number | null; oldLines: number; newStart: number | null; newLines: number; section: string }[];
@@ -43,9 +44,14 @@ export interface PatchEntry {
   messageId: string | null;
   subject: string;
   kind: Patch['kind'];
+  quoteDepth: number;
+  bodyLine: number;
+  from: Patch['from'];
   damage: string[];
   baseCommit: string | null;
   files: PatchFileEntry[];
+  /** Reviewer comments between the quoted lines, with the quoted line each follows. */
+  comments: ReviewComment[];
 }
 
 export interface ScanDocument {
@@ -53,6 +59,8 @@ export interface ScanDocument {
   inputs: InputSummary[];
   messages: MessageEntry[];
   patches: PatchEntry[];
+  /** Every series seen (also a lone patch or a reply whose series is not in the input), with its versions. */
+  series: SeriesEntry[];
   findings: Finding[];
   /** What the analysis could not do, per patch and file ("does not apply; hunk mode", "budget exhausted"). */
   notes: string[];
@@ -81,10 +89,13 @@ export async function scanMessages(paths: string[], opts: ScanOptions = {}): Pro
     inputs: [],
     messages: [],
     patches: [],
+    series: [],
     findings: [],
     notes: [],
   };
   const patches: Patch[] = [];
+  const members: SeriesMember[] = [];
+  const memberEntries: MessageEntry[] = [];
   const unreadable: string[] = [];
   let count = 0;
 
@@ -100,16 +111,36 @@ export async function scanMessages(paths: string[], opts: ScanOptions = {}): Pro
     }
     doc.inputs.push(reader.summary);
     for await (const msg of reader.messages()) {
-      const entry = processMessage(msg, patches);
+      const entry = processMessage(msg, patches, members, memberEntries);
       doc.messages.push(entry);
       opts.onMessage?.(++count, path);
     }
   }
+  settleSeries(doc, patches, members, memberEntries);
   for (const p of patches) doc.patches.push(patchEntry(p));
   return { doc, patches, unreadable };
 }
 
-function processMessage(msg: Message, out: Patch[]): MessageEntry {
+/** Series ids over the whole input: patches take their thread's series, covers pass on their base-commit. */
+function settleSeries(doc: ScanDocument, patches: Patch[], members: SeriesMember[], entries: MessageEntry[]): void {
+  const g = groupSeries(members);
+  doc.series = g.series;
+  const byPatch = new Map(patches.map((p) => [p.id, p]));
+  const baseOf = new Map<string, string>();
+  for (const s of g.series) for (const v of s.versions) if (v.baseCommit) baseOf.set(`${s.id}\0${v.version}`, v.baseCommit);
+  g.infos.forEach((info, k) => {
+    const entry = entries[k]!;
+    entry.series = { id: info.id, version: info.version, number: info.number, total: info.total, cover: info.cover, reply: info.reply, tags: info.tags };
+    for (const id of members[k]!.patches) {
+      const p = byPatch.get(id);
+      if (!p) continue;
+      p.series = { id: info.id, version: info.version, number: info.number, total: info.total };
+      if (!info.reply && p.baseCommit === null && p.kind === 'diff') p.baseCommit = baseOf.get(`${info.id}\0${info.version}`) ?? null;
+    }
+  });
+}
+
+function processMessage(msg: Message, out: Patch[], members: SeriesMember[], memberEntries: MessageEntry[]): MessageEntry {
   const entry: MessageEntry = {
     input: msg.origin.input,
     index: msg.origin.index,
@@ -132,12 +163,24 @@ function processMessage(msg: Message, out: Patch[]): MessageEntry {
   }
   try {
     const s = seriesOf(msg);
-    entry.series = { id: s.id, version: s.version, number: s.number, total: s.total, cover: s.cover };
+    entry.series = { id: s.id, version: s.version, number: s.number, total: s.total, cover: s.cover, reply: s.reply, tags: s.tags };
     const ex = extractPatches(msg);
     for (const p of ex.patches) {
       out.push(p);
       entry.patches.push(p.id);
     }
+    members.push({
+      input: msg.origin.input,
+      index: msg.origin.index,
+      messageId: msg.messageId,
+      inReplyTo: msg.inReplyTo,
+      references: msg.references,
+      from: msg.from,
+      info: s,
+      patches: entry.patches.slice(),
+      baseCommits: ex.baseCommits,
+    });
+    memberEntries.push(entry);
     if (ex.patches.length === 0) {
       entry.status = 'no-patch';
       entry.note = ex.reason;
@@ -158,12 +201,17 @@ function patchEntry(p: Patch): PatchEntry {
     messageId: p.messageId,
     subject: p.subject,
     kind: p.kind,
+    quoteDepth: p.quoteDepth,
+    bodyLine: p.bodyLine,
+    from: p.from,
     damage: p.damage,
     baseCommit: p.baseCommit,
+    comments: p.comments,
     files: p.files.map((f) => ({
       path: f.path,
       oldPath: f.oldPath,
       status: f.status,
+      binary: f.binary,
       oldBlob: f.oldBlob,
       newBlob: f.newBlob,
       hunks: f.hunks.map((h) => ({

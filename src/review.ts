@@ -64,9 +64,37 @@ function sideFindings(a: SideAnalysis, where: { input: string; patch: string | n
   return a.findings.map(({ fn, finding }) => toFinding(finding, fn, 'present', where));
 }
 
-/** Patches grouped into the order they apply in: a series by number, everything else alone. */
-function applicationGroups(patches: Patch[]): Patch[][] {
-  return patches.map((p) => [p]);
+/**
+ * Patches grouped into the order they apply in, so the source stage applies patch n on patch n-1's
+ * post-image: the sent patches of one series version by number, and the diffs one message carries
+ * one after another (a reply with several in-body patches). Everything else (quoted diffs, fragments,
+ * code, lone patches) alone. Groups keep the position of their first patch.
+ */
+export function applicationGroups(patches: Patch[]): Patch[][] {
+  const groups: Patch[][] = [];
+  const byKey = new Map<string, Patch[]>();
+  const order = new Map(patches.map((p, k) => [p, k]));
+  const msgKey = (p: Patch): string => `message\0${p.input}\0${p.messageIndex}`;
+  const diffsPerMessage = new Map<string, number>();
+  for (const p of patches) if (p.kind === 'diff') diffsPerMessage.set(msgKey(p), (diffsPerMessage.get(msgKey(p)) ?? 0) + 1);
+  for (const p of patches) {
+    let key: string | null = null;
+    if (p.kind === 'diff' && p.series && p.series.number !== null && p.series.total !== null && p.series.total > 1) key = `series\0${p.series.id}\0${p.series.version}`;
+    else if (p.kind === 'diff' && diffsPerMessage.get(msgKey(p))! > 1) key = msgKey(p);
+    if (key === null) {
+      groups.push([p]);
+      continue;
+    }
+    let g = byKey.get(key);
+    if (!g) {
+      g = [];
+      byKey.set(key, g);
+      groups.push(g);
+    }
+    g.push(p);
+  }
+  for (const g of groups) g.sort((a, b) => (a.series?.number ?? 0) - (b.series?.number ?? 0) || order.get(a)! - order.get(b)!);
+  return groups;
 }
 
 export async function reviewPatches(patches: Patch[], opts: ReviewOptions): Promise<PatchReview[]> {
