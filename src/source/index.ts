@@ -55,9 +55,10 @@ function isCSource(path: string | null): boolean {
 
 const short = (id: string): string => id.slice(0, 12);
 
-function touchedNames(pre: CUnit | null, post: CUnit | null): string[] {
+/** Functions the patch changes; for quoted code (nothing changed), the functions it shows. */
+function touchedNames(pre: CUnit | null, post: CUnit | null, shown: boolean): string[] {
   const out: string[] = [];
-  for (const u of [pre, post]) for (const f of u?.functions ?? []) if (f.touched && !out.includes(f.name)) out.push(f.name);
+  for (const u of [pre, post]) for (const f of u?.functions ?? []) if ((f.touched || shown) && !out.includes(f.name)) out.push(f.name);
   return out;
 }
 
@@ -276,7 +277,7 @@ async function fileImages(patch: Patch, f: FilePatch, run: Run): Promise<FileIma
   images ??= await hunkImages(patch, f, run, notes);
   base.pre = images.pre;
   base.post = images.post;
-  base.functions = touchedNames(images.pre, images.post);
+  base.functions = touchedNames(images.pre, images.post, patch.kind === 'code');
   if (images.raw) base.raw = images.raw;
   return base;
 }
