@@ -9,6 +9,7 @@ import { findBlock, prepare, type Prepared } from './prepare.js';
 import { toSyntax, type SNode } from './syntax.js';
 import { FunctionLowerer, type UnitContext } from './lower.js';
 import { calledNames } from './calls.js';
+import { unitTypes } from './structs.js';
 import { annotationsFor, emptyAnnotations, findFunctions, metaFor, paramsIn, type FoundFunction } from './functions.js';
 
 export type { FunctionIR } from './ir.js';
@@ -29,6 +30,7 @@ export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR
   const annotations = annotationsFor(root, prep.text, prep, found);
   const used = new Set<FunctionMeta>();
   const out: FunctionIR[] = [];
+  const types = unitTypes(root, prep.text, prep, unit.lineMap);
   for (const f of found) {
     const meta = metaFor(f, unit.functions, used);
     out.push(lowerFunction(unit, ctx, f, meta, annotations.get(f) ?? emptyAnnotations()));
@@ -44,6 +46,7 @@ export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR
     out.push(fn);
   }
   out.sort((a, b) => a.meta.startRow - b.meta.startRow);
+  if (types.structs.length || types.globals.length) for (const fn of out) fn.unit = types;
   return out;
 }
 

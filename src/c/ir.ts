@@ -202,6 +202,24 @@ export interface FunctionIR {
   };
   blocks: Block[]; // blocks[0] is the entry
   meta: FunctionMeta;
+  /** Struct definitions and file-scope variables of the unit the function came from (shared by its functions). */
+  unit?: { structs: StructInfo[]; globals: VarInfo[] };
   /** Things the front end could not fully understand, said rather than dropped: 'parse error at line N: ...'. */
   diagnostics: string[];
+}
+
+/** A struct member or file-scope variable, with the locking annotations written on it. */
+export interface VarInfo {
+  name: string;
+  type: string; // 'struct hsp_port *', 'spinlock_t', 'struct tpm_stats'
+  line: number | null;
+  guardedBy?: string; // __guarded_by(&lock): the lock, as written
+  ptGuardedBy?: string; // __pt_guarded_by(&lock): what the pointer points to is guarded
+  rcu?: boolean; // an __rcu pointer
+}
+
+export interface StructInfo {
+  name: string; // struct tag
+  line: number | null;
+  fields: VarInfo[];
 }

@@ -124,7 +124,34 @@ export class FunctionLowerer {
   }
 
   private emit(op: Op): void {
+    if (op.kind === 'access') {
+      // Inside KCSAN's data_race() the author says the race is intended: the access is marked.
+      if (this.marked > 0 && op.via === 'plain') op = { ...op, via: 'once' };
+      // Inside WARN_ON() it is a diagnostic: the trace shows the whole check.
+      if (this.warnText !== null) op = { ...op, text: this.warnText };
+    }
     this.b.emit(op);
+  }
+
+  /** Depth of data_race(...) around the expression being lowered. */
+  private marked = 0;
+  /** The WARN_ON(...)-style call around the expression being lowered. */
+  private warnText: string | null = null;
+
+  private inWrapper<T>(call: SNode, f: () => T): T {
+    const fnNode = field(call, 'function');
+    const name = fnNode ? this.raw(fnNode) : '';
+    const p = this.u.sem.primitive(name);
+    const warns = p?.op === 'passthrough' && p.warns && this.warnText === null;
+    if (name !== 'data_race' && !warns) return f();
+    if (name === 'data_race') this.marked++;
+    if (warns) this.warnText = this.text(call);
+    try {
+      return f();
+    } finally {
+      if (name === 'data_race') this.marked--;
+      if (warns) this.warnText = null;
+    }
   }
 
   private result(): string {
@@ -760,7 +787,7 @@ export class FunctionLowerer {
     }
     if (n.type === 'call_expression') {
       const pass = this.passthroughArg(n);
-      if (pass) return this.cond(pass, t, f, why);
+      if (pass) return this.inWrapper(n, () => this.cond(pass, t, f, why));
     }
     this.condDepth++;
     const e = this.value(n, { used: true });
@@ -1389,7 +1416,7 @@ export class FunctionLowerer {
         return { k: 'unknown', text: this.text(n) };
       case 'passthrough': {
         const keep = arg(p.arg);
-        return keep ? this.value(keep, ctx) : { k: 'unknown', text: this.text(n) };
+        return keep ? this.inWrapper(n, () => this.value(keep, ctx)) : { k: 'unknown', text: this.text(n) };
       }
       case 'pure': // classified before reaching here (calls.ts)
         if (!p.compileTime) evalArgs();

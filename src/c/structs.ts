@@ -1,0 +1,75 @@
+// Struct definitions and file-scope variables a unit shows: member types (so `ctrl->port->pending`
+// can be named by the struct that holds `pending`) and the locking annotations written on them for
+// the compiler's context analysis (`__guarded_by(&lock)`, `__pt_guarded_by(&lock)`) and sparse
+// (`__rcu`). The text pre-pass blanks those annotations for the grammar; they are read back here
+// from the original text of each declaration.
+
+import type { StructInfo, VarInfo } from './ir.js';
+import { declaredNames } from './declarations.js';
+import { typeText } from './lower.js';
+import type { Prepared } from './prepare.js';
+import { field, type SNode } from './syntax.js';
+
+const GUARDED = /\b__guarded_by\s*\(\s*([^()]*(?:\([^()]*\)[^()]*)*)\)/;
+const PT_GUARDED = /\b__pt_guarded_by\s*\(\s*([^()]*(?:\([^()]*\)[^()]*)*)\)/;
+const RCU = /\b__rcu\b/;
+
+export interface UnitTypes {
+  structs: StructInfo[];
+  globals: VarInfo[];
+}
+
+function annotationsOf(text: string): Pick<VarInfo, 'guardedBy' | 'ptGuardedBy' | 'rcu'> {
+  const g = GUARDED.exec(text)?.[1]?.trim();
+  const pg = PT_GUARDED.exec(text)?.[1]?.trim();
+  return {
+    ...(g ? { guardedBy: g } : {}),
+    ...(pg ? { ptGuardedBy: pg } : {}),
+    ...(RCU.test(text) ? { rcu: true } : {}),
+  };
+}
+
+function original(n: SNode, prep: Prepared): string {
+  return prep.original.slice(prep.toOriginal(n.start), prep.toOriginal(n.end));
+}
+
+/** Every `{ type name; ... }` member of one declaration, with its annotations. */
+function declarators(decl: SNode, src: string, prep: Prepared, line: (row: number) => number | null): VarInfo[] {
+  const base = typeText(decl, src, prep);
+  const text = original(decl, prep);
+  const ann = annotationsOf(text);
+  const out: VarInfo[] = [];
+  for (const d of decl.children) {
+    if (d.field !== 'declarator') continue;
+    const { name, suffix } = declaredNames(d, src);
+    if (!name) continue;
+    out.push({ name, type: `${base}${suffix}`.trim(), line: line(d.row), ...ann });
+  }
+  return out;
+}
+
+/** Struct definitions anywhere in the unit (top level, typedefs, nested) and file-scope variables. */
+export function unitTypes(root: SNode, src: string, prep: Prepared, lineMap: (number | null)[]): UnitTypes {
+  const line = (row: number): number | null => lineMap[row] ?? null;
+  const structs: StructInfo[] = [];
+  const globals: VarInfo[] = [];
+  const stack: SNode[] = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'function_definition') continue; // locals are the lowering's business
+    if ((n.type === 'struct_specifier' || n.type === 'union_specifier') && field(n, 'body')) {
+      const nameNode = field(n, 'name');
+      const body = field(n, 'body')!;
+      const fields: VarInfo[] = [];
+      for (const f of body.children) if (f.type === 'field_declaration') fields.push(...declarators(f, src, prep, line));
+      if (nameNode) structs.push({ name: src.slice(nameNode.start, nameNode.end), line: line(n.row), fields });
+    }
+    if (n.type === 'declaration' && n !== root && isTopLevel(n, root)) globals.push(...declarators(n, src, prep, line));
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
+  return { structs, globals };
+}
+
+function isTopLevel(n: SNode, root: SNode): boolean {
+  return root.children.includes(n);
+}
