@@ -1,6 +1,6 @@
 // Findings in Smatch's shape: `file:line function() severity: message`, details indented below.
 
-import type { Finding } from '../analysis/types.js';
+import type { Finding, Witness } from '../analysis/types.js';
 
 export function formatFinding(f: Finding, opts: { details?: boolean } = {}): string {
   const where = `${f.file ?? f.input}:${f.line ?? '?'}`;
@@ -19,11 +19,16 @@ export function formatWitness(f: Finding): string[] {
   const w = f.witness;
   if (!w) return [];
   const cols = w.threads.map((t) => t.id);
-  const cells = w.steps.map((s) => cols.map((c) => (c === s.thread ? `${s.text}${s.line !== null ? ` (${s.line})` : ''}` : '')));
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
+  const own = new Map(w.threads.map((t) => [t.id, t.function]));
+  // A step in another function than the thread's (its caller, for a lock the caller took) says where it is.
+  const cell = (s: Witness['steps'][number]): string =>
+    `${s.function && s.function !== own.get(s.thread) ? `${s.function}(): ` : ''}${s.text}${s.line !== null ? ` (${s.line})` : ''}`;
+  const cells = w.steps.map((s) => cols.map((c) => (c === s.thread ? cell(s) : '')));
+  const heads = w.threads.map((t) => `${t.id}: ${t.function}()`);
+  const widths = cols.map((_, i) => Math.max(heads[i]!.length, ...cells.map((r) => r[i]!.length)));
   const row = (r: string[]): string => r.map((x, i) => x.padEnd(widths[i]!)).join('   ').trimEnd();
   const out = [`witness${w.model ? ` (model ${w.model})` : ''}:`];
-  out.push(`  ${row(w.threads.map((t) => `${t.id}: ${t.function}()`))}`);
+  out.push(`  ${row(heads)}`);
   out.push(`  ${row(widths.map((n) => '-'.repeat(n)))}`);
   for (const r of cells) out.push(`  ${row(r)}`);
   out.push(`  *** ${w.breaks}`);

@@ -1,18 +1,22 @@
 // check-then-act: a decision taken on a value that can change before the code acts on it:
 //  - atomic_read()/refcount_read()/kref_read() deciding who is last (only the caller whose
 //    *_dec_and_test() reaches zero may act);
-//  - test_bit() then set_bit() on the same bit with no lock across both (test_and_set_bit() is the fix);
+//  - test_bit() then set_bit() on the same bit with no lock across both (test_and_set_bit() is the
+//    fix), and atomic_read() then atomic_set()/inc() decided by it (atomic_cmpxchg() is);
 //  - list_empty() outside the lock that the code then takes to work on that list;
 //  - a value tested under a lock, the lock dropped, then the value changed without re-checking.
+// A second test under the lock before acting (double-checked) makes each of these fine.
 
 import type { Block, Expr, FunctionIR, Op } from '../../c/ir.js';
 import { dominates, successors } from '../cfg.js';
 import type { RawFinding } from '../check.js';
 import type { Site, WalkResult } from '../engine.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
-import { witness } from '../races/witness.js';
+import type { Lockset } from '../races/lockset.js';
+import { opText, witness } from '../races/witness.js';
 
 type Out = { fn: FunctionIR; finding: RawFinding };
+type Test = { op: string; value: number | string };
 
 export const checkThenAct: RaceCheck = {
   meta: {
@@ -23,40 +27,131 @@ export const checkThenAct: RaceCheck = {
   run(ctx: RaceContext): Out[] {
     const out: Out[] = [];
     for (const w of ctx.walks) {
-      out.push(...lastReference(w), ...testThenSet(w), ...unlockedEmpty(w), ...staleDecision(w));
+      const f = new FnView(w);
+      const last = lastReference(ctx, f);
+      out.push(...last, ...readThenModify(f, new Set(last.map((x) => x.finding.line))), ...testThenSet(f), ...unlockedEmpty(f), ...staleDecision(f));
     }
     return out;
   },
 };
 
-function mentionsResult(e: Expr, id: string): boolean {
-  switch (e.k) {
-    case 'result': return e.id === id;
-    case 'not': return mentionsResult(e.e, id);
-    case 'cmp': case 'logic': return mentionsResult(e.a, id) || mentionsResult(e.b, id);
-    case 'cond': return mentionsResult(e.c, id) || mentionsResult(e.t, id) || mentionsResult(e.f, id);
-    case 'arith': return mentionsResult(e.a, id) || (!!e.b && mentionsResult(e.b, id));
-    default: return false;
+/** One function's ops with their blocks and lock-state sites, looked up in O(1). */
+class FnView {
+  readonly fn: FunctionIR;
+  readonly ops: { op: Op; block: number }[] = [];
+  private readonly sites = new Map<Op, Site>();
+  private readonly blockOfOp = new Map<Op, number>();
+  private readonly assigns = new Map<string, Op[]>(); // local variable -> assignments
+
+  constructor(readonly w: WalkResult) {
+    this.fn = w.fn;
+    for (const s of w.sites) this.sites.set(s.op, s);
+    for (const b of w.fn.blocks) {
+      for (const op of b.ops) {
+        this.ops.push({ op, block: b.id });
+        this.blockOfOp.set(op, b.id);
+        if (op.kind === 'assign' && /^[A-Za-z_]\w*$/.test(op.target)) {
+          const l = this.assigns.get(op.target) ?? [];
+          l.push(op);
+          this.assigns.set(op.target, l);
+        }
+      }
+    }
+  }
+
+  site(op: Op): Site | undefined {
+    return this.sites.get(op);
+  }
+
+  block(op: Op): number {
+    return this.blockOfOp.get(op) ?? -1;
+  }
+
+  /** Is block `b` only reached through one side of the branch ending block `d`? */
+  decidedBy(d: number, b: number): boolean {
+    const t = this.fn.blocks[d]!.term;
+    return successors(t).some((s) => s !== d && dominates(this.w.cfg, s, b));
+  }
+
+  /** Does `a` run before `b` on every path to `b`? */
+  before(a: Op, b: Op): boolean {
+    const ba = this.block(a);
+    const bb = this.block(b);
+    if (ba === bb) {
+      const ops = this.fn.blocks[ba]!.ops;
+      return ops.indexOf(a) < ops.indexOf(b);
+    }
+    return dominates(this.w.cfg, ba, bb);
+  }
+
+  /** Branches whose condition depends on a result, directly or through a local it was assigned to. */
+  decidingBranches(id: string): { block: Block; test: Test | null }[] {
+    const vars = new Map<string, Test | null>();
+    for (const [v, list] of this.assigns) {
+      for (const op of list) {
+        if (op.kind !== 'assign' || !mentions(op.value, (x) => x.k === 'result' && x.id === id)) continue;
+        const t = findExpr(op.value, (x) => counterTest(x, id) !== null);
+        vars.set(v, t ? counterTest(t, id) : null);
+      }
+    }
+    const out: { block: Block; test: Test | null }[] = [];
+    for (const b of this.fn.blocks) {
+      if (b.term.k !== 'branch') continue;
+      const c = b.term.cond;
+      if (mentions(c, (x) => x.k === 'result' && x.id === id)) {
+        const t = findExpr(c, (x) => counterTest(x, id) !== null);
+        out.push({ block: b, test: t ? counterTest(t, id) : null });
+        continue;
+      }
+      for (const [v, t] of vars) if (mentions(c, (x) => x.k === 'var' && x.name === v)) out.push({ block: b, test: t });
+    }
+    return out;
+  }
+
+  /** Is `op` decided by a branch on `id` (the result of a test op)? */
+  decidedByResult(id: string, op: Op): boolean {
+    const b = this.block(op);
+    return this.decidingBranches(id).some((d) => this.decidedBy(d.block.id, b));
+  }
+
+  /** Paths and bits each branch decides on, with the read that produced them (directly or through a local). */
+  tested(b: Block): { path: string; read: Op }[] {
+    if (b.term.k !== 'branch') return [];
+    const cond = b.term.cond;
+    const out: { path: string; read: Op }[] = [];
+    for (const op of b.ops) {
+      if (op.kind === 'access' && op.mode === 'read' && op.inCondition) out.push({ path: op.path, read: op });
+      if (op.kind === 'flag' && op.action === 'test' && op.result && mentions(cond, (x) => x.k === 'result' && x.id === op.result)) out.push({ path: `${op.word}:${op.bit}`, read: op });
+    }
+    const vars = new Set<string>();
+    mentions(cond, (x) => {
+      if (x.k === 'var') vars.add(x.name);
+      return false;
+    });
+    for (const v of vars) {
+      for (const a of this.assigns.get(v) ?? []) {
+        if (a.kind !== 'assign') continue;
+        const ab = this.fn.blocks[this.block(a)]!.ops;
+        for (const op of ab) {
+          if (op.kind === 'access' && op.mode === 'read' && op.line === a.line && mentions(a.value, (x) => x.k === 'path' && x.path === op.path)) out.push({ path: op.path, read: op });
+          if (op.kind === 'flag' && op.action === 'test' && op.result && mentions(a.value, (x) => x.k === 'result' && x.id === op.result)) out.push({ path: `${op.word}:${op.bit}`, read: op });
+        }
+      }
+    }
+    return out;
   }
 }
 
-function mentionsVar(e: Expr, name: string): boolean {
+function mentions(e: Expr, pred: (x: Expr) => boolean): boolean {
+  if (pred(e)) return true;
   switch (e.k) {
-    case 'var': return e.name === name;
-    case 'not': return mentionsVar(e.e, name);
-    case 'cmp': case 'logic': return mentionsVar(e.a, name) || mentionsVar(e.b, name);
+    case 'not': return mentions(e.e, pred);
+    case 'cmp': case 'logic': return mentions(e.a, pred) || mentions(e.b, pred);
+    case 'cond': return mentions(e.c, pred) || mentions(e.t, pred) || mentions(e.f, pred);
+    case 'arith': return mentions(e.a, pred) || (!!e.b && mentions(e.b, pred));
+    case 'is_err': return mentions(e.e, pred);
     default: return false;
   }
-}
-
-/** The comparison of a counter read against a small constant, if the expression is one. */
-function counterTest(e: Expr, id: string): { op: string; value: number } | null {
-  if (e.k === 'not' && e.e.k === 'result' && e.e.id === id) return { op: '==', value: 0 };
-  if (e.k !== 'cmp') return null;
-  if (e.a.k === 'result' && e.a.id === id && e.b.k === 'int') return { op: e.op, value: e.b.value };
-  if (e.b.k === 'result' && e.b.id === id && e.a.k === 'int') return { op: e.op, value: e.a.value };
-  if (e.k === 'cmp' && (e.a.k === 'not' || e.b.k === 'not')) return null;
-  return null;
 }
 
 function findExpr(e: Expr, pred: (x: Expr) => boolean): Expr | null {
@@ -69,81 +164,102 @@ function findExpr(e: Expr, pred: (x: Expr) => boolean): Expr | null {
   }
 }
 
-/** Branches whose condition depends on a result, directly or through a variable it was assigned to. */
-function decidingBranches(fn: FunctionIR, id: string): { block: Block; cond: Expr; test: { op: string; value: number } | null }[] {
-  const vars = new Map<string, { op: string; value: number } | null>();
-  for (const b of fn.blocks) {
-    for (const op of b.ops) {
-      if (op.kind === 'assign' && mentionsResult(op.value, id)) {
-        const t = findExpr(op.value, (x) => counterTest(x, id) !== null);
-        vars.set(op.target, t ? counterTest(t, id) : null);
-      }
-    }
-  }
-  const out: { block: Block; cond: Expr; test: { op: string; value: number } | null }[] = [];
-  for (const b of fn.blocks) {
-    if (b.term.k !== 'branch') continue;
-    const c = b.term.cond;
-    if (mentionsResult(c, id)) {
-      const t = findExpr(c, (x) => counterTest(x, id) !== null);
-      out.push({ block: b, cond: c, test: t ? counterTest(t, id) : null });
-      continue;
-    }
-    for (const [v, t] of vars) if (mentionsVar(c, v)) out.push({ block: b, cond: c, test: t });
-  }
-  return out;
+/** The comparison of a counter read against a constant, if the expression is one. */
+function counterTest(e: Expr, id: string): Test | null {
+  const isR = (x: Expr): boolean => x.k === 'result' && x.id === id;
+  const val = (x: Expr): number | string | null => (x.k === 'int' ? x.value : x.k === 'const' ? x.name : null);
+  if (e.k === 'not' && isR(e.e)) return { op: '==', value: 0 };
+  if (e.k !== 'cmp') return null;
+  if (isR(e.a) && val(e.b) !== null) return { op: e.op, value: val(e.b)! };
+  if (isR(e.b) && val(e.a) !== null) return { op: flip(e.op), value: val(e.a)! };
+  return null;
 }
 
-/** `count == 1` / `count <= 1` / `count < 2` asks "am I the last one"; refcount reads deciding anything are suspect. */
-function isLastTest(t: { op: string; value: number } | null, refcount: boolean): boolean {
-  if (!t) return false;
+function flip(op: string): string {
+  return op === '<' ? '>' : op === '>' ? '<' : op === '<=' ? '>=' : op === '>=' ? '<=' : op;
+}
+
+/** `count == 1` / `count <= 1` / `count < 2` / `count > 1` asks "am I the last one"; refcount reads deciding on zero too. */
+function isLastTest(t: Test | null, refcount: boolean): boolean {
+  if (!t || typeof t.value !== 'number') return false;
   if ((t.op === '==' || t.op === '!=') && t.value === 1) return true;
   if ((t.op === '<=' || t.op === '>') && t.value === 1) return true;
   if ((t.op === '<' || t.op === '>=') && t.value === 2) return true;
   return refcount && t.value === 0 && (t.op === '==' || t.op === '!=');
 }
 
-const DIAGNOSTIC = /\b(WARN|BUG)(_ON)?(_ONCE)?\s*\(/;
+const DIAGNOSTIC = /\b(WARN|BUG)(_ON)?(_ONCE)?\s*\(|\bwait_event\w*\s*\(|\bwait_var_event\w*\s*\(/;
+const MODIFY = new Set(['set', 'inc', 'dec', 'add', 'sub']);
 
-function lastReference(w: WalkResult): Out[] {
+/** Every change of the counter in the input happens under a lock that is also held at this read. */
+function serialisedByLock(ls: Lockset, op: Op): boolean {
+  const rec = ls.byOp.get(op)?.[0];
+  if (!rec || !rec.held.length) return false;
+  const mods = ls.records.filter((r) => r.kind === 'atomic' && r.mode === 'write' && r.data.key === rec.data.key && r.side === rec.side);
+  if (!mods.length) return false;
+  return rec.held.some((h) => mods.every((m) => m.held.some((x) => x.key === h.key)));
+}
+
+function lastReference(ctx: RaceContext, f: FnView): Out[] {
   const out: Out[] = [];
-  const fn = w.fn;
-  for (const b of fn.blocks) {
-    for (const op of b.ops) {
-      if (op.kind !== 'atomic' || op.action !== 'read' || !op.result) continue;
-      if (op.text && DIAGNOSTIC.test(op.text)) continue;
-      const refcount = op.family === 'refcount' || op.family === 'kref';
-      const dec = decidingBranches(fn, op.result).find((d) => isLastTest(d.test, refcount));
-      if (!dec) continue;
-      const t = dec.test!;
-      const body = firstOpLine(fn, dec.block);
-      out.push({
-        fn,
-        finding: {
-          rule: 'check-then-act',
-          severity: 'warning',
-          confidence: 'high',
-          message: `last-reference decision with ${op.primitive}(&${op.obj}) ${t.op} ${t.value}: concurrent callers can all read the same count, so none (or several) act; only the caller whose ${op.family === 'atomic' ? 'atomic' : op.family}_dec_and_test() reaches zero may act`,
-          line: op.line,
-          function: fn.name,
-          objects: [op.obj],
-          trace: [
-            { line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} without changing it` },
-            { line: dec.block.term.line, text: '', note: 'decides on the value read' },
-          ],
-          facts: [`${op.obj} is a counter other threads decrement; a plain read tells nothing about who drops the last reference`],
-          discriminator: 'last-reference',
-          witness: witness([fn.name, fn.name], [
-            { cpu: 0, fn: fn.name, line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} = ${t.value + 1}: not last` },
-            { cpu: 1, fn: fn.name, line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} = ${t.value + 1}: not last` },
-            { cpu: 0, fn: fn.name, line: null, text: `drop reference (${op.obj} -> ${t.value})`, note: 'puts its reference after deciding' },
-            { cpu: 1, fn: fn.name, line: null, text: `drop reference (${op.obj} -> ${t.value - 1})`, note: 'puts its reference after deciding' },
-          ], `both callers skipped the last-reference work${body !== null ? ` at line ${body}` : ''}: it never runs (with other timings two callers read ${t.value} and both run it)`),
-        },
-      });
-    }
+  const fn = f.fn;
+  for (const { op } of f.ops) {
+    if (op.kind !== 'atomic' || op.action !== 'read' || !op.result) continue;
+    if (op.text && DIAGNOSTIC.test(op.text)) continue;
+    const refcount = op.family === 'refcount' || op.family === 'kref';
+    const dec = f.decidingBranches(op.result).find((d) => isLastTest(d.test, refcount));
+    if (!dec) continue;
+    if (serialisedByLock(ctx.lockset, op)) continue;
+    const t = dec.test!;
+    const n = t.value as number;
+    const body = firstOpLine(fn, dec.block);
+    const family = op.family === 'atomic' ? 'atomic' : op.family;
+    const drop = decrementOf(ctx, f, op);
+    const dropText = (left: number): string => drop ? `${drop.text}  /* ${op.obj}: ${left} */` : `drop its reference (${op.obj} -> ${left})`;
+    const seen = n + (t.op === '<' || t.op === '>=' ? 0 : 1);
+    out.push({
+      fn,
+      finding: {
+        rule: 'check-then-act',
+        severity: 'warning',
+        confidence: 'high',
+        message: `last-reference decision with ${op.primitive}(&${op.obj}) ${t.op} ${t.value}: concurrent callers can all read the same count, so none (or several) act; only the caller whose ${family}_dec_and_test() reaches zero may act`,
+        line: op.line,
+        function: fn.name,
+        objects: [op.obj],
+        trace: [
+          { line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} without changing it` },
+          { line: dec.block.term.line, text: '', note: 'decides on the value read' },
+          ...(drop ? [{ line: drop.line, text: drop.text, note: `the reference is dropped separately${drop.fn !== fn.name ? ` in ${drop.fn}()` : ''}`, function: drop.fn !== fn.name ? drop.fn : undefined }] : []),
+        ],
+        facts: [
+          `${op.obj} is a counter other threads change; a plain read tells nothing about who drops the last reference`,
+          ...(drop ? [`it is decremented at line ${drop.line ?? '?'}${drop.fn !== fn.name ? ` in ${drop.fn}()` : ''}, apart from the read`] : [`no decrement of ${op.obj} in the input: it is dropped elsewhere`]),
+        ],
+        discriminator: 'last-reference',
+        witness: witness([fn.name, fn.name], [
+          { cpu: 0, fn: fn.name, line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} = ${seen}: not the last` },
+          { cpu: 1, fn: fn.name, line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} = ${seen}: not the last either` },
+          { cpu: 0, fn: drop?.fn ?? fn.name, line: drop?.line ?? null, text: dropText(seen - 1), note: 'drops its reference after deciding' },
+          { cpu: 1, fn: drop?.fn ?? fn.name, line: drop?.line ?? null, text: dropText(seen - 2), note: 'drops its reference after deciding' },
+        ], `both CPUs decided they were not last: the last-reference work${body !== null ? ` at line ${body}` : ''} never runs (with other timings both read ${seen - 1} and both run it)`),
+      },
+    });
   }
   return out;
+}
+
+/** The decrement of the counter that was read: in the same function, else anywhere on this side. */
+function decrementOf(ctx: RaceContext, f: FnView, read: Op): { fn: string; line: number | null; text: string } | null {
+  const rec = ctx.lockset.byOp.get(read)?.[0];
+  if (!rec) return null;
+  let best: { fn: string; line: number | null; text: string; score: number } | null = null;
+  for (const r of ctx.lockset.records) {
+    if (r.kind !== 'atomic' || r.side !== rec.side || r.data.key !== rec.data.key || !/^(dec|sub)/.test(r.action ?? '')) continue;
+    const score = r.fn === f.fn ? 2 : 1;
+    if (!best || score > best.score) best = { fn: r.fn.name, line: r.line, text: opText(r.site.op), score };
+  }
+  return best;
 }
 
 function firstOpLine(fn: FunctionIR, b: Block): number | null {
@@ -152,59 +268,49 @@ function firstOpLine(fn: FunctionIR, b: Block): number | null {
   return t?.ops.find((o) => o.line !== null)?.line ?? null;
 }
 
-function siteOf(w: WalkResult, op: Op): Site | undefined {
-  return w.sites.find((s) => s.op === op);
+/** A lock held from `a` through `b` makes the pair atomic. */
+function lockedAcross(f: FnView, a: Op, b: Op): boolean {
+  const sa = f.site(a);
+  const sb = f.site(b);
+  if (!sa || !sb) return false;
+  return [...sa.held].some((l) => sb.held.has(l) && !sb.released.has(l));
 }
 
-function blockOf(fn: FunctionIR, op: Op): number {
-  return fn.blocks.findIndex((b) => b.ops.includes(op));
-}
-
-/** Is `b` only reached through the `side` successor of the branch ending block `d`? */
-function decidedBy(w: WalkResult, d: number, b: number): boolean {
-  const t = w.fn.blocks[d]!.term;
-  return successors(t).some((s) => s !== d && dominates(w.cfg, s, b));
-}
-
-function testThenSet(w: WalkResult): Out[] {
-  const fn = w.fn;
+/** atomic_read() deciding an atomic_set()/inc()/dec() of the same counter: another CPU can change it in between. */
+function readThenModify(f: FnView, reported: Set<number | null>): Out[] {
   const out: Out[] = [];
-  const ops = fn.blocks.flatMap((b) => b.ops);
-  for (const t of ops) {
-    if (t.kind !== 'flag' || t.action !== 'test' || !t.result) continue;
-    const tb = blockOf(fn, t);
-    const deciders = decidingBranches(fn, t.result);
-    for (const s of ops) {
-      if (s.kind !== 'flag' || s.action !== 'set' || s.word !== t.word || s.bit !== t.bit) continue;
-      const sb = blockOf(fn, s);
-      if (!deciders.some((d) => decidedBy(w, d.block.id, sb)) || !dominates(w.cfg, tb, sb)) continue;
-      const st = siteOf(w, t);
-      const ss = siteOf(w, s);
-      if (!st || !ss) continue;
-      // One lock held from the test to the set makes the pair atomic.
-      if ([...st.held].some((l) => ss.held.has(l) && !ss.released.has(l))) continue;
+  const fn = f.fn;
+  for (const { op: rd } of f.ops) {
+    if (rd.kind !== 'atomic' || rd.action !== 'read' || !rd.result || reported.has(rd.line)) continue;
+    if (rd.text && DIAGNOSTIC.test(rd.text)) continue;
+    const deciders = f.decidingBranches(rd.result).filter((d) => d.test !== null);
+    if (!deciders.length) continue;
+    for (const { op: m } of f.ops) {
+      if (m.kind !== 'atomic' || m.obj !== rd.obj || !MODIFY.has(m.action) || !f.before(rd, m)) continue;
+      if (!deciders.some((d) => f.decidedBy(d.block.id, f.block(m))) || lockedAcross(f, rd, m)) continue;
+      const t = deciders[0]!.test!;
       out.push({
         fn,
         finding: {
           rule: 'check-then-act',
           severity: 'warning',
-          confidence: st.viaGap || ss.viaGap ? 'medium' : 'high',
-          message: `test_bit(${t.bit}) at ${t.line ?? '?'} then ${s.primitive}(${s.bit}) at ${s.line ?? '?'} with no lock across both: two CPUs can both see ${t.bit} clear and both go on; use test_and_set_bit()`,
-          line: s.line,
+          confidence: 'high',
+          message: `${rd.primitive}(&${rd.obj}) ${t.op} ${t.value} at ${rd.line ?? '?'} decides ${m.primitive}() at ${m.line ?? '?'}, with no lock across both: another CPU can change ${rd.obj} in between; use ${m.action === 'set' ? 'atomic_cmpxchg()/atomic_try_cmpxchg()' : 'atomic_add_unless()/atomic_dec_if_positive()/atomic_try_cmpxchg()'}`,
+          line: m.line,
           function: fn.name,
-          objects: [`${t.word}:${t.bit}`],
+          objects: [rd.obj],
           trace: [
-            { line: t.line, text: t.text ?? 'test_bit', note: `tests ${t.bit}` },
-            { line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit}` },
+            { line: rd.line, text: rd.text ?? rd.primitive, note: `reads ${rd.obj}` },
+            { line: m.line, text: m.text ?? m.primitive, note: `changes ${rd.obj} on what it read` },
           ],
           facts: [],
-          discriminator: 'test-then-set',
+          discriminator: 'read-then-modify',
           witness: witness([fn.name, fn.name], [
-            { cpu: 0, fn: fn.name, line: t.line, text: t.text ?? 'test_bit', note: `${t.bit} is clear` },
-            { cpu: 1, fn: fn.name, line: t.line, text: t.text ?? 'test_bit', note: `${t.bit} is clear` },
-            { cpu: 0, fn: fn.name, line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit}` },
-            { cpu: 1, fn: fn.name, line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit} too` },
-          ], `both CPUs believe they own ${t.bit}`),
+            { cpu: 0, fn: fn.name, line: rd.line, text: rd.text ?? rd.primitive, note: `${rd.obj} ${t.op} ${t.value}: goes on` },
+            { cpu: 1, fn: fn.name, line: rd.line, text: rd.text ?? rd.primitive, note: `${rd.obj} ${t.op} ${t.value}: goes on too` },
+            { cpu: 0, fn: fn.name, line: m.line, text: m.text ?? m.primitive, note: `changes ${rd.obj}` },
+            { cpu: 1, fn: fn.name, line: m.line, text: m.text ?? m.primitive, note: `changes ${rd.obj} on a value that no longer holds` },
+          ], `both CPUs acted on the same reading of ${rd.obj}`),
         },
       });
     }
@@ -212,24 +318,68 @@ function testThenSet(w: WalkResult): Out[] {
   return out;
 }
 
+function testThenSet(f: FnView): Out[] {
+  const fn = f.fn;
+  const out: Out[] = [];
+  for (const { op: s } of f.ops) {
+    if (s.kind !== 'flag' || s.action !== 'set') continue;
+    // Tests of the same bit that decide this set.
+    const tests: Op[] = [];
+    for (const { op: t } of f.ops) {
+      if (t.kind !== 'flag' || t.action !== 'test' || !t.result || t.word !== s.word || t.bit !== s.bit) continue;
+      if (!f.before(t, s) || !f.decidedByResult(t.result, s)) continue;
+      tests.push(t);
+    }
+    if (!tests.length || tests.some((t) => lockedAcross(f, t, s))) continue;
+    const t = tests.reduce((a, b) => ((b.line ?? 0) > (a.line ?? 0) ? b : a));
+    if (t.kind !== 'flag' || !f.site(t) || !f.site(s)) continue;
+    out.push({
+      fn,
+      finding: {
+        rule: 'check-then-act',
+        severity: 'warning',
+        confidence: f.site(t)!.viaGap || f.site(s)!.viaGap ? 'medium' : 'high',
+        message: `test_bit(${t.bit}) at ${t.line ?? '?'} then ${s.primitive}(${s.bit}) at ${s.line ?? '?'} with no lock across both: two CPUs can both see ${t.bit} clear and both go on; use test_and_set_bit()`,
+        line: s.line,
+        function: fn.name,
+        objects: [`${t.word}:${t.bit}`],
+        trace: [
+          { line: t.line, text: t.text ?? 'test_bit', note: `tests ${t.bit}` },
+          { line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit}` },
+        ],
+        facts: [],
+        discriminator: 'test-then-set',
+        witness: witness([fn.name, fn.name], [
+          { cpu: 0, fn: fn.name, line: t.line, text: t.text ?? 'test_bit', note: `${t.bit} is clear` },
+          { cpu: 1, fn: fn.name, line: t.line, text: t.text ?? 'test_bit', note: `${t.bit} is clear` },
+          { cpu: 0, fn: fn.name, line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit}` },
+          { cpu: 1, fn: fn.name, line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit} too` },
+        ], `both CPUs believe they own ${t.bit}`),
+      },
+    });
+  }
+  return out;
+}
+
 const TAKES = new Set(['pop', 'first', 'del', 'del-init', 'move', 'move-tail', 'splice', 'splice-init', 'splice-tail', 'splice-tail-init', 'del-all']);
 
-function unlockedEmpty(w: WalkResult): Out[] {
-  const fn = w.fn;
+function unlockedEmpty(f: FnView): Out[] {
+  const fn = f.fn;
   const out: Out[] = [];
-  const ops = fn.blocks.flatMap((b) => b.ops);
-  for (const e of ops) {
+  for (const { op: e } of f.ops) {
     if (e.kind !== 'list' || e.action !== 'empty' || e.family === 'llist' || !e.result || !e.head) continue;
-    const se = siteOf(w, e);
+    const se = f.site(e);
     if (!se) continue;
-    const deciders = decidingBranches(fn, e.result);
-    for (const u of ops) {
+    for (const { op: u } of f.ops) {
       if (u.kind !== 'list' || !TAKES.has(u.action) || (u.head !== e.head && u.node !== e.head)) continue;
-      const su = siteOf(w, u);
-      const ub = blockOf(fn, u);
-      if (!su || !deciders.some((d) => decidedBy(w, d.block.id, ub))) continue;
+      const su = f.site(u);
+      if (!su || !f.before(e, u) || !f.decidedByResult(e.result, u)) continue;
       const lock = [...su.held].find((l) => !se.held.has(l));
       if (!lock) continue;
+      // Double-checked: the emptiness is tested again under the lock before acting.
+      const recheck = f.ops.some(({ op: x }) => x !== e && x.kind === 'list' && x.action === 'empty' && x.head === e.head && !!x.result
+        && f.site(x)?.held.has(lock) && f.before(x, u) && f.decidedByResult(x.result, u));
+      if (recheck) continue;
       out.push({
         fn,
         finding: {
@@ -251,7 +401,7 @@ function unlockedEmpty(w: WalkResult): Out[] {
             { cpu: 1, fn: fn.name, line: e.line, text: e.text ?? 'list_empty', note: 'sees the same entry' },
             { cpu: 1, fn: fn.name, line: u.line, text: u.text ?? u.primitive, note: `takes it under '${lock}'` },
             { cpu: 0, fn: fn.name, line: u.line, text: u.text ?? u.primitive, note: `finds the list empty under '${lock}'` },
-          ], `CPU0 acts on a list that became empty after it checked`),
+          ], `CPU0 acts on a list that became empty after it checked (list_first_entry() on an empty list returns the head itself)`),
         },
       });
       break;
@@ -260,55 +410,78 @@ function unlockedEmpty(w: WalkResult): Out[] {
   return out;
 }
 
-function staleDecision(w: WalkResult): Out[] {
-  const fn = w.fn;
+/** A value tested under a lock, the lock dropped, then the value changed on that decision. */
+function staleDecision(f: FnView): Out[] {
+  const fn = f.fn;
   const out: Out[] = [];
   const seen = new Set<string>();
-  for (const b of fn.blocks) {
-    if (b.term.k !== 'branch') continue;
-    for (const r of b.ops) {
-      const path = r.kind === 'access' && r.mode === 'read' && r.inCondition ? r.path : r.kind === 'flag' && r.action === 'test' ? `${r.word}:${r.bit}` : null;
-      if (!path) continue;
-      const sr = siteOf(w, r);
+  // Writes of each path (and sets/clears of each bit).
+  const writes = new Map<string, Op[]>();
+  for (const { op: a } of f.ops) {
+    const target = a.kind === 'access' && a.mode === 'write' ? a.path : a.kind === 'flag' && (a.action === 'set' || a.action === 'clear') ? `${a.word}:${a.bit}` : null;
+    if (!target) continue;
+    const l = writes.get(target) ?? [];
+    l.push(a);
+    writes.set(target, l);
+  }
+  const branches = fn.blocks.filter((b) => b.term.k === 'branch');
+  const testsOf = new Map<Block, { path: string; read: Op }[]>(branches.map((b) => [b, f.tested(b)]));
+  for (const b of branches) {
+    for (const { path, read } of testsOf.get(b)!) {
+      const sr = f.site(read);
       if (!sr || !sr.held.size) continue;
-      for (const b2 of fn.blocks) {
-        if (!decidedBy(w, b.id, b2.id)) continue;
-        for (const a of b2.ops) {
-          const target = a.kind === 'access' && a.mode === 'write' ? a.path : a.kind === 'flag' && (a.action === 'set' || a.action === 'clear') ? `${a.word}:${a.bit}` : null;
-          if (target !== path) continue;
-          const sa = siteOf(w, a);
-          if (!sa) continue;
-          const dropped = [...sr.held].find((l) => sa.released.has(l) && !sa.held.has(l));
-          if (!dropped || seen.has(`${path}:${a.line}`)) continue;
-          seen.add(`${path}:${a.line}`);
-          out.push({
-            fn,
-            finding: {
-              rule: 'check-then-act',
-              severity: 'warning',
-              confidence: sa.viaGap ? 'medium' : 'high',
-              message: `'${path}' tested under '${dropped}' at ${r.line ?? '?'} but changed at ${a.line ?? '?'} after '${dropped}' was dropped: another CPU can change it in between (re-check under the lock)`,
-              line: a.line,
-              function: fn.name,
-              objects: [path, dropped],
-              trace: [
-                { line: r.line, text: r.text ?? path, note: `tests '${path}' under '${dropped}'` },
-                { line: a.line, text: a.text ?? path, note: `changes '${path}' without '${dropped}'` },
-              ],
-              facts: [],
-              discriminator: 'stale-decision',
-              witness: witness([fn.name, fn.name], [
-                { cpu: 0, fn: fn.name, line: r.line, text: r.text ?? path, note: `decides on '${path}' under '${dropped}'` },
-                { cpu: 0, fn: fn.name, line: null, text: `unlock ${dropped}`, note: 'drops the lock' },
-                { cpu: 1, fn: fn.name, line: r.line, text: r.text ?? path, note: `takes '${dropped}', decides the same way` },
-                { cpu: 1, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}'` },
-                { cpu: 0, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}' on a stale decision` },
-              ], `both CPUs act on one decision about '${path}'`),
-            },
-          });
-        }
+      for (const a of writes.get(path) ?? []) {
+        if (!f.decidedBy(b.id, f.block(a)) || !f.before(read, a)) continue;
+        const sa = f.site(a);
+        if (!sa) continue;
+        const dropped = [...sr.held].find((l) => sa.released.has(l) && !sa.held.has(l));
+        if (!dropped || seen.has(`${path}:${a.line}`)) continue;
+        // Re-checked under a lock before the change: fine.
+        const recheck = branches.some((b2) => b2 !== b && f.decidedBy(b2.id, f.block(a))
+          && testsOf.get(b2)!.some((t) => t.path === path && [...(f.site(t.read)?.held ?? [])].some((l) => sa.held.has(l))));
+        if (recheck) continue;
+        seen.add(`${path}:${a.line}`);
+        const unlockLine = releaseLineOf(fn, dropped, read.line, a.line);
+        out.push({
+          fn,
+          finding: {
+            rule: 'check-then-act',
+            severity: 'warning',
+            confidence: sa.viaGap ? 'medium' : 'high',
+            message: `'${path}' tested under '${dropped}' at ${read.line ?? '?'} but changed at ${a.line ?? '?'} after '${dropped}' was dropped: another CPU can change it in between (re-check under the lock)`,
+            line: a.line,
+            function: fn.name,
+            objects: [path, dropped],
+            trace: [
+              { line: read.line, text: read.text ?? path, note: `tests '${path}' under '${dropped}'` },
+              ...(unlockLine ? [{ line: unlockLine.line, text: unlockLine.text, note: `releases '${dropped}'` }] : []),
+              { line: a.line, text: a.text ?? path, note: `changes '${path}' without '${dropped}'` },
+            ],
+            facts: [],
+            discriminator: 'stale-decision',
+            witness: witness([fn.name, fn.name], [
+              { cpu: 0, fn: fn.name, line: read.line, text: read.text ?? path, note: `decides on '${path}' under '${dropped}'` },
+              { cpu: 0, fn: fn.name, line: unlockLine?.line ?? null, text: unlockLine?.text ?? `unlock(${dropped})`, note: 'drops the lock' },
+              { cpu: 1, fn: fn.name, line: read.line, text: read.text ?? path, note: `takes '${dropped}', decides the same way` },
+              { cpu: 1, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}'` },
+              { cpu: 0, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}' on a stale decision` },
+            ], `both CPUs act on one decision about '${path}'`),
+          },
+        });
       }
     }
   }
   return out;
+}
+
+/** The release of `lock` between two lines (the one that made the decision stale). */
+function releaseLineOf(fn: FunctionIR, lock: string, from: number | null, to: number | null): { line: number | null; text: string } | null {
+  let best: { line: number | null; text: string } | null = null;
+  for (const b of fn.blocks) for (const op of b.ops) {
+    if (op.kind !== 'release' || op.obj !== lock || op.line === null) continue;
+    if (from !== null && op.line < from) continue;
+    if (to !== null && op.line > to) continue;
+    if (!best || op.line > (best.line ?? 0)) best = { line: op.line, text: op.text ?? op.primitive };
+  }
+  return best;
 }

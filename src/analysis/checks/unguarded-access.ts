@@ -1,18 +1,24 @@
 // unguarded-access: a read or write of a guarded field with its guard not held on that path.
-// The guard comes from rules/ or is inferred from the locks held at the field's other accesses;
-// lockless idioms (marked peeks, RCU reads, initialisation before publication, teardown) are told apart.
+// The guard comes from rules/, from an annotation on the member, or is inferred from the locks held
+// at the field's other accesses. Lockless idioms are told apart: marked peeks (READ_ONCE,
+// list_empty) are reported at info, RCU reads under rcu_read_lock() and llists not at all, nor
+// objects being set up before they are published or torn down after their last reference.
 
 import type { FunctionIR } from '../../c/ir.js';
 import type { RawFinding } from '../check.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
-import type { AccessRecord, Guard, Lockset } from '../races/lockset.js';
-import { acquireBefore, releaseAfter, witness, type Step } from '../races/witness.js';
-import type { Confidence, Severity } from '../types.js';
+import { DIAGNOSTIC, freeEntry, holds, isFree, isPeek, lockMatches, type Guard } from '../races/guards.js';
+import type { AccessRecord, HeldLock, Lockset } from '../races/lockset.js';
+import { lockSteps, unlockStep, witness, type Step } from '../races/witness.js';
+import type { Confidence, Severity, Witness } from '../types.js';
 
-/** Reads inside WARN_ON()/BUG_ON() are diagnostics, not decisions. */
-const DIAGNOSTIC = /\b(WARN|BUG)(_ON)?(_ONCE|_RATELIMIT|_SMP)?\s*\(|\bpr_(debug|info|warn|err)\b|\bprintk\b|\btrace_\w+\(/;
-/** Set-up and tear-down code runs before the object is shared or after its last user is gone. */
-const LIFECYCLE = /(^|_)(init|exit|destroy|free|release|cleanup|teardown|remove|alloc|create|setup|probe|ctr|dtr|new)(_|$)/;
+/** RCU accessors that say the update side's lock is held, or that only look at the pointer value. */
+const RCU_NO_READ_LOCK = /\b(rcu_dereference_protected|rcu_dereference_check|rcu_access_pointer|rcu_dereference_raw|srcu_dereference\w*|rcu_replace_pointer|rcu_assign_pointer|RCU_INIT_POINTER)\s*\(/;
+
+const RCU_GUARD = (r: AccessRecord): Guard => ({
+  data: r.data, kind: 'rcu', lock: 'rcu', lockField: 'rcu', perObject: false, source: 'inferred', confidence: 'medium',
+  why: `'${r.path}' is read with rcu_dereference(), so it is an RCU-protected pointer`, held: 0, free: 0, functions: [],
+});
 
 export const unguardedAccess: RaceCheck = {
   meta: {
@@ -24,21 +30,16 @@ export const unguardedAccess: RaceCheck = {
     const out: { fn: FunctionIR; finding: RawFinding }[] = [];
     const groups = new Map<string, { r: AccessRecord; g: Guard; all: AccessRecord[] }>();
     for (const r of ctx.lockset.records) {
-      if (r.side !== ctx.side) continue;
-      const gs = ctx.guards.get(r.data.key);
-      if (!gs) continue;
-      if (r.via === 'rcu' || r.via === 'llist' || DIAGNOSTIC.test(r.text)) continue;
-      if (initOrTeardown(r)) continue;
-      for (const g of gs) {
-        if (!ctx.lockset.isFree(r, g)) continue;
-        const k = `${r.fn.name}\0${r.data.key}\0${g.lock}`;
-        const cur = groups.get(k);
-        // Report writes, then reads that decide something, then other reads.
-        if (!cur) groups.set(k, { r, g, all: [r] });
-        else {
-          cur.all.push(r);
-          if (rank(r) > rank(cur.r)) cur.r = r;
-        }
+      if (r.side !== ctx.side || r.kind === 'atomic' || r.via === 'llist' || r.phase || DIAGNOSTIC.test(r.text)) continue;
+      const g = violated(ctx, r);
+      if (!g) continue;
+      const k = `${r.fn.name}\0${r.data.key}\0${g.lock}`;
+      const cur = groups.get(k);
+      // One finding per function and field: writes first, then reads that decide something.
+      if (!cur) groups.set(k, { r, g, all: [r] });
+      else {
+        cur.all.push(r);
+        if (rank(r) > rank(cur.r)) cur.r = r;
       }
     }
     for (const { r, g, all } of groups.values()) out.push({ fn: r.fn, finding: report(ctx, r, g, all) });
@@ -46,93 +47,141 @@ export const unguardedAccess: RaceCheck = {
   },
 };
 
-function rank(r: AccessRecord): number {
-  return r.mode === 'write' ? 3 : r.inCondition ? 2 : 1;
+/** The guard an access breaks, if any: none of the field's guards is held and one is known free. */
+function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
+  const gs = ctx.guards.get(r.data.key) ?? [];
+  const locks = gs.filter((g) => g.kind === 'lock');
+  const lockHeld = locks.some((g) => holds(r, g));
+  if (lockHeld) return null;
+  const rcuDeclared = gs.find((g) => g.kind === 'rcu');
+  if (r.via === 'rcu' && r.mode === 'read') {
+    // rcu_dereference(): fine under rcu_read_lock(), or with the update lock held.
+    if (RCU_NO_READ_LOCK.test(r.text)) return null;
+    const g = rcuDeclared ?? RCU_GUARD(r);
+    return isFree(r, g) ? g : null;
+  }
+  if (rcuDeclared && r.via !== 'rcu' && r.kind === 'field') {
+    // A plain load or store of an __rcu pointer bypasses the accessors (sparse's address-space check).
+    return locks.length ? locks.find((g) => isFree(r, g)) ?? null : rcuDeclared;
+  }
+  const g = locks.find((x) => isFree(r, x));
+  if (!g) return null;
+  // A read races only with a writer: an inferred guard needs a write somewhere that is not set-up.
+  if (r.mode === 'read' && g.source === 'inferred' && !hasWriter(ctx.lockset, r)) return null;
+  return g;
 }
 
-/** The object is being set up (allocated here) or torn down (freed here): not shared at that point. */
-function initOrTeardown(r: AccessRecord): boolean {
-  for (const b of r.fn.blocks) {
-    for (const op of b.ops) {
-      if (op.kind === 'alloc' && op.obj === r.data.root) return true;
-      if (op.kind === 'free' && op.obj === r.data.root) return true;
-    }
-  }
-  return false;
+function hasWriter(ls: Lockset, r: AccessRecord): boolean {
+  return ls.records.some((c) => c.data.key === r.data.key && c.mode === 'write' && !c.phase && c.kind !== 'atomic');
+}
+
+function rank(r: AccessRecord): number {
+  return r.mode === 'write' ? 3 : r.inCondition ? 2 : isPeek(r) ? 0 : 1;
+}
+
+function verbOf(r: AccessRecord): string {
+  if (r.kind === 'list') return r.mode === 'write' ? 'changes the list' : 'reads the list';
+  return r.mode === 'write' ? 'writes' : 'reads';
 }
 
 function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[]): RawFinding {
   const ls = ctx.lockset;
-  const lock = ls.showLock(g, r);
-  const verb = r.via === 'list' ? (r.mode === 'write' ? 'changes the list' : 'reads the list') : r.mode === 'write' ? 'writes' : 'reads';
-  const released = releasedLine(r, g);
-  const evidence = g.source === 'rule' ? g.why : `${g.lock} held at ${g.held} of ${g.held + g.free} accesses with a known lock state`;
-  const peek = r.via === 'once';
-  const lifecycle = LIFECYCLE.test(r.fn.name);
-  let severity: Severity = peek || lifecycle ? 'info' : 'warning';
-  let confidence: Confidence = g.source === 'rule' || (g.held >= 4 && g.held >= 4 * Math.max(1, g.free)) ? 'high' : 'medium';
-  if (r.site.viaGap || r.fn.meta.completeness === 'partial') confidence = confidence === 'high' ? 'medium' : 'low';
-  if (r.mode === 'write' && !peek && !lifecycle && confidence === 'high') severity = 'warning';
+  const lock = showLock(ls, g, r);
+  const verb = verbOf(r);
+  const released = g.kind === 'lock' ? r.free.find((f) => lockMatches(g, r, f.key, f.base)) : r.free.find((f) => f.key === 'rcu');
+  const peek = isPeek(r);
+  const entry = released ? null : freeEntry(r, g);
+  const assumedEntry = !!entry?.assumed;
+  let severity: Severity = peek ? 'info' : 'warning';
+  let confidence: Confidence = g.source === 'inferred' ? g.confidence : 'high';
+  if (assumedEntry && confidence === 'high') confidence = 'medium';
+  // Code the patch does not show lowers confidence, unless this path itself shows the release.
+  if (r.site.viaGap || (r.fn.meta.completeness === 'partial' && !released)) confidence = confidence === 'high' ? 'medium' : 'low';
   const lines = [...new Set(all.map((a) => a.line))].filter((l) => l !== null).join(', ');
-  const facts = [
-    `guard: ${g.source === 'rule' ? g.why : g.why}`,
-    released !== null ? `'${lock}' was released at line ${released} on this path` : `'${lock}' is not held on any path here`,
-  ];
-  if (all.length > 1) facts.push(`also at line${all.length > 2 ? 's' : ''} ${lines}`);
-  if (peek) facts.push('a READ_ONCE/WRITE_ONCE peek: fine as a hint, wrong if it decides anything');
-  if (lifecycle) facts.push(`${r.fn.name}() looks like set-up or tear-down code, where the object may not be shared yet`);
+  const facts: string[] = [`guard: ${g.why}`];
+  if (g.kind === 'rcu' && r.via !== 'rcu') facts.push(`'${r.path}' is ${r.mode === 'write' ? 'written' : 'read'} with a plain access, not through the RCU accessors, and no update-side lock is held`);
+  else if (released) facts.push(`'${lock}' was released at line ${released.line ?? '?'} on this path`);
+  else if (entry) facts.push(`'${lock}' is not held here: ${entry.why}`);
+  else facts.push(`'${lock}' is not held here`);
+  if (all.length > 1) facts.push(`unlocked at line${all.length > 2 ? 's' : ''} ${lines}`);
+  if (peek) facts.push(r.kind === 'list' ? 'list_empty() is a READ_ONCE peek: fine as a hint, wrong if it decides what is done to the list' : 'a READ_ONCE/WRITE_ONCE access: fine as a hint, wrong if it decides anything');
+  let message: string;
+  if (g.kind === 'rcu') {
+    message = r.via === 'rcu'
+      ? `rcu_dereference() of '${r.path}' outside rcu_read_lock() and without the update-side lock (${g.why})`
+      : `${verb} the __rcu pointer '${r.path}' directly: use rcu_dereference()/rcu_assign_pointer() under the right lock (${g.why})`;
+    if (r.via !== 'rcu') severity = 'warning';
+  } else {
+    const evidence = g.source === 'inferred' ? `${g.lock} held at ${g.held} of ${g.held + g.free} accesses with a known lock state` : g.why;
+    message = `${verb} '${r.path}' without holding '${lock}' (${evidence})`;
+  }
   return {
     rule: 'unguarded-access',
     severity,
     confidence,
-    message: `${verb} '${r.path}' without holding '${lock}' (${evidence})`,
+    message,
     line: r.line,
     function: r.fn.name,
     objects: [r.data.key, g.lock],
     trace: [
-      ...(released !== null ? [{ line: released, text: '', note: `releases '${lock}'` }] : []),
-      { line: r.line, text: r.text, note: `${verb} '${r.path}' unlocked` },
+      ...(released ? [{ line: released.line, text: released.text, note: `releases '${lock}'` }] : []),
+      { line: r.line, text: r.text, note: `${verb} '${r.path}' without '${lock}'` },
     ],
     facts,
-    witness: buildWitness(ls, r, g, lock, released),
+    witness: g.kind === 'lock' ? buildWitness(ctx, r, g, lock, released ? { line: released.line, text: released.text } : null) : undefined,
   };
 }
 
-function releasedLine(r: AccessRecord, g: Guard): number | null {
-  for (const [k, line] of r.releasedAt) {
-    const member = k.split(/->|\./).pop();
-    if (k === g.lock || member === g.lockField) return line;
-  }
-  return null;
+/** How to show a guard's lock for one access (`&piwb->lock` for a per-object lock). */
+function showLock(ls: Lockset, g: Guard, r: AccessRecord): string {
+  if (g.kind === 'rcu') return 'rcu_read_lock()';
+  if (g.perObject) return `&${r.data.base}${r.data.container === r.data.base ? '.' : '->'}${g.lockField}`;
+  return ls.lockText.get(g.lock) ?? g.lock;
 }
 
-/** CPU0 does the unlocked access; CPU1 changes the same field under the guard (another site, or the rule). */
-function buildWitness(ls: Lockset, r: AccessRecord, g: Guard, lock: string, released: number | null) {
-  const other = ls.records
-    .filter((c) => c !== r && c.data.key === r.data.key && ls.holds(c, g) && (c.mode === 'write' || r.mode === 'write'))
-    .sort((a, b) => score(b, r) - score(a, r))[0];
-  const member = (obj: string): boolean => obj.replace(/^&/, '').split(/->|\./).pop() === g.lockField;
+/** CPU0 does the unlocked access; CPU1 works on the same field under the guard (another site, or the rule). */
+function buildWitness(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string, released: { line: number | null; text: string } | null): Witness | undefined {
+  const ls = ctx.lockset;
+  const other = conflicting(ls, r, g);
   const steps: Step[] = [];
-  if (released !== null) steps.push({ cpu: 0, fn: r.fn.name, line: released, text: `unlock ${lock}`, note: `drops '${lock}'` });
+  const cpu0Release: Step | null = released ? { cpu: 0, fn: r.fn.name, line: released.line, text: released.text, note: `drops '${lock}'` } : null;
+  const access0: Step = { cpu: 0, fn: r.fn.name, line: r.line, text: r.text, note: `${verbOf(r)} '${r.path}' without '${lock}'` };
+  const what = r.kind === 'list' ? 'the list' : `'${r.path}'`;
   if (other) {
-    const acq = acquireBefore(other.fn, member, other.line);
-    steps.push({ cpu: 1, fn: other.fn.name, line: acq?.line ?? null, text: acq?.text ?? `(holds ${lock}: ${other.heldHow.get(g.lock) ?? 'caller'})`, note: `takes '${lock}'` });
-    steps.push({ cpu: 1, fn: other.fn.name, line: other.line, text: other.text, note: `${other.mode === 'write' ? 'writes' : 'reads'} '${other.path}' under the lock` });
-    steps.push({ cpu: 0, fn: r.fn.name, line: r.line, text: r.text, note: `${r.mode === 'write' ? 'writes' : 'reads'} '${r.path}' without the lock` });
-    const rel = releaseAfter(other.fn, member, other.line);
-    steps.push({ cpu: 1, fn: other.fn.name, line: rel?.line ?? null, text: rel?.text ?? `unlock ${lock}`, note: `drops '${lock}'` });
-    return witness([r.fn.name, other.fn.name], steps,
-      r.mode === 'write'
-        ? `CPU0 writes '${r.path}' while CPU1 works on it under '${lock}': the update can be lost or seen half-done`
-        : `CPU0 reads '${r.path}' while CPU1 changes it under '${lock}': CPU0 acts on a stale value`);
+    const { c, h } = other;
+    const fnOf = (name: string): FunctionIR | undefined => ls.fnNamed(c.side, name)?.fn;
+    const take = lockSteps(1, c.fn.name, h);
+    const access1: Step = { cpu: 1, fn: c.fn.name, line: c.line, text: c.text, note: `${verbOf(c)} '${c.path}' under '${lock}'` };
+    const unlock1 = unlockStep(1, c.fn, h, c.line, fnOf);
+    if (cpu0Release) steps.push(cpu0Release);
+    steps.push(...take, access1, access0);
+    if (unlock1) steps.push(unlock1);
+    const breaks = r.mode === 'write'
+      ? `CPU0 changes ${what} while CPU1 is inside its '${lock}' section working on it: ${r.kind === 'list' ? 'the list links can be corrupted or an entry lost' : "one of the two updates is lost, or CPU1 acts on a value that changed under it"}`
+      : `CPU0 reads ${what} while CPU1 is changing it under '${lock}': CPU0 can see a half-done update and acts on a value nothing orders against CPU1's`;
+    return witness([r.fn.name, c.fn.name], steps, breaks);
   }
-  if (g.source !== 'rule') return undefined;
-  steps.push({ cpu: 1, fn: '(another user)', line: null, text: `lock ${lock}`, note: `takes '${lock}' (${g.why})` });
-  steps.push({ cpu: 1, fn: '(another user)', line: null, text: `modify ${r.path}`, note: 'changes the field under the lock' });
-  steps.push({ cpu: 0, fn: r.fn.name, line: r.line, text: r.text, note: `${r.mode === 'write' ? 'writes' : 'reads'} '${r.path}' without the lock` });
-  return witness([r.fn.name, '(another user)'], steps, `CPU0 and CPU1 touch '${r.path}' at the same time; only CPU1 holds '${lock}'`);
+  if (g.source === 'inferred') return undefined;
+  // Only the rule or the annotation says who else uses it.
+  const userFn = '(any other user)';
+  if (cpu0Release) steps.push(cpu0Release);
+  steps.push({ cpu: 1, fn: userFn, line: null, text: `lock(${lock})`, note: `takes '${lock}' (${g.why})` });
+  steps.push({ cpu: 1, fn: userFn, line: null, text: r.kind === 'list' ? `list_add/list_del on ${r.path}` : `update ${r.path}`, note: `changes ${what} under '${lock}'` });
+  steps.push(access0);
+  steps.push({ cpu: 1, fn: userFn, line: null, text: `unlock(${lock})`, note: `releases '${lock}'` });
+  return witness([r.fn.name, userFn], steps, `CPU0 and CPU1 use ${what} at the same time; only CPU1 holds '${lock}'`);
 }
 
-function score(c: AccessRecord, r: AccessRecord): number {
-  return (c.side === r.side ? 4 : 0) + (c.fn !== r.fn ? 2 : 0) + (c.mode === 'write' ? 1 : 0);
+/** The best other access under the guard, on the same image: another function, a visible acquire, a write. */
+function conflicting(ls: Lockset, r: AccessRecord, g: Guard): { c: AccessRecord; h: HeldLock } | null {
+  let best: { c: AccessRecord; h: HeldLock; score: number } | null = null;
+  for (const c of ls.records) {
+    if (c === r || c.side !== r.side || c.data.key !== r.data.key || c.phase || c.kind === 'atomic') continue;
+    if (!(c.mode === 'write' || r.mode === 'write')) continue;
+    const h = c.held.find((x) => x.key === g.lock || x.key.split(/->|\./).pop() === g.lockField);
+    if (!h || !holds(c, g)) continue;
+    const score = (c.fn !== r.fn ? 4 : 0) + (h.how.k === 'here' && h.how.line !== null ? 3 : h.how.k === 'caller' ? 2 : 0) + (c.mode === 'write' ? 1 : 0);
+    if (!best || score > best.score) best = { c, h, score };
+  }
+  return best;
 }

@@ -1,12 +1,21 @@
-// unordered-publish: a flag used as a lock (set under a lock or with test_and_set_bit, tested
-// elsewhere to decide whether data is ready) cleared with plain clear_bit()/a store after writing the
-// data, with no release ordering (clear_bit_unlock(), smp_mb__before_atomic(), smp_store_release()).
+// unordered-publish: a flag used as a lock (taken with test_and_set_bit() or set under a lock,
+// and tested by other paths to decide whether the data is ready) released with a plain
+// clear_bit()/store after writing the data, with no release ordering (clear_bit_unlock(),
+// smp_mb__before_atomic() or smp_wmb() before it, smp_store_release()). A CPU that sees the flag
+// clear can still see the old data. An earlier spin_unlock() does not help: it orders what came
+// before it against the unlock, not against a later store. Info: often benign on x86, real on arm64.
 
-import type { FunctionIR, Op } from '../../c/ir.js';
+import type { Expr, FunctionIR, Op } from '../../c/ir.js';
 import type { RawFinding } from '../check.js';
+import type { WalkResult } from '../engine.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
 
-const ORDERING_BARRIERS = /^(smp_mb__before_atomic|smp_mb|smp_wmb|mb|wmb)$/;
+const ORDERING_BARRIERS = /^(smp_mb__before_atomic|smp_mb|smp_wmb|mb|wmb|smp_store_mb)$/;
+
+interface Flag {
+  key: string; // fwl_ctx.flags:FW_LOADING, snp_slot.busy
+  show: string; // FW_LOADING, s->busy
+}
 
 export const unorderedPublish: RaceCheck = {
   meta: {
@@ -16,49 +25,128 @@ export const unorderedPublish: RaceCheck = {
   },
   run(ctx: RaceContext) {
     const out: { fn: FunctionIR; finding: RawFinding }[] = [];
-    // Bits some code tests to decide, and bits taken like a lock.
-    const tested = new Set<string>();
+    const keyOf = (fn: FunctionIR, path: string): string => ctx.lockset.keys.data(fn, path)?.key ?? path;
+    const flagOf = (fn: FunctionIR, op: Op): Flag | null => {
+      if (op.kind === 'flag') return { key: `${keyOf(fn, op.word)}:${op.bit}`, show: op.bit };
+      if (op.kind === 'access') return { key: keyOf(fn, op.path), show: op.path };
+      return null;
+    };
+    // Flags some path decides on, flags taken like a lock, and the locks held where they are tested.
+    const tested = new Map<string, Set<string>[]>();
     const lockLike = new Set<string>();
     for (const w of ctx.walks) {
       for (const s of w.sites) {
         const op = s.op;
-        if (op.kind !== 'flag') continue;
-        if (op.action === 'test' || op.action.startsWith('test-')) tested.add(op.bit);
-        if (op.action === 'test-set' || (op.action === 'set' && s.held.size > 0)) lockLike.add(op.bit);
+        const f = flagOf(w.fn, op);
+        if (!f) continue;
+        const test = (op.kind === 'flag' && op.action === 'test') || (op.kind === 'access' && op.mode === 'read' && op.inCondition);
+        if (test) tested.set(f.key, [...(tested.get(f.key) ?? []), s.held]);
+        if (op.kind === 'flag' && (op.action === 'test-set' || (op.action === 'set' && s.held.size > 0))) lockLike.add(f.key);
+        if (op.kind === 'access' && op.mode === 'write' && s.held.size > 0 && isSetValue(storedValue(w.fn, op))) lockLike.add(f.key);
       }
     }
     for (const w of ctx.walks) {
       const fn = w.fn;
-      for (const b of fn.blocks) {
-        b.ops.forEach((op, i) => {
-          if (op.kind !== 'flag' || op.action !== 'clear' || op.ordering !== 'relaxed' || !op.atomic) return;
-          if (!tested.has(op.bit) || !lockLike.has(op.bit)) return;
-          // Writes that come before the clear in this block with no barrier in between.
-          const before: Op[] = [];
-          for (let j = i - 1; j >= 0; j--) {
-            const p = b.ops[j]!;
-            if (p.kind === 'barrier' && ORDERING_BARRIERS.test(p.barrier)) return;
-            if (p.kind === 'release') break; // a lock release orders them already
-            if ((p.kind === 'access' && p.mode === 'write') || (p.kind === 'list' && p.action.startsWith('add')) || p.kind === 'call') before.push(p);
-          }
-          if (!before.some((p) => p.kind !== 'call')) return;
-          out.push({
-            fn,
-            finding: {
-              rule: 'unordered-publish',
-              severity: 'info',
-              confidence: 'medium',
-              message: `${op.primitive}(${op.bit}) has no release ordering: a CPU that sees ${op.bit} clear may not see the writes before it (lines ${before.map((p) => p.line).filter((l) => l !== null).reverse().join(', ')}); use clear_bit_unlock() or smp_mb__before_atomic()`,
-              line: op.line,
-              function: fn.name,
-              objects: [`${op.word}:${op.bit}`],
-              trace: [...before.reverse().map((p) => ({ line: p.line, text: p.text ?? '', note: 'publishes data' })), { line: op.line, text: op.text ?? op.primitive, note: `clears ${op.bit} (relaxed)` }],
-              facts: [`${op.bit} is set like a lock elsewhere and tested by readers`],
-            },
-          });
+      for (const s of w.sites) {
+        const op = s.op;
+        const rel = releaseOf(fn, op);
+        if (!rel) continue;
+        const f = flagOf(fn, op)!;
+        const readers = tested.get(f.key);
+        if (!readers || !lockLike.has(f.key)) continue;
+        // Every reader holds a lock that is held here too: the lock orders it all.
+        if (s.held.size && readers.every((h) => [...h].some((l) => s.held.has(l)))) continue;
+        const before = writesBefore(w, s.block, s.index, f.key, (o) => flagOf(fn, o)?.key, ctx);
+        if (!before.length) continue;
+        before.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+        const lines = [...new Set(before.map((p) => p.line).filter((l) => l !== null))].join(', ');
+        const fix = op.kind === 'flag' ? 'clear_bit_unlock(), or smp_mb__before_atomic() before it' : 'smp_store_release()';
+        out.push({
+          fn,
+          finding: {
+            rule: 'unordered-publish',
+            severity: 'info',
+            confidence: 'medium',
+            message: `${rel} ${f.show} with no release ordering: a CPU that sees ${f.show} clear may not see the writes before it (line${before.length > 1 ? 's' : ''} ${lines}); use ${fix}`,
+            line: op.line,
+            function: fn.name,
+            objects: [f.key],
+            trace: [
+              ...before.map((p) => ({ line: p.line, text: p.text ?? '', note: 'writes data the flag protects' })),
+              { line: op.line, text: op.text ?? rel, note: `releases ${f.show} (relaxed)` },
+            ],
+            facts: [`${f.show} is taken like a lock (test_and_set_bit(), or set under a lock) and tested by readers to decide`],
+          },
         });
       }
     }
     return out;
   },
 };
+
+/** A relaxed release of a flag: clear_bit()/__clear_bit(), or a plain/WRITE_ONCE store of 0. */
+function releaseOf(fn: FunctionIR, op: Op): string | null {
+  if (op.kind === 'flag') return op.action === 'clear' && op.ordering === 'relaxed' ? `${op.primitive}()` : null;
+  if (op.kind === 'access' && op.mode === 'write' && (op.via === 'plain' || op.via === 'once') && isClearValue(storedValue(fn, op))) {
+    return op.via === 'once' ? 'WRITE_ONCE()' : 'a plain store to';
+  }
+  return null;
+}
+
+/** The value a write op stores (the assign that follows it on its line). */
+function storedValue(fn: FunctionIR, op: Op): Expr | null {
+  if (op.kind !== 'access') return null;
+  for (const b of fn.blocks) {
+    const i = b.ops.indexOf(op);
+    if (i < 0) continue;
+    for (let j = i + 1; j < b.ops.length && j <= i + 3; j++) {
+      const a = b.ops[j]!;
+      if (a.kind === 'assign' && a.target === op.path) return a.value;
+    }
+  }
+  return null;
+}
+
+function isClearValue(e: Expr | null): boolean {
+  return !!e && ((e.k === 'int' && e.value === 0) || (e.k === 'bool' && !e.value) || e.k === 'null');
+}
+
+function isSetValue(e: Expr | null): boolean {
+  return !!e && ((e.k === 'int' && e.value !== 0) || (e.k === 'bool' && e.value));
+}
+
+/** Writes of shared data on the paths that reach the release, back to a barrier, the flag's acquire or the entry. */
+function writesBefore(w: WalkResult, block: number, index: number, flag: string, flagKey: (o: Op) => string | undefined, ctx: RaceContext): Op[] {
+  const fn = w.fn;
+  const out = new Set<Op>();
+  const seen = new Set<number>();
+  const shared = (path: string): boolean => {
+    const k = ctx.lockset.keys.data(fn, path);
+    return !!k && !k.local;
+  };
+  const scan = (b: number, from: number): boolean => {
+    // false: the path stops here (barrier or the flag's acquire)
+    const ops = fn.blocks[b]!.ops;
+    for (let i = from; i >= 0; i--) {
+      const p = ops[i]!;
+      if (p.kind === 'barrier' && ORDERING_BARRIERS.test(p.barrier)) return false;
+      if (flagKey(p) === flag) {
+        if ((p.kind === 'flag' && (p.action === 'test-set' || p.action === 'set')) || (p.kind === 'access' && p.mode === 'write')) return false;
+        if (p.kind === 'access' && p.mode === 'read') return false; // claimed with a test of the flag
+        continue;
+      }
+      if (p.kind === 'access' && p.mode === 'write' && shared(p.path)) out.add(p);
+      if (p.kind === 'list' && p.head && shared(p.head) && p.action !== 'empty' && p.action !== 'first' && p.action !== 'iterate') out.add(p);
+    }
+    return true;
+  };
+  const stack: number[] = [];
+  if (scan(block, index - 1)) stack.push(...w.cfg.preds[block]!);
+  while (stack.length) {
+    const b = stack.pop()!;
+    if (seen.has(b)) continue;
+    seen.add(b);
+    if (scan(b, fn.blocks[b]!.ops.length - 1)) stack.push(...w.cfg.preds[b]!);
+  }
+  return [...out];
+}

@@ -1,11 +1,12 @@
-// What the race checks see: the lock state at every access of both images, the guards inferred from
-// them, and the walks of the side being checked.
+// What the race checks see: the lock state at every access of both images, the guards known or
+// inferred from them, and the walks of the side being checked.
 
 import type { FunctionIR } from '../../c/ir.js';
 import type { Semantics } from '../../semantics/index.js';
 import type { CheckMeta, RawFinding } from '../check.js';
 import type { WalkResult } from '../engine.js';
-import type { Guard, Lockset, Side } from './lockset.js';
+import type { Guard } from './guards.js';
+import type { Lockset, Side } from './lockset.js';
 
 export interface RaceContext {
   side: Side;

@@ -1,5 +1,5 @@
-// Race analysis over both images of a patch: lock state at every access, guards from rules/ and
-// inference, then the race checks on each side.
+// Race analysis over both images of a patch: lock state at every access, guards from rules/,
+// annotations and inference, then the race checks on each side.
 
 import type { FunctionIR } from '../../c/ir.js';
 import type { Semantics } from '../../semantics/index.js';
@@ -9,8 +9,9 @@ import { unguardedAccess } from '../checks/unguarded-access.js';
 import { unorderedPublish } from '../checks/unordered-publish.js';
 import type { WalkResult } from '../engine.js';
 import type { RaceCheck } from './context.js';
-import { typeMapOf } from './keys.js';
-import { Lockset, type Guard, type Side } from './lockset.js';
+import { guardsOf, type Guard } from './guards.js';
+import { KeyResolver } from './keys.js';
+import { Lockset, type Side } from './lockset.js';
 
 export const raceChecks: RaceCheck[] = [unguardedAccess, checkThenAct, unorderedPublish];
 
@@ -21,12 +22,30 @@ export interface RaceResult {
 }
 
 export function analyzeRaces(sides: { side: Side; walks: WalkResult[] }[], sem: Semantics, checks: RaceCheck[] = raceChecks): RaceResult {
-  const types = typeMapOf(sides.flatMap((s) => s.walks.map((w) => w.fn)));
-  const lockset = new Lockset(sides, types);
-  const guards = lockset.guards(sem);
+  const keys = new KeyResolver(sides.flatMap((s) => s.walks.map((w) => w.fn)));
+  const lockset = new Lockset(sides, keys);
+  const guards = guardsOf(lockset, sem);
   const findings: RaceResult['findings'] = { pre: [], post: [] };
   for (const { side, walks } of sides) {
-    for (const c of checks) findings[side].push(...c.run({ side, walks, lockset, guards, sem }));
+    const found: { fn: FunctionIR; finding: RawFinding }[] = [];
+    for (const c of checks) found.push(...c.run({ side, walks, lockset, guards, sem }));
+    findings[side].push(...oneReportPerAccess(found));
   }
   return { lockset, guards, findings };
+}
+
+/**
+ * An unguarded access that is also the act of a check-then-act is one bug: the check-then-act
+ * finding says more (what was decided, where the lock went), so it keeps the guard's facts and the
+ * unguarded-access finding on the same line goes.
+ */
+function oneReportPerAccess(found: { fn: FunctionIR; finding: RawFinding }[]): { fn: FunctionIR; finding: RawFinding }[] {
+  const acts = found.filter((f) => f.finding.rule === 'check-then-act');
+  return found.filter(({ fn, finding }) => {
+    if (finding.rule !== 'unguarded-access') return true;
+    const act = acts.find((a) => a.fn === fn && a.finding.line === finding.line && finding.line !== null);
+    if (!act) return true;
+    act.finding.facts.push(`also an unguarded access: ${finding.message}`);
+    return false;
+  });
 }

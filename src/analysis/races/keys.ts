@@ -1,34 +1,220 @@
-// Names for shared data and locks that compare equal across functions: a field is named by the
-// struct type of the pointer it is reached through (`md->piwb` with `struct md_page *md` is
-// `md_page.piwb`), a global by its path (`workers.nr_req`). Kernel code names the same kind of
-// object the same way everywhere (`md`, `piwb`, `ploop`), so a variable whose declaration a hunk
-// does not show takes the type other functions of the same patch declare for that name.
+// Names for shared data and locks that compare equal across functions. A field is named by the
+// struct type of the object that holds it: `md->piwb` with `struct md_page *md` is `md_page.piwb`,
+// and `ctrl->port->pending` is `hsp_port.pending` when the unit says `port` is a `struct hsp_port *`
+// member; embedded members stay in the name (`tpm_chip.stats.errors`). A global is named by its
+// path (`workers.nr_req`). Where a declaration is not shown (hunks), kernel naming helps: a variable
+// or member called `md` takes the type that other functions of the input declare for `md`.
+//
+// Each name also keeps the instance it was reached through in the function's own terms (`ctrl->port`),
+// so that holding `src->lock` is not mistaken for holding `dst->lock`.
 
-import type { FunctionIR } from '../../c/ir.js';
+import type { FunctionIR, StructInfo, VarInfo } from '../../c/ir.js';
 
 export interface DataKey {
   key: string; // md_page.piwb, workers.nr_req, piwb->ready_data_pios (type unknown)
   field: string; // last member: piwb, nr_req, ready_data_pios
   root: string; // the variable it is reached through
-  typed: boolean; // the root's struct type is known
+  /** The object holding the field, as this function names it (`ctrl->port`, `dev`, `workers`). */
+  base: string;
+  /** The key of that object's container (`hsp_port`, `workers`); '' for a bare global. */
+  container: string;
+  /** The member path inside the container (`stats.errors`). */
+  member: string;
+  typed: boolean; // the container's struct type is known
   local: boolean; // reached through a local object (not shared)
+  global: boolean; // rooted at a file-scope variable
+  /** Annotations on the member declaration, when the unit shows it. */
+  decl?: VarInfo;
 }
 
-/** Variable name -> struct type, from every declaration in a set of functions (unambiguous names only). */
-export function typeMapOf(fns: FunctionIR[]): Map<string, string> {
-  const seen = new Map<string, Set<string>>();
-  for (const fn of fns) {
-    for (const d of [...fn.params, ...fn.locals]) {
-      const m = /\b(?:struct|union)\s+([A-Za-z_]\w*)\s*\*/.exec(d.type);
-      if (!m) continue;
-      const s = seen.get(d.name) ?? new Set<string>();
-      s.add(m[1]!);
-      seen.set(d.name, s);
+const STRUCT_OF = /\b(?:struct|union)\s+([A-Za-z_]\w*)/;
+const POINTER = /\*/;
+
+/** Types of one input: struct definitions, file-scope variables, and names with one struct type. */
+export class KeyResolver {
+  private readonly structs = new Map<string, Map<string, VarInfo>>();
+  private readonly globals = new Map<string, VarInfo>();
+  /** Variable name -> struct type, from declarations in every function (unambiguous names only). */
+  readonly byName = new Map<string, string>();
+
+  constructor(fns: FunctionIR[]) {
+    const seen = new Map<string, Set<string>>();
+    const units = new Set<{ structs: StructInfo[]; globals: VarInfo[] }>();
+    for (const fn of fns) {
+      if (fn.unit) units.add(fn.unit);
+      for (const d of [...fn.params, ...fn.locals]) {
+        const m = /\b(?:struct|union)\s+([A-Za-z_]\w*)\s*\*/.exec(d.type);
+        if (!m) continue;
+        const s = seen.get(d.name) ?? new Set<string>();
+        s.add(m[1]!);
+        seen.set(d.name, s);
+      }
     }
+    for (const u of units) {
+      for (const st of u.structs) {
+        const fields = this.structs.get(st.name) ?? new Map<string, VarInfo>();
+        for (const f of st.fields) fields.set(f.name, f);
+        this.structs.set(st.name, fields);
+      }
+      for (const g of u.globals) this.globals.set(g.name, g);
+    }
+    for (const [name, types] of seen) if (types.size === 1) this.byName.set(name, [...types][0]!);
   }
-  const out = new Map<string, string>();
-  for (const [name, types] of seen) if (types.size === 1) out.set(name, [...types][0]!);
-  return out;
+
+  /** A member of a struct, when the input shows the struct. */
+  member(struct: string, name: string): VarInfo | undefined {
+    return this.structs.get(struct)?.get(name.replace(/\[\]$/, ''));
+  }
+
+  global(name: string): VarInfo | undefined {
+    return this.globals.get(name);
+  }
+
+  /** The struct type a pointer-typed member points to: from the struct definition, else from its name. */
+  private pointee(struct: string | null, members: string[]): string | null {
+    if (struct) {
+      let cur: string | null = struct;
+      let decl: VarInfo | undefined;
+      for (let i = 0; i < members.length && cur; i++) {
+        decl = this.member(cur, members[i]!);
+        if (!decl) break;
+        if (i < members.length - 1) cur = STRUCT_OF.exec(decl.type)?.[1] ?? null; // embedded struct
+      }
+      if (decl) {
+        const t = STRUCT_OF.exec(decl.type);
+        if (t && (POINTER.test(decl.type) || /\[\]$/.test(members[members.length - 1]!))) return t[1]!;
+      }
+    }
+    const last = members[members.length - 1]!.replace(/\[\]$/, '');
+    return this.byName.get(last) ?? null;
+  }
+
+  /** The declaration of a member path inside a struct (`stats.errors` in tpm_chip), or of its first member. */
+  private declOf(struct: string | null, members: string[]): VarInfo | undefined {
+    if (!struct) return undefined;
+    let cur: string | null = struct;
+    let first: VarInfo | undefined;
+    let decl: VarInfo | undefined;
+    for (let i = 0; i < members.length && cur; i++) {
+      decl = this.member(cur, members[i]!);
+      if (!decl) return first;
+      if (i === 0) first = decl;
+      cur = STRUCT_OF.exec(decl.type)?.[1] ?? null;
+    }
+    return decl?.guardedBy || decl?.rcu || decl?.ptGuardedBy ? decl : first?.guardedBy || first?.rcu ? first : decl;
+  }
+
+  data(fn: FunctionIR, path: string): DataKey | null {
+    const t = tokens(path);
+    if (!t) return null;
+    const { root, steps } = t;
+    const d = decl(fn, root);
+    if (!steps.length) {
+      // A bare variable: shared only if it is not a local or a parameter.
+      const g = !d;
+      return { key: root, field: root, root, base: root, container: '', member: root, typed: false, local: !!d, global: g, ...(g && this.globals.get(root) ? { decl: this.globals.get(root) } : {}) };
+    }
+    if (d && isLocalObject(fn, root)) {
+      const text = joinSteps(root, steps);
+      return { key: text, field: steps[steps.length - 1]!.name, root, base: root, container: root, member: steps.map((s) => s.name).join('.'), typed: false, local: true, global: false };
+    }
+    const global = !d;
+    // The object the first step works on.
+    let struct: string | null;
+    let container: string;
+    let base = root;
+    let members: string[];
+    if (steps[0]!.sep === '->') {
+      struct = d ? STRUCT_OF.exec(d.type)?.[1] ?? null : this.globals.get(root) ? STRUCT_OF.exec(this.globals.get(root)!.type)?.[1] ?? null : this.byName.get(root) ?? null;
+      container = struct ?? `${root}->`;
+      members = [];
+    } else {
+      // `workers.req_list`: the global (or an object local declared static) is the container.
+      struct = global ? (this.globals.get(root) ? STRUCT_OF.exec(this.globals.get(root)!.type)?.[1] ?? null : null) : d ? STRUCT_OF.exec(d.type)?.[1] ?? null : null;
+      container = root;
+      members = [];
+    }
+    let containerStruct = steps[0]!.sep === '->' ? struct : null; // the struct whose members we name
+    let memberStruct = struct; // for member type look-ups
+    let typed = steps[0]!.sep === '->' ? !!struct : true;
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      if (i > 0 && s.sep === '->') {
+        // Dereference the member path so far: a new object.
+        const p = this.pointee(memberStruct, members);
+        base = joinSteps(root, steps.slice(0, i));
+        if (p) {
+          container = p;
+          containerStruct = p;
+          memberStruct = p;
+          typed = true;
+        } else {
+          container = `${container}${container.endsWith('->') ? '' : '.'}${members.join('.')}->`;
+          containerStruct = null;
+          memberStruct = null;
+          typed = false;
+        }
+        members = [];
+      }
+      members.push(s.name);
+    }
+    const member = members.join('.');
+    const key = container.endsWith('->') ? `${container}${member}` : `${container}.${member}`;
+    const declInfo = this.declOf(containerStruct, members) ?? (global && base === root && steps[0]!.sep === '.' ? this.globals.get(root) : undefined);
+    return {
+      key,
+      field: members[members.length - 1]!,
+      root,
+      base,
+      container,
+      member,
+      typed: typed && !container.endsWith('->'),
+      local: false,
+      global,
+      ...(declInfo ? { decl: declInfo } : {}),
+    };
+  }
+
+  /** Key of a lock object (`&ploop->bat_lock` -> `ploop.bat_lock`) and the object holding it. Global contexts (rcu, irq) keep their names. */
+  lock(fn: FunctionIR, obj: string): { key: string; base: string } {
+    const k = this.data(fn, obj);
+    if (!k) return { key: obj.replace(/^&/, ''), base: '' };
+    return { key: k.key, base: k.container === '' ? '' : k.base };
+  }
+}
+
+interface Step {
+  sep: '->' | '.';
+  name: string; // member, with [] when indexed
+}
+
+const ROOT = /^&?\(?\*?([A-Za-z_]\w*)\)?/;
+
+function tokens(path: string): { root: string; steps: Step[] } | null {
+  const p = path.trim();
+  const m = ROOT.exec(p);
+  if (!m) return null;
+  let rest = p.slice(m[0].length);
+  const steps: Step[] = [];
+  // A leading `[]` indexes the root itself (`to[]`): the element is the object.
+  let rootIndexed = false;
+  while (rest.startsWith('[]')) {
+    rootIndexed = true;
+    rest = rest.slice(2);
+  }
+  while (rest.length) {
+    const sm = /^(->|\.)([A-Za-z_]\w*)((?:\[\])*)/.exec(rest);
+    if (!sm) return rest.trim() ? null : { root: m[1]!, steps };
+    steps.push({ sep: sm[1] as '->' | '.', name: `${sm[2]}${sm[3] ? '[]' : ''}` });
+    rest = rest.slice(sm[0].length);
+  }
+  if (rootIndexed && !steps.length) return { root: m[1]!, steps: [] };
+  if (rootIndexed && steps[0]!.sep === '.') steps[0] = { sep: '->', name: steps[0]!.name };
+  return { root: m[1]!, steps };
+}
+
+function joinSteps(root: string, steps: Step[]): string {
+  return root + steps.map((s) => `${s.sep}${s.name}`).join('');
 }
 
 function decl(fn: FunctionIR, name: string): { type: string } | undefined {
@@ -42,45 +228,9 @@ function isLocalObject(fn: FunctionIR, name: string): boolean {
   return !l.type.includes('*') && !/\bstatic\b/.test(l.type);
 }
 
-const PATH = /^&?\(?\*?([A-Za-z_]\w*)\)?((?:->|\.|\[\])[\s\S]*)?$/;
-
-export function dataKey(fn: FunctionIR, path: string, types: Map<string, string>): DataKey | null {
-  const m = PATH.exec(path.trim());
-  if (!m) return null;
-  const root = m[1]!;
-  const rest = m[2] ?? '';
-  const members = rest.split(/->|\.|\[\]/).filter(Boolean);
-  const field = members.length ? members[members.length - 1]! : root;
-  const d = decl(fn, root);
-  if (!rest) {
-    // A bare variable: shared only if it is a global.
-    const local = !!d;
-    return { key: root, field, root, typed: false, local };
-  }
-  if (d && isLocalObject(fn, root)) return { key: `${root}${rest}`, field, root, typed: false, local: true };
-  const dm = d ? /\b(?:struct|union)\s+([A-Za-z_]\w*)/.exec(d.type) : null;
-  const type = dm?.[1] ?? (!d ? types.get(root) : undefined);
-  if (type) return { key: `${type}.${members.join('.')}`, field, root, typed: true, local: false };
-  if (!d && !types.has(root) && rest.startsWith('.')) {
-    // Undeclared root reached with '.': a global struct (workers.req_list).
-    return { key: `${root}${rest}`.replace(/->/g, '.'), field, root, typed: false, local: false };
-  }
-  return { key: `${root}${rest}`, field, root, typed: false, local: false };
-}
-
-/** Key of a lock object (`&ploop->bat_lock` -> `ploop.bat_lock`). Global contexts (rcu, irq) keep their names. */
-export function lockKey(fn: FunctionIR, obj: string, types: Map<string, string>): string {
-  const k = dataKey(fn, obj, types);
-  return k ? k.key : obj.replace(/^&/, '');
-}
-
 /** Do two keys name the same field? Exact, or the same member when a side's type is unknown. */
 export function sameField(a: DataKey, b: DataKey): boolean {
   if (a.key === b.key) return true;
   if (a.typed && b.typed) return false;
-  return a.field === b.field && lastTwo(a.key) === lastTwo(b.key);
-}
-
-function lastTwo(k: string): string {
-  return k.split(/->|\./).slice(-1).join('.');
+  return a.member === b.member;
 }

@@ -1,380 +1,429 @@
-// Which locks are held at every access to shared data, including locks held by all callers in the
-// input and locks the function releases later without taking them (taken in code it does not show);
-// and from that, which lock guards which field: declared in rules/, or inferred from the counts.
+// The lock state at every access to shared data, over both images of a patch: locks held on the
+// path (and how: taken here, asserted, taken by a callee, held by every caller in the input, or
+// released later without being taken, so held on entry), and locks known not to be held (released
+// earlier on the path, or never taken by a thread/callback entry). Callers' locks are translated
+// into the callee's terms through the arguments, so `mutex_lock(&eq->lock); link(eq, cq)` means
+// `&eq->lock` is held for the `eq` inside link().
 
 import type { FunctionIR, Op } from '../../c/ir.js';
-import type { Semantics } from '../../semantics/index.js';
 import { successors } from '../cfg.js';
 import type { Site, WalkResult } from '../engine.js';
-import { dataKey, lockKey, type DataKey } from './keys.js';
+import { KeyResolver, type DataKey } from './keys.js';
+import { Lifecycle, type Phase } from './lifecycle.js';
 
 export type Side = 'pre' | 'post';
+
+/** Why a lock is believed held at an access. */
+export type HeldHow =
+  | { k: 'here'; line: number | null; text: string } // taken in this function
+  | { k: 'assert'; line: number | null; text: string } // lockdep_assert_held(), __must_hold(): the caller holds it
+  | { k: 'callee'; line: number | null; text: string; callee: string } // a callee returns with it held
+  | { k: 'caller'; caller: string; line: number | null; text: string; outer: HeldHow } // every caller in the input holds it
+  | { k: 'later'; line: number | null; text: string }; // released later without being taken: held on entry
+
+export interface HeldLock {
+  key: string;
+  base: string | null; // the object holding the lock, in this function's terms (null: not nameable here)
+  obj: string; // as written (`&eq->lock`)
+  how: HeldHow;
+}
+
+export interface FreeLock {
+  key: string;
+  base: string | null;
+  obj: string;
+  line: number | null; // where it was released on the path (null: never taken since entry)
+  text: string;
+}
+
+/** Locks known free on entry: every lock (a thread/callback entry), or the ones callers released. */
+export interface EntryFree {
+  all: boolean;
+  except: Set<string>; // keys excluded from `all` (a caller holds them)
+  locks: FreeLock[];
+  assumed: boolean; // no caller in the input: assumed entered without locks
+  why: string;
+}
+
+export type AccessKind = 'field' | 'list' | 'flag' | 'atomic';
 
 export interface AccessRecord {
   side: Side;
   fn: FunctionIR;
+  walk: WalkResult;
   site: Site;
   data: DataKey;
   path: string;
+  kind: AccessKind;
   mode: 'read' | 'write';
-  via: 'plain' | 'once' | 'rcu' | 'acquire' | 'release' | 'list' | 'llist';
+  via: 'plain' | 'once' | 'rcu' | 'acquire' | 'release' | 'list' | 'llist' | 'atomic';
+  action?: string; // list/flag/atomic action
   inCondition: boolean;
   line: number | null;
   text: string;
-  held: Set<string>; // lock keys held here (own path, callers, released-later)
-  free: Set<string> | 'all'; // lock keys known not held here
-  heldHow: Map<string, string>; // key -> why we believe it is held ("taken at 120", "caller zram_thread() holds it")
-  /** Lines where the path released each free lock (for messages and witnesses). */
-  releasedAt: Map<string, number | null>;
-}
-
-export interface Guard {
-  data: DataKey; // the field (key form of its first record)
-  lock: string; // lock key
-  lockField: string; // member name of the lock (for matching untyped mentions)
-  sameStruct: boolean; // the lock lives in the same struct as the field (per-object lock)
-  source: 'rule' | 'inferred';
-  why: string;
-  held: number;
-  free: number;
-  functions: number;
+  held: HeldLock[];
+  free: FreeLock[];
+  entry: EntryFree[]; // how the function is entered with locks known free (when every path here comes from the entry without a gap)
+  phase: Phase | null; // set-up before publication, or tear-down
 }
 
 const WRITE_LIST = new Set(['add', 'add-tail', 'del', 'del-init', 'move', 'move-tail', 'splice', 'splice-init', 'splice-tail', 'splice-tail-init', 'pop', 'init', 'del-all', 'replace']);
+const GLOBAL_CONTEXTS = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt']);
 
 /** Functions whose address is handed to the kernel as a thread, work item or callback start with no locks held. */
-const ENTRY_REGISTRARS = /^(kthread_(run|create|create_on_node|run_on_cpu)|INIT_WORK|INIT_DELAYED_WORK|INIT_RCU_WORK|timer_setup|setup_timer|request_irq|request_threaded_irq|devm_request_irq|devm_request_threaded_irq|tasklet_init|tasklet_setup|kthread_init_work|init_completion|call_rcu|queue_work|schedule_work)$/;
+const ENTRY_REGISTRARS = /^(kthread_(run|create|create_on_node|run_on_cpu)|INIT_WORK|INIT_DELAYED_WORK|INIT_RCU_WORK|timer_setup|setup_timer|request_irq|request_threaded_irq|devm_request_irq|devm_request_threaded_irq|tasklet_init|tasklet_setup|kthread_init_work|call_rcu|queue_work|schedule_work|hrtimer_setup|add_wait_queue)$/;
+/** Names kernel code gives helpers that run with a lock the caller holds. */
+const LOCKED_HELPER = /(^__)|(_locked|_nolock)$/;
 
 interface FnInfo {
+  side: Side;
   walk: WalkResult;
   callers: { caller: FnInfo; site: Site }[];
-  registered: boolean; // its address is passed to a thread/work/irq registrar
-  heldAtEntry?: Map<string, string>;
-  freeAtEntry?: Set<string> | 'all';
-  releasedLater?: Map<string, Set<string>>; // "block:index" -> keys released later on every path
+  registered: string | null; // the registrar its address was passed to
+  addressTaken: boolean;
+  heldAtEntry?: HeldLock[];
+  entryFree?: EntryFree[];
+  releasedLater?: Map<string, Map<string, { obj: string; line: number | null; text: string }>>;
+  lifecycle?: Lifecycle;
 }
 
 export class Lockset {
   readonly records: AccessRecord[] = [];
+  /** The records of each op (an op can touch two heads: list_splice). */
+  readonly byOp = new Map<Op, AccessRecord[]>();
   /** A lock key -> how the code writes it (`&ploop->bat_lock`), for messages. */
   readonly lockText = new Map<string, string>();
   private readonly infos = new Map<WalkResult, FnInfo>();
+  private readonly byName = new Map<Side, Map<string, FnInfo>>();
 
-  constructor(sides: { side: Side; walks: WalkResult[] }[], readonly types: Map<string, string>) {
+  constructor(sides: { side: Side; walks: WalkResult[] }[], readonly keys: KeyResolver) {
     for (const { side, walks } of sides) {
       const byName = new Map<string, FnInfo>();
+      this.byName.set(side, byName);
       const infos: FnInfo[] = [];
       for (const w of walks) {
-        const info: FnInfo = { walk: w, callers: [], registered: false };
+        const info: FnInfo = { side, walk: w, callers: [], registered: null, addressTaken: false };
         this.infos.set(w, info);
         infos.push(info);
         if (!byName.has(w.fn.name)) byName.set(w.fn.name, info);
       }
       for (const info of infos) {
+        for (const b of info.walk.fn.blocks) {
+          for (const op of b.ops) {
+            if (op.kind !== 'call') continue;
+            for (const a of op.argText) {
+              const t = byName.get(a.replace(/^&/, ''));
+              if (!t) continue;
+              t.addressTaken = true;
+              if (ENTRY_REGISTRARS.test(op.callee)) t.registered = op.callee;
+            }
+          }
+        }
         for (const s of info.walk.sites) {
           if (s.op.kind !== 'call') continue;
           const callee = byName.get(s.op.callee);
           if (callee && callee !== info) callee.callers.push({ caller: info, site: s });
-          if (ENTRY_REGISTRARS.test(s.op.callee)) {
-            for (const a of s.op.argText) {
-              const t = byName.get(a.replace(/^&/, ''));
-              if (t) t.registered = true;
-            }
-          }
         }
       }
       for (const info of infos) this.collect(side, info);
     }
   }
 
-  private lockKeys(fn: FunctionIR, objs: Iterable<string>): Set<string> {
-    const out = new Set<string>();
-    for (const o of objs) out.add(this.key(fn, o));
-    return out;
+  info(w: WalkResult): FnInfo | undefined {
+    return this.infos.get(w);
   }
 
-  private key(fn: FunctionIR, obj: string): string {
-    const k = lockKey(fn, obj, this.types);
-    if (!this.lockText.has(k)) this.lockText.set(k, obj);
-    return k;
+  /** A function of one side by name. */
+  fnNamed(side: Side, name: string): WalkResult | undefined {
+    return this.byName.get(side)?.get(name)?.walk;
   }
 
-  /** How to show a guard's lock for one access (`&piwb->lock` for a per-object lock). */
-  showLock(g: Guard, r: AccessRecord): string {
-    if (g.sameStruct) return `&${r.data.root}->${g.lockField}`;
-    return this.lockText.get(g.lock) ?? g.lock;
+  /** The callers in the input of a function, with their call sites. */
+  callersOf(w: WalkResult): { caller: WalkResult; site: Site }[] {
+    return (this.infos.get(w)?.callers ?? []).map((c) => ({ caller: c.caller.walk, site: c.site }));
   }
 
-  /** Locks held by every caller in the input when they call this function (in lock-key terms). */
-  private heldAtEntry(info: FnInfo, stack = new Set<FnInfo>()): Map<string, string> {
+  private lockOf(fn: FunctionIR, obj: string): { key: string; base: string | null } {
+    const k = this.keys.lock(fn, obj);
+    if (!this.lockText.has(k.key)) this.lockText.set(k.key, obj);
+    return { key: k.key, base: GLOBAL_CONTEXTS.has(k.key) ? '' : k.base };
+  }
+
+  /** How a lock held at a site (engine object text) came to be held. */
+  private howHeld(w: WalkResult, obj: string, line: number | null): HeldHow {
+    const fn = w.fn;
+    let best: Op | null = null;
+    for (const b of fn.blocks) {
+      for (const op of b.ops) {
+        if ((op.kind === 'acquire' && op.obj === obj) || (op.kind === 'assert' && op.what === 'held' && op.obj === obj)) {
+          if (line !== null && op.line !== null && op.line > line) continue;
+          if (!best || (op.line ?? 0) >= (best.line ?? 0)) best = op;
+        }
+      }
+    }
+    if (best?.kind === 'acquire') return { k: 'here', line: best.line, text: best.text ?? `${best.primitive}(${obj})` };
+    if (best?.kind === 'assert') return { k: 'assert', line: best.line, text: best.text ?? `${best.primitive}(${obj})` };
+    if (fn.annotations.mustHold.includes(obj) || fn.annotations.context.some((c) => c.lock === obj && c.entry > 0)) {
+      return { k: 'assert', line: fn.startLine, text: `__must_hold(${obj})` };
+    }
+    for (const e of w.events) {
+      if (e.k === 'acquire' && e.obj === obj && e.via && (line === null || e.line === null || e.line <= line)) {
+        return { k: 'callee', line: e.line, text: `${e.via}()`, callee: e.via };
+      }
+    }
+    return { k: 'here', line: null, text: obj };
+  }
+
+  /** A caller's lock object in the callee's terms, through the call's arguments. Null when the callee cannot name it. */
+  private translate(obj: string, caller: FunctionIR, callee: FunctionIR, args: string[]): string | null {
+    const p = obj.replace(/^&/, '');
+    const amp = obj.startsWith('&') ? '&' : '';
+    for (let i = 0; i < args.length && i < callee.params.length; i++) {
+      const a = args[i]!.trim();
+      const param = callee.params[i]!.name;
+      if (a.startsWith('&')) {
+        const a0 = a.slice(1);
+        if (p === a0) return `${amp}*${param}`;
+        if (p.startsWith(`${a0}.`)) return `${amp}${param}->${p.slice(a0.length + 1)}`;
+      } else if (/^[A-Za-z_][\w>.\-[\]]*$/.test(a)) {
+        if (p.startsWith(`${a}->`)) return `${amp}${param}->${p.slice(a.length + 2)}`;
+      }
+    }
+    const root = /^\(?\*?([A-Za-z_]\w*)/.exec(p)?.[1];
+    if (!root) return null;
+    const declared = caller.params.some((x) => x.name === root) || caller.locals.some((x) => x.name === root);
+    return declared ? null : obj; // a global means the same everywhere
+  }
+
+  /** Locks held by every caller in the input when they call this function, in its own terms. */
+  private heldAtEntry(info: FnInfo, stack = new Set<FnInfo>()): HeldLock[] {
     if (info.heldAtEntry) return info.heldAtEntry;
-    if (!info.callers.length || stack.has(info)) return new Map();
+    if (!info.callers.length || stack.has(info) || info.registered) return [];
     stack.add(info);
-    let acc: Map<string, string> | null = null;
+    let acc: HeldLock[] | null = null;
     for (const { caller, site } of info.callers) {
-      const here = new Map<string, string>();
-      for (const k of this.lockKeys(caller.walk.fn, site.held)) here.set(k, `its caller ${caller.walk.fn.name}() holds it at line ${site.op.line ?? '?'}`);
-      for (const [k, why] of this.heldAtEntry(caller, stack)) if (!here.has(k)) here.set(k, why);
+      const args = site.op.kind === 'call' ? site.op.argText : [];
+      const here: HeldLock[] = [];
+      const outer: { obj: string; how: HeldHow }[] = [
+        ...[...site.held].map((o) => ({ obj: o, how: this.howHeld(caller.walk, o, site.op.line) })),
+        ...this.heldAtEntry(caller, stack).map((h) => ({ obj: h.obj, how: h.how })),
+      ];
+      for (const o of outer) {
+        const t = this.translate(o.obj, caller.walk.fn, info.walk.fn, args);
+        const k = t ? this.lockOf(info.walk.fn, t) : { key: this.lockOf(caller.walk.fn, o.obj).key, base: null };
+        if (here.some((h) => h.key === k.key)) continue;
+        here.push({
+          key: k.key, base: k.base, obj: t ?? o.obj,
+          how: { k: 'caller', caller: caller.walk.fn.name, line: site.op.line, text: site.op.text ?? `${info.walk.fn.name}()`, outer: o.how },
+        });
+      }
       if (!acc) acc = here;
-      else for (const k of [...acc.keys()]) if (!here.has(k)) acc.delete(k);
+      else acc = acc.filter((a) => here.some((h) => h.key === a.key)).map((a) => {
+        const h = here.find((x) => x.key === a.key)!;
+        return h.base === a.base ? a : { ...a, base: null };
+      });
     }
     stack.delete(info);
-    info.heldAtEntry = acc ?? new Map();
+    info.heldAtEntry = acc ?? [];
     return info.heldAtEntry;
   }
 
-  /** Locks known free when the function is entered: from every caller, or 'all' for thread/callback entries. */
-  private freeAtEntry(info: FnInfo, stack = new Set<FnInfo>()): Set<string> | 'all' {
-    if (info.freeAtEntry) return info.freeAtEntry;
-    if (!info.callers.length) return (info.freeAtEntry = info.registered && info.walk.fn.meta.entryKnown ? 'all' : new Set());
-    if (stack.has(info)) return new Set();
+  /**
+   * The ways a function is entered with locks known free: as a thread/callback (every lock free),
+   * as a root with no caller in the input (assumed so), or through each caller, with what that
+   * caller has released or never took at the call. A lock free on one of them is not held on that path.
+   */
+  private entryFree(info: FnInfo, stack = new Set<FnInfo>()): EntryFree[] {
+    if (info.entryFree) return info.entryFree;
+    const fn = info.walk.fn;
+    if (!fn.meta.entryKnown) return (info.entryFree = []);
+    if (info.registered) {
+      return (info.entryFree = [{ all: true, except: new Set(), locks: [], assumed: false, why: `${fn.name}() is started by ${info.registered}() with no locks held` }]);
+    }
+    if (!info.callers.length) {
+      if (LOCKED_HELPER.test(fn.name) || fn.annotations.mustHold.length || fn.annotations.releases.length) return (info.entryFree = []);
+      const why = info.addressTaken
+        ? `${fn.name}() is called back through a pointer; assumed entered without this code's locks`
+        : `no caller of ${fn.name}() in the input; assumed entered without locks`;
+      return (info.entryFree = [{ all: true, except: new Set(), locks: [], assumed: true, why }]);
+    }
+    if (stack.has(info)) return [];
     stack.add(info);
-    let acc: Set<string> | 'all' | null = null;
+    const out: EntryFree[] = [];
     for (const { caller, site } of info.callers) {
-      const held = this.lockKeys(caller.walk.fn, site.held);
-      let here: Set<string> | 'all' = this.lockKeys(caller.walk.fn, site.released);
-      if (site.clean) {
-        const up = this.freeAtEntry(caller, stack);
-        if (up === 'all') here = 'all';
-        else for (const k of up) if (!held.has(k)) (here as Set<string>).add(k);
+      const args = site.op.kind === 'call' ? site.op.argText : [];
+      const where = `${caller.walk.fn.name}() calls it at line ${site.op.line ?? '?'}`;
+      const held = new Set([...site.held].map((o) => this.lockOf(caller.walk.fn, o).key));
+      const locks: FreeLock[] = [];
+      for (const o of site.released) {
+        const t = this.translate(o, caller.walk.fn, fn, args);
+        if (!t) continue;
+        const k = this.lockOf(fn, t);
+        const line = releaseLine(caller.walk.fn, o, site.op.line);
+        locks.push({ key: k.key, base: k.base, obj: t, line, text: textAt(caller.walk.fn, line, o) ?? `unlock ${o}` });
       }
-      if (here === 'all') {
-        if (held.size) here = new Set(); // 'all but the held ones' is not representable: stay conservative
+      if (locks.length) out.push({ all: false, except: new Set(), locks, assumed: false, why: `${where} after releasing it` });
+      if (!site.clean) continue;
+      for (const up of this.entryFree(caller, stack)) {
+        const upHeld = new Set([...held, ...this.heldAtEntry(caller).map((h) => h.key)]);
+        if (up.all) {
+          out.push({ all: true, except: new Set([...up.except, ...upHeld]), locks: [], assumed: up.assumed, why: `${where} without it (${up.why})` });
+        } else {
+          const ls: FreeLock[] = [];
+          for (const l of up.locks) {
+            if (upHeld.has(l.key)) continue;
+            const t = this.translate(l.obj, caller.walk.fn, fn, args);
+            if (t) ls.push({ ...l, ...this.lockOf(fn, t), obj: t });
+          }
+          if (ls.length) out.push({ all: false, except: new Set(), locks: ls, assumed: up.assumed, why: `${where} without it (${up.why})` });
+        }
+        if (out.length >= 8) break; // enough ways in to show one; the rest add nothing
       }
-      acc = intersect(acc, here);
     }
     stack.delete(info);
-    info.freeAtEntry = acc ?? new Set();
-    return info.freeAtEntry;
+    info.entryFree = out;
+    return out;
   }
 
-  /** Locks released later on every path from each op, before being taken again: they are held there. */
-  private releasedLater(info: FnInfo): Map<string, Set<string>> {
+  /** Locks released later on every path from each op, before being taken again: held there, from entry. */
+  private releasedLater(info: FnInfo): Map<string, Map<string, { obj: string; line: number | null; text: string }>> {
     if (info.releasedLater) return info.releasedLater;
     const fn = info.walk.fn;
-    const key = (o: string): string => lockKey(fn, o, this.types);
+    type Rel = Map<string, { obj: string; line: number | null; text: string }>;
     // Backward must-analysis; null = top (paths that end where we cannot see).
-    const inOf = new Map<number, Set<string> | null>();
-    const transfer = (b: number, out: Set<string> | null): Set<string> | null => {
-      let s = out ? new Set(out) : null;
-      const ops = fn.blocks[b]!.ops;
-      for (let i = ops.length - 1; i >= 0; i--) s = step(ops[i]!, s, key);
+    const inOf = new Map<number, Rel | null>();
+    const step = (op: Op, s: Rel | null): Rel | null => {
+      if (op.kind === 'release') {
+        const out: Rel | null = s ? new Map(s) : null;
+        out?.set(this.lockOf(fn, op.obj).key, { obj: op.obj, line: op.line, text: op.text ?? `${op.primitive}(${op.obj})` });
+        return out;
+      }
+      if (op.kind === 'acquire' && s) {
+        const out = new Map(s);
+        out.delete(this.lockOf(fn, op.obj).key);
+        return out;
+      }
       return s;
     };
-    const outOf = (b: number): Set<string> | null => {
+    const outOf = (b: number): Rel | null => {
       const t = fn.blocks[b]!.term;
-      if (t.k === 'return') return new Set();
+      if (t.k === 'return') return new Map();
       if (t.k === 'unknown-exit' || t.k === 'noreturn') return null;
-      let acc: Set<string> | null = null;
-      let first = true;
+      let acc: Rel | null = null;
       for (const s of successors(t)) {
         const v = inOf.has(s) ? inOf.get(s)! : null;
-        if (first) {
-          acc = v ? new Set(v) : null;
-          first = false;
-        } else if (v && acc) {
-          for (const x of [...acc]) if (!v.has(x)) acc.delete(x);
-        } else if (v && !acc) {
-          acc = new Set(v);
-        }
+        if (!v) continue;
+        if (!acc) acc = new Map(v);
+        else for (const k of [...acc.keys()]) if (!v.has(k)) acc.delete(k);
       }
       return acc;
     };
     for (let iter = 0, changed = true; changed && iter < 50; iter++) {
       changed = false;
       for (let b = fn.blocks.length - 1; b >= 0; b--) {
-        const v = transfer(b, outOf(b));
+        let v = outOf(b);
+        const ops = fn.blocks[b]!.ops;
+        for (let i = ops.length - 1; i >= 0; i--) v = step(ops[i]!, v);
         const old = inOf.get(b);
-        if (!inOf.has(b) || !eq(old ?? null, v)) {
+        if (!inOf.has(b) || !sameKeys(old ?? null, v)) {
           inOf.set(b, v);
           changed = true;
         }
       }
     }
-    const out = new Map<string, Set<string>>();
+    const out = new Map<string, Rel>();
     for (const s of info.walk.sites) {
       let v = outOf(s.block);
       const ops = fn.blocks[s.block]!.ops;
-      for (let i = ops.length - 1; i > s.index; i--) v = step(ops[i]!, v, key);
-      out.set(`${s.block}:${s.index}`, v ?? new Set());
+      for (let i = ops.length - 1; i > s.index; i--) v = step(ops[i]!, v);
+      out.set(`${s.block}:${s.index}`, v ?? new Map());
     }
     info.releasedLater = out;
     return out;
   }
 
   private collect(side: Side, info: FnInfo): void {
-    const fn = info.walk.fn;
+    const w = info.walk;
+    const fn = w.fn;
     const entryHeld = this.heldAtEntry(info);
-    const entryFree = this.freeAtEntry(info);
+    const entry = this.entryFree(info);
     const later = this.releasedLater(info);
-    for (const site of info.walk.sites) {
-      const acc = accessOf(site.op);
-      for (const a of acc) {
-        const data = dataKey(fn, a.path, this.types);
+    const life = (info.lifecycle = new Lifecycle(w));
+    for (const site of w.sites) {
+      for (const a of accessOf(site.op)) {
+        const data = this.keys.data(fn, a.path);
         if (!data || data.local) continue;
-        const held = new Set<string>();
-        const heldHow = new Map<string, string>();
-        for (const o of site.held) {
-          const k = this.key(fn, o);
-          held.add(k);
-          heldHow.set(k, 'held on every path to it');
+        const held: HeldLock[] = [];
+        const add = (h: HeldLock): void => {
+          if (!held.some((x) => x.key === h.key && x.base === h.base)) held.push(h);
+        };
+        for (const o of site.held) add({ ...this.lockOf(fn, o), obj: o, how: this.howHeld(w, o, site.op.line) });
+        for (const h of entryHeld) add(h);
+        for (const [k, r] of later.get(`${site.block}:${site.index}`) ?? []) {
+          if (!held.some((x) => x.key === k)) add({ key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text } });
         }
-        for (const [k, why] of entryHeld) if (!held.has(k)) { held.add(k); heldHow.set(k, why); }
-        for (const k of later.get(`${site.block}:${site.index}`) ?? []) if (!held.has(k)) { held.add(k); heldHow.set(k, 'released later without being taken again: held here'); }
-        const releasedAt = new Map<string, number | null>();
-        let free: Set<string> | 'all';
-        const rel = [...site.released].map((o) => lockKey(fn, o, this.types)).filter((k) => !held.has(k));
-        if (site.clean && entryFree === 'all') free = 'all';
-        else {
-          free = new Set(rel);
-          if (site.clean && entryFree !== 'all') for (const k of entryFree) if (!held.has(k)) free.add(k);
+        const free: FreeLock[] = [];
+        for (const o of site.released) {
+          const k = this.lockOf(fn, o);
+          if (held.some((h) => h.key === k.key && (h.base === null || k.base === null || h.base === k.base))) continue;
+          const line = releaseLine(fn, o, site.op.line);
+          free.push({ ...k, obj: o, line, text: textAt(fn, line, o) ?? `unlock ${o}` });
         }
-        for (const o of site.released) releasedAt.set(lockKey(fn, o, this.types), releaseLine(info.walk, o, site));
-        this.records.push({
-          side, fn, site, data, path: a.path, mode: a.mode, via: a.via, inCondition: a.inCondition,
-          line: site.op.line, text: site.op.text ?? a.path, held, free, heldHow, releasedAt,
-        });
+        const rec: AccessRecord = {
+          side, fn, walk: w, site, data, path: a.path, kind: a.kind, mode: a.mode, via: a.via, action: a.action, inCondition: a.inCondition,
+          line: site.op.line, text: site.op.text ?? a.path, held, free,
+          entry: site.clean ? entry : [],
+          phase: life.phase(site.block, site.index, data.base.includes('->') || data.base.includes('.') ? '' : data.base),
+        };
+        this.records.push(rec);
+        const list = this.byOp.get(site.op) ?? [];
+        list.push(rec);
+        this.byOp.set(site.op, list);
       }
     }
   }
-
-  /** Is `lock` (a guard) held at this record? Matches untyped mentions by member and root. */
-  holds(r: AccessRecord, g: Guard): boolean {
-    return [...r.held].some((h) => lockMatches(g, r, h));
-  }
-
-  isFree(r: AccessRecord, g: Guard): boolean {
-    if (this.holds(r, g)) return false;
-    if (r.free === 'all') return true;
-    return [...r.free].some((h) => lockMatches(g, r, h));
-  }
-
-  /** Guards per field: from rules/ first, then inferred where the evidence is strong enough. */
-  guards(sem: Semantics): Map<string, Guard[]> {
-    const byField = new Map<string, AccessRecord[]>();
-    for (const r of this.records) {
-      if (r.via === 'llist') continue; // lockless by design
-      const list = byField.get(r.data.key) ?? [];
-      list.push(r);
-      byField.set(r.data.key, list);
-    }
-    const out = new Map<string, Guard[]>();
-    for (const [key, recs] of byField) {
-      const data = recs[0]!.data;
-      const gs: Guard[] = [];
-      for (const g of sem.guards) {
-        const [fs, ...fm] = g.field.split('.');
-        if (!(g.field === key || (fm.join('.') === data.field && (data.typed ? key.startsWith(`${fs}.`) : true)))) continue;
-        const [ls, ...lm] = g.lock.split('.');
-        const sameStruct = ls === fs;
-        gs.push({
-          data, lock: g.lock, lockField: lm[lm.length - 1] ?? g.lock, sameStruct, source: 'rule',
-          why: `${g.source}: ${g.field} is guarded by ${g.lock}${g.why ? ` (${g.why})` : ''}`, held: 0, free: 0, functions: 0,
-        });
-      }
-      if (!gs.length) gs.push(...infer(this, data, recs));
-      for (const g of gs) {
-        g.held = recs.filter((r) => this.holds(r, g)).length;
-        g.free = recs.filter((r) => this.isFree(r, g)).length;
-      }
-      if (gs.length) out.set(key, gs);
-    }
-    return out;
-  }
 }
 
-/** A lock is a guard of a field when it is held at enough of its accesses, in more than one place. */
-function infer(ls: Lockset, data: DataKey, recs: AccessRecord[]): Guard[] {
-  const considered = recs.filter((r) => r.via !== 'once' && r.via !== 'rcu');
-  const cands = new Set<string>();
-  for (const r of considered) for (const h of r.held) cands.add(h);
-  const out: Guard[] = [];
-  for (const lock of cands) {
-    if (['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt'].includes(lock)) continue;
-    const lockField = lock.split(/->|\./).pop() ?? lock;
-    const g: Guard = { data, lock, lockField, sameStruct: false, source: 'inferred', why: '', held: 0, free: 0, functions: 0 };
-    const heldRecs = considered.filter((r) => r.held.has(lock));
-    const freeRecs = considered.filter((r) => !r.held.has(lock) && ls.isFree(r, g));
-    const fns = new Set(heldRecs.map((r) => r.fn.name));
-    const ratio = heldRecs.length / Math.max(1, heldRecs.length + freeRecs.length);
-    // Enough evidence: three locked accesses (or two in two functions) and a clear majority.
-    if (heldRecs.length < 2 || (heldRecs.length < 3 && fns.size < 2) || ratio < 0.6) continue;
-    g.functions = fns.size;
-    g.why = `inferred: '${lock}' is held at ${heldRecs.length} of ${heldRecs.length + freeRecs.length} accesses to ${data.key} whose lock state is known, in ${fns.size} function${fns.size === 1 ? '' : 's'}`;
-    out.push(g);
-  }
-  return out;
-}
-
-function lockMatches(g: Guard, r: AccessRecord, heldKey: string): boolean {
-  if (heldKey === g.lock) return true;
-  const parts = heldKey.split(/->|\./);
-  const member = parts[parts.length - 1];
-  if (member !== g.lockField) return false;
-  if (g.source === 'inferred') return false; // inferred guards are keys already
-  if (g.sameStruct) {
-    // A per-object lock: the same object the field is reached through.
-    const root = parts[0];
-    return root === r.data.root || (r.data.typed && heldKey === `${r.data.key.split('.')[0]}.${g.lockField}`);
-  }
-  return true;
-}
-
-function intersect(a: Set<string> | 'all' | null, b: Set<string> | 'all'): Set<string> | 'all' {
-  if (a === null) return b === 'all' ? 'all' : new Set(b);
-  if (a === 'all') return b === 'all' ? 'all' : new Set(b);
-  if (b === 'all') return a;
-  return new Set([...a].filter((x) => b.has(x)));
-}
-
-function eq(a: Set<string> | null, b: Set<string> | null): boolean {
+function sameKeys(a: Map<string, unknown> | null, b: Map<string, unknown> | null): boolean {
   if (a === null || b === null) return a === b;
-  return a.size === b.size && [...a].every((x) => b.has(x));
-}
-
-/** Backward step: a release makes the lock "released later"; an acquire ends that. */
-function step(op: Op, s: Set<string> | null, key: (o: string) => string): Set<string> | null {
-  if (op.kind === 'release') {
-    const out = s ? new Set(s) : null;
-    out?.add(key(op.obj));
-    return out;
-  }
-  if (op.kind === 'acquire') {
-    if (!s) return s;
-    const out = new Set(s);
-    out.delete(key(op.obj));
-    return out;
-  }
-  return s;
+  return a.size === b.size && [...a.keys()].every((x) => b.has(x));
 }
 
 /** The data an op reads or writes. */
-function accessOf(op: Op): { path: string; mode: 'read' | 'write'; via: AccessRecord['via']; inCondition: boolean }[] {
+function accessOf(op: Op): { path: string; kind: AccessKind; mode: 'read' | 'write'; via: AccessRecord['via']; action?: string; inCondition: boolean }[] {
   switch (op.kind) {
     case 'access':
-      return [{ path: op.path, mode: op.mode, via: op.via, inCondition: op.inCondition }];
+      return [{ path: op.path, kind: 'field', mode: op.mode, via: op.via, inCondition: op.inCondition }];
     case 'list': {
       const via = op.family === 'llist' ? 'llist' : 'list';
       const out: ReturnType<typeof accessOf> = [];
-      if (op.head) out.push({ path: op.head, mode: WRITE_LIST.has(op.action) ? 'write' : 'read', via, inCondition: op.action === 'empty' });
-      if (op.target) out.push({ path: op.target, mode: 'write', via, inCondition: false });
+      if (op.head) out.push({ path: op.head, kind: 'list', mode: WRITE_LIST.has(op.action) ? 'write' : 'read', via, action: op.action, inCondition: op.action === 'empty' });
+      if (op.target) out.push({ path: op.target, kind: 'list', mode: 'write', via, action: op.action, inCondition: false });
       return out;
     }
     case 'flag':
-      // Atomic bitops are lockless on their own; plain |= / &= ~ are read-modify-write.
-      return op.atomic ? [] : [{ path: op.word, mode: op.action === 'test' ? 'read' : 'write', via: 'plain', inCondition: op.action === 'test' }];
+      // Atomic bitops are lockless on their own; plain |= / &= ~ / __set_bit are read-modify-write.
+      return op.atomic ? [] : [{ path: op.word, kind: 'flag', mode: op.action === 'test' ? 'read' : 'write', via: 'plain', action: op.action, inCondition: op.action === 'test' }];
+    case 'atomic':
+      return [{ path: op.obj, kind: 'atomic', mode: op.action === 'read' ? 'read' : 'write', via: 'atomic', action: op.action, inCondition: false }];
     default:
       return [];
   }
 }
 
-function releaseLine(w: WalkResult, obj: string, site: Site): number | null {
-  // The release op closest before the site in source order.
+/** The release of `obj` closest before `line` in source order. */
+export function releaseLine(fn: FunctionIR, obj: string, line: number | null): number | null {
   let best: number | null = null;
-  for (const b of w.fn.blocks) for (const op of b.ops) {
-    if (op.kind === 'release' && op.obj === obj && op.line !== null && site.op.line !== null && op.line <= site.op.line) {
+  for (const b of fn.blocks) for (const op of b.ops) {
+    if (op.kind === 'release' && op.obj === obj && op.line !== null && line !== null && op.line <= line) {
       if (best === null || op.line > best) best = op.line;
     }
   }
   return best;
+}
+
+function textAt(fn: FunctionIR, line: number | null, obj: string): string | null {
+  if (line === null) return null;
+  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'release' && op.line === line && op.obj === obj) return op.text ?? `${op.primitive}(${obj})`;
+  return null;
 }

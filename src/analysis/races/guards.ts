@@ -1,0 +1,201 @@
+// Which lock guards which field: declared by a maintainer in rules/, written on the member
+// (`__guarded_by(&lock)`, `__rcu`), or inferred from the code at hand the way RacerX and Engler's
+// "bugs as deviant behaviour" do: a lock held at most accesses to a field, in more than one
+// function, guards it. Inference speaks only with enough evidence, and says how much it had.
+
+import type { Semantics } from '../../semantics/index.js';
+import type { DataKey } from './keys.js';
+import type { AccessRecord, EntryFree, Lockset } from './lockset.js';
+
+export interface Guard {
+  data: DataKey; // the field (key form of its first record)
+  kind: 'lock' | 'rcu'; // rcu: an __rcu pointer, read under rcu_read_lock() or the update lock
+  lock: string; // lock key ('rcu' for kind rcu)
+  lockField: string; // member name of the lock (for matching mentions whose type is unknown)
+  perObject: boolean; // the lock lives in the same object as the field (`dev->lock` for `dev->queue`)
+  source: 'rule' | 'annotation' | 'inferred';
+  why: string;
+  confidence: 'high' | 'medium';
+  held: number; // accesses (distinct sites) with the lock held
+  free: number; // accesses with the lock known not held
+  functions: string[]; // functions that hold it at an access
+}
+
+const CONTEXTS = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt']);
+/** Reads inside WARN_ON()/BUG_ON()/printk are diagnostics, not decisions. */
+export const DIAGNOSTIC = /\b(WARN|BUG)(_ON)?(_ONCE|_RATELIMIT|_SMP)?\s*\(|\bpr_(debug|info|notice|warn|err|crit)\b|\bdev_(dbg|info|notice|warn|err)\b|\bprintk\b|\bseq_printf\b|\btrace_\w+\(/;
+
+/** Does a held lock (key, base) match a guard for this access? */
+export function lockMatches(g: Guard, r: AccessRecord, key: string, base: string | null): boolean {
+  if (g.kind === 'rcu') return key === 'rcu' || key === 'rcu_bh' || key === 'rcu_sched';
+  const sameObject = base === null || base === r.data.base;
+  if (key === g.lock) return !g.perObject || sameObject;
+  if (g.source === 'inferred') return false; // inferred guards are keys already
+  // A rule or annotation names `struct.lock`; a mention whose type is unknown matches by member.
+  const member = key.split(/->|\./).pop();
+  if (member !== g.lockField) return false;
+  if (g.perObject) return sameObject;
+  return true;
+}
+
+export function holds(r: AccessRecord, g: Guard): boolean {
+  return r.held.some((h) => lockMatches(g, r, h.key, h.base));
+}
+
+export function isFree(r: AccessRecord, g: Guard): boolean {
+  if (holds(r, g)) return false;
+  if (r.free.some((f) => lockMatches(g, r, f.key, f.base))) return true;
+  return !!freeEntry(r, g);
+}
+
+/** A way into the function on which the guard is not held (a caller that does not hold it, or a thread entry). */
+export function freeEntry(r: AccessRecord, g: Guard): EntryFree | null {
+  for (const e of r.entry) {
+    if (e.all ? ![...e.except].some((k) => lockMatches(g, r, k, null)) : e.locks.some((f) => lockMatches(g, r, f.key, f.base))) return e;
+  }
+  return null;
+}
+
+/** A list_empty()/llist_empty() test is a READ_ONCE peek of the head. */
+export function isPeek(r: AccessRecord): boolean {
+  return r.via === 'once' || (r.kind === 'list' && r.action === 'empty');
+}
+
+/** Records that are evidence about a field's lock: plain, unmarked accesses of shared state. */
+function evidence(r: AccessRecord): boolean {
+  if (r.kind === 'atomic' || r.via === 'llist' || isPeek(r) || r.phase) return false;
+  if (r.via === 'rcu' && r.mode === 'read') return false;
+  return !DIAGNOSTIC.test(r.text);
+}
+
+/** Distinct places: the same statement on both images of a patch counts once. */
+function place(r: AccessRecord): string {
+  return `${r.fn.name}\0${r.text}`;
+}
+
+export function guardsOf(ls: Lockset, sem: Semantics): Map<string, Guard[]> {
+  const byField = new Map<string, AccessRecord[]>();
+  for (const r of ls.records) {
+    if (r.kind === 'atomic' || r.via === 'llist') continue;
+    const list = byField.get(r.data.key) ?? [];
+    list.push(r);
+    byField.set(r.data.key, list);
+  }
+  const out = new Map<string, Guard[]>();
+  for (const [key, recs] of byField) {
+    const data = recs[0]!.data;
+    const gs: Guard[] = [...ruleGuards(sem, key, data), ...annotationGuards(ls, recs)];
+    if (!gs.some((g) => g.kind === 'lock')) gs.push(...infer(data, recs));
+    for (const g of gs) count(g, recs);
+    if (gs.length) out.set(key, gs);
+  }
+  return out;
+}
+
+function count(g: Guard, recs: AccessRecord[]): void {
+  const ev = recs.filter(evidence);
+  const held = new Set<string>();
+  const free = new Set<string>();
+  const fns = new Set<string>();
+  for (const r of ev) {
+    if (holds(r, g)) {
+      held.add(place(r));
+      fns.add(r.fn.name);
+    } else if (isFree(r, g)) free.add(place(r));
+  }
+  if (g.source !== 'inferred') {
+    g.held = held.size;
+    g.free = free.size;
+    g.functions = [...fns];
+  }
+}
+
+function ruleGuards(sem: Semantics, key: string, data: DataKey): Guard[] {
+  const out: Guard[] = [];
+  for (const g of sem.guards) {
+    const [fs, ...fm] = g.field.split('.');
+    const member = fm.join('.');
+    const match = g.field === key || (!data.typed && member === data.member) || (data.typed && data.container === fs && data.member.startsWith(`${member}.`));
+    if (!match) continue;
+    const [ls, ...lm] = g.lock.split('.');
+    out.push({
+      data, kind: 'lock', lock: g.lock, lockField: lm[lm.length - 1] ?? g.lock, perObject: ls === fs, source: 'rule', confidence: 'high',
+      why: `${g.source}: ${g.field} is guarded by ${g.lock}${g.why ? ` (${g.why})` : ''}`, held: 0, free: 0, functions: [],
+    });
+  }
+  return out;
+}
+
+function annotationGuards(ls: Lockset, recs: AccessRecord[]): Guard[] {
+  const r = recs.find((x) => x.data.decl);
+  const d = r?.data.decl;
+  if (!r || !d) return [];
+  const out: Guard[] = [];
+  const data = r.data;
+  if (d.guardedBy) {
+    // `__guarded_by(&lock)` names a member of the same struct; a global lock is named bare too.
+    const name = d.guardedBy.replace(/^&/, '').trim();
+    const sibling = data.container && !data.global && /^[A-Za-z_]\w*$/.test(name) && ls.keys.member(data.container, name);
+    const lock = sibling ? `${data.container}.${name}` : name;
+    out.push({
+      data, kind: 'lock', lock, lockField: name.split(/->|\./).pop() ?? name, perObject: !!sibling, source: 'annotation', confidence: 'high',
+      why: `annotation: ${data.container ? `${data.container}.` : ''}${d.name} is declared __guarded_by(${d.guardedBy})${d.line !== null ? ` at line ${d.line}` : ''}`,
+      held: 0, free: 0, functions: [],
+    });
+  }
+  if (d.rcu) {
+    out.push({
+      data, kind: 'rcu', lock: 'rcu', lockField: 'rcu', perObject: false, source: 'annotation', confidence: 'high',
+      why: `annotation: ${data.container ? `${data.container}.` : ''}${d.name} is an __rcu pointer${d.line !== null ? ` (line ${d.line})` : ''}`,
+      held: 0, free: 0, functions: [],
+    });
+  }
+  return out;
+}
+
+/** A lock is a guard of a field when it is held at enough of its accesses, in more than one function. */
+function infer(data: DataKey, recs: AccessRecord[]): Guard[] {
+  const ev = recs.filter(evidence);
+  const cands = new Map<string, string>(); // key -> lock member
+  for (const r of ev) {
+    for (const h of r.held) {
+      if (CONTEXTS.has(h.key) || cands.has(h.key)) continue;
+      // A lock inside the object the field points to cannot guard the pointer that leads to it.
+      if (h.base !== null && h.base === r.path.replace(/^&/, '')) continue;
+      cands.set(h.key, h.key.split(/->|\./).pop() ?? h.key);
+    }
+  }
+  const out: Guard[] = [];
+  for (const [lock, lockField] of cands) {
+    const perObject = !!data.container && lock.startsWith(`${data.container}${data.container.endsWith('->') ? '' : '.'}`) && !lock.slice(data.container.length + 1).includes('->');
+    const g: Guard = { data, kind: 'lock', lock, lockField, perObject, source: 'inferred', why: '', confidence: 'medium', held: 0, free: 0, functions: [] };
+    const held = new Set<string>();
+    const free = new Set<string>();
+    const fns = new Set<string>();
+    const freeFns = new Set<string>();
+    let inside = 0;
+    for (const r of ev) {
+      if (holds(r, g)) {
+        held.add(place(r));
+        fns.add(r.fn.name);
+        if (r.held.some((h) => h.key === lock && h.base !== null && h.base === r.path.replace(/^&/, ''))) inside++;
+      } else if (isFree(r, g)) {
+        free.add(place(r));
+        freeFns.add(r.fn.name);
+      }
+    }
+    const total = held.size + free.size;
+    // Enough evidence: locked accesses in at least two functions, and twice as many locked places
+    // (or functions) as unlocked ones.
+    if (fns.size < 2 || held.size < 2 || (held.size < 2 * free.size && fns.size < 2 * freeFns.size) || inside) continue;
+    g.held = held.size;
+    g.free = free.size;
+    g.functions = [...fns].sort();
+    g.confidence = fns.size >= 3 && free.size * 4 <= held.size ? 'high' : 'medium';
+    const shown = g.functions.slice(0, 4).map((f) => `${f}()`).join(', ') + (g.functions.length > 4 ? ', ...' : '');
+    g.why = `inferred: '${lock}' is held at ${held.size} of ${total} accesses to ${data.key} whose lock state is known, in ${fns.size} functions (${shown})`;
+    out.push(g);
+  }
+  // The strongest first: most functions, then fewest unlocked places.
+  return out.sort((a, b) => b.functions.length - a.functions.length || a.free - b.free);
+}

@@ -1,0 +1,239 @@
+// Where an object is not shared: while it is being set up (allocated here, or its locks are
+// initialised here) and before it is published (put on a list, stored where others can reach it,
+// handed to a thread or a registry), and while it is torn down (freed later on every path, or past
+// the decrement that dropped its last reference). Accesses there need no lock.
+
+import type { Expr, FunctionIR, Op } from '../../c/ir.js';
+import { dominates, successors } from '../cfg.js';
+import type { WalkResult } from '../engine.js';
+
+export type Phase = 'fresh' | 'teardown';
+
+/** Calls that initialise an object's own locks, counters and queues: only done before it is shared. */
+const INIT_CALL = /^(spin_lock_init|raw_spin_lock_init|rwlock_init|mutex_init|init_rwsem|seqlock_init|seqcount_init|seqcount_spinlock_init|init_waitqueue_head|init_completion|kref_init|refcount_set|init_llist_head|xa_init|xa_init_flags|idr_init|ida_init|timer_setup|INIT_WORK|INIT_DELAYED_WORK|percpu_ref_init)$/;
+/** Calls that make an object reachable by others. */
+const PUBLISH_CALL = /(^|_)(add|insert|register|publish|queue|submit|start|run|attach|store|enqueue|link|install|activate|set_drvdata|set_data|wake_up_process|mod_timer|add_timer|schedule|create|alloc_cyclic|idr_alloc|xa_store|xa_insert|xa_alloc|kthread_run|hash_add|rb_insert_color|call_rcu)(_|$)/;
+
+const FREE_LIKE = /^(kfree|kvfree|vfree|kfree_rcu|kmem_cache_free|mempool_free|kfree_sensitive|call_rcu)$/;
+
+function rootOfPath(p: string): string | null {
+  const m = /^&?\(?\*?([A-Za-z_]\w*)/.exec(p.trim());
+  return m ? m[1]! : null;
+}
+
+/** Is `p` a member of the object R points to (or of R itself, for a global)? */
+function inObject(p: string, r: string): boolean {
+  const q = p.replace(/^&/, '').replace(/^\(\*?([A-Za-z_]\w*)\)/, '$1');
+  return q.startsWith(`${r}->`) || q.startsWith(`${r}.`) || q.startsWith(`${r}[`);
+}
+
+function mentionsResult(e: Expr, id: string): boolean {
+  switch (e.k) {
+    case 'result': return e.id === id;
+    case 'not': return mentionsResult(e.e, id);
+    case 'cmp': case 'logic': return mentionsResult(e.a, id) || mentionsResult(e.b, id);
+    default: return false;
+  }
+}
+
+interface RootFacts {
+  bornAtEntry: boolean;
+}
+
+export class Lifecycle {
+  private readonly fn: FunctionIR;
+  private readonly roots = new Map<string, RootFacts>();
+  private readonly fresh = new Map<string, Map<string, boolean>>(); // root -> "b:i" -> fresh before the op
+  private readonly freed = new Map<string, Map<string, boolean>>(); // root -> "b:i" -> freed later on every path
+  private readonly lastRef = new Map<string, Set<number>>(); // root -> blocks past its last-reference decrement
+  private readonly allocResults = new Set<string>();
+  private readonly globals: Set<string>;
+
+  constructor(private readonly w: WalkResult) {
+    this.fn = w.fn;
+    const declared = new Set([...this.fn.params, ...this.fn.locals].map((d) => d.name));
+    this.globals = new Set();
+    for (const b of this.fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind === 'alloc') {
+          if (op.result) this.allocResults.add(op.result);
+          if (op.obj && /^[A-Za-z_]\w*$/.test(op.obj)) this.root(op.obj, false);
+        }
+        const init = initTarget(op);
+        if (init) {
+          const r = rootOfPath(init);
+          if (r) {
+            if (!declared.has(r)) this.globals.add(r);
+            this.root(r, true);
+          }
+        }
+        if (op.kind === 'free' || (op.kind === 'call' && FREE_LIKE.test(op.callee))) {
+          const obj = op.kind === 'free' ? op.obj : op.argText[0] ?? '';
+          if (/^[A-Za-z_]\w*$/.test(obj)) this.root(obj, false);
+        }
+        if (op.kind === 'atomic' && op.action === 'dec-and-test') {
+          const r = rootOfPath(op.obj);
+          if (r) this.root(r, false);
+        }
+      }
+    }
+    for (const r of this.roots.keys()) {
+      this.fresh.set(r, this.forward(r));
+      this.freed.set(r, this.backward(r));
+      this.lastRef.set(r, this.pastLastRef(r));
+    }
+  }
+
+  private root(r: string, atEntry: boolean): void {
+    const cur = this.roots.get(r);
+    // An object allocated here is not born at entry, whatever initialises it later.
+    if (!cur) this.roots.set(r, { bornAtEntry: atEntry && !this.isAllocated(r) });
+  }
+
+  private isAllocated(r: string): boolean {
+    return this.fn.blocks.some((b) => b.ops.some((o) => o.kind === 'alloc' && o.obj === r));
+  }
+
+  /** The phase of the object `root` when the op at block:index runs. */
+  phase(block: number, index: number, root: string): Phase | null {
+    if (!this.roots.has(root)) return null;
+    const k = `${block}:${index}`;
+    if (this.fresh.get(root)?.get(k)) return 'fresh';
+    if (this.freed.get(root)?.get(k) || this.lastRef.get(root)?.has(block)) return 'teardown';
+    return null;
+  }
+
+  /** Does the op make `r` reachable by others (or re-point `r` at another object)? */
+  private publishes(op: Op, r: string): 'publish' | 'born' | null {
+    switch (op.kind) {
+      case 'list':
+        if (op.node && inObject(op.node, r) && ['add', 'add-tail', 'move', 'move-tail', 'replace'].includes(op.action)) return 'publish';
+        return null;
+      case 'assign': {
+        if (op.target === r) return op.value.k === 'result' && this.allocResults.has(op.value.id) ? 'born' : 'publish';
+        const v = op.value;
+        if (v.k === 'var' && v.name === r && !this.isLocal(op.target)) return 'publish';
+        return null;
+      }
+      case 'call': {
+        if (!PUBLISH_CALL.test(op.callee) || INIT_CALL.test(op.callee)) return null;
+        if (this.globals.has(r)) return 'publish'; // threads and registrations reach every global
+        return op.argText.some((a) => a === r || inObject(a, r)) ? 'publish' : null;
+      }
+      case 'alloc':
+        return op.obj === r ? 'born' : null;
+      default:
+        return null;
+    }
+  }
+
+  private isLocal(target: string): boolean {
+    if (/->|\.|\[|\*/.test(target)) return false;
+    return this.fn.locals.some((l) => l.name === target) || this.fn.params.some((p) => p.name === target);
+  }
+
+  /** Fresh before each op: on every path the object was born and not yet published. */
+  private forward(r: string): Map<string, boolean> {
+    const fn = this.fn;
+    const atEntry = this.roots.get(r)!.bornAtEntry;
+    const inOf = new Map<number, boolean>();
+    const out = new Map<string, boolean>();
+    const preds = this.w.cfg.preds;
+    for (let iter = 0, changed = true; changed && iter < 50; iter++) {
+      changed = false;
+      for (const b of fn.blocks) {
+        if (!this.w.cfg.reachable.has(b.id)) continue;
+        let v = b.id === 0 ? atEntry : preds[b.id]!.filter((p) => this.w.cfg.reachable.has(p)).every((p) => this.outFresh(p, r, inOf));
+        if (b.id !== 0 && !preds[b.id]!.length) v = false;
+        if (inOf.get(b.id) !== v) {
+          inOf.set(b.id, v);
+          changed = true;
+        }
+      }
+    }
+    for (const b of fn.blocks) {
+      let v = inOf.get(b.id) ?? false;
+      b.ops.forEach((op, i) => {
+        out.set(`${b.id}:${i}`, v);
+        const p = this.publishes(op, r);
+        if (p === 'born') v = true;
+        else if (p === 'publish') v = false;
+      });
+    }
+    return out;
+  }
+
+  private outFresh(b: number, r: string, inOf: Map<number, boolean>): boolean {
+    let v = inOf.has(b) ? inOf.get(b)! : true; // not yet computed: top
+    for (const op of this.fn.blocks[b]!.ops) {
+      const p = this.publishes(op, r);
+      if (p === 'born') v = true;
+      else if (p === 'publish') v = false;
+    }
+    return v;
+  }
+
+  /** Freed later on every path from each op (before the function returns). */
+  private backward(r: string): Map<string, boolean> {
+    const fn = this.fn;
+    const frees = (op: Op): boolean =>
+      (op.kind === 'free' && op.obj === r) || (op.kind === 'call' && FREE_LIKE.test(op.callee) && op.argText[0] === r);
+    const repoints = (op: Op): boolean => op.kind === 'assign' && op.target === r;
+    const inOf = new Map<number, boolean>();
+    const outOf = (b: number): boolean => {
+      const t = fn.blocks[b]!.term;
+      if (t.k === 'return' || t.k === 'unknown-exit') return false;
+      if (t.k === 'noreturn') return true;
+      const succ = successors(t);
+      return succ.length > 0 && succ.every((s) => (inOf.has(s) ? inOf.get(s)! : true));
+    };
+    const through = (b: number, v: boolean, upto = -1): boolean => {
+      const ops = fn.blocks[b]!.ops;
+      for (let i = ops.length - 1; i > upto; i--) {
+        if (frees(ops[i]!)) v = true;
+        else if (repoints(ops[i]!)) v = false;
+      }
+      return v;
+    };
+    for (let iter = 0, changed = true; changed && iter < 50; iter++) {
+      changed = false;
+      for (let b = fn.blocks.length - 1; b >= 0; b--) {
+        const v = through(b, outOf(b));
+        if (inOf.get(b) !== v) {
+          inOf.set(b, v);
+          changed = true;
+        }
+      }
+    }
+    const out = new Map<string, boolean>();
+    for (const b of fn.blocks) b.ops.forEach((_, i) => out.set(`${b.id}:${i}`, through(b.id, outOf(b.id), i)));
+    return out;
+  }
+
+  /** Blocks only reached past the decrement that dropped the object's last reference. */
+  private pastLastRef(r: string): Set<number> {
+    const out = new Set<number>();
+    const fn = this.fn;
+    for (const b of fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind !== 'atomic' || op.action !== 'dec-and-test' || !op.result || rootOfPath(op.obj) !== r) continue;
+        if (!(op.family === 'refcount' || op.family === 'kref' || op.family === 'atomic')) continue;
+        for (const d of fn.blocks) {
+          if (d.term.k !== 'branch' || !mentionsResult(d.term.cond, op.result)) continue;
+          const c = d.term.cond;
+          const side = c.k === 'result' ? d.term.t : c.k === 'not' && c.e.k === 'result' ? d.term.f : null;
+          if (side === null) continue;
+          for (const x of fn.blocks) if (dominates(this.w.cfg, side, x.id)) out.add(x.id);
+        }
+      }
+    }
+    return out;
+  }
+}
+
+/** The object an init call sets up (`spin_lock_init(&s->lock)` -> `&s->lock`). */
+function initTarget(op: Op): string | null {
+  if (op.kind === 'call' && INIT_CALL.test(op.callee)) return op.argText[0] ?? null;
+  if (op.kind === 'atomic' && op.action === 'set' && (op.family === 'refcount' || op.family === 'kref')) return op.obj;
+  return null;
+}
