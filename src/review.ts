@@ -111,7 +111,10 @@ export async function reviewPatches(patches: Patch[], opts: ReviewOptions): Prom
       const preA = sides.pre!;
       const postA = sides.post!;
       for (const name of [...preA.exhausted, ...postA.exhausted]) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
-      const touched = new Set([...pre, ...post].filter((f) => f.meta.touched).map((f) => `${f.file}\0${f.name}`));
+      notes.push(...new Set([...preA.notes, ...postA.notes]));
+      // Code quoted in a review (no diff) is what the review is about: all of it counts as touched.
+      const quotedCode = patch.kind === 'code';
+      const touched = new Set([...pre, ...post].filter((f) => quotedCode || f.meta.touched).map((f) => `${f.file}\0${f.name}`));
       const findings = compareImages(sideFindings(preA, where), sideFindings(postA, where))
         // Pre-existing problems only where the patch touched the function; changes anywhere.
         .filter((c) => c.status !== 'present' || touched.has(`${c.item.file}\0${c.item.function}`))
@@ -136,5 +139,6 @@ export async function checkFile(path: string, text: string, opts: ReviewOptions)
   const fns = await lowerAll([unit], opts.sem, notes);
   const a = analyzeSide(fns, opts.sem);
   for (const name of a.exhausted) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
+  notes.push(...a.notes);
   return { path, functions: fns, findings: sideFindings(a, { input: path, patch: null, messageId: null }), notes };
 }

@@ -10,6 +10,7 @@ import { bottomUp, SummaryTable } from './summary.js';
 import { summarize } from './summarize.js';
 import type { Status } from './types.js';
 import { analyzeRaces } from './races/index.js';
+import { analyzeModels } from './models.js';
 import type { Side } from './races/lockset.js';
 
 export interface SideAnalysis {
@@ -18,12 +19,15 @@ export interface SideAnalysis {
   findings: { fn: FunctionIR; finding: RawFinding }[];
   /** Functions whose walk ran out of budget (said in the output, never silent). */
   exhausted: string[];
+  /** What the subsystem models could not decide (exploration budget), said in the output. */
+  notes: string[];
 }
 
 export interface AnalyzeOptions {
   checks?: Check[];
   budget?: number;
   races?: boolean; // run the race checks (default true)
+  models?: boolean; // run the subsystem models' interleaving explorer (default true)
 }
 
 export function analyzeSide(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOptions = {}): SideAnalysis {
@@ -55,11 +59,18 @@ export function analyzeImages(images: { side: Side; fns: FunctionIR[] }[], sem: 
       const ctx: CheckContext = { fn: w.fn, walk: w, side: walks, summaries, sem };
       for (const c of opts.checks ?? engineChecks) for (const f of c.run(ctx)) findings.push({ fn: w.fn, finding: f });
     }
-    out[side] = { walks, summaries, findings, exhausted: walks.filter((w) => w.budgetExceeded).map((w) => w.fn.name) };
+    out[side] = { walks, summaries, findings, exhausted: walks.filter((w) => w.budgetExceeded).map((w) => w.fn.name), notes: [] };
   }
   if (opts.races !== false) {
     const races = analyzeRaces(walked.map(({ side, walks }) => ({ side, walks })), sem);
     for (const side of ['pre', 'post'] as Side[]) out[side]?.findings.push(...races.findings[side]);
+  }
+  if (opts.models !== false) {
+    for (const { side, fns } of images) {
+      const m = analyzeModels(side, fns, sem);
+      out[side]?.findings.push(...m.findings);
+      out[side]?.notes.push(...m.notes);
+    }
   }
   return out;
 }

@@ -54,6 +54,11 @@ export class Semantics {
     return !!p && p.op === 'acquire' && p.sleeps;
   }
 
+  /** One subsystem's rule file (for the models), by its `subsystem:` name. */
+  subsystem(name: string): LoadedRuleFile | undefined {
+    return this.files.find((f) => f.rules.subsystem === name);
+  }
+
   /** A declared get/put pair that `name` belongs to. */
   pair(name: string): PairRule | undefined {
     return this.pairsByName.get(name);

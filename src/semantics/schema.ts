@@ -123,6 +123,63 @@ export const Guard = z.strictObject({
   why: z.string().optional(),
 });
 
+/** A kind of thread the subsystem's code runs on, concurrently with the others (for the models). */
+export const ThreadRule = z.strictObject({
+  role: z.string(), // 'pio runner', 'md writeback completion'
+  /** The functions such a thread runs (entry points, or the handlers it calls). */
+  functions: z.array(z.string()).min(1),
+  context: z.enum(['process', 'kthread', 'workqueue', 'softirq', 'hardirq']).default('process'),
+  /** How many may run at once (runner kthreads: several; a work item: one). */
+  instances: z.number().int().min(1).default(1),
+  why: z.string().optional(),
+});
+
+/** A call that hands the entries of a list (or one object) to threads of another role. */
+export const DispatchRule = z.strictObject({
+  call: z.string(),
+  list: z.number().int().min(0).optional(), // argument: a list of entries handed over
+  item: z.number().int().min(0).optional(), // argument: one entry handed over (NULL: none)
+  to: z.string(), // the role that receives them
+  why: z.string().optional(),
+});
+
+/** A list where entries wait while a flag is set, until a thread of another role takes them off again. */
+export const ParkingRule = z.strictObject({
+  list: z.string(), // struct.field: 'md_page.wait_llist'
+  word: z.string(), // struct.field of the flag word: 'md_page.status'
+  while: z.array(z.string()).min(1), // the flags under which entries are parked
+  drainedBy: z.string(), // the role that takes them off and dispatches them again
+  why: z.string().optional(),
+});
+
+/** A count of outstanding pieces of work on an object; whoever drops it to zero completes the object. */
+export const CompletionRule = z.strictObject({
+  counter: z.string(), // struct.field: 'bio_request.nr_pages'
+  /** A piece of work and the field that points at the object it counts towards. */
+  item: z.string(), // struct.field: 'page_request.bio_req'
+  /** The queue the pieces wait on before a thread takes them. */
+  queue: z.string().optional(), // 'workers.req_list' or struct.field
+  /** The call that does a piece's work; `arg` points into the piece. */
+  work: z.strictObject({ call: z.string(), arg: z.number().int().min(0) }),
+  /** Calls that complete the object (`arg` is the completed thing, reached from the object by `via`). */
+  complete: z.strictObject({ calls: z.array(z.string()).min(1), arg: z.number().int().min(0).default(0), via: z.string().optional() }),
+  why: z.string().optional(),
+});
+
+/** A call that may block, and on what. */
+export const BlockingRule = z.strictObject({
+  call: z.string(),
+  on: z.string(), // what it waits for, in words a model maps to its state: 'target map', 'wb_lock'
+  why: z.string().optional(),
+});
+
+/** A list of objects punted by a rescuer to be resubmitted by another context. */
+export const RescueRule = z.strictObject({
+  list: z.string(), // struct.field: 'mapped_device.rescued'
+  resubmit: z.array(z.string()).min(1), // calls that resubmit an entry (generic_make_request)
+  why: z.string().optional(),
+});
+
 export const RuleFile = z.strictObject({
   subsystem: z.string(),
   description: z.string().optional(),
@@ -141,5 +198,12 @@ export const RuleFile = z.strictObject({
   guards: z.array(Guard).default([]),
   /** Flags that must not stay set when a function returns (cleared on every exit of the function that set them). */
   transientFlags: z.array(z.string()).default([]),
+  // What the subsystem models (src/models/) run on: who runs concurrently and how work moves between them.
+  threads: z.array(ThreadRule).default([]),
+  dispatch: z.array(DispatchRule).default([]),
+  parking: z.array(ParkingRule).default([]),
+  completions: z.array(CompletionRule).default([]),
+  blocking: z.array(BlockingRule).default([]),
+  rescue: z.array(RescueRule).default([]),
 });
 export type RuleFile = z.infer<typeof RuleFile>;
