@@ -9,6 +9,7 @@ import { findBlock, prepare, type Prepared } from './prepare.js';
 import { toSyntax, type SNode } from './syntax.js';
 import { FunctionLowerer, type UnitContext } from './lower.js';
 import { calledNames } from './calls.js';
+import { expandLocalMacros } from './macros.js';
 import { unitTypes } from './structs.js';
 import { annotationsFor, emptyAnnotations, findFunctions, metaFor, paramsIn, type FoundFunction } from './functions.js';
 
@@ -17,7 +18,7 @@ export { formatFunctionIR, formatExpr, formatOp } from './format.js';
 
 /** Parse a unit and lower every function definition in it to IR on a CFG. */
 export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR[]> {
-  const prep = prepare(unit.text);
+  const prep = prepare(expandLocalMacros(unit.text, unit.defines ?? [], sem));
   const tree = await parseC(prep.text);
   let root: SNode;
   try {

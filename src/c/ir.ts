@@ -121,6 +121,8 @@ export type Op =
       result?: string;
       /** A get that can fail: it holds only when the result is non-null / non-zero / zero. */
       succeeds?: 'nonnull' | 'nonzero' | 'zero';
+      /** The argument was `&p->field`: the count is embedded in `*p`, the reference is on p. */
+      member?: boolean;
       primitive: string;
     })
   | (OpBase & {

@@ -1213,16 +1213,18 @@ export class FunctionLowerer {
       case 'name-pair': {
         const values = args.map((a) => this.value(a, { used: true, arg: true }));
         let obj: string;
+        let member = false;
         if (kind.k === 'rule-pair' && kind.obj === 'return') obj = ctx.target ?? normalize(n, src);
         else {
           const i = kind.k === 'rule-pair' ? (kind.obj as number) : 0;
           obj = args[i] ? dataObject(args[i], src) : ctx.target ?? '';
+          member = !!args[i] && isMemberAddress(args[i]!, src);
         }
         if (!obj) return this.plainCall(n, kind.name, false, args, ctx, values);
         const id = ctx.used ? this.result() : undefined;
         this.emit({
           kind: 'ref', action: kind.action, obj, pair: kind.pair, source: kind.k === 'rule-pair' ? 'rule' : 'name', primitive: kind.name,
-          ...(id ? { result: id } : {}), ...this.at(n),
+          ...(id ? { result: id } : {}), ...(member ? { member } : {}), ...this.at(n),
         });
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }
@@ -1354,14 +1356,16 @@ export class FunctionLowerer {
       case 'put': {
         evalArgs();
         let obj: string;
+        let member = false;
         if (p.obj === 'return') obj = ctx.target ?? normalize(n, src);
         else {
           const o = arg(p.obj);
           obj = o ? dataObject(o, src) : ctx.target ?? '?';
+          member = !!o && isMemberAddress(o, src);
         }
         const id = ctx.used || (p.op === 'get' && p.succeeds) ? this.result() : undefined;
         this.emit({
-          kind: 'ref', action: p.op, obj, pair: p.pair, source: 'primitive', ...(id ? { result: id } : {}),
+          kind: 'ref', action: p.op, obj, pair: p.pair, source: 'primitive', ...(id ? { result: id } : {}), ...(member ? { member } : {}),
           ...(p.op === 'get' && p.succeeds ? { succeeds: p.succeeds } : {}), primitive: name, ...at,
         });
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
@@ -1436,6 +1440,12 @@ export class FunctionLowerer {
 }
 
 // ---- syntax helpers --------------------------------------------------------------------------------
+
+/** `&p->field` / `&p.field`: the address of a member embedded in a structure. */
+function isMemberAddress(n: SNode, src: string): boolean {
+  const t = normalize(n, src);
+  return t.startsWith('&') && /^&\(?[A-Za-z_]\w*(->|\.)/.test(t);
+}
 
 function lastChild(n: SNode): SNode {
   return n.children[n.children.length - 1] ?? n;

@@ -127,5 +127,18 @@ export async function wholeTextUnit(input: WholeTextInput): Promise<CUnit> {
     text: texts.join('\n') + '\n',
     lineMap: texts.map((_, i) => i + 1),
     functions,
+    defines: defineDirectives(raw),
   };
+}
+
+/** The `#define NAME(...)` directives of a text, continuation lines joined (the C front end expands the unit's own macros). */
+function defineDirectives(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^[ \t]*#[ \t]*define[ \t]+[A-Za-z_]\w*\(/.test(lines[i]!)) continue;
+    let d = lines[i]!;
+    while (d.endsWith('\\') && i + 1 < lines.length) d = `${d.slice(0, -1)} ${lines[++i]!}`;
+    out.push(d);
+  }
+  return out;
 }

@@ -59,4 +59,6 @@ export interface CUnit {
   bodyLineMap?: (number | null)[];
   /** Function definitions in `text` with what is known about them. In tree mode: every function of the file. */
   functions: FunctionMeta[];
+  /** `#define` directives of the image (continuations joined), for expanding the unit's own macros. */
+  defines?: string[];
 }
