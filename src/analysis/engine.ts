@@ -6,7 +6,7 @@
 import type { Block, Expr, FunctionIR, IrqMode, LockFamily, LockMode, Op } from '../c/ir.js';
 import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
-import { refKey, rootOf, substitute, typedObject } from './objects.js';
+import { derefs, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
   addTrace, cloneState, initialState, isAtomicFamily, joinFacts, nests, refOf, stateKey, traceSteps,
   type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
@@ -314,7 +314,7 @@ class Walker {
   private fire(s: State, p: Pending): void {
     const op = p.op;
     if (op?.kind === 'acquire') this.acquire(s, op.obj, op.family, op.mode, op.irq, op.line, op.text ?? op.primitive, op.flags);
-    else if (op?.kind === 'ref') this.takeRef(s, op.obj, op.pair, op.source, op.line, op.text ?? op.primitive);
+    else if (op?.kind === 'ref') this.takeRef(s, op.obj, op.pair, op.source, op.line, op.text ?? op.primitive, undefined, op.member);
     else if (op?.kind === 'flag') this.setFlag(s, `${op.word}:${op.bit}`, op.line, op.text ?? op.primitive);
     if (p.effect) this.applyEffects(s, p.effect, p.line, p.via ?? '?');
   }
@@ -428,8 +428,8 @@ class Walker {
     }
   }
 
-  private takeRef(s: State, obj0: string, pair: string, source: 'primitive' | 'rule' | 'name', line: number | null, text: string, via?: string): void {
-    const obj = refKey(obj0);
+  private takeRef(s: State, obj0: string, pair: string, source: 'primitive' | 'rule' | 'name', line: number | null, text: string, via?: string, member = false): void {
+    const obj = refKey(obj0, member);
     const cur = s.refs.get(obj);
     s.refs.set(obj, { obj, pair, line, source, count: (cur?.count ?? 0) + 1, gapSince: false });
     s.dropped.delete(obj);
@@ -445,15 +445,15 @@ class Walker {
         // obj = the variable the result went to: the assign that follows links it.
         return;
       }
-      this.takeRef(s, op.obj, op.pair, op.source, op.line, text);
-      if (op.result) this.getResults.set(op.result, refKey(op.obj));
+      this.takeRef(s, op.obj, op.pair, op.source, op.line, text, undefined, op.member);
+      if (op.result) this.getResults.set(op.result, refKey(op.obj, op.member));
       return;
     }
-    this.putRef(s, op.obj, op.pair, op.line, text);
+    this.putRef(s, op.obj, op.pair, op.line, text, undefined, op.member);
   }
 
-  private putRef(s: State, obj0: string, pair: string, line: number | null, text: string, via?: string): void {
-    const obj = refOf(s, refKey(obj0)) ?? refKey(obj0);
+  private putRef(s: State, obj0: string, pair: string, line: number | null, text: string, via?: string, member = false): void {
+    const obj = refOf(s, refKey(obj0, member)) ?? refKey(obj0, member);
     const cur = s.refs.get(obj);
     this.cleanup(s, line, text, obj, 'put');
     if (cur) {
@@ -479,13 +479,13 @@ class Walker {
     const text = op.text ?? op.primitive;
     switch (op.action) {
       case 'inc':
-        this.takeRef(s, op.obj, 'refcount', 'primitive', op.line, text);
+        this.takeRef(s, op.obj, 'refcount', 'primitive', op.line, text, undefined, true);
         break;
       case 'inc-not-zero':
-        if (op.result) this.pend(s, op.result, { fires: firesNonzero, op: { kind: 'ref', action: 'get', obj: op.obj, pair: 'refcount', source: 'primitive', primitive: op.primitive, line: op.line, row: op.row, text }, line: op.line });
+        if (op.result) this.pend(s, op.result, { fires: firesNonzero, op: { kind: 'ref', action: 'get', obj: op.obj, pair: 'refcount', source: 'primitive', member: true, primitive: op.primitive, line: op.line, row: op.row, text }, line: op.line });
         break;
       case 'dec': case 'dec-and-test': case 'sub-and-test':
-        this.putRef(s, op.obj, 'refcount', op.line, text);
+        this.putRef(s, op.obj, 'refcount', op.line, text, undefined, true);
         break;
       default:
         break;
@@ -503,7 +503,7 @@ class Walker {
     if (e.cleanup && e.cleanup.obj === obj) {
       this.emit({ k: 'err-fallthrough', line: e.line ?? line, subject: e.subject, branchLine: e.line, cleanup: e.cleanup,
         use: { line, text, what: `${kind === 'release' ? 'releases' : kind === 'put' ? 'drops' : 'frees'} '${obj}' again` }, trace: traceSteps(s) },
-      `eft:${e.line}:${line}`);
+      `eft:${e.succ}`);
     }
   }
 
@@ -614,9 +614,11 @@ class Walker {
     const e = s.err;
     if (!e?.fellThrough || !e.cleanup) return;
     const p = op.path.replace(/^&/, '');
-    if (p.startsWith(`${e.subject}->`) || p.startsWith(`${e.subject}[`) || p.startsWith(`(*${e.subject})`)) {
+    // The failed value, or memory the error branch freed.
+    const used = derefs(p, e.subject) ? e.subject : e.cleanup.kind === 'free' && derefs(p, e.cleanup.obj) ? e.cleanup.obj : null;
+    if (used) {
       this.emit({ k: 'err-fallthrough', line: e.line, subject: e.subject, branchLine: e.line, cleanup: e.cleanup,
-        use: { line: op.line, text: op.text ?? op.path, what: `dereferences '${e.subject}'` }, trace: traceSteps(s) }, `eft:${e.line}:${op.line}`);
+        use: { line: op.line, text: op.text ?? op.path, what: used === e.subject ? `dereferences '${used}'` : `uses '${used}' after freeing it` }, trace: traceSteps(s) }, `eft:${e.succ}`);
     }
   }
 

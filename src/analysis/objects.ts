@@ -58,10 +58,10 @@ export function typedObject(fn: FunctionIR, obj: string): string | null {
 }
 
 /**
- * The object a reference counts: `&grp->kref`, `&pdev->dev` and `grp` are all references held on
- * the structure rooted at that variable, so a kref_get() pairs with a grp_put(grp) and returning
- * `grp` hands the reference on. Paths without a plain root stay as they are.
+ * The object a reference counts. A count embedded in a structure (`&grp->kref`, `&pdev->dev`,
+ * `member`) is a reference on the structure, so kref_get(&grp->kref) pairs with grp_put(grp) and
+ * returning `grp` hands it on; a pointer member (`ps->sk`) names the object it points to.
  */
-export function refKey(obj: string): string {
-  return rootOf(obj) ?? obj;
+export function refKey(obj: string, member = false): string {
+  return member ? rootOf(obj) ?? obj : obj;
 }

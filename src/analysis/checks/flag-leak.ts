@@ -4,6 +4,7 @@
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts, lines } from '../check.js';
 import type { Exit } from '../engine.js';
+import { splitByStatus } from '../returns.js';
 
 export const flagLeak: Check = {
   meta: {
@@ -30,6 +31,8 @@ export const flagLeak: Check = {
         else if (!f.gapSince) left.push(x);
       }
       if (!left.length || (!cleared.length && !transient)) continue;
+      // Set on success and cleared on failure: handed to whoever finishes the work (a completion).
+      if (!transient && splitByStatus(fn.returnType, new Set(left.map((e) => e.cls)), new Set(cleared.map((e) => e.cls)))) continue;
       const x = left[0]!;
       const { confidence, facts } = contextFacts(fn, x.trace.some((t) => t.note.includes('gap')));
       if (transient) facts.push(`${bit} is transient (${transient})`);
@@ -37,7 +40,7 @@ export const flagLeak: Check = {
         rule: 'flag-leak',
         severity: 'warning',
         confidence,
-        message: `${bit} set in '${word}' is left set on return at ${lines(left.map((e) => e.line))}${cleared.length ? ` (cleared on return at ${lines(cleared.map((e) => e.line))})` : ''}`,
+        message: `${bit} set in '${word}' is left set on return at ${lines(left.map((e) => e.line))}${cleared.length ? ` (not set on return at ${lines(cleared.map((e) => e.line))})` : ''}`,
         line: x.line,
         function: fn.name,
         objects: [`${word}:${bit}`],

@@ -16,8 +16,8 @@ export const refUnderflow: Check = {
     const gets = new Set<string>();
     for (const b of fn.blocks) {
       for (const op of b.ops) {
-        if (op.kind === 'ref' && op.action === 'get') gets.add(refKey(op.obj));
-        if (op.kind === 'atomic' && op.family === 'refcount' && (op.action === 'inc' || op.action === 'inc-not-zero')) gets.add(refKey(op.obj));
+        if (op.kind === 'ref' && op.action === 'get') gets.add(refKey(op.obj, op.member));
+        if (op.kind === 'atomic' && op.family === 'refcount' && (op.action === 'inc' || op.action === 'inc-not-zero')) gets.add(refKey(op.obj, true));
       }
     }
     // Gets through callees (lookups that return a reference, helpers that take one).
