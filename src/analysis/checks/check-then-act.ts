@@ -42,6 +42,11 @@ class FnView {
   private readonly sites = new Map<Op, Site>();
   private readonly blockOfOp = new Map<Op, number>();
   private readonly assigns = new Map<string, Op[]>(); // local variable -> assignments
+  /** Flag ops by word:bit, list ops by head, atomic ops by counter. */
+  readonly flags = new Map<string, Op[]>();
+  readonly lists = new Map<string, Op[]>();
+  readonly atomics = new Map<string, Op[]>();
+  private readonly deciding = new Map<string, { block: Block; test: Test | null }[]>();
 
   constructor(readonly w: WalkResult) {
     this.fn = w.fn;
@@ -50,11 +55,11 @@ class FnView {
       for (const op of b.ops) {
         this.ops.push({ op, block: b.id });
         this.blockOfOp.set(op, b.id);
-        if (op.kind === 'assign' && /^[A-Za-z_]\w*$/.test(op.target)) {
-          const l = this.assigns.get(op.target) ?? [];
-          l.push(op);
-          this.assigns.set(op.target, l);
-        }
+        if (op.kind === 'assign' && /^[A-Za-z_]\w*$/.test(op.target)) push(this.assigns, op.target, op);
+        if (op.kind === 'flag') push(this.flags, `${op.word}:${op.bit}`, op);
+        if (op.kind === 'list' && op.head) push(this.lists, op.head, op);
+        if (op.kind === 'list' && op.node && op.node !== op.head) push(this.lists, op.node, op);
+        if (op.kind === 'atomic') push(this.atomics, op.obj, op);
       }
     }
   }
@@ -86,6 +91,12 @@ class FnView {
 
   /** Branches whose condition depends on a result, directly or through a local it was assigned to. */
   decidingBranches(id: string): { block: Block; test: Test | null }[] {
+    let d = this.deciding.get(id);
+    if (!d) this.deciding.set(id, (d = this.findDeciding(id)));
+    return d;
+  }
+
+  private findDeciding(id: string): { block: Block; test: Test | null }[] {
     const vars = new Map<string, Test | null>();
     for (const [v, list] of this.assigns) {
       for (const op of list) {
@@ -142,6 +153,12 @@ class FnView {
   }
 }
 
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
+}
+
 function mentions(e: Expr, pred: (x: Expr) => boolean): boolean {
   if (pred(e)) return true;
   switch (e.k) {
@@ -195,7 +212,7 @@ const MODIFY = new Set(['set', 'inc', 'dec', 'add', 'sub']);
 function serialisedByLock(ls: Lockset, op: Op): boolean {
   const rec = ls.byOp.get(op)?.[0];
   if (!rec || !rec.held.length) return false;
-  const mods = ls.records.filter((r) => r.kind === 'atomic' && r.mode === 'write' && r.data.key === rec.data.key && r.side === rec.side);
+  const mods = (ls.byKey.get(rec.data.key) ?? []).filter((r) => r.kind === 'atomic' && r.mode === 'write' && r.side === rec.side);
   if (!mods.length) return false;
   return rec.held.some((h) => mods.every((m) => m.held.some((x) => x.key === h.key)));
 }
@@ -254,8 +271,8 @@ function decrementOf(ctx: RaceContext, f: FnView, read: Op): { fn: string; line:
   const rec = ctx.lockset.byOp.get(read)?.[0];
   if (!rec) return null;
   let best: { fn: string; line: number | null; text: string; score: number } | null = null;
-  for (const r of ctx.lockset.records) {
-    if (r.kind !== 'atomic' || r.side !== rec.side || r.data.key !== rec.data.key || !/^(dec|sub)/.test(r.action ?? '')) continue;
+  for (const r of ctx.lockset.byKey.get(rec.data.key) ?? []) {
+    if (r.kind !== 'atomic' || r.side !== rec.side || !/^(dec|sub)/.test(r.action ?? '')) continue;
     const score = r.fn === f.fn ? 2 : 1;
     if (!best || score > best.score) best = { fn: r.fn.name, line: r.line, text: opText(r.site.op), score };
   }
@@ -280,13 +297,13 @@ function lockedAcross(f: FnView, a: Op, b: Op): boolean {
 function readThenModify(f: FnView, reported: Set<number | null>): Out[] {
   const out: Out[] = [];
   const fn = f.fn;
-  for (const { op: rd } of f.ops) {
+  for (const rd of [...f.atomics.values()].flat()) {
     if (rd.kind !== 'atomic' || rd.action !== 'read' || !rd.result || reported.has(rd.line)) continue;
     if (rd.text && DIAGNOSTIC.test(rd.text)) continue;
     const deciders = f.decidingBranches(rd.result).filter((d) => d.test !== null);
     if (!deciders.length) continue;
-    for (const { op: m } of f.ops) {
-      if (m.kind !== 'atomic' || m.obj !== rd.obj || !MODIFY.has(m.action) || !f.before(rd, m)) continue;
+    for (const m of f.atomics.get(rd.obj) ?? []) {
+      if (m.kind !== 'atomic' || !MODIFY.has(m.action) || !f.before(rd, m)) continue;
       if (!deciders.some((d) => f.decidedBy(d.block.id, f.block(m))) || lockedAcross(f, rd, m)) continue;
       const t = deciders[0]!.test!;
       out.push({
@@ -321,12 +338,12 @@ function readThenModify(f: FnView, reported: Set<number | null>): Out[] {
 function testThenSet(f: FnView): Out[] {
   const fn = f.fn;
   const out: Out[] = [];
-  for (const { op: s } of f.ops) {
+  for (const same of f.flags.values()) for (const s of same) {
     if (s.kind !== 'flag' || s.action !== 'set') continue;
     // Tests of the same bit that decide this set.
     const tests: Op[] = [];
-    for (const { op: t } of f.ops) {
-      if (t.kind !== 'flag' || t.action !== 'test' || !t.result || t.word !== s.word || t.bit !== s.bit) continue;
+    for (const t of same) {
+      if (t.kind !== 'flag' || t.action !== 'test' || !t.result) continue;
       if (!f.before(t, s) || !f.decidedByResult(t.result, s)) continue;
       tests.push(t);
     }
@@ -366,18 +383,18 @@ const TAKES = new Set(['pop', 'first', 'del', 'del-init', 'move', 'move-tail', '
 function unlockedEmpty(f: FnView): Out[] {
   const fn = f.fn;
   const out: Out[] = [];
-  for (const { op: e } of f.ops) {
+  for (const same of f.lists.values()) for (const e of same) {
     if (e.kind !== 'list' || e.action !== 'empty' || e.family === 'llist' || !e.result || !e.head) continue;
     const se = f.site(e);
     if (!se) continue;
-    for (const { op: u } of f.ops) {
+    for (const u of same) {
       if (u.kind !== 'list' || !TAKES.has(u.action) || (u.head !== e.head && u.node !== e.head)) continue;
       const su = f.site(u);
       if (!su || !f.before(e, u) || !f.decidedByResult(e.result, u)) continue;
       const lock = [...su.held].find((l) => !se.held.has(l));
       if (!lock) continue;
       // Double-checked: the emptiness is tested again under the lock before acting.
-      const recheck = f.ops.some(({ op: x }) => x !== e && x.kind === 'list' && x.action === 'empty' && x.head === e.head && !!x.result
+      const recheck = same.some((x) => x !== e && x.kind === 'list' && x.action === 'empty' && x.head === e.head && !!x.result
         && f.site(x)?.held.has(lock) && f.before(x, u) && f.decidedByResult(x.result, u));
       if (recheck) continue;
       out.push({

@@ -72,7 +72,7 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
 }
 
 function hasWriter(ls: Lockset, r: AccessRecord): boolean {
-  return ls.records.some((c) => c.data.key === r.data.key && c.mode === 'write' && !c.phase && c.kind !== 'atomic');
+  return (ls.byKey.get(r.data.key) ?? []).some((c) => c.mode === 'write' && !c.phase && c.kind !== 'atomic');
 }
 
 function rank(r: AccessRecord): number {
@@ -96,7 +96,7 @@ function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[]
   let confidence: Confidence = g.source === 'inferred' ? g.confidence : 'high';
   if (assumedEntry && confidence === 'high') confidence = 'medium';
   // Code the patch does not show lowers confidence, unless this path itself shows the release.
-  if (r.site.viaGap || (r.fn.meta.completeness === 'partial' && !released)) confidence = confidence === 'high' ? 'medium' : 'low';
+  if (!released && (r.site.viaGap || r.fn.meta.completeness === 'partial')) confidence = confidence === 'high' ? 'medium' : 'low';
   const lines = [...new Set(all.map((a) => a.line))].filter((l) => l !== null).join(', ');
   const facts: string[] = [`guard: ${g.why}`];
   if (g.kind === 'rcu' && r.via !== 'rcu') facts.push(`'${r.path}' is ${r.mode === 'write' ? 'written' : 'read'} with a plain access, not through the RCU accessors, and no update-side lock is held`);
@@ -175,8 +175,8 @@ function buildWitness(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string,
 /** The best other access under the guard, on the same image: another function, a visible acquire, a write. */
 function conflicting(ls: Lockset, r: AccessRecord, g: Guard): { c: AccessRecord; h: HeldLock } | null {
   let best: { c: AccessRecord; h: HeldLock; score: number } | null = null;
-  for (const c of ls.records) {
-    if (c === r || c.side !== r.side || c.data.key !== r.data.key || c.phase || c.kind === 'atomic') continue;
+  for (const c of ls.byKey.get(r.data.key) ?? []) {
+    if (c === r || c.side !== r.side || c.phase || c.kind === 'atomic') continue;
     if (!(c.mode === 'write' || r.mode === 'write')) continue;
     const h = c.held.find((x) => x.key === g.lock || x.key.split(/->|\./).pop() === g.lockField);
     if (!h || !holds(c, g)) continue;

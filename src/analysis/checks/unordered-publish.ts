@@ -93,18 +93,29 @@ function releaseOf(fn: FunctionIR, op: Op): string | null {
   return null;
 }
 
+const stored = new WeakMap<FunctionIR, Map<Op, Expr>>();
+
 /** The value a write op stores (the assign that follows it on its line). */
 function storedValue(fn: FunctionIR, op: Op): Expr | null {
   if (op.kind !== 'access') return null;
-  for (const b of fn.blocks) {
-    const i = b.ops.indexOf(op);
-    if (i < 0) continue;
-    for (let j = i + 1; j < b.ops.length && j <= i + 3; j++) {
-      const a = b.ops[j]!;
-      if (a.kind === 'assign' && a.target === op.path) return a.value;
+  let m = stored.get(fn);
+  if (!m) {
+    m = new Map();
+    for (const b of fn.blocks) {
+      b.ops.forEach((w, i) => {
+        if (w.kind !== 'access' || w.mode !== 'write') return;
+        for (let j = i + 1; j < b.ops.length && j <= i + 3; j++) {
+          const a = b.ops[j]!;
+          if (a.kind === 'assign' && a.target === w.path) {
+            m!.set(w, a.value);
+            break;
+          }
+        }
+      });
     }
+    stored.set(fn, m);
   }
-  return null;
+  return m.get(op) ?? null;
 }
 
 function isClearValue(e: Expr | null): boolean {

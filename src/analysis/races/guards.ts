@@ -51,9 +51,15 @@ export function isFree(r: AccessRecord, g: Guard): boolean {
 /** A way into the function on which the guard is not held (a caller that does not hold it, or a thread entry). */
 export function freeEntry(r: AccessRecord, g: Guard): EntryFree | null {
   for (const e of r.entry) {
-    if (e.all ? ![...e.except].some((k) => lockMatches(g, r, k, null)) : e.locks.some((f) => lockMatches(g, r, f.key, f.base))) return e;
+    if (e.all ? !anyMatch(g, r, e.except) : e.locks.some((f) => lockMatches(g, r, f.key, f.base))) return e;
   }
   return null;
+}
+
+function anyMatch(g: Guard, r: AccessRecord, keys: Set<string>): boolean {
+  if (keys.has(g.lock)) return true;
+  for (const k of keys) if (lockMatches(g, r, k, null)) return true;
+  return false;
 }
 
 /** A list_empty()/llist_empty() test is a READ_ONCE peek of the head. */
@@ -68,21 +74,20 @@ function evidence(r: AccessRecord): boolean {
   return !DIAGNOSTIC.test(r.text);
 }
 
+const places = new WeakMap<AccessRecord, string>();
+
 /** Distinct places: the same statement on both images of a patch counts once. */
 function place(r: AccessRecord): string {
-  return `${r.fn.name}\0${r.text}`;
+  let p = places.get(r);
+  if (p === undefined) places.set(r, (p = `${r.fn.name}\0${r.text}`));
+  return p;
 }
 
 export function guardsOf(ls: Lockset, sem: Semantics): Map<string, Guard[]> {
-  const byField = new Map<string, AccessRecord[]>();
-  for (const r of ls.records) {
-    if (r.kind === 'atomic' || r.via === 'llist') continue;
-    const list = byField.get(r.data.key) ?? [];
-    list.push(r);
-    byField.set(r.data.key, list);
-  }
   const out = new Map<string, Guard[]>();
-  for (const [key, recs] of byField) {
+  for (const [key, all] of ls.byKey) {
+    const recs = all.filter((r) => r.kind !== 'atomic' && r.via !== 'llist');
+    if (!recs.length) continue;
     const data = recs[0]!.data;
     const gs: Guard[] = [...ruleGuards(sem, key, data), ...annotationGuards(ls, recs)];
     if (!gs.some((g) => g.kind === 'lock')) gs.push(...infer(data, recs));

@@ -104,7 +104,18 @@ export class KeyResolver {
     return decl?.guardedBy || decl?.rcu || decl?.ptGuardedBy ? decl : first?.guardedBy || first?.rcu ? first : decl;
   }
 
+  private readonly memo = new WeakMap<FunctionIR, Map<string, DataKey | null>>();
+
+  /** The key of a path as `fn` writes it (memoised: the same paths recur at every access). */
   data(fn: FunctionIR, path: string): DataKey | null {
+    let m = this.memo.get(fn);
+    if (!m) this.memo.set(fn, (m = new Map()));
+    let k = m.get(path);
+    if (k === undefined) m.set(path, (k = this.compute(fn, path)));
+    return k;
+  }
+
+  private compute(fn: FunctionIR, path: string): DataKey | null {
     const t = tokens(path);
     if (!t) return null;
     const { root, steps } = t;

@@ -91,6 +91,8 @@ export class Lockset {
   readonly records: AccessRecord[] = [];
   /** The records of each op (an op can touch two heads: list_splice). */
   readonly byOp = new Map<Op, AccessRecord[]>();
+  /** The records of each data key, both images. */
+  readonly byKey = new Map<string, AccessRecord[]>();
   /** A lock key -> how the code writes it (`&ploop->bat_lock`), for messages. */
   readonly lockText = new Map<string, string>();
   private readonly infos = new Map<WalkResult, FnInfo>();
@@ -143,24 +145,38 @@ export class Lockset {
     return (this.infos.get(w)?.callers ?? []).map((c) => ({ caller: c.caller.walk, site: c.site }));
   }
 
+  private readonly lockMemo = new WeakMap<FunctionIR, Map<string, { key: string; base: string | null }>>();
+
   private lockOf(fn: FunctionIR, obj: string): { key: string; base: string | null } {
+    let m = this.lockMemo.get(fn);
+    if (!m) this.lockMemo.set(fn, (m = new Map()));
+    const hit = m.get(obj);
+    if (hit) return hit;
     const k = this.keys.lock(fn, obj);
     if (!this.lockText.has(k.key)) this.lockText.set(k.key, obj);
-    return { key: k.key, base: GLOBAL_CONTEXTS.has(k.key) ? '' : k.base };
+    const out = { key: k.key, base: GLOBAL_CONTEXTS.has(k.key) ? '' : k.base };
+    m.set(obj, out);
+    return out;
   }
+
+  private readonly howMemo = new WeakMap<WalkResult, Map<string, HeldHow>>();
 
   /** How a lock held at a site (engine object text) came to be held. */
   private howHeld(w: WalkResult, obj: string, line: number | null): HeldHow {
+    let m = this.howMemo.get(w);
+    if (!m) this.howMemo.set(w, (m = new Map()));
+    const k = `${obj}\0${line}`;
+    let h = m.get(k);
+    if (!h) m.set(k, (h = this.findHow(w, obj, line)));
+    return h;
+  }
+
+  private findHow(w: WalkResult, obj: string, line: number | null): HeldHow {
     const fn = w.fn;
-    let best: Op | null = null;
-    for (const b of fn.blocks) {
-      for (const op of b.ops) {
-        if ((op.kind === 'acquire' && op.obj === obj) || (op.kind === 'assert' && op.what === 'held' && op.obj === obj)) {
-          if (line !== null && op.line !== null && op.line > line) continue;
-          if (!best || (op.line ?? 0) >= (best.line ?? 0)) best = op;
-        }
-      }
-    }
+    const ix = lockOps(fn);
+    const acq = lastBefore(ix.acquires.get(obj), line);
+    const asr = lastBefore(ix.asserts.get(obj), line);
+    const best = acq && (!asr || (acq.line ?? 0) >= (asr.line ?? 0)) ? acq : asr;
     if (best?.kind === 'acquire') return { k: 'here', line: best.line, text: best.text ?? `${best.primitive}(${obj})` };
     if (best?.kind === 'assert') return { k: 'assert', line: best.line, text: best.text ?? `${best.primitive}(${obj})` };
     if (fn.annotations.mustHold.includes(obj) || fn.annotations.context.some((c) => c.lock === obj && c.entry > 0)) {
@@ -379,6 +395,9 @@ export class Lockset {
         const list = this.byOp.get(site.op) ?? [];
         list.push(rec);
         this.byOp.set(site.op, list);
+        const same = this.byKey.get(data.key) ?? [];
+        same.push(rec);
+        this.byKey.set(data.key, same);
       }
     }
   }
@@ -411,19 +430,63 @@ function accessOf(op: Op): { path: string; kind: AccessKind; mode: 'read' | 'wri
   }
 }
 
-/** The release of `obj` closest before `line` in source order. */
-export function releaseLine(fn: FunctionIR, obj: string, line: number | null): number | null {
-  let best: number | null = null;
-  for (const b of fn.blocks) for (const op of b.ops) {
-    if (op.kind === 'release' && op.obj === obj && op.line !== null && line !== null && op.line <= line) {
-      if (best === null || op.line > best) best = op.line;
+/** A function's lock ops by object, in source order (built once per function). */
+interface LockOps {
+  acquires: Map<string, Op[]>;
+  asserts: Map<string, Op[]>;
+  releases: Map<string, Op[]>;
+}
+
+const lockOpsCache = new WeakMap<FunctionIR, LockOps>();
+
+function lockOps(fn: FunctionIR): LockOps {
+  let ix = lockOpsCache.get(fn);
+  if (ix) return ix;
+  ix = { acquires: new Map(), asserts: new Map(), releases: new Map() };
+  const add = (m: Map<string, Op[]>, k: string, op: Op): void => {
+    const l = m.get(k) ?? [];
+    l.push(op);
+    m.set(k, l);
+  };
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.kind === 'acquire') add(ix.acquires, op.obj, op);
+      else if (op.kind === 'assert' && op.what === 'held' && op.obj) add(ix.asserts, op.obj, op);
+      else if (op.kind === 'release' && op.line !== null) add(ix.releases, op.obj, op);
     }
+  }
+  for (const m of [ix.acquires, ix.asserts, ix.releases]) for (const l of m.values()) l.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  lockOpsCache.set(fn, ix);
+  return ix;
+}
+
+/** The last op at or before `line` (any, when lines are unknown). */
+function lastBefore(ops: Op[] | undefined, line: number | null): Op | null {
+  if (!ops?.length) return null;
+  if (line === null) return ops[ops.length - 1]!;
+  let lo = 0;
+  let hi = ops.length - 1;
+  let best: Op | null = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const l = ops[mid]!.line;
+    if (l === null || l <= line) {
+      best = ops[mid]!;
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
   return best;
 }
 
+/** The release of `obj` closest before `line` in source order. */
+export function releaseLine(fn: FunctionIR, obj: string, line: number | null): number | null {
+  if (line === null) return null;
+  const op = lastBefore(lockOps(fn).releases.get(obj), line);
+  return op?.line ?? null;
+}
+
 function textAt(fn: FunctionIR, line: number | null, obj: string): string | null {
   if (line === null) return null;
-  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'release' && op.line === line && op.obj === obj) return op.text ?? `${op.primitive}(${obj})`;
-  return null;
+  const op = lockOps(fn).releases.get(obj)?.find((o) => o.line === line);
+  return op ? op.text ?? (op.kind === 'release' ? `${op.primitive}(${obj})` : obj) : null;
 }
