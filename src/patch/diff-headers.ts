@@ -117,8 +117,12 @@ export function splitGitPaths(rest: string): [string, string] | null {
   return null;
 }
 
-/** `--- a/x\t2024-01-01 ...` → `a/x`; `/dev/null` → null. */
+/** GNU diff -N dates a missing file at the epoch (in the sender's time zone). */
+const EPOCH = /(?:^|\s)19(?:69-12-31|70-01-01)[ T]\d\d:\d\d:\d\d|\b(?:Thu Jan +1|Wed Dec 31) \d\d:\d\d:\d\d 19(?:70|69)\b/;
+
+/** `--- a/x\t2024-01-01 ...` → `a/x`; `/dev/null` (or an epoch-dated file of `diff -N`) → null. */
 function headerPath(s: string): string | null {
+  if (EPOCH.test(s.slice(s.search(/\s/) + 1))) return null;
   let p = s.startsWith('"') ? (takePath(s)?.path ?? s) : s.split('\t')[0]!;
   // timestamps whose tab a mailer turned into spaces
   p = p.replace(/\s+\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?:\s*[+-]\d{4})?\s*$/, '');

@@ -100,7 +100,23 @@ class Builder {
     this.damage.add('snipped');
   }
 
+  /** Consecutive lines of one quote depth make one comment (a quoted reviewer, then the replier). */
   private addComment(lines: BodyLine[], after: ReviewComment['after']): void {
+    let from = 0;
+    let depth = -1;
+    for (let k = 0; k < lines.length; k++) {
+      const l = lines[k]!;
+      if (!l.text.trim()) continue;
+      if (depth >= 0 && l.depth !== depth) {
+        this.addRun(lines.slice(from, k), after);
+        from = k;
+      }
+      depth = l.depth;
+    }
+    this.addRun(lines.slice(from), after);
+  }
+
+  private addRun(lines: BodyLine[], after: ReviewComment['after']): void {
     let a = 0;
     let b = lines.length;
     while (a < b && !lines[a]!.text.trim()) a++;

@@ -135,7 +135,8 @@ function collect(lines: readonly BodyLine[], start: number, depth: number, decla
       if (sig) break;
     }
     if (baseCommitOf(t)) break;
-    if (t === '' || !t.trim()) {
+    // an empty line (a ' ' line whose space was lost); ' ' alone is a proper empty context line
+    if (t === '' || (t[0] !== ' ' && !t.trim())) {
       items.push({ k: 'blank', l: L });
       damaged = true;
       remOld--;
@@ -146,7 +147,7 @@ function collect(lines: readonly BodyLine[], start: number, depth: number, decla
     const c = t[0]!;
     if (c === '+' || c === '-' || c === ' ') {
       if (exhausted && (isRule(t) || ((c === '+' || c === '-') && isBullet(t)))) break;
-      if (c === ' ' && exhausted && !looksLikeCode(t)) break;
+      if (c === ' ' && exhausted && t.trim() && !looksLikeCode(t)) break;
       items.push({ k: 'diff', l: L, op: c });
       if (c !== '+') remOld--;
       if (c !== '-') remNew--;

@@ -18,9 +18,8 @@ interface Numbered {
 function numbered(l: BodyLine): Numbered | null {
   const m = NUMBERED.exec(l.text);
   if (!m) return null;
-  let text = m[2] ?? '';
-  if (text.startsWith('\t')) text = text.slice(1);
-  return { n: Number(m[1]), text: text.replace(/\s+$/, ''), l };
+  // one separator (space, tab, `:` or `|`) after the number; what follows is the code as it was
+  return { n: Number(m[1]), text: (m[2] ?? '').replace(/\s+$/, ''), l };
 }
 
 export interface NumberedCode {
