@@ -111,6 +111,7 @@ export async function generate(path: string, n: number): Promise<number> {
 interface ChildResult {
   messages: number;
   errors: number;
+  patches?: number;
   seconds: number;
   maxRssMB: number;
   heapEarlyMB?: number;
@@ -144,6 +145,22 @@ async function child(mode: string, path: string): Promise<ChildResult> {
       gc();
       return { messages, errors, seconds: 0, maxRssMB: process.resourceUsage().maxRSS / 1024, heapEarlyMB: early / 2 ** 20, heapEndMB: process.memoryUsage().heapUsed / 2 ** 20 };
     }
+  } else if (mode === 'extract') {
+    // split + parse + the patch stage (every diff, quoted diff and fragment, and the series position)
+    const { openInput } = await import('../src/ingest/index.js');
+    const { extractPatches, seriesOf } = await import('../src/patch/index.js');
+    const reader = await openInput(path);
+    let patches = 0;
+    for await (const m of reader.messages()) {
+      messages++;
+      if (m.error) {
+        errors++;
+        continue;
+      }
+      seriesOf(m);
+      patches += extractPatches(m).patches.length;
+    }
+    return { messages, errors, patches, seconds: (performance.now() - t0) / 1000, maxRssMB: process.resourceUsage().maxRSS / 1024 };
   } else if (mode === 'simpleparser') {
     const { simpleParser } = await import('mailparser');
     const { splitMbox } = await import('../src/ingest/mbox.js');
@@ -188,6 +205,7 @@ export async function run(): Promise<BenchResult[]> {
     const split = measure('split', big);
     const parseBig = measure('parse', big);
     const parseSmall = measure('parse', small);
+    const extract = measure('extract', big);
     const sp = measure('simpleparser', big);
     const heap = measure('parse-heap', big);
     if (parseBig.messages !== BIG || split.messages !== BIG || parseSmall.messages !== SMALL) {
@@ -197,6 +215,7 @@ export async function run(): Promise<BenchResult[]> {
       { name: `split ${BIG} msgs (${(bigBytes / 2 ** 20).toFixed(0)} MB mbox)`, value: BIG / split.seconds, unit: 'msg/s' },
       { name: `split+parse ${BIG} msgs`, value: BIG / parseBig.seconds, unit: 'msg/s', target: { op: '>=', value: 5000 }, note: `${(bigBytes / 2 ** 20 / parseBig.seconds).toFixed(0)} MB/s, ${parseBig.errors} errors` },
       { name: `split+parse ${SMALL} msgs`, value: SMALL / parseSmall.seconds, unit: 'msg/s' },
+      { name: `split+parse+extract patches ${BIG} msgs`, value: BIG / extract.seconds, unit: 'msg/s', note: `${extract.patches} patches, peak RSS ${extract.maxRssMB.toFixed(0)} MB` },
       { name: `mailparser simpleParser (${SIMPLEPARSER_SAMPLE} of the mix)`, value: sp.messages / sp.seconds, unit: 'msg/s', note: 'for comparison: why the own parser exists' },
       { name: `peak RSS split+parse ${BIG} msgs`, value: parseBig.maxRssMB, unit: 'MB', note: `process baseline ${base.toFixed(0)} MB` },
       { name: `peak RSS split+parse ${SMALL} msgs`, value: parseSmall.maxRssMB, unit: 'MB' },

@@ -4,6 +4,7 @@
 
 /** Strings, character literals and comments blanked out, so that their contents do not count. */
 export function codeOnly(t: string): string {
+  if (!/["'/]/.test(t)) return t;
   return t
     .replace(/"(?:[^"\\]|\\.)*"?/g, '""')
     .replace(/'(?:[^'\\]|\\.){0,4}'/g, "''")
@@ -86,6 +87,8 @@ export const looksLikeCode = (t: string): boolean => codeScore(t) >= 1.5 && code
 
 /** Inside a C block comment after this line? (state carried from the lines before) */
 export function commentStateAfter(t: string, inside: boolean): boolean {
+  if (!inside && !t.includes('/*')) return false;
+  if (inside && !t.includes('*/')) return true;
   let s = t.replace(/"(?:[^"\\]|\\.)*"/g, '""');
   let open = inside;
   for (;;) {

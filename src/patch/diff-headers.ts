@@ -164,6 +164,8 @@ export function fileHeaderAt(lines: readonly BodyLine[], i: number, depth: numbe
   const l = lines[i];
   if (!l || l.depth !== depth) return false;
   const t = l.text;
+  const c = t.charCodeAt(0);
+  if (c !== 100 /* d */ && c !== 73 /* I */ && c !== 45 /* - */) return false;
   if (GIT_START.test(t) || COMBINED.test(t)) return true;
   if (DIFF_CMD.test(t) || INDEX_LINE.test(t)) return nextIsOldFile(lines, i, depth);
   if (OLD_FILE.test(t)) return isOldNewPair(lines, i, depth);

@@ -178,8 +178,10 @@ function textStats(lines: readonly BodyLine[]): TextStats {
   for (const l of lines) {
     if (l.depth > 0) quoted++;
     else if (l.text.trim()) own++;
-    if (l.depth === 0) {
+    if (l.depth === 0 && !shortlog && (l.text.includes('):') || l.text.includes(' changed'))) {
       if (/^\S.*\(\d+\):\s*$/.test(l.text) || /^\s*\d+ files? changed(?:, \d+ insertions?\(\+\))?/.test(l.text)) shortlog = true;
+    }
+    if (l.depth === 0 && !pullRequest && (l.text.startsWith('The following') || l.text.startsWith('are available'))) {
       if (/^The following changes since commit [0-9a-f]{7,}/.test(l.text) || /^are available in the Git repository at:?\s*$/.test(l.text)) pullRequest = true;
     }
   }

@@ -25,6 +25,7 @@ export interface HunkHeader {
 }
 
 export function parseHunkHeader(t: string): HunkHeader | null {
+  if (!t.startsWith('@@')) return null;
   const m = HUNK_HEADER.exec(t);
   if (!m) return null;
   return {
@@ -118,11 +119,11 @@ function collect(lines: readonly BodyLine[], start: number, depth: number, decla
         break;
       }
       if (L.depth === 0 && (isFooter(t) || isSignature(t))) break;
-      if (HUNK_HEADER.test(t) || fileHeaderAt(lines, j, L.depth)) break;
+      if (t.startsWith('@@ ') || fileHeaderAt(lines, j, L.depth)) break;
       items.push({ k: 'lower', l: L });
       continue;
     }
-    if (HUNK_HEADER.test(t) || fileHeaderAt(lines, j, depth) || isScissors(t) || isFormatPatchFromLine(t)) break;
+    if ((t.startsWith('@@ ') && HUNK_HEADER.test(t)) || fileHeaderAt(lines, j, depth) || isScissors(t) || (t.startsWith('From ') && isFormatPatchFromLine(t))) break;
     if (depth === 0 && isFooter(t)) break;
     if (isSnip(t)) {
       snipped = true;

@@ -11,7 +11,8 @@ export const isSignature = (t: string): boolean => t === '-- ' || t === '--';
 export const isVersionLine = (t: string): boolean => /^\s*(?:git(?:-series)?\s+)?\d+\.\d+[\w.+-]*\s*$/.test(t);
 
 /** Scissors (`-- >8 --`, `--8<--`, `------------------------ >8 ------`): what follows is the patch. */
-export const isScissors = (t: string): boolean => /^\s*(?:-+\s*)?(?:>8|8<|>%|%<)(?:\s*-+)?\s*$/.test(t) && /-{2}/.test(t);
+export const isScissors = (t: string): boolean =>
+  (t.includes('8') || t.includes('%')) && /^\s*(?:-+\s*)?(?:>8|8<|>%|%<)(?:\s*-+)?\s*$/.test(t) && /-{2}/.test(t);
 
 /** A horizontal rule between diffs: a line of dashes (or `=`/`_`) only, five or more. */
 export const isRule = (t: string): boolean => /^\s*(?:-{5,}|={5,}|_{5,})\s*$/.test(t);
@@ -19,7 +20,9 @@ export const isRule = (t: string): boolean => /^\s*(?:-{5,}|={5,}|_{5,})\s*$/.te
 /** Markers a reviewer puts where quoted text was cut: `[..snip..]`, `[...]`, `[..]`, `...`, `<snip>`. */
 export function isSnip(t: string): boolean {
   const s = t.trim();
-  if (!s) return false;
+  if (!s || s.length > 40) return false;
+  const c = s[0];
+  if (!'.…[<(-sS8'.includes(c!)) return false;
   if (/^(?:\.{3,}|…)$/.test(s)) return true;
   if (/^[[<(]\s*(?:\.{2,}|…)?\s*(?:snip(?:ped)?|skip(?:ped)?|cut|trim(?:med)?|deleted|removed)?\s*(?:\.{2,}|…)?\s*[\]>)]$/i.test(s)) {
     return /\.\.|…|snip|skip|cut|trim|deleted|removed/i.test(s);
@@ -29,6 +32,8 @@ export function isSnip(t: string): boolean {
 
 /** Archive footers: nothing after them is the message (pipermail, mailman, web archives). */
 export function isFooter(t: string): boolean {
+  const c = t[0];
+  if (c !== 'M' && c !== 'R' && c !== 'r' && c !== '_' && c !== 'A' && c !== '-') return false;
   return (
     /^More information about the .* mailing list\s*$/.test(t) ||
     /^Reply via email to\b/i.test(t) ||
@@ -112,6 +117,7 @@ export function headerBlockAt(lines: readonly BodyLine[], i: number, depth: numb
 
 /** `On <date>, Name <addr> wrote:` / `Name <addr> writes:` / `On (09/22/16 15:42), Name wrote:`: the quoted author. */
 export function attributionOf(t: string): string | null {
+  if (!/wrote|writes|schrieb|écrit/i.test(t)) return null;
   const m = /^(?:On\b.*?,\s*|Am\b.*?\s|Le\b.*?,\s*|\s*)?([^,]*?)\s*(?:wrote|writes|schrieb|a écrit)\s*:\s*$/i.exec(t.trim());
   if (!m) return null;
   let who = m[1]!.replace(/^(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?\s*,?\s*/i, '').trim();

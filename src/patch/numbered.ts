@@ -16,6 +16,8 @@ interface Numbered {
 }
 
 function numbered(l: BodyLine): Numbered | null {
+  const c = l.text.trimStart().charCodeAt(0);
+  if (!(c >= 48 && c <= 57)) return null; // not a digit
   const m = NUMBERED.exec(l.text);
   if (!m) return null;
   // one separator (space, tab, `:` or `|`) after the number; what follows is the code as it was
