@@ -34,7 +34,7 @@ export type EngineEvent =
   | { k: 'double-put'; line: number | null; obj: string; pair: string; prevLine: number | null; text: string; viaGap: boolean; via?: string; trace: Trace }
   | { k: 'put-unheld'; line: number | null; obj: string; pair: string; text: string; via?: string; trace: Trace }
   | { k: 'err-fallthrough'; line: number | null; subject: string; branchLine: number | null; cleanup: { line: number | null; text: string; obj: string; kind: string }; use: { line: number | null; text: string; what: string }; trace: Trace }
-  | { k: 'acquire'; line: number | null; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; block: number; via?: string; sometimes?: boolean }
+  | { k: 'acquire'; line: number | null; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; block: number; via?: string; sometimes?: boolean; afterGap: boolean }
   | { k: 'flag-set'; line: number | null; key: string }
   | { k: 'ref-taken'; line: number | null; obj: string; pair: string };
 
@@ -337,7 +337,7 @@ class Walker {
       this.sleepCheck(s, line, text, `taking ${family === 'rwsem' ? 'a rw_semaphore' : `a ${family}`} may sleep`, text);
     }
     const held = s.locks.get(obj);
-    if (!held) this.emit({ k: 'acquire', line, obj, family, mode, irq, block: this.block, via: via?.callee }, `acq:${obj}:${line}:${via?.callee ?? ''}`);
+    if (!held) this.emit({ k: 'acquire', line, obj, family, mode, irq, block: this.block, via: via?.callee, afterGap: s.viaGap }, `acq:${obj}:${line}:${via?.callee ?? ''}`);
     if (held) {
       if (nests(family, mode) && nests(held.family, held.mode)) {
         s.locks.set(obj, { ...held, count: held.count + 1 });
@@ -555,7 +555,7 @@ class Walker {
           `dbl:${obj}:${op.line}:${op.callee}`);
       } else if (!held) {
         // Taken inside the callee: part of this function's summary too (callers two levels up).
-        this.emit({ k: 'acquire', line: op.line, obj, family: a.family, mode: a.mode, irq: a.irq, block: this.block, via: op.callee, sometimes: !a.always },
+        this.emit({ k: 'acquire', line: op.line, obj, family: a.family, mode: a.mode, irq: a.irq, block: this.block, via: op.callee, sometimes: !a.always, afterGap: s.viaGap },
           `acq:${obj}:${op.line}:${op.callee}`);
       }
     }
@@ -575,7 +575,11 @@ class Walker {
       const through = root.via.length > 1 ? ` through ${root.via.slice(1).map((f) => `${f}()`).join(' -> ')}` : '';
       this.sleepCheck(s, op.line, op.callee, `${op.callee}() may sleep (${r.why}${r.line !== null ? ` at line ${r.line}` : ''}${through}${r.always ? '' : ', on some of its paths'})`, text, op.callee, root);
     }
-    if (!sum.exitsKnown && !sum.exits.length) return;
+    if (sum.exits.some((e) => e.unknown)) {
+      // Some of its exits cannot be seen (a partial body): what it does to its locks is unknown.
+      this.havoc(s, sum.touches.flatMap((r) => this.mapArgs(sum, op, r.obj) ?? []), op.line, text, op.callee);
+      return;
+    }
     const { common, byClass } = splitEffects(sum.exits);
     const map = (e: LockEffectSet['acquired']): LockEffectSet['acquired'] =>
       e.flatMap((r) => {
@@ -602,8 +606,28 @@ class Walker {
     }
   }
 
+  /**
+   * A call whose effect on these locks is unknown: held ones may have been dropped, free ones
+   * taken. Like a gap, limited to the locks the callee touches.
+   */
+  private havoc(s: State, objs: string[], line: number | null, text: string, callee: string): void {
+    if (!objs.length) return;
+    s.viaGap = true;
+    s.clean = false;
+    for (const obj of objs) {
+      const l = s.locks.get(obj);
+      if (l && !l.gapSince) s.locks.set(obj, { ...l, gapSince: true });
+      s.released.delete(obj);
+    }
+    addTrace(s, line, text, `${callee}() is only partly visible: its effect on ${objs.map((o) => `'${o}'`).join(', ')} is unknown`);
+  }
+
   private applyEffects(s: State, e: LockEffectSet, line: number | null, callee: string): void {
-    for (const r of e.released) this.release(s, r.obj, r.family, r.mode, r.irq, line, `${callee}()`, callee);
+    for (const r of e.released) {
+      // A release that may undo the callee's own hidden acquire: drops it if held, says nothing otherwise.
+      if (r.maybe && !this.findHeld(s, r.obj)) continue;
+      this.release(s, r.obj, r.family, r.mode, r.irq, line, `${callee}()`, callee);
+    }
     for (const a of e.acquired) {
       if (s.locks.has(a.obj)) continue; // reported as a double lock through `acquires`
       this.acquire(s, a.obj, a.family, a.mode, a.irq, line, `${callee}()`, undefined, { callee, line: a.line, always: true });

@@ -60,7 +60,7 @@ export type Fact =
 /** Lock effects of a callee as seen by the caller. */
 export interface LockEffectSet {
   acquired: { obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; line: number | null }[];
-  released: { obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; line: number | null }[];
+  released: { obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; line: number | null; maybe?: boolean }[];
 }
 
 /**

@@ -13,33 +13,58 @@ export function summarize(w: WalkResult): Summary {
   const acquires = new Map<string, LockRef & { always: boolean }>();
   for (const e of w.events) {
     if (e.k !== 'acquire') continue;
-    const always = !e.sometimes && fn.meta.entryKnown && returnBlocks.length > 0 && returnBlocks.every((r) => dominates(w.cfg, e.block, r));
+    // On every path: it dominates every return, and no hidden code before it may return first.
+    const always = !e.sometimes && !e.afterGap && fn.meta.entryKnown && returnBlocks.length > 0 && returnBlocks.every((r) => dominates(w.cfg, e.block, r));
     const cur = acquires.get(e.obj);
     if (!cur || (always && !cur.always)) acquires.set(e.obj, { obj: e.obj, family: e.family, mode: e.mode, irq: e.irq, line: e.line, always });
   }
 
-  // Group exits by return class; within a class keep what every exit of it agrees on.
+  // Group exits by return class; within a class keep what every exit of it agrees on. What a
+  // partial function shows is a fact only where no hidden code can undo it: an exit reached
+  // through a gap has unknown effects (the gap may release what is held, take what is not), a
+  // release without a visible acquire may undo a hidden one, and a gap or an invisible end may
+  // hold further returns.
   const byClass = new Map<RetClass, ExitEffect>();
+  const add = (e: ExitEffect): void => {
+    const cur = byClass.get(e.cls);
+    if (!cur) {
+      byClass.set(e.cls, e);
+      return;
+    }
+    cur.unknown ||= e.unknown;
+    cur.acquired = cur.unknown ? [] : cur.acquired.filter((a) => e.acquired.some((b) => b.obj === a.obj));
+    cur.released = cur.unknown ? [] : cur.released.filter((a) => e.released.some((b) => b.obj === a.obj));
+    cur.lines.push(...e.lines);
+  };
   for (const x of w.exits) {
+    if (x.state.viaGap) {
+      add({ cls: x.cls, acquired: [], released: [], lines: [x.line], unknown: true });
+      continue;
+    }
     const acquired: LockRef[] = [...x.state.locks.values()]
       .filter((l) => !l.fromEntry && !l.scoped)
       .map((l) => ({ obj: l.obj, family: l.family, mode: l.mode, irq: l.irq, line: l.line }));
-    const released: LockRef[] = [...x.state.entryReleased].map(([obj, r]) => ({ obj, ...r }));
-    const cur = byClass.get(x.cls);
-    if (!cur) {
-      byClass.set(x.cls, { cls: x.cls, acquired, released, lines: [x.line] });
-    } else {
-      cur.acquired = cur.acquired.filter((a) => acquired.some((b) => b.obj === a.obj));
-      cur.released = cur.released.filter((a) => released.some((b) => b.obj === a.obj));
-      cur.lines.push(x.line);
+    const released: LockRef[] = [...x.state.entryReleased].map(([obj, r]) => ({ obj, ...r, ...(fn.meta.entryKnown ? {} : { maybe: true }) }));
+    add({ cls: x.cls, acquired, released, lines: [x.line] });
+  }
+  const hiddenExits = !fn.meta.exitKnown || fn.meta.gaps.length > 0 || w.budgetExceeded;
+  if (hiddenExits) add({ cls: 'any', acquired: [], released: [], lines: [], unknown: true });
+
+  const touches = new Map<string, LockRef>();
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if ((op.kind === 'acquire' || op.kind === 'release') && !touches.has(op.obj)) touches.set(op.obj, { obj: op.obj, family: op.family, mode: op.mode, irq: op.irq, line: op.line });
     }
   }
+  for (const a of acquires.values()) if (!touches.has(a.obj)) touches.set(a.obj, a);
+  for (const x of w.exits) for (const [obj, r] of x.state.entryReleased) if (!touches.has(obj)) touches.set(obj, { obj, ...r });
 
   const refs = refMoves(w);
 
   const requires = new Map<string, LockRef>();
   for (const x of w.exits) {
-    for (const [obj, r] of x.state.entryReleased) requires.set(obj, { obj, ...r });
+    // With the start hidden, a release may undo an acquire we cannot see: not a requirement.
+    if (fn.meta.entryKnown) for (const [obj, r] of x.state.entryReleased) requires.set(obj, { obj, ...r });
     for (const l of x.state.locks.values()) if (l.fromEntry) requires.set(l.obj, { obj: l.obj, family: l.family, mode: l.mode, irq: l.irq, line: l.line });
   }
   for (const obj of fn.annotations.mustHold) requires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
@@ -57,7 +82,8 @@ export function summarize(w: WalkResult): Summary {
     locals: new Set(fn.locals.map((l) => l.name)),
     acquires: [...acquires.values()],
     exits: [...byClass.values()],
-    exitsKnown: fn.meta.exitKnown && !w.budgetExceeded,
+    exitsKnown: !hiddenExits,
+    touches: [...touches.values()],
     requires: [...requires.values()],
     refs,
     maySleep: sleep ? { why: sleep.root.why, line: sleep.root.line, via: sleep.root.via, always: everyPath(sleep) } : null,
@@ -75,7 +101,8 @@ function refMoves(w: WalkResult): Summary['refs'] {
   const params = new Set(fn.params.map((p) => p.name));
   const exits = w.exits;
   const none: Summary['refs'] = { gets: [], puts: [], returns: null };
-  if (!exits.length || !fn.meta.exitKnown) return none;
+  // Hidden code may take or drop references itself: only a fully visible function moves them for sure.
+  if (!exits.length || !fn.meta.exitKnown || !fn.meta.entryKnown || fn.meta.gaps.length || w.budgetExceeded) return none;
   const fromParam = (obj: string): boolean => {
     const r = rootOf(obj);
     return !!r && params.has(r);

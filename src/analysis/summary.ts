@@ -12,6 +12,8 @@ export interface LockRef {
   mode: LockMode;
   irq: IrqMode;
   line: number | null;
+  /** A release whose lock may have been taken in code we cannot see (the callee's hidden start): not held afterwards, but not necessarily the caller's. */
+  maybe?: boolean;
 }
 
 /** How a return value classifies, for effects that depend on it ("returns 0 with the lock held"). */
@@ -22,6 +24,8 @@ export interface ExitEffect {
   acquired: LockRef[];
   released: LockRef[];
   lines: (number | null)[]; // the return statements
+  /** Its lock state is not known: the path to it crosses hidden code, or the exit itself is hidden (a return in a gap, an invisible end). */
+  unknown?: boolean;
 }
 
 export interface Summary {
@@ -35,6 +39,8 @@ export interface Summary {
   /** One entry per return class seen on its known exits. */
   exits: ExitEffect[];
   exitsKnown: boolean; // false when its end (or a path to it) is not visible
+  /** Every lock it takes or releases anywhere: what an unknown exit may have changed. */
+  touches: LockRef[];
   /** Locks that must be held when it is called (released without being taken, __must_hold, lockdep_assert_held). */
   requires: LockRef[];
   /** References it moves: takes on a parameter's object, drops the caller's, returns a new one. */
@@ -104,6 +110,8 @@ export const firesNonnull = (f: Fact): boolean =>
 /** Lock effects every known exit agrees on, and the rest per return class. */
 export function splitEffects(exits: ExitEffect[]): { common: { acquired: LockRef[]; released: LockRef[] }; byClass: ExitEffect[] } {
   if (!exits.length) return { common: { acquired: [], released: [] }, byClass: [] };
+  // An exit with unknown effects agrees on nothing.
+  if (exits.some((e) => e.unknown)) return { common: { acquired: [], released: [] }, byClass: exits.filter((e) => e.unknown || e.acquired.length || e.released.length) };
   const inAll = (pick: (e: ExitEffect) => LockRef[]): LockRef[] =>
     pick(exits[0]!).filter((r) => exits.every((e) => pick(e).some((x) => x.obj === r.obj)));
   const common = { acquired: inAll((e) => e.acquired), released: inAll((e) => e.released) };
