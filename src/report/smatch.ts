@@ -2,9 +2,12 @@
 
 import type { Finding, Witness } from '../analysis/types.js';
 
+/** Smatch's words for the levels. */
+const WORD: Record<Finding['severity'], string> = { error: 'error', warning: 'warn', info: 'info' };
+
 export function formatFinding(f: Finding, opts: { details?: boolean } = {}): string {
   const where = `${f.file ?? f.input}:${f.line ?? '?'}`;
-  const head = `${where} ${f.function}() ${f.severity}: ${f.message} [${f.rule}, ${f.status}${f.confidence !== 'high' ? `, ${f.confidence} confidence` : ''}]`;
+  const head = `${where} ${f.function}() ${WORD[f.severity]}: ${f.message} [${f.rule}, ${f.status}${f.confidence !== 'high' ? `, ${f.confidence} confidence` : ''}]`;
   if (opts.details === false) return head;
   const out = [head];
   for (const fact of f.facts) out.push(`    ${fact}`);
