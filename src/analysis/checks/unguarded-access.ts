@@ -135,7 +135,7 @@ function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[]
 /** How to show a guard's lock for one access (`&piwb->lock` for a per-object lock). */
 function showLock(ls: Lockset, g: Guard, r: AccessRecord): string {
   if (g.kind === 'rcu') return 'rcu_read_lock()';
-  if (g.perObject) return `&${r.data.base}${r.data.container === r.data.base ? '.' : '->'}${g.lockField}`;
+  if (g.perObject) return `&${r.data.base}${r.data.global && r.data.container === r.data.base ? '.' : '->'}${g.lockField}`;
   return ls.lockText.get(g.lock) ?? g.lock;
 }
 

@@ -89,7 +89,7 @@ export function guardsOf(ls: Lockset, sem: Semantics): Map<string, Guard[]> {
     const recs = all.filter((r) => r.kind !== 'atomic' && r.via !== 'llist');
     if (!recs.length) continue;
     const data = recs[0]!.data;
-    const gs: Guard[] = [...ruleGuards(sem, key, data), ...annotationGuards(ls, recs)];
+    const gs: Guard[] = [...ruleGuards(sem, key, data, recs), ...annotationGuards(ls, recs)];
     if (!gs.some((g) => g.kind === 'lock')) gs.push(...infer(data, recs));
     for (const g of gs) count(g, recs);
     if (gs.length) out.set(key, gs);
@@ -115,9 +115,23 @@ function count(g: Guard, recs: AccessRecord[]): void {
   }
 }
 
-function ruleGuards(sem: Semantics, key: string, data: DataKey): Guard[] {
+/** `drivers/md/dm-ploop*`, `ploop_*`: shell-style globs of rules' `applies`. */
+function glob(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+}
+
+/** Does a rule file speak about this code (its `applies` paths or functions; none: everywhere)? */
+function inScope(applies: { paths: string[]; functions: string[] } | undefined, recs: AccessRecord[]): boolean {
+  if (!applies || (!applies.paths.length && !applies.functions.length)) return true;
+  const paths = applies.paths.map(glob);
+  const fns = applies.functions.map(glob);
+  return recs.some((r) => (r.fn.file !== null && paths.some((p) => p.test(r.fn.file!))) || fns.some((f) => f.test(r.fn.name)));
+}
+
+function ruleGuards(sem: Semantics, key: string, data: DataKey, recs: AccessRecord[]): Guard[] {
   const out: Guard[] = [];
-  for (const g of sem.guards) {
+  const scoped = sem.files.filter((f) => f.rules.guards.length && inScope(f.rules.applies, recs));
+  for (const g of scoped.flatMap((f) => f.rules.guards.map((x) => ({ ...x, source: f.path })))) {
     const [fs, ...fm] = g.field.split('.');
     const member = fm.join('.');
     const match = g.field === key || (!data.typed && member === data.member) || (data.typed && data.container === fs && data.member.startsWith(`${member}.`));

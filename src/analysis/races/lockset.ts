@@ -19,7 +19,7 @@ export type HeldHow =
   | { k: 'assert'; line: number | null; text: string } // lockdep_assert_held(), __must_hold(): the caller holds it
   | { k: 'callee'; line: number | null; text: string; callee: string } // a callee returns with it held
   | { k: 'caller'; caller: string; line: number | null; text: string; outer: HeldHow } // every caller in the input holds it
-  | { k: 'later'; line: number | null; text: string }; // released later without being taken: held on entry
+  | { k: 'later'; line: number | null; text: string; shown: boolean }; // released later without being taken: held on entry (shown: the entry is visible, so a caller took it)
 
 export interface HeldLock {
   key: string;
@@ -376,7 +376,7 @@ export class Lockset {
         for (const o of site.held) add({ ...this.lockOf(fn, o), obj: o, how: this.howHeld(w, o, site.op.line) });
         for (const h of entryHeld) add(h);
         for (const [k, r] of later.get(`${site.block}:${site.index}`) ?? []) {
-          if (!held.some((x) => x.key === k)) add({ key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text } });
+          if (!held.some((x) => x.key === k)) add({ key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text, shown: fn.meta.entryKnown } });
         }
         const free: FreeLock[] = [];
         for (const o of site.released) {

@@ -57,8 +57,8 @@ function stepsFor(cpu: 0 | 1, fn: string, obj: string, how: HeldHow): Step[] {
       return [{ cpu, fn: `caller of ${fn}`, line: null, text: `lock(${obj}) [${how.text.trim()}]`, note: `the caller holds '${obj}', as ${fn}() asserts` }];
     case 'later':
       return [{
-        cpu, fn, line: null,
-        text: `${acquireFor(how.text)} [before the code shown; released at ${how.line ?? '?'}]`,
+        cpu, fn: how.shown ? `caller of ${fn}` : fn, line: null,
+        text: `${acquireFor(how.text)} [${how.shown ? 'by the caller' : 'before the code shown'}; released at ${how.line ?? '?'}]`,
         note: `holds '${obj}' on entry: it is released at line ${how.line ?? '?'} without being taken`,
       }];
     case 'caller':
