@@ -9,7 +9,7 @@
 // not show, the model supplies it at the last hidden stretch before the dispatch, and says so.
 
 import type { FunctionIR, Op } from '../c/ir.js';
-import type { Exec, ThreadSpec } from '../analysis/interleave/types.js';
+import type { Exec, ScriptStep, ThreadSpec } from '../analysis/interleave/types.js';
 import { ANY, ptr, type Loc, type Value, type World } from '../analysis/interleave/world.js';
 import type { RuleFile } from '../semantics/schema.js';
 import { bindByType, field, namesField, opsOf, reachable } from './match.js';
@@ -38,7 +38,9 @@ export const dmPloop: Model = {
           const handlers = (r.threads.find((t) => t.role === d.to)?.functions ?? [])
             .map((n) => input.fns.get(n))
             .filter((f): f is FunctionIR => !!f && parksOn(f, input.fns, park));
-          for (const h of handlers) out.push(scenario(input, rules.path, park, d, drainer, call, h));
+          const lookups = r.lookups.filter((l) => l.returns === park.list.split('.')[0]).map((l) => l.call);
+          // Without a handler in the input, the runner is the model's: it parks the pio as the rule says.
+          for (const h of handlers.length ? handlers : [null]) out.push(scenario(input, rules.path, park, d, drainer, call, h, lookups));
         }
       }
     }
@@ -64,11 +66,12 @@ function parkMember(h: FunctionIR, fns: Map<string, FunctionIR>, park: Parking):
   return 'list';
 }
 
-function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispatch, drainer: FunctionIR, call: Extract<Op, { kind: 'call' }>, handler: FunctionIR): Scenario {
+function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispatch, drainer: FunctionIR, call: Extract<Op, { kind: 'call' }>, handler: FunctionIR | null, lookups: string[]): Scenario {
   const [pageStruct] = park.list.split('.');
   const listField = field(park.list);
   const wordField = field(park.word);
-  const member = parkMember(handler, input.fns, park);
+  const member = handler ? parkMember(handler, input.fns, park) : 'list';
+  const runnerName = handler ? `${handler.name}()` : `a ${d.to} (the model's: ${park.while.join('/')} set -> park)`;
   // Does the completion take the parked entries off in code we can see?
   const visibleDrain = reachable(drainer, input.fns).some((f) => [...opsOf(f)].some((op) => op.kind === 'list' && TAKES_OFF.has(op.action) && namesField(f, op.head, park.list)));
   // Otherwise: the last stretch of hidden code before the dispatch is where it happens.
@@ -80,7 +83,7 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
   const busyBits = [...new Set(cleared.map((op) => op.bit))];
   const facts = [
     `${rulesPath}: entries of ${park.list} wait there while ${park.while.join(' or ')} is set; ${park.drainedBy} (${drainer.name}()) takes them off${park.why ? ` (${park.why})` : ''}`,
-    `${rulesPath}: ${d.call}() hands pios to the ${d.to} threads, which run ${handler.name}() here`,
+    `${rulesPath}: ${d.call}() hands pios to the ${d.to} threads, which run ${runnerName} here`,
     `world: one ${pageStruct} with ${busyBits.join(', ') || park.while[0]} set and one pio parked on ${listField}`,
   ];
   if (supplyGap) {
@@ -97,9 +100,23 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
   // A busy flag the completion clears only after it has dispatched: the window the invariant is about.
   const lateClear = cleared.find((op) => op.row > call.row) ?? null;
 
+  /** The rule's runner in one atomic step: the page busy -> the pio waits on it. */
+  const parkIfBusy = (pio: Loc): ScriptStep => ({
+    text: `${park.while.map((b) => `test_bit(${b})`).join(' || ')} -> park on md->${listField}`,
+    run: (x: Exec) => {
+      const word = `${page}.${wordField}`;
+      const busy = park.while.filter((b) => x.w.testBit(word, b));
+      x.touch(word);
+      if (busy.length) {
+        x.w.addNode(wait(), `${pio}.${member}`, 'tail');
+        x.touch(wait());
+        x.note(`${busy.join(', ')} is set: parks ${x.w.describe(pio)} on ${x.w.describe(wait())}`);
+      } else x.note(`the page is not busy: ${x.w.describe(pio)} goes on`);
+    },
+  });
   return {
-    id: `parked/${drainer.name}/${handler.name}`,
-    title: `${drainer.name}() vs ${handler.name}() on a busy ${pageStruct}`,
+    id: `parked/${drainer.name}/${handler?.name ?? 'model'}`,
+    title: `${drainer.name}() vs ${handler ? `${handler.name}()` : `a ${d.to}`} on a busy ${pageStruct}`,
     invariant: `every pio parked on ${listField} is taken off again by a later ${park.drainedBy}; none stays parked when the threads are done`,
     subject: drainer,
     facts,
@@ -116,8 +133,9 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
       return [{ role: park.drainedBy, fn: drainer, bind: { ...bindByType(drainer, byStruct()), ...Object.fromEntries(Object.entries(names).map(([k, f]) => [k, f()])) } }];
     },
     hooks: {
-      calls: new Set([d.call]),
+      calls: new Set([d.call, ...lookups]),
       call(x: Exec, callee: string, args: Value[]) {
+        if (lookups.includes(callee)) return { value: ptr(page), note: `finds ${x.w.describe(page)}` };
         if (callee !== d.call) return undefined;
         const handed: Loc[] = [];
         const item = d.item !== undefined ? args[d.item] : undefined;
@@ -128,7 +146,8 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
           x.w.lists.set(list.loc, []);
         }
         for (const pio of handed) {
-          x.spawn({ role: d.to, fn: handler, bind: { ...bindByType(handler, { ...byStruct(), pio: ptr(pio) }), md: ptr(page), ploop: ptr(ploop), pio: ptr(pio) } });
+          if (handler) x.spawn({ role: d.to, fn: handler, bind: { ...bindByType(handler, { ...byStruct(), pio: ptr(pio) }), md: ptr(page), ploop: ptr(ploop), pio: ptr(pio) } });
+          else x.spawn({ role: d.to, entry: `${d.to} (model)`, script: [parkIfBusy(pio)] });
         }
         return { value: ANY, note: handed.length ? `hands ${handed.map((p) => x.w.describe(p)).join(', ')} to a ${d.to}` : 'nothing to dispatch' };
       },

@@ -92,6 +92,7 @@ function scenario(input: ModelInput, rulesPath: string, rescue: Rescue, b: Block
       enabled: (x) => (x.w.canAcquire(lock(), x.thread.id, false) ? true : "the target's lock"),
       run: (x) => {
         x.w.acquire(lock(), x.thread.id, false);
+        x.touch(lock());
         x.note("takes the target's lock");
       },
     },
@@ -99,6 +100,7 @@ function scenario(input: ModelInput, rulesPath: string, rescue: Rescue, b: Block
       text: `its bio is punted to md->${rescuedField}; queue_work(md->work)`,
       run: (x) => {
         x.w.addNode(`${md}.${rescuedField}`, bio, 'tail');
+        x.touch(`${md}.${rescuedField}`);
         queueDrainers(x);
         x.note(`the rescuer puts its bio on md->${rescuedField} and queues the work`);
       },
@@ -137,6 +139,7 @@ function scenario(input: ModelInput, rulesPath: string, rescue: Rescue, b: Block
       bio = w.create('punted bio', 'bio');
       const deferred = w.create('bio#1', 'bio');
       w.lists.set(`${md}.${deferredField}`, [deferred]);
+      w.lists.set(`${md}.${rescuedField}`, []);
       const specs: ThreadSpec[] = [
         { role, fn: work, ...workArgs() },
         { role: 'target I/O', entry: 'target I/O (model)', script: io },

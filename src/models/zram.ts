@@ -52,6 +52,8 @@ function scenario(input: ModelInput, rulesPath: string, c: Completion, entry: Fu
   const fns = reachable(entry, input.fns);
   const member = nodeMember(fns, itemStruct, 'list');
   const via = c.complete.via ? field(c.complete.via) : null;
+  // "Nobody completed it" can only be told when the code that would complete it is all visible.
+  const completesVisibly = fns.every((f) => f.meta.exitKnown) && fns.some((f) => [...opsOf(f)].some((op) => op.kind === 'call' && c.complete.calls.includes(op.callee)));
   let obj: Loc = '';
   let done: Loc = '';
   const items: Loc[] = [];
@@ -149,7 +151,7 @@ function scenario(input: ModelInput, rulesPath: string, c: Completion, entry: Fu
         return undefined;
       },
       final(s) {
-        if (s.world.model.get('completed') === true) return null;
+        if (!completesVisibly || s.world.model.get('completed') === true) return null;
         if (!items.every((it) => written(s.world, it))) return null;
         return {
           invariant: 'never-completed',

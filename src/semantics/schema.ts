@@ -166,6 +166,13 @@ export const CompletionRule = z.strictObject({
   why: z.string().optional(),
 });
 
+/** A call that finds one of the subsystem's shared objects (in a model's world: the one it holds). */
+export const LookupRule = z.strictObject({
+  call: z.string(),
+  returns: z.string(), // struct name: 'md_page'
+  why: z.string().optional(),
+});
+
 /** A call that may block, and on what. */
 export const BlockingRule = z.strictObject({
   call: z.string(),
@@ -205,5 +212,6 @@ export const RuleFile = z.strictObject({
   completions: z.array(CompletionRule).default([]),
   blocking: z.array(BlockingRule).default([]),
   rescue: z.array(RescueRule).default([]),
+  lookups: z.array(LookupRule).default([]),
 });
 export type RuleFile = z.infer<typeof RuleFile>;

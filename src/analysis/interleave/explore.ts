@@ -17,9 +17,10 @@ export interface ExploreOptions {
 export interface Blocked {
   thread: number;
   waits: string;
-  /** Where it waits: the innermost function of the input it is in, and the line. */
+  /** Where it waits: the innermost function of the input it is in, the line and the statement. */
   function: string | null;
   line: number | null;
+  text: string | null;
 }
 
 export interface Exploration {
@@ -36,7 +37,7 @@ export interface Exploration {
 }
 
 interface Node {
-  state: State;
+  state: State | null; // dropped once expanded: only the path back is kept
   parent: number;
   event: StepEvent | null;
   assumptions: string[];
@@ -63,13 +64,13 @@ export function explore(init: State, fns: ExecEnv['fns'], hooks: Hooks, opts: Ex
       if (node.event) path.unshift(node.event);
       for (const a of node.assumptions) if (!assumptions.includes(a)) assumptions.unshift(a);
     }
-    return { verdict, path, assumptions, threads: summary(nodes[at]!.state.threads), states: nodes.length, ms: Date.now() - t0, ...extra };
+    return { verdict, path, assumptions, threads: summary((nodes[at]!.state ?? init).threads), states: nodes.length, ms: Date.now() - t0, ...extra };
   };
   for (let at = 0; at < nodes.length; at++) {
     if (nodes.length > maxStates || (at % 256 === 0 && Date.now() > deadline)) {
       return { verdict: 'budget', path: [], assumptions: [], threads: summary(init.threads), states: nodes.length, ms: Date.now() - t0 };
     }
-    const s = nodes[at]!.state;
+    const s = nodes[at]!.state!;
     const live = s.threads.filter((t) => !t.done);
     if (!live.length) {
       const v = hooks.final?.(s);
@@ -92,15 +93,16 @@ export function explore(init: State, fns: ExecEnv['fns'], hooks: Hooks, opts: Ex
       }
     }
     if (!moved && opts.deadlocks !== false) return finish('deadlock', at, { blocked });
+    if (at > 0) nodes[at]!.state = null;
   }
   return { verdict: 'safe', path: [], assumptions: [], threads: summary(init.threads), states: nodes.length, ms: Date.now() - t0 };
 }
 
-function where(t: Thread): { function: string | null; line: number | null } {
+function where(t: Thread): { function: string | null; line: number | null; text: string | null } {
   const f = t.frames[t.frames.length - 1];
-  if (!f) return { function: null, line: null };
+  if (!f) return { function: null, line: null, text: t.script?.steps[t.script.pc]?.text ?? null };
   const op = f.fn.blocks[f.b]?.ops[f.i];
-  return { function: f.fn.name, line: op?.line ?? null };
+  return { function: f.fn.name, line: op?.line ?? null, text: op?.text ?? null };
 }
 
 type PartialViolation = NonNullable<ReturnType<NonNullable<Hooks['check']>>> | Violation;

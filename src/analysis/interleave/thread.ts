@@ -139,12 +139,12 @@ function cloneFrame(f: Frame): Frame {
 }
 
 export function cloneThread(t: Thread): Thread {
-  return { ...t, frames: t.frames.map(cloneFrame), ...(t.script ? { script: { steps: t.script.steps, pc: t.script.pc } } : {}) };
+  return { ...t, frames: t.frames.map(cloneFrame), ...(t.script ? { script: { ...t.script } } : {}) };
 }
 
 export function threadKey(t: Thread): string {
   if (t.done) return 'done';
-  return (t.script ? `s${t.script.pc}:` : '') + t.frames
+  return (t.script ? `s${t.script.pc}${t.script.calling !== undefined ? `c${t.script.calling}` : ''}:` : '') + t.frames
     .map((f) => {
       const env = [...f.env].map(([k, v]) => `${k}=${vk(v)}`).sort().join(',');
       const res = [...f.res].map(([k, v]) => `${k}=${vk(v)}`).sort().join(',');
@@ -570,7 +570,12 @@ class Runner implements Exec {
     const note = this.pendingNote ?? describeOp(op);
     this.pendingNote = null;
     const text = op.kind === 'gap' ? hiddenText(f, op.id) : op.text ?? ('primitive' in op ? op.primitive : op.kind);
-    this.events.push({ thread: this.tid, function: f.fn.name, line: op.line, text, note, locs: [...new Set(this.touched)], mode: modeOf(op), ...(isTest(op) ? { test: true } : {}), ...(op.kind === 'acquire' ? { dir: 'take' as const } : op.kind === 'release' ? { dir: 'drop' as const } : {}), ...(this.modelled ? { modelled: true } : {}) });
+    this.events.push({ thread: this.tid, function: f.fn.name, line: op.line, text, note, locs: [...new Set(this.touched)], mode: modeOf(op), ...(isTest(op) || this.readsList(op) ? { test: true } : {}), ...(op.kind === 'acquire' ? { dir: 'take' as const } : op.kind === 'release' ? { dir: 'drop' as const } : {}), ...(this.modelled ? { modelled: true } : {}) });
+  }
+
+  /** A plain read of a whole list (`list = md->rescued`): what it saw decides what the thread does. */
+  private readsList(op: Op): boolean {
+    return op.kind === 'access' && op.mode === 'read' && this.touched.some((l) => this.w.lists.has(l));
   }
 
   private scriptStep(): Runner[] {
@@ -1225,12 +1230,12 @@ export function step(s: State, tid: number, env: ExecEnv): { results: StepResult
       work.push(...forks);
       if (r.blocked) break;
     }
-    if (r.blocked) {
-      // Blocked at its first visible op: this outcome of the step cannot happen now.
-      if (!r.visibleDone) {
-        blocked ??= r.blocked;
-        continue;
-      }
+    if (r.blocked && !r.visibleDone) {
+      blocked ??= r.blocked;
+      // Blocked at its first visible op. Positioned there already: this step cannot happen now.
+      // Got there through local work and choices of its own: that position is a state of its own
+      // (a thread can choose its way into a wait).
+      if (r.ops <= 1) continue;
     }
     const threads = [...r.s.threads];
     for (const spec of r.spawned) {
@@ -1240,7 +1245,7 @@ export function step(s: State, tid: number, env: ExecEnv): { results: StepResult
     const event = r.events[r.events.length - 1] ?? null;
     results.push({ state: { world: r.w, threads }, event: r.events.length > 1 ? mergeEvents(r.events) : event, assumptions: r.assumptions, violation: r.violation });
   }
-  return { results, blocked: results.length ? null : blocked };
+  return { results, blocked: results.some((x) => x.event) ? null : blocked };
 }
 
 function mergeEvents(evs: StepEvent[]): StepEvent {

@@ -46,18 +46,20 @@ export class World {
   bits = new Map<Loc, string[]>();
   counts = new Map<Loc, number>();
   locks = new Map<Loc, LockInfo>();
+  /** Values are replaced, never changed in place (clones share them). */
   model = new Map<string, ModelValue>();
   nextId = 1;
 
+  /** A copy to change: the maps are copied, their values never change in place (they are replaced). */
   clone(): World {
     const w = new World();
-    w.objects = new Map([...this.objects].map(([k, v]) => [k, { ...v }]));
+    w.objects = new Map(this.objects);
     w.mem = new Map(this.mem);
-    w.lists = new Map([...this.lists].map(([k, v]) => [k, [...v]]));
-    w.bits = new Map([...this.bits].map(([k, v]) => [k, [...v]]));
+    w.lists = new Map(this.lists);
+    w.bits = new Map(this.bits);
     w.counts = new Map(this.counts);
-    w.locks = new Map([...this.locks].map(([k, v]) => [k, { owner: v.owner, readers: [...v.readers] }]));
-    w.model = new Map([...this.model].map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]));
+    w.locks = new Map(this.locks);
+    w.model = new Map(this.model);
     w.nextId = this.nextId;
     return w;
   }
@@ -144,7 +146,7 @@ export class World {
     for (const [h, items] of this.lists) {
       const i = items.indexOf(node);
       if (i >= 0) {
-        items.splice(i, 1);
+        this.lists.set(h, [...items.slice(0, i), ...items.slice(i + 1)]);
         return h;
       }
     }
