@@ -165,10 +165,15 @@ export function fileHeaderAt(lines: readonly BodyLine[], i: number, depth: numbe
   if (!l || l.depth !== depth) return false;
   const t = l.text;
   const c = t.charCodeAt(0);
-  if (c !== 100 /* d */ && c !== 73 /* I */ && c !== 45 /* - */) return false;
+  if (c !== 100 /* d */ && c !== 73 /* I */ && c !== 45 /* - */ && c !== 43 /* + */) return false;
   if (GIT_START.test(t) || COMBINED.test(t)) return true;
   if (DIFF_CMD.test(t) || INDEX_LINE.test(t)) return nextIsOldFile(lines, i, depth);
   if (OLD_FILE.test(t)) return isOldNewPair(lines, i, depth);
+  // a quote that kept only the `+++ b/path` line of the file header
+  if (NEW_FILE.test(t)) {
+    const n = lines[i + 1];
+    return !!n && n.depth === depth && HUNK_HEADER.test(n.text) && headerPath(NEW_FILE.exec(t)![1]!) !== null;
+  }
   return false;
 }
 
@@ -276,6 +281,15 @@ export function parseFileHeader(lines: readonly BodyLine[], i: number, depth: nu
     }
     finish(f);
     return { file: f, next: j, notes };
+  }
+
+  const lone = NEW_FILE.exec(t);
+  if (lone) {
+    const p = headerPath(lone[1]!);
+    f.newPath = p && /^[ab]\//.test(p) ? dropGitPrefix(p) : treeRelative(p, p).newPath;
+    f.oldPath = f.newPath;
+    finish(f);
+    return { file: f, next: i + 1, notes };
   }
 
   // Plain diffs: `Index:` / `diff -u ...` lines before the `---`/`+++` pair, or the pair alone.

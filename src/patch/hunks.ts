@@ -210,7 +210,8 @@ interface Reading {
 /** Length of a body line as the mailer saw it (tabs at 8 columns). */
 const rawLen = (l: BodyLine): number => l.raw.replace(/\t/g, '        ').length;
 
-function provisional(items: readonly Item[], opts: ReadOptions): Reading {
+/** `header`: the hunk header as the line before the first item (a mailer may wrap its section too). */
+function provisional(items: readonly Item[], opts: ReadOptions, header: PrevLine | null): Reading {
   const role: Reading['role'] = new Array(items.length);
   const scores: number[] = new Array(items.length).fill(0);
   // lines that are certainly context: a lost prefix is established, wraps need more evidence
@@ -223,7 +224,7 @@ function provisional(items: readonly Item[], opts: ReadOptions): Reading {
     if (/^\s*[{}#]/.test(it.l.text) || (pt != null && endsStatement(pt) && startsLikeCode(it.l.text))) certain++;
   }
   const ctx: WrapContext = { flowed: opts.flowed, lostPrefixes: certain > 0 };
-  let prev: PrevLine | null = null;
+  let prev: PrevLine | null = header;
   let inComment = false;
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
@@ -336,13 +337,17 @@ function choose(items: readonly Item[], reading: Reading, declared: { oldLines: 
 export function readHunk(lines: readonly BodyLine[], start: number, depth: number, header: HunkHeader | null, bodyLine: number, opts: ReadOptions): HunkRead {
   const declared = header ? { oldLines: header.oldLines, newLines: header.newLines } : null;
   const col = collect(lines, start, depth, declared);
-  const reading = provisional(col.items, opts);
+  const headerLine = header ? lines[bodyLine - 1] : undefined;
+  const asPrev: PrevLine | null =
+    header && header.section && headerLine ? { text: header.section, rawLength: rawLen(headerLine), chain: false, inComment: false } : null;
+  const reading = provisional(col.items, opts, asPrev);
   const pick = choose(col.items, reading, declared);
   const items = col.items.slice(0, pick.end);
   // the interior lines quoted less deeply stay comments; trailing ones are left to the caller
   while (items.length && !isDepthItem(items[items.length - 1]!)) items.pop();
   const damage = new Set<string>();
   const out: DiffLine[] = [];
+  let section = header ? header.section : '';
   const comments: HunkComment[] = [];
   let oldNo: number | null = header ? (header.oldLines === 0 ? header.oldStart + 1 : header.oldStart) : null;
   let newNo: number | null = header ? (header.newLines === 0 ? header.newStart + 1 : header.newStart) : null;
@@ -389,7 +394,11 @@ export function readHunk(lines: readonly BodyLine[], start: number, depth: numbe
       case 'bare':
       case 'lower': {
         const last = out[out.length - 1];
-        if (role === 'wrap' && last) {
+        if (role === 'wrap' && !last) {
+          // the header's own section was wrapped
+          section = joinWrapped(section, it.l.text, opts.delsp);
+          damage.add('wrapped-lines');
+        } else if (role === 'wrap' && last) {
           last.text = joinWrapped(last.text, it.l.text, opts.delsp);
           last.repair = 'joined-wrap';
           (last.joined ??= [last.bodyLine]).push(it.l.no);
@@ -419,7 +428,7 @@ export function readHunk(lines: readonly BodyLine[], start: number, depth: numbe
       oldLines,
       newLines,
       declared,
-      section: header ? header.section : '',
+      section,
       lines: out,
       bodyLine,
     },

@@ -64,6 +64,30 @@ describe('patch: damage repair', () => {
     assert.equal(p!.files[0]!.hunks[0]!.lines[0]!.text, '        int tries = 10;');
   });
 
+  it('a hunk header the mailer wrapped: its section is joined back', () => {
+    const ex = extractBody(
+      [
+        'diff --git a/drivers/misc/gizmo/gizmo-core.c b/drivers/misc/gizmo/gizmo-core.c',
+        '--- a/drivers/misc/gizmo/gizmo-core.c',
+        '+++ b/drivers/misc/gizmo/gizmo-core.c',
+        '@@ -1276,6 +1276,7 @@ static struct gizmo_req *gizmo_req_alloc(struct gizmo_dev *gd,',
+        'unsigned int flags)',
+        ' \tstruct gizmo_req *req;',
+        ' ',
+        ' \treq = kzalloc(sizeof(*req), GFP_KERNEL);',
+        '+\tmight_sleep();',
+        ' \tif (!req)',
+        ' \t\treturn NULL;',
+        ' \treq->gd = gd;',
+        '',
+      ].join('\n'),
+    );
+    const h = ex.patches[0]!.files[0]!.hunks[0]!;
+    assert.equal(h.section, 'static struct gizmo_req *gizmo_req_alloc(struct gizmo_dev *gd, unsigned int flags)');
+    assert.deepEqual([h.oldLines, h.newLines, h.lines[0]!.text], [6, 7, '\tstruct gizmo_req *req;']);
+    assert.ok(ex.patches[0]!.damage.includes('wrapped-lines'));
+  });
+
   it('a hand-edited hunk whose header is wrong: the lines win, the header is kept', () => {
     const ex = extractBody(
       [

@@ -108,6 +108,13 @@ describe('patch: file headers', () => {
     assert.match(ex.notes.join('\n'), /combined diff \(merge\) not supported/);
   });
 
+  it('a quote that kept only the "+++ b/path" line still names the file', () => {
+    const ex = extractBody(['> +++ b/drivers/misc/gizmo/gizmo-core.c', '> @@ -9,2 +9,3 @@ static int gizmo_open(struct inode *inode, struct file *file)', '>  \tint ret;', '> +\tmight_sleep();', '>  \treturn 0;', ''].join('\n'));
+    const p = ex.patches[0]!;
+    assert.equal(p.kind, 'quoted');
+    assert.deepEqual([p.files[0]!.path, p.files[0]!.status, p.files[0]!.hunks.length], ['drivers/misc/gizmo/gizmo-core.c', 'modified', 1]);
+  });
+
   it('a "-- " line is a removed "- " line only while the header expects one', () => {
     const ex = extractBody(['--- a/Documentation/gizmo.txt', '+++ b/Documentation/gizmo.txt', '@@ -1,2 +1,1 @@', ' Options:', '-- ', '-- ', '2.40.0', ''].join('\n'));
     const p = ex.patches[0]!;
