@@ -13,7 +13,7 @@ import type { RawFinding } from '../check.js';
 import type { Site, WalkResult } from '../engine.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
 import type { Lockset } from '../races/lockset.js';
-import { opText, witness } from '../races/witness.js';
+import { acquireStep, opText, releaseAfter, witness } from '../races/witness.js';
 
 type Out = { fn: FunctionIR; finding: RawFinding };
 type Test = { op: string; value: number | string };
@@ -416,9 +416,12 @@ function unlockedEmpty(f: FnView): Out[] {
           witness: witness([fn.name, fn.name], [
             { cpu: 0, fn: fn.name, line: e.line, text: e.text ?? 'list_empty', note: 'sees one entry' },
             { cpu: 1, fn: fn.name, line: e.line, text: e.text ?? 'list_empty', note: 'sees the same entry' },
+            acquireStep(1, fn, lock, u.line),
             { cpu: 1, fn: fn.name, line: u.line, text: u.text ?? u.primitive, note: `takes it under '${lock}'` },
+            ((rel) => ({ cpu: 1 as const, fn: fn.name, line: rel?.line ?? null, text: rel?.text ?? `unlock(${lock})`, note: `releases '${lock}'` }))(releaseAfter(fn, (o) => o === lock, u.line)),
+            acquireStep(0, fn, lock, u.line),
             { cpu: 0, fn: fn.name, line: u.line, text: u.text ?? u.primitive, note: `finds the list empty under '${lock}'` },
-          ], `CPU0 acts on a list that became empty after it checked (list_first_entry() on an empty list returns the head itself)`),
+          ], `CPU0 works on a list that became empty after it checked${u.action === 'first' ? ' (list_first_entry() on an empty list returns the head itself)' : ''}`),
         },
       });
       break;
@@ -477,12 +480,15 @@ function staleDecision(f: FnView): Out[] {
             facts: [],
             discriminator: 'stale-decision',
             witness: witness([fn.name, fn.name], [
+              acquireStep(0, fn, dropped, read.line),
               { cpu: 0, fn: fn.name, line: read.line, text: read.text ?? path, note: `decides on '${path}' under '${dropped}'` },
               { cpu: 0, fn: fn.name, line: unlockLine?.line ?? null, text: unlockLine?.text ?? `unlock(${dropped})`, note: 'drops the lock' },
-              { cpu: 1, fn: fn.name, line: read.line, text: read.text ?? path, note: `takes '${dropped}', decides the same way` },
+              acquireStep(1, fn, dropped, read.line),
+              { cpu: 1, fn: fn.name, line: read.line, text: read.text ?? path, note: 'decides the same way' },
+              { cpu: 1, fn: fn.name, line: unlockLine?.line ?? null, text: unlockLine?.text ?? `unlock(${dropped})`, note: 'drops the lock' },
               { cpu: 1, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}'` },
-              { cpu: 0, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}' on a stale decision` },
-            ], `both CPUs act on one decision about '${path}'`),
+              { cpu: 0, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}' on a decision that no longer holds` },
+            ], `both CPUs acted on one decision about '${path}' taken under '${dropped}': the second change is made on a state the first one already changed`),
           },
         });
       }

@@ -103,7 +103,7 @@ function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[]
   else if (released) facts.push(`'${lock}' was released at line ${released.line ?? '?'} on this path`);
   else if (entry) facts.push(`'${lock}' is not held here: ${entry.why}`);
   else facts.push(`'${lock}' is not held here`);
-  if (all.length > 1) facts.push(`unlocked at line${all.length > 2 ? 's' : ''} ${lines}`);
+  if (lines.includes(',')) facts.push(`unlocked at lines ${lines}`);
   if (peek) facts.push(r.kind === 'list' ? 'list_empty() is a READ_ONCE peek: fine as a hint, wrong if it decides what is done to the list' : 'a READ_ONCE/WRITE_ONCE access: fine as a hint, wrong if it decides anything');
   let message: string;
   if (g.kind === 'rcu') {
@@ -125,10 +125,11 @@ function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[]
     objects: [r.data.key, g.lock],
     trace: [
       ...(released ? [{ line: released.line, text: released.text, note: `releases '${lock}'` }] : []),
+      ...(entry?.via ? [{ line: entry.via.line, text: entry.via.text, note: `calls ${r.fn.name}() without '${lock}'`, function: entry.via.caller }] : []),
       { line: r.line, text: r.text, note: `${verb} '${r.path}' without '${lock}'` },
     ],
     facts,
-    witness: g.kind === 'lock' ? buildWitness(ctx, r, g, lock, released ? { line: released.line, text: released.text } : null) : undefined,
+    witness: g.kind === 'lock' ? buildWitness(ctx, r, g, lock, released ? { line: released.line, text: released.text } : null, entry?.via ?? null) : undefined,
   };
 }
 
@@ -140,11 +141,15 @@ function showLock(ls: Lockset, g: Guard, r: AccessRecord): string {
 }
 
 /** CPU0 does the unlocked access; CPU1 works on the same field under the guard (another site, or the rule). */
-function buildWitness(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string, released: { line: number | null; text: string } | null): Witness | undefined {
+function buildWitness(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string, released: { line: number | null; text: string } | null,
+  via: { caller: string; line: number | null; text: string } | null): Witness | undefined {
   const ls = ctx.lockset;
   const other = conflicting(ls, r, g);
   const steps: Step[] = [];
-  const cpu0Release: Step | null = released ? { cpu: 0, fn: r.fn.name, line: released.line, text: released.text, note: `drops '${lock}'` } : null;
+  // What puts CPU0 there without the lock: its own unlock, or the caller that never took it.
+  const cpu0Release: Step | null = released
+    ? { cpu: 0, fn: r.fn.name, line: released.line, text: released.text, note: `drops '${lock}'` }
+    : via ? { cpu: 0, fn: via.caller, line: via.line, text: via.text, note: `calls ${r.fn.name}() without '${lock}'` } : null;
   const access0: Step = { cpu: 0, fn: r.fn.name, line: r.line, text: r.text, note: `${verbOf(r)} '${r.path}' without '${lock}'` };
   const what = r.kind === 'list' ? 'the list' : `'${r.path}'`;
   if (other) {

@@ -43,6 +43,8 @@ export interface EntryFree {
   locks: FreeLock[];
   assumed: boolean; // no caller in the input: assumed entered without locks
   why: string;
+  /** The call this way in goes through (the nearest caller). */
+  via?: { caller: string; line: number | null; text: string };
 }
 
 export type AccessKind = 'field' | 'list' | 'flag' | 'atomic';
@@ -269,6 +271,7 @@ export class Lockset {
     for (const { caller, site } of info.callers) {
       const args = site.op.kind === 'call' ? site.op.argText : [];
       const where = `${caller.walk.fn.name}() calls it at line ${site.op.line ?? '?'}`;
+      const via = { caller: caller.walk.fn.name, line: site.op.line, text: site.op.text ?? `${fn.name}()` };
       const held = new Set([...site.held].map((o) => this.lockOf(caller.walk.fn, o).key));
       const locks: FreeLock[] = [];
       for (const o of site.released) {
@@ -278,12 +281,12 @@ export class Lockset {
         const line = releaseLine(caller.walk.fn, o, site.op.line);
         locks.push({ key: k.key, base: k.base, obj: t, line, text: textAt(caller.walk.fn, line, o) ?? `unlock ${o}` });
       }
-      if (locks.length) out.push({ all: false, except: new Set(), locks, assumed: false, why: `${where} after releasing it` });
+      if (locks.length) out.push({ all: false, except: new Set(), locks, assumed: false, why: `${where} after releasing it`, via });
       if (!site.clean) continue;
       for (const up of this.entryFree(caller, stack)) {
         const upHeld = new Set([...held, ...this.heldAtEntry(caller).map((h) => h.key)]);
         if (up.all) {
-          out.push({ all: true, except: new Set([...up.except, ...upHeld]), locks: [], assumed: up.assumed, why: `${where} without it (${up.why})` });
+          out.push({ all: true, except: new Set([...up.except, ...upHeld]), locks: [], assumed: up.assumed, why: `${where} without it (${up.why})`, via });
         } else {
           const ls: FreeLock[] = [];
           for (const l of up.locks) {
@@ -291,7 +294,7 @@ export class Lockset {
             const t = this.translate(l.obj, caller.walk.fn, fn, args);
             if (t) ls.push({ ...l, ...this.lockOf(fn, t), obj: t });
           }
-          if (ls.length) out.push({ all: false, except: new Set(), locks: ls, assumed: up.assumed, why: `${where} without it (${up.why})` });
+          if (ls.length) out.push({ all: false, except: new Set(), locks: ls, assumed: up.assumed, why: `${where} without it (${up.why})`, via });
         }
         if (out.length >= 8) break; // enough ways in to show one; the rest add nothing
       }

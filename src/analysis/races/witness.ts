@@ -87,6 +87,19 @@ function memberOf(obj: string): string {
   return obj.replace(/^&/, '').split(/->|\./).pop() ?? obj;
 }
 
+/** The acquire of a lock (as written) nearest before `line`, as a step. */
+export function acquireStep(cpu: 0 | 1, fn: FunctionIR, obj: string, line: number | null): Step {
+  let best: Op | null = null;
+  for (const b of fn.blocks) for (const op of b.ops) {
+    if (op.kind !== 'acquire' || op.obj !== obj || op.line === null) continue;
+    if (line !== null && op.line > line) continue;
+    if (!best || op.line > (best.line ?? 0)) best = op;
+  }
+  return best
+    ? { cpu, fn: fn.name, line: best.line, text: opText(best), note: `takes '${obj}'` }
+    : { cpu, fn: fn.name, line: null, text: `lock(${obj}) [before the code shown]`, note: `holds '${obj}'` };
+}
+
 /** The first release of a lock after `line`. */
 export function releaseAfter(fn: FunctionIR, lockMatches: (obj: string) => boolean, line: number | null): { line: number | null; text: string } | null {
   let best: { line: number | null; text: string } | null = null;
