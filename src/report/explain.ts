@@ -17,8 +17,15 @@ export function formatExplanation(f: Finding): string {
     }
   }
   if (f.witness) {
+    const w = f.witness;
     out.push('', ...formatWitness(f));
-    if (f.witness.invariant) out.push(`  invariant: ${f.witness.invariant}`);
+    if (w.model) out.push(`  model: ${w.model}`);
+    if (w.invariant) out.push(`  invariant: ${w.invariant}`);
+    if (w.steps.some((st) => st.note)) {
+      // What each step did to the shared state (the table shows only the code).
+      out.push('', 'steps:');
+      for (const st of w.steps) out.push(`  ${st.thread}  ${String(st.line ?? '').padStart(5)}  ${st.text}${st.note ? `  -- ${st.note}` : ''}`);
+    }
   }
   if (f.facts.length) {
     out.push('', 'rests on:');

@@ -27,7 +27,8 @@ export function formatWitness(f: Finding): string[] {
   const cell = (s: Witness['steps'][number]): string =>
     `${s.function && s.function !== own.get(s.thread) ? `${s.function}(): ` : ''}${s.text}${s.line !== null ? ` (${s.line})` : ''}`;
   const cells = w.steps.map((s) => cols.map((c) => (c === s.thread ? cell(s) : '')));
-  const heads = w.threads.map((t) => `${t.id}: ${t.function}()`);
+  // A model's own threads are named in words, not after a function.
+  const heads = w.threads.map((t) => `${t.id}: ${/[\s(]/.test(t.function) ? t.function : `${t.function}()`}`);
   const widths = cols.map((_, i) => Math.max(heads[i]!.length, ...cells.map((r) => r[i]!.length)));
   const row = (r: string[]): string => r.map((x, i) => x.padEnd(widths[i]!)).join('   ').trimEnd();
   const out = [`witness${w.model ? ` (model ${w.model})` : ''}:`];

@@ -57,3 +57,30 @@ describe('model dm-ploop', () => {
     assert.deepEqual(back.map((f) => f.status), ['fixed']);
   });
 });
+
+describe('kreview explain on a model finding', () => {
+  it('shows the model, the invariant, the witness and what each step did', async () => {
+    const { main } = await import('../../src/cli.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'kreview-explain-'));
+    const c = join(dir, 'wb.c');
+    writeFileSync(c, seedLike);
+    let json = '';
+    await main(['check', c, '--format', 'json', '--fail-on', 'never'], { stdout: (s) => void (json += s), stderr: () => undefined });
+    const f = (JSON.parse(json).findings as { rule: string; fingerprint: string; witness?: { model?: string } }[]).find((x) => x.rule === 'model-violation');
+    assert.ok(f?.witness?.model === 'dm-ploop', json.slice(0, 400));
+    const out = join(dir, 'out.json');
+    writeFileSync(out, json);
+    let text = '';
+    const code = await main(['explain', f!.fingerprint, '--from', out], { stdout: (s) => void (text += s), stderr: () => undefined });
+    assert.equal(code, 0);
+    assert.match(text, /^model-violation \(warning/);
+    assert.match(text, /witness \(model dm-ploop\):/);
+    assert.match(text, /model: dm-ploop/);
+    assert.match(text, /invariant: every pio parked on wait_llist/);
+    assert.match(text, /CPU1 .*llist_add.*-- puts pio#1 on md->wait_llist/);
+    assert.match(text, /rests on:\n  - model dm-ploop/);
+  });
+});
