@@ -204,9 +204,9 @@ function infer(data: DataKey, recs: AccessRecord[]): Guard[] {
       }
     }
     const total = held.size + free.size;
-    // Enough evidence: locked accesses in at least two functions, and twice as many locked places
-    // (or functions) as unlocked ones.
-    if (fns.size < 2 || held.size < 2 || (held.size < 2 * free.size && fns.size < 2 * freeFns.size) || inside) continue;
+    // Enough evidence: locked accesses in at least two functions, and a clear majority of the places
+    // (or twice as many functions locking as not).
+    if (fns.size < 2 || held.size < 2 || (held.size < 0.6 * total && fns.size < 2 * freeFns.size) || inside) continue;
     g.held = held.size;
     g.free = free.size;
     g.functions = [...fns].sort();

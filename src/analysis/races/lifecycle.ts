@@ -14,7 +14,9 @@ const INIT_CALL = /^(spin_lock_init|raw_spin_lock_init|rwlock_init|mutex_init|in
 /** Calls that make an object reachable by others. */
 const PUBLISH_CALL = /(^|_)(add|insert|register|publish|queue|submit|start|run|attach|store|enqueue|link|install|activate|set_drvdata|set_data|wake_up_process|mod_timer|add_timer|schedule|create|alloc_cyclic|idr_alloc|xa_store|xa_insert|xa_alloc|kthread_run|hash_add|rb_insert_color|call_rcu)(_|$)/;
 
-const FREE_LIKE = /^(kfree|kvfree|vfree|kfree_rcu|kmem_cache_free|mempool_free|kfree_sensitive|call_rcu)$/;
+const FREE_LIKE = /^(kfree|kvfree|vfree|kfree_rcu|kmem_cache_free|mempool_free|kfree_sensitive)$/;
+/** Calls that wait for the object's other users (work, timers, threads, interrupts) to stop for good. */
+const QUIESCE_CALL = /^(cancel_work_sync|cancel_delayed_work_sync|flush_work|flush_delayed_work|flush_workqueue|drain_workqueue|destroy_workqueue|kthread_stop|del_timer_sync|timer_delete_sync|timer_shutdown_sync|hrtimer_cancel|free_irq|devm_free_irq|synchronize_irq|disable_irq|tasklet_kill|napi_disable|cancel_work|kthread_flush_worker|kthread_destroy_worker)$/;
 
 function rootOfPath(p: string): string | null {
   const m = /^&?\(?\*?([A-Za-z_]\w*)/.exec(p.trim());
@@ -46,6 +48,8 @@ export class Lifecycle {
   private readonly fresh = new Map<string, Map<string, boolean>>(); // root -> "b:i" -> fresh before the op
   private readonly freed = new Map<string, Map<string, boolean>>(); // root -> "b:i" -> freed later on every path
   private readonly lastRef = new Map<string, Set<number>>(); // root -> blocks past its last-reference decrement
+  /** Quiescing calls: the roots they name (or every global), and where they are. */
+  private readonly quiesce: { op: Op; block: number; index: number; roots: Set<string> }[] = [];
   private readonly allocResults = new Set<string>();
   private readonly globals: Set<string>;
 
@@ -70,6 +74,10 @@ export class Lifecycle {
         if (op.kind === 'free' || (op.kind === 'call' && FREE_LIKE.test(op.callee))) {
           const obj = op.kind === 'free' ? op.obj : op.argText[0] ?? '';
           if (/^[A-Za-z_]\w*$/.test(obj)) this.root(obj, false);
+        }
+        if (op.kind === 'call' && QUIESCE_CALL.test(op.callee)) {
+          const roots = new Set(op.argText.map(rootOfPath).filter((r): r is string => !!r));
+          this.quiesce.push({ op, block: b.id, index: b.ops.indexOf(op), roots });
         }
         if (op.kind === 'atomic' && op.action === 'dec-and-test') {
           const r = rootOfPath(op.obj);
@@ -96,11 +104,22 @@ export class Lifecycle {
 
   /** The phase of the object `root` when the op at block:index runs. */
   phase(block: number, index: number, root: string): Phase | null {
+    if (root && this.quiesced(block, index, root)) return 'teardown';
     if (!this.roots.has(root)) return null;
     const k = `${block}:${index}`;
     if (this.fresh.get(root)?.get(k)) return 'fresh';
     if (this.freed.get(root)?.get(k) || this.lastRef.get(root)?.has(block)) return 'teardown';
     return null;
+  }
+
+  /** Past a call that stopped the object's other users (its work, timer, threads, interrupt), on every path. */
+  private quiesced(block: number, index: number, root: string): boolean {
+    const declared = this.fn.params.some((p) => p.name === root) || this.fn.locals.some((l) => l.name === root);
+    for (const q of this.quiesce) {
+      if (!(q.roots.has(root) || !declared)) continue;
+      if (q.block === block ? q.index < index : dominates(this.w.cfg, q.block, block)) return true;
+    }
+    return false;
   }
 
   /** Does the op make `r` reachable by others (or re-point `r` at another object)? */

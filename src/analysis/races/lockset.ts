@@ -260,6 +260,8 @@ export class Lockset {
     }
     if (!info.callers.length) {
       if (LOCKED_HELPER.test(fn.name) || fn.annotations.mustHold.length || fn.annotations.releases.length) return (info.entryFree = []);
+      // Rebuilt from hunks, the file's other functions (its callers among them) are not shown.
+      if (fn.origin === 'hunks') return (info.entryFree = []);
       const why = info.addressTaken
         ? `${fn.name}() is called back through a pointer; assumed entered without this code's locks`
         : `no caller of ${fn.name}() in the input; assumed entered without locks`;
