@@ -50,8 +50,9 @@ function stateKey(s: State): string {
 const summary = (ts: Thread[]): Exploration['threads'] => ts.map((t) => ({ id: t.id, role: t.role, entry: t.entry }));
 
 export function explore(init: State, fns: ExecEnv['fns'], hooks: Hooks, opts: ExploreOptions = {}): Exploration {
-  const maxStates = opts.maxStates ?? 100_000;
-  const deadline = Date.now() + (opts.deadlineMs ?? 2000);
+  const maxStates = opts.maxStates ?? 50_000;
+  // States bound the work (the same answer on any machine); the clock is only a safety net.
+  const deadline = Date.now() + (opts.deadlineMs ?? 8000);
   const env: ExecEnv = { fns, hooks };
   const nodes: Node[] = [{ state: init, parent: -1, event: null, assumptions: [] }];
   const seen = new Set<string>([stateKey(init)]);
