@@ -94,7 +94,7 @@ function toFinding(model: Model, sc: Scenario, ex: Exploration, entry: string[],
   }
   const witness: Witness = {
     threads: ex.threads.map((t) => ({ id: `CPU${t.id}`, name: t.role, function: t.entry })),
-    steps: shown(ex.path, ex.violation?.locs).map((e) => step(e)),
+    steps: shown(withWaits(ex), ex.violation?.locs).map((e) => step(e)),
     breaks: rule === 'deadlock' ? `${ex.blocked!.map((b) => `CPU${b.thread} waits for ${b.waits}`).join('; ')}: no thread can go on` : message,
     model: model.name,
     invariant: sc.invariant,
@@ -123,6 +123,22 @@ function toFinding(model: Model, sc: Scenario, ex: Exploration, entry: string[],
       witness,
     },
   };
+}
+
+/** A deadlock's path ends with what each blocked thread waits in (a step it cannot take). */
+function withWaits(ex: Exploration): StepEvent[] {
+  if (ex.verdict !== 'deadlock' || !ex.blocked) return ex.path;
+  const waits: StepEvent[] = ex.blocked.map((b) => ({
+    thread: b.thread,
+    function: b.function ?? ex.threads[b.thread]?.entry ?? '?',
+    line: b.line,
+    text: b.text ?? '(waits)',
+    note: `waits for ${b.waits}`,
+    locs: [],
+    mode: 'read',
+    modelled: true,
+  }));
+  return [...ex.path, ...waits];
 }
 
 /**
