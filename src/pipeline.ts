@@ -13,6 +13,8 @@ import { VERSION } from './version.js';
 export interface MessageEntry {
   input: string;
   index: number;
+  /** The file inside a directory or Maildir input the message was read from. */
+  file?: string;
   messageId: string | null;
   subject: string;
   from: string;
@@ -134,7 +136,7 @@ function settleSeries(doc: ScanDocument, patches: Patch[], members: SeriesMember
     for (const id of members[k]!.patches) {
       const p = byPatch.get(id);
       if (!p) continue;
-      p.series = { id: info.id, version: info.version, number: info.number, total: info.total };
+      p.series = { id: info.id, version: info.version, number: info.number, total: info.total, reply: info.reply };
       if (!info.reply && p.baseCommit === null && p.kind === 'diff') p.baseCommit = baseOf.get(`${info.id}\0${info.version}`) ?? null;
     }
   });
@@ -144,6 +146,7 @@ function processMessage(msg: Message, out: Patch[], members: SeriesMember[], mem
   const entry: MessageEntry = {
     input: msg.origin.input,
     index: msg.origin.index,
+    ...(msg.origin.file ? { file: msg.origin.file } : {}),
     messageId: msg.messageId,
     subject: msg.subject,
     from: msg.from,

@@ -79,7 +79,8 @@ export function applicationGroups(patches: Patch[]): Patch[][] {
   for (const p of patches) if (p.kind === 'diff') diffsPerMessage.set(msgKey(p), (diffsPerMessage.get(msgKey(p)) ?? 0) + 1);
   for (const p of patches) {
     let key: string | null = null;
-    if (p.kind === 'diff' && p.series && p.series.number !== null && p.series.total !== null && p.series.total > 1) key = `series\0${p.series.id}\0${p.series.version}`;
+    const s = p.series;
+    if (p.kind === 'diff' && s && !s.reply && s.number !== null && s.total !== null && s.total > 1) key = `series\0${s.id}\0${s.version}`;
     else if (p.kind === 'diff' && diffsPerMessage.get(msgKey(p))! > 1) key = msgKey(p);
     if (key === null) {
       groups.push([p]);
@@ -93,7 +94,8 @@ export function applicationGroups(patches: Patch[]): Patch[][] {
     }
     g.push(p);
   }
-  for (const g of groups) g.sort((a, b) => (a.series?.number ?? 0) - (b.series?.number ?? 0) || order.get(a)! - order.get(b)!);
+  const num = (p: Patch): number => (p.series && !p.series.reply ? (p.series.number ?? 0) : 0);
+  for (const g of groups) g.sort((a, b) => num(a) - num(b) || order.get(a)! - order.get(b)!);
   return groups;
 }
 

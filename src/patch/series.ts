@@ -102,8 +102,9 @@ export interface SeriesVersion {
   /** The series' own messages (cover letter and patches), in number order. */
   messages: (MessageRef & { number: number | null })[];
   patches: string[];
-  /** Review replies threaded under this version. */
+  /** Review replies threaded under this version, and the patches they carry (quoted diffs, proposals). */
   replies: MessageRef[];
+  replyPatches: string[];
   baseCommit: string | null;
 }
 
@@ -227,7 +228,7 @@ export function groupSeries(members: readonly SeriesMember[]): Grouping {
   const versionOf = (e: SeriesEntry, v: number): SeriesVersion => {
     let sv = e.versions.find((x) => x.version === v);
     if (!sv) {
-      sv = { version: v, total: null, cover: null, messages: [], patches: [], replies: [], baseCommit: null };
+      sv = { version: v, total: null, cover: null, messages: [], patches: [], replies: [], replyPatches: [], baseCommit: null };
       e.versions.push(sv);
     }
     return sv;
@@ -258,7 +259,7 @@ export function groupSeries(members: readonly SeriesMember[]): Grouping {
       if (m.baseCommits.length) sv.baseCommit ??= m.baseCommits[0]!;
     } else {
       sv.replies.push(refOf(m));
-      sv.patches.push(...m.patches);
+      sv.replyPatches.push(...m.patches);
     }
   });
   for (const e of entries.values()) {

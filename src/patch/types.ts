@@ -87,7 +87,7 @@ export interface Patch {
   /** In-body `From:` (git am style) that introduced this diff, when there was one. */
   author?: string;
   /** Series position, filled in once the whole input is read (see series.ts); applies patches in order. */
-  series?: { id: string; version: number; number: number | null; total: number | null } | null;
+  series?: { id: string; version: number; number: number | null; total: number | null; reply: boolean } | null;
 }
 
 /** Series position parsed from the subject and threading. */

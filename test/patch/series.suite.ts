@@ -59,11 +59,11 @@ describe('patch: series', () => {
     assert.equal(s.title, 'gizmo: ring locking fixes');
     assert.equal(s.author, 'Ann Author <ann@example.org>');
     assert.deepEqual(
-      s.versions.map((v) => [v.version, v.total, v.messages.map((m) => m.number), v.patches.length, v.replies.length, v.cover?.index ?? null]),
+      s.versions.map((v) => [v.version, v.total, v.messages.map((m) => m.number), v.patches.length, v.replies.length, v.replyPatches.length, v.cover?.index ?? null]),
       [
-        [1, 2, [0, 1, 2], 2, 0, 1],
-        [2, 2, [0, 1, 2], 3, 1, 1],
-        [3, 4, [0], 0, 0, 1],
+        [1, 2, [0, 1, 2], 2, 0, 0, 1],
+        [2, 2, [0, 1, 2], 2, 1, 1, 1],
+        [3, 4, [0], 0, 0, 0, 1],
       ],
     );
     assert.equal(s.versions[1]!.baseCommit, '6b1f3a5d9c0e2f4a8b7d6c5e4f3a2b1c0d9e8f7a');
@@ -71,11 +71,13 @@ describe('patch: series', () => {
     assert.deepEqual([reply.series!.reply, reply.series!.version, reply.series!.number], [true, 2, 2]);
     // the patches carry their series position and the cover's base-commit
     const v2p1 = res.patches.find((p) => p.subject.startsWith('[PATCH v2 1/2]'))!;
-    assert.deepEqual(v2p1.series, { id: s.id, version: 2, number: 1, total: 2 });
+    assert.deepEqual(v2p1.series, { id: s.id, version: 2, number: 1, total: 2, reply: false });
     assert.equal(v2p1.baseCommit, '6b1f3a5d9c0e2f4a8b7d6c5e4f3a2b1c0d9e8f7a');
     // every message is in exactly one series entry
     const listed = doc.series.flatMap((x) => x.versions.flatMap((v) => [...v.messages, ...v.replies])).map((r) => `${r.input}#${r.index}`);
     assert.deepEqual(listed.slice().sort(), msgs.map((m) => `${m.input}#${m.index}`).sort());
+    const listedPatches = doc.series.flatMap((x) => x.versions.flatMap((v) => [...v.patches, ...v.replyPatches]));
+    assert.deepEqual(listedPatches.sort(), doc.patches.map((p) => p.id).sort());
   });
 
   it('applicationGroups: a series version in number order, a message with several diffs together, the rest alone', async () => {
