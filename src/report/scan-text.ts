@@ -46,7 +46,8 @@ function fileText(f: PatchFileEntry): string {
 
 function messageBlock(m: MessageEntry, patchById: Map<string, PatchEntry>, out: string[]): void {
   const pos = seriesPosition(m.series);
-  out.push(`${pc.bold(`${m.input}#${m.index}`)}${pos ? ` ${pos}` : ''} ${m.subject || '(no subject)'}`);
+  const file = m.file ? ` (${m.file})` : '';
+  out.push(`${pc.bold(`${m.input}#${m.index}`)}${file}${pos ? ` ${pos}` : ''} ${m.subject || '(no subject)'}`);
   if (m.from || m.date) out.push(`  from ${m.from || '(unknown)'}${m.date ? `, ${m.date}` : ''}`);
   if (m.status === 'error') {
     out.push(`  ${pc.red('error')}: ${m.error}`);
@@ -58,7 +59,8 @@ function messageBlock(m: MessageEntry, patchById: Map<string, PatchEntry>, out: 
     if (!p) return;
     const subj = p.subject && p.subject !== m.subject ? ` "${p.subject}"` : '';
     out.push(`  patch ${k + 1}: ${kindText(p)}${subj}`);
-    if (p.damage.length) out.push(`    repaired: ${p.damage.join(', ')}`);
+    const damage = p.damage.filter((d) => d !== 'attachment'); // said above
+    if (damage.length) out.push(`    damage: ${damage.join(', ')}`);
     if (p.baseCommit) out.push(`    base-commit ${p.baseCommit.slice(0, 12)}`);
     for (const f of p.files) out.push(`    ${fileText(f)}`);
     if (p.comments.length) out.push(`    ${plural(p.comments.length, 'reviewer comment')} between the quoted lines`);
