@@ -260,6 +260,7 @@ export function isStatementEvidence(code: string): boolean {
   if (isTopLevelOnly(c)) return false;
   if (/->/.test(c) && /;\s*$/.test(c)) return true;
   if (/^[A-Za-z_][\w.\[\]]*\s*(=|\+=|-=|\|=|&=|\+\+|--)/.test(c) && /;\s*$/.test(c)) return true;
-  if (/^(spin_|mutex_|raw_spin_|read_|write_|down|up|rcu_|kfree|kmalloc|list_|atomic_|set_bit|clear_bit|test_bit|WARN|BUG)/.test(c)) return true;
+  // calls only: `atomic_t users;` or `struct list_head node;` in a struct body are no statements
+  if (/^(spin_|mutex_|raw_spin_|read_|write_|down|up|rcu_|kfree|kmalloc|list_|atomic_|set_bit|clear_bit|test_bit|WARN|BUG)\w*\s*\(/.test(c)) return true;
   return false;
 }
