@@ -45,8 +45,8 @@ interface RootFacts {
 export class Lifecycle {
   private readonly fn: FunctionIR;
   private readonly roots = new Map<string, RootFacts>();
-  private readonly fresh = new Map<string, Map<string, boolean>>(); // root -> "b:i" -> fresh before the op
-  private readonly freed = new Map<string, Map<string, boolean>>(); // root -> "b:i" -> freed later on every path
+  private readonly fresh = new Map<string, boolean[][]>(); // root -> [block][op] -> fresh before the op
+  private readonly freed = new Map<string, boolean[][]>(); // root -> [block][op] -> freed later on every path
   private readonly lastRef = new Map<string, Set<number>>(); // root -> blocks past its last-reference decrement
   /** Quiescing calls: the roots they name (or every global), and where they are. */
   private readonly quiesce: { op: Op; block: number; index: number; roots: Set<string> }[] = [];
@@ -106,9 +106,8 @@ export class Lifecycle {
   phase(block: number, index: number, root: string): Phase | null {
     if (root && this.quiesced(block, index, root)) return 'teardown';
     if (!this.roots.has(root)) return null;
-    const k = `${block}:${index}`;
-    if (this.fresh.get(root)?.get(k)) return 'fresh';
-    if (this.freed.get(root)?.get(k) || this.lastRef.get(root)?.has(block)) return 'teardown';
+    if (this.fresh.get(root)?.[block]?.[index]) return 'fresh';
+    if (this.freed.get(root)?.[block]?.[index] || this.lastRef.get(root)?.has(block)) return 'teardown';
     return null;
   }
 
@@ -152,11 +151,11 @@ export class Lifecycle {
   }
 
   /** Fresh before each op: on every path the object was born and not yet published. */
-  private forward(r: string): Map<string, boolean> {
+  private forward(r: string): boolean[][] {
     const fn = this.fn;
     const atEntry = this.roots.get(r)!.bornAtEntry;
     const inOf = new Map<number, boolean>();
-    const out = new Map<string, boolean>();
+    const out: boolean[][] = [];
     const preds = this.w.cfg.preds;
     for (let iter = 0, changed = true; changed && iter < 50; iter++) {
       changed = false;
@@ -172,8 +171,9 @@ export class Lifecycle {
     }
     for (const b of fn.blocks) {
       let v = inOf.get(b.id) ?? false;
+      const row: boolean[] = (out[b.id] = []);
       b.ops.forEach((op, i) => {
-        out.set(`${b.id}:${i}`, v);
+        row[i] = v;
         const p = this.publishes(op, r);
         if (p === 'born') v = true;
         else if (p === 'publish') v = false;
@@ -193,7 +193,7 @@ export class Lifecycle {
   }
 
   /** Freed later on every path from each op (before the function returns). */
-  private backward(r: string): Map<string, boolean> {
+  private backward(r: string): boolean[][] {
     const fn = this.fn;
     const frees = (op: Op): boolean =>
       (op.kind === 'free' && op.obj === r) || (op.kind === 'call' && FREE_LIKE.test(op.callee) && op.argText[0] === r);
@@ -224,8 +224,18 @@ export class Lifecycle {
         }
       }
     }
-    const out = new Map<string, boolean>();
-    for (const b of fn.blocks) b.ops.forEach((_, i) => out.set(`${b.id}:${i}`, through(b.id, outOf(b.id), i)));
+    const out: boolean[][] = [];
+    for (const b of fn.blocks) {
+      // One backward pass per block: freed-later before each op.
+      const row: boolean[] = (out[b.id] = []);
+      let v = outOf(b.id);
+      for (let i = b.ops.length - 1; i >= 0; i--) {
+        row[i] = v;
+        const op = b.ops[i]!;
+        if (frees(op)) v = true;
+        else if (repoints(op)) v = false;
+      }
+    }
     return out;
   }
 

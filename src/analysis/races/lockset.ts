@@ -85,7 +85,7 @@ interface FnInfo {
   addressTaken: boolean;
   heldAtEntry?: HeldLock[];
   entryFree?: EntryFree[];
-  releasedLater?: Map<string, Map<string, { obj: string; line: number | null; text: string }>>;
+  releasedLater?: Map<Site, Map<string, { obj: string; line: number | null; text: string }>>;
   lifecycle?: Lifecycle;
 }
 
@@ -307,7 +307,7 @@ export class Lockset {
   }
 
   /** Locks released later on every path from each op, before being taken again: held there, from entry. */
-  private releasedLater(info: FnInfo): Map<string, Map<string, { obj: string; line: number | null; text: string }>> {
+  private releasedLater(info: FnInfo): Map<Site, Map<string, { obj: string; line: number | null; text: string }>> {
     if (info.releasedLater) return info.releasedLater;
     const fn = info.walk.fn;
     type Rel = Map<string, { obj: string; line: number | null; text: string }>;
@@ -352,12 +352,12 @@ export class Lockset {
         }
       }
     }
-    const out = new Map<string, Rel>();
+    const out = new Map<Site, Rel>();
     for (const s of info.walk.sites) {
       let v = outOf(s.block);
       const ops = fn.blocks[s.block]!.ops;
       for (let i = ops.length - 1; i > s.index; i--) v = step(ops[i]!, v);
-      out.set(`${s.block}:${s.index}`, v ?? new Map());
+      out.set(s, v ?? new Map());
     }
     info.releasedLater = out;
     return out;
@@ -370,26 +370,37 @@ export class Lockset {
     const entry = this.entryFree(info);
     const later = this.releasedLater(info);
     const life = (info.lifecycle = new Lifecycle(w));
+    const heldMemo = new Map<string, HeldLock>();
     for (const site of w.sites) {
-      for (const a of accessOf(site.op)) {
-        const data = this.keys.data(fn, a.path);
-        if (!data || data.local) continue;
-        const held: HeldLock[] = [];
-        const add = (h: HeldLock): void => {
-          if (!held.some((x) => x.key === h.key && x.base === h.base)) held.push(h);
-        };
-        for (const o of site.held) add({ ...this.lockOf(fn, o), obj: o, how: this.howHeld(w, o, site.op.line) });
-        for (const h of entryHeld) add(h);
-        for (const [k, r] of later.get(`${site.block}:${site.index}`) ?? []) {
-          if (!held.some((x) => x.key === k)) add({ key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text, shown: fn.meta.entryKnown } });
-        }
-        const free: FreeLock[] = [];
-        for (const o of site.released) {
-          const k = this.lockOf(fn, o);
-          if (held.some((h) => h.key === k.key && (h.base === null || k.base === null || h.base === k.base))) continue;
-          const line = releaseLine(fn, o, site.op.line);
-          free.push({ ...k, obj: o, line, text: textAt(fn, line, o) ?? `unlock ${o}` });
-        }
+      const accs = accessOf(site.op);
+      if (!accs.length) continue;
+      const datas = accs.map((a) => this.keys.data(fn, a.path));
+      if (datas.every((d) => !d || d.local)) continue;
+      // The lock state is the site's: computed once for every access it makes.
+      const held: HeldLock[] = [];
+      const add = (h: HeldLock): void => {
+        if (!held.some((x) => x.key === h.key && x.base === h.base)) held.push(h);
+      };
+      for (const o of site.held) {
+        const mk = `${o}\0${site.op.line}`;
+        let h = heldMemo.get(mk);
+        if (!h) heldMemo.set(mk, (h = { ...this.lockOf(fn, o), obj: o, how: this.howHeld(w, o, site.op.line) }));
+        add(h);
+      }
+      for (const h of entryHeld) add(h);
+      for (const [k, r] of later.get(site) ?? []) {
+        if (!held.some((x) => x.key === k)) add({ key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text, shown: fn.meta.entryKnown } });
+      }
+      const free: FreeLock[] = [];
+      for (const o of site.released) {
+        const k = this.lockOf(fn, o);
+        if (held.some((h) => h.key === k.key && (h.base === null || k.base === null || h.base === k.base))) continue;
+        const line = releaseLine(fn, o, site.op.line);
+        free.push({ ...k, obj: o, line, text: textAt(fn, line, o) ?? `unlock ${o}` });
+      }
+      accs.forEach((a, i) => {
+        const data = datas[i];
+        if (!data || data.local) return;
         const rec: AccessRecord = {
           side, fn, walk: w, site, data, path: a.path, kind: a.kind, mode: a.mode, via: a.via, action: a.action, inCondition: a.inCondition,
           line: site.op.line, text: site.op.text ?? a.path, held, free,
@@ -397,15 +408,16 @@ export class Lockset {
           phase: life.phase(site.block, site.index, data.base.includes('->') || data.base.includes('.') ? '' : data.base),
         };
         this.records.push(rec);
-        const list = this.byOp.get(site.op) ?? [];
-        list.push(rec);
-        this.byOp.set(site.op, list);
-        const same = this.byKey.get(data.key) ?? [];
-        same.push(rec);
-        this.byKey.set(data.key, same);
-      }
+        const list = this.byOp.get(site.op);
+        if (list) list.push(rec);
+        else this.byOp.set(site.op, [rec]);
+        const same = this.byKey.get(data.key);
+        if (same) same.push(rec);
+        else this.byKey.set(data.key, [rec]);
+      });
     }
   }
+
 }
 
 function sameKeys(a: Map<string, unknown> | null, b: Map<string, unknown> | null): boolean {
