@@ -106,9 +106,11 @@ export function headerBlockAt(lines: readonly BodyLine[], i: number, depth: numb
   if (!enough) return null;
   // the block must end at a blank line (or the end), as mail headers do
   if (j < lines.length && lines[j]!.depth === depth && lines[j]!.text.trim()) return null;
+  // pipermail writes addresses as `name at domain` in the page text
+  const who = (fields.get('from') ?? fields.get('author') ?? null)?.replace(/([\w.+-]+) at ([\w-]+(?:\.[\w-]+)+)/, '$1@$2') ?? null;
   return {
     end: j,
-    from: fields.get('from') ?? fields.get('author') ?? null,
+    from: who,
     subject: fields.get('subject') ?? null,
     date: fields.get('date') ?? fields.get('sent') ?? null,
     original,

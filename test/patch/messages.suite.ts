@@ -36,6 +36,7 @@ describe('patch: messages', () => {
 
   it('a pipermail page: the diff up to the signature, the archive footer ignored', async () => {
     const [p] = await patchesOf('pipermail-patch.txt');
+    assert.equal(p!.author, 'Ivy Example <ivy.example@example.com>');
     assert.equal(p!.kind, 'diff');
     assert.equal(p!.files[0]!.hunks.length, 1);
     assert.deepEqual([p!.files[0]!.hunks[0]!.oldLines, p!.files[0]!.hunks[0]!.newLines], [7, 9]);
