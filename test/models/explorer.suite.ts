@@ -11,7 +11,7 @@ import { World, ptr } from '../../src/analysis/interleave/world.js';
 import { functionsOf } from './helpers.js';
 
 const DEV = `
-struct dev { spinlock_t a; spinlock_t b; atomic_t ref; atomic_t inside; int x; struct item *it; };
+struct dev { spinlock_t a; spinlock_t b; atomic_t ref; atomic_t inside; int x; struct item *it; struct completion done; };
 `;
 
 /** Threads running functions of `src` on one shared `struct dev` (bound to every `d` parameter). */
@@ -97,6 +97,20 @@ void freer(struct dev *d) { kfree(d->it); }
     assert.equal(ex.verdict, 'deadlock');
     const ex2 = await run(`void m(struct dev *d) { hidden_helper(d); d->x = 1; }`, ['m'], { final: () => ({ invariant: 'show', message: 'end', objects: [] }) });
     assert.ok(ex2.assumptions.some((a) => /hidden_helper\(\) is not in the input nor modelled/.test(a)), ex2.assumptions.join('\n'));
+  });
+
+  it('waits for a completion until another CPU completes it; a wait nobody ends is a deadlock, a timeout is not', async () => {
+    const src = `
+void waiter(struct dev *d) { wait_for_completion(&d->done); d->x = 1; }
+void completer(struct dev *d) { spin_lock(&d->a); d->x = 2; spin_unlock(&d->a); complete(&d->done); }
+void forgetful(struct dev *d) { spin_lock(&d->a); if (d->x) { spin_unlock(&d->a); return; } spin_unlock(&d->a); complete(&d->done); }
+void patient(struct dev *d) { if (!wait_for_completion_timeout(&d->done, HZ)) return; d->x = 1; }
+`;
+    assert.equal((await run(src, ['waiter', 'completer'])).verdict, 'safe');
+    const stuck = await run(src, ['waiter', 'forgetful'], {}, {}, (w, dev) => w.store(`${dev}.x`, { t: 'int', v: 1 }));
+    assert.equal(stuck.verdict, 'deadlock');
+    assert.deepEqual(stuck.blocked!.map((b) => b.waits), ['dev->done to complete']);
+    assert.equal((await run(src, ['patient', 'forgetful'], {}, {}, (w, dev) => w.store(`${dev}.x`, { t: 'int', v: 1 }))).verdict, 'safe');
   });
 
   it('stops at its budget and says so instead of answering', async () => {

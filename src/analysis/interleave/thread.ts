@@ -8,6 +8,7 @@
 
 import type { Block, Expr, FunctionIR, Op } from '../../c/ir.js';
 import { parsePath, rootVar, type ParsedPath } from './paths.js';
+import { completionCall, isCompletionCall } from './waits.js';
 import type { CallOp, Exec, Frame, Hooks, State, StepEvent, Thread, ThreadSpec, Violation } from './types.js';
 import { ANY, NULL, World, containerOf, fieldLoc, int, objectOf, ptr, truth, type Loc, type Value } from './world.js';
 
@@ -513,7 +514,7 @@ class Runner implements Exec {
       case 'free':
         return true;
       case 'call':
-        return !!h.calls?.has(op.callee);
+        return !!h.calls?.has(op.callee) || (!op.indirect && isCompletionCall(op.callee));
       case 'ref':
         return !!h.calls?.has(op.primitive);
       case 'gap':
@@ -1061,6 +1062,19 @@ class Runner implements Exec {
     const h = this.env.hooks;
     if (h.calls?.has(op.callee)) {
       this.modelCall(op.callee, op.args.map((a) => this.eval(a)), op, f);
+      return;
+    }
+    if (!op.indirect && isCompletionCall(op.callee)) {
+      const loc = op.argText[0] ? this.loc(op.argText[0]) : null;
+      if (!loc) return;
+      const r = completionCall(this.w, op.callee, loc);
+      if ('blocked' in r) {
+        this.blocked = r.blocked;
+        f.i--;
+        return;
+      }
+      this.note(r.note);
+      if (op.result) f.res.set(op.result, r.value);
       return;
     }
     if (!op.indirect && /^(container_of|list_entry|llist_entry|hlist_entry|list_entry_rcu|container_of_const)$/.test(op.callee)) {
