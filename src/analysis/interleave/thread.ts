@@ -143,7 +143,19 @@ export function cloneThread(t: Thread): Thread {
   return { ...t, frames: t.frames.map(cloneFrame), ...(t.script ? { script: { ...t.script } } : {}) };
 }
 
+/** Threads in a state never change (a step moves a copy), so their keys are computed once. */
+const keys = new WeakMap<Thread, string>();
+
 export function threadKey(t: Thread): string {
+  let k = keys.get(t);
+  if (k === undefined) {
+    k = computeThreadKey(t);
+    keys.set(t, k);
+  }
+  return k;
+}
+
+function computeThreadKey(t: Thread): string {
   if (t.done) return 'done';
   return (t.script ? `s${t.script.pc}${t.script.calling !== undefined ? `c${t.script.calling}` : ''}:` : '') + t.frames
     .map((f) => {
@@ -616,6 +628,9 @@ class Runner implements Exec {
     f.b = to;
     f.i = 0;
     f.came = why;
+    // Op results are used by the block that made them (its ops and its branch): a dead result
+    // kept would only keep equal states apart.
+    if (f.res.size) f.res = new Map();
   }
 
   private terminator(block: Block, f: Frame): Runner[] {
