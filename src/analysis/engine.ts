@@ -8,7 +8,7 @@ import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
 import { derefs, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
-  addTrace, cloneState, initialState, isAtomicFamily, joinFacts, nests, refOf, stateKey, traceSteps,
+  addTrace, cloneOwning, cloneState, initialState, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
   type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
 } from './state.js';
 import {
@@ -114,6 +114,8 @@ class Walker {
   private block = 0;
 
   private readonly live: Liveness;
+  /** Calls named by a handoff in rules/ (they take or drop a lock). */
+  private readonly handoffCallees: Set<string>;
   /** Call results that carry a new reference (from the callee's summary). */
   private readonly resultRefs = new Map<string, { pair: string; source: 'primitive' | 'rule' | 'name'; callee: string }>();
   /** Results of gets that return the object they took a reference on. */
@@ -122,6 +124,7 @@ class Walker {
   constructor(private readonly fn: FunctionIR, private readonly o: EngineOptions, private readonly cfg: CfgInfo) {
     this.budget = o.budget ?? 20000;
     this.live = liveness(fn);
+    this.handoffCallees = new Set(o.sem.handoffs.flatMap((h) => [h.acquire, h.release]));
   }
 
   run(): void {
@@ -136,11 +139,12 @@ class Walker {
       let st = this.prune(s, b);
       const seen = this.seen.get(b) ?? new Set<string>();
       this.seen.set(b, seen);
-      let key = stateKey(st);
+      const keys = stateKeys(st);
+      let key = keys.full;
       if (seen.has(key)) continue;
       const shapes = this.shapes.get(b) ?? new Map<string, { n: number; acc: State }>();
       this.shapes.set(b, shapes);
-      const shape = stateKey(st, false);
+      const shape = keys.shape;
       const sh = shapes.get(shape);
       if (!sh) shapes.set(shape, { n: 1, acc: st });
       else {
@@ -148,7 +152,7 @@ class Walker {
         if (++sh.n > (block.loopHead ? EXACT_AT_LOOP_HEAD : EXACT_ELSEWHERE)) {
           // Widening: walk on with what all the states of this shape agree on.
           st = sh.acc;
-          key = stateKey(st);
+          key = stateKeys(st).full;
           if (seen.has(key)) continue;
         }
       }
@@ -162,10 +166,12 @@ class Walker {
       }
       seen.add(key);
       this.block = b;
-      block.ops.forEach((op, i) => {
+      const ops = block.ops;
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]!;
         this.record(b, i, op, st);
         st = this.transfer(op, st);
-      });
+      }
       for (const next of this.terminate(block, st)) queue.push(next);
     }
   }
@@ -174,14 +180,26 @@ class Walker {
   private prune(s: State, b: number): State {
     const live = this.live.liveIn[b];
     if (!live) return s;
-    const deadVar = (k: string): boolean => /^[A-Za-z_$]\w*$/.test(k) && !live.has(k);
     let out: State | null = null;
-    const own = (): State => (out ??= cloneState(s));
-    for (const k of s.facts.keys()) if (deadVar(k)) own().facts.delete(k);
+    for (const k of s.facts.keys()) {
+      if (live.has(k)) continue;
+      out ??= cloneOwning(s, OWN.facts | OWN.rfacts | OWN.pending);
+      out.facts.delete(k);
+    }
+    if (!s.rfacts.size && !s.pending.size) return out ?? s;
     const cur = out ?? s;
-    const keep = (id: string): boolean => live.has(`#${id}`) || [...cur.facts.values()].some((f) => f.t === 'result' && f.id === id);
-    for (const id of s.rfacts.keys()) if (!keep(id)) own().rfacts.delete(id);
-    for (const id of s.pending.keys()) if (!keep(id)) own().pending.delete(id);
+    const aliased = new Set<string>();
+    for (const f of cur.facts.values()) if (f.t === 'result') aliased.add(f.id);
+    for (const id of s.rfacts.keys()) {
+      if (live.has(`#${id}`) || aliased.has(id)) continue;
+      out ??= cloneOwning(s, OWN.facts | OWN.rfacts | OWN.pending);
+      out.rfacts.delete(id);
+    }
+    for (const id of s.pending.keys()) {
+      if (live.has(`#${id}`) || aliased.has(id)) continue;
+      out ??= cloneOwning(s, OWN.facts | OWN.rfacts | OWN.pending);
+      out.pending.delete(id);
+    }
     return out ?? s;
   }
 
@@ -222,7 +240,12 @@ class Walker {
   // ---- ops -------------------------------------------------------------------------------------
 
   private transfer(op: Op, s0: State): State {
-    const s = cloneState(s0);
+    if (inert(op, s0)) {
+      // Most ops (reads and writes of fields, barriers, plain atomics) leave the state as it is.
+      if (op.kind === 'access') this.access(s0, op);
+      return s0;
+    }
+    const s = this.copyFor(op, s0);
     if ('result' in op && op.result) freshResult(s, op.result);
     switch (op.kind) {
       case 'acquire':
@@ -304,6 +327,22 @@ class Walker {
         break;
     }
     return s;
+  }
+
+  /**
+   * The state an op works on: a full copy, or for the two most common ops only the maps they may
+   * change (an assignment: facts, puts, references; a call with no summary or handoff: facts).
+   */
+  private copyFor(op: Op, s0: State): State {
+    if (op.kind === 'assign') {
+      const v = op.value;
+      if (v.k === 'result' && (this.resultRefs.has(v.id) || this.getResults.has(v.id))) return cloneState(s0);
+      return cloneOwning(s0, OWN.facts | OWN.rfacts | OWN.pending | OWN.dropped | OWN.refs);
+    }
+    if (op.kind === 'call' && (op.indirect || !this.o.summaries.has(op.callee)) && !this.handoffCallees.has(op.callee)) {
+      return cloneOwning(s0, OWN.facts | OWN.rfacts | OWN.pending);
+    }
+    return cloneState(s0);
   }
 
   private pend(s: State, id: string | undefined, p: Pending): void {
@@ -720,12 +759,14 @@ class Walker {
     const out: { b: number; s: State }[] = [];
     const errSide = errorSide(t.cond, this.fn);
     for (const outcome of [true, false]) {
-      const r = assume(t.cond, outcome, s, cloneState);
+      // Learning from the condition changes value facts only; effects it releases need a full copy.
+      const r = assume(t.cond, outcome, s, (x) => cloneOwning(x, OWN.facts | OWN.rfacts | OWN.pending));
       if (!r) continue;
-      const st = r.state === s ? cloneState(s) : r.state;
+      const failedGet = [...r.state.refs].some(([k, ref]) => isNullOrErr(r.state, k) || ref.aliases?.some((a) => isNullOrErr(r.state, a)));
+      const st = r.fire.length || failedGet ? cloneState(r.state) : r.state === s ? cloneOwning(s, 0) : r.state;
       for (const p of r.fire) this.fire(st, p);
       // A failed get: the reference variable is NULL or an error here.
-      for (const [k, r] of [...st.refs]) if (isNullOrErr(st, k) || r.aliases?.some((a) => isNullOrErr(st, a))) st.refs.delete(k);
+      if (failedGet) for (const [k, ref] of [...st.refs]) if (isNullOrErr(st, k) || ref.aliases?.some((a) => isNullOrErr(st, a))) st.refs.delete(k);
       const target = outcome ? t.t : t.f;
       if (errSide && errSide.outcome === outcome && (!st.err || (!st.err.fellThrough && !st.err.cleanup))) {
         st.err = { subject: errSide.subject, line: t.line, succ: target, cleanup: null, fellThrough: false };
@@ -735,6 +776,28 @@ class Walker {
     }
     return out;
   }
+}
+
+/** An op that cannot change this state: no copy is made for it. */
+function inert(op: Op, s: State): boolean {
+  switch (op.kind) {
+    case 'access': case 'barrier': case 'unknown':
+      return true;
+    case 'atomic':
+      return op.family !== 'refcount' && !(op.result && knowsResult(s, op.result));
+    case 'list':
+      if (op.result && knowsResult(s, op.result)) return false;
+      return !(op.node && s.refs.size && (op.action === 'add' || op.action === 'add-tail' || op.action === 'move' || op.action === 'move-tail'));
+    default:
+      return false;
+  }
+}
+
+/** Does the state hold anything about an op result (a fact, a pending effect, a variable aliasing it)? */
+function knowsResult(s: State, id: string): boolean {
+  if (s.rfacts.has(id) || s.pending.has(id)) return true;
+  for (const f of s.facts.values()) if (f.t === 'result' && f.id === id) return true;
+  return false;
 }
 
 /** Are interrupts off on this path (a lock taken with _irq/_irqsave, local_irq_disable)? */

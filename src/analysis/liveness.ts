@@ -7,17 +7,17 @@ import type { Block, Expr, FunctionIR, Op, Terminator } from '../c/ir.js';
 import { successors } from './cfg.js';
 
 export interface Liveness {
-  /** Per block: the variables (plain identifiers) and result ids read on some path from its entry before being redefined. */
+  /** Per block: the variables, field paths and result ids read on some path from its entry before being redefined. */
   liveIn: Set<string>[];
 }
 
 const IDENT = /[A-Za-z_]\w*/g;
 
-/** Names an expression reads: variables by name, op results as `#id`. */
+/** Names an expression reads: variables by name, field paths by their text, op results as `#id`. */
 function exprUses(e: Expr, out: Set<string>): void {
   switch (e.k) {
     case 'var': out.add(e.name); return;
-    case 'path': out.add(e.path.replace(/^[&*(]+/, '').split(/->|\.|\[/)[0]!); return;
+    case 'path': out.add(e.path); out.add(e.path.replace(/^[&*(]+/, '').split(/->|\.|\[/)[0]!); return;
     case 'result': out.add(`#${e.id}`); return;
     case 'errptr': exprUses(e.arg, out); return;
     case 'not': case 'is_err': case 'addr': exprUses(e.e, out); return;
@@ -53,7 +53,8 @@ function useDef(b: Block): { use: Set<string>; def: Set<string> } {
   termUses(b.term, use);
   for (let i = b.ops.length - 1; i >= 0; i--) {
     const op = b.ops[i]!;
-    const d = op.kind === 'assign' && /^[A-Za-z_$]\w*$/.test(op.target) ? op.target : null;
+    // A plain variable or a field path is (re)defined by an assignment to it.
+    const d = op.kind === 'assign' ? op.target : null;
     const r = 'result' in op && op.result ? `#${op.result}` : null;
     for (const x of [d, r]) if (x) {
       use.delete(x);

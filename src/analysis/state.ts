@@ -136,20 +136,52 @@ export function initialState(entryKnown: boolean): State {
   };
 }
 
+/** A map's copy; an empty one without walking the iterator protocol. */
+function copy<K, V>(m: Map<K, V>): Map<K, V> {
+  return m.size ? new Map(m) : new Map();
+}
+
 /** Shallow copy: maps are copied, their values are immutable records. */
 export function cloneState(s: State): State {
   return {
-    locks: new Map(s.locks),
-    released: new Map(s.released),
+    locks: copy(s.locks),
+    released: copy(s.released),
     clean: s.clean,
-    entryReleased: new Map(s.entryReleased),
-    refs: new Map(s.refs),
-    dropped: new Map(s.dropped),
-    entryPut: new Map(s.entryPut),
-    flags: new Map(s.flags),
-    facts: new Map(s.facts),
-    rfacts: new Map(s.rfacts),
-    pending: new Map(s.pending),
+    entryReleased: copy(s.entryReleased),
+    refs: copy(s.refs),
+    dropped: copy(s.dropped),
+    entryPut: copy(s.entryPut),
+    flags: copy(s.flags),
+    facts: copy(s.facts),
+    rfacts: copy(s.rfacts),
+    pending: copy(s.pending),
+    err: s.err,
+    viaGap: s.viaGap,
+    trace: s.trace,
+  };
+}
+
+/** Maps a copy may own (bits for cloneOwning). */
+export const OWN = { facts: 1, rfacts: 2, pending: 4, dropped: 8, refs: 16 } as const;
+
+/**
+ * A copy that owns only the maps named by `own` (OWN bits); the rest are shared with `s` and must
+ * not be changed through the copy. For the common ops that touch one or two maps (an assignment,
+ * a plain call, learning from a branch). Same object shape as cloneState, for the engine's speed.
+ */
+export function cloneOwning(s: State, own: number): State {
+  return {
+    locks: s.locks,
+    released: s.released,
+    clean: s.clean,
+    entryReleased: s.entryReleased,
+    refs: own & OWN.refs ? copy(s.refs) : s.refs,
+    dropped: own & OWN.dropped ? copy(s.dropped) : s.dropped,
+    entryPut: s.entryPut,
+    flags: s.flags,
+    facts: own & OWN.facts ? copy(s.facts) : s.facts,
+    rfacts: own & OWN.rfacts ? copy(s.rfacts) : s.rfacts,
+    pending: own & OWN.pending ? copy(s.pending) : s.pending,
     err: s.err,
     viaGap: s.viaGap,
     trace: s.trace,
@@ -170,28 +202,45 @@ function factKey(f: Fact): string {
   return f.t === 'int' ? `i${f.v}` : f.t === 'result' ? `r${f.id}` : f.t;
 }
 
+/** Keys of a map, sorted, each rendered by `f` (maps are small: usually empty or one entry). */
+function sortedParts<V>(m: Map<string, V>, f: (k: string, v: V) => string, out: string[]): void {
+  if (m.size === 0) return;
+  if (m.size === 1) {
+    for (const [k, v] of m) out.push(f(k, v));
+    return;
+  }
+  for (const k of [...m.keys()].sort()) out.push(f(k, m.get(k)!));
+}
+
 /**
  * The part of a state that decides what happens next. States with equal keys at the same block are
- * merged (only one is walked on); the trace is not part of the key.
+ * merged (only one is walked on); the trace is not part of the key. `shape` leaves out the value
+ * facts (states of one shape are joined when too many reach a block).
  */
-export function stateKey(s: State, withFacts = true): string {
+export function stateKeys(s: State): { shape: string; full: string } {
   const parts: string[] = [];
-  for (const [k, l] of [...s.locks].sort()) parts.push(`L${k}/${l.mode}/${l.irq}/${l.count}/${l.gapSince ? 'g' : ''}/${l.flags ?? ''}`);
-  for (const k of [...s.released.keys()].sort()) parts.push(`U${k}`);
+  sortedParts(s.locks, (k, l) => `L${k}/${l.mode}/${l.irq}/${l.count}/${l.gapSince ? 'g' : ''}/${l.flags ?? ''}`, parts);
+  sortedParts(s.released, (k) => `U${k}`, parts);
   parts.push(s.clean ? 'C' : 'c');
-  for (const k of [...s.entryReleased.keys()].sort()) parts.push(`N${k}`);
-  for (const [k, r] of [...s.refs].sort()) parts.push(`R${k}/${r.count}/${r.gapSince ? 'g' : ''}`);
-  for (const k of [...s.dropped.keys()].sort()) parts.push(`D${k}`);
-  for (const k of [...s.entryPut.keys()].sort()) parts.push(`Q${k}`);
-  for (const [k, f] of [...s.flags].sort()) parts.push(`F${k}/${f.gapSince ? 'g' : ''}`);
-  if (withFacts) {
-    for (const [k, f] of [...s.facts].sort()) parts.push(`V${k}=${factKey(f)}`);
-    for (const [k, f] of [...s.rfacts].sort()) parts.push(`X${k}=${factKey(f)}`);
-  }
-  for (const k of [...s.pending.keys()].sort()) parts.push(`P${k}`);
+  sortedParts(s.entryReleased, (k) => `N${k}`, parts);
+  sortedParts(s.refs, (k, r) => `R${k}/${r.count}/${r.gapSince ? 'g' : ''}`, parts);
+  sortedParts(s.dropped, (k) => `D${k}`, parts);
+  sortedParts(s.entryPut, (k) => `Q${k}`, parts);
+  sortedParts(s.flags, (k, f) => `F${k}/${f.gapSince ? 'g' : ''}`, parts);
+  sortedParts(s.pending, (k) => `P${k}`, parts);
   if (s.err) parts.push(`E${s.err.subject}@${s.err.line}/${s.err.cleanup ? 'c' : ''}/${s.err.fellThrough ? 'f' : ''}`);
   parts.push(s.viaGap ? 'G' : '');
-  return parts.join('|');
+  const shape = parts.join('|');
+  if (!s.facts.size && !s.rfacts.size) return { shape, full: shape };
+  const vals: string[] = [];
+  sortedParts(s.facts, (k, f) => `V${k}=${factKey(f)}`, vals);
+  sortedParts(s.rfacts, (k, f) => `X${k}=${factKey(f)}`, vals);
+  return { shape, full: `${shape}#${vals.join('|')}` };
+}
+
+export function stateKey(s: State, withFacts = true): string {
+  const k = stateKeys(s);
+  return withFacts ? k.full : k.shape;
 }
 
 /** The least fact implied by both (undefined: nothing is known on both paths). */
@@ -219,7 +268,7 @@ export function joinFact(a: Fact, b: Fact): Fact | undefined {
  * on, weakened to what both imply. Used where too many states reach one block (loops over counters).
  */
 export function joinFacts(into: State, other: State): State {
-  const out = cloneState(into);
+  const out = cloneOwning(into, OWN.facts | OWN.rfacts);
   const meet = (a: Map<string, Fact>, b: Map<string, Fact>): void => {
     for (const [k, f] of [...a]) {
       const g = b.get(k);
