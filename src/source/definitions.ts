@@ -47,6 +47,10 @@ export async function findDefinitions(texts: readonly string[]): Promise<Definit
   const codes = lx.map((l) => l.code);
   const defs: Definition[] = [];
   let depth = 0;
+  // A file-scope `{` right after `)` that no signature claimed may open a definition of another
+  // shape: only then is the parser asked (it costs as much as the whole front end's parse).
+  let prev = '';
+  let unclaimed = false;
   for (let i = 0; i < lx.length; i++) {
     if (depth <= 0) {
       depth = 0;
@@ -55,14 +59,19 @@ export async function findDefinitions(texts: readonly string[]): Promise<Definit
         const end = bodyEnd(codes, m.brace, m.braceCol);
         defs.push({ name: m.name, startRow: m.start, endRow: end });
         i = end;
+        prev = '}';
         continue;
       }
     }
     for (const t of tokenize(codes[i]!, i)) {
-      if (t.t === '{') depth++;
-      else if (t.t === '}') depth--;
+      if (t.t === '{') {
+        if (depth <= 0 && prev === ')') unclaimed = true;
+        depth++;
+      } else if (t.t === '}') depth--;
+      prev = t.t;
     }
   }
+  if (!unclaimed) return defs;
   // Definitions of other shapes, as tree-sitter sees them.
   const tree = await parseC(texts.join('\n'));
   try {

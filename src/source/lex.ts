@@ -15,6 +15,8 @@ export interface Lexed {
 
 /** Lex one line given whether it starts inside a block comment. */
 export function lexLine(text: string, inComment: boolean): Lexed {
+  // Most lines have no comment or literal: nothing to blank (the common case, kept cheap).
+  if (!inComment && !/[/"']/.test(text)) return { text, code: text, noComments: text, inCommentAtStart: false, inCommentAtEnd: false };
   const code: string[] = [];
   const noc: string[] = [];
   let state: 'code' | 'block' | 'str' | 'chr' = inComment ? 'block' : 'code';
