@@ -615,8 +615,16 @@ class Walker {
       this.sleepCheck(s, op.line, op.callee, `${op.callee}() may sleep (${r.why}${r.line !== null ? ` at line ${r.line}` : ''}${through}${r.always ? '' : ', on some of its paths'})`, text, op.callee, root);
     }
     if (sum.exits.some((e) => e.unknown)) {
-      // Some of its exits cannot be seen (a partial body): what it does to its locks is unknown.
-      this.havoc(s, sum.touches.flatMap((r) => this.mapArgs(sum, op, r.obj) ?? []), op.line, text, op.callee);
+      // Some of its exits cannot be seen (a partial body): what it does to its locks is unknown,
+      // except what its annotations promise.
+      const c = sum.contract;
+      const promised = new Set([...c.acquires, ...c.releases]);
+      this.havoc(s, sum.touches.filter((r) => !promised.has(r.obj)).flatMap((r) => this.mapArgs(sum, op, r.obj) ?? []), op.line, text, op.callee);
+      const refs = (objs: string[]): LockEffectSet['acquired'] => objs.flatMap((o) => {
+        const obj = this.mapArgs(sum, op, o);
+        return obj ? [{ obj, family: 'context' as const, mode: 'exclusive' as const, irq: 'none' as const, line: null }] : [];
+      });
+      this.applyEffects(s, { acquired: refs(c.acquires), released: refs(c.releases) }, op.line, op.callee);
       return;
     }
     const { common, byClass } = splitEffects(sum.exits);

@@ -6,7 +6,7 @@ import type { Semantics } from '../semantics/index.js';
 import type { Check, CheckContext, RawFinding } from './check.js';
 import { engineChecks } from './checks/index.js';
 import { walkFunction, type WalkResult } from './engine.js';
-import { bottomUp, SummaryTable } from './summary.js';
+import { annotationSummary, bottomUp, SummaryTable } from './summary.js';
 import { summarize } from './summarize.js';
 import type { Status } from './types.js';
 import { analyzeRaces } from './races/index.js';
@@ -38,6 +38,15 @@ export function analyzeSide(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOpti
 function walkImage(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOptions): { walks: WalkResult[]; summaries: SummaryTable } {
   const summaries = new SummaryTable();
   const walks: WalkResult[] = [];
+  // Summaries come from bodies first; a function only declared (with annotations) gets one from them.
+  const bodies = new Set(fns.map((f) => f.name));
+  for (const f of fns) {
+    for (const d of f.declared ?? []) {
+      if (bodies.has(d.name) || summaries.has(d.name)) continue;
+      const s = annotationSummary(d);
+      if (s) summaries.set(s);
+    }
+  }
   for (const fn of bottomUp(fns)) {
     const w = walkFunction(fn, { sem, summaries, budget: opts.budget });
     walks.push(w);

@@ -4,7 +4,7 @@
 import type { Block } from '../c/ir.js';
 import { dominates } from './cfg.js';
 import type { WalkResult } from './engine.js';
-import type { ExitEffect, LockRef, RetClass, Summary } from './summary.js';
+import { contractOf, type ExitEffect, type LockRef, type RetClass, type Summary } from './summary.js';
 import { rootOf } from './objects.js';
 
 export function summarize(w: WalkResult): Summary {
@@ -67,7 +67,10 @@ export function summarize(w: WalkResult): Summary {
     if (fn.meta.entryKnown) for (const [obj, r] of x.state.entryReleased) requires.set(obj, { obj, ...r });
     for (const l of x.state.locks.values()) if (l.fromEntry) requires.set(l.obj, { obj: l.obj, family: l.family, mode: l.mode, irq: l.irq, line: l.line });
   }
-  for (const obj of fn.annotations.mustHold) requires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
+  const contract = contractOf(fn.annotations);
+  for (const obj of [...contract.mustHold, ...contract.releases]) if (!requires.has(obj)) requires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
+  // An annotation says it takes the lock even when the visible body does not show where.
+  for (const obj of contract.acquires) if (!acquires.has(obj)) acquires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine, always: true });
 
   // Prefer a sleep on every path (its block dominates every return) to one on some paths.
   const sleeps = w.events.filter((e): e is Extract<typeof e, { k: 'may-sleep' }> => e.k === 'may-sleep');
@@ -88,6 +91,7 @@ export function summarize(w: WalkResult): Summary {
     refs,
     maySleep: sleep ? { why: sleep.root.why, line: sleep.root.line, via: sleep.root.via, always: everyPath(sleep) } : null,
     partial: fn.meta.completeness !== 'full',
+    contract: contractOf(fn.annotations),
   };
 }
 

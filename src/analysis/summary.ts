@@ -52,6 +52,52 @@ export interface Summary {
   /** The sleeping call it (or a callee, `via`) makes: its reason and line in the function that sleeps. */
   maySleep: { why: string; line: number | null; via: string[]; always: boolean } | null;
   partial: boolean;
+  /** What its sparse annotations promise (callee terms), whatever its visible body shows. */
+  contract: Contract;
+}
+
+export interface Contract {
+  acquires: string[]; // __acquires(x), context(x, 0, 1): returns holding x
+  releases: string[]; // __releases(x), context(x, 1, 0): returns without x, which the caller held
+  mustHold: string[]; // __must_hold(x), context(x, 1, 1)
+}
+
+/** The promise a function's annotations make. */
+export function contractOf(a: FunctionIR['annotations']): Contract {
+  const c: Contract = { acquires: [...a.acquires], releases: [...a.releases], mustHold: [...a.mustHold] };
+  for (const x of a.context) {
+    const list = x.entry === 0 && x.exit > 0 ? c.acquires : x.entry > 0 && x.exit === 0 ? c.releases : x.entry > 0 && x.exit > 0 ? c.mustHold : null;
+    if (list && !list.includes(x.lock)) list.push(x.lock);
+  }
+  return c;
+}
+
+export function hasContract(c: Contract): boolean {
+  return !!(c.acquires.length || c.releases.length || c.mustHold.length);
+}
+
+/** A function the input only declares, from the annotations on its prototype. */
+export function annotationSummary(d: NonNullable<FunctionIR['declared']>[number]): Summary | null {
+  const contract = contractOf(d.annotations);
+  if (!hasContract(contract)) return null;
+  const ref = (obj: string): LockRef => ({ obj, family: 'context', mode: 'exclusive', irq: 'none', line: d.line });
+  const names = [...contract.acquires.map((o) => `__acquires(${o})`), ...contract.releases.map((o) => `__releases(${o})`), ...contract.mustHold.map((o) => `__must_hold(${o})`)];
+  return {
+    name: d.name,
+    source: 'annotation',
+    origin: `${names.join(' ')} on its declaration${d.line !== null ? ` (line ${d.line})` : ''}`,
+    params: d.params.map((p) => p.name),
+    locals: new Set(),
+    acquires: contract.acquires.map((o) => ({ ...ref(o), always: true })),
+    exits: [{ cls: 'any', acquired: contract.acquires.map(ref), released: contract.releases.map(ref), lines: [] }],
+    exitsKnown: true,
+    touches: [...contract.acquires, ...contract.releases].map(ref),
+    requires: [...contract.releases, ...contract.mustHold].map(ref),
+    refs: { gets: [], puts: [], returns: null },
+    maySleep: null,
+    partial: false,
+    contract,
+  };
 }
 
 export function classOfFact(f: Fact | undefined): RetClass {

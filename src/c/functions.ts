@@ -144,16 +144,19 @@ function addAnnotation(a: Annotations, kind: string, args: string[]): void {
   for (const arg of args) add(list, annotationLock(arg));
 }
 
-/** Annotations per function: on its definition's header, and on prototypes of the same name. */
-export function annotationsFor(root: SNode, src: string, prep: Prepared, fns: FoundFunction[]): Map<FoundFunction, Annotations> {
-  const out = new Map<FoundFunction, Annotations>();
-  if (!prep.annotations.length) {
-    for (const f of fns) out.set(f, emptyAnnotations());
-    return out;
-  }
-  // Prototypes: top-level declarations with a function declarator.
-  const byName = new Map<string, Annotations>();
-  const protos: { name: string; start: number; end: number }[] = [];
+/** An annotated prototype: a function declared with sparse annotations (`__acquires(x)` ...). */
+export interface AnnotatedPrototype {
+  name: string;
+  params: { name: string; type: string }[];
+  annotations: Annotations;
+  row: number;
+}
+
+/** Prototypes (top-level declarations with a function declarator) that carry sparse annotations. */
+export function annotatedPrototypes(root: SNode, src: string, prep: Prepared): Map<string, AnnotatedPrototype> {
+  const byName = new Map<string, AnnotatedPrototype>();
+  if (!prep.annotations.length) return byName;
+  const protos: { name: string; start: number; end: number; decl: SNode }[] = [];
   const walk = (n: SNode): void => {
     for (const ch of n.children) {
       if (ch.type === 'declaration') {
@@ -164,7 +167,7 @@ export function annotationsFor(root: SNode, src: string, prep: Prepared, fns: Fo
           if (x?.type === 'function_declarator') {
             const nm = field(x, 'declarator');
             const name = nm ? declaredNames(nm, src).name : '';
-            if (name) protos.push({ name, start: ch.start, end: ch.end + 1 });
+            if (name) protos.push({ name, start: ch.start, end: ch.end + 1, decl: x });
           }
         }
       } else if (ch.type === 'ERROR' || ch.type === 'translation_unit') walk(ch);
@@ -174,10 +177,21 @@ export function annotationsFor(root: SNode, src: string, prep: Prepared, fns: Fo
   for (const a of prep.annotations) {
     const p = protos.find((x) => a.at >= x.start && a.at < x.end);
     if (!p) continue;
-    const ann = byName.get(p.name) ?? emptyAnnotations();
-    addAnnotation(ann, a.kind, a.args);
-    byName.set(p.name, ann);
+    const cur = byName.get(p.name) ?? { name: p.name, params: paramsIn(p.decl, src, prep), annotations: emptyAnnotations(), row: p.decl.row };
+    addAnnotation(cur.annotations, a.kind, a.args);
+    byName.set(p.name, cur);
   }
+  return byName;
+}
+
+/** Annotations per function: on its definition's header, and on prototypes of the same name. */
+export function annotationsFor(root: SNode, src: string, prep: Prepared, fns: FoundFunction[]): Map<FoundFunction, Annotations> {
+  const out = new Map<FoundFunction, Annotations>();
+  if (!prep.annotations.length) {
+    for (const f of fns) out.set(f, emptyAnnotations());
+    return out;
+  }
+  const byName = new Map([...annotatedPrototypes(root, src, prep)].map(([k, v]) => [k, v.annotations]));
   for (const f of fns) {
     const ann = emptyAnnotations();
     for (const a of prep.annotations) if (a.at >= f.node.start && a.at < f.body.start) addAnnotation(ann, a.kind, a.args);

@@ -11,7 +11,7 @@ import { FunctionLowerer, type UnitContext } from './lower.js';
 import { calledNames } from './calls.js';
 import { expandLocalMacros } from './macros.js';
 import { unitTypes } from './structs.js';
-import { annotationsFor, emptyAnnotations, findFunctions, metaFor, paramsIn, type FoundFunction } from './functions.js';
+import { annotatedPrototypes, annotationsFor, emptyAnnotations, findFunctions, metaFor, paramsIn, type FoundFunction } from './functions.js';
 
 export type { FunctionIR } from './ir.js';
 export { formatFunctionIR, formatExpr, formatOp } from './format.js';
@@ -47,6 +47,12 @@ export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR
     out.push(fn);
   }
   out.sort((a, b) => a.meta.startRow - b.meta.startRow);
+  // Annotated prototypes of functions the unit does not define: what a caller may assume about them.
+  const defined = new Set(out.map((f) => f.name));
+  const declared = [...annotatedPrototypes(root, prep.text, prep).values()]
+    .filter((p) => !defined.has(p.name))
+    .map((p) => ({ name: p.name, params: p.params, annotations: p.annotations, line: unit.lineMap[p.row] ?? null }));
+  if (declared.length) for (const fn of out) fn.declared = declared;
   if (types.structs.length || types.globals.length) for (const fn of out) fn.unit = types;
   return out;
 }

@@ -204,6 +204,8 @@ export interface FunctionIR {
   };
   blocks: Block[]; // blocks[0] is the entry
   meta: FunctionMeta;
+  /** Functions the unit declares with sparse annotations but does not define (shared by its functions): summaries from annotations. */
+  declared?: { name: string; params: { name: string; type: string }[]; annotations: FunctionIR['annotations']; line: number | null }[];
   /** Struct definitions and file-scope variables of the unit the function came from (shared by its functions). */
   unit?: { structs: StructInfo[]; globals: VarInfo[] };
   /** Things the front end could not fully understand, said rather than dropped: 'parse error at line N: ...'. */

@@ -267,6 +267,36 @@ static void outer(struct dev *d)
     assert.deepEqual(a.summaries.get('middle')!.maySleep?.via, ['inner']);
   });
 
+  it('summarises functions the input only declares from their annotations, and partial bodies keep their promise', async () => {
+    const { findings, a } = await analyze(`
+void q_lock(struct q *q) __acquires(&q->lock);
+void q_unlock(struct q *q) __releases(&q->lock);
+int q_enter(struct q *q) __attribute__((context(&q->lock, 0, 1)));
+
+static void ok(struct q *q)
+{
+	q_lock(q);
+	q->n++;
+	q_unlock(q);
+}
+
+static int leak(struct q *q)
+{
+	q_enter(q);
+	if (q->n)
+		return -EBUSY;
+	q_unlock(q);
+	return 0;
+}
+`);
+    assert.deepEqual(findings, ['17 lock-leak leak']);
+    const s = a.summaries.get('q_lock')!;
+    assert.equal(s.source, 'annotation');
+    assert.match(s.origin, /__acquires\(&q->lock\) on its declaration \(line 2\)/);
+    assert.deepEqual(a.summaries.get('q_enter')!.contract.acquires, ['&q->lock']);
+    assert.deepEqual(a.summaries.get('q_unlock')!.requires.map((r) => r.obj), ['&q->lock']);
+  });
+
   it('gives findings a fingerprint that does not move with line numbers', async () => {
     const body = (pad: string) => `${pad}
 static int f(struct dev *d)
