@@ -1,7 +1,8 @@
 // Race analysis cost: `kreview check` throughput with the race checks on vs. the engine alone, on a
 // generated 100k-line corpus of driver-style files where guards can be inferred (per-object locks,
-// static helpers called under the lock, unlocked peeks and reads, bit and counter decisions), and
-// whether the cost stays linear when the whole corpus is one input (the inference is global).
+// static helpers called under the lock, marked peeks, bit and counter decisions; one function in ten
+// has a race), and whether the cost stays linear when the whole corpus is one input (the inference
+// is global).
 import { performance } from 'node:perf_hooks';
 import type { BenchResult } from './run.js';
 import { lowerUnit } from '../src/c/index.js';
@@ -48,6 +49,7 @@ function genFunction(r: () => number, k: number, i: number): string {
   const T = `struct rb_dev${k}`;
   const R = `struct rb_req${k}`;
   const out: string[] = [];
+  const buggy = r() < 0.1;
   switch (Math.floor(r() * 8)) {
     case 0:
       out.push(`int rb${k}_submit_${i}(${T} *dev, ${R} *rq)`, '{', '\tunsigned long flags;', '');
@@ -60,18 +62,25 @@ function genFunction(r: () => number, k: number, i: number): string {
       out.push('\tspin_lock(&dev->lock);', '\tif (!list_empty(&dev->queue)) {', `\t\trq = list_first_entry(&dev->queue, ${R}, node);`, '\t\tlist_del_init(&rq->node);', `\t\t__rb${k}_account_${i}(dev);`, '\t}', '\tspin_unlock(&dev->lock);', '\treturn rq;', '}');
       break;
     case 2:
-      out.push(`bool rb${k}_busy_${i}(${T} *dev)`, '{', '\treturn READ_ONCE(dev->depth) > 8;', '}');
+      // A marked peek; one in ten is a plain read that decides.
+      out.push(`bool rb${k}_busy_${i}(${T} *dev)`, '{', buggy ? '\treturn dev->depth > 8;' : '\treturn READ_ONCE(dev->depth) > 8;', '}');
       break;
     case 3:
+      // One in ten is the racy test-then-set.
       out.push(`void rb${k}_kick_${i}(${T} *dev)`, '{');
-      out.push('\tif (test_bit(1, &dev->state))', '\t\treturn;', '\tset_bit(1, &dev->state);', '\tif (dev->depth == 0)', '\t\tdev->served = 0;', '}');
+      if (buggy) out.push('\tif (test_bit(1, &dev->state))', '\t\treturn;', '\tset_bit(1, &dev->state);');
+      else out.push('\tif (test_and_set_bit(1, &dev->state))', '\t\treturn;');
+      out.push('\tspin_lock(&dev->lock);', '\tif (dev->depth == 0)', '\t\tdev->served = 0;', '\tspin_unlock(&dev->lock);', '}');
       break;
     case 4:
-      out.push(`void rb${k}_put_${i}(${T} *dev)`, '{', '\tif (atomic_read(&dev->users) == 1)', '\t\tdev->stopped = true;', '\tatomic_dec(&dev->users);', '}');
+      out.push(`void rb${k}_put_${i}(${T} *dev)`, '{');
+      if (buggy) out.push('\tif (atomic_read(&dev->users) == 1)', '\t\tdev->stopped = true;', '\tatomic_dec(&dev->users);', '}');
+      else out.push('\tif (atomic_dec_and_test(&dev->users))', '\t\tkfree(dev);', '}');
       break;
     case 5:
       out.push(`void rb${k}_flush_${i}(${T} *dev, void (*done)(${R} *))`, '{', `\t${R} *rq, *tmp;`, '\tLIST_HEAD(batch);', '');
-      out.push('\tif (list_empty(&dev->queue))', '\t\treturn;', '\tspin_lock(&dev->lock);', '\tlist_splice_init(&dev->queue, &batch);', '\tdev->depth = 0;', '\tspin_unlock(&dev->lock);');
+      if (buggy) out.push('\tif (list_empty(&dev->queue))', '\t\treturn;');
+      out.push('\tspin_lock(&dev->lock);', '\tlist_splice_init(&dev->queue, &batch);', '\tdev->depth = 0;', '\tspin_unlock(&dev->lock);');
       out.push('\tlist_for_each_entry_safe(rq, tmp, &batch, node)', '\t\tdone(rq);', '}');
       break;
     case 6:
@@ -79,7 +88,9 @@ function genFunction(r: () => number, k: number, i: number): string {
       out.push('\tspin_lock_init(&dev->lock);', '\tINIT_LIST_HEAD(&dev->queue);', '\tdev->depth = 0;', '\tatomic_set(&dev->users, 1);', '\treturn dev;', '}');
       break;
     default:
-      out.push(`void rb${k}_stop_${i}(${T} *dev)`, '{', '\tspin_lock(&dev->lock);', '\tdev->stopped = true;', '\tspin_unlock(&dev->lock);', '\tdev->served = 0;', '}');
+      out.push(`void rb${k}_stop_${i}(${T} *dev)`, '{', '\tspin_lock(&dev->lock);', '\tdev->stopped = true;');
+      if (buggy) out.push('\tspin_unlock(&dev->lock);', '\tdev->served = 0;', '}');
+      else out.push('\tdev->served = 0;', '\tspin_unlock(&dev->lock);', '}');
   }
   out.push('');
   return out.join('\n');
@@ -116,16 +127,37 @@ export async function run(): Promise<BenchResult[]> {
   const units: FunctionIR[][] = [];
   for (const text of files) units.push(await lowerUnit({ file: 'bench.c', side: 'post', origin: 'file', text, lineMap: text.split('\n').map((_, i) => i + 1), functions: [] }, sem));
   const perFile = (races: boolean) => () => units.reduce((n, fns) => n + analyzeSide(fns, sem, { races }).findings.length, 0);
+  // The two settings file by file, in turn, so that a change of load on a shared machine hits both alike.
+  const paired = (): { engine: { ms: number; findings: number }; races: { ms: number; findings: number } } => {
+    const e = { ms: 0, findings: 0 };
+    const r = { ms: 0, findings: 0 };
+    for (const fns of units) {
+      const a = time(() => analyzeSide(fns, sem, { races: false }).findings.length);
+      const b = time(() => analyzeSide(fns, sem, { races: true }).findings.length);
+      e.ms += a.ms;
+      e.findings += a.findings;
+      r.ms += b.ms;
+      r.findings += b.findings;
+    }
+    return { engine: e, races: r };
+  };
   const all = units.flat();
   const tenth = units.slice(0, Math.max(1, Math.floor(units.length / 10))).flat();
   const oneInput = (fns: FunctionIR[]) => () => analyzeSide(fns, sem).findings.length;
-  // Warm-up, then the better of two runs each (the machine is shared).
+  // Warm-up, then runs of the two settings taken in turn, the fastest of each (the machine may be shared).
   perFile(false)();
-  const best = (f: () => number) => [time(f), time(f)].sort((a, b) => a.ms - b.ms)[0]!;
-  const engine = best(perFile(false));
-  const races = best(perFile(true));
-  const whole = best(oneInput(all));
-  const small = best(oneInput(tenth));
+  const fastest = (fs: (() => number)[], rounds = 3): { ms: number; findings: number }[] => {
+    const out = fs.map(() => ({ ms: Infinity, findings: 0 }));
+    for (let i = 0; i < rounds; i++) fs.forEach((f, j) => {
+      const t = time(f);
+      if (t.ms < out[j]!.ms) out[j] = t;
+    });
+    return out;
+  };
+  const rounds = [paired(), paired(), paired()];
+  const engine = rounds.map((x) => x.engine).sort((a, b) => a.ms - b.ms)[0]!;
+  const races = rounds.map((x) => x.races).sort((a, b) => a.ms - b.ms)[0]!;
+  const [whole, small] = fastest([oneInput(all), oneInput(tenth)]) as [{ ms: number; findings: number }, { ms: number; findings: number }];
   const smallLines = lines * (tenth.length / all.length);
   return [
     { name: `check, engine checks only (${lines} lines)`, value: lines / (engine.ms / 1000), unit: 'lines/s', note: `${engine.findings} findings` },

@@ -27,6 +27,7 @@ export const checkThenAct: RaceCheck = {
   run(ctx: RaceContext): Out[] {
     const out: Out[] = [];
     for (const w of ctx.walks) {
+      if (!worthLooking(w.fn)) continue;
       const f = new FnView(w);
       const last = lastReference(ctx, f);
       out.push(...last, ...readThenModify(f, new Set(last.map((x) => x.finding.line))), ...testThenSet(f), ...unlockedEmpty(f), ...staleDecision(f));
@@ -34,6 +35,20 @@ export const checkThenAct: RaceCheck = {
     return out;
   },
 };
+
+/** Only functions that test something and either read a counter, test a bit or a list, or drop a lock can have a check-then-act. */
+function worthLooking(fn: FunctionIR): boolean {
+  let decides = false;
+  let candidate = false;
+  for (const b of fn.blocks) {
+    if (b.term.k === 'branch') decides = true;
+    for (const op of b.ops) {
+      if ((op.kind === 'atomic' && op.action === 'read') || (op.kind === 'flag' && op.action === 'test') || (op.kind === 'list' && op.action === 'empty') || op.kind === 'release') candidate = true;
+    }
+    if (decides && candidate) return true;
+  }
+  return false;
+}
 
 /** One function's ops with their blocks and lock-state sites, looked up in O(1). */
 class FnView {
@@ -50,7 +65,6 @@ class FnView {
 
   constructor(readonly w: WalkResult) {
     this.fn = w.fn;
-    for (const s of w.sites) this.sites.set(s.op, s);
     for (const b of w.fn.blocks) {
       for (const op of b.ops) {
         this.ops.push({ op, block: b.id });
@@ -65,6 +79,7 @@ class FnView {
   }
 
   site(op: Op): Site | undefined {
+    if (!this.sites.size) for (const s of this.w.sites) this.sites.set(s.op, s);
     return this.sites.get(op);
   }
 
@@ -444,6 +459,8 @@ function staleDecision(f: FnView): Out[] {
     l.push(a);
     writes.set(target, l);
   }
+  // Nothing written, or nothing released: no stale decision to find.
+  if (!writes.size || !fn.blocks.some((b) => b.ops.some((o) => o.kind === 'release'))) return out;
   const branches = fn.blocks.filter((b) => b.term.k === 'branch');
   const testsOf = new Map<Block, { path: string; read: Op }[]>(branches.map((b) => [b, f.tested(b)]));
   for (const b of branches) {

@@ -7,7 +7,7 @@
 import type { FunctionIR } from '../../c/ir.js';
 import type { RawFinding } from '../check.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
-import { DIAGNOSTIC, freeEntry, holds, isFree, isPeek, lockMatches, type Guard } from '../races/guards.js';
+import { freeEntry, holds, isFree, isPeek, lockMatches, type Guard } from '../races/guards.js';
 import type { AccessRecord, HeldLock, Lockset } from '../races/lockset.js';
 import { lockSteps, unlockStep, witness, type Step } from '../races/witness.js';
 import type { Confidence, Severity, Witness } from '../types.js';
@@ -30,7 +30,7 @@ export const unguardedAccess: RaceCheck = {
     const out: { fn: FunctionIR; finding: RawFinding }[] = [];
     const groups = new Map<string, { r: AccessRecord; g: Guard; all: AccessRecord[] }>();
     for (const r of ctx.lockset.records) {
-      if (r.side !== ctx.side || r.kind === 'atomic' || r.via === 'llist' || r.phase || DIAGNOSTIC.test(r.text)) continue;
+      if (r.side !== ctx.side || r.kind === 'atomic' || r.via === 'llist' || r.phase || r.diagnostic) continue;
       const g = violated(ctx, r);
       if (!g) continue;
       const k = `${r.fn.name}\0${r.data.key}\0${g.lock}`;
@@ -177,16 +177,28 @@ function buildWitness(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string,
   return witness([r.fn.name, userFn], steps, `CPU0 and CPU1 use ${what} at the same time; only CPU1 holds '${lock}'`);
 }
 
+type Candidate = { c: AccessRecord; h: HeldLock; score: number };
+const candidateCache = new WeakMap<Lockset, Map<string, Candidate[]>>();
+
 /** The best other access under the guard, on the same image: another function, a visible acquire, a write. */
 function conflicting(ls: Lockset, r: AccessRecord, g: Guard): { c: AccessRecord; h: HeldLock } | null {
-  let best: { c: AccessRecord; h: HeldLock; score: number } | null = null;
-  for (const c of ls.byKey.get(r.data.key) ?? []) {
-    if (c === r || c.side !== r.side || c.phase || c.kind === 'atomic') continue;
-    if (!(c.mode === 'write' || r.mode === 'write')) continue;
-    const h = c.held.find((x) => x.key === g.lock || x.key.split(/->|\./).pop() === g.lockField);
-    if (!h || !holds(c, g)) continue;
-    const score = (c.fn !== r.fn ? 4 : 0) + (h.how.k === 'here' && h.how.line !== null ? 3 : h.how.k === 'caller' ? 2 : 0) + (c.mode === 'write' ? 1 : 0);
-    if (!best || score > best.score) best = { c, h, score };
+  // The accesses under the guard, best first, are the same for every finding on the field: ranked once.
+  let cache = candidateCache.get(ls);
+  if (!cache) candidateCache.set(ls, (cache = new Map()));
+  const ck = `${r.side}\0${r.data.key}\0${g.lock}\0${r.mode === 'write' ? 'any' : 'writes'}`;
+  let list = cache.get(ck);
+  if (!list) {
+    list = [];
+    for (const c of ls.byKey.get(r.data.key) ?? []) {
+      if (c.side !== r.side || c.phase || c.kind === 'atomic') continue;
+      if (!(c.mode === 'write' || r.mode === 'write')) continue;
+      const h = c.held.find((x) => x.key === g.lock || x.key.split(/->|\./).pop() === g.lockField);
+      if (!h || !holds(c, g)) continue;
+      list.push({ c, h, score: (h.how.k === 'here' && h.how.line !== null ? 3 : h.how.k === 'caller' ? 2 : 0) + (c.mode === 'write' ? 1 : 0) });
+    }
+    list.sort((a, b) => b.score - a.score);
+    cache.set(ck, list);
   }
-  return best;
+  // Another function beats any score in the same one.
+  return list.find((x) => x.c !== r && x.c.fn !== r.fn) ?? list.find((x) => x.c !== r) ?? null;
 }

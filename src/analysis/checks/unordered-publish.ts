@@ -37,6 +37,8 @@ export const unorderedPublish: RaceCheck = {
     for (const w of ctx.walks) {
       for (const s of w.sites) {
         const op = s.op;
+        // Only tests, lock-like sets and locked stores say anything about a flag.
+        if (op.kind === 'access' ? !(op.mode === 'read' ? op.inCondition : s.held.size > 0) : op.kind !== 'flag') continue;
         const f = flagOf(w.fn, op);
         if (!f) continue;
         const test = (op.kind === 'flag' && op.action === 'test') || (op.kind === 'access' && op.mode === 'read' && op.inCondition);
@@ -45,10 +47,12 @@ export const unorderedPublish: RaceCheck = {
         if (op.kind === 'access' && op.mode === 'write' && s.held.size > 0 && isSetValue(storedValue(w.fn, op))) lockLike.add(f.key);
       }
     }
+    if (!lockLike.size) return out;
     for (const w of ctx.walks) {
       const fn = w.fn;
       for (const s of w.sites) {
         const op = s.op;
+        if (op.kind !== 'flag' && !(op.kind === 'access' && op.mode === 'write')) continue;
         const rel = releaseOf(fn, op);
         if (!rel) continue;
         const f = flagOf(fn, op)!;

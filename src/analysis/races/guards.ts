@@ -22,8 +22,6 @@ export interface Guard {
 }
 
 const CONTEXTS = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt']);
-/** Reads inside WARN_ON()/BUG_ON()/printk are diagnostics, not decisions. */
-export const DIAGNOSTIC = /\b(WARN|BUG)(_ON)?(_ONCE|_RATELIMIT|_SMP)?\s*\(|\bpr_(debug|info|notice|warn|err|crit)\b|\bdev_(dbg|info|notice|warn|err)\b|\bprintk\b|\bseq_printf\b|\btrace_\w+\(/;
 
 /** Does a held lock (key, base) match a guard for this access? */
 export function lockMatches(g: Guard, r: AccessRecord, key: string, base: string | null): boolean {
@@ -71,16 +69,12 @@ export function isPeek(r: AccessRecord): boolean {
 function evidence(r: AccessRecord): boolean {
   if (r.kind === 'atomic' || r.via === 'llist' || isPeek(r) || r.phase) return false;
   if (r.via === 'rcu' && r.mode === 'read') return false;
-  return !DIAGNOSTIC.test(r.text);
+  return !r.diagnostic;
 }
-
-const places = new WeakMap<AccessRecord, string>();
 
 /** Distinct places: the same statement on both images of a patch counts once. */
 function place(r: AccessRecord): string {
-  let p = places.get(r);
-  if (p === undefined) places.set(r, (p = `${r.fn.name}\0${r.text}`));
-  return p;
+  return (r.place ??= `${r.fn.name}\0${r.text}`);
 }
 
 export function guardsOf(ls: Lockset, sem: Semantics): Map<string, Guard[]> {

@@ -40,12 +40,18 @@ export function analyzeRaces(sides: { side: Side; walks: WalkResult[] }[], sem: 
  * unguarded-access finding on the same line goes.
  */
 function oneReportPerAccess(found: { fn: FunctionIR; finding: RawFinding }[]): { fn: FunctionIR; finding: RawFinding }[] {
-  const acts = found.filter((f) => f.finding.rule === 'check-then-act');
+  const acts = new Map<FunctionIR, Map<number, RawFinding>>();
+  for (const f of found) {
+    if (f.finding.rule !== 'check-then-act' || f.finding.line === null) continue;
+    let m = acts.get(f.fn);
+    if (!m) acts.set(f.fn, (m = new Map()));
+    if (!m.has(f.finding.line)) m.set(f.finding.line, f.finding);
+  }
   return found.filter(({ fn, finding }) => {
-    if (finding.rule !== 'unguarded-access') return true;
-    const act = acts.find((a) => a.fn === fn && a.finding.line === finding.line && finding.line !== null);
+    if (finding.rule !== 'unguarded-access' || finding.line === null) return true;
+    const act = acts.get(fn)?.get(finding.line);
     if (!act) return true;
-    act.finding.facts.push(`also an unguarded access: ${finding.message}`);
+    act.facts.push(`also an unguarded access: ${finding.message}`);
     return false;
   });
 }

@@ -104,14 +104,23 @@ export class KeyResolver {
     return decl?.guardedBy || decl?.rcu || decl?.ptGuardedBy ? decl : first?.guardedBy || first?.rcu ? first : decl;
   }
 
-  private readonly memo = new WeakMap<FunctionIR, Map<string, DataKey | null>>();
+  private readonly memo = new Map<string, DataKey | null>();
 
-  /** The key of a path as `fn` writes it (memoised: the same paths recur at every access). */
+  /**
+   * The key of a path as `fn` writes it. It depends only on the path and how the function declares
+   * its root, so it is memoised on those across functions (the same paths recur everywhere).
+   */
   data(fn: FunctionIR, path: string): DataKey | null {
-    let m = this.memo.get(fn);
-    if (!m) this.memo.set(fn, (m = new Map()));
-    let k = m.get(path);
-    if (k === undefined) m.set(path, (k = this.compute(fn, path)));
+    const root = ROOT_NAME.exec(path)?.[1];
+    let how = '';
+    if (root) {
+      const p = fn.params.find((x) => x.name === root);
+      const l = p ? undefined : fn.locals.find((x) => x.name === root);
+      how = p ? `p:${p.type}` : l ? `l:${l.type}` : '';
+    }
+    const mk = `${how}\0${path}`;
+    let k = this.memo.get(mk);
+    if (k === undefined) this.memo.set(mk, (k = this.compute(fn, path)));
     return k;
   }
 
@@ -200,6 +209,7 @@ interface Step {
 }
 
 const ROOT = /^&?\(?\*?([A-Za-z_]\w*)\)?/;
+const ROOT_NAME = /^\s*&?\(?\*?([A-Za-z_]\w*)/;
 
 function tokens(path: string): { root: string; steps: Step[] } | null {
   const p = path.trim();

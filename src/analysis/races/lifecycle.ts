@@ -10,13 +10,13 @@ import type { WalkResult } from '../engine.js';
 export type Phase = 'fresh' | 'teardown';
 
 /** Calls that initialise an object's own locks, counters and queues: only done before it is shared. */
-const INIT_CALL = /^(spin_lock_init|raw_spin_lock_init|rwlock_init|mutex_init|init_rwsem|seqlock_init|seqcount_init|seqcount_spinlock_init|init_waitqueue_head|init_completion|kref_init|refcount_set|init_llist_head|xa_init|xa_init_flags|idr_init|ida_init|timer_setup|INIT_WORK|INIT_DELAYED_WORK|percpu_ref_init)$/;
+const INIT_CALL = new Set(['spin_lock_init', 'raw_spin_lock_init', 'rwlock_init', 'mutex_init', 'init_rwsem', 'seqlock_init', 'seqcount_init', 'seqcount_spinlock_init', 'init_waitqueue_head', 'init_completion', 'kref_init', 'refcount_set', 'init_llist_head', 'xa_init', 'xa_init_flags', 'idr_init', 'ida_init', 'timer_setup', 'INIT_WORK', 'INIT_DELAYED_WORK', 'percpu_ref_init']);
 /** Calls that make an object reachable by others. */
 const PUBLISH_CALL = /(^|_)(add|insert|register|publish|queue|submit|start|run|attach|store|enqueue|link|install|activate|set_drvdata|set_data|wake_up_process|mod_timer|add_timer|schedule|create|alloc_cyclic|idr_alloc|xa_store|xa_insert|xa_alloc|kthread_run|hash_add|rb_insert_color|call_rcu)(_|$)/;
 
-const FREE_LIKE = /^(kfree|kvfree|vfree|kfree_rcu|kmem_cache_free|mempool_free|kfree_sensitive)$/;
+const FREE_LIKE = new Set(['kfree', 'kvfree', 'vfree', 'kfree_rcu', 'kmem_cache_free', 'mempool_free', 'kfree_sensitive']);
 /** Calls that wait for the object's other users (work, timers, threads, interrupts) to stop for good. */
-const QUIESCE_CALL = /^(cancel_work_sync|cancel_delayed_work_sync|flush_work|flush_delayed_work|flush_workqueue|drain_workqueue|destroy_workqueue|kthread_stop|del_timer_sync|timer_delete_sync|timer_shutdown_sync|hrtimer_cancel|free_irq|devm_free_irq|synchronize_irq|disable_irq|tasklet_kill|napi_disable|cancel_work|kthread_flush_worker|kthread_destroy_worker)$/;
+const QUIESCE_CALL = new Set(['cancel_work_sync', 'cancel_delayed_work_sync', 'flush_work', 'flush_delayed_work', 'flush_workqueue', 'drain_workqueue', 'destroy_workqueue', 'kthread_stop', 'del_timer_sync', 'timer_delete_sync', 'timer_shutdown_sync', 'hrtimer_cancel', 'free_irq', 'devm_free_irq', 'synchronize_irq', 'disable_irq', 'tasklet_kill', 'napi_disable', 'cancel_work', 'kthread_flush_worker', 'kthread_destroy_worker']);
 
 function rootOfPath(p: string): string | null {
   const m = /^&?\(?\*?([A-Za-z_]\w*)/.exec(p.trim());
@@ -42,7 +42,24 @@ interface RootFacts {
   bornAtEntry: boolean;
 }
 
+/** Does the function allocate, initialise, free, drop a last reference or quiesce anything at all? */
+function anyPhases(fn: FunctionIR): boolean {
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.kind === 'alloc' || op.kind === 'free') return true;
+      if (op.kind === 'atomic' && (op.action === 'dec-and-test' || op.action === 'set')) return true;
+      if (op.kind === 'call' && (INIT_CALL.has(op.callee) || FREE_LIKE.has(op.callee) || QUIESCE_CALL.has(op.callee))) return true;
+    }
+  }
+  return false;
+}
+
 export class Lifecycle {
+  /** The lifecycle facts of a function, or null when it has none (most functions). */
+  static of(w: WalkResult): Lifecycle | null {
+    return anyPhases(w.fn) ? new Lifecycle(w) : null;
+  }
+
   private readonly fn: FunctionIR;
   private readonly roots = new Map<string, RootFacts>();
   private readonly fresh = new Map<string, boolean[][]>(); // root -> [block][op] -> fresh before the op
@@ -71,11 +88,11 @@ export class Lifecycle {
             this.root(r, true);
           }
         }
-        if (op.kind === 'free' || (op.kind === 'call' && FREE_LIKE.test(op.callee))) {
+        if (op.kind === 'free' || (op.kind === 'call' && FREE_LIKE.has(op.callee))) {
           const obj = op.kind === 'free' ? op.obj : op.argText[0] ?? '';
           if (/^[A-Za-z_]\w*$/.test(obj)) this.root(obj, false);
         }
-        if (op.kind === 'call' && QUIESCE_CALL.test(op.callee)) {
+        if (op.kind === 'call' && QUIESCE_CALL.has(op.callee)) {
           const roots = new Set(op.argText.map(rootOfPath).filter((r): r is string => !!r));
           this.quiesce.push({ op, block: b.id, index: b.ops.indexOf(op), roots });
         }
@@ -113,6 +130,7 @@ export class Lifecycle {
 
   /** Past a call that stopped the object's other users (its work, timer, threads, interrupt), on every path. */
   private quiesced(block: number, index: number, root: string): boolean {
+    if (!this.quiesce.length) return false;
     const declared = this.fn.params.some((p) => p.name === root) || this.fn.locals.some((l) => l.name === root);
     for (const q of this.quiesce) {
       if (!(q.roots.has(root) || !declared)) continue;
@@ -121,8 +139,18 @@ export class Lifecycle {
     return false;
   }
 
-  /** Does the op make `r` reachable by others (or re-point `r` at another object)? */
+  private readonly pubMemo = new Map<Op, Map<string, 'publish' | 'born' | null>>();
+
+  /** Does the op make `r` reachable by others (or re-point `r` at another object)? Asked once per op and root. */
   private publishes(op: Op, r: string): 'publish' | 'born' | null {
+    let m = this.pubMemo.get(op);
+    if (!m) this.pubMemo.set(op, (m = new Map()));
+    let v = m.get(r);
+    if (v === undefined) m.set(r, (v = this.findPublish(op, r)));
+    return v;
+  }
+
+  private findPublish(op: Op, r: string): 'publish' | 'born' | null {
     switch (op.kind) {
       case 'list':
         if (op.node && inObject(op.node, r) && ['add', 'add-tail', 'move', 'move-tail', 'replace'].includes(op.action)) return 'publish';
@@ -134,7 +162,7 @@ export class Lifecycle {
         return null;
       }
       case 'call': {
-        if (!PUBLISH_CALL.test(op.callee) || INIT_CALL.test(op.callee)) return null;
+        if (!PUBLISH_CALL.test(op.callee) || INIT_CALL.has(op.callee)) return null;
         if (this.globals.has(r)) return 'publish'; // threads and registrations reach every global
         return op.argText.some((a) => a === r || inObject(a, r)) ? 'publish' : null;
       }
@@ -161,8 +189,12 @@ export class Lifecycle {
       changed = false;
       for (const b of fn.blocks) {
         if (!this.w.cfg.reachable.has(b.id)) continue;
-        let v = b.id === 0 ? atEntry : preds[b.id]!.filter((p) => this.w.cfg.reachable.has(p)).every((p) => this.outFresh(p, r, inOf));
-        if (b.id !== 0 && !preds[b.id]!.length) v = false;
+        let v: boolean;
+        if (b.id === 0) v = atEntry;
+        else {
+          v = preds[b.id]!.length > 0;
+          for (const p of preds[b.id]!) if (this.w.cfg.reachable.has(p) && !this.outFresh(p, r, inOf)) v = false;
+        }
         if (inOf.get(b.id) !== v) {
           inOf.set(b.id, v);
           changed = true;
@@ -196,7 +228,7 @@ export class Lifecycle {
   private backward(r: string): boolean[][] {
     const fn = this.fn;
     const frees = (op: Op): boolean =>
-      (op.kind === 'free' && op.obj === r) || (op.kind === 'call' && FREE_LIKE.test(op.callee) && op.argText[0] === r);
+      (op.kind === 'free' && op.obj === r) || (op.kind === 'call' && FREE_LIKE.has(op.callee) && op.argText[0] === r);
     const repoints = (op: Op): boolean => op.kind === 'assign' && op.target === r;
     const inOf = new Map<number, boolean>();
     const outOf = (b: number): boolean => {
@@ -262,7 +294,7 @@ export class Lifecycle {
 
 /** The object an init call sets up (`spin_lock_init(&s->lock)` -> `&s->lock`). */
 function initTarget(op: Op): string | null {
-  if (op.kind === 'call' && INIT_CALL.test(op.callee)) return op.argText[0] ?? null;
+  if (op.kind === 'call' && INIT_CALL.has(op.callee)) return op.argText[0] ?? null;
   if (op.kind === 'atomic' && op.action === 'set' && (op.family === 'refcount' || op.family === 'kref')) return op.obj;
   return null;
 }

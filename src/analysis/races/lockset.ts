@@ -67,8 +67,15 @@ export interface AccessRecord {
   free: FreeLock[];
   entry: EntryFree[]; // how the function is entered with locks known free (when every path here comes from the entry without a gap)
   phase: Phase | null; // set-up before publication, or tear-down
+  diagnostic: boolean; // inside WARN_ON(), printk() and the like: not a decision
+  /** Cached: the statement as one place of evidence (see guards.ts). */
+  place?: string;
 }
 
+// Shared empty lists: most accesses hold or have released nothing, and records are many.
+const NO_ENTRY: EntryFree[] = [];
+const NO_HELD: HeldLock[] = [];
+const NO_FREE: FreeLock[] = [];
 const WRITE_LIST = new Set(['add', 'add-tail', 'del', 'del-init', 'move', 'move-tail', 'splice', 'splice-init', 'splice-tail', 'splice-tail-init', 'pop', 'init', 'del-all', 'replace']);
 const GLOBAL_CONTEXTS = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt']);
 
@@ -86,12 +93,12 @@ interface FnInfo {
   heldAtEntry?: HeldLock[];
   entryFree?: EntryFree[];
   releasedLater?: Map<Site, Map<string, { obj: string; line: number | null; text: string }>>;
-  lifecycle?: Lifecycle;
+  lifecycle?: Lifecycle | null;
 }
 
 export class Lockset {
   readonly records: AccessRecord[] = [];
-  /** The records of each op (an op can touch two heads: list_splice). */
+  /** The records of each counter op (atomic_read() ...), for the checks that start from one. */
   readonly byOp = new Map<Op, AccessRecord[]>();
   /** The records of each data key, both images. */
   readonly byKey = new Map<string, AccessRecord[]>();
@@ -116,7 +123,7 @@ export class Lockset {
           for (const op of b.ops) {
             if (op.kind !== 'call') continue;
             for (const a of op.argText) {
-              const t = byName.get(a.replace(/^&/, ''));
+              const t = byName.get(a.charCodeAt(0) === 38 /* & */ ? a.slice(1) : a);
               if (!t) continue;
               t.addressTaken = true;
               if (ENTRY_REGISTRARS.test(op.callee)) t.registered = op.callee;
@@ -310,6 +317,11 @@ export class Lockset {
   private releasedLater(info: FnInfo): Map<Site, Map<string, { obj: string; line: number | null; text: string }>> {
     if (info.releasedLater) return info.releasedLater;
     const fn = info.walk.fn;
+    // Only a lock released without being taken in this function can be held on entry; without one, nothing to find.
+    const ix = lockOps(fn);
+    if (![...ix.releases.keys()].some((o) => !ix.acquires.has(o)) && fn.blocks.every((b) => b.ops.every((o) => o.kind !== 'release' || o.line !== null))) {
+      return (info.releasedLater = new Map());
+    }
     type Rel = Map<string, { obj: string; line: number | null; text: string }>;
     // Backward must-analysis; null = top (paths that end where we cannot see).
     const inOf = new Map<number, Rel | null>();
@@ -369,55 +381,97 @@ export class Lockset {
     const entryHeld = this.heldAtEntry(info);
     const entry = this.entryFree(info);
     const later = this.releasedLater(info);
-    const life = (info.lifecycle = new Lifecycle(w));
-    const heldMemo = new Map<string, HeldLock>();
+    const life = (info.lifecycle = Lifecycle.of(w));
+    let heldMemo: Map<string, Map<number | null, HeldLock>> | null = null;
+    let freeMemo: Map<string, Map<number | null, FreeLock>> | null = null;
     for (const site of w.sites) {
+      const k = site.op.kind;
+      if (k !== 'access' && k !== 'list' && k !== 'atomic' && !(k === 'flag' && !site.op.atomic)) continue;
       const accs = accessOf(site.op);
       if (!accs.length) continue;
-      const datas = accs.map((a) => this.keys.data(fn, a.path));
-      if (datas.every((d) => !d || d.local)) continue;
+      const datas: (DataKey | null)[] = [];
+      let shared = false;
+      for (const a of accs) {
+        const d = this.keys.data(fn, a.path);
+        datas.push(d);
+        if (d && !d.local) shared = true;
+      }
+      if (!shared) continue;
       // The lock state is the site's: computed once for every access it makes.
       const held: HeldLock[] = [];
-      const add = (h: HeldLock): void => {
-        if (!held.some((x) => x.key === h.key && x.base === h.base)) held.push(h);
-      };
       for (const o of site.held) {
-        const mk = `${o}\0${site.op.line}`;
-        let h = heldMemo.get(mk);
-        if (!h) heldMemo.set(mk, (h = { ...this.lockOf(fn, o), obj: o, how: this.howHeld(w, o, site.op.line) }));
-        add(h);
+        heldMemo ??= new Map();
+        let byLine = heldMemo.get(o);
+        if (!byLine) heldMemo.set(o, (byLine = new Map()));
+        let h = byLine.get(site.op.line);
+        if (!h) byLine.set(site.op.line, (h = { ...this.lockOf(fn, o), obj: o, how: this.howHeld(w, o, site.op.line) }));
+        addHeld(held, h);
       }
-      for (const h of entryHeld) add(h);
-      for (const [k, r] of later.get(site) ?? []) {
-        if (!held.some((x) => x.key === k)) add({ key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text, shown: fn.meta.entryKnown } });
+      for (const h of entryHeld) addHeld(held, h);
+      const rel = later.get(site);
+      if (rel) for (const [k, r] of rel) {
+        if (!hasKey(held, k)) addHeld(held, { key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text, shown: fn.meta.entryKnown } });
       }
       const free: FreeLock[] = [];
       for (const o of site.released) {
         const k = this.lockOf(fn, o);
-        if (held.some((h) => h.key === k.key && (h.base === null || k.base === null || h.base === k.base))) continue;
-        const line = releaseLine(fn, o, site.op.line);
-        free.push({ ...k, obj: o, line, text: textAt(fn, line, o) ?? `unlock ${o}` });
+        let isHeld = false;
+        for (const h of held) if (h.key === k.key && (h.base === null || k.base === null || h.base === k.base)) isHeld = true;
+        if (isHeld) continue;
+        freeMemo ??= new Map();
+        let byLine = freeMemo.get(o);
+        if (!byLine) freeMemo.set(o, (byLine = new Map()));
+        let f = byLine.get(site.op.line);
+        if (!f) {
+          const line = releaseLine(fn, o, site.op.line);
+          byLine.set(site.op.line, (f = { ...k, obj: o, line, text: textAt(fn, line, o) ?? `unlock ${o}` }));
+        }
+        free.push(f);
       }
-      accs.forEach((a, i) => {
+      const text = site.op.text ?? accs[0]!.path;
+      const diag = diagnostic(text);
+      for (let i = 0; i < accs.length; i++) {
+        const a = accs[i]!;
         const data = datas[i];
-        if (!data || data.local) return;
+        if (!data || data.local) continue;
         const rec: AccessRecord = {
           side, fn, walk: w, site, data, path: a.path, kind: a.kind, mode: a.mode, via: a.via, action: a.action, inCondition: a.inCondition,
-          line: site.op.line, text: site.op.text ?? a.path, held, free,
-          entry: site.clean ? entry : [],
-          phase: life.phase(site.block, site.index, data.base.includes('->') || data.base.includes('.') ? '' : data.base),
+          line: site.op.line, text: site.op.text ?? a.path, held: held.length ? held : NO_HELD, free: free.length ? free : NO_FREE,
+          entry: site.clean ? entry : NO_ENTRY,
+          phase: life ? life.phase(site.block, site.index, data.base === data.root ? data.root : '') : null,
+          diagnostic: diag,
         };
         this.records.push(rec);
-        const list = this.byOp.get(site.op);
-        if (list) list.push(rec);
-        else this.byOp.set(site.op, [rec]);
+        if (a.kind === 'atomic') {
+          const list = this.byOp.get(site.op);
+          if (list) list.push(rec);
+          else this.byOp.set(site.op, [rec]);
+        }
         const same = this.byKey.get(data.key);
         if (same) same.push(rec);
         else this.byKey.set(data.key, [rec]);
-      });
+      }
     }
   }
 
+}
+
+/** Reads inside WARN_ON()/BUG_ON()/printk are diagnostics, not decisions. */
+export const DIAGNOSTIC = /\b(WARN|BUG)(_ON)?(_ONCE|_RATELIMIT|_SMP)?\s*\(|\bpr_(debug|info|notice|warn|err|crit)\b|\bdev_(dbg|info|notice|warn|err)\b|\bprintk\b|\bseq_printf\b|\btrace_\w+\(/;
+
+function diagnostic(text: string): boolean {
+  // Most statements name none of these: a cheap test first.
+  return /WARN|BUG|pr_|dev_|printk|seq_printf|trace_/.test(text) && DIAGNOSTIC.test(text);
+}
+
+function addHeld(held: HeldLock[], h: HeldLock): void {
+  for (const x of held) if (x.key === h.key && x.base === h.base) return;
+  held.push(h);
+}
+
+function hasKey(held: HeldLock[], key: string): boolean {
+  for (const x of held) if (x.key === key) return true;
+  return false;
 }
 
 function sameKeys(a: Map<string, unknown> | null, b: Map<string, unknown> | null): boolean {
