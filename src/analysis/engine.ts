@@ -18,6 +18,7 @@ import {
 import { assign, assume, forgetPaths, freshResult, isNullOrErr } from './values.js';
 import { gfpSleeps } from './gfp.js';
 import { liveness, type Liveness } from './liveness.js';
+import { entryLocks, type EntryLocks } from './entry-locks.js';
 
 type Trace = ReturnType<typeof traceSteps>;
 
@@ -34,7 +35,7 @@ export type EngineEvent =
   | { k: 'double-put'; line: number | null; obj: string; pair: string; prevLine: number | null; text: string; viaGap: boolean; via?: string; trace: Trace }
   | { k: 'put-unheld'; line: number | null; obj: string; pair: string; text: string; via?: string; trace: Trace }
   | { k: 'err-fallthrough'; line: number | null; subject: string; branchLine: number | null; cleanup: { line: number | null; text: string; obj: string; kind: string }; use: { line: number | null; text: string; what: string }; trace: Trace }
-  | { k: 'acquire'; line: number | null; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; block: number; via?: string; sometimes?: boolean; afterGap: boolean }
+  | { k: 'acquire'; line: number | null; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; block: number; via?: string; sometimes?: boolean; afterGap: boolean; retake?: boolean }
   | { k: 'flag-set'; line: number | null; key: string }
   | { k: 'ref-taken'; line: number | null; obj: string; pair: string };
 
@@ -44,6 +45,8 @@ export interface SleepRoot {
   line: number | null;
   via: string[]; // callee chain from this function's call down to the function that sleeps
   always: boolean; // on every path through the callees (false: only on some)
+  /** The caller's locks released before the sleep (this function's terms): a sleep with them dropped. */
+  drops: string[];
 }
 
 export interface Exit {
@@ -114,6 +117,7 @@ class Walker {
   private block = 0;
 
   private readonly live: Liveness;
+  private readonly entry: EntryLocks;
   /** Calls named by a handoff in rules/ (they take or drop a lock). */
   private readonly handoffCallees: Set<string>;
   /** Call results that carry a new reference (from the callee's summary). */
@@ -124,6 +128,7 @@ class Walker {
   constructor(private readonly fn: FunctionIR, private readonly o: EngineOptions, private readonly cfg: CfgInfo) {
     this.budget = o.budget ?? 20000;
     this.live = liveness(fn);
+    this.entry = entryLocks(fn, (op, obj) => this.callTouch(op, obj));
     this.handoffCallees = new Set(o.sem.handoffs.flatMap((h) => [h.acquire, h.release]));
   }
 
@@ -131,6 +136,10 @@ class Walker {
     if (!this.fn.blocks.length) return;
     const init = initialState(this.fn.meta.entryKnown);
     this.applyAnnotations(init);
+    // Locks the caller holds, read from what every path first does with them.
+    for (const l of this.entry.held) {
+      if (!init.locks.has(l.obj)) init.locks.set(l.obj, { ...l, line: this.fn.startLine, count: 1, gapSince: false, fromEntry: true });
+    }
     const queue: { b: number; s: State }[] = [{ b: 0, s: init }];
     for (let qi = 0; qi < queue.length; qi++) {
       const { b, s } = queue[qi]!;
@@ -174,6 +183,22 @@ class Walker {
       }
       for (const next of this.terminate(block, st)) queue.push(next);
     }
+  }
+
+  /** What a call does to one of our locks, by the callee's summary or a handoff in rules/. */
+  private callTouch(op: Extract<Op, { kind: 'call' }>, obj: string): 'acquire' | 'release' | null {
+    const typed = this.typed(obj);
+    for (const h of this.o.sem.handoffs) {
+      if (h.lock !== obj && h.lock !== typed) continue;
+      if (h.acquire === op.callee) return 'acquire';
+      if (h.release === op.callee) return 'release';
+    }
+    const sum = op.callee === this.fn.name ? undefined : this.o.summaries.get(op.callee);
+    if (!sum) return null;
+    const mapped = (r: { obj: string }): boolean => this.mapArgs(sum, op, r.obj) === obj;
+    if (sum.acquires.some(mapped) || sum.exits.some((e) => e.acquired.some(mapped)) || sum.contract.acquires.some((o) => mapped({ obj: o }))) return 'acquire';
+    if (sum.exits.some((e) => e.released.some(mapped)) || sum.contract.releases.some((o) => mapped({ obj: o }))) return 'release';
+    return null;
   }
 
   /** Drop value facts about variables and results the code from block `b` on never reads. */
@@ -376,7 +401,9 @@ class Walker {
       this.sleepCheck(s, line, text, `taking ${family === 'rwsem' ? 'a rw_semaphore' : `a ${family}`} may sleep`, text);
     }
     const held = s.locks.get(obj);
-    if (!held) this.emit({ k: 'acquire', line, obj, family, mode, irq, block: this.block, via: via?.callee, afterGap: s.viaGap }, `acq:${obj}:${line}:${via?.callee ?? ''}`);
+    // Taking back the caller's lock after dropping it (around a sleep): it is the caller's again.
+    const retake = !held && s.entryReleased.has(obj);
+    if (!held) this.emit({ k: 'acquire', line, obj, family, mode, irq, block: this.block, via: via?.callee, afterGap: s.viaGap, retake }, `acq:${obj}:${line}:${via?.callee ?? ''}`);
     if (held) {
       if (nests(family, mode) && nests(held.family, held.mode)) {
         s.locks.set(obj, { ...held, count: held.count + 1 });
@@ -393,8 +420,9 @@ class Walker {
       if (other) this.emit({ k: 'flags-reused', line, obj, text, other, flags, trace: traceSteps(s) }, `flags:${obj}:${line}`);
     }
     addTrace(s, line, text, via ? `acquires '${obj}' inside ${via.callee}()` : `acquires '${obj}'`);
-    s.locks.set(obj, { obj, family, mode, irq, flags, line, count: 1, gapSince: false, scoped, via: via?.callee, typed: this.typed(obj) });
+    s.locks.set(obj, { obj, family, mode, irq, flags, line, count: 1, gapSince: false, scoped, via: via?.callee, typed: this.typed(obj), ...(retake ? { fromEntry: true } : {}) });
     s.released.delete(obj);
+    if (retake) s.entryReleased.delete(obj);
   }
 
   private findHeld(s: State, obj: string): HeldLock | undefined {
@@ -428,7 +456,8 @@ class Walker {
         `unheld:${obj}:${line}:${via ?? ''}`);
       return;
     }
-    if (s.clean) {
+    // Whether the caller holds it follows an argument (`if (!locked) spin_lock(..)`): not known here.
+    if (s.clean && !this.entry.unknown.has(obj)) {
       this.emit({ k: 'release-unheld', line, obj, text, double: false, prevLine: null, via, viaGap: false, trace: traceSteps(s) },
         `unheld:${obj}:${line}:${via ?? ''}`);
     }
@@ -547,8 +576,11 @@ class Walker {
   }
 
   private sleepCheck(s: State, line: number | null, what: string, why: string, text: string, via?: string, root?: SleepRoot): void {
-    this.emit({ k: 'may-sleep', line, what, why, root: root ?? { why, line, via: [], always: true }, block: this.block }, `msl:${line}:${what}`);
-    const atomic = [...s.locks.values()].filter(isAtomicFamily);
+    // The locks our own caller holds that this path (or the callee, before it sleeps) has dropped.
+    const drops = [...new Set([...(root?.drops ?? []), ...s.entryReleased.keys()])];
+    this.emit({ k: 'may-sleep', line, what, why, root: { ...(root ?? { why, line, via: [], always: true }), drops }, block: this.block }, `msl:${line}:${what}`);
+    const dropped = new Set(root?.drops ?? []);
+    const atomic = [...s.locks.values()].filter((l) => isAtomicFamily(l) && !dropped.has(l.obj));
     if (!atomic.length) return;
     this.emit({ k: 'sleep', line, what, why, atomic, via, sometimes: root ? !root.always : false, viaGap: s.viaGap, text, trace: traceSteps(s) }, `sleep:${line}:${what}:${via ?? ''}`);
   }
@@ -610,7 +642,7 @@ class Walker {
     if (sum.refs.returns && op.result) this.resultRefs.set(op.result, { pair: sum.refs.returns.pair, source: sum.refs.returns.source, callee: op.callee });
     if (sum.maySleep) {
       const r = sum.maySleep;
-      const root: SleepRoot = { why: r.why, line: r.line, via: [op.callee, ...r.via], always: r.always };
+      const root: SleepRoot = { why: r.why, line: r.line, via: [op.callee, ...r.via], always: r.always, drops: r.drops.flatMap((d) => this.mapArgs(sum, op, d) ?? []) };
       const through = root.via.length > 1 ? ` through ${root.via.slice(1).map((f) => `${f}()`).join(' -> ')}` : '';
       this.sleepCheck(s, op.line, op.callee, `${op.callee}() may sleep (${r.why}${r.line !== null ? ` at line ${r.line}` : ''}${through}${r.always ? '' : ', on some of its paths'})`, text, op.callee, root);
     }

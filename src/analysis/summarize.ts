@@ -12,7 +12,8 @@ export function summarize(w: WalkResult): Summary {
   const returnBlocks = fn.blocks.filter((b: Block) => b.term.k === 'return' && w.cfg.reachable.has(b.id)).map((b) => b.id);
   const acquires = new Map<string, LockRef & { always: boolean }>();
   for (const e of w.events) {
-    if (e.k !== 'acquire') continue;
+    // Taking back the caller's lock is not taking a lock the caller does not hold.
+    if (e.k !== 'acquire' || e.retake) continue;
     // On every path: it dominates every return, and no hidden code before it may return first.
     const always = !e.sometimes && !e.afterGap && fn.meta.entryKnown && returnBlocks.length > 0 && returnBlocks.every((r) => dominates(w.cfg, e.block, r));
     const cur = acquires.get(e.obj);
@@ -76,7 +77,8 @@ export function summarize(w: WalkResult): Summary {
   const sleeps = w.events.filter((e): e is Extract<typeof e, { k: 'may-sleep' }> => e.k === 'may-sleep');
   const everyPath = (e: (typeof sleeps)[number]): boolean =>
     e.root.always && fn.meta.entryKnown && returnBlocks.length > 0 && returnBlocks.every((r) => dominates(w.cfg, e.block, r));
-  const sleep = sleeps.find(everyPath) ?? sleeps[0];
+  // A sleep with the caller's locks still held matters more to callers than one after dropping them.
+  const sleep = sleeps.find((e) => everyPath(e) && !e.root.drops.length) ?? sleeps.find((e) => !e.root.drops.length) ?? sleeps.find(everyPath) ?? sleeps[0];
   return {
     name: fn.name,
     source: 'body',
@@ -89,7 +91,7 @@ export function summarize(w: WalkResult): Summary {
     touches: [...touches.values()],
     requires: [...requires.values()],
     refs,
-    maySleep: sleep ? { why: sleep.root.why, line: sleep.root.line, via: sleep.root.via, always: everyPath(sleep) } : null,
+    maySleep: sleep ? { why: sleep.root.why, line: sleep.root.line, via: sleep.root.via, always: everyPath(sleep), drops: sleep.root.drops } : null,
     partial: fn.meta.completeness !== 'full',
     contract: contractOf(fn.annotations),
   };

@@ -50,7 +50,7 @@ export interface Summary {
     returns: { pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null } | null;
   };
   /** The sleeping call it (or a callee, `via`) makes: its reason and line in the function that sleeps. */
-  maySleep: { why: string; line: number | null; via: string[]; always: boolean } | null;
+  maySleep: { why: string; line: number | null; via: string[]; always: boolean; drops: string[] } | null;
   partial: boolean;
   /** What its sparse annotations promise (callee terms), whatever its visible body shows. */
   contract: Contract;

@@ -7,6 +7,7 @@ import { analyzeSide } from '../../src/analysis/index.js';
 import { walkFunction } from '../../src/analysis/engine.js';
 import { SummaryTable } from '../../src/analysis/summary.js';
 import { joinFact } from '../../src/analysis/state.js';
+import { entryLocks } from '../../src/analysis/entry-locks.js';
 import { checkFile } from '../../src/review.js';
 import { defaultSemantics, Semantics } from '../../src/semantics/index.js';
 import { parseRuleText } from '../../src/semantics/load.js';
@@ -357,6 +358,46 @@ static int tx_use(struct tx_ctx *c)
     assert.deepEqual(found.sort(), ['14 flag-leak tx_mark', '36 ref-leak tx_use', '6 flag-leak tx_step']);
     const info = a.findings.filter((f) => f.finding.rule === 'lock-leak').map((f) => f.finding.facts.join(' '));
     assert.deepEqual(info, ['handoff: handed off to tx_end() (rules/t.yaml: a transaction holds the lock)']);
+  });
+
+  it('reads the caller\'s locks from what every path first does with them', async () => {
+    const fns = await lowerText(`
+static void wait_done(struct w *w)
+{
+	while (!w->done) {
+		spin_unlock(&w->lock);
+		schedule();
+		spin_lock(&w->lock);
+	}
+}
+
+static void maybe_locked(struct w *w, bool locked)
+{
+	if (!locked)
+		spin_lock(&w->lock);
+	w->n++;
+	spin_unlock(&w->lock);
+}
+
+static void label_first(struct w *w)
+{
+	if (w->dead)
+		goto out;
+	spin_lock(&w->lock);
+	w->n++;
+out:
+	spin_unlock(&w->lock);
+}
+`);
+    assert.deepEqual(entryLocks(fn(fns, 'wait_done')).held.map((l) => l.obj), ['&w->lock']);
+    assert.deepEqual([...entryLocks(fn(fns, 'maybe_locked')).unknown], ['&w->lock']);
+    const e = entryLocks(fn(fns, 'label_first'));
+    assert.deepEqual([e.held, [...e.unknown]], [[], []]);
+    const r = analyzeSide([...fns.values()], sem, { races: false });
+    assert.deepEqual(r.findings.filter((f) => f.finding.severity !== 'info').map((f) => `${f.finding.line} ${f.finding.rule} ${f.fn.name}`), ['27 unlock-unheld label_first']);
+    // Dropping the caller's lock around schedule(): callers holding it are not told it sleeps with it.
+    assert.deepEqual(r.summaries.get('wait_done')!.maySleep?.drops, ['&w->lock']);
+    assert.deepEqual(r.summaries.get('wait_done')!.acquires, []);
   });
 
   it('gives findings a fingerprint that does not move with line numbers', async () => {

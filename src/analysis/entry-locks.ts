@@ -1,0 +1,97 @@
+// Which locks a function's caller holds, read from the function itself. The entry state is the
+// same on every path, so the first thing each path does with a lock tells it: a path that first
+// releases it says "held on entry", one that first takes it says "not held". Only when every
+// path agrees is it a fact; when they disagree, one of them is the bug (a label before the
+// unlock), unless the acquire depends on a parameter (`if (!locked) spin_lock(..)`): then the
+// caller's state follows the argument and nothing can be said.
+
+import type { Block, Expr, FunctionIR, IrqMode, LockFamily, LockMode, Op } from '../c/ir.js';
+import { successors } from './cfg.js';
+
+export interface EntryLock {
+  obj: string;
+  family: LockFamily;
+  mode: LockMode;
+  irq: IrqMode;
+}
+
+export interface EntryLocks {
+  /** Held when the function is entered: every path that touches them releases them first. */
+  held: EntryLock[];
+  /** The caller may or may not hold them, depending on an argument. */
+  unknown: Set<string>;
+}
+
+function mentions(e: Expr, names: Set<string>): boolean {
+  switch (e.k) {
+    case 'var': return names.has(e.name);
+    // A field of a parameter (`dev->dead`) is the object's state, not what the caller knows.
+    case 'not': case 'is_err': case 'addr': return mentions(e.e, names);
+    case 'logic': case 'cmp': return mentions(e.a, names) || mentions(e.b, names);
+    case 'arith': return mentions(e.a, names) || (!!e.b && mentions(e.b, names));
+    case 'cond': return mentions(e.c, names) || mentions(e.t, names) || mentions(e.f, names);
+    default: return false;
+  }
+}
+
+type Touch = Extract<Op, { kind: 'acquire' | 'release' }>;
+type CallOp = Extract<Op, { kind: 'call' }>;
+
+/**
+ * `callTouch` says what a call does to a lock of this function (through the callee's summary or
+ * a handoff in rules/): a helper that returns locked is an acquire, one that unlocks a release.
+ */
+export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) => 'acquire' | 'release' | null = () => null): EntryLocks {
+  const out: EntryLocks = { held: [], unknown: new Set() };
+  if (!fn.meta.entryKnown || !fn.blocks.length) return out;
+  const objs = new Map<string, Touch>();
+  for (const b of fn.blocks) for (const op of b.ops) if ((op.kind === 'acquire' || op.kind === 'release') && !op.scoped && !objs.has(op.obj)) objs.set(op.obj, op);
+  if (!objs.size) return out;
+  const params = new Set(fn.params.map((p) => p.name));
+  const preds: number[][] = fn.blocks.map(() => []);
+  for (const b of fn.blocks) for (const s of successors(b.term)) if (s < fn.blocks.length) preds[s]!.push(b.id);
+  const paramBranchTarget = (b: number): boolean =>
+    preds[b]!.some((p) => {
+      const t = fn.blocks[p]!.term;
+      return t.k === 'branch' && mentions(t.cond, params);
+    });
+
+  for (const [obj, sample] of objs) {
+    let acqFirst = false;
+    let relFirst: Touch | null = null;
+    if (sample.kind !== 'release') {
+      const rel = fn.blocks.flatMap((b) => b.ops).find((op): op is Touch => op.kind === 'release' && op.obj === obj);
+      if (!rel) continue; // taken here and never released here: nothing says the caller holds it
+    }
+    let paramAcquire = false;
+    const seen = new Set<number>();
+    const stack = [0];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const block: Block | undefined = fn.blocks[id];
+      if (!block) continue;
+      let first: 'acquire' | 'release' | null = null;
+      for (const op of block.ops) {
+        if ((op.kind === 'acquire' || op.kind === 'release') && op.obj === obj) first = op.kind;
+        else if (op.kind === 'call' && !op.indirect) first = callTouch(op, obj);
+        if (first) break;
+      }
+      if (first === 'acquire') {
+        acqFirst = true;
+        if (paramBranchTarget(id)) paramAcquire = true;
+        continue;
+      }
+      if (first === 'release') {
+        relFirst ??= sample;
+        continue;
+      }
+      for (const s of successors(block.term)) stack.push(s);
+    }
+    const rel = relFirst?.kind === 'release' ? relFirst : fn.blocks.flatMap((b) => b.ops).find((op): op is Touch => op.kind === 'release' && op.obj === obj);
+    if (relFirst && rel && !acqFirst) out.held.push({ obj, family: rel.family, mode: rel.mode, irq: rel.irq });
+    else if (relFirst && paramAcquire) out.unknown.add(obj);
+  }
+  return out;
+}
