@@ -248,10 +248,3 @@ function isLocalObject(fn: FunctionIR, name: string): boolean {
   if (!l) return false;
   return !l.type.includes('*') && !/\bstatic\b/.test(l.type);
 }
-
-/** Do two keys name the same field? Exact, or the same member when a side's type is unknown. */
-export function sameField(a: DataKey, b: DataKey): boolean {
-  if (a.key === b.key) return true;
-  if (a.typed && b.typed) return false;
-  return a.member === b.member;
-}

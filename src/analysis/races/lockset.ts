@@ -140,18 +140,9 @@ export class Lockset {
     }
   }
 
-  info(w: WalkResult): FnInfo | undefined {
-    return this.infos.get(w);
-  }
-
   /** A function of one side by name. */
   fnNamed(side: Side, name: string): WalkResult | undefined {
     return this.byName.get(side)?.get(name)?.walk;
-  }
-
-  /** The callers in the input of a function, with their call sites. */
-  callersOf(w: WalkResult): { caller: WalkResult; site: Site }[] {
-    return (this.infos.get(w)?.callers ?? []).map((c) => ({ caller: c.caller.walk, site: c.site }));
   }
 
   private readonly lockMemo = new WeakMap<FunctionIR, Map<string, { key: string; base: string | null }>>();
