@@ -6,7 +6,7 @@
 import type { Block, Expr, FunctionIR, IrqMode, LockFamily, LockMode, Op } from '../c/ir.js';
 import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
-import { derefs, refKey, rootOf, substitute, typedObject } from './objects.js';
+import { derefs, manyInstances, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
   addTrace, cloneOwning, cloneState, initialState, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
   type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
@@ -19,6 +19,7 @@ import { assign, assume, forgetPaths, freshResult, isNullOrErr } from './values.
 import { gfpSleeps } from './gfp.js';
 import { liveness, type Liveness } from './liveness.js';
 import { entryLocks, type EntryLocks } from './entry-locks.js';
+import { lockAliases } from './lock-aliases.js';
 
 type Trace = ReturnType<typeof traceSteps>;
 
@@ -118,6 +119,8 @@ class Walker {
 
   private readonly live: Liveness;
   private readonly entry: EntryLocks;
+  /** Locals that always point to one lock (`spinlock_t *ptl = &dev->lock`). */
+  private readonly aliases: Map<string, string>;
   /** Calls named by a handoff in rules/ (they take or drop a lock). */
   private readonly handoffCallees: Set<string>;
   /** Call results that carry a new reference (from the callee's summary). */
@@ -128,7 +131,8 @@ class Walker {
   constructor(private readonly fn: FunctionIR, private readonly o: EngineOptions, private readonly cfg: CfgInfo) {
     this.budget = o.budget ?? 20000;
     this.live = liveness(fn);
-    this.entry = entryLocks(fn, (op, obj) => this.callTouch(op, obj));
+    this.aliases = lockAliases(fn);
+    this.entry = entryLocks(fn, (op, obj) => this.callTouch(op, obj), this.aliases);
     this.handoffCallees = new Set(o.sem.handoffs.flatMap((h) => [h.acquire, h.release]));
   }
 
@@ -273,18 +277,20 @@ class Walker {
     const s = this.copyFor(op, s0);
     if ('result' in op && op.result) freshResult(s, op.result);
     switch (op.kind) {
-      case 'acquire':
-        if (op.try) {
-          this.pend(s, op.result, { fires: op.try === 'nonzero' ? firesNonzero : firesZero, op, line: op.line });
-          if (op.family === 'mutex' || op.family === 'rwsem' || op.family === 'semaphore') {
-            if (op.try === 'zero') this.sleepCheck(s, op.line, op.primitive, `${op.primitive}() sleeps`, op.text ?? op.primitive);
+      case 'acquire': {
+        const a = this.aliases.has(op.obj) ? { ...op, obj: this.aliases.get(op.obj)! } : op;
+        if (a.try) {
+          this.pend(s, a.result, { fires: a.try === 'nonzero' ? firesNonzero : firesZero, op: a, line: a.line });
+          if (a.family === 'mutex' || a.family === 'rwsem' || a.family === 'semaphore') {
+            if (a.try === 'zero') this.sleepCheck(s, a.line, a.primitive, `${a.primitive}() sleeps`, a.text ?? a.primitive);
           }
         } else {
-          this.acquire(s, op.obj, op.family, op.mode, op.irq, op.line, op.text ?? op.primitive, op.flags, undefined, op.scoped);
+          this.acquire(s, a.obj, a.family, a.mode, a.irq, a.line, a.text ?? a.primitive, a.flags, undefined, a.scoped);
         }
         break;
+      }
       case 'release':
-        this.release(s, op.obj, op.family, op.mode, op.irq, op.line, op.text ?? op.primitive);
+        this.release(s, this.aliases.get(op.obj) ?? op.obj, op.family, op.mode, op.irq, op.line, op.text ?? op.primitive);
         break;
       case 'flag':
         this.flag(s, op);
@@ -407,6 +413,8 @@ class Walker {
     if (held) {
       if (nests(family, mode) && nests(held.family, held.mode)) {
         s.locks.set(obj, { ...held, count: held.count + 1 });
+      } else if (manyInstances(this.fn, obj)) {
+        // `&tbl[i].lock` in a loop: another element of the array, as far as we can tell.
       } else {
         this.emit({ k: 'double-acquire', line, obj, text, held, via, viaGap: s.viaGap, block: this.block, trace: traceSteps(s) },
           `dbl:${obj}:${line}:${via?.callee ?? ''}`);
@@ -446,9 +454,22 @@ class Walker {
       }
       if (held.count > 1) s.locks.set(held.obj, { ...held, count: held.count - 1 });
       else s.locks.delete(held.obj);
+      // local_irq_save + spin_lock ... spin_unlock_irqrestore: the restoring variant ends the
+      // interrupts-off section opened by hand.
+      if ((irq === 'irq' || irq === 'irqsave') && held.irq === 'none') {
+        const off = [...s.locks.values()].find((l) => l.family === 'local_irq');
+        if (off) {
+          if (off.count > 1) s.locks.set(off.obj, { ...off, count: off.count - 1 });
+          else s.locks.delete(off.obj);
+        }
+      }
       if (held.fromEntry) s.entryReleased.set(obj, { family, mode, irq, line });
       s.released.set(obj, line);
       addTrace(s, line, text, via ? `releases '${obj}' inside ${via}()` : `releases '${obj}'`);
+      return;
+    }
+    if (manyInstances(this.fn, obj)) {
+      s.released.set(obj, line);
       return;
     }
     if (s.released.has(obj)) {

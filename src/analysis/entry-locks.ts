@@ -35,17 +35,28 @@ function mentions(e: Expr, names: Set<string>): boolean {
 }
 
 type Touch = Extract<Op, { kind: 'acquire' | 'release' }>;
+const GLOBAL = new Set<LockFamily>(['local_irq', 'local_bh', 'preempt', 'rcu', 'srcu']);
 type CallOp = Extract<Op, { kind: 'call' }>;
 
 /**
  * `callTouch` says what a call does to a lock of this function (through the callee's summary or
  * a handoff in rules/): a helper that returns locked is an acquire, one that unlocks a release.
  */
-export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) => 'acquire' | 'release' | null = () => null): EntryLocks {
+export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) => 'acquire' | 'release' | null = () => null,
+  aliases: Map<string, string> = new Map()): EntryLocks {
+  const objOf = (op: Touch): string => aliases.get(op.obj) ?? op.obj;
   const out: EntryLocks = { held: [], unknown: new Set() };
   if (!fn.meta.entryKnown || !fn.blocks.length) return out;
   const objs = new Map<string, Touch>();
-  for (const b of fn.blocks) for (const op of b.ops) if ((op.kind === 'acquire' || op.kind === 'release') && !op.scoped && !objs.has(op.obj)) objs.set(op.obj, op);
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if ((op.kind !== 'acquire' && op.kind !== 'release') || op.scoped || objs.has(objOf(op))) continue;
+      // Interrupts, bottom halves, preemption, RCU: released first is more often the other half
+      // of a lock variant (spin_lock_irqsave ... local_irq_restore) than the caller's state.
+      if (GLOBAL.has(op.family)) continue;
+      objs.set(objOf(op), op);
+    }
+  }
   if (!objs.size) return out;
   const params = new Set(fn.params.map((p) => p.name));
   const preds: number[][] = fn.blocks.map(() => []);
@@ -60,7 +71,7 @@ export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) 
     let acqFirst = false;
     let relFirst: Touch | null = null;
     if (sample.kind !== 'release') {
-      const rel = fn.blocks.flatMap((b) => b.ops).find((op): op is Touch => op.kind === 'release' && op.obj === obj);
+      const rel = fn.blocks.flatMap((b) => b.ops).find((op): op is Touch => op.kind === 'release' && objOf(op) === obj);
       if (!rel) continue; // taken here and never released here: nothing says the caller holds it
     }
     let paramAcquire = false;
@@ -74,7 +85,7 @@ export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) 
       if (!block) continue;
       let first: 'acquire' | 'release' | null = null;
       for (const op of block.ops) {
-        if ((op.kind === 'acquire' || op.kind === 'release') && op.obj === obj) first = op.kind;
+        if ((op.kind === 'acquire' || op.kind === 'release') && objOf(op) === obj) first = op.kind;
         else if (op.kind === 'call' && !op.indirect) first = callTouch(op, obj);
         if (first) break;
       }
@@ -89,7 +100,7 @@ export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) 
       }
       for (const s of successors(block.term)) stack.push(s);
     }
-    const rel = relFirst?.kind === 'release' ? relFirst : fn.blocks.flatMap((b) => b.ops).find((op): op is Touch => op.kind === 'release' && op.obj === obj);
+    const rel = relFirst?.kind === 'release' ? relFirst : fn.blocks.flatMap((b) => b.ops).find((op): op is Touch => op.kind === 'release' && objOf(op) === obj);
     if (relFirst && rel && !acqFirst) out.held.push({ obj, family: rel.family, mode: rel.mode, irq: rel.irq });
     else if (relFirst && paramAcquire) out.unknown.add(obj);
   }

@@ -65,3 +65,12 @@ export function typedObject(fn: FunctionIR, obj: string): string | null {
 export function refKey(obj: string, member = false): string {
   return member ? rootOf(obj) ?? obj : obj;
 }
+
+/**
+ * An array element's lock (`&q->ring[i].lock`) in a function with loops: the name stands for
+ * several locks, so taking or dropping it twice on one path, or holding it on some returns, says
+ * nothing about any one of them.
+ */
+export function manyInstances(fn: FunctionIR, obj: string): boolean {
+  return obj.includes('[]') && fn.blocks.some((b) => b.loopHead);
+}

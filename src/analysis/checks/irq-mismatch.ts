@@ -16,8 +16,23 @@ export const irqMismatch: Check = {
   run(ctx: CheckContext): RawFinding[] {
     const { fn, walk } = ctx;
     const out: RawFinding[] = [];
+    // Interrupt state handled apart from the lock (local_irq_save + spin_lock ... spin_unlock +
+    // local_irq_restore) is not a variant mismatch: the other half is done by hand.
+    const byHand = new Set<string>();
+    for (const b of fn.blocks) {
+      for (const op of b.ops) {
+        if ((op.kind === 'acquire' || op.kind === 'release') && (op.family === 'local_irq' || op.family === 'local_bh')) byHand.add(`${op.kind}:${op.family}`);
+      }
+    }
+    const suppliedByHand = (held: string, released: string): boolean => {
+      const fam = (m: string): string => (m === 'bh' ? 'local_bh' : 'local_irq');
+      if (held !== 'none' && released === 'none') return byHand.has(`release:${fam(held)}`);
+      if (held === 'none' && released !== 'none') return byHand.has(`acquire:${fam(released)}`);
+      return false;
+    };
     for (const e of walk.events) {
       if (e.k === 'irq-release-mismatch') {
+        if (suppliedByHand(e.held.irq, e.releasedIrq)) continue;
         out.push({
           rule: 'irq-mismatch', severity: 'warning', confidence: 'high',
           message: `'${e.obj}' taken with the ${NAMES[e.held.irq]} variant at ${e.held.line ?? '?'} but released with the ${NAMES[e.releasedIrq]} variant`,

@@ -4,7 +4,7 @@
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts, lines } from '../check.js';
 import type { Exit } from '../engine.js';
-import { typedObject } from '../objects.js';
+import { manyInstances, typedObject } from '../objects.js';
 import type { HeldLock } from '../state.js';
 import { splitByStatus } from '../returns.js';
 
@@ -26,6 +26,7 @@ export const lockLeak: Check = {
     for (const x of exits) for (const l of x.state.locks.values()) if (!l.fromEntry && !l.scoped && !objs.has(l.obj)) objs.set(l.obj, l);
 
     for (const [obj, sample] of objs) {
+      if (manyInstances(fn, obj)) continue;
       const holding: Exit[] = [];
       const free: Exit[] = [];
       let hidden = false;
