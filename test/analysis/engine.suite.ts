@@ -400,6 +400,44 @@ out:
     assert.deepEqual(r.summaries.get('wait_done')!.acquires, []);
   });
 
+  it('takes a local that always points to one lock as that lock, and array element locks as several', async () => {
+    const { findings } = await analyze(`
+static void alias(struct dev *dev)
+{
+	spinlock_t *ptl = &dev->lock;
+
+	spin_lock(ptl);
+	dev->n++;
+	spin_unlock(&dev->lock);
+}
+
+static void two_targets(struct dev *dev, bool a)
+{
+	spinlock_t *l;
+
+	if (a)
+		l = &dev->a_lock;
+	else
+		l = &dev->b_lock;
+	spin_lock(l);
+	spin_unlock(&dev->a_lock);
+}
+
+static void all_buckets(struct tbl *t)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		spin_lock(&t->bucket[i].lock);
+	t->gen++;
+	for (i = 0; i < t->n; i++)
+		spin_unlock(&t->bucket[i].lock);
+}
+`);
+    // Two possible targets: not an alias, so the pointer's lock and a_lock stay apart.
+    assert.deepEqual(findings, ['21 lock-leak two_targets']);
+  });
+
   it('gives findings a fingerprint that does not move with line numbers', async () => {
     const body = (pad: string) => `${pad}
 static int f(struct dev *d)
