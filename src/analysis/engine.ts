@@ -543,6 +543,7 @@ class Walker {
 
   private putRef(s: State, obj0: string, pair: string, line: number | null, text: string, via?: string, member = false): void {
     const obj = refOf(s, refKey(obj0, member)) ?? refKey(obj0, member);
+    if (!s.refs.has(obj)) this.undecidedGet(s, obj);
     const cur = s.refs.get(obj);
     this.cleanup(s, line, text, obj, 'put');
     if (cur) {
@@ -560,6 +561,22 @@ class Walker {
       s.entryPut.set(obj, { pair, line });
     }
     s.dropped.set(obj, line);
+  }
+
+  /**
+   * A put of what a lookup returned, where the path never tested whether the lookup succeeded:
+   * the code knows it did, so the reference was taken.
+   */
+  private undecidedGet(s: State, obj: string): void {
+    for (const [id, list] of s.pending) {
+      const p = list.find((x) => x.op?.kind === 'ref' && x.op.action === 'get' && (refOf(s, refKey(x.op.obj, x.op.member)) ?? refKey(x.op.obj, x.op.member)) === obj);
+      if (!p) continue;
+      const left = list.filter((x) => x !== p);
+      if (left.length) s.pending.set(id, left);
+      else s.pending.delete(id);
+      this.fire(s, p);
+      return;
+    }
   }
 
   /** refcount_t is a reference count by type: increments are gets, decrements puts. */

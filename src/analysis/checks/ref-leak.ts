@@ -44,7 +44,7 @@ export const refLeak: Check = {
         // A pair guessed from names counts once the function itself drops it on other paths.
         severity: 'warning',
         confidence: sample.source === 'name' && confidence === 'high' ? 'medium' : confidence,
-        message: `'${obj}' from ${sample.pair} at ${sample.line ?? '?'} is not released on return at ${lines(leaking.map((e) => e.line))}${clean.length ? ` (released on return at ${lines(clean.map((e) => e.line))})` : ''}`,
+        message: `'${obj}' from ${sample.pair} at ${sample.line ?? '?'} is not released on return at ${lines(leaking.map((e) => e.line))}${clean.length ? ` (not held on return at ${lines(clean.map((e) => e.line))})` : ''}`,
         line: x.line,
         function: fn.name,
         objects: [obj],
