@@ -538,6 +538,16 @@ class Walker {
       if (op.result) this.getResults.set(op.result, refKey(op.obj, op.member));
       return;
     }
+    if (op.step) {
+      // The iterator's next step drops the previous cursor's reference, if one is held.
+      const k = refOf(s, refKey(op.obj, op.member));
+      const cur = k ? s.refs.get(k) : undefined;
+      if (k && cur) {
+        if (cur.count > 1) s.refs.set(k, { ...cur, count: cur.count - 1 });
+        else s.refs.delete(k);
+      }
+      return;
+    }
     this.putRef(s, op.obj, op.pair, op.line, text, undefined, op.member);
   }
 

@@ -10,7 +10,7 @@ import type { RetClass } from './summary.js';
  * false without), or the trylock shape (1 with it, 0 without). "Returns 0 locked and 1 unlocked"
  * is an ordinary leak.
  */
-export function splitByStatus(returnType: string, held: Set<RetClass>, free: Set<RetClass>): boolean {
+export function splitByStatus(returnType: string, held: Set<RetClass>, free: Set<RetClass>, trylockShape = true): boolean {
   if (held.has('void') || free.has('void')) return false;
   if ([...held].some((c) => free.has(c))) return false;
   const ptr = returnType.includes('*');
@@ -26,5 +26,5 @@ export function splitByStatus(returnType: string, held: Set<RetClass>, free: Set
   if (!held.has('any') && [...held].every((c) => !failure(c)) && [...free].every((c) => c === 'any' || failure(c))) return true;
   if (held.has('any') || free.has('any')) return false;
   // int foo_trylock(): 1 with the lock, 0 without.
-  return [...held].every((c) => c === 'pos') && [...free].every((c) => c === 'zero');
+  return trylockShape && [...held].every((c) => c === 'pos') && [...free].every((c) => c === 'zero');
 }

@@ -123,6 +123,8 @@ export type Op =
       succeeds?: 'nonnull' | 'nonzero' | 'zero';
       /** The argument was `&p->field`: the count is embedded in `*p`, the reference is on p. */
       member?: boolean;
+      /** An iterator's step dropping its previous cursor: nothing happens when none is held. */
+      step?: boolean;
       primitive: string;
     })
   | (OpBase & {

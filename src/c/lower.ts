@@ -514,11 +514,22 @@ export class FunctionLowerer {
     } else if (p?.op === 'atomic' || p?.op === 'access') {
       this.call(call, { used: false });
     }
-    const cursor = args[0];
+    const cursor = args[p?.op === 'iterate' ? p.cursor : 0];
+    let cond: Expr = { k: 'unknown', text: this.text(call) };
     if (cursor?.type === 'identifier' && this.isLocal(this.raw(cursor))) {
-      this.emit({ kind: 'assign', target: this.raw(cursor), value: { k: 'unknown', text: `next ${name}` }, ...at });
+      const cur = this.raw(cursor);
+      if (p?.op === 'iterate' && p.pair) {
+        // Each step drops the previous cursor's reference and takes one on the next; NULL ends it.
+        const id = this.result();
+        this.emit({ kind: 'ref', action: 'put', obj: cur, pair: p.pair, source: 'rule', step: true, primitive: name, ...at });
+        this.emit({ kind: 'ref', action: 'get', obj: cur, pair: p.pair, source: 'rule', succeeds: 'nonnull', result: id, primitive: name, ...at });
+        this.emit({ kind: 'assign', target: cur, value: { k: 'result', id }, ...at });
+        cond = { k: 'var', name: cur };
+      } else {
+        this.emit({ kind: 'assign', target: cur, value: { k: 'unknown', text: `next ${name}` }, ...at });
+      }
     }
-    this.b.terminate({ k: 'branch', cond: { k: 'unknown', text: this.text(call) }, t: bodyB, f: exit, why: 'iterator', line: at.line });
+    this.b.terminate({ k: 'branch', cond, t: bodyB, f: exit, why: 'iterator', line: at.line });
     this.b.cur = bodyB;
     this.loop(head, exit, head, body);
     if (this.b.cur !== null) this.b.terminate({ k: 'jump', to: head, why: 'loop', line: at.line });
@@ -1424,6 +1435,9 @@ export class FunctionLowerer {
       }
       case 'pure': // classified before reaching here (calls.ts)
         if (!p.compileTime) evalArgs();
+        return { k: 'unknown', text: this.text(n) };
+      case 'iterate': // a loop macro met as an expression: only its arguments are evaluated
+        evalArgs();
         return { k: 'unknown', text: this.text(n) };
     }
   }

@@ -89,6 +89,10 @@ export const Primitive = z.discriminatedUnion('op', [
     lock: z.number().int().min(0).optional(),
   }),
   z.strictObject({ op: z.literal('barrier') }),
+  /** An iterator macro used as a loop (`for_each_child_of_node(parent, child) stmt`): `cursor` is
+   *  the argument it steps; with `pair`, each step holds a reference on the cursor that the next
+   *  step drops, so leaving the loop early keeps one; the loop ends when the cursor is NULL. */
+  z.strictObject({ op: z.literal('iterate'), cursor: z.number().int().min(0), pair: z.string().optional() }),
   /** Stops the machine; with `when`, only when that argument is true (BUG_ON(cond)). */
   z.strictObject({ op: z.literal('noreturn'), when: z.number().int().min(0).optional() }),
   /** No side effects (ARRAY_SIZE, min, BIT ...): a value, not a call that may change memory.

@@ -31,8 +31,10 @@ export const refLeak: Check = {
       }
       if (!leaking.length) continue;
       const local = LOCAL_ONLY.has(sample.pair);
-      // Kept on success, dropped on failure: the reference went where the success put it.
-      if (!local && clean.length && splitByStatus(fn.returnType, new Set(leaking.map((x) => x.cls)), new Set(clean.map((x) => x.cls)))) continue;
+      // Kept when it returns 0, dropped with an error: the success handed it on (registered it).
+      const keptOn = new Set(leaking.map((x) => x.cls));
+      if (!local && clean.length && keptOn.size === 1 && keptOn.has('zero') && !fn.returnType.includes('*')
+        && splitByStatus(fn.returnType, keptOn, new Set(clean.map((x) => x.cls)), false)) continue;
       // Held on every return: a reference handed to the caller unless the pair cannot outlive the function.
       if (!clean.length && !local) continue;
       // Pairs guessed from names need the function itself to use the put on other paths.
