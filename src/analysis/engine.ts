@@ -678,6 +678,12 @@ class Walker {
           `acq:${obj}:${op.line}:${op.callee}`);
       }
     }
+    // Flags the callee clears (a completion helper clearing the caller's busy bit).
+    for (const k of sum.flagClears) {
+      const at = k.lastIndexOf(':');
+      const word = this.mapArgs(sum, op, k.slice(0, at));
+      if (word && s.flags.delete(`${word}:${k.slice(at + 1)}`)) addTrace(s, op.line, text, `clears ${k.slice(at + 1)} inside ${op.callee}()`);
+    }
     // References the callee moves.
     for (const g of sum.refs.gets) {
       const obj = this.mapArgs(sum, op, g.obj);

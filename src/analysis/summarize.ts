@@ -94,6 +94,8 @@ export function summarize(w: WalkResult): Summary {
     maySleep: sleep ? { why: sleep.root.why, line: sleep.root.line, via: sleep.root.via, always: everyPath(sleep), drops: sleep.root.drops } : null,
     partial: fn.meta.completeness !== 'full',
     contract: contractOf(fn.annotations),
+    flagClears: [...new Set(fn.blocks.flatMap((b) => b.ops.flatMap((op) =>
+      op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear') ? [`${op.word}:${op.bit}`] : [])))],
   };
 }
 

@@ -54,6 +54,8 @@ export interface Summary {
   partial: boolean;
   /** What its sparse annotations promise (callee terms), whatever its visible body shows. */
   contract: Contract;
+  /** Flags it may clear (`word:bit`, callee terms): a caller's flag cleared through a helper. */
+  flagClears: string[];
 }
 
 export interface Contract {
@@ -97,6 +99,7 @@ export function annotationSummary(d: NonNullable<FunctionIR['declared']>[number]
     maySleep: null,
     partial: false,
     contract,
+    flagClears: [],
   };
 }
 
