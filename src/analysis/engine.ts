@@ -6,7 +6,7 @@
 import type { Block, Expr, FunctionIR, IrqMode, LockFamily, LockMode, Op } from '../c/ir.js';
 import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
-import { derefs, manyInstances, refKey, rootOf, substitute, typedObject } from './objects.js';
+import { derefs, manyInstances, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
   addTrace, cloneOwning, cloneState, initialState, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
   type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
@@ -413,7 +413,7 @@ class Walker {
     if (held) {
       if (nests(family, mode) && nests(held.family, held.mode)) {
         s.locks.set(obj, { ...held, count: held.count + 1 });
-      } else if (manyInstances(this.fn, obj)) {
+      } else if (manyInstances(this.fn, obj) || reassignedInLoop(this.fn, obj)) {
         // `&tbl[i].lock` in a loop: another element of the array, as far as we can tell.
       } else {
         this.emit({ k: 'double-acquire', line, obj, text, held, via, viaGap: s.viaGap, block: this.block, trace: traceSteps(s) },
@@ -468,7 +468,10 @@ class Walker {
       addTrace(s, line, text, via ? `releases '${obj}' inside ${via}()` : `releases '${obj}'`);
       return;
     }
-    if (manyInstances(this.fn, obj)) {
+    // The same unlock on a later pass over a reassigned cursor, or a cursor's lock taken on another
+    // pass: another object each time.
+    const cursor = reassignedInLoop(this.fn, obj);
+    if (manyInstances(this.fn, obj) || (cursor && (!s.released.has(obj) || s.released.get(obj) === line))) {
       s.released.set(obj, line);
       return;
     }

@@ -74,3 +74,44 @@ export function refKey(obj: string, member = false): string {
 export function manyInstances(fn: FunctionIR, obj: string): boolean {
   return obj.includes('[]') && fn.blocks.some((b) => b.loopHead);
 }
+
+const loopVarsCache = new WeakMap<FunctionIR, Set<string>>();
+
+/** Variables assigned inside a loop (iterator cursors, `pos = pos->next`): each pass names another object. */
+export function loopAssigned(fn: FunctionIR): Set<string> {
+  const hit = loopVarsCache.get(fn);
+  if (hit) return hit;
+  const n = fn.blocks.length;
+  const succ = fn.blocks.map((b) => {
+    const t = b.term;
+    return t.k === 'jump' ? [t.to] : t.k === 'branch' ? [t.t, t.f] : t.k === 'switch' ? t.cases.map((c) => c.to) : [];
+  });
+  // A block is in a loop when it can reach itself.
+  const inLoop = (start: number): boolean => {
+    const seen = new Set<number>();
+    const stack = [...succ[start]!];
+    while (stack.length) {
+      const b = stack.pop()!;
+      if (b === start) return true;
+      if (seen.has(b) || b >= n) continue;
+      seen.add(b);
+      stack.push(...succ[b]!);
+    }
+    return false;
+  };
+  const out = new Set<string>();
+  if (fn.blocks.some((b) => b.loopHead)) {
+    for (const b of fn.blocks) {
+      const targets = b.ops.filter((op) => op.kind === 'assign' && /^[A-Za-z_]\w*$/.test(op.target)).map((op) => (op.kind === 'assign' ? op.target : ''));
+      if (targets.length && inLoop(b.id)) for (const t of targets) out.add(t);
+    }
+  }
+  loopVarsCache.set(fn, out);
+  return out;
+}
+
+/** A lock rooted at a variable that a loop reassigns: taking it again on a later pass is another object's. */
+export function reassignedInLoop(fn: FunctionIR, obj: string): boolean {
+  const r = rootOf(obj);
+  return !!r && obj !== r && loopAssigned(fn).has(r);
+}
