@@ -438,6 +438,31 @@ static void all_buckets(struct tbl *t)
     assert.deepEqual(findings, ['21 lock-leak two_targets']);
   });
 
+  it('takes a lock rooted at a loop cursor as another object on each pass', async () => {
+    const { findings } = await analyze(`
+static void walk(struct node *n)
+{
+	while (n) {
+		spin_lock(&n->lock);
+		n->seen = 1;
+		spin_unlock(&n->lock);
+		n = n->next;
+	}
+}
+
+static void walk_twice(struct node *n)
+{
+	while (n) {
+		spin_lock(&n->lock);
+		spin_unlock(&n->lock);
+		spin_unlock(&n->lock);
+		n = n->next;
+	}
+}
+`);
+    assert.deepEqual(findings, ['17 unlock-unheld walk_twice'], 'a double unlock within one pass is still one');
+  });
+
   it('gives findings a fingerprint that does not move with line numbers', async () => {
     const body = (pad: string) => `${pad}
 static int f(struct dev *d)
