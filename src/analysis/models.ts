@@ -7,6 +7,7 @@ import { models as allModels, type Model, type Scenario } from '../models/index.
 import type { Semantics } from '../semantics/index.js';
 import type { RawFinding } from './check.js';
 import { explore, type Exploration, type ExploreOptions } from './interleave/explore.js';
+import { sharedMembers } from './interleave/shared.js';
 import { newThread, takeEntryLocks } from './interleave/thread.js';
 import type { State, StepEvent } from './interleave/types.js';
 import { World } from './interleave/world.js';
@@ -39,7 +40,8 @@ export function runScenario(sc: Scenario, fns: Map<string, FunctionIR>, opts: Ex
   for (const s of specs) state.threads.push(newThread(s, world, state.threads.length));
   const entry: string[] = [];
   state.threads.forEach((_, i) => entry.push(...takeEntryLocks(state, i, { fns, hooks: sc.hooks })));
-  return { ex: explore(state, fns, sc.hooks, opts), entry };
+  const shared = sharedMembers(sc.roles, fns, sc.sharedMembers);
+  return { ex: explore(state, fns, sc.hooks, { shared, ...opts }), entry };
 }
 
 export function analyzeModels(side: 'pre' | 'post', fns: FunctionIR[], sem: Semantics, opts: ModelOptions = {}): ModelAnalysis {

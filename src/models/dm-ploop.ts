@@ -35,12 +35,16 @@ export const dmPloop: Model = {
         for (const d of r.dispatch) {
           const call = [...opsOf(drainer)].find((op): op is Extract<Op, { kind: 'call' }> => op.kind === 'call' && op.callee === d.call);
           if (!call) continue;
-          const handlers = (r.threads.find((t) => t.role === d.to)?.functions ?? [])
-            .map((n) => input.fns.get(n))
-            .filter((f): f is FunctionIR => !!f && parksOn(f, input.fns, park));
+          const present = (r.threads.find((t) => t.role === d.to)?.functions ?? []).map((n) => input.fns.get(n)).filter((f): f is FunctionIR => !!f);
+          const handlers = present.filter((f) => parksOn(f, input.fns, park));
+          // Handlers that park elsewhere: the rule does not describe this code.
+          if (present.length && !handlers.length) continue;
           const lookups = r.lookups.filter((l) => l.returns === park.list.split('.')[0]).map((l) => l.call);
           // Without a handler in the input, the runner is the model's: it parks the pio as the rule says.
-          for (const h of handlers.length ? handlers : [null]) out.push(scenario(input, rules.path, park, d, drainer, call, h, lookups));
+          for (const h of handlers.length ? handlers : [null]) {
+            const sc = scenario(input, rules.path, park, d, drainer, call, h, lookups);
+            if (sc) out.push(sc);
+          }
         }
       }
     }
@@ -66,7 +70,7 @@ function parkMember(h: FunctionIR, fns: Map<string, FunctionIR>, park: Parking):
   return 'list';
 }
 
-function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispatch, drainer: FunctionIR, call: Extract<Op, { kind: 'call' }>, handler: FunctionIR | null, lookups: string[]): Scenario {
+function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispatch, drainer: FunctionIR, call: Extract<Op, { kind: 'call' }>, handler: FunctionIR | null, lookups: string[]): Scenario | null {
   const [pageStruct] = park.list.split('.');
   const listField = field(park.list);
   const wordField = field(park.word);
@@ -78,6 +82,9 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
   const listArg = d.list !== undefined ? call.argText[d.list] ?? null : null;
   const gaps = drainer.blocks.flatMap((b) => b.ops).filter((op): op is Extract<Op, { kind: 'gap' }> => op.kind === 'gap' && op.row < call.row);
   const supplyGap = !visibleDrain && listArg ? gaps[gaps.length - 1] ?? null : null;
+  // A completion that neither takes the parked entries off where we can see it nor has hidden code
+  // where it could: it drains something else, and the rule is not about it.
+  if (!visibleDrain && !supplyGap) return null;
   // The flags the completion clears: the page is under that kind of busy when it starts.
   const cleared = [...opsOf(drainer)].filter((op): op is Extract<Op, { kind: 'flag' }> => op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear') && park.while.includes(op.bit));
   const busyBits = [...new Set(cleared.map((op) => op.bit))];
@@ -121,6 +128,8 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
     subject: drainer,
     facts,
     objects: [`${pageStruct}.${listField}`],
+    roles: handler ? [drainer, handler] : [drainer],
+    sharedMembers: [listField, wordField, member],
     setup(w: World): ThreadSpec[] {
       ploop = w.create('ploop', 'ploop');
       page = w.create('md', pageStruct ?? null);

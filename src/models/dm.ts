@@ -133,6 +133,8 @@ function scenario(input: ModelInput, rulesPath: string, rescue: Rescue, b: Block
     subject: work,
     facts,
     objects: [rescue.list, b.call],
+    roles: [work, ...drainers.filter((d) => d !== work), ...(selfDrains ? [work] : [])],
+    sharedMembers: [rescuedField],
     setup(w: World): ThreadSpec[] {
       md = w.create('md', mdStruct);
       target = w.create('target', 'dm_target');

@@ -83,6 +83,8 @@ function scenario(input: ModelInput, rulesPath: string, c: Completion, entry: Fu
     subject: entry,
     facts,
     objects: [c.counter],
+    roles: [entry, entry],
+    sharedMembers: [field(c.counter)],
     setup(w: World): ThreadSpec[] {
       items.length = 0;
       obj = w.create(objStruct === 'bio_request' ? 'bio_req' : objStruct, objStruct);

@@ -12,6 +12,8 @@ export interface ExploreOptions {
   deadlineMs?: number;
   /** Report states where every unfinished thread waits (default true). */
   deadlocks?: boolean;
+  /** Members more than one thread may touch (see shared.ts); all are scheduling points when absent. */
+  shared?: Set<string>;
 }
 
 export interface Blocked {
@@ -53,7 +55,7 @@ export function explore(init: State, fns: ExecEnv['fns'], hooks: Hooks, opts: Ex
   const maxStates = opts.maxStates ?? 50_000;
   // States bound the work (the same answer on any machine); the clock is only a safety net.
   const deadline = Date.now() + (opts.deadlineMs ?? 8000);
-  const env: ExecEnv = { fns, hooks };
+  const env: ExecEnv = { fns, hooks, ...(opts.shared ? { shared: opts.shared } : {}) };
   const nodes: Node[] = [{ state: init, parent: -1, event: null, assumptions: [] }];
   const seen = new Set<string>([stateKey(init)]);
   const t0 = Date.now();

@@ -9,12 +9,15 @@
 import type { Block, Expr, FunctionIR, Op } from '../../c/ir.js';
 import { parsePath, rootVar, type ParsedPath } from './paths.js';
 import { completionCall, isCompletionCall } from './waits.js';
+import { mayBeShared } from './shared.js';
+import { liveVariables } from './live.js';
 import type { CallOp, Exec, Frame, Hooks, State, StepEvent, Thread, ThreadSpec, Violation } from './types.js';
 import { ANY, NULL, World, containerOf, fieldLoc, int, objectOf, ptr, truth, type Loc, type Value } from './world.js';
 
 /** Lock families that exclude other CPUs (RCU, irq and preempt sections do not). */
 const EXCLUSIVE = new Set(['spin', 'raw_spin', 'rwlock', 'mutex', 'rwsem', 'semaphore', 'bit_spin', 'seqlock', 'context']);
 const MAX_OPS_PER_STEP = 4000;
+
 const MAX_DEPTH = 8;
 /** Loops whose condition nothing decides (iterators over unknown collections) run at most this often. */
 export const LOOP_BOUND = 2;
@@ -29,6 +32,8 @@ export interface StepResult {
 export interface ExecEnv {
   fns: Map<string, FunctionIR>;
   hooks: Hooks;
+  /** Members more than one thread may touch (shared.ts); ops on the others are not scheduling points. */
+  shared?: Set<string>;
 }
 
 class Abort extends Error {}
@@ -511,18 +516,19 @@ class Runner implements Exec {
 
   private visible(op: Op): boolean {
     const h = this.env.hooks;
+    const sh = (...paths: (string | null)[]): boolean => mayBeShared(this.env.shared, paths);
     switch (op.kind) {
       case 'acquire':
       case 'release':
-        return EXCLUSIVE.has(op.family) && !this.isLocal(op.obj);
+        return EXCLUSIVE.has(op.family) && sh(op.obj) && !this.isLocal(op.obj);
       case 'flag':
-        return !this.isLocal(op.word);
+        return sh(op.word) && !this.isLocal(op.word);
       case 'list':
-        return !(this.isLocal(op.head) && this.isLocal(op.node) && this.isLocal(op.target));
+        return sh(op.head, op.node, op.target) && !(this.isLocal(op.head) && this.isLocal(op.node) && this.isLocal(op.target));
       case 'atomic':
-        return !this.isLocal(op.obj);
+        return sh(op.obj) && !this.isLocal(op.obj);
       case 'access':
-        return !this.isLocal(op.path);
+        return sh(op.path) && !this.isLocal(op.path);
       case 'free':
         return true;
       case 'call':
@@ -628,9 +634,11 @@ class Runner implements Exec {
     f.b = to;
     f.i = 0;
     f.came = why;
-    // Op results are used by the block that made them (its ops and its branch): a dead result
-    // kept would only keep equal states apart.
+    // Op results are used by the block that made them (its ops and its branch), and locals the
+    // code will not read again are dead: kept, they would only keep equal states apart.
     if (f.res.size) f.res = new Map();
+    const live = liveVariables(f.fn)[to];
+    if (live) for (const k of [...f.env.keys()]) if (!live.has(k) && !f.storage.has(k) && !k.startsWith('call:')) f.env.delete(k);
   }
 
   private terminator(block: Block, f: Frame): Runner[] {

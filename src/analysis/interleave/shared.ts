@@ -1,0 +1,80 @@
+// Which members can be seen by more than one thread of a scenario: a static partial-order
+// reduction. An operation on a member only one thread's code ever touches commutes with everything
+// the other threads do, so it need not be a scheduling point. Members are told apart by name (the
+// last field of the path), which is conservative: two structs' `lock` members count as one.
+
+import type { FunctionIR, Op } from '../../c/ir.js';
+import { parsePath, type ParsedPath } from './paths.js';
+
+/** The member an object path ends in (`lock` of `&md->md_lock`? `md_lock`), null for a bare name. */
+export function memberOf(path: string | null | undefined): string | null {
+  if (!path) return null;
+  const p: ParsedPath | null = parsePath(path);
+  if (!p) return null;
+  let q = p;
+  while (!q.steps.length && q.root.k === 'paren') q = q.root.inner;
+  const last = q.steps[q.steps.length - 1];
+  return last ? last.field : null;
+}
+
+function opPaths(op: Op): (string | null)[] {
+  switch (op.kind) {
+    case 'acquire':
+    case 'release':
+      return [op.obj];
+    case 'flag':
+      return [op.word];
+    case 'list':
+      return [op.head, op.node, op.target];
+    case 'atomic':
+      return [op.obj];
+    case 'access':
+      return [op.path];
+    case 'assign':
+      return [op.target];
+    default:
+      return [];
+  }
+}
+
+function reach(fn: FunctionIR, fns: Map<string, FunctionIR>, out: Set<FunctionIR>): void {
+  if (out.has(fn) || out.size > 400) return;
+  out.add(fn);
+  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'call' && !op.indirect) {
+    const g = fns.get(op.callee);
+    if (g) reach(g, fns, out);
+  }
+}
+
+/**
+ * Members that two of the scenario's threads may both touch. `entries` lists the function each
+ * thread of the input runs (a function run by two threads appears twice); `extra` names the members
+ * the model's own steps (scripts, hooks) touch.
+ */
+export function sharedMembers(entries: FunctionIR[], fns: Map<string, FunctionIR>, extra: string[] = []): Set<string> {
+  const by = new Map<string, Set<number>>();
+  entries.forEach((e, i) => {
+    const all = new Set<FunctionIR>();
+    reach(e, fns, all);
+    for (const f of all) for (const b of f.blocks) for (const op of b.ops) {
+      for (const p of opPaths(op)) {
+        const m = memberOf(p);
+        if (m) (by.get(m) ?? by.set(m, new Set()).get(m)!).add(i);
+      }
+    }
+  });
+  const out = new Set(extra);
+  for (const [m, who] of by) if (who.size > 1) out.add(m);
+  return out;
+}
+
+/** Can an op on these paths be seen by another thread? Bare names (a pointer to who knows what) always can. */
+export function mayBeShared(shared: Set<string> | undefined, paths: (string | null | undefined)[]): boolean {
+  if (!shared) return true;
+  const named = paths.filter((p): p is string => !!p);
+  if (!named.length) return true;
+  return named.some((p) => {
+    const m = memberOf(p);
+    return m === null || shared.has(m);
+  });
+}
