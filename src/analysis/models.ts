@@ -7,7 +7,8 @@ import { models as allModels, type Model, type Scenario } from '../models/index.
 import type { Semantics } from '../semantics/index.js';
 import type { RawFinding } from './check.js';
 import { explore, type Exploration, type ExploreOptions } from './interleave/explore.js';
-import { sharedMembers } from './interleave/shared.js';
+import { relevance, sharedMembers } from './interleave/shared.js';
+import { isCompletionCall } from './interleave/waits.js';
 import { newThread, takeEntryLocks } from './interleave/thread.js';
 import type { State, StepEvent } from './interleave/types.js';
 import { World } from './interleave/world.js';
@@ -41,7 +42,8 @@ export function runScenario(sc: Scenario, fns: Map<string, FunctionIR>, opts: Ex
   const entry: string[] = [];
   state.threads.forEach((_, i) => entry.push(...takeEntryLocks(state, i, { fns, hooks: sc.hooks })));
   const shared = sharedMembers(sc.roles, fns, sc.sharedMembers);
-  return { ex: explore(state, fns, sc.hooks, { shared, ...opts }), entry };
+  const follow = relevance(fns, shared, (callee) => !!sc.hooks.calls?.has(callee) || isCompletionCall(callee));
+  return { ex: explore(state, fns, sc.hooks, { shared, follow, ...opts }), entry };
 }
 
 export function analyzeModels(side: 'pre' | 'post', fns: FunctionIR[], sem: Semantics, opts: ModelOptions = {}): ModelAnalysis {

@@ -128,7 +128,7 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
     subject: drainer,
     facts,
     objects: [`${pageStruct}.${listField}`],
-    roles: handler ? [drainer, handler] : [drainer],
+    roles: handler ? [[drainer], [handler]] : [[drainer]],
     sharedMembers: [listField, wordField, member],
     setup(w: World): ThreadSpec[] {
       ploop = w.create('ploop', 'ploop');

@@ -133,7 +133,7 @@ function scenario(input: ModelInput, rulesPath: string, rescue: Rescue, b: Block
     subject: work,
     facts,
     objects: [rescue.list, b.call],
-    roles: [work, ...drainers.filter((d) => d !== work), ...(selfDrains ? [work] : [])],
+    roles: [[work], ...drainers.filter((d) => d !== work).map((d) => [d]), ...(selfDrains ? [[work]] : [])],
     sharedMembers: [rescuedField],
     setup(w: World): ThreadSpec[] {
       md = w.create('md', mdStruct);

@@ -83,7 +83,7 @@ function scenario(rulesPath: string, h: Handoff, begin: FunctionIR, end: Functio
     subject: begin,
     facts: [`${rulesPath}: ${h.acquire}() returns holding ${h.lock}, ${h.release}() drops it${h.why ? ` (${h.why})` : ''}`],
     objects: [h.lock],
-    roles: end ? [begin, end] : [begin],
+    roles: [end ? [begin, end] : [begin]],
     sharedMembers: [lockField],
     setup(w: World): ThreadSpec[] {
       inode = w.create('ictx', owner);

@@ -32,11 +32,11 @@ export interface Scenario {
   setup(w: World): ThreadSpec[];
   hooks: Hooks;
   /**
-   * The functions of the input the scenario's threads run, once per thread (a function two threads
-   * run is listed twice), and the members the model's own steps touch: what only one thread ever
+   * The functions of the input each of the scenario's threads runs (a function two threads run is
+   * listed for both), and the members the model's own steps touch: what only one thread ever
    * touches is not a scheduling point (src/analysis/interleave/shared.ts).
    */
-  roles: FunctionIR[];
+  roles: FunctionIR[][];
   sharedMembers: string[];
   /** The finding's message for a deadlock (the default names the blocked threads). */
   deadlockMessage?: (waits: { thread: number; role: string; waits: string; line: number | null }[]) => string;

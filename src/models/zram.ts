@@ -83,7 +83,7 @@ function scenario(input: ModelInput, rulesPath: string, c: Completion, entry: Fu
     subject: entry,
     facts,
     objects: [c.counter],
-    roles: [entry, entry],
+    roles: [[entry], [entry]],
     sharedMembers: [field(c.counter)],
     setup(w: World): ThreadSpec[] {
       items.length = 0;

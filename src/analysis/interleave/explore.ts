@@ -3,6 +3,7 @@
 // meets is reached by a shortest interleaving. Threads only interleave at visible operations (see
 // thread.ts), which is a partial-order reduction: local work commutes with everything.
 
+import type { FunctionIR } from '../../c/ir.js';
 import type { Hooks, State, StepEvent, Thread, Violation } from './types.js';
 import { step, threadKey, type ExecEnv } from './thread.js';
 
@@ -14,6 +15,8 @@ export interface ExploreOptions {
   deadlocks?: boolean;
   /** Members more than one thread may touch (see shared.ts); all are scheduling points when absent. */
   shared?: Set<string>;
+  /** Callees worth following (shared.ts); all are when absent. */
+  follow?: (fn: FunctionIR) => boolean;
 }
 
 export interface Blocked {
@@ -55,7 +58,7 @@ export function explore(init: State, fns: ExecEnv['fns'], hooks: Hooks, opts: Ex
   const maxStates = opts.maxStates ?? 50_000;
   // States bound the work (the same answer on any machine); the clock is only a safety net.
   const deadline = Date.now() + (opts.deadlineMs ?? 8000);
-  const env: ExecEnv = { fns, hooks, ...(opts.shared ? { shared: opts.shared } : {}) };
+  const env: ExecEnv = { fns, hooks, ...(opts.shared ? { shared: opts.shared } : {}), ...(opts.follow ? { follow: opts.follow } : {}) };
   const nodes: Node[] = [{ state: init, parent: -1, event: null, assumptions: [] }];
   const seen = new Set<string>([stateKey(init)]);
   const t0 = Date.now();

@@ -47,15 +47,15 @@ function reach(fn: FunctionIR, fns: Map<string, FunctionIR>, out: Set<FunctionIR
 }
 
 /**
- * Members that two of the scenario's threads may both touch. `entries` lists the function each
- * thread of the input runs (a function run by two threads appears twice); `extra` names the members
- * the model's own steps (scripts, hooks) touch.
+ * Members that two of the scenario's threads may both touch. `threads` lists, per thread, the
+ * functions of the input it runs (a function two threads run appears for both); `extra` names the
+ * members the model's own steps (scripts, hooks) touch.
  */
-export function sharedMembers(entries: FunctionIR[], fns: Map<string, FunctionIR>, extra: string[] = []): Set<string> {
+export function sharedMembers(threads: FunctionIR[][], fns: Map<string, FunctionIR>, extra: string[] = []): Set<string> {
   const by = new Map<string, Set<number>>();
-  entries.forEach((e, i) => {
+  threads.forEach((entries, i) => {
     const all = new Set<FunctionIR>();
-    reach(e, fns, all);
+    for (const e of entries) reach(e, fns, all);
     for (const f of all) for (const b of f.blocks) for (const op of b.ops) {
       for (const p of opPaths(op)) {
         const m = memberOf(p);
@@ -77,4 +77,30 @@ export function mayBeShared(shared: Set<string> | undefined, paths: (string | nu
     const m = memberOf(p);
     return m === null || shared.has(m);
   });
+}
+
+/**
+ * Does a callee matter to the scenario: does it (or what it calls) touch a shared member or make a
+ * call the model or the explorer gives meaning to? One that does not is not followed: its effects
+ * cannot reach another thread (its result is not known).
+ */
+export function relevance(fns: Map<string, FunctionIR>, shared: Set<string>, meaningful: (callee: string) => boolean): (fn: FunctionIR) => boolean {
+  const memo = new Map<FunctionIR, boolean>();
+  return (fn) => {
+    const hit = memo.get(fn);
+    if (hit !== undefined) return hit;
+    const all = new Set<FunctionIR>();
+    reach(fn, fns, all);
+    let yes = false;
+    outer: for (const f of all) for (const b of f.blocks) for (const op of b.ops) {
+      if (op.kind === 'call' && !op.indirect && meaningful(op.callee)) { yes = true; break outer; }
+      if (op.kind === 'ref' && meaningful(op.primitive)) { yes = true; break outer; }
+      for (const p of opPaths(op)) {
+        const m = memberOf(p);
+        if (m !== null && shared.has(m)) { yes = true; break outer; }
+      }
+    }
+    memo.set(fn, yes);
+    return yes;
+  };
 }

@@ -34,6 +34,8 @@ export interface ExecEnv {
   hooks: Hooks;
   /** Members more than one thread may touch (shared.ts); ops on the others are not scheduling points. */
   shared?: Set<string>;
+  /** Callees worth following (shared.ts: relevance); all are when absent. */
+  follow?: (fn: FunctionIR) => boolean;
 }
 
 class Abort extends Error {}
@@ -1106,6 +1108,11 @@ class Runner implements Exec {
       return;
     }
     const callee = op.indirect ? undefined : this.env.fns.get(op.callee);
+    if (callee && this.env.follow && !this.env.follow(callee)) {
+      if (op.result) f.res.set(op.result, ANY);
+      this.assume(`${callee.name}() touches nothing another thread of the scenario touches: not followed (its result is not known)`);
+      return;
+    }
     if (callee && callee.blocks.length && this.thread.frames.length < MAX_DEPTH && !this.thread.frames.some((fr) => fr.fn === callee)) {
       const args = op.args.map((a) => this.eval(a));
       const frame = newFrame(callee, this.w, this.tid, args);
