@@ -84,3 +84,22 @@ describe('kreview explain on a model finding', () => {
     assert.match(text, /rests on:\n  - model dm-ploop/);
   });
 });
+
+describe('model dm-ploop: where its rule does not apply', () => {
+  it('stays out of code that parks on, and drains, another list', async () => {
+    const other = correct.replaceAll('wait_llist', 'retry_llist');
+    const m = await modelsOn(other);
+    assert.deepEqual(m.runs, [], 'the parking rule is about md_page.wait_llist / wait_list only');
+  });
+
+  it('follows the older list_head wait list too (its own parking rule), silent when correct, loud when broken', async () => {
+    const toList = (t: string): string =>
+      t.replace('llist_add((struct llist_node *)&pio->list, &md->wait_llist);', 'list_add_tail(&pio->list, &md->wait_list);')
+        .replace(/\twaiting = llist_del_all\(&md->wait_llist\);\n\tllist_for_each_safe\(pos, tmp, waiting\) \{\n[^}]*\}\n/, '\tlist_splice_tail_init(&md->wait_list, &list);\n');
+    const ok = await modelsOn(toList(correct));
+    assert.ok(ok.runs.length > 0 && ok.runs.every((r) => r.verdict === 'safe'), JSON.stringify(ok.runs));
+    const bad = await modelsOn(toList(broken));
+    assert.equal(bad.findings.length, 1);
+    assert.match(bad.findings[0]!.finding.message, /parked on md->wait_list again/);
+  });
+});
