@@ -179,6 +179,26 @@ export function groupSeries(members: readonly SeriesMember[]): Grouping {
   const seriesIdx = members.map((_, k) => k).filter(isSeriesMsg);
   for (const k of seriesIdx) rootOf(k);
 
+  // 1b. patches sent without threading (`git format-patch --stdout` into one file): an unthreaded
+  //     m/n joins the run of the same author, version and n before it in the same input, if its
+  //     number comes after the run's last.
+  const runs = new Map<string, { root: number; last: number }>();
+  for (const k of seriesIdx) {
+    const m = members[k]!;
+    const i = m.info;
+    if (i.number === null || i.total === null || i.total < 2) continue;
+    const key = `${m.input}\0${i.author}\0${i.version}\0${i.total}`;
+    const run = runs.get(key);
+    if (root[k] === k && !parents(k).length && run && i.number > run.last) {
+      root[k] = run.root;
+      run.last = i.number;
+    } else if (!run || i.number <= run.last || root[k] !== run.root) {
+      runs.set(key, { root: root[k]!, last: i.number });
+    } else {
+      run.last = i.number;
+    }
+  }
+
   // 2. a root sent in reply to an earlier version of the same author's series continues that series
   const roots = [...new Set(seriesIdx.map((k) => root[k]!))].sort((a, b) => infos[a]!.version - infos[b]!.version);
   const rootId = new Map<number, string>();

@@ -96,4 +96,19 @@ describe('patch: series', () => {
       ['Re: [PATCH v2 3/5] gizmo: defer the doorbell write to the worker'],
     ]);
   });
+
+  it('patches sent without threading (format-patch into one file) are one series when they follow each other', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const mail = (n: number, title: string, author = 'Ada Example <ada@example.org>'): string =>
+      `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: ${author}\nSubject: [PATCH ${n}/3] ${title}\nMessage-Id: <p${n}.${author.length}@example.org>\n\n${title}.\n---\ndiff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,3 @@ int f(void)\n {\n-\treturn ${n - 1};\n+\treturn ${n};\n }\n-- \n2.43.0\n\n`;
+    const dir = mkdtempSync(join(tmpdir(), 'kreview-series-'));
+    const path = join(dir, 'run.mbox');
+    writeFileSync(path, mail(1, 'gizmo: one') + mail(2, 'gizmo: two') + mail(3, 'gizmo: three') + mail(2, 'other: two', 'Bo Other <bo@example.net>'));
+    const res = await scanMessages([path]);
+    const groups = applicationGroups(res.patches).map((g) => g.map((p) => p.subject));
+    assert.deepEqual(groups, [['[PATCH 1/3] gizmo: one', '[PATCH 2/3] gizmo: two', '[PATCH 3/3] gizmo: three'], ['[PATCH 2/3] other: two']]);
+    assert.equal(res.doc.series.filter((x) => x.author.startsWith('Ada')).length, 1);
+  });
 });

@@ -195,6 +195,20 @@ describe('source: tree mode', () => {
     assert.deepEqual(created.functions, ['demo_debug_show']);
   });
 
+  it('end to end: kreview scan of the format-patch mbox with --tree applies the series in order', async () => {
+    const { scanMessages, reviewScan } = await import('../../src/pipeline.js');
+    const { defaultSemantics } = await import('../../src/semantics/index.js');
+    const mbox = join(root, 'series.mbox');
+    writeFileSync(mbox, seriesText);
+    const res = await scanMessages([mbox]);
+    assert.equal(res.doc.patches.length, 3);
+    const reviews = await reviewScan(res, { sem: defaultSemantics(), tree: baseOnly });
+    const posts = reviews.map((r) => r.images.find((i) => i.path === DEMO_C)!);
+    assert.deepEqual(posts.map((i) => i.pre?.origin), ['index-blob', 'previous-patch', 'previous-patch']);
+    assert.deepEqual(posts.map((i) => i.raw?.post), [v1b, v2, v3]);
+    assert.deepEqual(res.doc.patches.map((p) => p.files.find((f) => f.path === DEMO_C)?.functions), [['demo_dequeue'], ['demo_complete'], ['demo_register']]);
+  });
+
   it('series on the full tree: every pre-image is the index blob', async () => {
     const images = await buildImages(series, { tree: full });
     for (const p of series) {
