@@ -351,7 +351,10 @@ class Walker {
         if (op.node && (op.action === 'add' || op.action === 'add-tail' || op.action === 'move' || op.action === 'move-tail')) {
           const root = rootOf(op.node);
           const k = root ? refOf(s, root) : undefined;
-          if (k) s.refs.delete(k);
+          if (k) {
+            s.refs.delete(k);
+            s.handed.set(k, op.line);
+          }
         }
         break;
       default:
@@ -784,15 +787,20 @@ class Walker {
 
   /** A reference stored into memory or returned leaves the function's responsibility. */
   private escape(s: State, target: string, value: Expr): void {
-    const from = value.k === 'var' ? refOf(s, value.name) : undefined;
+    // The variable itself, or the address of a member of what it points to (`*res = &td->dev`).
+    const name = value.k === 'var' ? value.name : value.k === 'path' && value.path.startsWith('&') ? rootOf(value.path) : null;
+    const from = name ? refOf(s, name) : undefined;
+    if (from && value.k === 'path' && !(target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*'))) return;
     if (!from) {
       // A ref'd variable overwritten by a NULL/error result is a failed get.
       const t = refOf(s, target);
       if (t && isNullOrErr(s, target)) s.refs.delete(t);
       return;
     }
-    if (target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*')) s.refs.delete(from);
-    else {
+    if (target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*')) {
+      s.refs.delete(from);
+      s.handed.set(from, null);
+    } else {
       // Copy to another local: follow the new name, the old one still names it.
       const r = s.refs.get(from)!;
       s.refs.delete(from);
@@ -829,7 +837,10 @@ class Walker {
         const st = cloneState(s);
         const rk = t.value?.k === 'var' ? refOf(st, t.value.name) : undefined;
         const returnedRef = rk ? st.refs.get(rk) : undefined;
-        if (returnedRef) st.refs.delete(returnedRef.obj); // returned: the caller owns it
+        if (returnedRef) {
+          st.refs.delete(returnedRef.obj); // returned: the caller owns it
+          st.handed.set(returnedRef.obj, t.line);
+        }
         const cls = classOfReturn(t.value, st);
         addTrace(st, t.line, t.value ? 'return' : 'return', `returns${t.value ? ` (${cls})` : ''}`);
         this.exits.push({ line: t.line, value: t.value, cls, state: st, trace: traceSteps(st), ...(returnedRef ? { returnedRef } : {}) });

@@ -63,7 +63,13 @@ export function typedObject(fn: FunctionIR, obj: string): string | null {
  * returning `grp` hands it on; a pointer member (`ps->sk`) names the object it points to.
  */
 export function refKey(obj: string, member = false): string {
-  return member ? rootOf(obj) ?? obj : obj;
+  if (!member) return obj;
+  // The object that embeds the count is the last one dereferenced: `&d->parent->ref` counts
+  // `d->parent`, `&p->refs[i]` and `&p->dev.kobj` count `p`.
+  const p = obj.replace(/^&/, '');
+  const at = p.lastIndexOf('->');
+  if (at > 0) return p.slice(0, at);
+  return rootOf(obj) ?? obj;
 }
 
 /**

@@ -106,6 +106,8 @@ export interface State {
   refs: Map<string, HeldRef>;
   /** Refs dropped on this path (obj -> line), for double puts. */
   dropped: Map<string, number | null>;
+  /** References this path took and handed on (stored, queued, returned): obj -> line. */
+  handed: Map<string, number | null>;
   /** References this path dropped without taking them: the caller's (obj -> pair). */
   entryPut: Map<string, { pair: string; line: number | null }>;
   flags: Map<string, SetFlag>; // flags this function set (by us) and has not cleared
@@ -125,6 +127,7 @@ export function initialState(entryKnown: boolean): State {
     entryReleased: new Map(),
     refs: new Map(),
     dropped: new Map(),
+    handed: new Map(),
     entryPut: new Map(),
     flags: new Map(),
     facts: new Map(),
@@ -150,6 +153,7 @@ export function cloneState(s: State): State {
     entryReleased: copy(s.entryReleased),
     refs: copy(s.refs),
     dropped: copy(s.dropped),
+    handed: copy(s.handed),
     entryPut: copy(s.entryPut),
     flags: copy(s.flags),
     facts: copy(s.facts),
@@ -177,6 +181,7 @@ export function cloneOwning(s: State, own: number): State {
     entryReleased: s.entryReleased,
     refs: own & OWN.refs ? copy(s.refs) : s.refs,
     dropped: own & OWN.dropped ? copy(s.dropped) : s.dropped,
+    handed: own & OWN.refs ? copy(s.handed) : s.handed,
     entryPut: s.entryPut,
     flags: s.flags,
     facts: own & OWN.facts ? copy(s.facts) : s.facts,
@@ -225,6 +230,7 @@ export function stateKeys(s: State): { shape: string; full: string } {
   sortedParts(s.entryReleased, (k) => `N${k}`, parts);
   sortedParts(s.refs, (k, r) => `R${k}/${r.count}/${r.gapSince ? 'g' : ''}`, parts);
   sortedParts(s.dropped, (k) => `D${k}`, parts);
+  sortedParts(s.handed, (k) => `H${k}`, parts);
   sortedParts(s.entryPut, (k) => `Q${k}`, parts);
   sortedParts(s.flags, (k, f) => `F${k}/${f.gapSince ? 'g' : ''}`, parts);
   sortedParts(s.pending, (k) => `P${k}`, parts);

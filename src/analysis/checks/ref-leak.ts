@@ -6,6 +6,20 @@ import { contextFacts, lines } from '../check.js';
 import type { Exit } from '../engine.js';
 import type { HeldRef } from '../state.js';
 import { splitByStatus } from '../returns.js';
+import { rootOf } from '../objects.js';
+import { truthOf, valueOf } from '../values.js';
+import type { FunctionIR } from '../../c/ir.js';
+
+/**
+ * Is the object named only by the function's own locals (a lookup's or a mapping's result), so
+ * nothing outside it can drop the reference once it returns? Field paths and objects reached from
+ * parameters or globals outlive the call.
+ */
+function ownedByFunction(fn: FunctionIR, obj: string): boolean {
+  const root = rootOf(obj);
+  if (!root || obj.replace(/^&/, '') !== root) return false;
+  return fn.locals.some((l) => l.name === root) && !fn.params.some((p) => p.name === root);
+}
 
 /** Mappings that must be undone in the function that made them. */
 const LOCAL_ONLY = new Set(['kmap_local', 'kmap_atomic']);
@@ -32,9 +46,25 @@ export const refLeak: Check = {
       if (!leaking.length) continue;
       const local = LOCAL_ONLY.has(sample.pair);
       // Kept when it returns 0, dropped with an error: the success handed it on (registered it).
-      const keptOn = new Set(leaking.map((x) => x.cls));
-      if (!local && clean.length && keptOn.size === 1 && keptOn.has('zero') && !fn.returnType.includes('*')
-        && splitByStatus(fn.returnType, keptOn, new Set(clean.map((x) => x.cls)), false)) continue;
+      // Likewise a constructor that keeps it when it returns the new object and drops it when it
+      // returns NULL or an error pointer: the object holds it.
+      const ptr = fn.returnType.includes('*');
+      // A pointer known not to be NULL (`if (!td) return NULL; ... return td;`) is the object.
+      const cls = (x: Exit): string => (ptr && x.cls === 'any' && x.value && truthOf(valueOf(x.value, x.state)) === true ? 'ptr' : x.cls);
+      const keptOn = new Set(leaking.map(cls)) as Set<Exit['cls']>;
+      const cleanOn = new Set(clean.map(cls)) as Set<Exit['cls']>;
+      if (!local && clean.length && keptOn.size === 1 && (ptr ? keptOn.has('ptr') : keptOn.has('zero'))
+        && splitByStatus(fn.returnType, keptOn, cleanOn, false)) continue;
+      // A reference on an object that outlives the call (the caller's, a field's, a global's) taken
+      // on some paths and on the others never taken is a conditional get: whatever decided to take
+      // it records that (a field set, an object stored). It leaks only where the function itself
+      // shows how it disposes of it: another path that took it drops it or hands it on.
+      // Returning a failure while holding it is such evidence too: callers of a failed call
+      // assume nothing was taken.
+      const bool = /\bbool\b/.test(fn.returnType);
+      const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || (c === 'zero' && (ptr || bool));
+      if (!local && !ownedByFunction(fn, obj) && !clean.some((x) => x.state.dropped.has(obj) || x.state.handed.has(obj))
+        && !leaking.some((x) => failure(cls(x)))) continue;
       // Held on every return: a reference handed to the caller unless the pair cannot outlive the function.
       if (!clean.length && !local) continue;
       // Pairs guessed from names need the function itself to use the put on other paths.
