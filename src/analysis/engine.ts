@@ -9,7 +9,7 @@ import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
 import { derefs, manyInstances, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
   addTrace, cloneOwning, cloneState, initialState, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
-  type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
+  type Fact, type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
 } from './state.js';
 import {
   classOfReturn, exitsSelected, firesNonnull, firesNonzero, firesZero, splitEffects,
@@ -324,7 +324,13 @@ class Walker {
           if (rr) this.takeRef(s, op.target, rr.pair, rr.source, op.line, op.text ?? rr.callee, rr.callee);
           // `child = of_node_get(np)`: the get returns its argument; child names the reference now.
           const src = this.getResults.get(op.value.id);
-          const k = src ? refOf(s, src) : undefined;
+          const status = !!src && this.isStatusVariable(op.target);
+          if (status) {
+            // `ret = foo_get(dev)`: an int is a status, not the object; it failed when non-zero or negative.
+            const list = s.pending.get(op.value.id);
+            if (list?.some((p) => p.undo)) s.pending.set(op.value.id, list.map((p) => (p.undo ? { ...p, fires: failedStatus } : p)));
+          }
+          const k = src && !status ? refOf(s, src) : undefined;
           if (k && k !== op.target) {
             const r = s.refs.get(k)!;
             s.refs.delete(k);
@@ -385,11 +391,27 @@ class Walker {
   }
 
   private fire(s: State, p: Pending): void {
+    if (p.undo) {
+      const k = refOf(s, p.undo);
+      const cur = k ? s.refs.get(k) : undefined;
+      if (k && cur) {
+        if (cur.count > 1) s.refs.set(k, { ...cur, count: cur.count - 1 });
+        else s.refs.delete(k);
+        addTrace(s, p.line, '', `the get of '${k}' failed: no reference taken`);
+      }
+      return;
+    }
     const op = p.op;
     if (op?.kind === 'acquire') this.acquire(s, op.obj, op.family, op.mode, op.irq, op.line, op.text ?? op.primitive, op.flags);
     else if (op?.kind === 'ref') this.takeRef(s, op.obj, op.pair, op.source, op.line, op.text ?? op.primitive, undefined, op.member);
     else if (op?.kind === 'flag') this.setFlag(s, `${op.word}:${op.bit}`, op.line, op.text ?? op.primitive);
     if (p.effect) this.applyEffects(s, p.effect, p.line, p.via ?? '?');
+  }
+
+  /** A local of an integer type (not bool, not a pointer): holds a status or a count. */
+  private isStatusVariable(name: string): boolean {
+    const d = this.fn.locals.find((l) => l.name === name) ?? this.fn.params.find((p) => p.name === name);
+    return !!d && !d.type.includes('*') && !/\bbool\b/.test(d.type) && /\b(int|long|short|s8|s16|s32|s64|ssize_t)\b/.test(d.type);
   }
 
   private isHeld(s: State, obj: string): boolean {
@@ -541,7 +563,12 @@ class Walker {
         return;
       }
       this.takeRef(s, op.obj, op.pair, op.source, op.line, text, undefined, op.member);
-      if (op.result) this.getResults.set(op.result, refKey(op.obj, op.member));
+      if (op.result) {
+        this.getResults.set(op.result, refKey(op.obj, op.member));
+        // A pair guessed from names says nothing of its result: when the code tests it, a NULL,
+        // false or negative result is a get that failed (`if (!foo_get(buf)) return -EFAULT;`).
+        if (op.source === 'name') this.pend(s, op.result, { fires: failedGet, undo: refKey(op.obj, op.member), line: op.line });
+      }
       return;
     }
     if (op.step) {
@@ -788,7 +815,11 @@ class Walker {
   /** A reference stored into memory or returned leaves the function's responsibility. */
   private escape(s: State, target: string, value: Expr): void {
     // The variable itself, or the address of a member of what it points to (`*res = &td->dev`).
-    const name = value.k === 'var' ? value.name : value.k === 'path' && value.path.startsWith('&') ? rootOf(value.path) : null;
+    const name = value.k === 'var' ? value.name
+      : value.k === 'path' && value.path.startsWith('&') ? rootOf(value.path)
+      // `*obuf = *ibuf`: a copy of the whole object carries the reference with it.
+      : value.k === 'path' && /^\*[A-Za-z_]\w*$/.test(value.path) && /^\*[A-Za-z_]\w*$/.test(target) ? value.path.slice(1)
+      : null;
     const from = name ? refOf(s, name) : undefined;
     if (from && value.k === 'path' && !(target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*'))) return;
     if (!from) {
@@ -885,6 +916,11 @@ class Walker {
     return out;
   }
 }
+
+/** A get's result that says it failed: NULL, false, an error pointer, a negative errno. */
+const failedGet = (f: Fact): boolean => f.t === 'null' || f.t === 'zero' || f.t === 'errptr' || f.t === 'neg' || (f.t === 'int' && f.v <= 0);
+/** The same for a status kept in an int: non-zero or negative. */
+const failedStatus = (f: Fact): boolean => f.t === 'neg' || f.t === 'nonzero' || f.t === 'errptr' || (f.t === 'int' && f.v < 0);
 
 /** An op that cannot change this state: no copy is made for it. */
 function inert(op: Op, s: State): boolean {

@@ -73,6 +73,8 @@ export interface Pending {
   alive?: (f: Fact) => boolean;
   op?: Op; // the acquire or get
   effect?: LockEffectSet; // a callee's effects for the matching return values
+  /** A reference taken before its result was known, forgotten when the result says it failed. */
+  undo?: string;
   via?: string;
   line: number | null;
 }

@@ -27,7 +27,7 @@ const BUILTINS = new Set<string>([
 
 /** Name shapes of reference pairs. Strong shapes are inferred alone; weak ones need the partner in the unit. */
 const GET_SUFFIX: Record<string, { puts: string[]; strong: boolean }> = {
-  get: { puts: ['put'], strong: true },
+  get: { puts: ['put', 'release'], strong: true },
   hold: { puts: ['unhold', 'release', 'put'], strong: true },
   ref: { puts: ['unref'], strong: true },
   grab: { puts: ['drop', 'ungrab', 'put'], strong: false },
@@ -40,8 +40,8 @@ const PUT_SUFFIX: Record<string, { gets: string[]; strong: boolean }> = {
   drop: { gets: ['grab'], strong: false },
   ungrab: { gets: ['grab'], strong: false },
 };
-/** Managed (devm_) and resource-less prefixes whose gets need no put. */
-const NO_PAIR_PREFIX = /^(devm_|devres_|pcim_|drmm_)/;
+/** Managed (devm_) and resource-less prefixes whose gets need no put; tracepoints (trace_foo_ref) only log. */
+const NO_PAIR_PREFIX = /^(devm_|devres_|pcim_|drmm_|trace_)/;
 
 export function classifyCall(name: string, sem: Semantics, calledInUnit: Set<string>): CallKind {
   if (BUILTINS.has(name)) return { k: 'builtin', name: name as BuiltinName };

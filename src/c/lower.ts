@@ -172,6 +172,23 @@ export class FunctionLowerer {
     return this.localNames.has(name) || this.paramNames.has(name);
   }
 
+  /**
+   * The argument a get/put pair inferred from its name counts: the one whose struct type the name
+   * starts with (`pipe_buf_get(pipe, buf)` counts the `struct pipe_buffer *`), else the first.
+   */
+  private pairArgument(callee: string, args: SNode[]): number {
+    if (args.length < 2) return 0;
+    const stem = callee.replace(/^(get|put)_/, '').replace(/_(get|put|hold|unhold|ref|unref|grab|drop|ungrab|release)$/, '');
+    for (let i = 0; i < args.length; i++) {
+      // The variable itself, its address or an element of it (`buf`, `&bufs[i]`): its declared type.
+      const name = /^([A-Za-z_]\w*)(?:\[\])?$/.exec(dataObject(args[i], this.u.src))?.[1] ?? null;
+      const decl = name ? this.locals.find((l) => l.name === name) ?? this.facts.params.find((p) => p.name === name) : undefined;
+      const tag = decl ? /\b(?:struct|union)\s+([A-Za-z_]\w*)/.exec(decl.type)?.[1] : undefined;
+      if (tag && stem.length >= 3 && (tag === stem || tag.startsWith(stem))) return i;
+    }
+    return 0;
+  }
+
   private declareLocal(name: string, type: string, n: SNode): void {
     if (!name) return;
     this.locals.push({ name, type, line: this.lineOfRow(n.row) });
@@ -1227,7 +1244,7 @@ export class FunctionLowerer {
         let member = false;
         if (kind.k === 'rule-pair' && kind.obj === 'return') obj = ctx.target ?? normalize(n, src);
         else {
-          const i = kind.k === 'rule-pair' ? (kind.obj as number) : 0;
+          const i = kind.k === 'rule-pair' ? (kind.obj as number) : this.pairArgument(kind.name, args);
           obj = args[i] ? dataObject(args[i], src) : ctx.target ?? '';
           member = !!args[i] && isMemberAddress(args[i]!, src);
         }
