@@ -1,6 +1,7 @@
 // The tree-sitter tree copied once into plain JS objects. Walking wasm nodes costs a boundary
 // crossing per property; one cursor pass here makes every later look-up a plain field read.
 
+import { createRequire } from 'node:module';
 import type { Tree } from './parser.js';
 
 export interface SNode {
@@ -15,7 +16,6 @@ export interface SNode {
   children: SNode[];
 }
 
-/** Copy a tree; `shift` moves indices and rows (a piece of text parsed on its own). */
 /** Node type names, namedness and field names by id: asked of the grammar once per id. */
 const typeNames: string[] = [];
 const typeNamed: boolean[] = [];
@@ -31,9 +31,47 @@ const LEAVES = new Set([
 const DROPPED = new Set(['(', ')', ';', ',', '{', '[', ']', ':', '"', "'"]);
 
 /**
- * Copy a tree parsed from `text`; `shift` moves indices and rows (a piece of text parsed on its own). Every cursor
- * property is a call into wasm, so only ids and indices are asked per node; names come from
- * caches, rows from the text, "missing" only for zero-width nodes, and tokens are not descended.
+ * Node types whose children never carry a field (`compound_statement`, `argument_list` ...), from
+ * the grammar's own node-types.json: their children's field is not asked. ERROR is not listed.
+ */
+const FIELDLESS = new Set(
+  (createRequire(import.meta.url)('tree-sitter-c/src/node-types.json') as { type: string; named: boolean; fields?: Record<string, unknown> }[])
+    .filter((t) => t.named && Object.keys(t.fields ?? {}).length === 0)
+    .map((t) => t.type),
+);
+
+/** Leaves share one empty child list (nothing ever adds to a copied node's children). */
+const NO_CHILDREN = Object.freeze([]) as unknown as SNode[];
+
+/** Named tokens spelt as identifiers (keywords such as `int` or `NULL` are lexed as one). */
+const WORDS = new Set(['identifier', 'field_identifier', 'type_identifier', 'statement_identifier', 'primitive_type', 'true', 'false', 'null']);
+
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36;
+}
+
+/**
+ * Where a token of an error-free tree ends, read off the text when its kind fixes its spelling:
+ * an anonymous token is its type (`->`, `if`; not the `#if` family, which allows blanks), a word
+ * runs over ASCII word characters. -1 when the text must be asked (anything else, non-ASCII).
+ */
+function tokenEnd(type: string, named: boolean, text: string, start: number): number {
+  if (!named) return type.charCodeAt(0) !== 35 && text.startsWith(type, start) ? start + type.length : -1;
+  if (!WORDS.has(type) || !isWordChar(text.charCodeAt(start))) return -1;
+  let j = start + 1;
+  while (j < text.length && isWordChar(text.charCodeAt(j))) j++;
+  const next = text.charCodeAt(j);
+  return next >= 128 || next === 92 /* \uXXXX in a name */ ? -1 : j;
+}
+
+/**
+ * Copy a tree parsed from `text`; `shift` moves indices and rows (a piece of text parsed on its own).
+ * Every cursor property is a call into wasm, so as little as possible is asked per node: the
+ * type and field by id (names come from caches); positions only of leaves (a node spans exactly
+ * its first to its last child, so inner nodes take theirs from their children), and in
+ * error-free parts only where a token starts (its end follows from its spelling); "missing" only
+ * in parts with errors, for zero-width nodes and for delimiters (copied only when the parser
+ * inserted them); rows from the text; tokens are not descended.
  */
 export function toSyntax(tree: Tree, text: string, shift: { index: number; row: number } = { index: 0, row: 0 }): SNode {
   const lang = tree.language;
@@ -48,8 +86,34 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
     lastRow = r;
     return r;
   };
+  // Error-free (no ERROR, no missing node): for the whole tree, else for each top-level item.
+  const treeClean = !tree.rootNode.hasError;
+  let clean = treeClean;
   const c = tree.walk();
-  const mk = (): SNode => {
+  /** Inner nodes being filled, outermost first; stack[open..] have not met their first token yet. */
+  const stack: SNode[] = [];
+  let open = 0;
+  /** End of the last node finished at the cursor's level; -1 for a dropped delimiter (not asked). */
+  let lastEnd = -1;
+  let root: SNode | null = null;
+
+  const place = (n: SNode): void => {
+    const parent = stack[stack.length - 1];
+    if (parent) parent.children.push(n);
+    else root = n;
+  };
+  /** A token (or a subtree not descended) starts at `start`: so do the inner nodes just opened. */
+  const firstToken = (start: number): void => {
+    if (open === stack.length) return;
+    const row = rowOf(start) + shift.row;
+    for (let i = open; i < stack.length; i++) {
+      stack[i]!.start = start + shift.index;
+      stack[i]!.row = row;
+    }
+    open = stack.length;
+  };
+
+  for (;;) {
     const tid = c.nodeTypeId;
     let type = typeNames[tid];
     if (type === undefined) {
@@ -57,8 +121,10 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
       typeNames[tid] = type;
       typeNamed[tid] = c.nodeIsNamed;
     }
-    const fid = c.currentFieldId;
+    const named = typeNamed[tid]!;
     let fieldName: string | null = null;
+    const parent = stack[stack.length - 1];
+    const fid = parent && !FIELDLESS.has(parent.type) ? c.currentFieldId : 0;
     if (fid) {
       fieldName = fieldNames[fid] ?? null;
       if (fieldNames[fid] === undefined) {
@@ -66,47 +132,57 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
         fieldNames[fid] = fieldName;
       }
     }
-    const start = c.startIndex;
-    const end = c.endIndex;
-    const row = rowOf(start);
-    const endRow = end === start ? row : rowOf(end);
-    lastRow = row;
-    return {
-      type,
-      field: fieldName,
-      named: typeNamed[tid]!,
-      missing: start === end ? c.nodeIsMissing : false,
-      start: start + shift.index,
-      end: end + shift.index,
-      row: row + shift.row,
-      endRow: endRow + shift.row,
-      children: [],
-    };
-  };
-  const root = mk();
-  const stack: SNode[] = [root];
-  // Depth-first with the cursor: descend, else next sibling, else climb until a sibling exists.
-  if (c.gotoFirstChild()) {
-    for (;;) {
-      const n = mk();
-      // Punctuation carries nothing (kept when parser-inserted, or when it has a field).
-      if (n.named || n.missing || n.field || !DROPPED.has(n.type)) stack[stack.length - 1]!.children.push(n);
-      if (n.named && !LEAVES.has(n.type) && c.gotoFirstChild()) {
-        stack.push(n);
-        continue;
-      }
-      let moved = c.gotoNextSibling();
-      while (!moved) {
-        if (!c.gotoParent()) break;
-        stack.pop();
-        if (stack.length === 0) break;
-        moved = c.gotoNextSibling();
-      }
-      if (!moved) break;
+    if (stack.length === 1 && !treeClean) clean = !c.currentNode.hasError;
+    // The root and preprocessor lines may end past their last child (with the end of input, or
+    // with a newline token that is not a node): their own end is asked.
+    const ownEnd = !stack.length || type.startsWith('preproc_') ? c.endIndex : -1;
+    if (named && !LEAVES.has(type) && c.gotoFirstChild()) {
+      // Positions are filled in from the children (first token, last child).
+      const n: SNode = { type, field: fieldName, named, missing: false, start: -1, end: ownEnd, row: -1, endRow: -1, children: [] };
+      place(n);
+      stack.push(n);
+      continue;
     }
+    // Delimiters are copied only when the parser inserted them (missing, so zero-width).
+    const delimiter = !named && !fieldName && DROPPED.has(type);
+    if (delimiter && (clean || !c.nodeIsMissing)) {
+      if (open < stack.length) firstToken(c.startIndex);
+      lastEnd = -1; // asked only if it ends what holds it
+    } else {
+      const start = c.startIndex;
+      let end = ownEnd;
+      if (end < 0 && clean) end = tokenEnd(type, named, text, start);
+      if (end < 0) end = c.endIndex;
+      const missing = start === end && !clean && (delimiter || c.nodeIsMissing);
+      firstToken(start);
+      if (!delimiter || missing) {
+        const row = rowOf(start);
+        const endRow = end === start ? row : rowOf(end);
+        place({
+          type, field: fieldName, named, missing,
+          start: start + shift.index, end: end + shift.index, row: row + shift.row, endRow: endRow + shift.row, children: NO_CHILDREN,
+        });
+      }
+      lastEnd = end;
+    }
+    // Next: the sibling, else close inner nodes (the cursor is still on their last child) until one has a sibling.
+    let moved = c.gotoNextSibling();
+    while (!moved) {
+      const n = stack.pop();
+      if (!n) break;
+      if (open > stack.length) open = stack.length;
+      if (n.end >= 0) lastEnd = n.end;
+      else if (lastEnd < 0) lastEnd = c.endIndex;
+      n.end = lastEnd + shift.index;
+      n.endRow = rowOf(lastEnd) + shift.row;
+      c.gotoParent();
+      if (n.start === n.end && !clean) n.missing = c.nodeIsMissing;
+      moved = stack.length > 0 && c.gotoNextSibling();
+    }
+    if (!moved) break;
   }
   c.delete();
-  return root;
+  return root!;
 }
 
 export function field(n: SNode, name: string): SNode | undefined {
