@@ -1,14 +1,16 @@
 // Semgrep-style expectations inside C fixtures: `/* ruleid: double-lock */` on the line before a line
-// that must be reported with that rule, `/* ok: lock-leak */` before one that must not.
+// that must be reported with that rule, `/* ok: lock-leak */` before one that must not (at warning or
+// error), `/* info: unguarded-access */` before one that must be reported at info and no higher (the
+// evidence is weak: said, not warned about).
 
 export interface Expectation {
-  kind: 'ruleid' | 'ok';
+  kind: 'ruleid' | 'ok' | 'info';
   rule: string;
   line: number; // 1-based line the annotation points at
   annotationLine: number;
 }
 
-const ANNOTATION = /(?:\/\*|\/\/)\s*(ruleid|ok)\s*:\s*([\w,\s-]+?)\s*(?:\*\/|$)/;
+const ANNOTATION = /(?:\/\*|\/\/)\s*(ruleid|ok|info)\s*:\s*([\w,\s-]+?)\s*(?:\*\/|$)/;
 
 function isCodeLine(l: string): boolean {
   const t = l.trim();
@@ -29,7 +31,7 @@ export function parseExpectations(text: string): Expectation[] {
       while (target < lines.length && !isCodeLine(lines[target]!)) target++;
     }
     for (const rule of m[2]!.split(',').map((r) => r.trim()).filter(Boolean)) {
-      out.push({ kind: m[1] as 'ruleid' | 'ok', rule, line: target + 1, annotationLine: i + 1 });
+      out.push({ kind: m[1] as Expectation['kind'], rule, line: target + 1, annotationLine: i + 1 });
     }
   });
   return out;

@@ -96,10 +96,51 @@ void c_clear(struct cnt *c) { c->n = 0; }
       const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
       assert.equal(f.length, 1);
       assert.equal(f[0]!.function, 'c_clear');
-      assert.equal(f[0]!.severity, 'warning');
       const guard = f[0]!.facts.find((x) => x.startsWith('guard: inferred'));
       assert.match(guard ?? '', /held at \d+ of \d+ accesses to cnt\.n .* in 2 functions \(c_add\(\), c_get\(\)\)/);
       assert.ok(f[0]!.facts.some((x) => /no caller of c_clear\(\) in the input/.test(x)));
+      // An inferred guard, and lock-freeness only assumed (no caller, no lock of its own): info.
+      assert.equal(f[0]!.severity, 'info');
+      assert.ok(f[0]!.facts.some((x) => /^weak evidence: c_clear\(\) never takes 'cnt\.lock'/.test(x)));
+    });
+
+    it('warns on an inferred guard where the function itself knows the lock', async () => {
+      const text = `${oneFunction}int c_get(struct cnt *c) { int v; spin_lock(&c->lock); v = c->n; spin_unlock(&c->lock); return v; }
+void c_reset(struct cnt *c, bool locked)
+{
+	if (locked) {
+		spin_lock(&c->lock);
+		c->n = 0;
+		spin_unlock(&c->lock);
+		return;
+	}
+	c->n = 0;
+}
+`;
+      const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
+      const reset = f.find((x) => x.function === 'c_reset');
+      assert.equal(reset?.severity, 'warning');
+      assert.equal(reset?.line, text.split('\n').length - 2); // the bare `c->n = 0;` before the closing brace
+      assert.equal(f.find((x) => x.function === 'c_clear')?.severity, 'info');
+    });
+
+    it('a work item that never takes the lock: its reads are info, its writes stay warnings', async () => {
+      const text = `
+struct wdev { struct mutex lock; struct work_struct work; struct file *backing; unsigned int gen; };
+void wdev_attach(struct wdev *d, struct file *f) { mutex_lock(&d->lock); d->backing = f; d->gen++; mutex_unlock(&d->lock); }
+void wdev_detach(struct wdev *d) { mutex_lock(&d->lock); d->backing = NULL; d->gen++; mutex_unlock(&d->lock); }
+static void wdev_work(struct work_struct *w)
+{
+	struct wdev *d = container_of(w, struct wdev, work);
+
+	vfs_fsync(d->backing, 0);
+	d->gen = 0;
+}
+void wdev_init(struct wdev *d) { INIT_WORK(&d->work, wdev_work); }
+`;
+      const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access' && x.function === 'wdev_work');
+      assert.equal(f.find((x) => /reads 'd->backing'/.test(x.message))?.severity, 'info');
+      assert.equal(f.find((x) => /writes 'd->gen'/.test(x.message))?.severity, 'warning');
     });
 
     it('takes __guarded_by() from the member, with a single locked access', async () => {
@@ -232,7 +273,7 @@ void r_zero(struct r *r)
     it('needs no lock before publication, needs it after', async () => {
       const text = readFileSync(join(FIXTURES, 'unguarded-access', 'lifecycle.c'), 'utf8');
       const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
-      assert.deepEqual(f.map((x) => x.function).sort(), ['vdp_host_count', 'vdp_host_shutdown_early', 'vdp_session_close', 'vdp_session_open_fast']);
+      assert.deepEqual(f.map((x) => x.function).sort(), ['vdp_host_count', 'vdp_host_shutdown_early', 'vdp_session_close', 'vdp_session_open_bonus', 'vdp_session_open_fast']);
       const fast = f.find((x) => x.function === 'vdp_session_open_fast')!;
       // The second `s->credits = 16;`: the one after list_add_tail() published the session.
       const at = text.split('\n').flatMap((l, i) => (l.includes('s->credits = 16;') ? [i + 1] : []));

@@ -7,7 +7,7 @@
 import type { FunctionIR } from '../../c/ir.js';
 import type { RawFinding } from '../check.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
-import { freeEntry, holds, isFree, isPeek, lockMatches, type Guard } from '../races/guards.js';
+import { freeEntries, freeEntry, holds, isFree, isPeek, lockMatches, peekEntry, type Guard } from '../races/guards.js';
 import type { AccessRecord, HeldLock, Lockset } from '../races/lockset.js';
 import { lockSteps, unlockStep, witness, type Step } from '../races/witness.js';
 import type { Confidence, Severity, Witness } from '../types.js';
@@ -29,20 +29,23 @@ export const unguardedAccess: RaceCheck = {
   run(ctx: RaceContext) {
     const out: { fn: FunctionIR; finding: RawFinding }[] = [];
     const groups = new Map<string, { r: AccessRecord; g: Guard; all: AccessRecord[] }>();
+    const weakness = new Map<AccessRecord, string | null>();
+    const score = (r: AccessRecord): number => rank(r) + (weakness.get(r) ? 0 : 10);
     for (const r of ctx.lockset.records) {
       if (r.side !== ctx.side || r.kind === 'atomic' || r.via === 'llist' || r.phase || r.diagnostic) continue;
       const g = violated(ctx, r);
       if (!g) continue;
+      weakness.set(r, weakEvidence(ctx.lockset, r, g));
       const k = `${r.fn.name}\0${r.data.key}\0${g.lock}`;
       const cur = groups.get(k);
-      // One finding per function and field: writes first, then reads that decide something.
+      // One finding per function and field: the best-evidenced access, writes first, then reads that decide something.
       if (!cur) groups.set(k, { r, g, all: [r] });
       else {
         cur.all.push(r);
-        if (rank(r) > rank(cur.r)) cur.r = r;
+        if (score(r) > score(cur.r)) cur.r = r;
       }
     }
-    for (const { r, g, all } of groups.values()) out.push({ fn: r.fn, finding: report(ctx, r, g, all) });
+    for (const { r, g, all } of groups.values()) out.push({ fn: r.fn, finding: report(ctx, r, g, all, weakness.get(r) ?? null) });
     return out;
   },
 };
@@ -71,12 +74,40 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   return g;
 }
 
+/**
+ * Why an inferred guard's violation is weak evidence, or null when it is strong. An inferred guard
+ * is only a majority vote; it is worth a warning where the function itself knows the lock (takes,
+ * releases or asserts it on some path) or where the lock is known to have been dropped on the way
+ * here (released earlier on this path, or by a caller just before the call). A write is also worth
+ * one where some caller holds the lock when calling (another calls it without: the deviant way in),
+ * or where a known thread entry reaches it without the lock. Otherwise the access is likely
+ * lock-free by design (stable while configured, I/O paths, sysfs show methods, callbacks): said at
+ * info. For a read, callers that hold the lock count only when a known thread entry (not an
+ * assumed one) reaches it without.
+ */
+function weakEvidence(ls: Lockset, r: AccessRecord, g: Guard): string | null {
+  if (g.source !== 'inferred' || g.kind !== 'lock') return null;
+  if (r.free.some((f) => lockMatches(g, r, f.key, f.base))) return null;
+  const ways = freeEntries(r, g);
+  if (!ways.length || ways.some((e) => !e.all)) return null; // a caller released it before the call
+  const known = ls.knownLocks(r.walk);
+  if (known.own.has(g.lock)) return null;
+  const assumed = ways.every((e) => e.assumed);
+  const byCallers = known.callers.has(g.lock);
+  if (r.mode === 'write' && (byCallers || !assumed)) return null;
+  if (r.mode === 'read' && byCallers && !assumed) return null;
+  const why = assumed
+    ? `no caller in the input is known to reach it without the lock (${byCallers ? 'some callers hold it; the others are' : 'the ways in are'} only assumed to be entered without locks)`
+    : `it only reads '${r.path}', which may be stable while the object is set up`;
+  return `${r.fn.name}() never takes '${g.lock}' itself and ${why}: the access may be lock-free by design`;
+}
+
 function hasWriter(ls: Lockset, r: AccessRecord): boolean {
   return (ls.byKey.get(r.data.key) ?? []).some((c) => c.mode === 'write' && !c.phase && c.kind !== 'atomic');
 }
 
 function rank(r: AccessRecord): number {
-  return r.mode === 'write' ? 3 : r.inCondition ? 2 : isPeek(r) ? 0 : 1;
+  return r.mode === 'write' ? 3 : isPeek(r) ? 0 : r.inCondition ? 2 : 1;
 }
 
 function verbOf(r: AccessRecord): string {
@@ -84,15 +115,15 @@ function verbOf(r: AccessRecord): string {
   return r.mode === 'write' ? 'writes' : 'reads';
 }
 
-function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[]): RawFinding {
+function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[], weak: string | null): RawFinding {
   const ls = ctx.lockset;
   const lock = showLock(ls, g, r);
   const verb = verbOf(r);
   const released = g.kind === 'lock' ? r.free.find((f) => lockMatches(g, r, f.key, f.base)) : r.free.find((f) => f.key === 'rcu');
-  const peek = isPeek(r);
+  const peek = isPeek(r) || (g.kind === 'lock' && peekEntry(r, g));
   const entry = released ? null : freeEntry(r, g);
   const assumedEntry = !!entry?.assumed;
-  let severity: Severity = peek ? 'info' : 'warning';
+  let severity: Severity = peek || weak ? 'info' : 'warning';
   let confidence: Confidence = g.source === 'inferred' ? g.confidence : 'high';
   if (assumedEntry && confidence === 'high') confidence = 'medium';
   // Code the patch does not show lowers confidence, unless this path itself shows the release.
@@ -104,7 +135,12 @@ function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[]
   else if (entry) facts.push(`'${lock}' is not held here: ${entry.why}`);
   else facts.push(`'${lock}' is not held here`);
   if (lines.includes(',')) facts.push(`unlocked at lines ${lines}`);
-  if (peek) facts.push(r.kind === 'list' ? 'list_empty() is a READ_ONCE peek: fine as a hint, wrong if it decides what is done to the list' : 'a READ_ONCE/WRITE_ONCE access: fine as a hint, wrong if it decides anything');
+  if (weak) facts.push(`weak evidence: ${weak}`);
+  if (peek) {
+    facts.push(r.waitCond || !isPeek(r)
+      ? 'part of a wait_event() condition: the waiter re-evaluates it after every wake-up, so a stale value only ends or repeats the wait early; what it then does must be re-checked under the lock'
+      : r.kind === 'list' ? 'list_empty() is a READ_ONCE peek: fine as a hint, wrong if it decides what is done to the list' : 'a READ_ONCE/WRITE_ONCE access: fine as a hint, wrong if it decides anything');
+  }
   let message: string;
   if (g.kind === 'rcu') {
     message = r.via === 'rcu'

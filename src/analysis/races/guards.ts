@@ -54,15 +54,27 @@ export function freeEntry(r: AccessRecord, g: Guard): EntryFree | null {
   return null;
 }
 
+/** Every way into the function on which the guard is not held. */
+export function freeEntries(r: AccessRecord, g: Guard): EntryFree[] {
+  return r.entry.filter((e) => (e.all ? !anyMatch(g, r, e.except) : e.locks.some((f) => lockMatches(g, r, f.key, f.base))));
+}
+
 function anyMatch(g: Guard, r: AccessRecord, keys: Set<string>): boolean {
   if (keys.has(g.lock)) return true;
   for (const k of keys) if (lockMatches(g, r, k, null)) return true;
   return false;
 }
 
-/** A list_empty()/llist_empty() test is a READ_ONCE peek of the head. */
+/** A list_empty()/llist_empty() test is a READ_ONCE peek of the head; a wait_event() condition is re-evaluated by the waiter. */
 export function isPeek(r: AccessRecord): boolean {
-  return r.via === 'once' || (r.kind === 'list' && r.action === 'empty');
+  return r.via === 'once' || (r.kind === 'list' && r.action === 'empty') || r.waitCond;
+}
+
+/** Every way in without the guard goes through a call inside a wait_event() condition. */
+export function peekEntry(r: AccessRecord, g: Guard): boolean {
+  if (r.free.some((f) => lockMatches(g, r, f.key, f.base))) return false;
+  const ways = freeEntries(r, g);
+  return ways.length > 0 && ways.every((e) => e.peek);
 }
 
 /** Records that are evidence about a field's lock: plain, unmarked accesses of shared state. */

@@ -45,6 +45,8 @@ export interface EntryFree {
   why: string;
   /** The call this way in goes through (the nearest caller). */
   via?: { caller: string; line: number | null; text: string };
+  /** The call is (or a caller's call up the way is) inside a wait_event() condition: a peek the waiter re-evaluates. */
+  peek?: boolean;
 }
 
 export type AccessKind = 'field' | 'list' | 'flag' | 'atomic';
@@ -68,6 +70,7 @@ export interface AccessRecord {
   entry: EntryFree[]; // how the function is entered with locks known free (when every path here comes from the entry without a gap)
   phase: Phase | null; // set-up before publication, or tear-down
   diagnostic: boolean; // inside WARN_ON(), printk() and the like: not a decision
+  waitCond: boolean; // inside a wait_event() condition: re-evaluated after every wake-up, a peek
   /** Cached: the statement as one place of evidence (see guards.ts). */
   place?: string;
 }
@@ -143,6 +146,38 @@ export class Lockset {
   /** A function of one side by name. */
   fnNamed(side: Side, name: string): WalkResult | undefined {
     return this.byName.get(side)?.get(name)?.walk;
+  }
+
+  private readonly knownMemo = new WeakMap<WalkResult, { own: Set<string>; callers: Set<string> }>();
+
+  /**
+   * The locks a function knows about, by key: `own`, those it takes, releases or asserts itself on
+   * some path; `callers`, those some caller in the input holds when it calls it (in its own terms).
+   * An access without one of them deviates from what the function or its callers do elsewhere;
+   * without any, the function may simply not be part of that lock's protocol.
+   */
+  knownLocks(w: WalkResult): { own: Set<string>; callers: Set<string> } {
+    let out = this.knownMemo.get(w);
+    if (out) return out;
+    out = { own: new Set<string>(), callers: new Set<string>() };
+    const fn = w.fn;
+    for (const b of fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind === 'acquire' || op.kind === 'release') out.own.add(this.lockOf(fn, op.obj).key);
+        else if (op.kind === 'assert' && op.what === 'held' && op.obj) out.own.add(this.lockOf(fn, op.obj).key);
+      }
+    }
+    for (const o of [...fn.annotations.mustHold, ...fn.annotations.releases, ...fn.annotations.acquires]) out.own.add(this.lockOf(fn, o).key);
+    const info = this.infos.get(w);
+    for (const { caller, site } of info?.callers ?? []) {
+      const args = site.op.kind === 'call' ? site.op.argText : [];
+      for (const o of site.held) {
+        const t = this.translate(o, caller.walk.fn, fn, args);
+        out.callers.add(t ? this.lockOf(fn, t).key : this.lockOf(caller.walk.fn, o).key);
+      }
+    }
+    this.knownMemo.set(w, out);
+    return out;
   }
 
   private readonly lockMemo = new WeakMap<FunctionIR, Map<string, { key: string; base: string | null }>>();
@@ -272,6 +307,7 @@ export class Lockset {
       const args = site.op.kind === 'call' ? site.op.argText : [];
       const where = `${caller.walk.fn.name}() calls it at line ${site.op.line ?? '?'}`;
       const via = { caller: caller.walk.fn.name, line: site.op.line, text: site.op.text ?? `${fn.name}()` };
+      const peekCall = inWaitCond(caller.walk.fn, site.op.line, `${fn.name}(`);
       const held = new Set([...site.held].map((o) => this.lockOf(caller.walk.fn, o).key));
       const locks: FreeLock[] = [];
       for (const o of site.released) {
@@ -281,12 +317,12 @@ export class Lockset {
         const line = releaseLine(caller.walk.fn, o, site.op.line);
         locks.push({ key: k.key, base: k.base, obj: t, line, text: textAt(caller.walk.fn, line, o) ?? `unlock ${o}` });
       }
-      if (locks.length) out.push({ all: false, except: new Set(), locks, assumed: false, why: `${where} after releasing it`, via });
+      if (locks.length) out.push({ all: false, except: new Set(), locks, assumed: false, why: `${where} after releasing it${peekCall ? ', in a wait_event() condition' : ''}`, via, peek: peekCall });
       if (!site.clean) continue;
       for (const up of this.entryFree(caller, stack)) {
         const upHeld = new Set([...held, ...this.heldAtEntry(caller).map((h) => h.key)]);
         if (up.all) {
-          out.push({ all: true, except: new Set([...up.except, ...upHeld]), locks: [], assumed: up.assumed, why: `${where} without it (${up.why})`, via });
+          out.push({ all: true, except: new Set([...up.except, ...upHeld]), locks: [], assumed: up.assumed, why: `${where} without it (${up.why})`, via, peek: peekCall || !!up.peek });
         } else {
           const ls: FreeLock[] = [];
           for (const l of up.locks) {
@@ -294,7 +330,7 @@ export class Lockset {
             const t = this.translate(l.obj, caller.walk.fn, fn, args);
             if (t) ls.push({ ...l, ...this.lockOf(fn, t), obj: t });
           }
-          if (ls.length) out.push({ all: false, except: new Set(), locks: ls, assumed: up.assumed, why: `${where} without it (${up.why})`, via });
+          if (ls.length) out.push({ all: false, except: new Set(), locks: ls, assumed: up.assumed, why: `${where} without it (${up.why})`, via, peek: peekCall || !!up.peek });
         }
         if (out.length >= 8) break; // enough ways in to show one; the rest add nothing
       }
@@ -431,6 +467,7 @@ export class Lockset {
           entry: site.clean ? entry : NO_ENTRY,
           phase: life ? life.phase(site.block, site.index, data.base === data.root ? data.root : '') : null,
           diagnostic: diag,
+          waitCond: inWaitCond(fn, site.op.line, a.path),
         };
         this.records.push(rec);
         if (a.kind === 'atomic') {
@@ -551,4 +588,58 @@ function textAt(fn: FunctionIR, line: number | null, obj: string): string | null
   if (line === null) return null;
   const op = lockOps(fn).releases.get(obj)?.find((o) => o.line === line);
   return op ? op.text ?? (op.kind === 'release' ? `${op.primitive}(${obj})` : obj) : null;
+}
+
+/** Waits whose second argument is a condition the waiter re-evaluates after every wake-up. */
+const WAIT_COND = /^(?:wait_event|wait_var_event|swait_event|io_wait_event|wait_event_\w+|wait_var_event_\w+|swait_event_\w+|___wait_event|__wait_event\w*|__wait_var_event\w*)$/;
+
+/** The wait_event() conditions of a function: the lines they span and their text. */
+export interface WaitCond {
+  from: number;
+  to: number;
+  text: string;
+}
+
+const waitCache = new WeakMap<FunctionIR, WaitCond[]>();
+
+/**
+ * The condition of a wait_event() is lowered before the call, on the call's lines: from the call's
+ * line up to the line before the next statement after it (the first op or terminator past the call
+ * on a later line).
+ */
+export function waitConds(fn: FunctionIR): WaitCond[] {
+  let out = waitCache.get(fn);
+  if (out) return out;
+  out = [];
+  for (const b of fn.blocks) {
+    for (let i = 0; i < b.ops.length; i++) {
+      const op = b.ops[i]!;
+      if (op.kind !== 'call' || op.line === null || !WAIT_COND.test(op.callee) || op.argText.length < 2) continue;
+      let next: number | null = null;
+      for (let j = i + 1; j < b.ops.length && next === null; j++) {
+        const l = b.ops[j]!.line;
+        if (l !== null && l > op.line) next = l;
+      }
+      if (next === null) {
+        const tl = b.term.line;
+        if (tl !== null && tl > op.line) next = tl;
+        else for (const s of successors(b.term)) {
+          const first = fn.blocks[s]?.ops.find((o) => o.line !== null && o.line > op.line!);
+          if (first && (next === null || first.line! < next)) next = first.line;
+        }
+      }
+      out.push({ from: op.line, to: next !== null ? next - 1 : op.line + 20, text: op.argText.slice(1).join(',').replace(/\s+/g, '') });
+    }
+  }
+  waitCache.set(fn, out);
+  return out;
+}
+
+/** Is an op on `line` that mentions `what` (a path, or `callee(`) part of a wait_event() condition? */
+export function inWaitCond(fn: FunctionIR, line: number | null, what: string): boolean {
+  if (line === null) return false;
+  const ws = waitConds(fn);
+  if (!ws.length) return false;
+  const w = what.replace(/^&/, '').replace(/\s+/g, '');
+  return ws.some((c) => line >= c.from && line <= c.to && c.text.includes(w));
 }
