@@ -8,14 +8,14 @@ import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
 import { derefs, manyInstances, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
-  addTrace, cloneOwning, cloneState, initialState, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
+  addTrace, cloneOwning, cloneState, initialState, MAPPING_PAIRS, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
   type Fact, type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
 } from './state.js';
 import {
   classOfReturn, exitsSelected, firesNonnull, firesNonzero, firesZero, splitEffects,
   type RetClass, type Summary, type SummaryTable,
 } from './summary.js';
-import { assign, assume, forgetPaths, freshResult, isNullOrErr } from './values.js';
+import { assign, assume, forgetPaths, freshResult, isNullOrErr, learnNonNull } from './values.js';
 import { gfpSleeps } from './gfp.js';
 import { liveness, type Liveness } from './liveness.js';
 import { entryLocks, type EntryLocks } from './entry-locks.js';
@@ -287,6 +287,7 @@ class Walker {
         } else {
           this.acquire(s, a.obj, a.family, a.mode, a.irq, a.line, a.text ?? a.primitive, a.flags, undefined, a.scoped);
         }
+        this.derefed(s, a.obj);
         break;
       }
       case 'release':
@@ -406,6 +407,24 @@ class Walker {
     else if (op?.kind === 'ref') this.takeRef(s, op.obj, op.pair, op.source, op.line, op.text ?? op.primitive, undefined, op.member);
     else if (op?.kind === 'flag') this.setFlag(s, `${op.word}:${op.bit}`, op.line, op.text ?? op.primitive);
     if (p.effect) this.applyEffects(s, p.effect, p.line, p.via ?? '?');
+  }
+
+  /**
+   * A lock inside what a pointer points to (`&t->mtx`) was taken or dropped: the pointer is not
+   * NULL here, so a later `if (t)` is decided.
+   */
+  private derefed(s: State, obj: string): void {
+    const m = /^&?\(?([A-Za-z_]\w*)->/.exec(obj);
+    if (!m || !this.isPointerLocal(m[1]!)) return;
+    const cur = s.facts.get(m[1]!);
+    if (cur && cur.t !== 'result') return;
+    const fire = learnNonNull(s, m[1]!);
+    if (fire) for (const p of fire) this.fire(s, p);
+  }
+
+  private isPointerLocal(name: string): boolean {
+    const d = this.fn.locals.find((l) => l.name === name) ?? this.fn.params.find((p) => p.name === name);
+    return !!d && d.type.includes('*');
   }
 
   /** A local of an integer type (not bool, not a pointer): holds a status or a count. */
@@ -563,6 +582,7 @@ class Walker {
         return;
       }
       this.takeRef(s, op.obj, op.pair, op.source, op.line, text, undefined, op.member);
+      if (op.result && MAPPING_PAIRS.has(op.pair)) s.rfacts.set(op.result, { t: 'valid' }); // a mapping is never NULL
       if (op.result) {
         this.getResults.set(op.result, refKey(op.obj, op.member));
         // A pair guessed from names says nothing of its result: when the code tests it, a NULL,
@@ -685,6 +705,8 @@ class Walker {
     const sum = op.indirect || op.callee === this.fn.name ? undefined : this.o.summaries.get(op.callee);
     if (sum) this.applySummary(s, op, sum);
     forgetPaths(s);
+    // A local passed by address (`foo(&len)`) may be written by the callee.
+    for (const a of op.argText) if (a.startsWith('&') && s.facts.has(a.slice(1))) s.facts.delete(a.slice(1));
     // Passing an error pointer into a call after the error branch fell through uses it.
     if (s.err?.fellThrough && op.argText.some((a) => a === s.err!.subject)) {
       // Only a dereference is certain misuse; passing it on is not reported.

@@ -30,6 +30,12 @@ export interface HeldRef {
   aliases?: string[];
 }
 
+/**
+ * Mappings (kmap_local_page, kmap_atomic): never NULL, never the same address twice while both are
+ * held, and undone in the function that made them.
+ */
+export const MAPPING_PAIRS = new Set(['kmap_local', 'kmap_atomic']);
+
 /** The key of the reference a variable names, directly or as an alias. */
 export function refOf(s: State, name: string): string | undefined {
   if (s.refs.has(name)) return name;
@@ -55,6 +61,8 @@ export type Fact =
   | { t: 'valid' } // non-NULL, not an error pointer
   | { t: 'nonnull' } // non-NULL (may still be an error pointer)
   | { t: 'noterr' } // not an error pointer (may still be NULL): !IS_ERR(x)
+  | { t: 'const'; name: string } // equals a named constant (a macro or enumerator: PAGE_SIZE, REQ_OP_READ)
+  | { t: 'ne'; c: string } // differs from a constant: 'i:3' (an integer), 'n:PAGE_SIZE' (a named one)
   | { t: 'result'; id: string }; // aliases the value an op produced
 
 /** Lock effects of a callee as seen by the caller. */
@@ -206,7 +214,7 @@ export function traceSteps(s: State, limit = 40): { line: number | null; text: s
 }
 
 function factKey(f: Fact): string {
-  return f.t === 'int' ? `i${f.v}` : f.t === 'result' ? `r${f.id}` : f.t;
+  return f.t === 'int' ? `i${f.v}` : f.t === 'result' ? `r${f.id}` : f.t === 'const' ? `c${f.name}` : f.t === 'ne' ? `n${f.c}` : f.t;
 }
 
 /** Keys of a map, sorted, each rendered by `f` (maps are small: usually empty or one entry). */

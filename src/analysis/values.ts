@@ -3,13 +3,14 @@
 // decides that a trylock succeeded on one side of an `if`.
 
 import type { Expr } from '../c/ir.js';
-import type { Fact, Pending, State } from './state.js';
+import { MAPPING_PAIRS, refOf, type Fact, type Pending, type State } from './state.js';
 
 /** The truth of a fact, when it is decided. */
 export function truthOf(f: Fact | undefined): boolean | undefined {
   if (!f) return undefined;
   switch (f.t) {
     case 'int': return f.v !== 0;
+    case 'ne': return f.c === 'i:0' ? true : undefined;
     case 'zero': case 'null': return false;
     case 'nonzero': case 'neg': case 'errptr': case 'valid': case 'nonnull': return true;
     default: return undefined;
@@ -32,6 +33,7 @@ export function valueOf(e: Expr, s: State): Fact | undefined {
     case 'errno': return { t: 'neg' };
     case 'errptr': return { t: 'errptr' };
     case 'str': return { t: 'valid' };
+    case 'const': return { t: 'const', name: e.name };
     case 'var': return lookup(s, e.name);
     case 'path': return lookup(s, e.path);
     case 'result': return s.rfacts.get(e.id);
@@ -65,7 +67,21 @@ export function valueOf(e: Expr, s: State): Fact | undefined {
       if (v.t === 'noterr' && !e.orNull) return { t: 'int', v: 0 };
       return undefined;
     }
-    case 'cmp': return compare(e.op, valueOf(e.a, s), valueOf(e.b, s));
+    case 'cmp': {
+      // Two names for one value: a variable copied from another (`hdr = addr`) compares equal.
+      if (e.op === '==' || e.op === '!=') {
+        const sa = slotOf(e.a, s);
+        const sb = slotOf(e.b, s);
+        if (sa?.kind === 'result' && sb?.kind === 'result' && sa.id === sb.id) return { t: 'int', v: (e.op === '==') ? 1 : 0 };
+        // Two mappings held at once are two addresses.
+        if (e.a.k === 'var' && e.b.k === 'var' && s.refs.size) {
+          const ra = refOf(s, e.a.name);
+          const rb = refOf(s, e.b.name);
+          if (ra && rb && ra !== rb && MAPPING_PAIRS.has(s.refs.get(ra)!.pair) && MAPPING_PAIRS.has(s.refs.get(rb)!.pair)) return { t: 'int', v: e.op === '==' ? 0 : 1 };
+        }
+      }
+      return compare(e.op, valueOf(e.a, s), valueOf(e.b, s));
+    }
     case 'arith': {
       const a = valueOf(e.a, s);
       const b = e.b ? valueOf(e.b, s) : undefined;
@@ -99,6 +115,11 @@ function compare(op: string, a: Fact | undefined, b: Fact | undefined): Fact | u
       case '>=': return bool(a.v >= b.v);
     }
   }
+  // Equality with constants by name, and facts that rule one value out.
+  if (op === '==' || op === '!=') {
+    const eq = sameConstant(a, b);
+    if (eq !== undefined) return bool(op === '==' ? eq : !eq);
+  }
   // Comparisons with zero/NULL decided by sign or nullness facts.
   const zeroB = (b.t === 'int' && b.v === 0) || b.t === 'null' || b.t === 'zero';
   if (zeroB) {
@@ -109,6 +130,27 @@ function compare(op: string, a: Fact | undefined, b: Fact | undefined): Fact | u
     if (a.t === 'nonneg') return op === '>=' ? bool(true) : op === '<' ? bool(false) : undefined;
     if (a.t === 'zero' || a.t === 'null' || (a.t === 'int' && a.v === 0)) return bool(op === '==' || op === '<=' || op === '>=');
   }
+  return undefined;
+}
+
+/** The key of a constant a fact pins a value to ('i:3', 'n:PAGE_SIZE'). */
+function constKey(f: Fact): string | undefined {
+  if (f.t === 'int') return `i:${f.v}`;
+  if (f.t === 'const') return `n:${f.name}`;
+  if (f.t === 'zero' || f.t === 'null') return 'i:0';
+  return undefined;
+}
+
+/**
+ * Whether two facts say equal values: a constant against itself, or against a fact that rules it
+ * out. Two different named constants may still have one value: undecided.
+ */
+function sameConstant(a: Fact, b: Fact): boolean | undefined {
+  if (a.t === 'ne' || b.t === 'ne') {
+    const [n, o] = a.t === 'ne' ? [a, b] : [b, a];
+    return n.t === 'ne' && constKey(o) === n.c ? false : undefined;
+  }
+  if (a.t === 'const' && b.t === 'const' && a.name === b.name) return true;
   return undefined;
 }
 
@@ -151,7 +193,7 @@ function setSlot(s: State, slot: Slot, f: Fact, fire: Pending[]): void {
 
 /** Facts that settle whether a result is zero, and its sign or error-pointer-ness. */
 function decides(f: Fact): boolean {
-  return f.t !== 'nonneg';
+  return f.t !== 'nonneg' && f.t !== 'const' && !(f.t === 'ne' && f.c !== 'i:0');
 }
 
 /** Does the new fact contradict what is known? */
@@ -161,6 +203,8 @@ function contradicts(old: Fact | undefined, f: Fact): boolean {
   const tn = truthOf(f);
   if (to !== undefined && tn !== undefined && to !== tn) return true;
   if (old.t === 'int' && f.t === 'int') return old.v !== f.v;
+  if (f.t === 'ne' && constKey(old) === f.c) return true;
+  if (old.t === 'ne' && constKey(f) === old.c) return true;
   if (old.t === 'int' && f.t === 'neg') return old.v >= 0;
   if (old.t === 'int' && f.t === 'nonneg') return old.v < 0;
   if (old.t === 'neg' && (f.t === 'nonneg' || (f.t === 'int' && f.v >= 0))) return true;
@@ -173,7 +217,11 @@ function contradicts(old: Fact | undefined, f: Fact): boolean {
 /** Keep the more precise of two compatible facts. */
 function refineFact(old: Fact | undefined, f: Fact): Fact {
   if (!old) return f;
-  if (old.t === 'int' || old.t === 'errptr' || old.t === 'null') return old;
+  // The code's own test against a named constant says more for the tests that follow than a
+  // number it cannot compare with the name.
+  if ((f.t === 'const' || (f.t === 'ne' && f.c.startsWith('n:'))) && old.t === 'int') return f;
+  if (old.t === 'int' || old.t === 'errptr' || old.t === 'null' || old.t === 'const') return old;
+  if (f.t === 'ne' && old.t !== 'ne') return old; // what is known says more than what it is not
   if ((old.t === 'neg' || old.t === 'valid') && (f.t === 'nonzero' || f.t === 'nonnull' || f.t === 'noterr')) return old;
   // Not an error pointer and not NULL: a valid pointer.
   if ((old.t === 'noterr' && (f.t === 'nonzero' || f.t === 'nonnull')) || ((old.t === 'nonzero' || old.t === 'nonnull') && f.t === 'noterr')) return { t: 'valid' };
@@ -197,6 +245,15 @@ export function assume(e: Expr, outcome: boolean, s0: State, clone: (s: State) =
   const fire: Pending[] = [];
   if (!learn(e, outcome, s, fire)) return null;
   return { state: s, fire };
+}
+
+/**
+ * Learn in place that a pointer variable is not NULL (the code dereferenced it: `spin_lock(&t->lock)`).
+ * Returns the effects that fire, or null when the path said it was NULL (the path is impossible).
+ */
+export function learnNonNull(s: State, name: string): Pending[] | null {
+  const fire: Pending[] = [];
+  return learn({ k: 'var', name }, true, s, fire) ? fire : null;
 }
 
 function put(s: State, e: Expr, f: Fact, fire: Pending[]): boolean {
@@ -228,9 +285,15 @@ function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
         [a, b] = [b, a];
         op = flip(op);
       }
+      if (!outcome) op = negate(op);
+      if (b.k === 'const') {
+        // `len == PAGE_SIZE`: remembered by name, so a second test of it is decided.
+        if (op === '==') return put(s, a, { t: 'const', name: b.name }, fire);
+        if (op === '!=') return put(s, a, { t: 'ne', c: `n:${b.name}` }, fire);
+        return true;
+      }
       const c = constValue(b);
       if (c === undefined) return true;
-      if (!outcome) op = negate(op);
       if (c === 0) {
         switch (op) {
           case '==': return put(s, a, { t: 'zero' }, fire);
@@ -242,6 +305,7 @@ function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
         }
       }
       if (op === '==') return put(s, a, { t: 'int', v: c }, fire);
+      if (op === '!=' && valueOf(a, s) === undefined) return put(s, a, { t: 'ne', c: `i:${c}` }, fire);
       if (op === '!=' || op === '<' || op === '>' || op === '<=' || op === '>=') {
         // Only learn what the comparison settles against a known constant.
         const cur = valueOf(a, s);
@@ -260,7 +324,7 @@ function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
 }
 
 function isConst(e: Expr): boolean {
-  return e.k === 'int' || e.k === 'null' || e.k === 'bool' || e.k === 'errno';
+  return e.k === 'int' || e.k === 'null' || e.k === 'bool' || e.k === 'errno' || e.k === 'const';
 }
 
 function constValue(e: Expr): number | undefined {
@@ -296,9 +360,15 @@ export function assign(s: State, target: string, value: Expr): void {
 
 /** An op produced its result again (loops): forget what was known about the old value. */
 export function freshResult(s: State, id: string): void {
+  // Variables still holding the old value keep what was known about it.
+  const old = s.rfacts.get(id);
+  for (const [k, f] of [...s.facts]) {
+    if (f.t !== 'result' || f.id !== id) continue;
+    if (old) s.facts.set(k, old);
+    else s.facts.delete(k);
+  }
   s.rfacts.delete(id);
   s.pending.delete(id);
-  for (const [k, f] of [...s.facts]) if (f.t === 'result' && f.id === id) s.facts.delete(k);
 }
 
 /** Calls may change any memory: forget facts about field paths (keep locals). */

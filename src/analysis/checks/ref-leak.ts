@@ -4,7 +4,7 @@
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts, lines } from '../check.js';
 import type { Exit } from '../engine.js';
-import type { HeldRef } from '../state.js';
+import { MAPPING_PAIRS, type HeldRef } from '../state.js';
 import { splitByStatus } from '../returns.js';
 import { rootOf } from '../objects.js';
 import { truthOf, valueOf } from '../values.js';
@@ -22,7 +22,7 @@ function ownedByFunction(fn: FunctionIR, obj: string): boolean {
 }
 
 /** Mappings that must be undone in the function that made them. */
-const LOCAL_ONLY = new Set(['kmap_local', 'kmap_atomic']);
+const LOCAL_ONLY = MAPPING_PAIRS;
 
 export const refLeak: Check = {
   meta: {
