@@ -302,6 +302,28 @@ void r_zero(struct r *r)
     }
   });
 
+  describe('single-instance entries', () => {
+    const text = `
+struct mapped_device { spinlock_t lock; unsigned long flags; unsigned int pending; };
+#define DMF_BUSY 3
+static void dm_wq_work(struct mapped_device *md)
+{
+	if (test_bit(DMF_BUSY, &md->flags))
+		return;
+	__set_bit(DMF_BUSY, &md->flags);
+	dm_resubmit(md);
+	__clear_bit(DMF_BUSY, &md->flags);
+}
+`;
+    it('a thread the rules declare with instances: 1 never overlaps itself', async () => {
+      // rules/dm.yaml: dm_wq_work is the md work item (instances: 1); its parameter does not say so.
+      assert.deepEqual((await findings(text, 'drivers/md/dm.c')).filter((f) => f.rule === 'check-then-act'), []);
+      const other = (await findings(text.replace('dm_wq_work', 'dm_requeue'), 'drivers/md/dm.c')).filter((f) => f.rule === 'check-then-act');
+      assert.equal(other.length, 1);
+      assert.match(other[0]!.message, /^test_bit\(DMF_BUSY\) at \d+ then __set_bit/);
+    });
+  });
+
   describe('check-then-act witnesses', () => {
     it('a last-reference decision shows the separate decrement', async () => {
       const text = readFileSync(join(FIXTURES, 'check-then-act', 'last-reference.c'), 'utf8');

@@ -30,11 +30,62 @@ export const checkThenAct: RaceCheck = {
       if (!worthLooking(w.fn)) continue;
       const f = new FnView(w);
       const last = lastReference(ctx, f);
-      out.push(...last, ...readThenModify(f, new Set(last.map((x) => x.finding.line))), ...testThenSet(f), ...unlockedEmpty(f), ...staleDecision(f));
+      const found = [...readThenModify(f, new Set(last.map((x) => x.finding.line))), ...testThenSet(f), ...unlockedEmpty(f), ...staleDecision(f)];
+      out.push(...last, ...found.filter((x) => !selfOnly(ctx, w, x.finding)));
     }
     return out;
   },
 };
+
+/**
+ * These witnesses run the same function on both CPUs. When the function only ever runs in one
+ * single-instance entry (a work item, tasklet or timer never overlaps itself) and nothing outside
+ * that entry changes the object, the interleaving cannot happen.
+ */
+function selfOnly(ctx: RaceContext, w: WalkResult, x: RawFinding): boolean {
+  const ls = ctx.lockset;
+  const thread = ls.soleThread(w);
+  if (!thread) return false;
+  const key = (fn: FunctionIR, path: string): string => ls.keys.data(fn, path)?.key ?? path;
+  const obj = x.objects[0];
+  if (!obj) return false;
+  let match: (fn: FunctionIR, op: Op) => boolean;
+  switch (x.discriminator) {
+    case 'test-then-set': {
+      const i = obj.lastIndexOf(':');
+      const k = key(w.fn, obj.slice(0, i));
+      const bit = obj.slice(i + 1);
+      match = (fn, op) => op.kind === 'flag' && op.bit === bit && (op.action === 'set' || op.action === 'test-set' || op.action === 'change' || op.action === 'test-change') && key(fn, op.word) === k;
+      break;
+    }
+    case 'read-then-modify': {
+      const k = key(w.fn, obj);
+      match = (fn, op) => op.kind === 'atomic' && op.action !== 'read' && key(fn, op.obj) === k;
+      break;
+    }
+    case 'unlocked-empty': {
+      const k = key(w.fn, obj);
+      match = (fn, op) => op.kind === 'list' && TAKES.has(op.action) && (key(fn, op.head ?? '') === k || key(fn, op.node ?? '') === k);
+      break;
+    }
+    case 'stale-decision': {
+      const i = obj.lastIndexOf(':');
+      const flag = i > 0 && !obj.includes('->', i) ? { k: key(w.fn, obj.slice(0, i)), bit: obj.slice(i + 1) } : null;
+      const k = key(w.fn, obj);
+      match = (fn, op) => flag
+        ? op.kind === 'flag' && op.bit === flag.bit && op.action !== 'test' && key(fn, op.word) === flag.k
+        : op.kind === 'access' && op.mode === 'write' && key(fn, op.path) === k;
+      break;
+    }
+    default:
+      return false;
+  }
+  for (const o of ctx.walks) {
+    if (ls.soleThread(o) === thread) continue;
+    for (const b of o.fn.blocks) for (const op of b.ops) if (match(o.fn, op)) return false;
+  }
+  return true;
+}
 
 /** Only functions that test something and either read a counter, test a bit or a list, or drop a lock can have a check-then-act. */
 function worthLooking(fn: FunctionIR): boolean {

@@ -71,7 +71,40 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   if (!g) return null;
   // A read races only with a writer: an inferred guard needs a write somewhere that is not set-up.
   if (r.mode === 'read' && g.source === 'inferred' && !hasWriter(ctx.lockset, r)) return null;
+  // Everything that could conflict runs in the same work item as this access: nothing overlaps it.
+  if (g.source === 'inferred' && oneThread(ctx.lockset, r)) return null;
   return g;
+}
+
+/**
+ * Do all the accesses that conflict with this one (writes, or any access when this is a write) run
+ * in the same single-instance entry (a work item, tasklet or timer that never overlaps itself)?
+ * For a test of one bit, only changes of that bit conflict: a read-modify-write of another bit of
+ * the word under the lock leaves it as it was.
+ */
+function oneThread(ls: Lockset, r: AccessRecord): boolean {
+  const t = ls.soleThread(r.walk);
+  if (!t) return false;
+  const bit = r.kind === 'flag' && r.mode === 'read' && r.site.op.kind === 'flag' ? r.site.op.bit : null;
+  for (const c of ls.byKey.get(r.data.key) ?? []) {
+    if (c === r || c.side !== r.side || c.phase || c.kind === 'atomic') continue;
+    if (c.mode !== 'write' && r.mode !== 'write') continue;
+    if (bit !== null) {
+      const cbit = c.site.op.kind === 'flag' ? c.site.op.bit : flagBitAt(c);
+      if (cbit !== null && cbit !== bit) continue;
+    }
+    if (ls.soleThread(c.walk) !== t) return false;
+  }
+  return true;
+}
+
+/** The bit a plain store of a flag word changes, when the same statement is a flag op (`x->flags &= ~B`). */
+function flagBitAt(c: AccessRecord): string | null {
+  if (c.kind !== 'field') return null;
+  for (const op of c.walk.fn.blocks[c.site.block]?.ops ?? []) {
+    if (op.kind === 'flag' && op.line === c.line && op.word === c.path && op.action !== 'test') return op.bit;
+  }
+  return null;
 }
 
 /**

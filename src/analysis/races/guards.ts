@@ -127,6 +127,22 @@ function glob(pattern: string): RegExp {
 }
 
 /** Does a rule file speak about this code (its `applies` paths or functions; none: everywhere)? */
+/** Does a rule file speak about this function (its `applies` paths or functions; none: everywhere)? */
+export function appliesToFn(applies: { paths: string[]; functions: string[] } | undefined, fn: { file: string | null; name: string }): boolean {
+  if (!applies || (!applies.paths.length && !applies.functions.length)) return true;
+  return (fn.file !== null && applies.paths.some((p) => glob(p).test(fn.file!))) || applies.functions.some((f) => glob(f).test(fn.name));
+}
+
+/** How many threads may run a function at once, as the rules in scope declare it (`threads`), if they do. */
+export function declaredInstances(sem: Semantics, fn: { file: string | null; name: string }): number | undefined {
+  let out: number | undefined;
+  for (const f of sem.files) {
+    if (!f.rules.threads.length || !appliesToFn(f.rules.applies, fn)) continue;
+    for (const t of f.rules.threads) if (t.functions.includes(fn.name)) out = Math.max(out ?? 0, t.instances);
+  }
+  return out;
+}
+
 function inScope(applies: { paths: string[]; functions: string[] } | undefined, recs: AccessRecord[]): boolean {
   if (!applies || (!applies.paths.length && !applies.functions.length)) return true;
   const paths = applies.paths.map(glob);

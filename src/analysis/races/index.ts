@@ -9,7 +9,7 @@ import { unguardedAccess } from '../checks/unguarded-access.js';
 import { unorderedPublish } from '../checks/unordered-publish.js';
 import type { WalkResult } from '../engine.js';
 import type { RaceCheck } from './context.js';
-import { guardsOf, type Guard } from './guards.js';
+import { declaredInstances, guardsOf, type Guard } from './guards.js';
 import { KeyResolver } from './keys.js';
 import { Lockset, type Side } from './lockset.js';
 
@@ -23,7 +23,7 @@ export interface RaceResult {
 
 export function analyzeRaces(sides: { side: Side; walks: WalkResult[] }[], sem: Semantics, checks: RaceCheck[] = raceChecks): RaceResult {
   const keys = new KeyResolver(sides.flatMap((s) => s.walks.map((w) => w.fn)));
-  const lockset = new Lockset(sides, keys);
+  const lockset = new Lockset(sides, keys, (fn) => declaredInstances(sem, fn));
   const guards = guardsOf(lockset, sem);
   const findings: RaceResult['findings'] = { pre: [], post: [] };
   for (const { side, walks } of sides) {

@@ -84,6 +84,10 @@ const GLOBAL_CONTEXTS = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'pre
 
 /** Functions whose address is handed to the kernel as a thread, work item or callback start with no locks held. */
 const ENTRY_REGISTRARS = /^(kthread_(run|create|create_on_node|run_on_cpu)|INIT_WORK|INIT_DELAYED_WORK|INIT_RCU_WORK|timer_setup|setup_timer|request_irq|request_threaded_irq|devm_request_irq|devm_request_threaded_irq|tasklet_init|tasklet_setup|kthread_init_work|call_rcu|queue_work|schedule_work|hrtimer_setup|add_wait_queue)$/;
+/** Registrars whose callback never runs concurrently with itself: a work item, a tasklet, a timer. */
+const SINGLE_REGISTRARS = /^(INIT_WORK|INIT_DELAYED_WORK|INIT_RCU_WORK|INIT_WORK_ONSTACK|INIT_DELAYED_WORK_ONSTACK|kthread_init_work|kthread_init_delayed_work|tasklet_init|tasklet_setup|timer_setup|setup_timer|hrtimer_setup)$/;
+/** The one parameter of a work, kthread work, tasklet or timer handler. */
+const SINGLE_PARAM = /\bstruct\s+(work_struct|kthread_work|tasklet_struct|timer_list|hrtimer)\s*\*/;
 /** Names kernel code gives helpers that run with a lock the caller holds. */
 const LOCKED_HELPER = /(^__)|(_locked|_nolock)$/;
 
@@ -97,6 +101,7 @@ interface FnInfo {
   entryFree?: EntryFree[];
   releasedLater?: Map<Site, Map<string, { obj: string; line: number | null; text: string }>>;
   lifecycle?: Lifecycle | null;
+  roots?: Set<FnInfo>;
 }
 
 export class Lockset {
@@ -110,7 +115,8 @@ export class Lockset {
   private readonly infos = new Map<WalkResult, FnInfo>();
   private readonly byName = new Map<Side, Map<string, FnInfo>>();
 
-  constructor(sides: { side: Side; walks: WalkResult[] }[], readonly keys: KeyResolver) {
+  constructor(sides: { side: Side; walks: WalkResult[] }[], readonly keys: KeyResolver,
+    private readonly instancesOf: (fn: FunctionIR) => number | undefined = () => undefined) {
     for (const { side, walks } of sides) {
       const byName = new Map<string, FnInfo>();
       this.byName.set(side, byName);
@@ -146,6 +152,55 @@ export class Lockset {
   /** A function of one side by name. */
   fnNamed(side: Side, name: string): WalkResult | undefined {
     return this.byName.get(side)?.get(name)?.walk;
+  }
+
+  /**
+   * Is the function an entry that never runs concurrently with itself: a work item, kthread work,
+   * tasklet or timer handler (by its registrar or its one parameter), or a thread the rules declare
+   * with `instances: 1`? Rules that declare more instances win.
+   */
+  private singleInstance(info: FnInfo): boolean {
+    const fn = info.walk.fn;
+    const declared = this.instancesOf(fn);
+    if (declared !== undefined) return declared === 1;
+    if (info.registered) return SINGLE_REGISTRARS.test(info.registered);
+    return fn.params.length === 1 && SINGLE_PARAM.test(fn.params[0]!.type);
+  }
+
+  /** The entries the function is reached from in the input: itself when it is one, else its callers' entries. */
+  private rootsOf(info: FnInfo, stack: Set<FnInfo>, cut = { hit: false }): Set<FnInfo> {
+    if (info.roots) return info.roots;
+    const out = new Set<FnInfo>();
+    const single = this.singleInstance(info);
+    if (single || !info.callers.length || info.addressTaken || info.registered) out.add(info);
+    stack.add(info);
+    const mine = { hit: false };
+    for (const { caller } of info.callers) {
+      if (stack.has(caller)) {
+        mine.hit = true;
+        continue;
+      }
+      for (const r of this.rootsOf(caller, stack, mine)) out.add(r);
+    }
+    stack.delete(info);
+    // Inside a cycle the answer misses what reaches the members still on the stack: kept only at the top.
+    if (!mine.hit || !stack.size) info.roots = out;
+    if (mine.hit) cut.hit = true;
+    return out;
+  }
+
+  /**
+   * The single-instance entry (work item, tasklet, timer, `instances: 1` thread) that every way
+   * into the function in the input comes from, or null. Two runs of such a function never overlap:
+   * the same function on two CPUs is not a possible interleaving.
+   */
+  soleThread(w: WalkResult): string | null {
+    const info = this.infos.get(w);
+    if (!info) return null;
+    const roots = this.rootsOf(info, new Set());
+    if (roots.size !== 1) return null;
+    const [root] = [...roots];
+    return this.singleInstance(root!) ? root!.walk.fn.name : null;
   }
 
   private readonly knownMemo = new WeakMap<WalkResult, { own: Set<string>; callers: Set<string> }>();
