@@ -15,10 +15,10 @@ import {
   classOfReturn, exitsSelected, firesNonnull, firesNonzero, firesZero, splitEffects,
   type RetClass, type Summary, type SummaryTable,
 } from './summary.js';
-import { assign, assume, forgetPaths, freshResult, isNullOrErr, learnNonNull } from './values.js';
+import { assign, assume, forgetPaths, freshResult, isNullOrErr, learnNonNull, valueOf } from './values.js';
 import { gfpSleeps } from './gfp.js';
 import { liveness, type Liveness } from './liveness.js';
-import { entryLocks, type EntryLocks } from './entry-locks.js';
+import { entryLocks, type CallLock, type EntryLocks } from './entry-locks.js';
 import { lockAliases } from './lock-aliases.js';
 
 type Trace = ReturnType<typeof traceSteps>;
@@ -132,7 +132,7 @@ class Walker {
     this.budget = o.budget ?? 20000;
     this.live = liveness(fn);
     this.aliases = lockAliases(fn);
-    this.entry = entryLocks(fn, (op, obj) => this.callTouch(op, obj), this.aliases);
+    this.entry = entryLocks(fn, (op, obj) => this.callTouch(op, obj), this.aliases, (op) => this.callLocks(op));
     this.handoffCallees = new Set(o.sem.handoffs.flatMap((h) => [h.acquire, h.release]));
   }
 
@@ -203,6 +203,21 @@ class Walker {
     if (sum.acquires.some(mapped) || sum.exits.some((e) => e.acquired.some(mapped)) || sum.contract.acquires.some((o) => mapped({ obj: o }))) return 'acquire';
     if (sum.exits.some((e) => e.released.some(mapped)) || sum.contract.releases.some((o) => mapped({ obj: o }))) return 'release';
     return null;
+  }
+
+  /** The locks a callee takes or drops on all its known exits (lock/unlock wrappers), in our terms. */
+  private callLocks(op: Extract<Op, { kind: 'call' }>): CallLock[] {
+    const sum = op.callee === this.fn.name ? undefined : this.o.summaries.get(op.callee);
+    if (!sum || !sum.exits.length || sum.exits.some((e) => e.unknown)) return [];
+    const { common } = splitEffects(sum.exits);
+    const out: CallLock[] = [];
+    for (const [kind, list] of [['acquire', common.acquired], ['release', common.released]] as const) {
+      for (const r of list) {
+        const obj = this.mapArgs(sum, op, r.obj);
+        if (obj) out.push({ kind, obj, family: r.family, mode: r.mode, irq: r.irq });
+      }
+    }
+    return out;
   }
 
   /** Drop value facts about variables and results the code from block `b` on never reads. */
@@ -728,8 +743,9 @@ class Walker {
         this.emit({ k: 'double-acquire', line: op.line, obj, text, held, via: { callee: op.callee, line: a.line, always: a.always }, viaGap: s.viaGap, block: this.block, trace: traceSteps(s) },
           `dbl:${obj}:${op.line}:${op.callee}`);
       } else if (!held) {
-        // Taken inside the callee: part of this function's summary too (callers two levels up).
-        this.emit({ k: 'acquire', line: op.line, obj, family: a.family, mode: a.mode, irq: a.irq, block: this.block, via: op.callee, sometimes: !a.always, afterGap: s.viaGap },
+        // Taken inside the callee: part of this function's summary too (callers two levels up),
+        // unless it takes back the caller's lock this function dropped.
+        this.emit({ k: 'acquire', line: op.line, obj, family: a.family, mode: a.mode, irq: a.irq, block: this.block, via: op.callee, sometimes: !a.always, afterGap: s.viaGap, retake: s.entryReleased.has(obj) },
           `acq:${obj}:${op.line}:${op.callee}`);
       }
     }
@@ -887,6 +903,44 @@ class Walker {
         return out;
       }
       case 'return': {
+        for (const st of this.splitReturn(t.value, s)) this.exit(t, st);
+        return [];
+      }
+      default:
+        return []; // unknown-exit, noreturn: the path ends, it is not a return
+    }
+  }
+
+  /**
+   * A returned value that still decides pending effects (`return mutex_trylock(&f->lock);`, a
+   * callee that returns 0 holding its lock): one exit per outcome, so the summary says "returns 1
+   * holding it, 0 without" rather than nothing.
+   */
+  private splitReturn(value: Expr | null, s: State): State[] {
+    if (!value || !s.pending.size) return [s];
+    const id = value.k === 'result' ? value.id : value.k === 'var' ? (() => { const f = s.facts.get(value.name); return f?.t === 'result' ? f.id : undefined; })() : undefined;
+    const pend = id ? s.pending.get(id) : undefined;
+    if (!pend?.some((p) => p.op || p.effect) || valueOf(value, s) !== undefined) return [s];
+    const zero: Expr = { k: 'cmp', op: '==', a: value, b: { k: 'int', value: 0 } };
+    const other: { e: Expr; outcome: boolean }[] = this.fn.returnType.includes('*')
+      ? [{ e: { k: 'is_err', e: value, orNull: true }, outcome: false }, { e: { k: 'is_err', e: value, orNull: false }, outcome: true }]
+      : pend.some((p) => p.fires({ t: 'int', v: 0 }))
+        ? [{ e: { k: 'cmp', op: '<', a: value, b: { k: 'int', value: 0 } }, outcome: true }] // 0 on success, -errno otherwise
+        : [{ e: { k: 'cmp', op: '==', a: value, b: { k: 'int', value: 1 } }, outcome: true }]; // 1 on success (trylock)
+    const out: State[] = [];
+    for (const c of [{ e: zero, outcome: true }, ...other]) {
+      const r = assume(c.e, c.outcome, s, cloneState);
+      if (!r) continue;
+      const st = r.state === s ? cloneState(s) : r.state;
+      for (const p of r.fire) this.fire(st, p);
+      out.push(st);
+    }
+    return out.length ? out : [s];
+  }
+
+  private exit(t: Extract<Block['term'], { k: 'return' }>, s: State): void {
+    {
+      {
         const st = cloneState(s);
         const rk = t.value?.k === 'var' ? refOf(st, t.value.name) : undefined;
         const returnedRef = rk ? st.refs.get(rk) : undefined;
@@ -897,10 +951,7 @@ class Walker {
         const cls = classOfReturn(t.value, st);
         addTrace(st, t.line, t.value ? 'return' : 'return', `returns${t.value ? ` (${cls})` : ''}`);
         this.exits.push({ line: t.line, value: t.value, cls, state: st, trace: traceSteps(st), ...(returnedRef ? { returnedRef } : {}) });
-        return [];
       }
-      default:
-        return []; // unknown-exit, noreturn: the path ends, it is not a return
     }
   }
 

@@ -37,19 +37,27 @@ function mentions(e: Expr, names: Set<string>): boolean {
 type Touch = Extract<Op, { kind: 'acquire' | 'release' }>;
 const GLOBAL = new Set<LockFamily>(['local_irq', 'local_bh', 'preempt', 'rcu', 'srcu']);
 type CallOp = Extract<Op, { kind: 'call' }>;
+/** A lock a callee takes or drops on every path, in the caller's terms. */
+export interface CallLock { kind: 'acquire' | 'release'; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode }
 
 /**
  * `callTouch` says what a call does to a lock of this function (through the callee's summary or
  * a handoff in rules/): a helper that returns locked is an acquire, one that unlocks a release.
  */
 export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) => 'acquire' | 'release' | null = () => null,
-  aliases: Map<string, string> = new Map()): EntryLocks {
+  aliases: Map<string, string> = new Map(), callLocks: (op: CallOp) => CallLock[] = () => []): EntryLocks {
   const objOf = (op: Touch): string => aliases.get(op.obj) ?? op.obj;
   const out: EntryLocks = { held: [], unknown: new Set() };
   if (!fn.meta.entryKnown || !fn.blocks.length) return out;
   const objs = new Map<string, Touch>();
+  // Locks taken or dropped through helpers (foo_lock(f) / foo_unlock(f)), in this function's terms.
+  const viaCalls: (Touch & { viaCall: true })[] = [];
   for (const b of fn.blocks) {
     for (const op of b.ops) {
+      if (op.kind === 'call' && !op.indirect) {
+        for (const c of callLocks(op)) viaCalls.push({ ...op, kind: c.kind, obj: c.obj, family: c.family, mode: c.mode, irq: c.irq, primitive: op.callee, viaCall: true } as Touch & { viaCall: true });
+        continue;
+      }
       if ((op.kind !== 'acquire' && op.kind !== 'release') || op.scoped || objs.has(objOf(op))) continue;
       // Interrupts, bottom halves, preemption, RCU: released first is more often the other half
       // of a lock variant (spin_lock_irqsave ... local_irq_restore) than the caller's state.
@@ -57,6 +65,9 @@ export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) 
       objs.set(objOf(op), op);
     }
   }
+  for (const c of viaCalls) if (!objs.has(c.obj) && !GLOBAL.has(c.family)) objs.set(c.obj, c);
+  const releases = (obj: string): Touch | undefined =>
+    fn.blocks.flatMap((b) => b.ops).find((op): op is Touch => op.kind === 'release' && objOf(op) === obj) ?? viaCalls.find((c) => c.kind === 'release' && c.obj === obj);
   if (!objs.size) return out;
   const params = new Set(fn.params.map((p) => p.name));
   const preds: number[][] = fn.blocks.map(() => []);
@@ -70,10 +81,7 @@ export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) 
   for (const [obj, sample] of objs) {
     let acqFirst = false;
     let relFirst: Touch | null = null;
-    if (sample.kind !== 'release') {
-      const rel = fn.blocks.flatMap((b) => b.ops).find((op): op is Touch => op.kind === 'release' && objOf(op) === obj);
-      if (!rel) continue; // taken here and never released here: nothing says the caller holds it
-    }
+    if (sample.kind !== 'release' && !releases(obj)) continue; // taken here and never released here: nothing says the caller holds it
     let paramAcquire = false;
     const seen = new Set<number>();
     const stack = [0];
@@ -100,7 +108,7 @@ export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) 
       }
       for (const s of successors(block.term)) stack.push(s);
     }
-    const rel = relFirst?.kind === 'release' ? relFirst : fn.blocks.flatMap((b) => b.ops).find((op): op is Touch => op.kind === 'release' && objOf(op) === obj);
+    const rel = relFirst?.kind === 'release' ? relFirst : releases(obj);
     if (relFirst && rel && !acqFirst) out.held.push({ obj, family: rel.family, mode: rel.mode, irq: rel.irq });
     else if (relFirst && paramAcquire) out.unknown.add(obj);
   }

@@ -44,7 +44,7 @@ export const lockLeak: Check = {
         const hc = new Set(holding.map((x) => x.cls));
         const fc = new Set(free.map((x) => x.cls));
         if (splitByStatus(fn.returnType, hc, fc)) {
-          out.push(info(ctx, obj, holding, `returns holding '${obj}' when it returns ${[...hc].join('/')}, released when it returns ${[...fc].join('/')}: callers must release it`, handoff));
+          out.push(info(ctx, obj, holding, `returns holding '${obj}' when it returns ${[...hc].join('/')}, not held when it returns ${[...fc].join('/')}: callers must release it`, handoff));
           continue;
         }
         // A function that releases it on some returns and not on others is not handing it off,
