@@ -179,7 +179,7 @@ async function recover(root: SNode, prep: Prepared, unit: CUnit, found: FoundFun
 }
 
 function recovered(name: string, meta: FunctionMeta, body: SNode | null, header: SNode | undefined, prep: Prepared, startRow: number, endRow: number, note: string): Recovered {
-  const empty: SNode = { type: 'compound_statement', field: null, named: true, missing: false, start: 0, end: 0, row: startRow, endRow, children: [] };
+  const empty: SNode = { type: 'compound_statement', field: null, named: true, missing: false, start: 0, end: 0, row: startRow, endRow, children: [], holds: 0 };
   const b = body ?? empty;
   return {
     f: {

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { Parser, Language, type Tree } from 'web-tree-sitter';
 
-export type { Tree, Node as SyntaxNode } from 'web-tree-sitter';
+export type { Tree, TreeCursor, Node as SyntaxNode } from 'web-tree-sitter';
 
 const require = createRequire(import.meta.url);
 let ready: Promise<Parser> | null = null;

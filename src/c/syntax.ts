@@ -2,7 +2,7 @@
 // crossing per property; one cursor pass here makes every later look-up a plain field read.
 
 import { createRequire } from 'node:module';
-import type { Tree } from './parser.js';
+import type { Tree, TreeCursor } from './parser.js';
 
 export interface SNode {
   type: string; // tree-sitter node type ('if_statement', 'identifier', '(' ...)
@@ -14,12 +14,14 @@ export interface SNode {
   row: number; // 0-based start row
   endRow: number;
   children: SNode[];
+  /** HOLDS_* bits: what the node and the subtree copied below it contain. */
+  holds: number;
 }
 
-/** Node type names, namedness and field names by id: asked of the grammar once per id. */
-const typeNames: string[] = [];
-const typeNamed: boolean[] = [];
-const fieldNames: (string | null)[] = [];
+/** Set on a subtree holding an ERROR node or a node the parser inserted (missing). */
+export const HOLDS_ERROR = 1;
+/** Set on a subtree holding a labeled statement. */
+export const HOLDS_LABEL = 2;
 
 /** Subtrees the front end never looks into (it slices their text), and named tokens. */
 const LEAVES = new Set([
@@ -40,11 +42,54 @@ const FIELDLESS = new Set(
     .map((t) => t.type),
 );
 
-/** Leaves share one empty child list (nothing ever adds to a copied node's children). */
-const NO_CHILDREN = Object.freeze([]) as unknown as SNode[];
-
 /** Named tokens spelt as identifiers (keywords such as `int` or `NULL` are lexed as one). */
 const WORDS = new Set(['identifier', 'field_identifier', 'type_identifier', 'statement_identifier', 'primitive_type', 'true', 'false', 'null']);
+
+/** What the copy needs to know of a node type: asked of the grammar once per type id. */
+interface TypeInfo {
+  type: string;
+  named: boolean;
+  /** Its children are copied (a named node that is not a leaf). */
+  descend: boolean;
+  /** A delimiter, dropped unless it has a field or was inserted by the parser. */
+  delimiter: boolean;
+  /** Its children have no field. */
+  fieldless: boolean;
+  /** A preprocessor line: it may end past its last child (a newline token that is not a node). */
+  endsPastChildren: boolean;
+  /** A word token: it ends where the identifier characters do. */
+  word: boolean;
+  /** An anonymous token whose text is its type (not the `#if` family, which allows blanks). */
+  literal: boolean;
+  /** Bits it sets in `holds` by itself. */
+  holds: number;
+}
+
+const typeInfos: (TypeInfo | undefined)[] = [];
+const fieldNames: (string | null)[] = [];
+
+function typeInfo(tree: Tree, c: TreeCursor, tid: number): TypeInfo {
+  let t = typeInfos[tid];
+  if (t) return t;
+  const type = tree.language.types[tid] ?? c.nodeType;
+  const named = c.nodeIsNamed;
+  t = {
+    type,
+    named,
+    descend: named && !LEAVES.has(type),
+    delimiter: !named && DROPPED.has(type),
+    fieldless: FIELDLESS.has(type),
+    endsPastChildren: type.startsWith('preproc_'),
+    word: named && WORDS.has(type),
+    literal: !named && type.charCodeAt(0) !== 35,
+    holds: type === 'ERROR' ? HOLDS_ERROR : type === 'labeled_statement' ? HOLDS_LABEL : 0,
+  };
+  typeInfos[tid] = t;
+  return t;
+}
+
+/** Leaves share one empty child list (nothing ever adds to a copied node's children). */
+const NO_CHILDREN = Object.freeze([]) as unknown as SNode[];
 
 function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36;
@@ -52,12 +97,12 @@ function isWordChar(c: number): boolean {
 
 /**
  * Where a token of an error-free tree ends, read off the text when its kind fixes its spelling:
- * an anonymous token is its type (`->`, `if`; not the `#if` family, which allows blanks), a word
- * runs over ASCII word characters. -1 when the text must be asked (anything else, non-ASCII).
+ * a literal token is its type (`->`, `if`), a word runs over ASCII word characters. -1 when the
+ * text must be asked (anything else, non-ASCII).
  */
-function tokenEnd(type: string, named: boolean, text: string, start: number): number {
-  if (!named) return type.charCodeAt(0) !== 35 && text.startsWith(type, start) ? start + type.length : -1;
-  if (!WORDS.has(type) || !isWordChar(text.charCodeAt(start))) return -1;
+function tokenEnd(t: TypeInfo, text: string, start: number): number {
+  if (t.literal) return text.startsWith(t.type, start) ? start + t.type.length : -1;
+  if (!t.word || !isWordChar(text.charCodeAt(start))) return -1;
   let j = start + 1;
   while (j < text.length && isWordChar(text.charCodeAt(j))) j++;
   const next = text.charCodeAt(j);
@@ -74,7 +119,6 @@ function tokenEnd(type: string, named: boolean, text: string, start: number): nu
  * inserted them); rows from the text; tokens are not descended.
  */
 export function toSyntax(tree: Tree, text: string, shift: { index: number; row: number } = { index: 0, row: 0 }): SNode {
-  const lang = tree.language;
   const starts = [0];
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   let lastRow = 0;
@@ -90,18 +134,14 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
   const treeClean = !tree.rootNode.hasError;
   let clean = treeClean;
   const c = tree.walk();
-  /** Inner nodes being filled, outermost first; stack[open..] have not met their first token yet. */
+  /** Inner nodes being filled, outermost first (and their types); stack[open..] have not met their first token yet. */
   const stack: SNode[] = [];
+  const kinds: TypeInfo[] = [];
   let open = 0;
   /** End of the last node finished at the cursor's level; -1 for a dropped delimiter (not asked). */
   let lastEnd = -1;
   let root: SNode | null = null;
 
-  const place = (n: SNode): void => {
-    const parent = stack[stack.length - 1];
-    if (parent) parent.children.push(n);
-    else root = n;
-  };
   /** A token (or a subtree not descended) starts at `start`: so do the inner nodes just opened. */
   const firstToken = (start: number): void => {
     if (open === stack.length) return;
@@ -114,17 +154,10 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
   };
 
   for (;;) {
-    const tid = c.nodeTypeId;
-    let type = typeNames[tid];
-    if (type === undefined) {
-      type = lang.types[tid] ?? c.nodeType;
-      typeNames[tid] = type;
-      typeNamed[tid] = c.nodeIsNamed;
-    }
-    const named = typeNamed[tid]!;
-    let fieldName: string | null = null;
+    const t = typeInfo(tree, c, c.nodeTypeId);
     const parent = stack[stack.length - 1];
-    const fid = parent && !FIELDLESS.has(parent.type) ? c.currentFieldId : 0;
+    let fieldName: string | null = null;
+    const fid = parent && !kinds[kinds.length - 1]!.fieldless ? c.currentFieldId : 0;
     if (fid) {
       fieldName = fieldNames[fid] ?? null;
       if (fieldNames[fid] === undefined) {
@@ -133,35 +166,41 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
       }
     }
     if (stack.length === 1 && !treeClean) clean = !c.currentNode.hasError;
-    // The root and preprocessor lines may end past their last child (with the end of input, or
-    // with a newline token that is not a node): their own end is asked.
-    const ownEnd = !stack.length || type.startsWith('preproc_') ? c.endIndex : -1;
-    if (named && !LEAVES.has(type) && c.gotoFirstChild()) {
+    // The root and preprocessor lines may end past their last child (the end of input is a child
+    // of the root's own): their end is asked.
+    const ownEnd = !parent || t.endsPastChildren ? c.endIndex : -1;
+    if (t.descend && c.gotoFirstChild()) {
       // Positions are filled in from the children (first token, last child).
-      const n: SNode = { type, field: fieldName, named, missing: false, start: -1, end: ownEnd, row: -1, endRow: -1, children: [] };
-      place(n);
+      const n: SNode = { type: t.type, field: fieldName, named: true, missing: false, start: -1, end: ownEnd, row: -1, endRow: -1, children: [], holds: t.holds };
+      if (parent) parent.children.push(n);
+      else root = n;
       stack.push(n);
+      kinds.push(t);
       continue;
     }
-    // Delimiters are copied only when the parser inserted them (missing, so zero-width).
-    const delimiter = !named && !fieldName && DROPPED.has(type);
+    const delimiter = t.delimiter && !fieldName;
     if (delimiter && (clean || !c.nodeIsMissing)) {
       if (open < stack.length) firstToken(c.startIndex);
       lastEnd = -1; // asked only if it ends what holds it
     } else {
       const start = c.startIndex;
       let end = ownEnd;
-      if (end < 0 && clean) end = tokenEnd(type, named, text, start);
+      if (end < 0 && clean) end = tokenEnd(t, text, start);
       if (end < 0) end = c.endIndex;
+      // Delimiters are copied only when the parser inserted them (missing, so zero-width).
       const missing = start === end && !clean && (delimiter || c.nodeIsMissing);
       firstToken(start);
       if (!delimiter || missing) {
         const row = rowOf(start);
-        const endRow = end === start ? row : rowOf(end);
-        place({
-          type, field: fieldName, named, missing,
-          start: start + shift.index, end: end + shift.index, row: row + shift.row, endRow: endRow + shift.row, children: NO_CHILDREN,
-        });
+        const n: SNode = {
+          type: t.type, field: fieldName, named: t.named, missing,
+          start: start + shift.index, end: end + shift.index, row: row + shift.row, endRow: (end === start ? row : rowOf(end)) + shift.row,
+          children: NO_CHILDREN, holds: missing ? HOLDS_ERROR | t.holds : t.holds,
+        };
+        if (parent) {
+          parent.children.push(n);
+          parent.holds |= n.holds;
+        } else root = n;
       }
       lastEnd = end;
     }
@@ -170,19 +209,31 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
     while (!moved) {
       const n = stack.pop();
       if (!n) break;
+      kinds.pop();
       if (open > stack.length) open = stack.length;
       if (n.end >= 0) lastEnd = n.end;
       else if (lastEnd < 0) lastEnd = c.endIndex;
       n.end = lastEnd + shift.index;
       n.endRow = rowOf(lastEnd) + shift.row;
       c.gotoParent();
-      if (n.start === n.end && !clean) n.missing = c.nodeIsMissing;
+      if (n.start === n.end && !clean && c.nodeIsMissing) {
+        n.missing = true;
+        n.holds |= HOLDS_ERROR;
+      }
+      const up = stack[stack.length - 1];
+      if (up) up.holds |= n.holds;
       moved = stack.length > 0 && c.gotoNextSibling();
     }
     if (!moved) break;
   }
   c.delete();
   return root!;
+}
+
+/** The first named child (comments aside), without building the list `named` does. */
+export function firstNamed(n: SNode): SNode | undefined {
+  for (const ch of n.children) if (ch.named && ch.type !== 'comment') return ch;
+  return undefined;
 }
 
 export function field(n: SNode, name: string): SNode | undefined {
