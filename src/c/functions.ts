@@ -6,7 +6,7 @@ import type { FunctionIR } from './ir.js';
 import { declaredNames } from './declarations.js';
 import { annotationLock, collapse } from './objects.js';
 import type { Prepared } from './prepare.js';
-import { field, named, type SNode } from './syntax.js';
+import { field, firstNamed, type SNode } from './syntax.js';
 import { callArgs, typeText } from './lower.js';
 
 export interface FoundFunction {
@@ -91,7 +91,7 @@ function paramsOf(list: SNode | undefined, src: string, prep: Prepared): { name:
 /** `SYSCALL_DEFINE2(name, int, a, int, b) { ... }`: a macro call followed by a body. */
 function fromMacroHeader(prev: SNode, body: SNode, src: string): FoundFunction | null {
   let call: SNode | undefined = prev;
-  if (prev.type === 'expression_statement') call = named(prev)[0];
+  if (prev.type === 'expression_statement') call = firstNamed(prev);
   if (call?.type !== 'call_expression') return null;
   const fn = field(call, 'function');
   if (fn?.type !== 'identifier') return null;

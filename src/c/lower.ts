@@ -10,7 +10,7 @@ import { CfgBuilder } from './builder.js';
 import { classifyCall, isDeclaringMacro, type CallKind } from './calls.js';
 import { collapse, dataObject, dropAddr, lockObject, normalize, strip } from './objects.js';
 import type { Prepared } from './prepare.js';
-import { field, named, operatorOf, type SNode } from './syntax.js';
+import { field, firstNamed, HOLDS_ERROR, HOLDS_LABEL, named, operatorOf, type SNode } from './syntax.js';
 import { declaredNames } from './declarations.js';
 
 export interface UnitContext {
@@ -110,10 +110,17 @@ export class FunctionLowerer {
   }
 
   private text(n: SNode): string {
+    // An op and the value it stands for ask for the same node's text one after the other.
+    if (n === this.lastTextNode) return this.lastText;
     const p = this.u.prep;
     const s = collapse(p.original.slice(p.toOriginal(n.start), p.toOriginal(n.end)));
-    return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 3)}...` : s;
+    this.lastTextNode = n;
+    this.lastText = s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 3)}...` : s;
+    return this.lastText;
   }
+
+  private lastTextNode: SNode | null = null;
+  private lastText = '';
 
   private raw(n: SNode): string {
     return this.u.src.slice(n.start, n.end);
@@ -308,6 +315,7 @@ export class FunctionLowerer {
    * far as it goes, with an `unknown` op saying what was not understood.
    */
   private damage(n: SNode): void {
+    if (!(n.holds & HOLDS_ERROR)) return; // the copy says nothing below is damaged
     const bad: SNode[] = [];
     const walk = (x: SNode): void => {
       for (const ch of x.children) {
@@ -396,7 +404,7 @@ export class FunctionLowerer {
   }
 
   private expressionStatement(n: SNode): void {
-    const e = named(n)[0];
+    const e = firstNamed(n);
     if (!e) return;
     if (e.type === 'call_expression') {
       const fn = field(e, 'function');
@@ -497,7 +505,7 @@ export class FunctionLowerer {
     const macro = this.u.prep.macroLoops.get(n.start);
     const cond = field(n, 'condition');
     const body = field(n, 'body');
-    const condCall = cond ? named(cond)[0] : undefined;
+    const condCall = cond ? firstNamed(cond) : undefined;
     if (macro && condCall?.type === 'call_expression') {
       if (macro.kind === 'iterator') return this.iteratorLoop(n, macro.name, condCall, body);
       return this.scopedGuard(n, macro.kind, macro.name, condCall, body);
@@ -760,7 +768,7 @@ export class FunctionLowerer {
   }
 
   private returnStatement(n: SNode): void {
-    const e = named(n).find((c) => c.type !== 'comment');
+    const e = firstNamed(n);
     const value = e ? this.value(e, { used: true }) : null;
     this.leaveScopes(0, n);
     this.b.terminate({ k: 'return', value, line: this.lineOfRow(n.row) });
@@ -872,7 +880,7 @@ export class FunctionLowerer {
         return s.length === 3 ? { k: 'int', value: s.charCodeAt(1) } : { k: 'unknown', text: s };
       }
       case 'parenthesized_expression': {
-        const inner = named(n)[0];
+        const inner = firstNamed(n);
         if (!inner) return { k: 'unknown', text: this.text(n) };
         if (inner.type === 'compound_statement') return this.statementExpression(inner);
         return this.value(inner, ctx);
@@ -963,7 +971,7 @@ export class FunctionLowerer {
     const stmts = body.children.filter((c) => c.named && c.type !== 'comment');
     let v: Expr = { k: 'unknown', text: '({...})' };
     stmts.forEach((s, i) => {
-      if (i === stmts.length - 1 && s.type === 'expression_statement' && named(s)[0]) v = this.value(named(s)[0]!, { used: true });
+      if (i === stmts.length - 1 && s.type === 'expression_statement' && firstNamed(s)) v = this.value(firstNamed(s)!, { used: true });
       else this.statement(s);
     });
     this.popScope(lastChild(body));
@@ -1326,10 +1334,8 @@ export class FunctionLowerer {
     const src = this.u.src;
     const at = this.at(n);
     const arg = (i: number | undefined): SNode | undefined => (i === undefined ? undefined : args[i]);
-    const evalArgs = (skip: Set<number> = new Set()): void => {
-      args.forEach((a, i) => {
-        if (!skip.has(i)) this.value(a, { used: true, arg: true });
-      });
+    const evalArgs = (skip?: Set<number>): void => {
+      for (let i = 0; i < args.length; i++) if (!skip?.has(i)) this.value(args[i]!, { used: true, arg: true });
     };
     switch (p.op) {
       case 'acquire':
@@ -1490,7 +1496,7 @@ export function callArgs(call: SNode): SNode[] {
 function unparen(n: SNode): SNode {
   let cur = n;
   while (cur.type === 'parenthesized_expression') {
-    const inner = named(cur)[0];
+    const inner = firstNamed(cur);
     if (!inner || inner.type === 'compound_statement') break;
     cur = inner;
   }
@@ -1606,7 +1612,7 @@ function clearBits(n0: SNode, src: string): string[] | null {
   return a ? orBits(a, src) : null;
 }
 
-/** Label names → their position, for deciding which scopes a goto leaves. */
+/** Label names → their position, for deciding which scopes a goto leaves (only subtrees holding one are walked). */
 function collectLabels(body: SNode, src: string): Map<string, number> {
   const out = new Map<string, number>();
   const walk = (n: SNode): void => {
@@ -1614,9 +1620,9 @@ function collectLabels(body: SNode, src: string): Map<string, number> {
       const l = field(n, 'label');
       if (l) out.set(src.slice(l.start, l.end), n.start);
     }
-    for (const ch of n.children) if (ch.children.length) walk(ch);
+    for (const ch of n.children) if (ch.holds & HOLDS_LABEL) walk(ch);
   };
-  walk(body);
+  if (body.holds & HOLDS_LABEL) walk(body);
   return out;
 }
 
