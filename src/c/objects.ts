@@ -7,10 +7,33 @@
 //   lock objects keep a leading &, flag words, list heads, atomics and references drop it.
 
 import type { SNode } from './syntax.js';
-import { field, named } from './syntax.js';
+import { field, firstNamed, named } from './syntax.js';
 
 export function collapse(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
+  return isCollapsed(s) ? s : s.replace(/\s+/g, ' ').trim();
+}
+
+/** Most texts have only single inner spaces: seen without building a new string (else the regex decides). */
+function isCollapsed(s: string): boolean {
+  let space = true; // at the start a space would be trimmed
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32) {
+      if (space) return false;
+      space = true;
+    } else if (c < 32 || c >= 128) return false;
+    else space = false;
+  }
+  return !space || s.length === 0;
+}
+
+/** `s` without whitespace. */
+function squeeze(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c >= 128) return s.replace(/\s+/g, '');
+  }
+  return s;
 }
 
 /** Normalised text of an expression node (keeps a leading & when written). */
@@ -18,7 +41,7 @@ export function normalize(n: SNode | undefined, src: string): string {
   if (!n) return '';
   switch (n.type) {
     case 'parenthesized_expression': {
-      const inner = named(n)[0];
+      const inner = firstNamed(n);
       if (!inner) return '';
       // A statement expression has no path: give its text.
       if (inner.type === 'compound_statement') return collapse(src.slice(n.start, n.end));
@@ -65,7 +88,7 @@ export function normalize(n: SNode | undefined, src: string): string {
     case 'concatenated_string':
       return src.slice(n.start, n.end).replace(/\s+/g, ' ');
     default:
-      return src.slice(n.start, n.end).replace(/\s+/g, '');
+      return squeeze(src.slice(n.start, n.end));
   }
 }
 
@@ -78,7 +101,7 @@ export function strip(n: SNode): SNode {
   let cur = n;
   for (;;) {
     if (cur.type === 'parenthesized_expression') {
-      const inner = named(cur)[0];
+      const inner = firstNamed(cur);
       if (!inner || inner.type === 'compound_statement') return cur;
       cur = inner;
     } else if (cur.type === 'cast_expression') {
@@ -91,14 +114,21 @@ export function strip(n: SNode): SNode {
 
 /** Parenthesise a compound base (`a + b`) so that `(a + b)->x` stays unambiguous. */
 function wrap(s: string): string {
-  if (/^[&*]/.test(s)) return `(${s})`;
+  const first = s.charCodeAt(0);
+  if (first === 38 /* & */ || first === 42 /* * */) return `(${s})`;
   let depth = 0;
-  for (const ch of s) {
-    if (ch === '(' || ch === '[') depth++;
-    else if (ch === ')' || ch === ']') depth--;
-    else if (depth === 0 && !/[\w>.\-]/.test(ch)) return `(${s})`;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 40 /* ( */ || c === 91 /* [ */) depth++;
+    else if (c === 41 /* ) */ || c === 93 /* ] */) depth--;
+    else if (depth === 0 && !isPathChar(c)) return `(${s})`;
   }
   return s;
+}
+
+/** A character of a plain access path at the top level: a word character, `>`, `.` or `-` (of `->`). */
+function isPathChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 62 || c === 46 || c === 45;
 }
 
 /** A lock object as users read it: `&ploop->bat_lock`, `lock` (a pointer), `&global_lock`. */
