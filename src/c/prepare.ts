@@ -75,7 +75,7 @@ const TYPEOF = new Set(['typeof', '__typeof__', '__typeof', 'typeof_unqual', '__
 
 /** Statement macros that take a statement after their argument list. */
 export function isIteratorMacro(name: string): boolean {
-  return /for_each/.test(name) || /_foreach(_|$)/.test(name);
+  return name.includes('for_each') || (name.includes('_foreach') && /_foreach(_|$)/.test(name));
 }
 const SCOPE_MACROS: Record<string, MacroStatement['kind']> = {
   scoped_guard: 'scoped_guard',
@@ -284,11 +284,16 @@ export function prepare(original: string): Prepared {
       continue;
     }
     if (!hasArgs) continue;
+    const ann = ANNOTATIONS[t.t];
+    const attribute = ann || ARG_ATTRS.has(t.t) || t.t === '__attribute__' || t.t === '__attribute' || t.t === '__free' || t.t === '__cleanup';
+    const scope = SCOPE_MACROS[t.t];
+    const statementMacro = depth > 0 && (scope || isIteratorMacro(t.t));
+    // A plain call: its argument list is not looked for (that is a scan per call).
+    if (!attribute && !statementMacro && !TYPEOF.has(t.t)) continue;
     const close = matching(toks, i + 1);
     if (close < 0) continue;
     const end = toks[close]!.e;
-    const ann = ANNOTATIONS[t.t];
-    if (ann || ARG_ATTRS.has(t.t) || t.t === '__attribute__' || t.t === '__attribute' || t.t === '__free' || t.t === '__cleanup') {
+    if (attribute) {
       const args = splitArgs(original, toks, i + 1, close);
       if (ann) annotations.push({ kind: ann, args, orig: t.s });
       if (t.t === '__free' || t.t === '__cleanup') {
@@ -305,8 +310,7 @@ export function prepare(original: string): Prepared {
       i = close;
       continue;
     }
-    const scope = SCOPE_MACROS[t.t];
-    if ((scope || isIteratorMacro(t.t)) && depth > 0) {
+    if (statementMacro) {
       const prev = toks[i - 1];
       const atStatement = !prev || (prev.k === 'p' && STATEMENT_START.has(prev.t)) || (prev.k === 'id' && (prev.t === 'else' || prev.t === 'do'));
       const after = toks[close + 1];
