@@ -87,43 +87,38 @@ export class CfgBuilder {
       for (let steps = 0; fwd[cur] !== cur && steps < n; steps++) cur = fwd[cur]!;
       return fwd[cur] === cur ? cur : i; // a cycle of empty blocks (for(;;);) stays as it is
     };
-    const retarget = (t: Terminator): Terminator => {
-      switch (t.k) {
-        case 'jump': return { ...t, to: resolve(t.to) };
-        case 'branch': return { ...t, t: resolve(t.t), f: resolve(t.f) };
-        case 'switch': return { ...t, cases: t.cases.map((c) => ({ ...c, to: resolve(c.to) })) };
-        default: return t;
-      }
-    };
-    for (const b of blocks) b.term = retarget(b.term);
-
     // Keep what the entry reaches, and unreachable code that says something (ops or a label)
-    // together with what it reaches, so every kept edge has a kept target.
-    const reach = new Set<number>();
+    // together with what it reaches, so every kept edge has a kept target. Edges are followed
+    // through forwarding blocks (terminators are rewritten once, at the end).
+    const reach = new Uint8Array(n);
     const stack = [0];
-    blocks.forEach((b, i) => {
-      if (b.ops.length > 0 || b.label) stack.push(i);
-    });
+    for (let i = 0; i < n; i++) if (blocks[i]!.ops.length > 0 || blocks[i]!.label) stack.push(i);
     while (stack.length) {
       const i = stack.pop()!;
-      if (reach.has(i)) continue;
-      reach.add(i);
-      for (const s of succ(blocks[i]!.term)) stack.push(s);
+      if (reach[i]) continue;
+      reach[i] = 1;
+      for (const s of succ(blocks[i]!.term)) stack.push(resolve(s));
     }
-    const keep = blocks.filter((_b, i) => i === 0 || (reach.has(i) && resolve(i) === i));
+    const keep = blocks.filter((_b, i) => i === 0 || (reach[i] && resolve(i) === i));
     // Source order (entry first): the dump reads like the function.
     const rowOf = (id: number): number => this.rows[id] ?? Number.MAX_SAFE_INTEGER;
     keep.sort((a, b) => (a.id === 0 ? -1 : b.id === 0 ? 1 : rowOf(a.id) - rowOf(b.id) || a.id - b.id));
-    const newId = new Map<number, number>();
-    keep.forEach((b, i) => newId.set(b.id, i));
-    const renum = (i: number): number => newId.get(i) ?? newId.get(resolve(i)) ?? 0;
+    const newId = new Int32Array(n).fill(-1);
+    keep.forEach((b, i) => {
+      newId[b.id] = i;
+    });
+    /** The new id of the block an edge to `i` lands on. */
+    const target = (i: number): number => {
+      const r = resolve(i);
+      return newId[r]! >= 0 ? newId[r]! : 0;
+    };
     const out: Block[] = keep.map((b, i) => {
       const t = b.term;
       let term: Terminator;
       switch (t.k) {
-        case 'jump': term = { ...t, to: renum(t.to) }; break;
-        case 'branch': term = { ...t, t: renum(t.t), f: renum(t.f) }; break;
-        case 'switch': term = { ...t, cases: mergeCases(t.cases.map((c) => ({ ...c, to: renum(c.to) }))) }; break;
+        case 'jump': term = { ...t, to: target(t.to) }; break;
+        case 'branch': term = { ...t, t: target(t.t), f: target(t.f) }; break;
+        case 'switch': term = { ...t, cases: mergeCases(t.cases.map((c) => ({ ...c, to: target(c.to) }))) }; break;
         default: term = t;
       }
       const nb: Block = { id: i, ops: b.ops, term };
