@@ -22,7 +22,7 @@ export interface EntryLocks {
   unknown: Set<string>;
 }
 
-function mentions(e: Expr, names: Set<string>): boolean {
+export function mentions(e: Expr, names: Set<string>): boolean {
   switch (e.k) {
     case 'var': return names.has(e.name);
     // A field of a parameter (`dev->dead`) is the object's state, not what the caller knows.

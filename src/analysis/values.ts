@@ -271,10 +271,17 @@ function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
       return put(s, e, outcome ? { t: 'nonzero' } : { t: 'zero' }, fire);
     case 'not':
       return learn(e.e, !outcome, s, fire);
-    case 'logic':
+    case 'logic': {
       if (e.op === '&&' && outcome) return learn(e.a, true, s, fire) && learn(e.b, true, s, fire);
       if (e.op === '||' && !outcome) return learn(e.a, false, s, fire) && learn(e.b, false, s, fire);
+      // `!(err && global)` with global known true: err is false (and `a || b` with a false: b).
+      const known = e.op === '&&';
+      const ta = truthOf(valueOf(e.a, s));
+      const tb = truthOf(valueOf(e.b, s));
+      if (ta === known) return learn(e.b, !known, s, fire);
+      if (tb === known) return learn(e.a, !known, s, fire);
       return true;
+    }
     case 'is_err':
       if (outcome) return e.orNull ? true : put(s, e.e, { t: 'errptr' }, fire);
       return put(s, e.e, e.orNull ? { t: 'valid' } : { t: 'noterr' }, fire);

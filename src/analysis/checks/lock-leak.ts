@@ -7,6 +7,8 @@ import type { Exit } from '../engine.js';
 import { manyInstances, typedObject } from '../objects.js';
 import type { HeldLock } from '../state.js';
 import { splitByStatus } from '../returns.js';
+import { mentions } from '../entry-locks.js';
+import { dominates, successors } from '../cfg.js';
 
 /** Names that say "returns with the lock held" (foo_lock, foo_begin, foo_get, lock_foo ...). */
 const ACQUIRER_NAME = /(^|_)(lock|locked|trylock|begin|start|enter|acquire|get|grab|hold|claim|prepare|pin|freeze|suspend)(_|$)/;
@@ -45,6 +47,16 @@ export const lockLeak: Check = {
         const fc = new Set(free.map((x) => x.cls));
         if (splitByStatus(fn.returnType, hc, fc)) {
           out.push(info(ctx, obj, holding, `returns holding '${obj}' when it returns ${[...hc].join('/')}, not held when it returns ${[...fc].join('/')}: callers must release it`, handoff));
+          continue;
+        }
+        // A locking helper (by its name or a releasing partner) that takes it only under a test of
+        // an argument, held or not at the very same returns: the caller chose (`foo_lock(f, global)`
+        // takes the global lock when asked to).
+        const failed = (c: string): boolean => c === 'neg' || c === 'errptr' || (c === 'zero' && (fn.returnType.includes('*') || /\bbool\b/.test(fn.returnType)));
+        const byArgument = !!handoff && acquiredUnderArgument(ctx, obj)
+          && holding.every((h) => h.cls !== 'any' && !failed(h.cls) && free.some((f) => f.line === h.line && f.cls === h.cls));
+        if (byArgument) {
+          out.push(info(ctx, obj, holding, `returns holding '${obj}' depending on its arguments: it is taken only under a test of a parameter`, handoff));
           continue;
         }
         // A function that releases it on some returns and not on others is not handing it off,
@@ -97,6 +109,20 @@ export const lockLeak: Check = {
     return out;
   },
 };
+
+/** Is every acquire of `obj` inside a branch on a parameter (`if (global) mutex_lock(..)`)? */
+function acquiredUnderArgument(ctx: CheckContext, obj: string): boolean {
+  const { fn, walk } = ctx;
+  const params = new Set(fn.params.map((p) => p.name));
+  const preds = new Map<number, number>();
+  for (const b of fn.blocks) for (const s of successors(b.term)) preds.set(s, (preds.get(s) ?? 0) + 1);
+  // The sides of such a branch: targets entered only from it (not the join after a one-armed if).
+  const sides = fn.blocks.flatMap((b) => (b.term.k === 'branch' && mentions(b.term.cond, params)
+    ? [b.term.t, b.term.f].filter((x) => preds.get(x) === 1) : []));
+  if (!sides.length) return false;
+  const blocks = walk.events.flatMap((e) => (e.k === 'acquire' && e.obj === obj ? [e.block] : []));
+  return blocks.length > 0 && blocks.every((b) => sides.some((x) => dominates(walk.cfg, x, b)));
+}
 
 interface Handoff {
   why: string;
