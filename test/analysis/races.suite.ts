@@ -302,6 +302,44 @@ void r_zero(struct r *r)
     }
   });
 
+  describe('private objects', () => {
+    it('an allocator wrapper named like a getter still hands back a fresh object', async () => {
+      const text = `
+struct ring { spinlock_t lock; unsigned int head; struct list_head node; };
+struct host { spinlock_t lock; struct list_head rings; };
+void ring_bump(struct ring *r) { spin_lock(&r->lock); r->head++; spin_unlock(&r->lock); }
+void ring_reset(struct ring *r) { spin_lock(&r->lock); r->head = 0; spin_unlock(&r->lock); }
+static struct ring *ring_get(void)
+{
+	struct ring *r = kvzalloc_node(sizeof(*r), GFP_KERNEL, NUMA_NO_NODE);
+
+	if (!r)
+		return NULL;
+	spin_lock_init(&r->lock);
+	return r;
+}
+void ring_put(struct ring *r) { kvfree(r); }
+int host_add_ring(struct host *h)
+{
+	struct ring *r = ring_get();
+
+	if (!r)
+		return -ENOMEM;
+	r->head = 16;
+	spin_lock(&h->lock);
+	list_add(&r->node, &h->rings);
+	spin_unlock(&h->lock);
+	spin_lock(&r->lock);
+	r->head++;
+	spin_unlock(&r->lock);
+	return 0;
+}
+`;
+      const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
+      assert.deepEqual(f.map((x) => `${x.function}:${x.severity}`), []);
+    });
+  });
+
   describe('single-instance entries', () => {
     const text = `
 struct mapped_device { spinlock_t lock; unsigned long flags; unsigned int pending; };

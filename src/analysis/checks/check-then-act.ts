@@ -30,7 +30,7 @@ export const checkThenAct: RaceCheck = {
       if (!worthLooking(w.fn)) continue;
       const f = new FnView(w);
       const last = lastReference(ctx, f);
-      const found = [...readThenModify(f, new Set(last.map((x) => x.finding.line))), ...testThenSet(f), ...unlockedEmpty(f), ...staleDecision(f)];
+      const found = [...readThenModify(f, new Set(last.map((x) => x.finding.line))), ...testThenSet(f, ctx), ...unlockedEmpty(f), ...staleDecision(f)];
       out.push(...last, ...found.filter((x) => !selfOnly(ctx, w, x.finding)));
     }
     return out;
@@ -401,11 +401,34 @@ function readThenModify(f: FnView, reported: Set<number | null>): Out[] {
   return out;
 }
 
-function testThenSet(f: FnView): Out[] {
+/** Does a function other than `fn` (on the side checked) change the flag word, with any bit op or a store? */
+function changedElsewhere(ctx: RaceContext, fn: FunctionIR, word: string): boolean {
+  const ls = ctx.lockset;
+  const k = ls.keys.data(fn, word)?.key ?? word;
+  for (const o of ctx.walks) {
+    if (o.fn === fn) continue;
+    for (const b of o.fn.blocks) for (const op of b.ops) {
+      if (op.kind === 'flag' && op.action !== 'test' && (ls.keys.data(o.fn, op.word)?.key ?? op.word) === k) return true;
+      if (op.kind === 'access' && op.mode === 'write' && (ls.keys.data(o.fn, op.path)?.key ?? op.path) === k) return true;
+    }
+  }
+  return false;
+}
+
+/** Is the object a path is reached through still private (fresh, not yet published) when `op` runs? */
+function privateAt(ctx: RaceContext, f: FnView, op: Op, path: string): boolean {
+  const b = f.block(op);
+  if (b < 0) return false;
+  return ctx.lockset.phaseAt(f.w, b, f.fn.blocks[b]!.ops.indexOf(op), path) === 'fresh';
+}
+
+function testThenSet(f: FnView, ctx: RaceContext): Out[] {
   const fn = f.fn;
   const out: Out[] = [];
   for (const same of f.flags.values()) for (const s of same) {
     if (s.kind !== 'flag' || s.action !== 'set') continue;
+    // An object nobody else can see yet (allocated here, or passed fresh by every caller).
+    if (privateAt(ctx, f, s, s.word)) continue;
     // Tests of the same bit that decide this set.
     const tests: Op[] = [];
     for (const t of same) {
@@ -416,11 +439,14 @@ function testThenSet(f: FnView): Out[] {
     if (!tests.length || tests.some((t) => lockedAcross(f, t, s))) continue;
     const t = tests.reduce((a, b) => ((b.line ?? 0) > (a.line ?? 0) ? b : a));
     if (t.kind !== 'flag' || !f.site(t) || !f.site(s)) continue;
+    // A plain __set_bit() with no lock says the code takes the word as its own; unless something
+    // else in the input changes that word, nothing shows it is shared.
+    const privateWord = !s.atomic && !f.site(s)!.held.size && !changedElsewhere(ctx, f.fn, s.word);
     out.push({
       fn,
       finding: {
         rule: 'check-then-act',
-        severity: 'warning',
+        severity: privateWord ? 'info' : 'warning',
         confidence: f.site(t)!.viaGap || f.site(s)!.viaGap ? 'medium' : 'high',
         message: `test_bit(${t.bit}) at ${t.line ?? '?'} then ${s.primitive}(${s.bit}) at ${s.line ?? '?'} with no lock across both: two CPUs can both see ${t.bit} clear and both go on; use test_and_set_bit()`,
         line: s.line,
@@ -430,7 +456,7 @@ function testThenSet(f: FnView): Out[] {
           { line: t.line, text: t.text ?? 'test_bit', note: `tests ${t.bit}` },
           { line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit}` },
         ],
-        facts: [],
+        facts: privateWord ? [`${s.primitive}() is not atomic and no lock is held: the code treats '${s.word}' as private, and nothing else in the input changes it`] : [],
         discriminator: 'test-then-set',
         witness: witness([fn.name, fn.name], [
           { cpu: 0, fn: fn.name, line: t.line, text: t.text ?? 'test_bit', note: `${t.bit} is clear` },

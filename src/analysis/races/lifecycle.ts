@@ -18,7 +18,20 @@ const FREE_LIKE = new Set(['kfree', 'kvfree', 'vfree', 'kfree_rcu', 'kmem_cache_
 /** Calls that wait for the object's other users (work, timers, threads, interrupts) to stop for good. */
 const QUIESCE_CALL = new Set(['cancel_work_sync', 'cancel_delayed_work_sync', 'flush_work', 'flush_delayed_work', 'flush_workqueue', 'drain_workqueue', 'destroy_workqueue', 'kthread_stop', 'del_timer_sync', 'timer_delete_sync', 'timer_shutdown_sync', 'hrtimer_cancel', 'free_irq', 'devm_free_irq', 'synchronize_irq', 'disable_irq', 'tasklet_kill', 'napi_disable', 'cancel_work', 'kthread_flush_worker', 'kthread_destroy_worker']);
 
-function rootOfPath(p: string): string | null {
+/** Calls named like allocators (`foo_alloc_pio`, `alloc_disk_node`, `blk_alloc_queue_node`) return a fresh object. */
+const ALLOC_NAME = /(^|_)[kv]*z?alloc(_|$)/;
+
+/** What the lifecycle of one function needs from the rest of the input. */
+export interface LifeContext {
+  /** Functions of the input that return a fresh, unpublished object (allocator wrappers). */
+  allocators: Set<string>;
+  /** Parameters every caller in the input passes a still-private object for. */
+  privateParams: Set<string>;
+}
+
+const NO_CONTEXT: LifeContext = { allocators: new Set(), privateParams: new Set() };
+
+export function rootOfPath(p: string): string | null {
   const m = /^&?\(?\*?([A-Za-z_]\w*)/.exec(p.trim());
   return m ? m[1]! : null;
 }
@@ -42,13 +55,22 @@ interface RootFacts {
   bornAtEntry: boolean;
 }
 
+/** Is the call one that returns a fresh object (an allocator wrapper of the input, or named like one)? */
+function allocCall(op: Op, ctx: LifeContext): boolean {
+  if (op.kind === 'call') return !!op.result && !op.indirect && (ctx.allocators.has(op.callee) || ALLOC_NAME.test(op.callee));
+  // A wrapper named like a getter is lowered as the get of an inferred pair; it still allocates.
+  return op.kind === 'ref' && op.action === 'get' && !!op.result && ctx.allocators.has(op.primitive);
+}
+
 /** Does the function allocate, initialise, free, drop a last reference or quiesce anything at all? */
-function anyPhases(fn: FunctionIR): boolean {
+function anyPhases(fn: FunctionIR, ctx: LifeContext): boolean {
+  if (ctx.privateParams.size) return true;
   for (const b of fn.blocks) {
     for (const op of b.ops) {
       if (op.kind === 'alloc' || op.kind === 'free') return true;
       if (op.kind === 'atomic' && (op.action === 'dec-and-test' || op.action === 'set')) return true;
       if (op.kind === 'call' && (INIT_CALL.has(op.callee) || FREE_LIKE.has(op.callee) || QUIESCE_CALL.has(op.callee))) return true;
+      if (allocCall(op, ctx)) return true;
     }
   }
   return false;
@@ -56,8 +78,8 @@ function anyPhases(fn: FunctionIR): boolean {
 
 export class Lifecycle {
   /** The lifecycle facts of a function, or null when it has none (most functions). */
-  static of(w: WalkResult): Lifecycle | null {
-    return anyPhases(w.fn) ? new Lifecycle(w) : null;
+  static of(w: WalkResult, ctx: LifeContext = NO_CONTEXT): Lifecycle | null {
+    return anyPhases(w.fn, ctx) ? new Lifecycle(w, ctx) : null;
   }
 
   private readonly fn: FunctionIR;
@@ -69,16 +91,28 @@ export class Lifecycle {
   private readonly quiesce: { op: Op; block: number; index: number; roots: Set<string> }[] = [];
   private readonly allocResults = new Set<string>();
   private readonly globals: Set<string>;
+  /** Roots stored into one another (or reached through one another): private together, published together. */
+  private readonly clusters = new Map<string, Set<string>>();
+  private readonly freshIn = new Map<string, Map<number, boolean>>();
 
-  constructor(private readonly w: WalkResult) {
+  constructor(private readonly w: WalkResult, ctx: LifeContext = NO_CONTEXT) {
     this.fn = w.fn;
     const declared = new Set([...this.fn.params, ...this.fn.locals].map((d) => d.name));
     this.globals = new Set();
+    for (const b of this.fn.blocks) for (const op of b.ops) {
+      if ((op.kind === 'alloc' && op.result) || allocCall(op, ctx)) this.allocResults.add((op as { result?: string }).result!);
+    }
+    for (const p of ctx.privateParams) this.root(p, true);
+    const pathRoots: string[] = [];
     for (const b of this.fn.blocks) {
       for (const op of b.ops) {
-        if (op.kind === 'alloc') {
-          if (op.result) this.allocResults.add(op.result);
-          if (op.obj && /^[A-Za-z_]\w*$/.test(op.obj)) this.root(op.obj, false);
+        if (op.kind === 'alloc' && op.obj) {
+          if (/^[A-Za-z_]\w*$/.test(op.obj)) this.root(op.obj, false);
+          else pathRoots.push(op.obj);
+        }
+        if (op.kind === 'assign' && op.value.k === 'result' && this.allocResults.has(op.value.id)) {
+          if (/^[A-Za-z_]\w*$/.test(op.target)) this.root(op.target, false);
+          else pathRoots.push(op.target);
         }
         const init = initTarget(op);
         if (init) {
@@ -102,11 +136,72 @@ export class Lifecycle {
         }
       }
     }
+    // An object allocated into a member of a fresh object (`md->disk = alloc_disk()`) is private
+    // with it; allocated into a member of a shared one, it is published by that very store.
+    for (const p of pathRoots) {
+      const q = p.replace(/^&/, '');
+      const base = rootOfPath(q);
+      if (base && this.roots.has(base) && /^[A-Za-z_]\w*(->[A-Za-z_]\w*)+$/.test(q)) {
+        this.root(q, false);
+        this.join(q, base);
+      }
+    }
+    // A fresh object stored into another fresh one stays private until that one is published.
+    for (const b of this.fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind !== 'assign' || op.value.k !== 'var' || !this.roots.has(op.value.name)) continue;
+        const t = rootOfPath(op.target);
+        if (t && t !== op.value.name && /->|\./.test(op.target) && this.roots.has(t)) this.join(op.value.name, t);
+      }
+    }
     for (const r of this.roots.keys()) {
       this.fresh.set(r, this.forward(r));
       this.freed.set(r, this.backward(r));
       this.lastRef.set(r, this.pastLastRef(r));
     }
+  }
+
+  private join(a: string, b: string): void {
+    const ca = this.clusters.get(a) ?? new Set([a]);
+    const cb = this.clusters.get(b) ?? new Set([b]);
+    if (ca === cb) return;
+    for (const x of cb) ca.add(x);
+    for (const x of ca) this.clusters.set(x, ca);
+  }
+
+  private clusterOf(r: string): Set<string> | undefined {
+    return this.clusters.get(r);
+  }
+
+  /**
+   * Does every return hand back a fresh object (or NULL, an error pointer, 0)? Then the function
+   * is an allocator wrapper: its callers get an object nobody else has.
+   */
+  returnsFresh(): boolean {
+    let any = false;
+    for (const b of this.fn.blocks) {
+      if (!this.w.cfg.reachable.has(b.id) || b.term.k !== 'return') continue;
+      const v = b.term.value;
+      if (!v || v.k === 'null' || v.k === 'errptr' || (v.k === 'int' && v.value === 0)) continue;
+      if (v.k === 'var' && this.roots.has(v.name) && this.freshAtEnd(v.name, b.id)) {
+        any = true;
+        continue;
+      }
+      return false;
+    }
+    return any;
+  }
+
+  private freshAtEnd(r: string, b: number): boolean {
+    const inOf = this.freshIn.get(r);
+    if (!inOf) return false;
+    let v = inOf.get(b) ?? false;
+    for (const op of this.fn.blocks[b]!.ops) {
+      const p = this.publishes(op, r);
+      if (p === 'born') v = true;
+      else if (p === 'publish') v = false;
+    }
+    return v;
   }
 
   private root(r: string, atEntry: boolean): void {
@@ -119,9 +214,12 @@ export class Lifecycle {
     return this.fn.blocks.some((b) => b.ops.some((o) => o.kind === 'alloc' && o.obj === r));
   }
 
-  /** The phase of the object `root` when the op at block:index runs. */
-  phase(block: number, index: number, root: string): Phase | null {
-    if (root && this.quiesced(block, index, root)) return 'teardown';
+  /** The phase of the object `base` (a variable, or a member path allocated here) when the op at block:index runs. */
+  phase(block: number, index: number, base: string): Phase | null {
+    const top = rootOfPath(base);
+    const root = top === base ? top : this.roots.has(base) ? base : null;
+    if (!root) return null;
+    if (top && this.quiesced(block, index, top)) return 'teardown';
     if (!this.roots.has(root)) return null;
     if (this.fresh.get(root)?.[block]?.[index]) return 'fresh';
     if (this.freed.get(root)?.[block]?.[index] || this.lastRef.get(root)?.has(block)) return 'teardown';
@@ -141,24 +239,37 @@ export class Lifecycle {
 
   private readonly pubMemo = new Map<Op, Map<string, 'publish' | 'born' | null>>();
 
-  /** Does the op make `r` reachable by others (or re-point `r` at another object)? Asked once per op and root. */
+  /**
+   * Does the op make `r` reachable by others (or re-point `r` at another object)? Asked once per op
+   * and root. An object is published with the objects it is private together with.
+   */
   private publishes(op: Op, r: string): 'publish' | 'born' | null {
     let m = this.pubMemo.get(op);
     if (!m) this.pubMemo.set(op, (m = new Map()));
     let v = m.get(r);
-    if (v === undefined) m.set(r, (v = this.findPublish(op, r)));
+    if (v === undefined) {
+      const own = this.findPublish(op, r);
+      v = own === 'repoint' ? 'publish' : own;
+      if (v === null) for (const x of this.clusterOf(r) ?? []) if (x !== r && this.findPublish(op, x) === 'publish') v = 'publish';
+      m.set(r, v);
+    }
     return v;
   }
 
-  private findPublish(op: Op, r: string): 'publish' | 'born' | null {
+  private findPublish(op: Op, r: string): 'publish' | 'born' | 'repoint' | null {
     switch (op.kind) {
       case 'list':
         if (op.node && inObject(op.node, r) && ['add', 'add-tail', 'move', 'move-tail', 'replace'].includes(op.action)) return 'publish';
         return null;
       case 'assign': {
-        if (op.target === r) return op.value.k === 'result' && this.allocResults.has(op.value.id) ? 'born' : 'publish';
+        if (op.target === r) return op.value.k === 'result' && this.allocResults.has(op.value.id) ? 'born' : 'repoint';
         const v = op.value;
-        if (v.k === 'var' && v.name === r && !this.isLocal(op.target)) return 'publish';
+        if (v.k === 'var' && v.name === r && !this.isLocal(op.target)) {
+          // Stored into itself or into an object private with it: still nobody else's.
+          const t = rootOfPath(op.target);
+          if (t && /->|\./.test(op.target) && (t === r || this.clusterOf(r)?.has(t))) return null;
+          return 'publish';
+        }
         return null;
       }
       case 'call': {
@@ -185,6 +296,7 @@ export class Lifecycle {
     const inOf = new Map<number, boolean>();
     const out: boolean[][] = [];
     const preds = this.w.cfg.preds;
+    this.freshIn.set(r, inOf);
     for (let iter = 0, changed = true; changed && iter < 50; iter++) {
       changed = false;
       for (const b of fn.blocks) {

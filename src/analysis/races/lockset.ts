@@ -145,6 +145,8 @@ export class Lockset {
           if (callee && callee !== info) callee.callers.push({ caller: info, site: s });
         }
       }
+      const allocators = this.allocatorsOf(infos);
+      for (const info of infos) this.lifecycleOf(info, allocators, new Set());
       for (const info of infos) this.collect(side, info);
     }
   }
@@ -457,13 +459,73 @@ export class Lockset {
     return out;
   }
 
+  /**
+   * Functions of one side that return a fresh object on every path that returns one (allocator
+   * wrappers), found to a fixpoint so that wrappers of wrappers count.
+   */
+  private allocatorsOf(infos: FnInfo[]): Set<string> {
+    const out = new Set<string>();
+    const cands = infos.filter((i) => i.walk.fn.returnType.includes('*'));
+    for (let pass = 0; pass < 4; pass++) {
+      let grew = false;
+      for (const i of cands) {
+        if (out.has(i.walk.fn.name)) continue;
+        if (Lifecycle.of(i.walk, { allocators: out, privateParams: new Set() })?.returnsFresh()) {
+          out.add(i.walk.fn.name);
+          grew = true;
+        }
+      }
+      if (!grew) break;
+    }
+    return out;
+  }
+
+  /**
+   * The parameters of a function that every caller in the input passes a still-private object for
+   * (fresh before the call), when it has callers and is not called back through a pointer.
+   */
+  private privateParams(info: FnInfo, allocators: Set<string>, stack: Set<FnInfo>): Set<string> {
+    const out = new Set<string>();
+    const fn = info.walk.fn;
+    if (!info.callers.length || info.addressTaken || info.registered || fn.origin === 'hunks') return out;
+    for (let i = 0; i < fn.params.length; i++) {
+      const p = fn.params[i]!;
+      if (!p.type.includes('*')) continue;
+      const all = info.callers.every(({ caller, site }) => {
+        if (site.op.kind !== 'call' || stack.has(caller)) return false;
+        const a = site.op.argText[i]?.trim();
+        if (!a || !/^[A-Za-z_]\w*$/.test(a)) return false;
+        const life = this.lifecycleOf(caller, allocators, stack);
+        return life?.phase(site.block, site.index, a) === 'fresh';
+      });
+      if (all) out.add(p.name);
+    }
+    return out;
+  }
+
+  private lifecycleOf(info: FnInfo, allocators: Set<string>, stack: Set<FnInfo>): Lifecycle | null {
+    if (info.lifecycle !== undefined) return info.lifecycle;
+    stack.add(info);
+    const privateParams = this.privateParams(info, allocators, stack);
+    stack.delete(info);
+    return (info.lifecycle = Lifecycle.of(info.walk, { allocators, privateParams }));
+  }
+
+  /** The phase (set-up or tear-down) of the object a path is reached through, at an op of a function. */
+  phaseAt(w: WalkResult, block: number, index: number, path: string): Phase | null {
+    const life = this.infos.get(w)?.lifecycle;
+    if (!life) return null;
+    const d = this.keys.data(w.fn, path);
+    return d ? life.phase(block, index, d.base) : null;
+  }
+
   private collect(side: Side, info: FnInfo): void {
     const w = info.walk;
     const fn = w.fn;
     const entryHeld = this.heldAtEntry(info);
     const entry = this.entryFree(info);
     const later = this.releasedLater(info);
-    const life = (info.lifecycle = Lifecycle.of(w));
+    const life = info.lifecycle ?? null;
     let heldMemo: Map<string, Map<number | null, HeldLock>> | null = null;
     let freeMemo: Map<string, Map<number | null, FreeLock>> | null = null;
     for (const site of w.sites) {
@@ -520,7 +582,7 @@ export class Lockset {
           side, fn, walk: w, site, data, path: a.path, kind: a.kind, mode: a.mode, via: a.via, action: a.action, inCondition: a.inCondition,
           line: site.op.line, text: site.op.text ?? a.path, held: held.length ? held : NO_HELD, free: free.length ? free : NO_FREE,
           entry: site.clean ? entry : NO_ENTRY,
-          phase: life ? life.phase(site.block, site.index, data.base === data.root ? data.root : '') : null,
+          phase: life ? life.phase(site.block, site.index, data.base) : null,
           diagnostic: diag,
           waitCond: inWaitCond(fn, site.op.line, a.path),
         };
