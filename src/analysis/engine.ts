@@ -12,7 +12,7 @@ import {
   type Fact, type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
 } from './state.js';
 import {
-  classOfReturn, exitsSelected, firesNonnull, firesNonzero, firesZero, splitEffects,
+  classOfReturn, exitsSelected, firesNonnull, firesNonzero, firesZero, implementations, splitEffects,
   type RetClass, type Summary, type SummaryTable,
 } from './summary.js';
 import { assign, assume, forgetPaths, freshResult, isNullOrErr, learnNonNull, valueOf } from './values.js';
@@ -395,7 +395,7 @@ class Walker {
       if (v.k === 'result' && (this.resultRefs.has(v.id) || this.getResults.has(v.id))) return cloneState(s0);
       return cloneOwning(s0, OWN.facts | OWN.rfacts | OWN.pending | OWN.dropped | OWN.refs);
     }
-    if (op.kind === 'call' && (op.indirect || !this.o.summaries.has(op.callee)) && !this.handoffCallees.has(op.callee)) {
+    if (op.kind === 'call' && (op.indirect ? !implementations(this.fn, op.callee).length : !this.o.summaries.has(op.callee)) && !this.handoffCallees.has(op.callee)) {
       return cloneOwning(s0, OWN.facts | OWN.rfacts | OWN.pending);
     }
     return cloneState(s0);
@@ -701,7 +701,28 @@ class Walker {
     this.emit({ k: 'sleep', line, what, why, atomic, via, sometimes: root ? !root.always : false, viaGap: s.viaGap, text, trace: traceSteps(s) }, `sleep:${line}:${what}:${via ?? ''}`);
   }
 
-  private call(s: State, op: Extract<Op, { kind: 'call' }>): void {
+  /**
+   * An ops-table call whose every implementation in the unit does the same to locks and
+   * references: a call of the first of them.
+   */
+  private resolveIndirect(op: Extract<Op, { kind: 'call' }>): Extract<Op, { kind: 'call' }> | null {
+    const impls = implementations(this.fn, op.callee);
+    if (!impls.length) return null;
+    const sums = impls.map((f) => (f === this.fn.name ? undefined : this.o.summaries.get(f)));
+    if (sums.some((x) => !x)) return null;
+    const shape = (x: Summary): string => {
+      const pos = x.params.map((_, i) => `$${i}`);
+      const at = (o: string): string => substitute(o, x.params, pos, x.locals) ?? '?';
+      return JSON.stringify([x.acquires.map((a) => at(a.obj)).sort(), x.exits.map((e) => [e.cls, !!e.unknown, e.acquired.map((a) => at(a.obj)).sort(), e.released.map((r) => at(r.obj)).sort()]).sort(),
+        x.refs.gets.map((g) => at(g.obj)).sort(), x.refs.puts.map((g) => at(g.obj)).sort()]);
+    };
+    const first = shape(sums[0]!);
+    if (sums.some((x) => shape(x!) !== first)) return null;
+    return { ...op, callee: impls[0]!, indirect: false };
+  }
+
+  private call(s: State, op0: Extract<Op, { kind: 'call' }>): void {
+    const op = op0.indirect ? this.resolveIndirect(op0) ?? op0 : op0;
     const text = op.text ?? `${op.callee}()`;
     if (!op.indirect) {
       const irqsOff = irqsDisabled(s);

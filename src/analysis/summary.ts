@@ -195,11 +195,29 @@ export class SummaryTable {
   }
 }
 
-/** Names of the functions a function calls (direct calls only). */
+/** Names of the functions a function calls (direct calls, and ops-table calls the unit resolves). */
 export function calleesOf(fn: FunctionIR): Set<string> {
   const out = new Set<string>();
-  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'call' && !op.indirect) out.add(op.callee);
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.kind !== 'call') continue;
+      if (!op.indirect) out.add(op.callee);
+      else for (const f of implementations(fn, op.callee)) out.add(f);
+    }
+  }
   return out;
+}
+
+/**
+ * The functions an ops-table call (`q->ops->unlock(q)`, `ops.release(x)`) may reach: those the
+ * unit places in a table under that member name (`.unlock = foo_unlock`).
+ */
+export function implementations(fn: FunctionIR, callee: string): string[] {
+  const cbs = fn.unit?.callbacks;
+  if (!cbs?.length) return [];
+  const m = /(?:->|\.)([A-Za-z_]\w*)$/.exec(callee);
+  if (!m) return [];
+  return [...new Set(cbs.filter((c) => c.member === m[1]).map((c) => c.fn))];
 }
 
 /** Callees first: a post-order of the call graph among `fns` (recursion is cut where it closes). */

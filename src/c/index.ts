@@ -53,7 +53,7 @@ export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR
     .filter((p) => !defined.has(p.name))
     .map((p) => ({ name: p.name, params: p.params, annotations: p.annotations, line: unit.lineMap[p.row] ?? null }));
   if (declared.length) for (const fn of out) fn.declared = declared;
-  if (types.structs.length || types.globals.length) for (const fn of out) fn.unit = types;
+  if (types.structs.length || types.globals.length || types.callbacks.length) for (const fn of out) fn.unit = types;
   return out;
 }
 

@@ -209,7 +209,7 @@ export interface FunctionIR {
   /** Functions the unit declares with sparse annotations but does not define (shared by its functions): summaries from annotations. */
   declared?: { name: string; params: { name: string; type: string }[]; annotations: FunctionIR['annotations']; line: number | null }[];
   /** Struct definitions and file-scope variables of the unit the function came from (shared by its functions). */
-  unit?: { structs: StructInfo[]; globals: VarInfo[] };
+  unit?: { structs: StructInfo[]; globals: VarInfo[]; callbacks?: { member: string; fn: string }[] };
   /** Things the front end could not fully understand, said rather than dropped: 'parse error at line N: ...'. */
   diagnostics: string[];
 }

@@ -17,6 +17,8 @@ const RCU = /\b__rcu\b/;
 export interface UnitTypes {
   structs: StructInfo[];
   globals: VarInfo[];
+  /** Functions placed in file-scope tables by designated initializers (`.unlock = foo_unlock`). */
+  callbacks: { member: string; fn: string }[];
 }
 
 function annotationsOf(text: string): Pick<VarInfo, 'guardedBy' | 'ptGuardedBy' | 'rcu'> {
@@ -53,6 +55,7 @@ export function unitTypes(root: SNode, src: string, prep: Prepared, lineMap: (nu
   const line = (row: number): number | null => lineMap[row] ?? null;
   const structs: StructInfo[] = [];
   const globals: VarInfo[] = [];
+  const callbacks: UnitTypes['callbacks'] = [];
   const stack: SNode[] = [root];
   while (stack.length) {
     const n = stack.pop()!;
@@ -65,9 +68,15 @@ export function unitTypes(root: SNode, src: string, prep: Prepared, lineMap: (nu
       if (nameNode) structs.push({ name: src.slice(nameNode.start, nameNode.end), line: line(n.row), fields });
     }
     if (n.type === 'declaration' && n !== root && isTopLevel(n, root)) globals.push(...declarators(n, src, prep, line));
+    if (n.type === 'initializer_pair') {
+      const d = n.children.find((c) => c.type === 'field_designator');
+      const member = d?.children.find((c) => c.type === 'field_identifier');
+      const v = field(n, 'value');
+      if (member && v?.type === 'identifier') callbacks.push({ member: src.slice(member.start, member.end), fn: src.slice(v.start, v.end) });
+    }
     for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
   }
-  return { structs, globals };
+  return { structs, globals, callbacks };
 }
 
 function isTopLevel(n: SNode, root: SNode): boolean {
