@@ -354,6 +354,9 @@ class Walker {
           }
         }
         s.dropped.delete(op.target); // a new value: earlier puts were of the old one
+        if (s.dropped.size && /^[A-Za-z_]\w*$/.test(op.target)) {
+          for (const k of [...s.dropped.keys()]) if (derefs(k, op.target)) s.dropped.delete(k); // and of what it pointed to
+        }
         if (s.err && op.target === s.err.subject) s.err = null;
         this.escape(s, op.target, op.value);
         break;
@@ -582,7 +585,9 @@ class Walker {
   private takeRef(s: State, obj0: string, pair: string, source: 'primitive' | 'rule' | 'name', line: number | null, text: string, via?: string, member = false): void {
     const obj = refKey(obj0, member);
     const cur = s.refs.get(obj);
-    s.refs.set(obj, { obj, pair, line, source, count: (cur?.count ?? 0) + 1, gapSince: false });
+    // `get_page(v->pages[i])` in a loop: the name stands for several objects, each taken once.
+    const many = !!cur && (manyInstances(this.fn, obj) || reassignedInLoop(this.fn, obj));
+    s.refs.set(obj, { obj, pair, line, source, count: many ? cur.count : (cur?.count ?? 0) + 1, gapSince: false });
     s.dropped.delete(obj);
     this.emit({ k: 'ref-taken', line, obj, pair }, `rt:${obj}:${line}`);
     addTrace(s, line, text, via ? `takes a reference: ${obj} (${pair}) inside ${via}()` : `takes a reference: ${obj} (${pair})`);
@@ -629,6 +634,13 @@ class Walker {
       else s.refs.delete(obj);
       s.dropped.set(obj, line);
       addTrace(s, line, text, via ? `drops the reference: ${obj} inside ${via}()` : `drops the reference: ${obj}`);
+      return;
+    }
+    // Per-element puts (`put_page(v->pages[i])` in a loop, `css_put(w->css)` over a list cursor):
+    // another object on each pass, neither a double put nor a put of something not taken.
+    const cursor = reassignedInLoop(this.fn, obj);
+    if (manyInstances(this.fn, obj) || (cursor && (!s.dropped.has(obj) || s.dropped.get(obj) === line))) {
+      s.dropped.set(obj, line);
       return;
     }
     if (s.dropped.has(obj)) {
