@@ -31,11 +31,30 @@ export const checkThenAct: RaceCheck = {
       const f = new FnView(w);
       const last = lastReference(ctx, f);
       const found = [...readThenModify(f, new Set(last.map((x) => x.finding.line))), ...testThenSet(f, ctx), ...unlockedEmpty(f), ...staleDecision(f)];
-      out.push(...last, ...found.filter((x) => !selfOnly(ctx, w, x.finding)));
+      out.push(...last, ...found.filter((x) => !onStack(ctx, w, x.finding) && !selfOnly(ctx, w, x.finding)));
     }
     return out;
   },
 };
+
+/**
+ * A local object (a LIST_HEAD() or struct on the stack, not a pointer) that nobody else can name:
+ * its tests and changes cannot interleave with another CPU's.
+ */
+function onStack(ctx: RaceContext, w: WalkResult, x: RawFinding): boolean {
+  const obj = x.objects[0];
+  if (!obj) return false;
+  const path = x.discriminator === 'test-then-set' || (x.discriminator === 'stale-decision' && /:[A-Za-z_]\w*$/.test(obj) && !obj.includes('->', obj.lastIndexOf(':')))
+    ? obj.slice(0, obj.lastIndexOf(':'))
+    : obj;
+  const p = path.replace(/^&/, '');
+  if (/^[A-Za-z_]\w*$/.test(p)) {
+    // A bare name: a local object, not a pointer that may lead to shared data.
+    const l = w.fn.locals.find((x) => x.name === p);
+    return !!l && !l.type.includes('*') && !/\bstatic\b/.test(l.type);
+  }
+  return !!ctx.lockset.keys.data(w.fn, p)?.local;
+}
 
 /**
  * These witnesses run the same function on both CPUs. When the function only ever runs in one

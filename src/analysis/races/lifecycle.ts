@@ -55,6 +55,20 @@ interface RootFacts {
   bornAtEntry: boolean;
 }
 
+const stackCache = new WeakMap<FunctionIR, string[]>();
+
+/** Locals that are objects on the stack (not pointers, not static) whose address is passed to a call. */
+function stackObjects(fn: FunctionIR): string[] {
+  let out = stackCache.get(fn);
+  if (out) return out;
+  out = [];
+  const passed = new Set<string>();
+  for (const b of fn.blocks) for (const o of b.ops) if (o.kind === 'call') for (const a of o.argText) if (a.charCodeAt(0) === 38) passed.add(a.slice(1).trim());
+  if (passed.size) for (const l of fn.locals) if (passed.has(l.name) && !l.type.includes('*') && !/\bstatic\b/.test(l.type)) out.push(l.name);
+  stackCache.set(fn, out);
+  return out;
+}
+
 /** Is the call one that returns a fresh object (an allocator wrapper of the input, or named like one)? */
 function allocCall(op: Op, ctx: LifeContext): boolean {
   if (op.kind === 'call') return !!op.result && !op.indirect && (ctx.allocators.has(op.callee) || ALLOC_NAME.test(op.callee));
@@ -64,7 +78,7 @@ function allocCall(op: Op, ctx: LifeContext): boolean {
 
 /** Does the function allocate, initialise, free, drop a last reference or quiesce anything at all? */
 function anyPhases(fn: FunctionIR, ctx: LifeContext): boolean {
-  if (ctx.privateParams.size) return true;
+  if (ctx.privateParams.size || stackObjects(fn).length) return true;
   for (const b of fn.blocks) {
     for (const op of b.ops) {
       if (op.kind === 'alloc' || op.kind === 'free') return true;
@@ -103,6 +117,8 @@ export class Lifecycle {
       if ((op.kind === 'alloc' && op.result) || allocCall(op, ctx)) this.allocResults.add((op as { result?: string }).result!);
     }
     for (const p of ctx.privateParams) this.root(p, true);
+    // A struct on the stack whose address is handed on: private until it is published.
+    for (const l of stackObjects(this.fn)) this.root(l, true);
     const pathRoots: string[] = [];
     for (const b of this.fn.blocks) {
       for (const op of b.ops) {
@@ -263,7 +279,9 @@ export class Lifecycle {
         return null;
       case 'assign': {
         if (op.target === r) return op.value.k === 'result' && this.allocResults.has(op.value.id) ? 'born' : 'repoint';
-        const v = op.value;
+        const v0 = op.value;
+        // `x->done = &c` hands out the address of a stack object like a pointer.
+        const v = v0.k === 'addr' && v0.e.k === 'var' ? v0.e : v0;
         if (v.k === 'var' && v.name === r && !this.isLocal(op.target)) {
           // Stored into itself or into an object private with it: still nobody else's.
           const t = rootOfPath(op.target);
@@ -275,7 +293,7 @@ export class Lifecycle {
       case 'call': {
         if (!PUBLISH_CALL.test(op.callee) || INIT_CALL.has(op.callee)) return null;
         if (this.globals.has(r)) return 'publish'; // threads and registrations reach every global
-        return op.argText.some((a) => a === r || inObject(a, r)) ? 'publish' : null;
+        return op.argText.some((a) => a === r || a === `&${r}` || inObject(a, r)) ? 'publish' : null;
       }
       case 'alloc':
         return op.obj === r ? 'born' : null;

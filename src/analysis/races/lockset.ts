@@ -493,7 +493,13 @@ export class Lockset {
       if (!p.type.includes('*')) continue;
       const all = info.callers.every(({ caller, site }) => {
         if (site.op.kind !== 'call' || stack.has(caller)) return false;
-        const a = site.op.argText[i]?.trim();
+        let a = site.op.argText[i]?.trim();
+        if (a?.startsWith('&')) {
+          // The address of a struct on the caller's stack.
+          a = a.slice(1);
+          const l = caller.walk.fn.locals.find((x) => x.name === a);
+          if (!l || l.type.includes('*') || /\bstatic\b/.test(l.type)) return false;
+        }
         if (!a || !/^[A-Za-z_]\w*$/.test(a)) return false;
         const life = this.lifecycleOf(caller, allocators, stack);
         return life?.phase(site.block, site.index, a) === 'fresh';
