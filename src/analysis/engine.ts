@@ -38,6 +38,7 @@ export type EngineEvent =
   | { k: 'err-fallthrough'; line: number | null; subject: string; branchLine: number | null; cleanup: { line: number | null; text: string; obj: string; kind: string }; use: { line: number | null; text: string; what: string }; trace: Trace }
   | { k: 'acquire'; line: number | null; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; block: number; via?: string; sometimes?: boolean; afterGap: boolean; retake?: boolean }
   | { k: 'flag-set'; line: number | null; key: string }
+  | { k: 'flag-cleared'; line: number | null; key: string } // a flag this path had set, cleared again
   | { k: 'ref-taken'; line: number | null; obj: string; pair: string };
 
 /** Where a sleep comes from: the sleeping call itself and the callees leading to it. */
@@ -572,7 +573,10 @@ class Walker {
         break;
       case 'clear':
       case 'test-clear':
-        if (s.flags.delete(key)) addTrace(s, op.line, text, `clears ${op.bit}`);
+        if (s.flags.delete(key)) {
+          addTrace(s, op.line, text, `clears ${op.bit}`);
+          this.emit({ k: 'flag-cleared', line: op.line, key }, `fclr:${key}`);
+        }
         break;
       case 'test':
         if (op.result && s.flags.has(key)) s.rfacts.set(op.result, { t: 'nonzero' });
@@ -786,7 +790,10 @@ class Walker {
     for (const k of sum.flagClears) {
       const at = k.lastIndexOf(':');
       const word = this.mapArgs(sum, op, k.slice(0, at));
-      if (word && s.flags.delete(`${word}:${k.slice(at + 1)}`)) addTrace(s, op.line, text, `clears ${k.slice(at + 1)} inside ${op.callee}()`);
+      if (word && s.flags.delete(`${word}:${k.slice(at + 1)}`)) {
+        addTrace(s, op.line, text, `clears ${k.slice(at + 1)} inside ${op.callee}()`);
+        this.emit({ k: 'flag-cleared', line: op.line, key: `${word}:${k.slice(at + 1)}` }, `fclr:${word}:${k.slice(at + 1)}`);
+      }
     }
     // References the callee moves.
     for (const g of sum.refs.gets) {

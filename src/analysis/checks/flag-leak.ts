@@ -5,6 +5,7 @@ import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts, lines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { splitByStatus } from '../returns.js';
+import { reassignedInLoop } from '../objects.js';
 
 export const flagLeak: Check = {
   meta: {
@@ -19,10 +20,29 @@ export const flagLeak: Check = {
     for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear')) clears.add(`${op.word}:${op.bit}`);
     const keys = new Set<string>();
     for (const x of walk.exits) for (const k of x.state.flags.keys()) keys.add(k);
+    // Flags some path sets and then clears again: work done under a busy bit.
+    const cycled = new Map<string, number[]>();
+    const setAt = new Map<string, number[]>();
+    for (const e of walk.events) {
+      if (e.k !== 'flag-cleared' && e.k !== 'flag-set') continue;
+      const m = e.k === 'flag-set' ? setAt : cycled;
+      m.set(e.key, [...(m.get(e.key) ?? []), e.line ?? 0]);
+    }
+    const vars = new Set([...fn.params, ...fn.locals].map((p) => p.name));
     for (const key of keys) {
       const [word, bit] = [key.slice(0, key.lastIndexOf(':')), key.slice(key.lastIndexOf(':') + 1)];
       const transient = sem.transientFlags.get(bit);
       if (!clears.has(key) && !transient) continue; // set for good (a state change), not a leak
+      if (!transient) {
+        // Set on one branch and cleared on another (`if (dio) f |= DIO; else f &= ~DIO;`): a mode
+        // the function switches, not a flag it holds while it works.
+        if (!cycled.has(key)) continue;
+        // A bit numbered by a variable (`set_bit(i, map)`) or in a word a loop cursor points to:
+        // another bit or another object on each pass.
+        if ((bit.match(/[A-Za-z_]\w*/g) ?? []).some((n) => vars.has(n))) continue;
+        // The cursor case clears, early in the loop body, what a previous pass set later on.
+        if (reassignedInLoop(fn, word) && Math.max(...cycled.get(key)!) < Math.min(...(setAt.get(key) ?? [0]))) continue;
+      }
       const left: Exit[] = [];
       const cleared: Exit[] = [];
       for (const x of walk.exits) {
