@@ -96,6 +96,21 @@ function isWordChar(c: number): boolean {
 }
 
 /**
+ * Where the token after `i` starts: past blanks and backslash-newlines (the grammar's extras,
+ * comments aside, which are nodes), or -1 at a character only the parser can judge (non-ASCII,
+ * other control characters).
+ */
+function nextTokenStart(text: string, i: number): number {
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || (c >= 9 && c <= 13)) i++;
+    else if (c === 92 /* backslash */ && text.charCodeAt(i + 1) === 10) i += 2;
+    else if (c === 92 && text.charCodeAt(i + 1) === 13 && text.charCodeAt(i + 2) === 10) i += 3;
+    else return c < 32 || c >= 127 ? -1 : i;
+  }
+}
+
+/**
  * Where a token of an error-free tree ends, read off the text when its kind fixes its spelling:
  * a literal token is its type (`->`, `if`), a word runs over ASCII word characters. -1 when the
  * text must be asked (anything else, non-ASCII).
@@ -140,8 +155,24 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
   let open = 0;
   /** End of the last node finished at the cursor's level; -1 for a dropped delimiter (not asked). */
   let lastEnd = -1;
+  /** End of the last token met in an error-free part; -1 when not known. */
+  let prevEnd = -1;
   let root: SNode | null = null;
 
+  /** A leaf (a token, or a subtree not descended) into the node being filled. */
+  const place = (t: TypeInfo, fieldName: string | null, start: number, end: number, missing: boolean): void => {
+    const row = rowOf(start);
+    const n: SNode = {
+      type: t.type, field: fieldName, named: t.named, missing,
+      start: start + shift.index, end: end + shift.index, row: row + shift.row, endRow: (end === start ? row : rowOf(end)) + shift.row,
+      children: NO_CHILDREN, holds: missing ? HOLDS_ERROR | t.holds : t.holds,
+    };
+    const parent = stack[stack.length - 1];
+    if (parent) {
+      parent.children.push(n);
+      parent.holds |= n.holds;
+    } else root = n;
+  };
   /** A token (or a subtree not descended) starts at `start`: so do the inner nodes just opened. */
   const firstToken = (start: number): void => {
     if (open === stack.length) return;
@@ -179,30 +210,31 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
       continue;
     }
     const delimiter = t.delimiter && !fieldName;
-    if (delimiter && (clean || !c.nodeIsMissing)) {
+    if (clean) {
+      // No missing nodes here; the token is found in the text after the previous one.
+      // (A node of a kind that has children but has none here says where it is itself.)
+      let start = prevEnd >= 0 && !t.descend ? nextTokenStart(text, prevEnd) : -1;
+      let end = start < 0 ? -1 : ownEnd >= 0 ? ownEnd : tokenEnd(t, text, start);
+      if (start < 0 || (end < 0 && (t.literal || t.word))) {
+        start = c.startIndex; // not where the text says (or not known): asked
+        end = ownEnd >= 0 ? ownEnd : tokenEnd(t, text, start);
+      }
+      if (end < 0) end = c.endIndex;
+      firstToken(start);
+      if (!delimiter) place(t, fieldName, start, end, false);
+      lastEnd = prevEnd = end;
+    } else if (delimiter && !c.nodeIsMissing) {
       if (open < stack.length) firstToken(c.startIndex);
-      lastEnd = -1; // asked only if it ends what holds it
+      lastEnd = prevEnd = -1; // the end is asked only if it ends what holds it
     } else {
       const start = c.startIndex;
-      let end = ownEnd;
-      if (end < 0 && clean) end = tokenEnd(t, text, start);
-      if (end < 0) end = c.endIndex;
+      const end = ownEnd >= 0 ? ownEnd : c.endIndex;
       // Delimiters are copied only when the parser inserted them (missing, so zero-width).
-      const missing = start === end && !clean && (delimiter || c.nodeIsMissing);
+      const missing = start === end && (delimiter || c.nodeIsMissing);
       firstToken(start);
-      if (!delimiter || missing) {
-        const row = rowOf(start);
-        const n: SNode = {
-          type: t.type, field: fieldName, named: t.named, missing,
-          start: start + shift.index, end: end + shift.index, row: row + shift.row, endRow: (end === start ? row : rowOf(end)) + shift.row,
-          children: NO_CHILDREN, holds: missing ? HOLDS_ERROR | t.holds : t.holds,
-        };
-        if (parent) {
-          parent.children.push(n);
-          parent.holds |= n.holds;
-        } else root = n;
-      }
+      if (!delimiter || missing) place(t, fieldName, start, end, missing);
       lastEnd = end;
+      prevEnd = -1;
     }
     // Next: the sibling, else close inner nodes (the cursor is still on their last child) until one has a sibling.
     let moved = c.gotoNextSibling();
