@@ -2,7 +2,7 @@
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts } from '../check.js';
-import { refKey } from '../objects.js';
+import { refKey, rootOf } from '../objects.js';
 
 export const refUnderflow: Check = {
   meta: {
@@ -23,6 +23,18 @@ export const refUnderflow: Check = {
     // Gets through callees (lookups that return a reference, helpers that take one).
     for (const e of walk.exits) for (const r of e.state.refs.values()) gets.add(r.obj);
     for (const e of walk.events) if (e.k === 'ref-taken') gets.add(e.obj);
+    // Objects the function takes off a list: the list's reference comes with them, and dropping it
+    // is not a put of something never taken (a request unlinked from the pending queue).
+    const unlinked = new Set<string>();
+    for (const b of fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind !== 'list' || !op.node) continue;
+        if (op.action === 'del' || op.action === 'del-init' || op.action === 'move' || op.action === 'move-tail') {
+          const r = rootOf(op.node);
+          if (r) unlinked.add(r);
+        }
+      }
+    }
     for (const e of walk.events) {
       if (e.k === 'double-put') {
         const { confidence, facts } = contextFacts(fn, e.viaGap);
@@ -31,7 +43,7 @@ export const refUnderflow: Check = {
           message: `'${e.obj}' (${e.pair}) dropped twice: already dropped at ${e.prevLine ?? '?'}`,
           line: e.line, function: fn.name, objects: [e.obj], trace: e.trace, facts, discriminator: 'double',
         });
-      } else if (e.k === 'put-unheld' && gets.has(e.obj)) {
+      } else if (e.k === 'put-unheld' && gets.has(e.obj) && !unlinked.has(e.obj)) {
         out.push({
           rule: 'ref-underflow', severity: 'warning', confidence: 'medium',
           message: `'${e.obj}' (${e.pair}) dropped on a path where this function did not take it`,
