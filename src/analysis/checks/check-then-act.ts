@@ -500,6 +500,9 @@ function unlockedEmpty(f: FnView): Out[] {
     if (!se) continue;
     for (const u of same) {
       if (u.kind !== 'list' || !TAKES.has(u.action) || (u.head !== e.head && u.node !== e.head)) continue;
+      // `if (!list_empty(&x->node)) { lock; list_del_init(&x->node); }`: the peek only saves the
+      // lock; list_del_init() of an entry someone already took off is a no-op.
+      if (u.action === 'del-init' && u.node === e.head) continue;
       const su = f.site(u);
       if (!su || !f.before(e, u) || !f.decidedByResult(e.result, u)) continue;
       const lock = [...su.held].find((l) => !se.held.has(l));

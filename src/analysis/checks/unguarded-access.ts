@@ -69,11 +69,46 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   }
   const g = locks.find((x) => isFree(r, x));
   if (!g) return null;
+  if (closedBeforeDrain(ctx.lockset, r, g)) return null;
   // A read races only with a writer: an inferred guard needs a write somewhere that is not set-up.
   if (r.mode === 'read' && g.source === 'inferred' && !hasWriter(ctx.lockset, r)) return null;
   // Everything that could conflict runs in the same work item as this access: nothing overlaps it.
   if (g.source === 'inferred' && oneThread(ctx.lockset, r)) return null;
   return g;
+}
+
+const ADDS = new Set(['add', 'add-tail']);
+
+/**
+ * The "closed list" protocol: the function set a flag of the list's object under the guard
+ * (`piwb->completed = true`), dropped it, and now drains the list without it; every other change of
+ * the list in the input is an add made under the guard after reading that flag under it. Nobody can
+ * add once the flag is set, so the drain is alone. Only where the whole file is seen, and at least
+ * one such adder is: unseen adders may not check.
+ */
+function closedBeforeDrain(ls: Lockset, r: AccessRecord, g: Guard): boolean {
+  if (r.kind !== 'list' || g.kind !== 'lock' || r.fn.origin === 'hunks') return false;
+  if (!r.free.some((f) => lockMatches(g, r, f.key, f.base))) return false;
+  // The flag set under the guard earlier in this function, in the same object.
+  const flags = new Set<string>();
+  for (const w of ls.records) {
+    if (w.fn !== r.fn || w.side !== r.side || w.kind !== 'field' || w.mode !== 'write' || w.data.base !== r.data.base) continue;
+    if (w.line === null || r.line === null || w.line >= r.line || !holds(w, g)) continue;
+    const set = w.walk.fn.blocks[w.site.block]?.ops.some((o) => o.kind === 'assign' && o.target === w.path && o.line === w.line
+      && ((o.value.k === 'bool' && o.value.value) || (o.value.k === 'int' && o.value.value !== 0)));
+    if (set) flags.add(w.data.key);
+  }
+  if (!flags.size) return false;
+  let adders = 0;
+  for (const c of ls.byKey.get(r.data.key) ?? []) {
+    if (c.side !== r.side || c.fn === r.fn || c.phase || c.mode !== 'write') continue;
+    if (c.kind !== 'list' || !ADDS.has(c.action ?? '') || !holds(c, g)) return false;
+    const checked = [...flags].flatMap((k) => ls.byKey.get(k) ?? []).some((f) => f.fn === c.fn && f.side === c.side && f.mode === 'read'
+      && f.data.base === c.data.base && holds(f, g) && f.line !== null && c.line !== null && f.line <= c.line);
+    if (!checked) return false;
+    adders++;
+  }
+  return adders > 0;
 }
 
 /**
