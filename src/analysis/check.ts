@@ -3,7 +3,8 @@
 
 import type { FunctionIR } from '../c/ir.js';
 import type { Semantics } from '../semantics/index.js';
-import type { WalkResult } from './engine.js';
+import type { Exit, WalkResult } from './engine.js';
+import type { TraceNode } from './state.js';
 import type { SummaryTable } from './summary.js';
 import type { Confidence, Severity, TraceStep, Witness } from './types.js';
 
@@ -61,4 +62,50 @@ export function contextFacts(fn: FunctionIR, viaGap: boolean): { confidence: Con
 export function lines(ls: (number | null)[]): string {
   const u = [...new Set(ls.map((l) => (l === null ? '?' : String(l))))];
   return u.join(', ');
+}
+
+function fullTrace(x: Exit): TraceNode[] {
+  const out: TraceNode[] = [];
+  for (let n = x.state.trace; n; n = n.prev) out.push(n);
+  return out.reverse();
+}
+
+/** Where the paths to two exits part: the first step one took and the other did not. */
+function parting(a: Exit, b: Exit): string | null {
+  const ta = fullTrace(a);
+  const tb = fullTrace(b);
+  let i = 0;
+  while (i < ta.length && i < tb.length && ta[i] === tb[i]) i++;
+  const st = ta[i];
+  if (!st) return null;
+  const cond = /^condition (true|false)$/.exec(st.note);
+  if (cond) return `when the test at line ${st.line ?? '?'} is ${cond[1]}`;
+  return st.line !== null ? `through line ${st.line}` : null;
+}
+
+/**
+ * The return lines of `exits`, each one that `others` also returns from told apart by where the
+ * paths part ("28 (when the test at line 22 is true)"), so "held on return at 28, released on
+ * return at 28" says which 28 is which.
+ */
+export function exitLines(exits: Exit[], others: Exit[]): string {
+  // Lines in order, grouped by what tells them apart: "190, 191 (when the test at line 182 is true)".
+  const groups: { why: string | null; lines: string[] }[] = [];
+  const seen = new Set<string>();
+  for (const x of exits) {
+    const l = x.line === null ? '?' : String(x.line);
+    if (seen.has(l)) continue;
+    seen.add(l);
+    const twin = others.find((o) => o.line === x.line);
+    const why = twin ? parting(x, twin) : null;
+    const last = groups[groups.length - 1];
+    if (last && last.why === why) last.lines.push(l);
+    else groups.push({ why, lines: [l] });
+  }
+  return groups.map((g) => (g.why ? `${g.lines.join(', ')} (${g.why})` : g.lines.join(', '))).join(groups.length > 1 ? ', and ' : '');
+}
+
+/** "X (not held on return at Y)", or "X; not held on return at Y" when the lists carry notes of their own. */
+export function besides(main: string, other: string): string {
+  return main.includes('(') || other.includes('(') ? `${main}; ${other}` : `${main} (${other})`;
 }

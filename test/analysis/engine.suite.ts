@@ -483,4 +483,18 @@ static int f(struct dev *d)
     assert.deepEqual([f.rule, f.severity, f.confidence, f.function, f.status, f.file], ['lock-leak', 'error', 'high', 'f', 'present', 'drivers/x.c']);
     assert.ok(f.trace.some((t) => t.note === "acquires '&d->lock'" && t.line === 4));
   });
+  it('tells apart two paths that end at one return: which test sends each one there', async () => {
+    const res = await checkFile('drivers/x.c', `
+static void post(struct q *q)
+{
+	spin_lock(&q->lock);
+	if (q->connected)
+		q->ops->kick(q);
+	else
+		spin_unlock(&q->lock);
+}
+`, { sem });
+    const f = res.findings.find((x) => x.rule === 'lock-leak')!;
+    assert.equal(f.message, "inconsistent returns '&q->lock': held on return at 9 (when the test at line 5 is true), released on return at 9 (when the test at line 5 is false)");
+  });
 });

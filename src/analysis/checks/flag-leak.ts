@@ -2,7 +2,7 @@
 // declare transient (it must never outlive the function that set it).
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
-import { contextFacts, lines } from '../check.js';
+import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { splitByStatus } from '../returns.js';
 import { reassignedInLoop } from '../objects.js';
@@ -60,7 +60,7 @@ export const flagLeak: Check = {
         rule: 'flag-leak',
         severity: 'warning',
         confidence,
-        message: `${bit} set in '${word}' is left set on return at ${lines(left.map((e) => e.line))}${cleared.length ? ` (not set on return at ${lines(cleared.map((e) => e.line))})` : ''}`,
+        message: `${bit} set in '${word}' is left set on return at ${cleared.length ? besides(exitLines(left, cleared), `not set on return at ${exitLines(cleared, left)}`) : exitLines(left, cleared)}`,
         line: x.line,
         function: fn.name,
         objects: [`${word}:${bit}`],

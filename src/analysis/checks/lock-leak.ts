@@ -2,7 +2,7 @@
 // returns"), or the function keeps it on every path and nothing hands it off.
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
-import { contextFacts, lines } from '../check.js';
+import { contextFacts, exitLines, lines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { manyInstances, typedObject } from '../objects.js';
 import type { HeldLock } from '../state.js';
@@ -73,7 +73,7 @@ export const lockLeak: Check = {
           rule: 'lock-leak',
           severity: confidence === 'high' ? 'error' : 'warning',
           confidence,
-          message: `inconsistent returns '${obj}': held on return at ${lines(holding.map((x) => x.line))}, released on return at ${lines(free.map((x) => x.line))}`,
+          message: `inconsistent returns '${obj}': held on return at ${exitLines(holding, free)}, released on return at ${exitLines(free, holding)}`,
           line: worst.line,
           function: fn.name,
           objects: [obj],

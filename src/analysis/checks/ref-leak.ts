@@ -2,7 +2,7 @@
 // is not dropped on some return path where it does not escape (returned, stored, queued).
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
-import { contextFacts, lines } from '../check.js';
+import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { MAPPING_PAIRS, type HeldRef } from '../state.js';
 import { splitByStatus } from '../returns.js';
@@ -79,7 +79,7 @@ export const refLeak: Check = {
         // A pair guessed from names counts once the function itself drops it on other paths.
         severity: 'warning',
         confidence: sample.source === 'name' && confidence === 'high' ? 'medium' : confidence,
-        message: `'${obj}' from ${sample.pair} at ${sample.line ?? '?'} is not released on return at ${lines(leaking.map((e) => e.line))}${clean.length ? ` (not held on return at ${lines(clean.map((e) => e.line))})` : ''}`,
+        message: `'${obj}' from ${sample.pair} at ${sample.line ?? '?'} is not released on return at ${clean.length ? besides(exitLines(leaking, clean), `not held on return at ${exitLines(clean, leaking)}`) : exitLines(leaking, clean)}`,
         line: x.line,
         function: fn.name,
         objects: [obj],
