@@ -302,6 +302,17 @@ void r_zero(struct r *r)
     }
   });
 
+  describe('callbacks', () => {
+    it('a callback runs with the locks its helper holds where it calls it', async () => {
+      const text = readFileSync(join(FIXTURES, 'unguarded-access', 'callbacks.c'), 'utf8');
+      const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
+      assert.deepEqual(f.filter((x) => x.function === 'evq_count_proc'), [], 'not even at info');
+      const reset = f.find((x) => x.function === 'evq_reset_proc');
+      assert.equal(reset?.severity, 'warning');
+      assert.ok(reset?.facts.some((x) => /evq_scan_then\(\) calls it at line \d+ after releasing it/.test(x)));
+    });
+  });
+
   describe('private objects', () => {
     it('an allocator wrapper named like a getter still hands back a fresh object', async () => {
       const text = `

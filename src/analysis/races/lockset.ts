@@ -121,6 +121,7 @@ export class Lockset {
       const byName = new Map<string, FnInfo>();
       this.byName.set(side, byName);
       const infos: FnInfo[] = [];
+      const callbacks: { fn: FnInfo; via: FnInfo; param: string }[] = [];
       for (const w of walks) {
         const info: FnInfo = { side, walk: w, callers: [], registered: null, addressTaken: false };
         this.infos.set(w, info);
@@ -131,18 +132,27 @@ export class Lockset {
         for (const b of info.walk.fn.blocks) {
           for (const op of b.ops) {
             if (op.kind !== 'call') continue;
-            for (const a of op.argText) {
+            op.argText.forEach((a, i) => {
               const t = byName.get(a.charCodeAt(0) === 38 /* & */ ? a.slice(1) : a);
-              if (!t) continue;
+              if (!t) return;
               t.addressTaken = true;
               if (ENTRY_REGISTRARS.test(op.callee)) t.registered = op.callee;
-            }
+              // Handed to a function of the input that calls it through that parameter: those calls are its callers.
+              const via = byName.get(op.callee);
+              const param = via?.walk.fn.params[i]?.name;
+              if (via && param) callbacks.push({ fn: t, via, param });
+            });
           }
         }
         for (const s of info.walk.sites) {
           if (s.op.kind !== 'call') continue;
           const callee = byName.get(s.op.callee);
           if (callee && callee !== info) callee.callers.push({ caller: info, site: s });
+        }
+      }
+      for (const { fn: t, via, param } of callbacks) {
+        for (const s of via.walk.sites) {
+          if (s.op.kind === 'call' && s.op.indirect && s.op.callee === param && via !== t && !t.callers.some((c) => c.site === s)) t.callers.push({ caller: via, site: s });
         }
       }
       const allocators = this.allocatorsOf(infos);
