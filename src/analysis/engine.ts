@@ -586,12 +586,12 @@ class Walker {
     }
   }
 
-  private takeRef(s: State, obj0: string, pair: string, source: 'primitive' | 'rule' | 'name', line: number | null, text: string, via?: string, member = false): void {
+  private takeRef(s: State, obj0: string, pair: string, source: 'primitive' | 'rule' | 'name', line: number | null, text: string, via?: string, member = false, init = false): void {
     const obj = refKey(obj0, member);
     const cur = s.refs.get(obj);
     // `get_page(v->pages[i])` in a loop: the name stands for several objects, each taken once.
     const many = !!cur && (manyInstances(this.fn, obj) || reassignedInLoop(this.fn, obj));
-    s.refs.set(obj, { obj, pair, line, source, count: many ? cur.count : (cur?.count ?? 0) + 1, gapSince: false });
+    s.refs.set(obj, { obj, pair, line, source, count: many ? cur.count : (cur?.count ?? 0) + 1, gapSince: false, ...(init && !cur ? { init: true } : {}) });
     s.dropped.delete(obj);
     this.emit({ k: 'ref-taken', line, obj, pair }, `rt:${obj}:${line}`);
     addTrace(s, line, text, via ? `takes a reference: ${obj} (${pair}) inside ${via}()` : `takes a reference: ${obj} (${pair})`);
@@ -599,6 +599,7 @@ class Walker {
 
   private ref(s: State, op: Extract<Op, { kind: 'ref' }>): void {
     const text = op.text ?? op.primitive;
+    if (this.o.sem.sleeps(op.primitive)) this.sleepCheck(s, op.line, op.primitive, `${op.primitive}() may sleep`, text);
     if (op.action === 'get') {
       if (op.succeeds && op.result) {
         this.pend(s, op.result, { fires: op.succeeds === 'zero' ? firesZero : op.succeeds === 'nonzero' ? firesNonzero : firesNonnull, op, line: op.line });
@@ -675,8 +676,13 @@ class Walker {
 
   /** refcount_t is a reference count by type: increments are gets, decrements puts. */
   private refcount(s: State, op: Extract<Op, { kind: 'atomic' }>): void {
-    if (op.family !== 'refcount') return;
     const text = op.text ?? op.primitive;
+    // A fresh object's first reference: kref_init(&r->ref), refcount_set(&r->count, 1).
+    if (op.action === 'set' && (op.family === 'kref' || (op.family === 'refcount' && /,\s*1\s*\)\s*;?\s*$/.test(text)))) {
+      this.takeRef(s, op.obj, op.family, 'primitive', op.line, text, undefined, true, true);
+      return;
+    }
+    if (op.family !== 'refcount') return;
     switch (op.action) {
       case 'inc':
         this.takeRef(s, op.obj, 'refcount', 'primitive', op.line, text, undefined, true);
@@ -798,7 +804,7 @@ class Walker {
     // References the callee moves.
     for (const g of sum.refs.gets) {
       const obj = this.mapArgs(sum, op, g.obj);
-      if (obj) this.takeRef(s, obj, g.pair, g.source, op.line, text, op.callee);
+      if (obj) this.takeRef(s, obj, g.pair, g.source, op.line, text, op.callee, false, g.init);
     }
     for (const p of sum.refs.puts) {
       const obj = this.mapArgs(sum, op, p.obj);
@@ -1041,7 +1047,7 @@ function inert(op: Op, s: State): boolean {
     case 'access': case 'barrier': case 'unknown':
       return true;
     case 'atomic':
-      return op.family !== 'refcount' && !(op.result && knowsResult(s, op.result));
+      return op.family !== 'refcount' && !(op.family === 'kref' && op.action === 'set') && !(op.result && knowsResult(s, op.result));
     case 'list':
       if (op.result && knowsResult(s, op.result)) return false;
       return !(op.node && s.refs.size && (op.action === 'add' || op.action === 'add-tail' || op.action === 'move' || op.action === 'move-tail'));

@@ -28,6 +28,11 @@ export interface HeldRef {
   gapSince: boolean;
   /** Other variables that name the same object (`child = of_node_get(np)`: held as child, also np). */
   aliases?: string[];
+  /**
+   * The first reference of a fresh object (`refcount_set(&r->count, 1)`, `kref_init`): not a leak
+   * where it is made, but what a function returning the object hands its caller.
+   */
+  init?: boolean;
 }
 
 /**

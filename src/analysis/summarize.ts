@@ -118,7 +118,7 @@ function refMoves(w: WalkResult): Summary['refs'] {
   const first = exits[0]!;
   const gets = [...first.state.refs.values()]
     .filter((r) => !r.gapSince && fromParam(r.obj) && exits.every((x) => x.state.refs.has(r.obj)))
-    .map((r) => ({ obj: r.obj, pair: r.pair, source: r.source, line: r.line }));
+    .map((r) => ({ obj: r.obj, pair: r.pair, source: r.source, line: r.line, ...(r.init ? { init: true } : {}) }));
   const puts = [...first.state.entryPut]
     .filter(([obj]) => fromParam(obj) && exits.every((x) => x.state.entryPut.has(obj)))
     .map(([obj, p]) => ({ obj, pair: p.pair, line: p.line }));

@@ -45,7 +45,7 @@ export interface Summary {
   requires: LockRef[];
   /** References it moves: takes on a parameter's object, drops the caller's, returns a new one. */
   refs: {
-    gets: { obj: string; pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null }[];
+    gets: { obj: string; pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null; init?: boolean }[];
     puts: { obj: string; pair: string; line: number | null }[];
     returns: { pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null } | null;
   };

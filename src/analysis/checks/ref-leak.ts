@@ -39,6 +39,8 @@ export const refLeak: Check = {
       // An array element's reference in a loop (`get_page(v->pages[i])`) stands for several: held
       // on some returns and not on others says nothing about any one of them.
       if (manyInstances(fn, obj)) continue;
+      // A fresh object's first reference is its creator's to hand on, not a get to balance here.
+      if (walk.exits.every((x) => { const r = x.state.refs.get(obj); return !r || (r.init && r.count === 1); })) continue;
       const leaking: Exit[] = [];
       const clean: Exit[] = [];
       for (const x of walk.exits) {
