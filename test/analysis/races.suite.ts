@@ -302,6 +302,54 @@ void r_zero(struct r *r)
     }
   });
 
+  describe('lock names in messages', () => {
+    it('names a lock nested in the object by its whole path', async () => {
+      const text = `
+struct evp { wait_queue_head_t wq; int count; };
+void evp_inc(struct evp *ep) { spin_lock_irq(&ep->wq.lock); ep->count++; spin_unlock_irq(&ep->wq.lock); }
+void evp_dec(struct evp *ep) { spin_lock_irq(&ep->wq.lock); ep->count--; spin_unlock_irq(&ep->wq.lock); }
+void evp_reset(struct evp *ep) { spin_lock_irq(&ep->wq.lock); spin_unlock_irq(&ep->wq.lock); ep->count = 0; }
+`;
+      const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
+      assert.equal(f.length, 1);
+      assert.match(f[0]!.message, /without holding '&ep->wq\.lock'/);
+      assert.ok(f[0]!.facts.every((x) => !x.includes("'&ep->lock'")));
+    });
+
+    it('never names a variable the reported function does not have', async () => {
+      const text = `
+struct dbc { spinlock_t lock; };
+struct dbuf { struct dbc *c; unsigned int state; };
+void dbuf_hold(struct dbc *c, struct dbuf *b) { spin_lock(&c->lock); b->state = 1; spin_unlock(&c->lock); }
+void dbuf_drop(struct dbc *c, struct dbuf *b) { spin_lock(&c->lock); b->state = 0; spin_unlock(&c->lock); }
+void dbuf_clean(struct dbuf *b)
+{
+	spin_lock(&b->c->lock);
+	spin_unlock(&b->c->lock);
+	b->state = 2;
+}
+`;
+      const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
+      const clean = f.find((x) => x.function === 'dbuf_clean');
+      assert.ok(clean, 'dbuf_clean() is reported');
+      assert.match(clean!.message, /without holding '&b->c->lock'/); // as the function itself writes it
+      for (const x of f) if (x.function !== 'dbuf_hold' && x.function !== 'dbuf_drop') assert.doesNotMatch(x.message + x.facts.join(' '), /&c->lock/);
+      // A function that never writes the lock: the lock by its key, not another function's variable.
+      const other = `
+struct dbc { spinlock_t lock; };
+struct dbuf { unsigned int state; };
+void dbuf_hold(struct dbc *c, struct dbuf *b) { spin_lock(&c->lock); b->state = 1; spin_unlock(&c->lock); }
+void dbuf_drop(struct dbc *c, struct dbuf *b) { spin_lock(&c->lock); b->state = 0; spin_unlock(&c->lock); }
+unsigned int dbuf_get(struct dbc *c, struct dbuf *b) { unsigned int s; spin_lock(&c->lock); s = b->state; spin_unlock(&c->lock); return s; }
+void dbuf_set(struct dbuf *b) { b->state = 5; }
+`;
+      const set = (await findings(other)).find((x) => x.rule === 'unguarded-access' && x.function === 'dbuf_set');
+      assert.ok(set, 'dbuf_set() is reported (at info)');
+      assert.match(set!.message, /without holding 'dbc\.lock'/);
+      assert.ok(!(set!.message + set!.facts.join(' ')).includes('&c->lock'));
+    });
+  });
+
   describe('callbacks', () => {
     it('a callback runs with the locks its helper holds where it calls it', async () => {
       const text = readFileSync(join(FIXTURES, 'unguarded-access', 'callbacks.c'), 'utf8');

@@ -434,6 +434,15 @@ function changedElsewhere(ctx: RaceContext, fn: FunctionIR, word: string): boole
   return false;
 }
 
+/** How the code names the address of a list head: `&d->list`, or `head` for a pointer variable. */
+function addressOf(fn: FunctionIR, head: string): string {
+  if (/^[A-Za-z_]\w*$/.test(head)) {
+    const d = fn.params.find((p) => p.name === head) ?? fn.locals.find((l) => l.name === head);
+    if (d?.type.includes('*')) return head;
+  }
+  return `&${head}`;
+}
+
 /** Is the object a path is reached through still private (fresh, not yet published) when `op` runs? */
 function privateAt(ctx: RaceContext, f: FnView, op: Op, path: string): boolean {
   const b = f.block(op);
@@ -517,7 +526,7 @@ function unlockedEmpty(f: FnView): Out[] {
           rule: 'check-then-act',
           severity: 'warning',
           confidence: se.viaGap ? 'medium' : 'high',
-          message: `list_empty(&${e.head}) at ${e.line ?? '?'} is checked without '${lock}', which is then taken to ${u.primitive}() the list at ${u.line ?? '?'}: the list can change in between`,
+          message: `list_empty(${addressOf(fn, e.head)}) at ${e.line ?? '?'} is checked without '${lock}', which is then taken to ${u.primitive}() the list at ${u.line ?? '?'}: the list can change in between`,
           line: e.line,
           function: fn.name,
           objects: [e.head, lock],

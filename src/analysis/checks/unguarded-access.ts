@@ -70,11 +70,26 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   const g = locks.find((x) => isFree(r, x));
   if (!g) return null;
   if (closedBeforeDrain(ctx.lockset, r, g)) return null;
+  if (r.mode === 'read' && g.source === 'inferred' && excludesWriters(ctx.lockset, r)) return null;
   // A read races only with a writer: an inferred guard needs a write somewhere that is not set-up.
   if (r.mode === 'read' && g.source === 'inferred' && !hasWriter(ctx.lockset, r)) return null;
   // Everything that could conflict runs in the same work item as this access: nothing overlaps it.
   if (g.source === 'inferred' && oneThread(ctx.lockset, r)) return null;
   return g;
+}
+
+const NOT_EXCLUSIVE = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt']);
+
+/**
+ * A read holding a lock that every write of the field holds as well (writers take both locks,
+ * readers either one) cannot overlap a write, whichever lock the majority vote picked.
+ */
+function excludesWriters(ls: Lockset, r: AccessRecord): boolean {
+  const writes = (ls.byKey.get(r.data.key) ?? []).filter((c) => c.side === r.side && c.mode === 'write' && !c.phase && c.kind !== 'atomic');
+  if (!writes.length) return false;
+  const rel = (base: string | null, rec: AccessRecord): string => (base !== null && base === rec.data.base ? 'same' : 'other');
+  return r.held.some((h) => !NOT_EXCLUSIVE.has(h.key)
+    && writes.every((c) => c.held.some((x) => x.key === h.key && rel(x.base, c) === rel(h.base, r))));
 }
 
 const ADDS = new Set(['add', 'add-tail']);
@@ -237,11 +252,38 @@ function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[]
   };
 }
 
-/** How to show a guard's lock for one access (`&piwb->lock` for a per-object lock). */
+/**
+ * How to show a guard's lock for one access, in the terms of the function reported: `&piwb->lock`
+ * for a per-object lock, with its whole member path (`&ep->wq.lock`); a lock of another object as
+ * the code writes it where that names something in scope here, else by its key (`foo_client.lock`).
+ */
 function showLock(ls: Lockset, g: Guard, r: AccessRecord): string {
   if (g.kind === 'rcu') return 'rcu_read_lock()';
-  if (g.perObject) return `&${r.data.base}${r.data.global && r.data.container === r.data.base ? '.' : '->'}${g.lockField}`;
-  return ls.lockText.get(g.lock) ?? g.lock;
+  if (g.perObject) {
+    const c = r.data.container;
+    const sep = c.endsWith('->') ? '' : '.';
+    const member = c && g.lock.startsWith(`${c}${sep}`) ? g.lock.slice(c.length + sep.length) : g.lockField;
+    return `&${r.data.base}${r.data.global && c === r.data.base ? '.' : '->'}${member}`;
+  }
+  // How this function itself writes the lock, when it takes or drops it somewhere.
+  for (const f of r.free) if (f.key === g.lock) return f.obj;
+  for (const b of r.fn.blocks) for (const op of b.ops) {
+    if ((op.kind === 'acquire' || op.kind === 'release') && ls.keys.lock(r.fn, op.obj).key === g.lock) return op.obj;
+  }
+  const text = ls.lockText.get(g.lock);
+  if (text && inScope(r, text)) return text;
+  return g.lock;
+}
+
+/** Does the object a lock expression starts from exist in the reported function (a parameter, a local, a global)? */
+function inScope(r: AccessRecord, text: string): boolean {
+  const root = /^\s*&?\(?\*?([A-Za-z_]\w*)/.exec(text)?.[1];
+  if (!root) return false;
+  const fn = r.fn;
+  if (fn.params.some((p) => p.name === root) || fn.locals.some((l) => l.name === root)) return true;
+  if (fn.unit?.globals.some((x) => x.name === root)) return true;
+  // A bare name nothing here declares is a global of a header (`&epmutex`); a path from one is another function's variable.
+  return /^\s*&?\s*[A-Za-z_]\w*\s*$/.test(text);
 }
 
 /** CPU0 does the unlocked access; CPU1 works on the same field under the guard (another site, or the rule). */

@@ -5,6 +5,7 @@
 
 import type { Semantics } from '../../semantics/index.js';
 import type { DataKey } from './keys.js';
+import { rootOfPath } from './lifecycle.js';
 import type { AccessRecord, EntryFree, Lockset } from './lockset.js';
 
 export interface Guard {
@@ -198,14 +199,24 @@ function annotationGuards(ls: Lockset, recs: AccessRecord[]): Guard[] {
 function infer(data: DataKey, recs: AccessRecord[]): Guard[] {
   const ev = recs.filter(evidence);
   const cands = new Map<string, string>(); // key -> lock member
+  const instance = new Set<string>();
+  // A global (not reached through a pointer) is one object: a lock of which every caller may hold
+  // another instance (`c->lock` for the c at hand) cannot be what keeps two CPUs off it.
+  const oneObject = data.global && !data.base.includes('->');
   for (const r of ev) {
     for (const h of r.held) {
-      if (CONTEXTS.has(h.key) || cands.has(h.key)) continue;
+      if (CONTEXTS.has(h.key)) continue;
+      if (oneObject && h.base) {
+        const root = rootOfPath(h.base);
+        if (root && (r.fn.params.some((p) => p.name === root) || r.fn.locals.some((l) => l.name === root))) instance.add(h.key);
+      }
+      if (cands.has(h.key)) continue;
       // A lock inside the object the field points to cannot guard the pointer that leads to it.
       if (h.base !== null && h.base === r.path.replace(/^&/, '')) continue;
       cands.set(h.key, h.key.split(/->|\./).pop() ?? h.key);
     }
   }
+  for (const k of instance) cands.delete(k);
   const out: Guard[] = [];
   for (const [lock, lockField] of cands) {
     const perObject = !!data.container && lock.startsWith(`${data.container}${data.container.endsWith('->') ? '' : '.'}`) && !lock.slice(data.container.length + 1).includes('->');
