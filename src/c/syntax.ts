@@ -88,7 +88,7 @@ function typeInfo(tree: Tree, c: TreeCursor, tid: number): TypeInfo {
   return t;
 }
 
-/** Leaves share one empty child list (nothing ever adds to a copied node's children). */
+/** Leaves share one empty child list (nothing adds to a copied node's children). */
 const NO_CHILDREN = Object.freeze([]) as unknown as SNode[];
 
 function isWordChar(c: number): boolean {
@@ -152,6 +152,10 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
   /** Inner nodes being filled, outermost first (and their types); stack[open..] have not met their first token yet. */
   const stack: SNode[] = [];
   const kinds: TypeInfo[] = [];
+  /** The children copied so far of every node on the stack: kids[kidsFrom[i]..nKids) are stack[i]'s (if it is the top). */
+  const kids: SNode[] = [];
+  const kidsFrom: number[] = [];
+  let nKids = 0;
   let open = 0;
   /** End of the last node finished at the cursor's level; -1 for a dropped delimiter (not asked). */
   let lastEnd = -1;
@@ -169,7 +173,7 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
     };
     const parent = stack[stack.length - 1];
     if (parent) {
-      parent.children.push(n);
+      kids[nKids++] = n;
       parent.holds |= n.holds;
     } else root = n;
   };
@@ -202,11 +206,12 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
     const ownEnd = !parent || t.endsPastChildren ? c.endIndex : -1;
     if (t.descend && c.gotoFirstChild()) {
       // Positions are filled in from the children (first token, last child).
-      const n: SNode = { type: t.type, field: fieldName, named: true, missing: false, start: -1, end: ownEnd, row: -1, endRow: -1, children: [], holds: t.holds };
-      if (parent) parent.children.push(n);
+      const n: SNode = { type: t.type, field: fieldName, named: true, missing: false, start: -1, end: ownEnd, row: -1, endRow: -1, children: NO_CHILDREN, holds: t.holds };
+      if (parent) kids[nKids++] = n;
       else root = n;
       stack.push(n);
       kinds.push(t);
+      kidsFrom.push(nKids);
       continue;
     }
     const delimiter = t.delimiter && !fieldName;
@@ -242,6 +247,10 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
       const n = stack.pop();
       if (!n) break;
       kinds.pop();
+      // Its children, in a list of their own size (a list grown by push keeps room for 17).
+      const from = kidsFrom.pop()!;
+      n.children = kids.slice(from, nKids);
+      nKids = from;
       if (open > stack.length) open = stack.length;
       if (n.end >= 0) lastEnd = n.end;
       else if (lastEnd < 0) lastEnd = c.endIndex;
