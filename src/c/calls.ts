@@ -91,36 +91,11 @@ export function isDeclaringMacro(name: string): boolean {
   return /^(DEFINE|DECLARE)_[A-Z0-9_]+$/.test(name) || /^[LH]?LIST_HEAD$/.test(name) || name === 'LLIST_HEAD';
 }
 
-/**
- * Every `name(` in the text: the calls a unit makes, for pairing inferred get/put names. Read word by
- * word (as /\b([A-Za-z_]\w*)\s*\(/g would find them, without trying a match at every character).
- */
+/** Every `name(` in the text: the calls a unit makes, for pairing inferred get/put names. */
 export function calledNames(text: string): Set<string> {
   const out = new Set<string>();
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    if (!isWordChar(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < n && isWordChar(text.charCodeAt(i))) i++;
-    const first = text.charCodeAt(start);
-    if (first >= 48 && first <= 57) continue; // a number
-    let j = i;
-    while (j < n && isSpace(text.charCodeAt(j))) j++;
-    if (text.charCodeAt(j) === 40 /* ( */) out.add(text.slice(start, i));
-  }
+  const re = /\b([A-Za-z_]\w*)\s*\(/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) out.add(m[1]!);
   return out;
-}
-
-/** A character of a regex `\w`. */
-function isWordChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
-}
-
-/** A character of a regex `\s` (Unicode spaces included). */
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || (c >= 128 && /\s/.test(String.fromCharCode(c)));
 }
