@@ -70,6 +70,7 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   const g = locks.find((x) => isFree(r, x));
   if (!g) return null;
   if (closedBeforeDrain(ctx.lockset, r, g)) return null;
+  if (g.source === 'inferred' && stateExcludes(ctx.lockset, r, g)) return null;
   if (r.mode === 'read' && g.source === 'inferred' && excludesWriters(ctx.lockset, r)) return null;
   // A read races only with a writer: an inferred guard needs a write somewhere that is not set-up.
   if (r.mode === 'read' && g.source === 'inferred' && !hasWriter(ctx.lockset, r)) return null;
@@ -90,6 +91,85 @@ function excludesWriters(ls: Lockset, r: AccessRecord): boolean {
   const rel = (base: string | null, rec: AccessRecord): string => (base !== null && base === rec.data.base ? 'same' : 'other');
   return r.held.some((h) => !NOT_EXCLUSIVE.has(h.key)
     && writes.every((c) => c.held.some((x) => x.key === h.key && rel(x.base, c) === rel(h.base, r))));
+}
+
+/** A store of a constant (`lo->lo_state = Lo_rundown`, `d->dying = true`) made by the op at a record's site. */
+function storesConstant(w: AccessRecord): boolean {
+  const fn = w.walk.fn;
+  // An identifier nothing declares (not a local, parameter or global variable) is an enumerator or a macro.
+  const constant = (name: string): boolean => !fn.params.some((p) => p.name === name) && !fn.locals.some((l) => l.name === name)
+    && !fn.unit?.globals.some((g) => g.name === name);
+  return !!fn.blocks[w.site.block]?.ops.some((o) => o.kind === 'assign' && o.target === w.path && o.line === w.line
+    && (o.value.k === 'int' || o.value.k === 'const' || o.value.k === 'bool' || o.value.k === 'null' || (o.value.k === 'var' && constant(o.value.name))));
+}
+
+/**
+ * State-machine exclusion: under the guard, the function (or the caller that calls it right after
+ * dropping the guard) moved a state field of the object to a constant (`lo->lo_state =
+ * Lo_rundown`), then dropped the guard; every other access of the field under the guard, elsewhere
+ * in the input, first reads that state field under the guard (and bails unless it is the state
+ * it wants). While the state says so, nobody else takes that path: the access is the function's.
+ * Only where the whole file is seen, and with at least one such access seen.
+ */
+function stateExcludes(ls: Lockset, r: AccessRecord, g: Guard): boolean {
+  if (g.kind !== 'lock' || r.fn.origin === 'hunks' || r.line === null) return false;
+  // Where the guard was dropped: on this path, or by each caller just before the call.
+  const closers: { fn: string; base: string; before: number }[] = [];
+  if (r.free.some((f) => lockMatches(g, r, f.key, f.base))) closers.push({ fn: r.fn.name, base: r.data.base, before: r.line });
+  else {
+    const ways = freeEntries(r, g);
+    if (!ways.length) return false;
+    // A caller that dropped the guard before the call is also entered without it; its release is what counts.
+    const released = new Set(ways.filter((e) => !e.all && e.via).map((e) => `${e.via!.caller}\0${e.via!.line}`));
+    for (const e of ways) {
+      if (e.all && e.via && released.has(`${e.via.caller}\0${e.via.line}`)) continue;
+      if (e.all || !e.via || e.via.line === null) return false;
+      const caller = ls.fnNamed(r.side, e.via.caller)?.fn;
+      const i = r.fn.params.findIndex((p) => p.name === r.data.root);
+      const site = caller?.blocks.flatMap((b) => b.ops).find((o) => o.kind === 'call' && o.line === e.via!.line && o.callee === r.fn.name);
+      const arg = i >= 0 && site?.kind === 'call' ? site.argText[i]?.trim() : undefined;
+      if (!arg || !/^[A-Za-z_]\w*$/.test(arg) || r.data.base !== r.data.root) return false;
+      closers.push({ fn: e.via.caller, base: arg, before: e.via.line });
+    }
+  }
+  // The state each closer set under the guard before letting go of it.
+  const states = new Set<string>();
+  for (const c of closers) {
+    let found = false;
+    for (const w of ls.records) {
+      if (w.fn.name !== c.fn || w.side !== r.side || w.kind !== 'field' || w.mode !== 'write' || w.data.base !== c.base) continue;
+      if (w.line === null || w.line >= c.before || !holds(w, g) || !storesConstant(w)) continue;
+      states.add(w.data.key);
+      found = true;
+    }
+    if (!found) return false;
+  }
+  const closing = new Set(closers.map((c) => c.fn).concat(r.fn.name));
+  let others = 0;
+  for (const c of ls.byKey.get(r.data.key) ?? []) {
+    if (c.side !== r.side || c.phase || c.kind === 'atomic' || closing.has(c.fn.name)) continue;
+    if (c.mode !== 'write' && r.mode !== 'write') continue;
+    if (!holds(c, g)) continue; // outside the guard: lock-free by design or a finding of its own
+    if (c.line === null || !checksState(ls, c.walk, c.data.base, c.line, states, g, 0)) return false;
+    others++;
+  }
+  return others > 0;
+}
+
+/** Does the function read one of the state fields of `base` under the guard before `line`, or does every caller before calling it? */
+function checksState(ls: Lockset, w: AccessRecord['walk'], base: string, line: number, states: Set<string>, g: Guard, depth: number): boolean {
+  for (const k of states) {
+    for (const t of ls.byKey.get(k) ?? []) {
+      if (t.walk === w && t.mode === 'read' && t.data.base === base && t.line !== null && t.line <= line && holds(t, g)) return true;
+    }
+  }
+  if (depth >= 4) return false;
+  const i = w.fn.params.findIndex((p) => p.name === base);
+  const sites = i >= 0 ? ls.callSites(w) : [];
+  return sites.length > 0 && sites.every((s) => {
+    const a = s.args[i]?.trim();
+    return !!a && /^[A-Za-z_]\w*$/.test(a) && s.line !== null && checksState(ls, s.caller, a, s.line, states, g, depth + 1);
+  });
 }
 
 const ADDS = new Set(['add', 'add-tail']);

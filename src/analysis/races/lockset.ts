@@ -161,6 +161,11 @@ export class Lockset {
     }
   }
 
+  /** The calls of a function in the input (direct, and callbacks through a helper's parameter). */
+  callSites(w: WalkResult): { caller: WalkResult; args: string[]; line: number | null }[] {
+    return (this.infos.get(w)?.callers ?? []).map(({ caller, site }) => ({ caller: caller.walk, args: site.op.kind === 'call' ? site.op.argText : [], line: site.op.line }));
+  }
+
   /** A function of one side by name. */
   fnNamed(side: Side, name: string): WalkResult | undefined {
     return this.byName.get(side)?.get(name)?.walk;
