@@ -8,7 +8,7 @@ import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
 import { derefs, manyInstances, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
-  addTrace, cloneOwning, cloneState, initialState, MAPPING_PAIRS, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
+  addTrace, cloneOwning, cloneState, initialState, MAPPING_PAIRS, markHanded, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
   type Fact, type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
 } from './state.js';
 import {
@@ -379,7 +379,7 @@ class Walker {
           const k = root ? refOf(s, root) : undefined;
           if (k) {
             s.refs.delete(k);
-            s.handed.set(k, op.line);
+            markHanded(s, k, op.line);
           }
         }
         break;
@@ -914,7 +914,7 @@ class Walker {
     }
     if (target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*')) {
       s.refs.delete(from);
-      s.handed.set(from, null);
+      markHanded(s, from, null);
     } else {
       // Copy to another local: follow the new name, the old one still names it.
       const r = s.refs.get(from)!;
@@ -992,7 +992,7 @@ class Walker {
         const returnedRef = rk ? st.refs.get(rk) : undefined;
         if (returnedRef) {
           st.refs.delete(returnedRef.obj); // returned: the caller owns it
-          st.handed.set(returnedRef.obj, t.line);
+          markHanded(st, returnedRef.obj, t.line);
         }
         const cls = classOfReturn(t.value, st);
         addTrace(st, t.line, t.value ? 'return' : 'return', `returns${t.value ? ` (${cls})` : ''}`);

@@ -41,6 +41,15 @@ export interface HeldRef {
  */
 export const MAPPING_PAIRS = new Set(['kmap_local', 'kmap_atomic']);
 
+/** The path took a reference on `obj` and handed it on (stored it, queued it, returned it). */
+export function markHanded(s: State, obj: string, line: number | null): void {
+  s.dropped.set(`>${obj}`, line);
+}
+
+export function wasHanded(s: State, obj: string): boolean {
+  return s.dropped.has(`>${obj}`);
+}
+
 /** The key of the reference a variable names, directly or as an alias. */
 export function refOf(s: State, name: string): string | undefined {
   if (s.refs.has(name)) return name;
@@ -119,10 +128,11 @@ export interface State {
   /** Locks this path released without taking them: they were held on entry (obj -> what was released). */
   entryReleased: Map<string, { family: LockFamily; mode: LockMode; irq: IrqMode; line: number | null }>;
   refs: Map<string, HeldRef>;
-  /** Refs dropped on this path (obj -> line), for double puts. */
+  /**
+   * Refs dropped on this path (obj -> line), for double puts. References the path took and handed
+   * on (stored, queued, returned) are kept here too, under `>obj` (see markHanded).
+   */
   dropped: Map<string, number | null>;
-  /** References this path took and handed on (stored, queued, returned): obj -> line. */
-  handed: Map<string, number | null>;
   /** References this path dropped without taking them: the caller's (obj -> pair). */
   entryPut: Map<string, { pair: string; line: number | null }>;
   flags: Map<string, SetFlag>; // flags this function set (by us) and has not cleared
@@ -142,7 +152,6 @@ export function initialState(entryKnown: boolean): State {
     entryReleased: new Map(),
     refs: new Map(),
     dropped: new Map(),
-    handed: new Map(),
     entryPut: new Map(),
     flags: new Map(),
     facts: new Map(),
@@ -168,7 +177,6 @@ export function cloneState(s: State): State {
     entryReleased: copy(s.entryReleased),
     refs: copy(s.refs),
     dropped: copy(s.dropped),
-    handed: copy(s.handed),
     entryPut: copy(s.entryPut),
     flags: copy(s.flags),
     facts: copy(s.facts),
@@ -196,7 +204,6 @@ export function cloneOwning(s: State, own: number): State {
     entryReleased: s.entryReleased,
     refs: own & OWN.refs ? copy(s.refs) : s.refs,
     dropped: own & OWN.dropped ? copy(s.dropped) : s.dropped,
-    handed: own & OWN.refs ? copy(s.handed) : s.handed,
     entryPut: s.entryPut,
     flags: s.flags,
     facts: own & OWN.facts ? copy(s.facts) : s.facts,
@@ -245,7 +252,6 @@ export function stateKeys(s: State): { shape: string; full: string } {
   sortedParts(s.entryReleased, (k) => `N${k}`, parts);
   sortedParts(s.refs, (k, r) => `R${k}/${r.count}/${r.gapSince ? 'g' : ''}`, parts);
   sortedParts(s.dropped, (k) => `D${k}`, parts);
-  sortedParts(s.handed, (k) => `H${k}`, parts);
   sortedParts(s.entryPut, (k) => `Q${k}`, parts);
   sortedParts(s.flags, (k, f) => `F${k}/${f.gapSince ? 'g' : ''}`, parts);
   sortedParts(s.pending, (k) => `P${k}`, parts);

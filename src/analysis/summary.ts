@@ -215,10 +215,16 @@ export function calleesOf(fn: FunctionIR): Set<string> {
 export function implementations(fn: FunctionIR, callee: string): string[] {
   const cbs = fn.unit?.callbacks;
   if (!cbs?.length) return [];
+  let byMember = implCache.get(cbs);
+  if (!byMember) {
+    byMember = new Map();
+    for (const c of cbs) byMember.set(c.member, [...new Set([...(byMember.get(c.member) ?? []), c.fn])]);
+    implCache.set(cbs, byMember);
+  }
   const m = /(?:->|\.)([A-Za-z_]\w*)$/.exec(callee);
-  if (!m) return [];
-  return [...new Set(cbs.filter((c) => c.member === m[1]).map((c) => c.fn))];
+  return (m && byMember.get(m[1]!)) || [];
 }
+const implCache = new WeakMap<object, Map<string, string[]>>();
 
 /** Callees first: a post-order of the call graph among `fns` (recursion is cut where it closes). */
 export function bottomUp(fns: FunctionIR[]): FunctionIR[] {

@@ -4,7 +4,7 @@
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
-import { MAPPING_PAIRS, type HeldRef } from '../state.js';
+import { MAPPING_PAIRS, wasHanded, type HeldRef } from '../state.js';
 import { splitByStatus } from '../returns.js';
 import { manyInstances, rootOf } from '../objects.js';
 import { truthOf, valueOf } from '../values.js';
@@ -68,7 +68,7 @@ export const refLeak: Check = {
       // assume nothing was taken.
       const bool = /\bbool\b/.test(fn.returnType);
       const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || (c === 'zero' && (ptr || bool));
-      if (!local && !ownedByFunction(fn, obj) && !clean.some((x) => x.state.dropped.has(obj) || x.state.handed.has(obj))
+      if (!local && !ownedByFunction(fn, obj) && !clean.some((x) => x.state.dropped.has(obj) || wasHanded(x.state, obj))
         && !leaking.some((x) => failure(cls(x)))) continue;
       // Held on every return: a reference handed to the caller unless the pair cannot outlive the function.
       if (!clean.length && !local) continue;
