@@ -136,8 +136,8 @@ function stateExcludes(ls: Lockset, r: AccessRecord, g: Guard): boolean {
   const states = new Set<string>();
   for (const c of closers) {
     let found = false;
-    for (const w of ls.records) {
-      if (w.fn.name !== c.fn || w.side !== r.side || w.kind !== 'field' || w.mode !== 'write' || w.data.base !== c.base) continue;
+    for (const w of ls.byFn.get(`${r.side}\0${c.fn}`) ?? []) {
+      if (w.kind !== 'field' || w.mode !== 'write' || w.data.base !== c.base) continue;
       if (w.line === null || w.line >= c.before || !holds(w, g) || !storesConstant(w)) continue;
       states.add(w.data.key);
       found = true;
@@ -186,8 +186,8 @@ function closedBeforeDrain(ls: Lockset, r: AccessRecord, g: Guard): boolean {
   if (!r.free.some((f) => lockMatches(g, r, f.key, f.base))) return false;
   // The flag set under the guard earlier in this function, in the same object.
   const flags = new Set<string>();
-  for (const w of ls.records) {
-    if (w.fn !== r.fn || w.side !== r.side || w.kind !== 'field' || w.mode !== 'write' || w.data.base !== r.data.base) continue;
+  for (const w of ls.byFn.get(`${r.side}\0${r.fn.name}`) ?? []) {
+    if (w.fn !== r.fn || w.kind !== 'field' || w.mode !== 'write' || w.data.base !== r.data.base) continue;
     if (w.line === null || r.line === null || w.line >= r.line || !holds(w, g)) continue;
     const set = w.walk.fn.blocks[w.site.block]?.ops.some((o) => o.kind === 'assign' && o.target === w.path && o.line === w.line
       && ((o.value.k === 'bool' && o.value.value) || (o.value.k === 'int' && o.value.value !== 0)));

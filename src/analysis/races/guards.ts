@@ -123,8 +123,12 @@ function count(g: Guard, recs: AccessRecord[]): void {
 }
 
 /** `drivers/md/dm-ploop*`, `ploop_*`: shell-style globs of rules' `applies`. */
+const globs = new Map<string, RegExp>();
+
 function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  let re = globs.get(pattern);
+  if (!re) globs.set(pattern, (re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)));
+  return re;
 }
 
 /** Does a rule file speak about this code (its `applies` paths or functions; none: everywhere)? */

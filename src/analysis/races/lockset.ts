@@ -110,6 +110,8 @@ export class Lockset {
   readonly byOp = new Map<Op, AccessRecord[]>();
   /** The records of each data key, both images. */
   readonly byKey = new Map<string, AccessRecord[]>();
+  /** The records of each function, by name and side (`post\0name`). */
+  readonly byFn = new Map<string, AccessRecord[]>();
   /** A lock key -> how the code writes it (`&ploop->bat_lock`), for messages. */
   readonly lockText = new Map<string, string>();
   private readonly infos = new Map<WalkResult, FnInfo>();
@@ -481,16 +483,27 @@ export class Lockset {
   private allocatorsOf(infos: FnInfo[]): Set<string> {
     const out = new Set<string>();
     const cands = infos.filter((i) => i.walk.fn.returnType.includes('*'));
+    const callees = new Map<FnInfo, Set<string>>();
+    for (const i of cands) {
+      const c = new Set<string>();
+      for (const b of i.walk.fn.blocks) for (const op of b.ops) {
+        if (op.kind === 'call') c.add(op.callee);
+        else if (op.kind === 'ref') c.add(op.primitive);
+      }
+      callees.set(i, c);
+    }
+    // After the first pass, only a function that calls a wrapper found in the last one can change.
+    let added: Set<string> | null = null;
     for (let pass = 0; pass < 4; pass++) {
-      let grew = false;
+      const now = new Set<string>();
       for (const i of cands) {
         if (out.has(i.walk.fn.name)) continue;
-        if (Lifecycle.of(i.walk, { allocators: out, privateParams: new Set() })?.returnsFresh()) {
-          out.add(i.walk.fn.name);
-          grew = true;
-        }
+        if (added && ![...added].some((a) => callees.get(i)!.has(a))) continue;
+        if (Lifecycle.of(i.walk, { allocators: out, privateParams: new Set() })?.returnsFresh()) now.add(i.walk.fn.name);
       }
-      if (!grew) break;
+      if (!now.size) break;
+      for (const n of now) out.add(n);
+      added = now;
     }
     return out;
   }
@@ -616,6 +629,10 @@ export class Lockset {
         const same = this.byKey.get(data.key);
         if (same) same.push(rec);
         else this.byKey.set(data.key, [rec]);
+        const fk = `${side}\0${fn.name}`;
+        const mine = this.byFn.get(fk);
+        if (mine) mine.push(rec);
+        else this.byFn.set(fk, [rec]);
       }
     }
   }
