@@ -260,9 +260,9 @@ function weakEvidence(ls: Lockset, r: AccessRecord, g: Guard): string | null {
   if (r.mode === 'write' && (byCallers || !assumed)) return null;
   if (r.mode === 'read' && byCallers && !assumed) return null;
   const why = assumed
-    ? `no caller in the input is known to reach it without the lock (${byCallers ? 'some callers hold it; the others are' : 'the ways in are'} only assumed to be entered without locks)`
-    : `it only reads '${r.path}', which may be stable while the object is set up`;
-  return `${r.fn.name}() never takes '${g.lock}' itself and ${why}: the access may be lock-free by design`;
+    ? `that it runs without it rests only on an assumption (${byCallers ? 'some callers hold it; the others are entry points nothing in the input calls' : 'no caller in the input holds or drops it'})`
+    : `only reads '${r.path}', which is often stable by design while the object is in use`;
+  return `${r.fn.name}() never takes '${g.lock}' itself, and ${why}: the access may be lock-free by design`;
 }
 
 function hasWriter(ls: Lockset, r: AccessRecord): boolean {
