@@ -3,19 +3,30 @@
 
 import { createRequire } from 'node:module';
 import { Parser, Language, type Tree } from 'web-tree-sitter';
+import { walker, type Walk } from './cursor.js';
 
 export type { Tree, TreeCursor, Node as SyntaxNode } from 'web-tree-sitter';
 
 const require = createRequire(import.meta.url);
 let ready: Promise<Parser> | null = null;
+/** The module options given to web-tree-sitter: Emscripten makes this object the module itself. */
+const binding: Record<string, unknown> = {};
+let walkTree: ((tree: Tree) => Walk) | null = null;
 
 async function init(): Promise<Parser> {
-  await Parser.init();
+  await Parser.init(binding);
   const wasm = require.resolve('tree-sitter-c/tree-sitter-c.wasm');
   const C = await Language.load(wasm);
   const parser = new Parser();
   parser.setLanguage(C);
+  walkTree = walker(parser, binding);
   return parser;
+}
+
+/** A walk over a tree from parseC() (see cursor.ts). */
+export function walkTreeOf(tree: Tree): Walk {
+  if (!walkTree) throw new Error('walkTreeOf: no tree has been parsed yet');
+  return walkTree(tree);
 }
 
 /** The shared C parser (initialised on first use). */

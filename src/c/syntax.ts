@@ -2,7 +2,8 @@
 // crossing per property; one cursor pass here makes every later look-up a plain field read.
 
 import { createRequire } from 'node:module';
-import type { Tree, TreeCursor } from './parser.js';
+import { walkTreeOf, type Tree } from './parser.js';
+import type { Walk } from './cursor.js';
 
 export interface SNode {
   type: string; // tree-sitter node type ('if_statement', 'identifier', '(' ...)
@@ -68,11 +69,11 @@ interface TypeInfo {
 const typeInfos: (TypeInfo | undefined)[] = [];
 const fieldNames: (string | null)[] = [];
 
-function typeInfo(tree: Tree, c: TreeCursor, tid: number): TypeInfo {
+function typeInfo(tree: Tree, c: Walk, tid: number): TypeInfo {
   let t = typeInfos[tid];
   if (t) return t;
-  const type = tree.language.types[tid] ?? c.nodeType;
-  const named = c.nodeIsNamed;
+  const type = tree.language.types[tid] ?? 'ERROR'; // as TreeCursor.nodeType says
+  const named = c.nodeIsNamed();
   t = {
     type,
     named,
@@ -148,7 +149,7 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
   // Error-free (no ERROR, no missing node): for the whole tree, else for each top-level item.
   const treeClean = !tree.rootNode.hasError;
   let clean = treeClean;
-  const c = tree.walk();
+  const c = walkTreeOf(tree);
   /** Inner nodes being filled, outermost first (and their types); stack[open..] have not met their first token yet. */
   const stack: SNode[] = [];
   const kinds: TypeInfo[] = [];
@@ -189,21 +190,21 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
   };
 
   for (;;) {
-    const t = typeInfo(tree, c, c.nodeTypeId);
+    const t = typeInfo(tree, c, c.nodeTypeId());
     const parent = stack[stack.length - 1];
     let fieldName: string | null = null;
-    const fid = parent && !kinds[kinds.length - 1]!.fieldless ? c.currentFieldId : 0;
+    const fid = parent && !kinds[kinds.length - 1]!.fieldless ? c.currentFieldId() : 0;
     if (fid) {
       fieldName = fieldNames[fid] ?? null;
       if (fieldNames[fid] === undefined) {
-        fieldName = c.currentFieldName;
+        fieldName = tree.language.fields[fid] as string | null; // what TreeCursor.currentFieldName says
         fieldNames[fid] = fieldName;
       }
     }
-    if (stack.length === 1 && !treeClean) clean = !c.currentNode.hasError;
+    if (stack.length === 1 && !treeClean) clean = !c.hasError();
     // The root and preprocessor lines may end past their last child (the end of input is a child
     // of the root's own): their end is asked.
-    const ownEnd = !parent || t.endsPastChildren ? c.endIndex : -1;
+    const ownEnd = !parent || t.endsPastChildren ? c.endIndex() : -1;
     if (t.descend && c.gotoFirstChild()) {
       // Positions are filled in from the children (first token, last child).
       const n: SNode = { type: t.type, field: fieldName, named: true, missing: false, start: -1, end: ownEnd, row: -1, endRow: -1, children: NO_CHILDREN, holds: t.holds };
@@ -221,21 +222,21 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
       let start = prevEnd >= 0 && !t.descend ? nextTokenStart(text, prevEnd) : -1;
       let end = start < 0 ? -1 : ownEnd >= 0 ? ownEnd : tokenEnd(t, text, start);
       if (start < 0 || (end < 0 && (t.literal || t.word))) {
-        start = c.startIndex; // not where the text says (or not known): asked
+        start = c.startIndex(); // not where the text says (or not known): asked
         end = ownEnd >= 0 ? ownEnd : tokenEnd(t, text, start);
       }
-      if (end < 0) end = c.endIndex;
+      if (end < 0) end = c.endIndex();
       firstToken(start);
       if (!delimiter) place(t, fieldName, start, end, false);
       lastEnd = prevEnd = end;
-    } else if (delimiter && !c.nodeIsMissing) {
-      if (open < stack.length) firstToken(c.startIndex);
+    } else if (delimiter && !c.nodeIsMissing()) {
+      if (open < stack.length) firstToken(c.startIndex());
       lastEnd = prevEnd = -1; // the end is asked only if it ends what holds it
     } else {
-      const start = c.startIndex;
-      const end = ownEnd >= 0 ? ownEnd : c.endIndex;
+      const start = c.startIndex();
+      const end = ownEnd >= 0 ? ownEnd : c.endIndex();
       // Delimiters are copied only when the parser inserted them (missing, so zero-width).
-      const missing = start === end && (delimiter || c.nodeIsMissing);
+      const missing = start === end && (delimiter || c.nodeIsMissing());
       firstToken(start);
       if (!delimiter || missing) place(t, fieldName, start, end, missing);
       lastEnd = end;
@@ -253,11 +254,11 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
       nKids = from;
       if (open > stack.length) open = stack.length;
       if (n.end >= 0) lastEnd = n.end;
-      else if (lastEnd < 0) lastEnd = c.endIndex;
+      else if (lastEnd < 0) lastEnd = c.endIndex();
       n.end = lastEnd + shift.index;
       n.endRow = rowOf(lastEnd) + shift.row;
       c.gotoParent();
-      if (n.start === n.end && !clean && c.nodeIsMissing) {
+      if (n.start === n.end && !clean && c.nodeIsMissing()) {
         n.missing = true;
         n.holds |= HOLDS_ERROR;
       }
