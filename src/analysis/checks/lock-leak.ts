@@ -4,7 +4,7 @@
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts, exitLines, lines } from '../check.js';
 import type { Exit } from '../engine.js';
-import { manyInstances, typedObject } from '../objects.js';
+import { manyInstances, substitute, typedObject } from '../objects.js';
 import type { HeldLock } from '../state.js';
 import { splitByStatus } from '../returns.js';
 import { mentions } from '../entry-locks.js';
@@ -45,7 +45,15 @@ export const lockLeak: Check = {
         // Consistent per return value ("returns 0 locked, an error unlocked") is a conditional lock, not a leak.
         const hc = new Set(holding.map((x) => x.cls));
         const fc = new Set(free.map((x) => x.cls));
-        if (splitByStatus(fn.returnType, hc, fc)) {
+        // Only a lock whose taking can fail (a trylock, _killable, a helper that returns with it
+        // on success), or that a failing path takes and gives back, is a conditional lock; one
+        // taken for good after an early error return is held on every return that took it.
+        const conditional = !!handoff || free.some((x) => x.state.released.has(obj)) || conditionalAcquire(ctx, obj);
+        // And someone must use it so: a static function of a fully visible file that nothing in
+        // the input calls (a sysfs handler, a callback) has no caller to release the lock.
+        const split = conditional && splitByStatus(fn.returnType, hc, fc);
+        const uncalled = split && !handoff && fn.isStatic && fn.meta.completeness === 'full' && !calledInInput(ctx);
+        if (split && !uncalled) {
           out.push(info(ctx, obj, holding, `returns holding '${obj}' when it returns ${[...hc].join('/')}, not held when it returns ${[...fc].join('/')}: callers must release it`, handoff));
           continue;
         }
@@ -66,14 +74,20 @@ export const lockLeak: Check = {
           continue;
         }
         const worst = holding[0]!;
-        const { confidence, facts } = contextFacts(fn, worst.trace.some((t) => t.note.includes('gap')));
+        const ctxFacts = contextFacts(fn, worst.trace.some((t) => t.note.includes('gap')));
+        const { facts } = ctxFacts;
+        let { confidence } = ctxFacts;
+        if (uncalled) {
+          facts.push(`it returns holding '${obj}' only on success, but nothing in the input calls ${fn.name}() to release it`);
+          if (confidence === 'high') confidence = 'medium';
+        }
         if (hidden) facts.push('some other paths cross hidden code and were not counted');
         if (handoff) facts.push(`not a handoff: ${handoff.why}, but this function also releases it on other returns`);
         out.push({
           rule: 'lock-leak',
           severity: confidence === 'high' ? 'error' : 'warning',
           confidence,
-          message: `inconsistent returns '${obj}': held on return at ${exitLines(holding, free)}, released on return at ${exitLines(free, holding)}`,
+          message: `inconsistent returns '${obj}': held on return at ${exitLines(holding, free)}, ${free.some((x) => x.state.released.has(obj)) ? 'released' : 'not held'} on return at ${exitLines(free, holding)}`,
           line: worst.line,
           function: fn.name,
           objects: [obj],
@@ -109,6 +123,29 @@ export const lockLeak: Check = {
     return out;
   },
 };
+
+/** Does any function of the input call this one directly? */
+function calledInInput(ctx: CheckContext): boolean {
+  const name = ctx.fn.name;
+  return ctx.side.some((w) => w.fn !== ctx.fn && w.fn.blocks.some((b) => b.ops.some((op) => op.kind === 'call' && op.callee === name)));
+}
+
+/** Can taking `obj` fail here: a trylock-style primitive, or a callee that returns with it only on some results? */
+function conditionalAcquire(ctx: CheckContext, obj: string): boolean {
+  const { fn, summaries, sem } = ctx;
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.kind === 'acquire' && op.try && op.obj === obj) return true;
+      if (op.kind !== 'call' || op.indirect) continue;
+      if (op.result && sem.handoffs.some((h) => h.acquire === op.callee)) return true;
+      const sum = summaries.get(op.callee);
+      if (!sum || sum.exits.length < 2) continue;
+      const takes = sum.exits.map((e) => e.unknown || e.acquired.some((a) => substitute(a.obj, sum.params, op.argText, sum.locals) === obj));
+      if (takes.some(Boolean) && !takes.every(Boolean)) return true;
+    }
+  }
+  return false;
+}
 
 /** Is every acquire of `obj` inside a branch on a parameter (`if (global) mutex_lock(..)`)? */
 function acquiredUnderArgument(ctx: CheckContext, obj: string): boolean {
