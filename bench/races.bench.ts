@@ -127,20 +127,22 @@ export async function run(): Promise<BenchResult[]> {
   const units: FunctionIR[][] = [];
   for (const text of files) units.push(await lowerUnit({ file: 'bench.c', side: 'post', origin: 'file', text, lineMap: text.split('\n').map((_, i) => i + 1), functions: [] }, sem));
   const perFile = (races: boolean) => () => units.reduce((n, fns) => n + analyzeSide(fns, sem, { races }).findings.length, 0);
-  // The two settings file by file, in turn, so that a change of load on a shared machine hits both alike.
-  const paired = (): { engine: { ms: number; findings: number }; races: { ms: number; findings: number } } => {
-    const e = { ms: 0, findings: 0 };
-    const r = { ms: 0, findings: 0 };
-    for (const fns of units) {
+  // The two settings file by file, in turn, so that a change of load on a shared machine hits both
+  // alike; each file's fastest of five rounds, so that a collection or a neighbour's burst in one
+  // round does not decide the ratio.
+  const ROUNDS = 5;
+  const unset = () => units.map(() => ({ ms: Infinity, findings: 0 }));
+  const e = unset();
+  const r = unset();
+  const paired = (): void => {
+    units.forEach((fns, i) => {
       const a = time(() => analyzeSide(fns, sem, { races: false }).findings.length);
       const b = time(() => analyzeSide(fns, sem, { races: true }).findings.length);
-      e.ms += a.ms;
-      e.findings += a.findings;
-      r.ms += b.ms;
-      r.findings += b.findings;
-    }
-    return { engine: e, races: r };
+      if (a.ms < e[i]!.ms) e[i] = a;
+      if (b.ms < r[i]!.ms) r[i] = b;
+    });
   };
+  const total = (xs: { ms: number; findings: number }[]) => xs.reduce((s, x) => ({ ms: s.ms + x.ms, findings: s.findings + x.findings }), { ms: 0, findings: 0 });
   const all = units.flat();
   const tenth = units.slice(0, Math.max(1, Math.floor(units.length / 10))).flat();
   const oneInput = (fns: FunctionIR[]) => () => analyzeSide(fns, sem).findings.length;
@@ -154,9 +156,9 @@ export async function run(): Promise<BenchResult[]> {
     });
     return out;
   };
-  const rounds = [paired(), paired(), paired()];
-  const engine = rounds.map((x) => x.engine).sort((a, b) => a.ms - b.ms)[0]!;
-  const races = rounds.map((x) => x.races).sort((a, b) => a.ms - b.ms)[0]!;
+  for (let i = 0; i < ROUNDS; i++) paired();
+  const engine = total(e);
+  const races = total(r);
   const [whole, small] = fastest([oneInput(all), oneInput(tenth)]) as [{ ms: number; findings: number }, { ms: number; findings: number }];
   const smallLines = lines * (tenth.length / all.length);
   return [

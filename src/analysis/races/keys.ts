@@ -111,6 +111,19 @@ export class KeyResolver {
    * its root, so it is memoised on those across functions (the same paths recur everywhere).
    */
   data(fn: FunctionIR, path: string): DataKey | null {
+    // Each access asks again: the function's own answers first, before the declaration lookups.
+    let mine = this.fnMemo.get(fn);
+    if (!mine) this.fnMemo.set(fn, (mine = new Map()));
+    const hit = mine.get(path);
+    if (hit !== undefined) return hit;
+    const k = this.shared(fn, path);
+    mine.set(path, k);
+    return k;
+  }
+
+  private readonly fnMemo = new WeakMap<FunctionIR, Map<string, DataKey | null>>();
+
+  private shared(fn: FunctionIR, path: string): DataKey | null {
     const root = ROOT_NAME.exec(path)?.[1];
     let how = '';
     if (root) {

@@ -268,24 +268,30 @@ export class Lockset {
     return out;
   }
 
-  private readonly howMemo = new WeakMap<WalkResult, Map<string, HeldHow>>();
+  private readonly howMemo = new WeakMap<WalkResult, Map<string, Map<Op | number | null, HeldHow>>>();
 
-  /** How a lock held at a site (engine object text) came to be held. */
+  /**
+   * How a lock held at a site (engine object text) came to be held. The answer is the same for
+   * every line after one acquire or assert and before the next, so it is kept by that op (by line
+   * only when no op of the function explains it).
+   */
   private howHeld(w: WalkResult, obj: string, line: number | null): HeldHow {
     let m = this.howMemo.get(w);
     if (!m) this.howMemo.set(w, (m = new Map()));
-    const k = `${obj}\0${line}`;
-    let h = m.get(k);
-    if (!h) m.set(k, (h = this.findHow(w, obj, line)));
-    return h;
-  }
-
-  private findHow(w: WalkResult, obj: string, line: number | null): HeldHow {
-    const fn = w.fn;
-    const ix = lockOps(fn);
+    let byAnchor = m.get(obj);
+    if (!byAnchor) m.set(obj, (byAnchor = new Map()));
+    const ix = lockOps(w.fn);
     const acq = lastBefore(ix.acquires.get(obj), line);
     const asr = lastBefore(ix.asserts.get(obj), line);
     const best = acq && (!asr || (acq.line ?? 0) >= (asr.line ?? 0)) ? acq : asr;
+    const anchor = best ?? line;
+    let h = byAnchor.get(anchor);
+    if (!h) byAnchor.set(anchor, (h = this.findHow(w, obj, line, best)));
+    return h;
+  }
+
+  private findHow(w: WalkResult, obj: string, line: number | null, best: Op | null): HeldHow {
+    const fn = w.fn;
     if (best?.kind === 'acquire') return { k: 'here', line: best.line, text: best.text ?? `${best.primitive}(${obj})` };
     if (best?.kind === 'assert') return { k: 'assert', line: best.line, text: best.text ?? `${best.primitive}(${obj})` };
     if (fn.annotations.mustHold.includes(obj) || fn.annotations.context.some((c) => c.lock === obj && c.entry > 0)) {
@@ -560,8 +566,10 @@ export class Lockset {
     const entry = this.entryFree(info);
     const later = this.releasedLater(info);
     const life = info.lifecycle ?? null;
-    let heldMemo: Map<string, Map<number | null, HeldLock>> | null = null;
+    let heldMemo: Map<string, Map<HeldHow, HeldLock>> | null = null;
     let freeMemo: Map<string, Map<number | null, FreeLock>> | null = null;
+    // This function's records, filed once under its name (not looked up per record).
+    let mine: AccessRecord[] | null = null;
     for (const site of w.sites) {
       const k = site.op.kind;
       if (k !== 'access' && k !== 'list' && k !== 'atomic' && !(k === 'flag' && !site.op.atomic)) continue;
@@ -581,8 +589,12 @@ export class Lockset {
         heldMemo ??= new Map();
         let byLine = heldMemo.get(o);
         if (!byLine) heldMemo.set(o, (byLine = new Map()));
-        let h = byLine.get(site.op.line);
-        if (!h) byLine.set(site.op.line, (h = { ...this.lockOf(fn, o), obj: o, how: this.howHeld(w, o, site.op.line) }));
+        const how = this.howHeld(w, o, site.op.line);
+        let h = byLine.get(how);
+        if (!h) {
+          const lk = this.lockOf(fn, o);
+          byLine.set(how, (h = { key: lk.key, base: lk.base, obj: o, how }));
+        }
         addHeld(held, h);
       }
       for (const h of entryHeld) addHeld(held, h);
@@ -629,10 +641,12 @@ export class Lockset {
         const same = this.byKey.get(data.key);
         if (same) same.push(rec);
         else this.byKey.set(data.key, [rec]);
-        const fk = `${side}\0${fn.name}`;
-        const mine = this.byFn.get(fk);
-        if (mine) mine.push(rec);
-        else this.byFn.set(fk, [rec]);
+        if (!mine) {
+          const fk = `${side}\0${fn.name}`;
+          mine = this.byFn.get(fk) ?? [];
+          this.byFn.set(fk, mine);
+        }
+        mine.push(rec);
       }
     }
   }
