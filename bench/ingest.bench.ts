@@ -9,22 +9,11 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './run.js';
+import { rng } from '../test/support/rng.js';
 
 const BIG = 50_000;
 const SMALL = 5_000;
 const SIMPLEPARSER_SAMPLE = 2_000;
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES = ['Ann Author', 'Bob Builder', 'Cy Checker', 'Dana Dev', 'Erin Example', 'Jörg Tester'];
 const FILES = ['drivers/net/ethernet/acme/acme_main.c', 'fs/demofs/inode.c', 'drivers/misc/demo/demo-core.c', 'mm/demo_pool.c'];

@@ -6,21 +6,10 @@ import { parseC } from '../src/c/parser.js';
 import { lowerUnit } from '../src/c/index.js';
 import { defaultSemantics } from '../src/semantics/index.js';
 import type { CUnit } from '../src/source/types.js';
+import { rng } from '../test/support/rng.js';
 
 const TARGET_LINES = 100_000;
 const LINES_PER_FILE = 2_000;
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LOCKS = [
   ['spin_lock_irqsave(&%->lock, flags);', 'spin_unlock_irqrestore(&%->lock, flags);'],

@@ -8,18 +8,7 @@ import { parsePatch, structuredPatch } from 'diff';
 import { extractBody } from './helpers.js';
 import { parseGitDiff } from '../source/patch-helper.js';
 import type { Patch } from '../../src/patch/types.js';
-
-/** mulberry32: a small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../support/rng.js';
 
 const STATEMENTS = [
   'spin_lock(&gd->lock);',

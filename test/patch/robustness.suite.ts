@@ -8,17 +8,7 @@ import { FIXTURES, fixture, messagesOf } from './helpers.js';
 import { extractPatches, seriesOf } from '../../src/patch/index.js';
 import type { Message } from '../../src/ingest/types.js';
 import type { Patch } from '../../src/patch/types.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../support/rng.js';
 
 const INSERTS = ['[...]', '-- ', '@@ -1,2 +1,3 @@', 'diff --git a/x.c b/x.c', '', '> > +', '-----', 'From: Someone <s@example.org>', '1234 foo();', '\\ No newline at end of file', '>'];
 
