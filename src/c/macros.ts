@@ -56,22 +56,37 @@ function skipLiteral(t: string, i: number): number {
   return t.length;
 }
 
+/**
+ * A string or char literal, or a comment, starting at `i`: the index of its last character (a line
+ * comment stops before its newline), so a scanner's loop steps past it; -1 when none starts there.
+ */
+function opaqueEnd(t: string, i: number): number {
+  const c = t[i];
+  if (c === '"' || c === "'") return skipLiteral(t, i) - 1;
+  if (c !== '/') return -1;
+  if (t[i + 1] === '*') {
+    const e = t.indexOf('*/', i + 2);
+    return e < 0 ? t.length : e + 1;
+  }
+  if (t[i + 1] === '/') {
+    const e = t.indexOf('\n', i);
+    return e < 0 ? t.length : e - 1;
+  }
+  return -1;
+}
+
 /** Arguments of the invocation whose `(` is at `open`: their texts and the index after `)`. */
 function readArgs(t: string, open: number): { args: string[]; end: number } | null {
   const args: string[] = [];
   let depth = 0;
   let start = open + 1;
   for (let i = open; i < t.length; i++) {
+    const skip = opaqueEnd(t, i);
+    if (skip >= 0) {
+      i = skip;
+      continue;
+    }
     const c = t[i]!;
-    if (c === '"' || c === "'") {
-      i = skipLiteral(t, i) - 1;
-      continue;
-    }
-    if (c === '/' && t[i + 1] === '*') {
-      const e = t.indexOf('*/', i + 2);
-      i = e < 0 ? t.length : e + 1;
-      continue;
-    }
     if (c === '(' || c === '[' || c === '{') depth++;
     else if (c === ')' || c === ']' || c === '}') {
       depth--;
@@ -113,18 +128,9 @@ function expandOnce(t: string, macros: Map<string, MacroDef>): { text: string; c
     if (lineStart && c === '#') directive = true;
     if (c !== ' ' && c !== '\t') lineStart = false;
     if (directive) continue;
-    if (c === '"' || c === "'") {
-      i = skipLiteral(t, i) - 1;
-      continue;
-    }
-    if (c === '/' && t[i + 1] === '*') {
-      const e = t.indexOf('*/', i + 2);
-      i = e < 0 ? t.length : e + 1;
-      continue;
-    }
-    if (c === '/' && t[i + 1] === '/') {
-      const e = t.indexOf('\n', i);
-      i = e < 0 ? t.length : e - 1;
+    const skip = opaqueEnd(t, i);
+    if (skip >= 0) {
+      i = skip;
       continue;
     }
     if (!/[A-Za-z_]/.test(c) || (i > 0 && /\w/.test(t[i - 1]!))) continue;

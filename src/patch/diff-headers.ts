@@ -31,7 +31,8 @@ export const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
 const KERNEL_TOP =
   /^(?:arch|block|certs|crypto|Documentation|drivers|fs|include|init|io_uring|ipc|kernel|lib|LICENSES|mm|net|rust|samples|scripts|security|sound|tools|usr|virt|MAINTAINERS|Makefile|Kconfig|CREDITS|README|COPYING)$/;
 
-function emptyFile(): FilePatch {
+/** A file patch with nothing known yet: the headers that follow fill it in. */
+export function emptyFile(): FilePatch {
   return {
     oldPath: null,
     newPath: null,

@@ -3,6 +3,7 @@
 // not depend on it, so this is a deliberately small, strict parser for well-formed input.
 
 import type { DiffLine, FilePatch, Hunk, Patch, PatchKind } from '../../src/patch/types.js';
+import { emptyFile } from '../../src/patch/diff-headers.js';
 
 export interface HelperOptions {
   id?: string;
@@ -83,18 +84,7 @@ export function parseGitDiff(text: string, opts: HelperOptions = {}): Patch {
     hunk = null;
     let m: RegExpExecArray | null;
     if ((m = /^diff --git a\/(\S+) b\/(\S+)/.exec(raw))) {
-      file = {
-        oldPath: m[1]!,
-        newPath: m[2]!,
-        path: m[2]!,
-        status: 'modified',
-        oldBlob: null,
-        newBlob: null,
-        oldMode: null,
-        newMode: null,
-        binary: false,
-        hunks: [],
-      };
+      file = { ...emptyFile(), oldPath: m[1]!, newPath: m[2]!, path: m[2]! };
       patch.files.push(file);
     } else if (file && /^new file mode/.test(raw)) {
       file.status = 'added';
