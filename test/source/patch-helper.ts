@@ -130,18 +130,7 @@ export function parseGitDiff(text: string, opts: HelperOptions = {}): Patch {
 export function fragmentPatch(text: string, opts: HelperOptions = {}): Patch {
   const patch = emptyPatch(opts, opts.kind ?? 'fragment');
   const mangle = opts.mangle ?? ((t: string) => t);
-  const file: FilePatch = {
-    oldPath: null,
-    newPath: null,
-    path: null,
-    status: 'unknown',
-    oldBlob: null,
-    newBlob: null,
-    oldMode: null,
-    newMode: null,
-    binary: false,
-    hunks: [],
-  };
+  const file: FilePatch = { ...emptyFile(), status: 'unknown' };
   let hunk: Hunk | null = null;
   text.split('\n').forEach((raw, i) => {
     if (/^\s*\[\.\.+\]\s*$/.test(raw)) {
