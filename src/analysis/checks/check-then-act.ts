@@ -17,6 +17,7 @@ import { acquireStep, opText, releaseAfter, witness } from '../races/witness.js'
 
 type Out = { fn: FunctionIR; finding: RawFinding };
 type Test = { op: string; value: number | string };
+const NONE: Out[] = [];
 
 export const checkThenAct: RaceCheck = {
   meta: {
@@ -29,9 +30,14 @@ export const checkThenAct: RaceCheck = {
     for (const w of ctx.walks) {
       if (!worthLooking(w.fn)) continue;
       const f = new FnView(w);
-      const last = lastReference(ctx, f);
-      const found = [...readThenModify(f, new Set(last.map((x) => x.finding.line))), ...testThenSet(f, ctx), ...unlockedEmpty(f), ...staleDecision(f)];
-      out.push(...last, ...found.filter((x) => !onStack(ctx, w, x.finding) && !selfOnly(ctx, w, x.finding)));
+      const last = f.atomics.size ? lastReference(ctx, f) : NONE;
+      for (const x of last) out.push(x);
+      const found: Out[] = [];
+      if (f.atomics.size) for (const x of readThenModify(f, new Set(last.map((y) => y.finding.line)))) found.push(x);
+      if (f.flags.size) for (const x of testThenSet(f, ctx)) found.push(x);
+      if (f.lists.size) for (const x of unlockedEmpty(f)) found.push(x);
+      for (const x of staleDecision(f)) found.push(x);
+      for (const x of found) if (!onStack(ctx, w, x.finding) && !selfOnly(ctx, w, x.finding)) out.push(x);
     }
     return out;
   },
@@ -123,37 +129,49 @@ function worthLooking(fn: FunctionIR): boolean {
 /** One function's ops with their blocks and lock-state sites, looked up in O(1). */
 class FnView {
   readonly fn: FunctionIR;
-  readonly ops: { op: Op; block: number }[] = [];
-  private readonly sites = new Map<Op, Site>();
-  private readonly blockOfOp = new Map<Op, number>();
-  private readonly assigns = new Map<string, Op[]>(); // local variable -> assignments
-  /** Flag ops by word:bit, list ops by head, atomic ops by counter. */
-  readonly flags = new Map<string, Op[]>();
-  readonly lists = new Map<string, Op[]>();
-  readonly atomics = new Map<string, Op[]>();
-  private readonly deciding = new Map<string, { block: Block; test: Test | null }[]>();
+  private sites: Map<Op, Site> | null = null;
+  private blockOfOp: Map<Op, number> | null = null;
+  private readonly assigns: Map<string, Op[]> = NO_OPS; // local variable -> assignments
+  /** Flag ops by word:bit, list ops by head, atomic ops by counter (the shared empty map when none). */
+  readonly flags: Map<string, Op[]> = NO_OPS;
+  readonly lists: Map<string, Op[]> = NO_OPS;
+  readonly atomics: Map<string, Op[]> = NO_OPS;
+  private deciding: Map<string, { block: Block; test: Test | null }[]> | null = null;
 
   constructor(readonly w: WalkResult) {
     this.fn = w.fn;
+    let assigns: Map<string, Op[]> | null = null;
+    let flags: Map<string, Op[]> | null = null;
+    let lists: Map<string, Op[]> | null = null;
+    let atomics: Map<string, Op[]> | null = null;
     for (const b of w.fn.blocks) {
       for (const op of b.ops) {
-        this.ops.push({ op, block: b.id });
-        this.blockOfOp.set(op, b.id);
-        if (op.kind === 'assign' && /^[A-Za-z_]\w*$/.test(op.target)) push(this.assigns, op.target, op);
-        if (op.kind === 'flag') push(this.flags, `${op.word}:${op.bit}`, op);
-        if (op.kind === 'list' && op.head) push(this.lists, op.head, op);
-        if (op.kind === 'list' && op.node && op.node !== op.head) push(this.lists, op.node, op);
-        if (op.kind === 'atomic') push(this.atomics, op.obj, op);
+        if (op.kind === 'assign' && /^[A-Za-z_]\w*$/.test(op.target)) push((assigns ??= new Map()), op.target, op);
+        if (op.kind === 'flag') push((flags ??= new Map()), `${op.word}:${op.bit}`, op);
+        if (op.kind === 'list' && op.head) push((lists ??= new Map()), op.head, op);
+        if (op.kind === 'list' && op.node && op.node !== op.head) push((lists ??= new Map()), op.node, op);
+        if (op.kind === 'atomic') push((atomics ??= new Map()), op.obj, op);
       }
     }
+    if (assigns) this.assigns = assigns;
+    if (flags) this.flags = flags;
+    if (lists) this.lists = lists;
+    if (atomics) this.atomics = atomics;
   }
 
   site(op: Op): Site | undefined {
-    if (!this.sites.size) for (const s of this.w.sites) this.sites.set(s.op, s);
+    if (!this.sites) {
+      this.sites = new Map();
+      for (const s of this.w.sites) this.sites.set(s.op, s);
+    }
     return this.sites.get(op);
   }
 
   block(op: Op): number {
+    if (!this.blockOfOp) {
+      this.blockOfOp = new Map();
+      for (const b of this.fn.blocks) for (const o of b.ops) this.blockOfOp.set(o, b.id);
+    }
     return this.blockOfOp.get(op) ?? -1;
   }
 
@@ -176,6 +194,7 @@ class FnView {
 
   /** Branches whose condition depends on a result, directly or through a local it was assigned to. */
   decidingBranches(id: string): { block: Block; test: Test | null }[] {
+    this.deciding ??= new Map();
     let d = this.deciding.get(id);
     if (!d) this.deciding.set(id, (d = this.findDeciding(id)));
     return d;
@@ -237,6 +256,8 @@ class FnView {
     return out;
   }
 }
+
+const NO_OPS = new Map<string, Op[]>();
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const l = m.get(k);
@@ -305,7 +326,7 @@ function serialisedByLock(ls: Lockset, op: Op): boolean {
 function lastReference(ctx: RaceContext, f: FnView): Out[] {
   const out: Out[] = [];
   const fn = f.fn;
-  for (const { op } of f.ops) {
+  for (const b of fn.blocks) for (const op of b.ops) {
     if (op.kind !== 'atomic' || op.action !== 'read' || !op.result) continue;
     if (op.text && DIAGNOSTIC.test(op.text)) continue;
     const refcount = op.family === 'refcount' || op.family === 'kref';
@@ -557,18 +578,19 @@ function unlockedEmpty(f: FnView): Out[] {
 function staleDecision(f: FnView): Out[] {
   const fn = f.fn;
   const out: Out[] = [];
+  // Nothing released: no stale decision to find.
+  if (!fn.blocks.some((b) => b.ops.some((o) => o.kind === 'release'))) return out;
   const seen = new Set<string>();
   // Writes of each path (and sets/clears of each bit).
   const writes = new Map<string, Op[]>();
-  for (const { op: a } of f.ops) {
+  for (const b of fn.blocks) for (const a of b.ops) {
     const target = a.kind === 'access' && a.mode === 'write' ? a.path : a.kind === 'flag' && (a.action === 'set' || a.action === 'clear') ? `${a.word}:${a.bit}` : null;
     if (!target) continue;
     const l = writes.get(target) ?? [];
     l.push(a);
     writes.set(target, l);
   }
-  // Nothing written, or nothing released: no stale decision to find.
-  if (!writes.size || !fn.blocks.some((b) => b.ops.some((o) => o.kind === 'release'))) return out;
+  if (!writes.size) return out;
   const branches = fn.blocks.filter((b) => b.term.k === 'branch');
   const testsOf = new Map<Block, { path: string; read: Op }[]>(branches.map((b) => [b, f.tested(b)]));
   for (const b of branches) {

@@ -42,7 +42,11 @@ export const unorderedPublish: RaceCheck = {
         const f = flagOf(w.fn, op);
         if (!f) continue;
         const test = (op.kind === 'flag' && op.action === 'test') || (op.kind === 'access' && op.mode === 'read' && op.inCondition);
-        if (test) tested.set(f.key, [...(tested.get(f.key) ?? []), s.held]);
+        if (test) {
+          const l = tested.get(f.key);
+          if (l) l.push(s.held);
+          else tested.set(f.key, [s.held]);
+        }
         if (op.kind === 'flag' && (op.action === 'test-set' || (op.action === 'set' && s.held.size > 0))) lockLike.add(f.key);
         if (op.kind === 'access' && op.mode === 'write' && s.held.size > 0 && isSetValue(storedValue(w.fn, op))) lockLike.add(f.key);
       }

@@ -96,16 +96,18 @@ export function guardsOf(ls: Lockset, sem: Semantics): Map<string, Guard[]> {
     const recs = all.filter((r) => r.kind !== 'atomic' && r.via !== 'llist');
     if (!recs.length) continue;
     const data = recs[0]!.data;
-    const gs: Guard[] = [...ruleGuards(sem, key, data, recs), ...annotationGuards(ls, recs)];
-    if (!gs.some((g) => g.kind === 'lock')) gs.push(...infer(data, recs));
-    for (const g of gs) count(g, recs);
+    const gs: Guard[] = ruleGuards(sem, key, data, recs);
+    for (const g of annotationGuards(ls, recs)) gs.push(g);
+    let ev: AccessRecord[] | null = null;
+    if (!gs.some((g) => g.kind === 'lock')) for (const g of infer(data, (ev = recs.filter(evidence)))) gs.push(g);
+    // An inferred guard was counted when it was inferred.
+    for (const g of gs) if (g.source !== 'inferred') count(g, (ev ??= recs.filter(evidence)));
     if (gs.length) out.set(key, gs);
   }
   return out;
 }
 
-function count(g: Guard, recs: AccessRecord[]): void {
-  const ev = recs.filter(evidence);
+function count(g: Guard, ev: AccessRecord[]): void {
   const held = new Set<string>();
   const free = new Set<string>();
   const fns = new Set<string>();
@@ -115,11 +117,9 @@ function count(g: Guard, recs: AccessRecord[]): void {
       fns.add(r.fn.name);
     } else if (isFree(r, g)) free.add(place(r));
   }
-  if (g.source !== 'inferred') {
-    g.held = held.size;
-    g.free = free.size;
-    g.functions = [...fns];
-  }
+  g.held = held.size;
+  g.free = free.size;
+  g.functions = [...fns];
 }
 
 /** `drivers/md/dm-ploop*`, `ploop_*`: shell-style globs of rules' `applies`. */
@@ -200,8 +200,7 @@ function annotationGuards(ls: Lockset, recs: AccessRecord[]): Guard[] {
 }
 
 /** A lock is a guard of a field when it is held at enough of its accesses, in more than one function. */
-function infer(data: DataKey, recs: AccessRecord[]): Guard[] {
-  const ev = recs.filter(evidence);
+function infer(data: DataKey, ev: AccessRecord[]): Guard[] {
   const cands = new Map<string, string>(); // key -> lock member
   const instance = new Set<string>();
   // A global (not reached through a pointer) is one object: a lock of which every caller may hold

@@ -29,6 +29,7 @@ export interface DataKey {
 
 const STRUCT_OF = /\b(?:struct|union)\s+([A-Za-z_]\w*)/;
 const POINTER = /\*/;
+const STRUCT_PTR = /\b(?:struct|union)\s+([A-Za-z_]\w*)\s*\*/;
 
 /** Types of one input: struct definitions, file-scope variables, and names with one struct type. */
 export class KeyResolver {
@@ -42,12 +43,14 @@ export class KeyResolver {
     const units = new Set<{ structs: StructInfo[]; globals: VarInfo[] }>();
     for (const fn of fns) {
       if (fn.unit) units.add(fn.unit);
-      for (const d of [...fn.params, ...fn.locals]) {
-        const m = /\b(?:struct|union)\s+([A-Za-z_]\w*)\s*\*/.exec(d.type);
-        if (!m) continue;
-        const s = seen.get(d.name) ?? new Set<string>();
-        s.add(m[1]!);
-        seen.set(d.name, s);
+      for (const list of [fn.params, fn.locals]) {
+        for (const d of list) {
+          const m = STRUCT_PTR.exec(d.type);
+          if (!m) continue;
+          const s = seen.get(d.name);
+          if (s) s.add(m[1]!);
+          else seen.set(d.name, new Set([m[1]!]));
+        }
       }
     }
     for (const u of units) {
@@ -104,7 +107,10 @@ export class KeyResolver {
     return decl?.guardedBy || decl?.rcu || decl?.ptGuardedBy ? decl : first?.guardedBy || first?.rcu ? first : decl;
   }
 
-  private readonly memo = new Map<string, DataKey | null>();
+  /** Keys by how the root is declared (a parameter's type, a local's type, neither) and path. */
+  private readonly memoParam = new Map<string, Map<string, DataKey | null>>();
+  private readonly memoLocal = new Map<string, Map<string, DataKey | null>>();
+  private readonly memoOther = new Map<string, DataKey | null>();
 
   /**
    * The key of a path as `fn` writes it. It depends only on the path and how the function declares
@@ -125,15 +131,20 @@ export class KeyResolver {
 
   private shared(fn: FunctionIR, path: string): DataKey | null {
     const root = ROOT_NAME.exec(path)?.[1];
-    let how = '';
+    let m = this.memoOther;
     if (root) {
       const p = fn.params.find((x) => x.name === root);
       const l = p ? undefined : fn.locals.find((x) => x.name === root);
-      how = p ? `p:${p.type}` : l ? `l:${l.type}` : '';
+      const by = p ? this.memoParam : l ? this.memoLocal : null;
+      if (by) {
+        const type = (p ?? l)!.type;
+        let t = by.get(type);
+        if (!t) by.set(type, (t = new Map()));
+        m = t;
+      }
     }
-    const mk = `${how}\0${path}`;
-    let k = this.memo.get(mk);
-    if (k === undefined) this.memo.set(mk, (k = this.compute(fn, path)));
+    let k = m.get(path);
+    if (k === undefined) m.set(path, (k = this.compute(fn, path)));
     return k;
   }
 

@@ -56,15 +56,16 @@ interface RootFacts {
 }
 
 const stackCache = new WeakMap<FunctionIR, string[]>();
+const NO_NAMES: string[] = [];
 
 /** Locals that are objects on the stack (not pointers, not static) whose address is passed to a call. */
 function stackObjects(fn: FunctionIR): string[] {
   let out = stackCache.get(fn);
   if (out) return out;
-  out = [];
-  const passed = new Set<string>();
-  for (const b of fn.blocks) for (const o of b.ops) if (o.kind === 'call') for (const a of o.argText) if (a.charCodeAt(0) === 38) passed.add(a.slice(1).trim());
-  if (passed.size) for (const l of fn.locals) if (passed.has(l.name) && !l.type.includes('*') && !/\bstatic\b/.test(l.type)) out.push(l.name);
+  let passed: Set<string> | null = null;
+  for (const b of fn.blocks) for (const o of b.ops) if (o.kind === 'call') for (const a of o.argText) if (a.charCodeAt(0) === 38) (passed ??= new Set()).add(a.slice(1).trim());
+  out = NO_NAMES;
+  if (passed) for (const l of fn.locals) if (passed.has(l.name) && !l.type.includes('*') && !/\bstatic\b/.test(l.type)) (out === NO_NAMES ? (out = []) : out).push(l.name);
   stackCache.set(fn, out);
   return out;
 }

@@ -79,6 +79,8 @@ export interface AccessRecord {
 const NO_ENTRY: EntryFree[] = [];
 const NO_HELD: HeldLock[] = [];
 const NO_FREE: FreeLock[] = [];
+const NO_LATER = new Map<Site, Map<string, { obj: string; line: number | null; text: string }>>();
+const NO_KEYS = new Set<string>();
 const WRITE_LIST = new Set(['add', 'add-tail', 'del', 'del-init', 'move', 'move-tail', 'splice', 'splice-init', 'splice-tail', 'splice-tail-init', 'pop', 'init', 'del-all', 'replace']);
 const GLOBAL_CONTEXTS = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt']);
 
@@ -134,16 +136,18 @@ export class Lockset {
         for (const b of info.walk.fn.blocks) {
           for (const op of b.ops) {
             if (op.kind !== 'call') continue;
-            op.argText.forEach((a, i) => {
+            const args = op.argText;
+            for (let i = 0; i < args.length; i++) {
+              const a = args[i]!;
               const t = byName.get(a.charCodeAt(0) === 38 /* & */ ? a.slice(1) : a);
-              if (!t) return;
+              if (!t) continue;
               t.addressTaken = true;
               if (ENTRY_REGISTRARS.test(op.callee)) t.registered = op.callee;
               // Handed to a function of the input that calls it through that parameter: those calls are its callers.
               const via = byName.get(op.callee);
               const param = via?.walk.fn.params[i]?.name;
               if (via && param) callbacks.push({ fn: t, via, param });
-            });
+            }
           }
         }
         for (const s of info.walk.sites) {
@@ -158,7 +162,8 @@ export class Lockset {
         }
       }
       const allocators = this.allocatorsOf(infos);
-      for (const info of infos) this.lifecycleOf(info, allocators, new Set());
+      const stack = new Set<FnInfo>(); // empty again after each function
+      for (const info of infos) this.lifecycleOf(info, allocators, stack);
       for (const info of infos) this.collect(side, info);
     }
   }
@@ -329,7 +334,8 @@ export class Lockset {
   /** Locks held by every caller in the input when they call this function, in its own terms. */
   private heldAtEntry(info: FnInfo, stack = new Set<FnInfo>()): HeldLock[] {
     if (info.heldAtEntry) return info.heldAtEntry;
-    if (!info.callers.length || stack.has(info) || info.registered) return [];
+    if (!info.callers.length || info.registered) return (info.heldAtEntry = NO_HELD);
+    if (stack.has(info)) return NO_HELD;
     stack.add(info);
     let acc: HeldLock[] | null = null;
     for (const { caller, site } of info.callers) {
@@ -355,7 +361,7 @@ export class Lockset {
       });
     }
     stack.delete(info);
-    info.heldAtEntry = acc ?? [];
+    info.heldAtEntry = acc?.length ? acc : NO_HELD;
     return info.heldAtEntry;
   }
 
@@ -367,18 +373,18 @@ export class Lockset {
   private entryFree(info: FnInfo, stack = new Set<FnInfo>()): EntryFree[] {
     if (info.entryFree) return info.entryFree;
     const fn = info.walk.fn;
-    if (!fn.meta.entryKnown) return (info.entryFree = []);
+    if (!fn.meta.entryKnown) return (info.entryFree = NO_ENTRY);
     if (info.registered) {
-      return (info.entryFree = [{ all: true, except: new Set(), locks: [], assumed: false, why: `${fn.name}() is started by ${info.registered}() with no locks held` }]);
+      return (info.entryFree = [{ all: true, except: NO_KEYS, locks: NO_FREE, assumed: false, why: `${fn.name}() is started by ${info.registered}() with no locks held` }]);
     }
     if (!info.callers.length) {
-      if (LOCKED_HELPER.test(fn.name) || fn.annotations.mustHold.length || fn.annotations.releases.length) return (info.entryFree = []);
+      if (LOCKED_HELPER.test(fn.name) || fn.annotations.mustHold.length || fn.annotations.releases.length) return (info.entryFree = NO_ENTRY);
       // Rebuilt from hunks, the file's other functions (its callers among them) are not shown.
-      if (fn.origin === 'hunks') return (info.entryFree = []);
+      if (fn.origin === 'hunks') return (info.entryFree = NO_ENTRY);
       const why = info.addressTaken
         ? `${fn.name}() is called back through a pointer; assumed entered without this code's locks`
         : `no caller of ${fn.name}() in the input; assumed entered without locks`;
-      return (info.entryFree = [{ all: true, except: new Set(), locks: [], assumed: true, why }]);
+      return (info.entryFree = [{ all: true, except: NO_KEYS, locks: NO_FREE, assumed: true, why }]);
     }
     if (stack.has(info)) return [];
     stack.add(info);
@@ -426,9 +432,9 @@ export class Lockset {
     const fn = info.walk.fn;
     // Only a lock released without being taken in this function can be held on entry; without one, nothing to find.
     const ix = lockOps(fn);
-    if (![...ix.releases.keys()].some((o) => !ix.acquires.has(o)) && fn.blocks.every((b) => b.ops.every((o) => o.kind !== 'release' || o.line !== null))) {
-      return (info.releasedLater = new Map());
-    }
+    let unpaired = false;
+    for (const o of ix.releases.keys()) if (!ix.acquires.has(o)) unpaired = true;
+    if (!unpaired && !ix.unlined) return (info.releasedLater = NO_LATER);
     type Rel = Map<string, { obj: string; line: number | null; text: string }>;
     // Backward must-analysis; null = top (paths that end where we cannot see).
     const inOf = new Map<number, Rel | null>();
@@ -519,9 +525,9 @@ export class Lockset {
    * (fresh before the call), when it has callers and is not called back through a pointer.
    */
   private privateParams(info: FnInfo, allocators: Set<string>, stack: Set<FnInfo>): Set<string> {
-    const out = new Set<string>();
     const fn = info.walk.fn;
-    if (!info.callers.length || info.addressTaken || info.registered || fn.origin === 'hunks') return out;
+    if (!info.callers.length || info.addressTaken || info.registered || fn.origin === 'hunks') return NO_KEYS;
+    const out = new Set<string>();
     for (let i = 0; i < fn.params.length; i++) {
       const p = fn.params[i]!;
       if (!p.type.includes('*')) continue;
@@ -562,95 +568,155 @@ export class Lockset {
   private collect(side: Side, info: FnInfo): void {
     const w = info.walk;
     const fn = w.fn;
-    const entryHeld = this.heldAtEntry(info);
-    const entry = this.entryFree(info);
-    const later = this.releasedLater(info);
+    // The function's lock facts, computed at its first access of shared data (most have none).
+    let entryHeld: HeldLock[] | null = null;
+    let entry: EntryFree[] = NO_ENTRY;
+    let later: Map<Site, Map<string, { obj: string; line: number | null; text: string }>> = NO_LATER;
     const life = info.lifecycle ?? null;
     let heldMemo: Map<string, Map<HeldHow, HeldLock>> | null = null;
     let freeMemo: Map<string, Map<number | null, FreeLock>> | null = null;
+    let laterMemo: Map<object, HeldLock> | null = null;
+    // Sites with the same lock state share one list: interned by content (the locks are memoised objects).
+    let heldLists: HeldLock[][] | null = null;
+    let freeLists: FreeLock[][] | null = null;
     // This function's records, filed once under its name (not looked up per record).
     let mine: AccessRecord[] | null = null;
     for (const site of w.sites) {
-      const k = site.op.kind;
-      if (k !== 'access' && k !== 'list' && k !== 'atomic' && !(k === 'flag' && !site.op.atomic)) continue;
-      const accs = accessOf(site.op);
-      if (!accs.length) continue;
-      const datas: (DataKey | null)[] = [];
-      let shared = false;
-      for (const a of accs) {
-        const d = this.keys.data(fn, a.path);
-        datas.push(d);
-        if (d && !d.local) shared = true;
+      const op = site.op;
+      // The data the op reads or writes: one path, or a list's head and target.
+      let p0: string | null = null;
+      let p1: string | null = null;
+      switch (op.kind) {
+        case 'access': p0 = op.path; break;
+        case 'list': p0 = op.head ? op.head : null; p1 = op.target ? op.target : null; break;
+        case 'flag': if (op.atomic) continue; p0 = op.word; break;
+        case 'atomic': p0 = op.obj; break;
+        default: continue;
       }
-      if (!shared) continue;
+      let d0 = p0 !== null ? this.keys.data(fn, p0) : null;
+      let d1 = p1 !== null ? this.keys.data(fn, p1) : null;
+      if (d0?.local) d0 = null;
+      if (d1?.local) d1 = null;
+      if (!d0 && !d1) continue;
+      if (!entryHeld) {
+        entryHeld = this.heldAtEntry(info);
+        entry = this.entryFree(info);
+        later = this.releasedLater(info);
+      }
       // The lock state is the site's: computed once for every access it makes.
-      const held: HeldLock[] = [];
-      for (const o of site.held) {
-        heldMemo ??= new Map();
-        let byLine = heldMemo.get(o);
-        if (!byLine) heldMemo.set(o, (byLine = new Map()));
-        const how = this.howHeld(w, o, site.op.line);
-        let h = byLine.get(how);
-        if (!h) {
-          const lk = this.lockOf(fn, o);
-          byLine.set(how, (h = { key: lk.key, base: lk.base, obj: o, how }));
+      let held: HeldLock[] = NO_HELD;
+      const rel = later.size ? later.get(site) : undefined;
+      if (site.held.size || entryHeld.length || rel?.size) {
+        const tmp = scratchHeld;
+        tmp.length = 0;
+        for (const o of site.held) {
+          heldMemo ??= new Map();
+          let byLine = heldMemo.get(o);
+          if (!byLine) heldMemo.set(o, (byLine = new Map()));
+          const how = this.howHeld(w, o, op.line);
+          let h = byLine.get(how);
+          if (!h) {
+            const lk = this.lockOf(fn, o);
+            byLine.set(how, (h = { key: lk.key, base: lk.base, obj: o, how }));
+          }
+          addHeld(tmp, h);
         }
-        addHeld(held, h);
+        for (const h of entryHeld) addHeld(tmp, h);
+        if (rel) for (const [k, r] of rel) {
+          if (hasKey(tmp, k)) continue;
+          laterMemo ??= new Map();
+          let h = laterMemo.get(r);
+          if (!h || h.key !== k) laterMemo.set(r, (h = { key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text, shown: fn.meta.entryKnown } }));
+          addHeld(tmp, h);
+        }
+        if (tmp.length) held = intern((heldLists ??= []), tmp);
       }
-      for (const h of entryHeld) addHeld(held, h);
-      const rel = later.get(site);
-      if (rel) for (const [k, r] of rel) {
-        if (!hasKey(held, k)) addHeld(held, { key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text, shown: fn.meta.entryKnown } });
+      let free: FreeLock[] = NO_FREE;
+      if (site.released.size) {
+        const tmp = scratchFree;
+        tmp.length = 0;
+        for (const o of site.released) {
+          const k = this.lockOf(fn, o);
+          let isHeld = false;
+          for (const h of held) if (h.key === k.key && (h.base === null || k.base === null || h.base === k.base)) isHeld = true;
+          if (isHeld) continue;
+          freeMemo ??= new Map();
+          let byLine = freeMemo.get(o);
+          if (!byLine) freeMemo.set(o, (byLine = new Map()));
+          let f = byLine.get(op.line);
+          if (!f) {
+            const line = releaseLine(fn, o, op.line);
+            byLine.set(op.line, (f = { ...k, obj: o, line, text: textAt(fn, line, o) ?? `unlock ${o}` }));
+          }
+          tmp.push(f);
+        }
+        if (tmp.length) free = intern((freeLists ??= []), tmp);
       }
-      const free: FreeLock[] = [];
-      for (const o of site.released) {
-        const k = this.lockOf(fn, o);
-        let isHeld = false;
-        for (const h of held) if (h.key === k.key && (h.base === null || k.base === null || h.base === k.base)) isHeld = true;
-        if (isHeld) continue;
-        freeMemo ??= new Map();
-        let byLine = freeMemo.get(o);
-        if (!byLine) freeMemo.set(o, (byLine = new Map()));
-        let f = byLine.get(site.op.line);
-        if (!f) {
-          const line = releaseLine(fn, o, site.op.line);
-          byLine.set(site.op.line, (f = { ...k, obj: o, line, text: textAt(fn, line, o) ?? `unlock ${o}` }));
-        }
-        free.push(f);
+      const diag = diagnostic(op.text ?? (p0 ?? p1)!);
+      const ent = site.clean ? entry : NO_ENTRY;
+      if (!mine) {
+        const fk = `${side}\0${fn.name}`;
+        mine = this.byFn.get(fk) ?? [];
+        this.byFn.set(fk, mine);
       }
-      const text = site.op.text ?? accs[0]!.path;
-      const diag = diagnostic(text);
-      for (let i = 0; i < accs.length; i++) {
-        const a = accs[i]!;
-        const data = datas[i];
-        if (!data || data.local) continue;
-        const rec: AccessRecord = {
-          side, fn, walk: w, site, data, path: a.path, kind: a.kind, mode: a.mode, via: a.via, action: a.action, inCondition: a.inCondition,
-          line: site.op.line, text: site.op.text ?? a.path, held: held.length ? held : NO_HELD, free: free.length ? free : NO_FREE,
-          entry: site.clean ? entry : NO_ENTRY,
-          phase: life ? life.phase(site.block, site.index, data.base) : null,
-          diagnostic: diag,
-          waitCond: inWaitCond(fn, site.op.line, a.path),
-        };
-        this.records.push(rec);
-        if (a.kind === 'atomic') {
-          const list = this.byOp.get(site.op);
-          if (list) list.push(rec);
-          else this.byOp.set(site.op, [rec]);
+      if (d0) {
+        let kind: AccessKind, mode: 'read' | 'write', via: AccessRecord['via'], action: string | undefined, inCondition: boolean;
+        switch (op.kind) {
+          case 'access': kind = 'field'; mode = op.mode; via = op.via; action = undefined; inCondition = op.inCondition; break;
+          case 'list': kind = 'list'; mode = WRITE_LIST.has(op.action) ? 'write' : 'read'; via = op.family === 'llist' ? 'llist' : 'list'; action = op.action; inCondition = op.action === 'empty'; break;
+          case 'flag': kind = 'flag'; mode = op.action === 'test' ? 'read' : 'write'; via = 'plain'; action = op.action; inCondition = op.action === 'test'; break;
+          default: kind = 'atomic'; mode = (op as { action: string }).action === 'read' ? 'read' : 'write'; via = 'atomic'; action = (op as { action: string }).action; inCondition = false;
         }
-        const same = this.byKey.get(data.key);
-        if (same) same.push(rec);
-        else this.byKey.set(data.key, [rec]);
-        if (!mine) {
-          const fk = `${side}\0${fn.name}`;
-          mine = this.byFn.get(fk) ?? [];
-          this.byFn.set(fk, mine);
-        }
-        mine.push(rec);
+        this.add(side, w, site, d0, p0!, kind, mode, via, action, inCondition, held, free, ent, life, diag, mine);
+      }
+      if (d1 && op.kind === 'list') {
+        this.add(side, w, site, d1, p1!, 'list', 'write', op.family === 'llist' ? 'llist' : 'list', op.action, false, held, free, ent, life, diag, mine);
       }
     }
   }
 
+  private add(side: Side, w: WalkResult, site: Site, data: DataKey, path: string, kind: AccessKind, mode: 'read' | 'write', via: AccessRecord['via'],
+    action: string | undefined, inCondition: boolean, held: HeldLock[], free: FreeLock[], entry: EntryFree[], life: Lifecycle | null, diag: boolean,
+    mine: AccessRecord[]): void {
+    const fn = w.fn;
+    const op = site.op;
+    const rec: AccessRecord = {
+      side, fn, walk: w, site, data, path, kind, mode, via, action, inCondition,
+      line: op.line, text: op.text ?? path, held, free, entry,
+      phase: life ? life.phase(site.block, site.index, data.base) : null,
+      diagnostic: diag,
+      waitCond: inWaitCond(fn, op.line, path),
+    };
+    this.records.push(rec);
+    if (kind === 'atomic') {
+      const list = this.byOp.get(op);
+      if (list) list.push(rec);
+      else this.byOp.set(op, [rec]);
+    }
+    const same = this.byKey.get(data.key);
+    if (same) same.push(rec);
+    else this.byKey.set(data.key, [rec]);
+    mine.push(rec);
+  }
+
+}
+
+/** Scratch lists for a site's lock state, copied only when no site before had the same. */
+const scratchHeld: HeldLock[] = [];
+const scratchFree: FreeLock[] = [];
+
+/** The list of `lists` with the same elements as `tmp` (by identity), or a copy of `tmp` added to them. */
+function intern<T>(lists: T[][], tmp: T[]): T[] {
+  for (let i = lists.length - 1; i >= 0; i--) {
+    const l = lists[i]!;
+    if (l.length !== tmp.length) continue;
+    let same = true;
+    for (let j = 0; j < l.length && same; j++) if (l[j] !== tmp[j]) same = false;
+    if (same) return l;
+  }
+  const out = tmp.slice();
+  lists.push(out);
+  return out;
 }
 
 /** Reads inside WARN_ON()/BUG_ON()/printk are diagnostics, not decisions. */
@@ -676,54 +742,46 @@ function sameKeys(a: Map<string, unknown> | null, b: Map<string, unknown> | null
   return a.size === b.size && [...a.keys()].every((x) => b.has(x));
 }
 
-/** The data an op reads or writes. */
-function accessOf(op: Op): { path: string; kind: AccessKind; mode: 'read' | 'write'; via: AccessRecord['via']; action?: string; inCondition: boolean }[] {
-  switch (op.kind) {
-    case 'access':
-      return [{ path: op.path, kind: 'field', mode: op.mode, via: op.via, inCondition: op.inCondition }];
-    case 'list': {
-      const via = op.family === 'llist' ? 'llist' : 'list';
-      const out: ReturnType<typeof accessOf> = [];
-      if (op.head) out.push({ path: op.head, kind: 'list', mode: WRITE_LIST.has(op.action) ? 'write' : 'read', via, action: op.action, inCondition: op.action === 'empty' });
-      if (op.target) out.push({ path: op.target, kind: 'list', mode: 'write', via, action: op.action, inCondition: false });
-      return out;
-    }
-    case 'flag':
-      // Atomic bitops are lockless on their own; plain |= / &= ~ / __set_bit are read-modify-write.
-      return op.atomic ? [] : [{ path: op.word, kind: 'flag', mode: op.action === 'test' ? 'read' : 'write', via: 'plain', action: op.action, inCondition: op.action === 'test' }];
-    case 'atomic':
-      return [{ path: op.obj, kind: 'atomic', mode: op.action === 'read' ? 'read' : 'write', via: 'atomic', action: op.action, inCondition: false }];
-    default:
-      return [];
-  }
-}
-
 /** A function's lock ops by object, in source order (built once per function). */
 interface LockOps {
   acquires: Map<string, Op[]>;
   asserts: Map<string, Op[]>;
   releases: Map<string, Op[]>;
+  unlined: boolean; // a release whose line is unknown
 }
 
 const lockOpsCache = new WeakMap<FunctionIR, LockOps>();
+const NO_OPS = new Map<string, Op[]>();
+/** Most functions take no lock: one shared, empty index. */
+const NO_LOCK_OPS: LockOps = { acquires: NO_OPS, asserts: NO_OPS, releases: NO_OPS, unlined: false };
 
 function lockOps(fn: FunctionIR): LockOps {
   let ix = lockOpsCache.get(fn);
   if (ix) return ix;
-  ix = { acquires: new Map(), asserts: new Map(), releases: new Map() };
+  let acquires: Map<string, Op[]> | null = null;
+  let asserts: Map<string, Op[]> | null = null;
+  let releases: Map<string, Op[]> | null = null;
+  let unlined = false;
   const add = (m: Map<string, Op[]>, k: string, op: Op): void => {
-    const l = m.get(k) ?? [];
-    l.push(op);
-    m.set(k, l);
+    const l = m.get(k);
+    if (l) l.push(op);
+    else m.set(k, [op]);
   };
   for (const b of fn.blocks) {
     for (const op of b.ops) {
-      if (op.kind === 'acquire') add(ix.acquires, op.obj, op);
-      else if (op.kind === 'assert' && op.what === 'held' && op.obj) add(ix.asserts, op.obj, op);
-      else if (op.kind === 'release' && op.line !== null) add(ix.releases, op.obj, op);
+      if (op.kind === 'acquire') add((acquires ??= new Map()), op.obj, op);
+      else if (op.kind === 'assert' && op.what === 'held' && op.obj) add((asserts ??= new Map()), op.obj, op);
+      else if (op.kind === 'release') {
+        if (op.line !== null) add((releases ??= new Map()), op.obj, op);
+        else unlined = true;
+      }
     }
   }
-  for (const m of [ix.acquires, ix.asserts, ix.releases]) for (const l of m.values()) l.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  if (!acquires && !asserts && !releases && !unlined) ix = NO_LOCK_OPS;
+  else {
+    ix = { acquires: acquires ?? NO_OPS, asserts: asserts ?? NO_OPS, releases: releases ?? NO_OPS, unlined };
+    for (const m of [ix.acquires, ix.asserts, ix.releases]) for (const l of m.values()) if (l.length > 1) l.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  }
   lockOpsCache.set(fn, ix);
   return ix;
 }
