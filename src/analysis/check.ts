@@ -79,8 +79,11 @@ function parting(a: Exit, b: Exit): string | null {
   const st = ta[i];
   if (!st) return null;
   const cond = /^condition (true|false)$/.exec(st.note);
-  if (cond) return `when the test at line ${st.line ?? '?'} is ${cond[1]}`;
-  return st.line !== null ? `through line ${st.line}` : null;
+  const where = cond ? `when the test at line ${st.line ?? '?'} is ${cond[1]}` : st.line !== null ? `through line ${st.line}` : null;
+  // The goto that took this path to its label names the cleanup it chose (an unwinding ladder).
+  let jump: TraceNode | undefined;
+  for (let j = ta.length - 1; j > i && !jump; j--) if (ta[j]!.note === 'jumps to the label' && ta[j]!.line !== null) jump = ta[j];
+  return jump && where ? `${where}, then ${jump.text} at ${jump.line}` : where;
 }
 
 /**

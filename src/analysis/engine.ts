@@ -939,8 +939,13 @@ class Walker {
   private terminate(block: Block, s: State): { b: number; s: State }[] {
     const t = block.term;
     switch (t.k) {
-      case 'jump':
-        return this.edge(block.id, t.to, s, t.why);
+      case 'jump': {
+        if (t.why !== 'goto' || t.line === null) return this.edge(block.id, t.to, s, t.why);
+        // An unwinding ladder's goto is where a path picks its cleanup: the trace says which.
+        const st = cloneOwning(s, 0);
+        addTrace(st, t.line, t.label ? `goto ${t.label}` : 'goto', 'jumps to the label');
+        return this.edge(block.id, t.to, st, t.why);
+      }
       case 'branch':
         return this.branch(block, t, s);
       case 'switch': {
@@ -1030,6 +1035,8 @@ class Walker {
         st.err = { subject: errSide.subject, line: t.line, succ: target, cleanup: null, fellThrough: false };
       }
       if (t.why !== 'loop' && t.why !== 'iterator') addTrace(st, t.line, '', `condition ${outcome ? 'true' : 'false'}`);
+      const jump = outcome ? t.gotoT : t.gotoF;
+      if (jump) addTrace(st, jump.line, `goto ${jump.label}`, 'jumps to the label');
       out.push(...this.edge(block.id, target, st, 'branch'));
     }
     return out;

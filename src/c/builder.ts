@@ -117,7 +117,14 @@ export class CfgBuilder {
       let term: Terminator;
       switch (t.k) {
         case 'jump': term = { ...t, to: target(t.to) }; break;
-        case 'branch': term = { ...t, t: target(t.t), f: target(t.f) }; break;
+        case 'branch': {
+          term = { ...t, t: target(t.t), f: target(t.f) };
+          const gt = gotoOf(blocks[t.t]!);
+          const gf = gotoOf(blocks[t.f]!);
+          if (gt) term.gotoT = gt;
+          if (gf) term.gotoF = gf;
+          break;
+        }
         case 'switch': term = { ...t, cases: mergeCases(t.cases.map((c) => ({ ...c, to: target(c.to) }))) }; break;
         default: term = t;
       }
@@ -128,6 +135,12 @@ export class CfgBuilder {
     markLoopHeads(out);
     return out;
   }
+}
+
+/** A forwarding block that is a `goto label;`: what the branch into it folds away. */
+function gotoOf(b: Block): { label: string; line: number | null } | undefined {
+  const t = b.term;
+  return !b.label && b.ops.length === 0 && t.k === 'jump' && t.why === 'goto' && t.label ? { label: t.label, line: t.line } : undefined;
 }
 
 export function succ(t: Terminator): number[] {

@@ -101,7 +101,7 @@ function formatTerm(t: Terminator): string {
       if (t.why === 'goto') return `-> goto ${t.label ?? ''} B${t.to}`.replace('  ', ' ');
       return t.why === 'fall' ? `-> B${t.to}` : `-> ${t.why} B${t.to}`;
     case 'branch':
-      return `-> ${t.why === 'if' ? 'branch' : `branch(${t.why})`} ${formatExpr(t.cond)} ? B${t.t} : B${t.f}`;
+      return `-> ${t.why === 'if' ? 'branch' : `branch(${t.why})`} ${formatExpr(t.cond)} ? ${t.gotoT ? `goto ${t.gotoT.label} ` : ''}B${t.t} : ${t.gotoF ? `goto ${t.gotoF.label} ` : ''}B${t.f}`;
     case 'switch':
       return `-> switch ${formatExpr(t.on)}: ${t.cases.map((c) => `${c.match === 'default' ? 'default' : c.match.map((m) => formatExpr(m)).join(', ')} => B${c.to}`).join('; ')}`;
     case 'return':

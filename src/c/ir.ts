@@ -172,6 +172,9 @@ export type Terminator =
       f: number;
       why: 'if' | 'loop' | 'iterator' | 'ternary' | 'logic' | 'case' | 'gap';
       line: number | null;
+      /** A side that is a bare `goto label;` (`if (ret) goto err;`): the jump folded into the branch. */
+      gotoT?: { label: string; line: number | null };
+      gotoF?: { label: string; line: number | null };
     }
   | { k: 'switch'; on: Expr; cases: { match: Expr[] | 'default'; to: number }[]; line: number | null }
   | { k: 'return'; value: Expr | null; line: number | null }
