@@ -578,8 +578,15 @@ function unlockedEmpty(f: FnView): Out[] {
 function staleDecision(f: FnView): Out[] {
   const fn = f.fn;
   const out: Out[] = [];
-  // Nothing released: no stale decision to find.
-  if (!fn.blocks.some((b) => b.ops.some((o) => o.kind === 'release'))) return out;
+  // A stale decision changes something with a lock released and not held again: without such a change, nothing to find.
+  let dropping = false;
+  for (const s of f.w.sites) {
+    const o = s.op;
+    if (!(o.kind === 'access' ? o.mode === 'write' : o.kind === 'flag' && (o.action === 'set' || o.action === 'clear'))) continue;
+    for (const l of s.released) if (!s.held.has(l)) dropping = true;
+    if (dropping) break;
+  }
+  if (!dropping || !fn.blocks.some((b) => b.ops.some((o) => o.kind === 'release'))) return out;
   const seen = new Set<string>();
   // Writes of each path (and sets/clears of each bit).
   const writes = new Map<string, Op[]>();

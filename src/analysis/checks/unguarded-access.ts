@@ -50,10 +50,21 @@ export const unguardedAccess: RaceCheck = {
   },
 };
 
+const NO_GUARDS: Guard[] = [];
+const lockGuardsOf = new WeakMap<Guard[], Guard[]>();
+
+/** A field's lock guards (asked for each of its records). */
+function lockGuards(gs: Guard[]): Guard[] {
+  if (!gs.length) return gs;
+  let out = lockGuardsOf.get(gs);
+  if (!out) lockGuardsOf.set(gs, (out = gs.filter((g) => g.kind === 'lock')));
+  return out;
+}
+
 /** The guard an access breaks, if any: none of the field's guards is held and one is known free. */
 function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
-  const gs = ctx.guards.get(r.data.key) ?? [];
-  const locks = gs.filter((g) => g.kind === 'lock');
+  const gs = ctx.guards.get(r.data.key) ?? NO_GUARDS;
+  const locks = lockGuards(gs);
   const lockHeld = locks.some((g) => holds(r, g));
   if (lockHeld) return null;
   const rcuDeclared = gs.find((g) => g.kind === 'rcu');
@@ -85,8 +96,16 @@ const NOT_EXCLUSIVE = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preem
  * A read holding a lock that every write of the field holds as well (writers take both locks,
  * readers either one) cannot overlap a write, whichever lock the majority vote picked.
  */
+const writesMemo = new WeakMap<AccessRecord[], Map<string, AccessRecord[]>>();
+
 function excludesWriters(ls: Lockset, r: AccessRecord): boolean {
-  const writes = (ls.byKey.get(r.data.key) ?? []).filter((c) => c.side === r.side && c.mode === 'write' && !c.phase && c.kind !== 'atomic');
+  const all = ls.byKey.get(r.data.key);
+  if (!all) return false;
+  // The field's writes on one side, the same for each of its reads: found once.
+  let bySide = writesMemo.get(all);
+  if (!bySide) writesMemo.set(all, (bySide = new Map()));
+  let writes = bySide.get(r.side);
+  if (!writes) bySide.set(r.side, (writes = all.filter((c) => c.side === r.side && c.mode === 'write' && !c.phase && c.kind !== 'atomic')));
   if (!writes.length) return false;
   const rel = (base: string | null, rec: AccessRecord): string => (base !== null && base === rec.data.base ? 'same' : 'other');
   return r.held.some((h) => !NOT_EXCLUSIVE.has(h.key)
@@ -265,8 +284,14 @@ function weakEvidence(ls: Lockset, r: AccessRecord, g: Guard): string | null {
   return `${r.fn.name}() never takes '${g.lock}' itself, and ${why}: the access may be lock-free by design`;
 }
 
+const writerMemo = new WeakMap<AccessRecord[], boolean>();
+
 function hasWriter(ls: Lockset, r: AccessRecord): boolean {
-  return (ls.byKey.get(r.data.key) ?? []).some((c) => c.mode === 'write' && !c.phase && c.kind !== 'atomic');
+  const all = ls.byKey.get(r.data.key);
+  if (!all) return false;
+  let v = writerMemo.get(all);
+  if (v === undefined) writerMemo.set(all, (v = all.some((c) => c.mode === 'write' && !c.phase && c.kind !== 'atomic')));
+  return v;
 }
 
 function rank(r: AccessRecord): number {

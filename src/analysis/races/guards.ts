@@ -3,6 +3,7 @@
 // "bugs as deviant behaviour" do: a lock held at most accesses to a field, in more than one
 // function, guards it. Inference speaks only with enough evidence, and says how much it had.
 
+import type { FunctionIR } from '../../c/ir.js';
 import type { Semantics } from '../../semantics/index.js';
 import type { DataKey } from './keys.js';
 import { rootOfPath } from './lifecycle.js';
@@ -152,7 +153,16 @@ function inScope(applies: { paths: string[]; functions: string[] } | undefined, 
   if (!applies || (!applies.paths.length && !applies.functions.length)) return true;
   const paths = applies.paths.map(glob);
   const fns = applies.functions.map(glob);
-  return recs.some((r) => (r.fn.file !== null && paths.some((p) => p.test(r.fn.file!))) || fns.some((f) => f.test(r.fn.name)));
+  // A field's records come function by function: each function asked once.
+  let last: FunctionIR | null = null;
+  for (const r of recs) {
+    const fn = r.fn;
+    if (fn === last) continue;
+    last = fn;
+    if (fn.file !== null) for (const p of paths) if (p.test(fn.file)) return true;
+    for (const f of fns) if (f.test(fn.name)) return true;
+  }
+  return false;
 }
 
 function ruleGuards(sem: Semantics, key: string, data: DataKey, recs: AccessRecord[]): Guard[] {

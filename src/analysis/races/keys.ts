@@ -117,29 +117,18 @@ export class KeyResolver {
    * its root, so it is memoised on those across functions (the same paths recur everywhere).
    */
   data(fn: FunctionIR, path: string): DataKey | null {
-    // Each access asks again: the function's own answers first, before the declaration lookups.
-    let mine = this.fnMemo.get(fn);
-    if (!mine) this.fnMemo.set(fn, (mine = new Map()));
-    const hit = mine.get(path);
-    if (hit !== undefined) return hit;
-    const k = this.shared(fn, path);
-    mine.set(path, k);
-    return k;
-  }
-
-  private readonly fnMemo = new WeakMap<FunctionIR, Map<string, DataKey | null>>();
-
-  private shared(fn: FunctionIR, path: string): DataKey | null {
-    const root = ROOT_NAME.exec(path)?.[1];
+    // Asked at every access: no per-function memo (a map per function costs more than the look-ups).
+    let root = this.rootMemo.get(path);
+    if (root === undefined) this.rootMemo.set(path, (root = ROOT_NAME.exec(path)?.[1] ?? ''));
     let m = this.memoOther;
     if (root) {
-      const p = fn.params.find((x) => x.name === root);
-      const l = p ? undefined : fn.locals.find((x) => x.name === root);
-      const by = p ? this.memoParam : l ? this.memoLocal : null;
+      let type: string | null = null;
+      let by: Map<string, Map<string, DataKey | null>> | null = null;
+      for (const x of fn.params) if (x.name === root) { type = x.type; by = this.memoParam; break; }
+      if (!by) for (const x of fn.locals) if (x.name === root) { type = x.type; by = this.memoLocal; break; }
       if (by) {
-        const type = (p ?? l)!.type;
-        let t = by.get(type);
-        if (!t) by.set(type, (t = new Map()));
+        let t = by.get(type!);
+        if (!t) by.set(type!, (t = new Map()));
         m = t;
       }
     }
@@ -147,6 +136,9 @@ export class KeyResolver {
     if (k === undefined) m.set(path, (k = this.compute(fn, path)));
     return k;
   }
+
+  /** The variable a path starts from, by path ('' for none). */
+  private readonly rootMemo = new Map<string, string>();
 
   private compute(fn: FunctionIR, path: string): DataKey | null {
     const t = tokens(path);

@@ -29,6 +29,8 @@ export interface LifeContext {
   privateParams: Set<string>;
 }
 
+const NO_SET = new Set<string>();
+const PUB_CODES = [null, null, 'born', 'publish'] as const;
 const NO_CONTEXT: LifeContext = { allocators: new Set(), privateParams: new Set() };
 
 export function rootOfPath(p: string): string | null {
@@ -94,28 +96,41 @@ function anyPhases(fn: FunctionIR, ctx: LifeContext): boolean {
 export class Lifecycle {
   /** The lifecycle facts of a function, or null when it has none (most functions). */
   static of(w: WalkResult, ctx: LifeContext = NO_CONTEXT): Lifecycle | null {
-    return anyPhases(w.fn, ctx) ? new Lifecycle(w, ctx) : null;
+    if (!anyPhases(w.fn, ctx)) return null;
+    const life = new Lifecycle(w, ctx);
+    // No object with a phase and nothing quiesced: every answer would be 'none'.
+    return life.roots.size || life.quiesce.length ? life : null;
   }
 
   private readonly fn: FunctionIR;
   private readonly roots = new Map<string, RootFacts>();
-  private readonly fresh = new Map<string, boolean[][]>(); // root -> [block][op] -> fresh before the op
-  private readonly freed = new Map<string, boolean[][]>(); // root -> [block][op] -> freed later on every path
+  /** Where each block's ops start in the per-op tables below (one flat table per root, not a row per block). */
+  private readonly offsets: number[] = [];
+  private readonly opCount: number;
+  private readonly fresh = new Map<string, Uint8Array>(); // root -> op -> fresh before the op
+  private readonly freed = new Map<string, Uint8Array>(); // root -> op -> freed later on every path
   private readonly lastRef = new Map<string, Set<number>>(); // root -> blocks past its last-reference decrement
   /** Quiescing calls: the roots they name (or every global), and where they are. */
   private readonly quiesce: { op: Op; block: number; index: number; roots: Set<string> }[] = [];
-  private readonly allocResults = new Set<string>();
-  private readonly globals: Set<string>;
+  private allocResults: Set<string> = NO_SET; // shared and empty until one is found
+  private globals: Set<string>;
   /** Roots stored into one another (or reached through one another): private together, published together. */
   private readonly clusters = new Map<string, Set<string>>();
-  private readonly freshIn = new Map<string, Map<number, boolean>>();
+  private readonly freshIn = new Map<string, (boolean | undefined)[]>(); // root -> block -> fresh on entry
 
   constructor(private readonly w: WalkResult, ctx: LifeContext = NO_CONTEXT) {
     this.fn = w.fn;
-    const declared = new Set([...this.fn.params, ...this.fn.locals].map((d) => d.name));
-    this.globals = new Set();
+    const fn = this.fn;
+    let at = 0;
+    for (const b of fn.blocks) {
+      this.offsets[b.id] = at;
+      at += b.ops.length;
+    }
+    this.opCount = at;
+    const declared = (r: string): boolean => fn.params.some((d) => d.name === r) || fn.locals.some((d) => d.name === r);
+    this.globals = NO_SET;
     for (const b of this.fn.blocks) for (const op of b.ops) {
-      if ((op.kind === 'alloc' && op.result) || allocCall(op, ctx)) this.allocResults.add((op as { result?: string }).result!);
+      if ((op.kind === 'alloc' && op.result) || allocCall(op, ctx)) (this.allocResults === NO_SET ? (this.allocResults = new Set()) : this.allocResults).add((op as { result?: string }).result!);
     }
     for (const p of ctx.privateParams) this.root(p, true);
     // A struct on the stack whose address is handed on: private until it is published.
@@ -135,7 +150,7 @@ export class Lifecycle {
         if (init) {
           const r = rootOfPath(init);
           if (r) {
-            if (!declared.has(r)) this.globals.add(r);
+            if (!declared(r)) (this.globals === NO_SET ? (this.globals = new Set()) : this.globals).add(r);
             this.root(r, true);
           }
         }
@@ -212,9 +227,10 @@ export class Lifecycle {
   private freshAtEnd(r: string, b: number): boolean {
     const inOf = this.freshIn.get(r);
     if (!inOf) return false;
-    let v = inOf.get(b) ?? false;
-    for (const op of this.fn.blocks[b]!.ops) {
-      const p = this.publishes(op, r);
+    let v = inOf[b] ?? false;
+    const ops = this.fn.blocks[b]!.ops;
+    for (let i = 0; i < ops.length; i++) {
+      const p = this.publishes(ops[i]!, r, b, i);
       if (p === 'born') v = true;
       else if (p === 'publish') v = false;
     }
@@ -238,8 +254,9 @@ export class Lifecycle {
     if (!root) return null;
     if (top && this.quiesced(block, index, top)) return 'teardown';
     if (!this.roots.has(root)) return null;
-    if (this.fresh.get(root)?.[block]?.[index]) return 'fresh';
-    if (this.freed.get(root)?.[block]?.[index] || this.lastRef.get(root)?.has(block)) return 'teardown';
+    const at = this.fn.blocks[block] && index >= 0 && index < this.fn.blocks[block]!.ops.length ? this.offsets[block]! + index : -1;
+    if (at >= 0 && this.fresh.get(root)?.[at]) return 'fresh';
+    if ((at >= 0 && this.freed.get(root)?.[at]) || this.lastRef.get(root)?.has(block)) return 'teardown';
     return null;
   }
 
@@ -254,22 +271,23 @@ export class Lifecycle {
     return false;
   }
 
-  private readonly pubMemo = new Map<Op, Map<string, 'publish' | 'born' | null>>();
+  /** Root -> op -> answer (one map per root: roots are few, ops many). */
+  private readonly pubMemo = new Map<string, Uint8Array>(); // 0: not asked yet, then PUB_CODES
 
   /**
    * Does the op make `r` reachable by others (or re-point `r` at another object)? Asked once per op
    * and root. An object is published with the objects it is private together with.
    */
-  private publishes(op: Op, r: string): 'publish' | 'born' | null {
-    let m = this.pubMemo.get(op);
-    if (!m) this.pubMemo.set(op, (m = new Map()));
-    let v = m.get(r);
-    if (v === undefined) {
-      const own = this.findPublish(op, r);
-      v = own === 'repoint' ? 'publish' : own;
-      if (v === null) for (const x of this.clusterOf(r) ?? []) if (x !== r && this.findPublish(op, x) === 'publish') v = 'publish';
-      m.set(r, v);
-    }
+  private publishes(op: Op, r: string, block: number, index: number): 'publish' | 'born' | null {
+    let m = this.pubMemo.get(r);
+    if (!m) this.pubMemo.set(r, (m = new Uint8Array(this.opCount)));
+    const at = this.offsets[block]! + index;
+    const c = m[at]!;
+    if (c) return PUB_CODES[c]!;
+    const own = this.findPublish(op, r);
+    let v: 'publish' | 'born' | null = own === 'repoint' ? 'publish' : own;
+    if (v === null) for (const x of this.clusterOf(r) ?? []) if (x !== r && this.findPublish(op, x) === 'publish') v = 'publish';
+    m[at] = v === null ? 1 : v === 'born' ? 2 : 3;
     return v;
   }
 
@@ -309,11 +327,11 @@ export class Lifecycle {
   }
 
   /** Fresh before each op: on every path the object was born and not yet published. */
-  private forward(r: string): boolean[][] {
+  private forward(r: string): Uint8Array {
     const fn = this.fn;
     const atEntry = this.roots.get(r)!.bornAtEntry;
-    const inOf = new Map<number, boolean>();
-    const out: boolean[][] = [];
+    const inOf: (boolean | undefined)[] = [];
+    const out = new Uint8Array(this.opCount);
     const preds = this.w.cfg.preds;
     this.freshIn.set(r, inOf);
     for (let iter = 0, changed = true; changed && iter < 50; iter++) {
@@ -326,29 +344,30 @@ export class Lifecycle {
           v = preds[b.id]!.length > 0;
           for (const p of preds[b.id]!) if (this.w.cfg.reachable.has(p) && !this.outFresh(p, r, inOf)) v = false;
         }
-        if (inOf.get(b.id) !== v) {
-          inOf.set(b.id, v);
+        if (inOf[b.id] !== v) {
+          inOf[b.id] = v;
           changed = true;
         }
       }
     }
     for (const b of fn.blocks) {
-      let v = inOf.get(b.id) ?? false;
-      const row: boolean[] = (out[b.id] = []);
-      b.ops.forEach((op, i) => {
-        row[i] = v;
-        const p = this.publishes(op, r);
+      let v = inOf[b.id] ?? false;
+      const at = this.offsets[b.id]!;
+      for (let i = 0; i < b.ops.length; i++) {
+        if (v) out[at + i] = 1;
+        const p = this.publishes(b.ops[i]!, r, b.id, i);
         if (p === 'born') v = true;
         else if (p === 'publish') v = false;
-      });
+      }
     }
     return out;
   }
 
-  private outFresh(b: number, r: string, inOf: Map<number, boolean>): boolean {
-    let v = inOf.has(b) ? inOf.get(b)! : true; // not yet computed: top
-    for (const op of this.fn.blocks[b]!.ops) {
-      const p = this.publishes(op, r);
+  private outFresh(b: number, r: string, inOf: (boolean | undefined)[]): boolean {
+    let v = inOf[b] ?? true; // not yet computed: top
+    const ops = this.fn.blocks[b]!.ops;
+    for (let i = 0; i < ops.length; i++) {
+      const p = this.publishes(ops[i]!, r, b, i);
       if (p === 'born') v = true;
       else if (p === 'publish') v = false;
     }
@@ -356,7 +375,7 @@ export class Lifecycle {
   }
 
   /** Freed later on every path from each op (before the function returns). */
-  private backward(r: string): boolean[][] {
+  private backward(r: string): Uint8Array {
     const fn = this.fn;
     const frees = (op: Op): boolean =>
       (op.kind === 'free' && op.obj === r) || (op.kind === 'call' && FREE_LIKE.has(op.callee) && op.argText[0] === r);
@@ -387,13 +406,13 @@ export class Lifecycle {
         }
       }
     }
-    const out: boolean[][] = [];
+    const out = new Uint8Array(this.opCount);
     for (const b of fn.blocks) {
       // One backward pass per block: freed-later before each op.
-      const row: boolean[] = (out[b.id] = []);
+      const at = this.offsets[b.id]!;
       let v = outOf(b.id);
       for (let i = b.ops.length - 1; i >= 0; i--) {
-        row[i] = v;
+        if (v) out[at + i] = 1;
         const op = b.ops[i]!;
         if (frees(op)) v = true;
         else if (repoints(op)) v = false;

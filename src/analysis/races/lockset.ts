@@ -127,7 +127,8 @@ export class Lockset {
       const infos: FnInfo[] = [];
       const callbacks: { fn: FnInfo; via: FnInfo; param: string }[] = [];
       for (const w of walks) {
-        const info: FnInfo = { side, walk: w, callers: [], registered: null, addressTaken: false };
+        // Every field from the start: one shape for all, filled in later.
+        const info: FnInfo = { side, walk: w, callers: [], registered: null, addressTaken: false, heldAtEntry: undefined, entryFree: undefined, releasedLater: undefined, lifecycle: undefined, roots: undefined };
         this.infos.set(w, info);
         infos.push(info);
         if (!byName.has(w.fn.name)) byName.set(w.fn.name, info);
@@ -259,21 +260,29 @@ export class Lockset {
     return out;
   }
 
-  private readonly lockMemo = new WeakMap<FunctionIR, Map<string, { key: string; base: string | null }>>();
+  /** A lock's key and holder by the data key of its object (which depends on nothing else), or by text when it has none. */
+  private readonly lockByData = new Map<DataKey, { key: string; base: string | null }>();
+  private readonly lockByText = new Map<string, { key: string; base: string | null }>();
 
   private lockOf(fn: FunctionIR, obj: string): { key: string; base: string | null } {
-    let m = this.lockMemo.get(fn);
-    if (!m) this.lockMemo.set(fn, (m = new Map()));
-    const hit = m.get(obj);
-    if (hit) return hit;
-    const k = this.keys.lock(fn, obj);
-    if (!this.lockText.has(k.key)) this.lockText.set(k.key, obj);
-    const out = { key: k.key, base: GLOBAL_CONTEXTS.has(k.key) ? '' : k.base };
-    m.set(obj, out);
+    const d = this.keys.data(fn, obj);
+    let out = d ? this.lockByData.get(d) : this.lockByText.get(obj);
+    if (!out) {
+      // As keys.lock() says it.
+      const key = d ? d.key : obj.replace(/^&/, '');
+      const base = d ? (d.container === '' ? '' : d.base) : '';
+      out = { key, base: GLOBAL_CONTEXTS.has(key) ? '' : base };
+      if (d) this.lockByData.set(d, out);
+      else this.lockByText.set(obj, out);
+    }
+    if (!this.lockText.has(out.key)) this.lockText.set(out.key, obj);
     return out;
   }
 
-  private readonly howMemo = new WeakMap<WalkResult, Map<string, Map<Op | number | null, HeldHow>>>();
+  /** How a lock is held, by the acquire or assert that explains it (an op names its lock and function). */
+  private readonly howByOp = new Map<Op, HeldHow>();
+  /** The rest (no op of the function explains it), by function, lock and line. */
+  private readonly howByLine = new Map<WalkResult, Map<string, HeldHow>>();
 
   /**
    * How a lock held at a site (engine object text) came to be held. The answer is the same for
@@ -281,17 +290,20 @@ export class Lockset {
    * only when no op of the function explains it).
    */
   private howHeld(w: WalkResult, obj: string, line: number | null): HeldHow {
-    let m = this.howMemo.get(w);
-    if (!m) this.howMemo.set(w, (m = new Map()));
-    let byAnchor = m.get(obj);
-    if (!byAnchor) m.set(obj, (byAnchor = new Map()));
     const ix = lockOps(w.fn);
     const acq = lastBefore(ix.acquires.get(obj), line);
     const asr = lastBefore(ix.asserts.get(obj), line);
     const best = acq && (!asr || (acq.line ?? 0) >= (asr.line ?? 0)) ? acq : asr;
-    const anchor = best ?? line;
-    let h = byAnchor.get(anchor);
-    if (!h) byAnchor.set(anchor, (h = this.findHow(w, obj, line, best)));
+    if (best) {
+      let h = this.howByOp.get(best);
+      if (!h) this.howByOp.set(best, (h = this.findHow(w, obj, line, best)));
+      return h;
+    }
+    let m = this.howByLine.get(w);
+    if (!m) this.howByLine.set(w, (m = new Map()));
+    const k = `${obj}\0${line}`;
+    let h = m.get(k);
+    if (!h) m.set(k, (h = this.findHow(w, obj, line, null)));
     return h;
   }
 
@@ -341,10 +353,9 @@ export class Lockset {
     for (const { caller, site } of info.callers) {
       const args = site.op.kind === 'call' ? site.op.argText : [];
       const here: HeldLock[] = [];
-      const outer: { obj: string; how: HeldHow }[] = [
-        ...[...site.held].map((o) => ({ obj: o, how: this.howHeld(caller.walk, o, site.op.line) })),
-        ...this.heldAtEntry(caller, stack).map((h) => ({ obj: h.obj, how: h.how })),
-      ];
+      const outer: { obj: string; how: HeldHow }[] = [];
+      for (const o of site.held) outer.push({ obj: o, how: this.howHeld(caller.walk, o, site.op.line) });
+      for (const h of this.heldAtEntry(caller, stack)) outer.push(h);
       for (const o of outer) {
         const t = this.translate(o.obj, caller.walk.fn, info.walk.fn, args);
         const k = t ? this.lockOf(info.walk.fn, t) : { key: this.lockOf(caller.walk.fn, o.obj).key, base: null };
@@ -393,8 +404,9 @@ export class Lockset {
       const args = site.op.kind === 'call' ? site.op.argText : [];
       const where = `${caller.walk.fn.name}() calls it at line ${site.op.line ?? '?'}`;
       const via = { caller: caller.walk.fn.name, line: site.op.line, text: site.op.text ?? `${fn.name}()` };
-      const peekCall = inWaitCond(caller.walk.fn, site.op.line, `${fn.name}(`);
-      const held = new Set([...site.held].map((o) => this.lockOf(caller.walk.fn, o).key));
+      const peekCall = waitConds(caller.walk.fn).length > 0 && inWaitCond(caller.walk.fn, site.op.line, `${fn.name}(`);
+      const held: string[] = [];
+      for (const o of site.held) held.push(this.lockOf(caller.walk.fn, o).key);
       const locks: FreeLock[] = [];
       for (const o of site.released) {
         const t = this.translate(o, caller.walk.fn, fn, args);
@@ -403,12 +415,16 @@ export class Lockset {
         const line = releaseLine(caller.walk.fn, o, site.op.line);
         locks.push({ key: k.key, base: k.base, obj: t, line, text: textAt(caller.walk.fn, line, o) ?? `unlock ${o}` });
       }
-      if (locks.length) out.push({ all: false, except: new Set(), locks, assumed: false, why: `${where} after releasing it${peekCall ? ', in a wait_event() condition' : ''}`, via, peek: peekCall });
+      if (locks.length) out.push({ all: false, except: NO_KEYS, locks, assumed: false, why: `${where} after releasing it${peekCall ? ', in a wait_event() condition' : ''}`, via, peek: peekCall });
       if (!site.clean) continue;
-      for (const up of this.entryFree(caller, stack)) {
-        const upHeld = new Set([...held, ...this.heldAtEntry(caller).map((h) => h.key)]);
+      const ups = this.entryFree(caller, stack);
+      if (!ups.length) continue;
+      // What the caller holds at the call, taken or held on entry: the same for each way into it.
+      const upHeld = new Set<string>(held);
+      for (const h of this.heldAtEntry(caller)) upHeld.add(h.key);
+      for (const up of ups) {
         if (up.all) {
-          out.push({ all: true, except: new Set([...up.except, ...upHeld]), locks: [], assumed: up.assumed, why: `${where} without it (${up.why})`, via, peek: peekCall || !!up.peek });
+          out.push({ all: true, except: new Set([...up.except, ...upHeld]), locks: NO_FREE, assumed: up.assumed, why: `${where} without it (${up.why})`, via, peek: peekCall || !!up.peek });
         } else {
           const ls: FreeLock[] = [];
           for (const l of up.locks) {
@@ -416,7 +432,7 @@ export class Lockset {
             const t = this.translate(l.obj, caller.walk.fn, fn, args);
             if (t) ls.push({ ...l, ...this.lockOf(fn, t), obj: t });
           }
-          if (ls.length) out.push({ all: false, except: new Set(), locks: ls, assumed: up.assumed, why: `${where} without it (${up.why})`, via, peek: peekCall || !!up.peek });
+          if (ls.length) out.push({ all: false, except: NO_KEYS, locks: ls, assumed: up.assumed, why: `${where} without it (${up.why})`, via, peek: peekCall || !!up.peek });
         }
         if (out.length >= 8) break; // enough ways in to show one; the rest add nothing
       }
@@ -573,14 +589,14 @@ export class Lockset {
     let entry: EntryFree[] = NO_ENTRY;
     let later: Map<Site, Map<string, { obj: string; line: number | null; text: string }>> = NO_LATER;
     const life = info.lifecycle ?? null;
-    let heldMemo: Map<string, Map<HeldHow, HeldLock>> | null = null;
-    let freeMemo: Map<string, Map<number | null, FreeLock>> | null = null;
-    let laterMemo: Map<object, HeldLock> | null = null;
+    // The function's held and free locks, one object per lock and how (or release line): few per function, kept flat.
+    let heldMemo: HeldLock[] | null = null;
+    let freeMemo: { obj: string; at: number | null; f: FreeLock }[] | null = null;
+    let laterMemo: { r: object; h: HeldLock }[] | null = null;
     // Sites with the same lock state share one list: interned by content (the locks are memoised objects).
     let heldLists: HeldLock[][] | null = null;
     let freeLists: FreeLock[][] | null = null;
-    // This function's records, filed once under its name (not looked up per record).
-    let mine: AccessRecord[] | null = null;
+    const first = this.records.length;
     for (const site of w.sites) {
       const op = site.op;
       // The data the op reads or writes: one path, or a list's head and target.
@@ -610,23 +626,24 @@ export class Lockset {
         const tmp = scratchHeld;
         tmp.length = 0;
         for (const o of site.held) {
-          heldMemo ??= new Map();
-          let byLine = heldMemo.get(o);
-          if (!byLine) heldMemo.set(o, (byLine = new Map()));
           const how = this.howHeld(w, o, op.line);
-          let h = byLine.get(how);
+          let h: HeldLock | undefined;
+          if (heldMemo) for (const x of heldMemo) if (x.how === how && x.obj === o) h = x;
           if (!h) {
             const lk = this.lockOf(fn, o);
-            byLine.set(how, (h = { key: lk.key, base: lk.base, obj: o, how }));
+            (heldMemo ??= []).push((h = { key: lk.key, base: lk.base, obj: o, how }));
           }
           addHeld(tmp, h);
         }
         for (const h of entryHeld) addHeld(tmp, h);
         if (rel) for (const [k, r] of rel) {
           if (hasKey(tmp, k)) continue;
-          laterMemo ??= new Map();
-          let h = laterMemo.get(r);
-          if (!h || h.key !== k) laterMemo.set(r, (h = { key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text, shown: fn.meta.entryKnown } }));
+          let h: HeldLock | undefined;
+          if (laterMemo) for (const x of laterMemo) if (x.r === r && x.h.key === k) h = x.h;
+          if (!h) {
+            h = { key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text, shown: fn.meta.entryKnown } };
+            (laterMemo ??= []).push({ r, h });
+          }
           addHeld(tmp, h);
         }
         if (tmp.length) held = intern((heldLists ??= []), tmp);
@@ -640,13 +657,12 @@ export class Lockset {
           let isHeld = false;
           for (const h of held) if (h.key === k.key && (h.base === null || k.base === null || h.base === k.base)) isHeld = true;
           if (isHeld) continue;
-          freeMemo ??= new Map();
-          let byLine = freeMemo.get(o);
-          if (!byLine) freeMemo.set(o, (byLine = new Map()));
-          let f = byLine.get(op.line);
+          let f: FreeLock | undefined;
+          if (freeMemo) for (const x of freeMemo) if (x.at === op.line && x.obj === o) f = x.f;
           if (!f) {
             const line = releaseLine(fn, o, op.line);
-            byLine.set(op.line, (f = { ...k, obj: o, line, text: textAt(fn, line, o) ?? `unlock ${o}` }));
+            f = { ...k, obj: o, line, text: textAt(fn, line, o) ?? `unlock ${o}` };
+            (freeMemo ??= []).push({ obj: o, at: op.line, f });
           }
           tmp.push(f);
         }
@@ -654,11 +670,6 @@ export class Lockset {
       }
       const diag = diagnostic(op.text ?? (p0 ?? p1)!);
       const ent = site.clean ? entry : NO_ENTRY;
-      if (!mine) {
-        const fk = `${side}\0${fn.name}`;
-        mine = this.byFn.get(fk) ?? [];
-        this.byFn.set(fk, mine);
-      }
       if (d0) {
         let kind: AccessKind, mode: 'read' | 'write', via: AccessRecord['via'], action: string | undefined, inCondition: boolean;
         switch (op.kind) {
@@ -667,17 +678,23 @@ export class Lockset {
           case 'flag': kind = 'flag'; mode = op.action === 'test' ? 'read' : 'write'; via = 'plain'; action = op.action; inCondition = op.action === 'test'; break;
           default: kind = 'atomic'; mode = (op as { action: string }).action === 'read' ? 'read' : 'write'; via = 'atomic'; action = (op as { action: string }).action; inCondition = false;
         }
-        this.add(side, w, site, d0, p0!, kind, mode, via, action, inCondition, held, free, ent, life, diag, mine);
+        this.add(side, w, site, d0, p0!, kind, mode, via, action, inCondition, held, free, ent, life, diag);
       }
       if (d1 && op.kind === 'list') {
-        this.add(side, w, site, d1, p1!, 'list', 'write', op.family === 'llist' ? 'llist' : 'list', op.action, false, held, free, ent, life, diag, mine);
+        this.add(side, w, site, d1, p1!, 'list', 'write', op.family === 'llist' ? 'llist' : 'list', op.action, false, held, free, ent, life, diag);
       }
+    }
+    // This function's records, filed once under its name: they are the last ones added.
+    if (this.records.length > first) {
+      const fk = `${side}\0${fn.name}`;
+      const mine = this.byFn.get(fk);
+      if (mine) for (let i = first; i < this.records.length; i++) mine.push(this.records[i]!);
+      else this.byFn.set(fk, this.records.slice(first));
     }
   }
 
   private add(side: Side, w: WalkResult, site: Site, data: DataKey, path: string, kind: AccessKind, mode: 'read' | 'write', via: AccessRecord['via'],
-    action: string | undefined, inCondition: boolean, held: HeldLock[], free: FreeLock[], entry: EntryFree[], life: Lifecycle | null, diag: boolean,
-    mine: AccessRecord[]): void {
+    action: string | undefined, inCondition: boolean, held: HeldLock[], free: FreeLock[], entry: EntryFree[], life: Lifecycle | null, diag: boolean): void {
     const fn = w.fn;
     const op = site.op;
     const rec: AccessRecord = {
@@ -686,6 +703,7 @@ export class Lockset {
       phase: life ? life.phase(site.block, site.index, data.base) : null,
       diagnostic: diag,
       waitCond: inWaitCond(fn, op.line, path),
+      place: undefined,
     };
     this.records.push(rec);
     if (kind === 'atomic') {
@@ -696,7 +714,6 @@ export class Lockset {
     const same = this.byKey.get(data.key);
     if (same) same.push(rec);
     else this.byKey.set(data.key, [rec]);
-    mine.push(rec);
   }
 
 }
@@ -828,6 +845,7 @@ export interface WaitCond {
 }
 
 const waitCache = new WeakMap<FunctionIR, WaitCond[]>();
+const NO_WAITS: WaitCond[] = [];
 
 /**
  * The condition of a wait_event() is lowered before the call, on the call's lines: from the call's
@@ -837,7 +855,7 @@ const waitCache = new WeakMap<FunctionIR, WaitCond[]>();
 export function waitConds(fn: FunctionIR): WaitCond[] {
   let out = waitCache.get(fn);
   if (out) return out;
-  out = [];
+  out = NO_WAITS;
   for (const b of fn.blocks) {
     for (let i = 0; i < b.ops.length; i++) {
       const op = b.ops[i]!;
@@ -855,6 +873,7 @@ export function waitConds(fn: FunctionIR): WaitCond[] {
           if (first && (next === null || first.line! < next)) next = first.line;
         }
       }
+      if (out === NO_WAITS) out = [];
       out.push({ from: op.line, to: next !== null ? next - 1 : op.line + 20, text: op.argText.slice(1).join(',').replace(/\s+/g, '') });
     }
   }
