@@ -48,7 +48,7 @@ export const unorderedPublish: RaceCheck = {
           else tested.set(f.key, [s.held]);
         }
         if (op.kind === 'flag' && (op.action === 'test-set' || (op.action === 'set' && s.held.size > 0))) lockLike.add(f.key);
-        if (op.kind === 'access' && op.mode === 'write' && s.held.size > 0 && isSetValue(storedValue(w.fn, op))) lockLike.add(f.key);
+        if (op.kind === 'access' && op.mode === 'write' && s.held.size > 0 && isSetValue(storedValue(w.fn, op, s.block, s.index))) lockLike.add(f.key);
       }
     }
     if (!lockLike.size) return out;
@@ -57,7 +57,7 @@ export const unorderedPublish: RaceCheck = {
       for (const s of w.sites) {
         const op = s.op;
         if (op.kind !== 'flag' && !(op.kind === 'access' && op.mode === 'write')) continue;
-        const rel = releaseOf(fn, op);
+        const rel = releaseOf(fn, op, s.block, s.index);
         if (!rel) continue;
         const f = flagOf(fn, op)!;
         const readers = tested.get(f.key);
@@ -93,9 +93,9 @@ export const unorderedPublish: RaceCheck = {
 };
 
 /** A relaxed release of a flag: clear_bit()/__clear_bit(), or a plain/WRITE_ONCE store of 0. */
-function releaseOf(fn: FunctionIR, op: Op): string | null {
+function releaseOf(fn: FunctionIR, op: Op, block: number, index: number): string | null {
   if (op.kind === 'flag') return op.action === 'clear' && op.ordering === 'relaxed' ? `${op.primitive}()` : null;
-  if (op.kind === 'access' && op.mode === 'write' && (op.via === 'plain' || op.via === 'once') && isClearValue(storedValue(fn, op))) {
+  if (op.kind === 'access' && op.mode === 'write' && (op.via === 'plain' || op.via === 'once') && isClearValue(storedValue(fn, op, block, index))) {
     return op.via === 'once' ? 'WRITE_ONCE()' : 'a plain store to';
   }
   return null;
@@ -104,8 +104,18 @@ function releaseOf(fn: FunctionIR, op: Op): string | null {
 const stored = new WeakMap<FunctionIR, Map<Op, Expr>>();
 
 /** The value a write op stores (the assign that follows it on its line). */
-function storedValue(fn: FunctionIR, op: Op): Expr | null {
+function storedValue(fn: FunctionIR, op: Op, block: number, index: number): Expr | null {
   if (op.kind !== 'access') return null;
+  // Where the site says the op is (as it always is): the next three ops, no table for the function.
+  const ops = fn.blocks[block]?.ops;
+  if (ops?.[index] === op) {
+    if (op.mode !== 'write') return null;
+    for (let j = index + 1; j < ops.length && j <= index + 3; j++) {
+      const a = ops[j]!;
+      if (a.kind === 'assign' && a.target === op.path) return a.value;
+    }
+    return null;
+  }
   let m = stored.get(fn);
   if (!m) {
     m = new Map();
