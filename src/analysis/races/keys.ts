@@ -40,16 +40,19 @@ export class KeyResolver {
 
   constructor(fns: FunctionIR[]) {
     const seen = new Map<string, Set<string>>();
+    const pointee = new Map<string, string | null>(); // type -> the struct it points to
     const units = new Set<{ structs: StructInfo[]; globals: VarInfo[] }>();
     for (const fn of fns) {
       if (fn.unit) units.add(fn.unit);
       for (const list of [fn.params, fn.locals]) {
         for (const d of list) {
-          const m = STRUCT_PTR.exec(d.type);
-          if (!m) continue;
+          // The same few types recur in every function: each parsed once.
+          let st = pointee.get(d.type);
+          if (st === undefined) pointee.set(d.type, (st = STRUCT_PTR.exec(d.type)?.[1] ?? null));
+          if (st === null) continue;
           const s = seen.get(d.name);
-          if (s) s.add(m[1]!);
-          else seen.set(d.name, new Set([m[1]!]));
+          if (s) s.add(st);
+          else seen.set(d.name, new Set([st]));
         }
       }
     }

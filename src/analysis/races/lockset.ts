@@ -597,6 +597,7 @@ export class Lockset {
     let heldLists: HeldLock[][] | null = null;
     let freeLists: FreeLock[][] | null = null;
     const first = this.records.length;
+    let waits = false; // does the function wait on a condition at all (asked at its first shared access)
     for (const site of w.sites) {
       const op = site.op;
       // The data the op reads or writes: one path, or a list's head and target.
@@ -618,6 +619,7 @@ export class Lockset {
         entryHeld = this.heldAtEntry(info);
         entry = this.entryFree(info);
         later = this.releasedLater(info);
+        waits = waitConds(fn).length > 0;
       }
       // The lock state is the site's: computed once for every access it makes.
       let held: HeldLock[] = NO_HELD;
@@ -678,10 +680,10 @@ export class Lockset {
           case 'flag': kind = 'flag'; mode = op.action === 'test' ? 'read' : 'write'; via = 'plain'; action = op.action; inCondition = op.action === 'test'; break;
           default: kind = 'atomic'; mode = (op as { action: string }).action === 'read' ? 'read' : 'write'; via = 'atomic'; action = (op as { action: string }).action; inCondition = false;
         }
-        this.add(side, w, site, d0, p0!, kind, mode, via, action, inCondition, held, free, ent, life, diag);
+        this.add(side, w, site, d0, p0!, kind, mode, via, action, inCondition, held, free, ent, life, diag, waits);
       }
       if (d1 && op.kind === 'list') {
-        this.add(side, w, site, d1, p1!, 'list', 'write', op.family === 'llist' ? 'llist' : 'list', op.action, false, held, free, ent, life, diag);
+        this.add(side, w, site, d1, p1!, 'list', 'write', op.family === 'llist' ? 'llist' : 'list', op.action, false, held, free, ent, life, diag, waits);
       }
     }
     // This function's records, filed once under its name: they are the last ones added.
@@ -694,7 +696,8 @@ export class Lockset {
   }
 
   private add(side: Side, w: WalkResult, site: Site, data: DataKey, path: string, kind: AccessKind, mode: 'read' | 'write', via: AccessRecord['via'],
-    action: string | undefined, inCondition: boolean, held: HeldLock[], free: FreeLock[], entry: EntryFree[], life: Lifecycle | null, diag: boolean): void {
+    action: string | undefined, inCondition: boolean, held: HeldLock[], free: FreeLock[], entry: EntryFree[], life: Lifecycle | null, diag: boolean,
+    waits: boolean): void {
     const fn = w.fn;
     const op = site.op;
     const rec: AccessRecord = {
@@ -702,7 +705,7 @@ export class Lockset {
       line: op.line, text: op.text ?? path, held, free, entry,
       phase: life ? life.phase(site.block, site.index, data.base) : null,
       diagnostic: diag,
-      waitCond: inWaitCond(fn, op.line, path),
+      waitCond: waits && inWaitCond(fn, op.line, path),
       place: undefined,
     };
     this.records.push(rec);
