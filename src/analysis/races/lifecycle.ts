@@ -53,8 +53,14 @@ function mentionsResult(e: Expr, id: string): boolean {
   }
 }
 
+/** One object's facts; its tables are kept here (one map of roots, not one map per table). */
 interface RootFacts {
   bornAtEntry: boolean;
+  fresh: Uint8Array | null; // op -> fresh before the op
+  freed: Uint8Array | null; // op -> freed later on every path
+  lastRef: Set<number> | null; // blocks past its last-reference decrement
+  freshIn: (boolean | undefined)[] | null; // block -> fresh on entry
+  pub: Uint8Array | null; // op -> does it publish (0: not asked yet, then PUB_CODES)
 }
 
 const stackCache = new WeakMap<FunctionIR, string[]>();
@@ -107,16 +113,12 @@ export class Lifecycle {
   /** Where each block's ops start in the per-op tables below (one flat table per root, not a row per block). */
   private readonly offsets: number[] = [];
   private readonly opCount: number;
-  private readonly fresh = new Map<string, Uint8Array>(); // root -> op -> fresh before the op
-  private readonly freed = new Map<string, Uint8Array>(); // root -> op -> freed later on every path
-  private readonly lastRef = new Map<string, Set<number>>(); // root -> blocks past its last-reference decrement
   /** Quiescing calls: the roots they name (or every global), and where they are. */
   private readonly quiesce: { op: Op; block: number; index: number; roots: Set<string> }[] = [];
   private allocResults: Set<string> = NO_SET; // shared and empty until one is found
   private globals: Set<string>;
   /** Roots stored into one another (or reached through one another): private together, published together. */
   private readonly clusters = new Map<string, Set<string>>();
-  private readonly freshIn = new Map<string, (boolean | undefined)[]>(); // root -> block -> fresh on entry
 
   constructor(private readonly w: WalkResult, ctx: LifeContext = NO_CONTEXT) {
     this.fn = w.fn;
@@ -187,9 +189,11 @@ export class Lifecycle {
       }
     }
     for (const r of this.roots.keys()) {
-      this.fresh.set(r, this.forward(r));
-      this.freed.set(r, this.backward(r));
-      this.lastRef.set(r, this.pastLastRef(r));
+      const facts = this.roots.get(r)!;
+      facts.fresh = this.forward(r);
+      facts.freed = this.backward(r);
+      const past = this.pastLastRef(r);
+      facts.lastRef = past.size ? past : null;
     }
   }
 
@@ -225,7 +229,7 @@ export class Lifecycle {
   }
 
   private freshAtEnd(r: string, b: number): boolean {
-    const inOf = this.freshIn.get(r);
+    const inOf = this.roots.get(r)?.freshIn;
     if (!inOf) return false;
     let v = inOf[b] ?? false;
     const ops = this.fn.blocks[b]!.ops;
@@ -240,7 +244,7 @@ export class Lifecycle {
   private root(r: string, atEntry: boolean): void {
     const cur = this.roots.get(r);
     // An object allocated here is not born at entry, whatever initialises it later.
-    if (!cur) this.roots.set(r, { bornAtEntry: atEntry && !this.isAllocated(r) });
+    if (!cur) this.roots.set(r, { bornAtEntry: atEntry && !this.isAllocated(r), fresh: null, freed: null, lastRef: null, freshIn: null, pub: null });
   }
 
   private isAllocated(r: string): boolean {
@@ -255,8 +259,9 @@ export class Lifecycle {
     if (top && this.quiesced(block, index, top)) return 'teardown';
     if (!this.roots.has(root)) return null;
     const at = this.fn.blocks[block] && index >= 0 && index < this.fn.blocks[block]!.ops.length ? this.offsets[block]! + index : -1;
-    if (at >= 0 && this.fresh.get(root)?.[at]) return 'fresh';
-    if ((at >= 0 && this.freed.get(root)?.[at]) || this.lastRef.get(root)?.has(block)) return 'teardown';
+    const facts = this.roots.get(root)!;
+    if (at >= 0 && facts.fresh?.[at]) return 'fresh';
+    if ((at >= 0 && facts.freed?.[at]) || facts.lastRef?.has(block)) return 'teardown';
     return null;
   }
 
@@ -272,22 +277,21 @@ export class Lifecycle {
   }
 
   /** Root -> op -> answer (one map per root: roots are few, ops many). */
-  private readonly pubMemo = new Map<string, Uint8Array>(); // 0: not asked yet, then PUB_CODES
 
   /**
    * Does the op make `r` reachable by others (or re-point `r` at another object)? Asked once per op
    * and root. An object is published with the objects it is private together with.
    */
   private publishes(op: Op, r: string, block: number, index: number): 'publish' | 'born' | null {
-    let m = this.pubMemo.get(r);
-    if (!m) this.pubMemo.set(r, (m = new Uint8Array(this.opCount)));
+    const facts = this.roots.get(r);
+    const m = facts ? (facts.pub ??= new Uint8Array(this.opCount)) : null;
     const at = this.offsets[block]! + index;
-    const c = m[at]!;
+    const c = m ? m[at]! : 0;
     if (c) return PUB_CODES[c]!;
     const own = this.findPublish(op, r);
     let v: 'publish' | 'born' | null = own === 'repoint' ? 'publish' : own;
     if (v === null) for (const x of this.clusterOf(r) ?? []) if (x !== r && this.findPublish(op, x) === 'publish') v = 'publish';
-    m[at] = v === null ? 1 : v === 'born' ? 2 : 3;
+    if (m) m[at] = v === null ? 1 : v === 'born' ? 2 : 3;
     return v;
   }
 
@@ -333,7 +337,7 @@ export class Lifecycle {
     const inOf: (boolean | undefined)[] = [];
     const out = new Uint8Array(this.opCount);
     const preds = this.w.cfg.preds;
-    this.freshIn.set(r, inOf);
+    this.roots.get(r)!.freshIn = inOf;
     for (let iter = 0, changed = true; changed && iter < 50; iter++) {
       changed = false;
       for (const b of fn.blocks) {
