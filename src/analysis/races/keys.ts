@@ -216,10 +216,14 @@ export class KeyResolver {
 
   /** Key of a lock object (`&ploop->bat_lock` -> `ploop.bat_lock`) and the object holding it. Global contexts (rcu, irq) keep their names. */
   lock(fn: FunctionIR, obj: string): { key: string; base: string } {
-    const k = this.data(fn, obj);
-    if (!k) return { key: obj.replace(/^&/, ''), base: '' };
-    return { key: k.key, base: k.container === '' ? '' : k.base };
+    return lockKey(this.data(fn, obj), obj);
   }
+}
+
+/** A lock's key and the object holding it, from the data key of its object (none: its text). */
+export function lockKey(d: DataKey | null, obj: string): { key: string; base: string } {
+  if (!d) return { key: obj.replace(/^&/, ''), base: '' };
+  return { key: d.key, base: d.container === '' ? '' : d.base };
 }
 
 interface Step {

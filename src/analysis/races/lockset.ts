@@ -8,7 +8,7 @@
 import type { FunctionIR, Op } from '../../c/ir.js';
 import { successors } from '../cfg.js';
 import type { Site, WalkResult } from '../engine.js';
-import { KeyResolver, type DataKey } from './keys.js';
+import { KeyResolver, lockKey, type DataKey } from './keys.js';
 import { Lifecycle, type Phase } from './lifecycle.js';
 
 export type Side = 'pre' | 'post';
@@ -268,9 +268,7 @@ export class Lockset {
     const d = this.keys.data(fn, obj);
     let out = d ? this.lockByData.get(d) : this.lockByText.get(obj);
     if (!out) {
-      // As keys.lock() says it.
-      const key = d ? d.key : obj.replace(/^&/, '');
-      const base = d ? (d.container === '' ? '' : d.base) : '';
+      const { key, base } = lockKey(d, obj);
       out = { key, base: GLOBAL_CONTEXTS.has(key) ? '' : base };
       if (d) this.lockByData.set(d, out);
       else this.lockByText.set(obj, out);
