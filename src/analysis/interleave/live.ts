@@ -4,6 +4,7 @@
 // differ only in them are one state. (The engine's liveness.ts counts value uses only.)
 
 import type { Block, Expr, FunctionIR, Op } from '../../c/ir.js';
+import { successors } from '../cfg.js';
 import { parsePath, rootVar } from './paths.js';
 
 const IDENT = /[A-Za-z_]\w*/g;
@@ -114,14 +115,6 @@ function blockReads(b: Block): { use: Set<string>; def: Set<string> } {
   return { use, def };
 }
 
-function successors(b: Block): number[] {
-  const t = b.term;
-  if (t.k === 'jump') return [t.to];
-  if (t.k === 'branch') return [t.t, t.f];
-  if (t.k === 'switch') return t.cases.map((c) => c.to);
-  return [];
-}
-
 const cache = new WeakMap<FunctionIR, Set<string>[]>();
 
 /** The variables each block may read before writing them, on some path from its entry. */
@@ -130,7 +123,7 @@ export function liveVariables(fn: FunctionIR): Set<string>[] {
   if (hit) return hit;
   const ud = fn.blocks.map(blockReads);
   const live = ud.map((x) => new Set(x.use));
-  const succ = fn.blocks.map(successors);
+  const succ = fn.blocks.map((b) => successors(b.term));
   for (let changed = true; changed; ) {
     changed = false;
     for (let b = fn.blocks.length - 1; b >= 0; b--) {

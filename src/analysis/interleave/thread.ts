@@ -7,6 +7,7 @@
 // recorded, so a finding can say what it rests on.
 
 import type { Block, Expr, FunctionIR, Op } from '../../c/ir.js';
+import { successors } from '../cfg.js';
 import { parsePath, rootVar, type ParsedPath } from './paths.js';
 import { completionCall, isCompletionCall } from './waits.js';
 import { mayBeShared } from './shared.js';
@@ -88,7 +89,7 @@ export function entryHeldLocks(fn: FunctionIR): Extract<Op, { kind: 'release' }>
       if (op.kind === 'acquire') cur.add(op.obj);
       if (op.kind === 'release' && !cur.has(op.obj) && EXCLUSIVE.has(op.family) && !out.has(op.obj)) out.set(op.obj, op);
     }
-    for (const s of succ(block)) {
+    for (const s of successors(block.term)) {
       const prev = taken.get(s) ?? new Set<string>();
       const merged = new Set([...prev, ...cur]);
       const key = `${s}:${[...merged].sort().join(',')}`;
@@ -99,14 +100,6 @@ export function entryHeldLocks(fn: FunctionIR): Extract<Op, { kind: 'release' }>
     }
   }
   return [...out.values()];
-}
-
-function succ(b: Block): number[] {
-  const t = b.term;
-  if (t.k === 'jump') return [t.to];
-  if (t.k === 'branch') return [t.t, t.f];
-  if (t.k === 'switch') return t.cases.map((c) => c.to);
-  return [];
 }
 
 /** A thread from its spec, positioned at its start (locks its hidden start holds are taken). */
@@ -868,7 +861,7 @@ class Runner implements Exec {
         }
         this.touched.length = saved;
       }
-      for (const s of succ(block)) if (!seen.has(s)) {
+      for (const s of successors(block.term)) if (!seen.has(s)) {
         seen.add(s);
         visit(s, 0);
       }

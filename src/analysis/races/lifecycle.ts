@@ -230,15 +230,7 @@ export class Lifecycle {
 
   private freshAtEnd(r: string, b: number): boolean {
     const inOf = this.roots.get(r)?.freshIn;
-    if (!inOf) return false;
-    let v = inOf[b] ?? false;
-    const ops = this.fn.blocks[b]!.ops;
-    for (let i = 0; i < ops.length; i++) {
-      const p = this.publishes(ops[i]!, r, b, i);
-      if (p === 'born') v = true;
-      else if (p === 'publish') v = false;
-    }
-    return v;
+    return inOf ? this.outFresh(b, r, inOf, false) : false;
   }
 
   private root(r: string, atEntry: boolean): void {
@@ -367,8 +359,9 @@ export class Lifecycle {
     return out;
   }
 
-  private outFresh(b: number, r: string, inOf: (boolean | undefined)[]): boolean {
-    let v = inOf[b] ?? true; // not yet computed: top
+  /** Fresh at the end of block `b`, from its entry value (`unknown` where none is computed yet). */
+  private outFresh(b: number, r: string, inOf: (boolean | undefined)[], unknown = true): boolean {
+    let v = inOf[b] ?? unknown; // during the fixpoint: top
     const ops = this.fn.blocks[b]!.ops;
     for (let i = 0; i < ops.length; i++) {
       const p = this.publishes(ops[i]!, r, b, i);
