@@ -6,13 +6,8 @@ import type { Semantics } from '../semantics/index.js';
 import type { Exit, WalkResult } from './engine.js';
 import type { TraceNode } from './state.js';
 import type { SummaryTable } from './summary.js';
+import type { RuleDeclaration } from './rule.js';
 import type { Confidence, Severity, TraceStep, Witness } from './types.js';
-
-export interface CheckMeta {
-  id: string;
-  severity: Severity; // the usual severity; a finding may lower it
-  description: string;
-}
 
 export interface CheckContext {
   fn: FunctionIR;
@@ -26,6 +21,8 @@ export interface CheckContext {
 /** A finding before it is placed in a patch and compared across images. */
 export interface RawFinding {
   rule: string;
+  /** Which of the rule's message templates the message was made from. */
+  messageId: string;
   severity: Severity;
   confidence: Confidence;
   message: string;
@@ -40,7 +37,7 @@ export interface RawFinding {
 }
 
 export interface Check {
-  meta: CheckMeta;
+  meta: RuleDeclaration;
   run(ctx: CheckContext): RawFinding[];
 }
 

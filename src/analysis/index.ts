@@ -9,9 +9,11 @@ import { walkFunction, type WalkResult } from './engine.js';
 import { annotationSummary, bottomUp, SummaryTable } from './summary.js';
 import { summarize } from './summarize.js';
 import type { Status } from './types.js';
-import { analyzeRaces } from './races/index.js';
+import { analyzeRaces, raceChecks } from './races/index.js';
 import { analyzeModels } from './models.js';
 import type { Side } from './races/lockset.js';
+import { effectiveSeverity, ruleEnabled, type RuleSettings } from './registry.js';
+import { deadlockRule, modelViolationRule } from './models.js';
 
 export interface SideAnalysis {
   walks: WalkResult[];
@@ -28,6 +30,8 @@ export interface AnalyzeOptions {
   budget?: number;
   races?: boolean; // run the race checks (default true)
   models?: boolean; // run the subsystem models' interleaving explorer (default true)
+  /** The user's rule choices: disabled rules do not run, severities are capped or raised per rule. */
+  rules?: RuleSettings;
 }
 
 export function analyzeSide(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOptions = {}): SideAnalysis {
@@ -61,25 +65,31 @@ function walkImage(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOptions): { w
  */
 export function analyzeImages(images: { side: Side; fns: FunctionIR[] }[], sem: Semantics, opts: AnalyzeOptions = {}): Partial<Record<Side, SideAnalysis>> {
   const out: Partial<Record<Side, SideAnalysis>> = {};
+  const on = (id: string): boolean => ruleEnabled(opts.rules, id);
+  const checks = (opts.checks ?? engineChecks).filter((c) => on(c.meta.id));
   const walked = images.map(({ side, fns }) => ({ side, ...walkImage(fns, sem, opts) }));
   for (const { side, walks, summaries } of walked) {
     const findings: SideAnalysis['findings'] = [];
     for (const w of walks) {
       const ctx: CheckContext = { fn: w.fn, walk: w, side: walks, summaries, sem };
-      for (const c of opts.checks ?? engineChecks) for (const f of c.run(ctx)) findings.push({ fn: w.fn, finding: f });
+      for (const c of checks) for (const f of c.run(ctx)) findings.push({ fn: w.fn, finding: f });
     }
     out[side] = { walks, summaries, findings, exhausted: walks.filter((w) => w.budgetExceeded).map((w) => w.fn.name), notes: [] };
   }
-  if (opts.races !== false) {
-    const races = analyzeRaces(walked.map(({ side, walks }) => ({ side, walks })), sem);
-    for (const side of ['pre', 'post'] as Side[]) out[side]?.findings.push(...races.findings[side]);
+  const races = raceChecks.filter((c) => on(c.meta.id));
+  if (opts.races !== false && races.length) {
+    const found = analyzeRaces(walked.map(({ side, walks }) => ({ side, walks })), sem, races);
+    for (const side of ['pre', 'post'] as Side[]) out[side]?.findings.push(...found.findings[side]);
   }
-  if (opts.models !== false) {
+  if (opts.models !== false && (on(modelViolationRule.id) || on(deadlockRule.id))) {
     for (const { side, fns } of images) {
       const m = analyzeModels(side, fns, sem);
-      out[side]?.findings.push(...m.findings);
+      out[side]?.findings.push(...m.findings.filter((f) => on(f.finding.rule)));
       out[side]?.notes.push(...m.notes);
     }
+  }
+  if (opts.rules?.severity.size) {
+    for (const a of Object.values(out)) for (const { finding } of a.findings) finding.severity = effectiveSeverity(opts.rules, finding.rule, finding.severity);
   }
   return out;
 }

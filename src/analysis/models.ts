@@ -13,6 +13,58 @@ import { newThread, takeEntryLocks } from './interleave/thread.js';
 import type { State, StepEvent } from './interleave/types.js';
 import { World } from './interleave/world.js';
 import type { Witness } from './types.js';
+import { defineRule, report } from './rule.js';
+
+export const modelViolationRule = defineRule({
+  id: 'model-violation',
+  severity: 'warning',
+  kind: 'model',
+  summary: "an interleaving of the code's own functions that breaks an invariant of a subsystem model",
+  description:
+    'Runs the functions the input holds that may run concurrently (as the subsystem model in src/models/ and its rules/ file describe: who submits, completes, works and waits) over the model\'s shared state, explores their interleavings and reports the shortest one that breaks one of the model\'s invariants: a wakeup lost, a bio completed before its last piece, a counter dropped before the work it counts. The finding carries the witness as one column per CPU and the invariant it breaks.',
+  help: {
+    bad: `/* completion side */
+llist_for_each_entry_safe(pio, n, llist_del_all(&md->wait_llist), node)
+\tdispatch(pio);
+clear_bit(MD_WRITEBACK, &md->status);\t/* a pio parked in between is never woken */`,
+    good: `clear_bit(MD_WRITEBACK, &md->status);
+smp_mb__after_atomic();
+llist_for_each_entry_safe(pio, n, llist_del_all(&md->wait_llist), node)
+\tdispatch(pio);`,
+  },
+  cwe: [362],
+  tags: ['concurrency', 'model'],
+  messages: {
+    violation: '{{message}}',
+  },
+});
+
+export const deadlockRule = defineRule({
+  id: 'deadlock',
+  severity: 'error',
+  kind: 'model',
+  summary: 'an interleaving in which every thread of a subsystem model waits for another: no thread can go on',
+  description:
+    "Explores the interleavings of the input's functions over a subsystem model and reports a state in which every thread is blocked (on a lock, a completion, a bio only another blocked thread would resubmit), with the waits of each CPU and the steps that led there.",
+  help: {
+    bad: `/* the only thread that resubmits md->rescued */
+static void wq_work(struct work_struct *work)
+{
+\tsplit_and_process(md, bio);\t/* blocks on a target waiting for a rescued bio */
+\tresubmit_rescued(md);
+}`,
+    good: `static void wq_work(struct work_struct *work)
+{
+\tresubmit_rescued(md);\t/* resubmit first: nothing waits behind this thread */
+\tsplit_and_process(md, bio);
+}`,
+  },
+  cwe: [833],
+  tags: ['concurrency', 'deadlock', 'model'],
+  messages: {
+    blocked: '{{message}}',
+  },
+});
 
 export interface ModelRun {
   model: string;
@@ -111,22 +163,19 @@ function toFinding(model: Model, sc: Scenario, ex: Exploration, entry: string[],
     ...ex.assumptions,
     `explored ${ex.states} states in ${ex.ms} ms; this is a shortest interleaving that breaks it`,
   ];
-  return {
-    fn,
-    finding: {
-      rule,
-      severity: rule === 'deadlock' ? 'error' : 'warning',
-      confidence: partial.length ? 'medium' : 'high',
-      message,
-      line,
-      function: fn.name,
-      objects: sc.objects,
-      trace: ex.path.filter((e) => e.function === fn.name).map((e) => ({ line: e.line, text: e.text, note: e.note })),
-      facts,
-      discriminator: `${model.name}:${invariant}`,
-      witness,
-    },
+  const common = {
+    data: { message },
+    confidence: partial.length ? ('medium' as const) : ('high' as const),
+    line,
+    function: fn.name,
+    objects: sc.objects,
+    trace: ex.path.filter((e) => e.function === fn.name).map((e) => ({ line: e.line, text: e.text, note: e.note })),
+    facts,
+    discriminator: `${model.name}:${invariant}`,
+    witness,
   };
+  const finding = rule === 'deadlock' ? report(deadlockRule, { ...common, messageId: 'blocked' }) : report(modelViolationRule, { ...common, messageId: 'violation' });
+  return { fn, finding };
 }
 
 /** A deadlock's path ends with what each blocked thread waits in (a step it cannot take). */

@@ -12,6 +12,7 @@ import { dominates, successors } from '../cfg.js';
 import type { RawFinding } from '../check.js';
 import type { Site, WalkResult } from '../engine.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
+import { defineRule, report } from '../rule.js';
 import type { Lockset } from '../races/lockset.js';
 import { acquireStep, opText, releaseAfter, witness } from '../races/witness.js';
 
@@ -19,12 +20,35 @@ type Out = { fn: FunctionIR; finding: RawFinding };
 type Test = { op: string; value: number | string };
 const NONE: Out[] = [];
 
-export const checkThenAct: RaceCheck = {
-  meta: {
-    id: 'check-then-act',
-    severity: 'warning',
-    description: 'a decision on a value that can change before the code acts on it (atomic_read() last-reference tests, test_bit then set_bit, unlocked list_empty, re-use after unlock)',
+export const checkThenActRule = defineRule({
+  id: 'check-then-act',
+  severity: 'warning',
+  kind: 'race',
+  summary: 'a decision on a value that can change before the code acts on it (atomic_read() last-reference tests, test_bit then set_bit, unlocked list_empty, re-use after unlock)',
+  description:
+    'Finds decisions taken on shared state that another CPU can change before the code acts on them: atomic_read()/refcount_read() == 1 deciding who is last (only the caller whose *_dec_and_test() reaches zero may act), test_bit() then set_bit() with no lock across both, atomic_read() deciding an atomic_set()/inc(), list_empty() checked without the lock that is then taken to work on the list, and a value tested under a lock that is changed after the lock was dropped. A second check under the lock (double-checked) makes each of these correct. Each finding comes with a CPU0/CPU1 witness.',
+  help: {
+    bad: `if (!test_bit(CONN_CLOSING, &conn->flags)) {
+\tset_bit(CONN_CLOSING, &conn->flags);
+\tschedule_work(&conn->close_work);\t/* two CPUs can both get here */
+}`,
+    good: `if (!test_and_set_bit(CONN_CLOSING, &conn->flags))
+\tschedule_work(&conn->close_work);`,
   },
+  cwe: [367, 362],
+  tags: ['concurrency', 'race'],
+  messages: {
+    lastReference:
+      'last-reference decision with {{read}} {{test}}: concurrent callers can all read the same count, so none (or several) act; only the caller whose {{family}}_dec_and_test() reaches zero may act',
+    readModify: '{{read}} {{test}} at {{line}} decides {{modify}}() at {{modLine}}, with no lock across both: another CPU can change {{obj}} in between; use {{fix}}',
+    testThenSet: 'test_bit({{bit}}) at {{line}} then {{set}}({{setBit}}) at {{setLine}} with no lock across both: two CPUs can both see {{bit}} clear and both go on; use test_and_set_bit()',
+    unlockedEmpty: "list_empty({{head}}) at {{line}} is checked without '{{lock}}', which is then taken to {{use}}() the list at {{useLine}}: the list can change in between",
+    staleDecision: "'{{path}}' tested under '{{lock}}' at {{line}} but changed at {{changed}} after '{{lock}}' was dropped: another CPU can change it in between (re-check under the lock)",
+  },
+});
+
+export const checkThenAct: RaceCheck = {
+  meta: checkThenActRule,
   run(ctx: RaceContext): Out[] {
     const out: Out[] = [];
     for (const w of ctx.walks) {
@@ -342,11 +366,10 @@ function lastReference(ctx: RaceContext, f: FnView): Out[] {
     const seen = n + (t.op === '<' || t.op === '>=' ? 0 : 1);
     out.push({
       fn,
-      finding: {
-        rule: 'check-then-act',
-        severity: 'warning',
+      finding: report(checkThenActRule, {
         confidence: 'high',
-        message: `last-reference decision with ${op.primitive}(&${op.obj}) ${t.op} ${t.value}: concurrent callers can all read the same count, so none (or several) act; only the caller whose ${family}_dec_and_test() reaches zero may act`,
+        messageId: 'lastReference',
+        data: { read: `${op.primitive}(&${op.obj})`, test: `${t.op} ${t.value}`, family },
         line: op.line,
         function: fn.name,
         objects: [op.obj],
@@ -366,7 +389,7 @@ function lastReference(ctx: RaceContext, f: FnView): Out[] {
           { cpu: 0, fn: drop?.fn ?? fn.name, line: drop?.line ?? null, text: dropText(seen - 1), note: 'drops its reference after deciding' },
           { cpu: 1, fn: drop?.fn ?? fn.name, line: drop?.line ?? null, text: dropText(seen - 2), note: 'drops its reference after deciding' },
         ], `both CPUs decided they were not last: the last-reference work${body !== null ? ` at line ${body}` : ''} never runs (with other timings both read ${seen - 1} and both run it)`),
-      },
+      }),
     });
   }
   return out;
@@ -414,11 +437,10 @@ function readThenModify(f: FnView, reported: Set<number | null>): Out[] {
       const t = deciders[0]!.test!;
       out.push({
         fn,
-        finding: {
-          rule: 'check-then-act',
-          severity: 'warning',
+        finding: report(checkThenActRule, {
           confidence: 'high',
-          message: `${rd.primitive}(&${rd.obj}) ${t.op} ${t.value} at ${rd.line ?? '?'} decides ${m.primitive}() at ${m.line ?? '?'}, with no lock across both: another CPU can change ${rd.obj} in between; use ${m.action === 'set' ? 'atomic_cmpxchg()/atomic_try_cmpxchg()' : 'atomic_add_unless()/atomic_dec_if_positive()/atomic_try_cmpxchg()'}`,
+          messageId: 'readModify',
+          data: { read: `${rd.primitive}(&${rd.obj})`, test: `${t.op} ${t.value}`, line: rd.line, modify: m.primitive, modLine: m.line, obj: rd.obj, fix: m.action === 'set' ? 'atomic_cmpxchg()/atomic_try_cmpxchg()' : 'atomic_add_unless()/atomic_dec_if_positive()/atomic_try_cmpxchg()' },
           line: m.line,
           function: fn.name,
           objects: [rd.obj],
@@ -434,7 +456,7 @@ function readThenModify(f: FnView, reported: Set<number | null>): Out[] {
             { cpu: 0, fn: fn.name, line: m.line, text: m.text ?? m.primitive, note: `changes ${rd.obj}` },
             { cpu: 1, fn: fn.name, line: m.line, text: m.text ?? m.primitive, note: `changes ${rd.obj} on a value that no longer holds` },
           ], `both CPUs acted on the same reading of ${rd.obj}`),
-        },
+        }),
       });
     }
   }
@@ -493,11 +515,11 @@ function testThenSet(f: FnView, ctx: RaceContext): Out[] {
     const privateWord = !s.atomic && !f.site(s)!.held.size && !changedElsewhere(ctx, f.fn, s.word);
     out.push({
       fn,
-      finding: {
-        rule: 'check-then-act',
-        severity: privateWord ? 'info' : 'warning',
+      finding: report(checkThenActRule, {
+        ...(privateWord ? { severity: 'info' as const } : {}),
         confidence: f.site(t)!.viaGap || f.site(s)!.viaGap ? 'medium' : 'high',
-        message: `test_bit(${t.bit}) at ${t.line ?? '?'} then ${s.primitive}(${s.bit}) at ${s.line ?? '?'} with no lock across both: two CPUs can both see ${t.bit} clear and both go on; use test_and_set_bit()`,
+        messageId: 'testThenSet',
+        data: { bit: t.bit, line: t.line, set: s.primitive, setBit: s.bit, setLine: s.line },
         line: s.line,
         function: fn.name,
         objects: [`${t.word}:${t.bit}`],
@@ -513,7 +535,7 @@ function testThenSet(f: FnView, ctx: RaceContext): Out[] {
           { cpu: 0, fn: fn.name, line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit}` },
           { cpu: 1, fn: fn.name, line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit} too` },
         ], `both CPUs believe they own ${t.bit}`),
-      },
+      }),
     });
   }
   return out;
@@ -543,11 +565,10 @@ function unlockedEmpty(f: FnView): Out[] {
       if (recheck) continue;
       out.push({
         fn,
-        finding: {
-          rule: 'check-then-act',
-          severity: 'warning',
+        finding: report(checkThenActRule, {
           confidence: se.viaGap ? 'medium' : 'high',
-          message: `list_empty(${addressOf(fn, e.head)}) at ${e.line ?? '?'} is checked without '${lock}', which is then taken to ${u.primitive}() the list at ${u.line ?? '?'}: the list can change in between`,
+          messageId: 'unlockedEmpty',
+          data: { head: addressOf(fn, e.head), line: e.line, lock, use: u.primitive, useLine: u.line },
           line: e.line,
           function: fn.name,
           objects: [e.head, lock],
@@ -566,7 +587,7 @@ function unlockedEmpty(f: FnView): Out[] {
             acquireStep(0, fn, lock, u.line),
             { cpu: 0, fn: fn.name, line: u.line, text: u.text ?? u.primitive, note: `finds the list empty under '${lock}'` },
           ], `CPU0 works on a list that became empty after it checked${u.action === 'first' ? ' (list_first_entry() on an empty list returns the head itself)' : ''}`),
-        },
+        }),
       });
       break;
     }
@@ -618,11 +639,10 @@ function staleDecision(f: FnView): Out[] {
         const unlockLine = releaseLineOf(fn, dropped, read.line, a.line);
         out.push({
           fn,
-          finding: {
-            rule: 'check-then-act',
-            severity: 'warning',
+          finding: report(checkThenActRule, {
             confidence: sa.viaGap ? 'medium' : 'high',
-            message: `'${path}' tested under '${dropped}' at ${read.line ?? '?'} but changed at ${a.line ?? '?'} after '${dropped}' was dropped: another CPU can change it in between (re-check under the lock)`,
+            messageId: 'staleDecision',
+            data: { path, lock: dropped, line: read.line, changed: a.line },
             line: a.line,
             function: fn.name,
             objects: [path, dropped],
@@ -643,7 +663,7 @@ function staleDecision(f: FnView): Out[] {
               { cpu: 1, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}'` },
               { cpu: 0, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}' on a decision that no longer holds` },
             ], `both CPUs acted on one decision about '${path}' taken under '${dropped}': the second change is made on a state the first one already changed`),
-          },
+          }),
         });
       }
     }

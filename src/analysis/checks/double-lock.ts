@@ -4,13 +4,40 @@ import type { FunctionIR } from '../../c/ir.js';
 import { successors } from '../cfg.js';
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts } from '../check.js';
+import { defineRule, report } from '../rule.js';
+
+export const doubleLockRule = defineRule({
+  id: 'double-lock',
+  severity: 'error',
+  kind: 'path',
+  summary: 'acquiring a lock already held on this path, directly or through a callee (self-deadlock)',
+  description:
+    'Follows every path of the function with the set of locks it holds (including locks a callee takes, from its summary) and reports an acquire of a lock that is already held: a spinlock or mutex taken twice deadlocks the CPU or task at once. A recursive down_read() is a warning: it deadlocks only when a writer queues in between. Lower confidence when the first acquisition is separated from the second by code the patch does not show, or when the callee takes the lock on some of its paths only.',
+  help: {
+    bad: `spin_lock(&dev->lock);
+if (dev->dirty)
+\tflush_dirty(dev);\t/* takes dev->lock itself */
+spin_unlock(&dev->lock);`,
+    good: `spin_lock(&dev->lock);
+dirty = dev->dirty;
+spin_unlock(&dev->lock);
+if (dirty)
+\tflush_dirty(dev);`,
+  },
+  cwe: [764, 833],
+  tags: ['locking', 'deadlock'],
+  messages: {
+    direct: "double lock '{{obj}}' ({{where}})",
+    callee: "double lock '{{obj}}' ({{where}}): {{callee}}() takes it again{{at}}",
+    recursiveRead: {
+      text: "double lock '{{obj}}' ({{where}}){{how}}: recursive down_read() deadlocks when a writer waits in between",
+      severity: 'warning',
+    },
+  },
+});
 
 export const doubleLock: Check = {
-  meta: {
-    id: 'double-lock',
-    severity: 'error',
-    description: 'acquiring a lock already held on this path, directly or through a callee (self-deadlock)',
-  },
+  meta: doubleLockRule,
   run(ctx: CheckContext): RawFinding[] {
     const { fn, walk } = ctx;
     const out: RawFinding[] = [];
@@ -35,22 +62,26 @@ export const doubleLock: Check = {
         if (s) facts.push(`summary of ${e.via.callee}() from ${s.origin}`);
       }
       const where = e.held.fromEntry ? 'held by the caller' : `acquired at ${e.held.line ?? '?'}${e.held.via ? ` inside ${e.held.via}()` : ''}`;
-      const message = e.via
-        ? `double lock '${e.obj}' (${where}): ${e.via.callee}() takes it again${e.via.line !== null ? ` at line ${e.via.line}` : ''}`
-        : `double lock '${e.obj}' (${where})`;
       const readNest = e.held.family === 'rwsem' && e.held.mode === 'read';
-      out.push({
-        rule: 'double-lock',
-        severity: readNest ? 'warning' : 'error',
+      const obj = e.obj;
+      const common = {
         confidence,
-        message: readNest ? `${message}: recursive down_read() deadlocks when a writer waits in between` : message,
         line: e.line,
         function: fn.name,
-        objects: [e.obj],
-        trace: [...e.trace, { line: e.line, text: e.text, note: e.via ? `calls ${e.via.callee}(), which acquires '${e.obj}'` : `acquires '${e.obj}' again` }],
+        objects: [obj],
+        trace: [...e.trace, { line: e.line, text: e.text, note: e.via ? `calls ${e.via.callee}(), which acquires '${obj}'` : `acquires '${obj}' again` }],
         facts,
         discriminator: e.via?.callee,
-      });
+      };
+      if (readNest) {
+        const how = e.via ? `: ${e.via.callee}() takes it again${e.via.line !== null ? ` at line ${e.via.line}` : ''}` : '';
+        out.push(report(doubleLockRule, { ...common, messageId: 'recursiveRead', data: { obj, where, how } }));
+      } else if (e.via) {
+        const at = e.via.line !== null ? ` at line ${e.via.line}` : '';
+        out.push(report(doubleLockRule, { ...common, messageId: 'callee', data: { obj, where, callee: e.via.callee, at } }));
+      } else {
+        out.push(report(doubleLockRule, { ...common, messageId: 'direct', data: { obj, where } }));
+      }
     }
     return out;
   },

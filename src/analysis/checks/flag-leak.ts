@@ -2,17 +2,40 @@
 // declare transient (it must never outlive the function that set it).
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
+import { defineRule, report } from '../rule.js';
 import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { splitByStatus } from '../returns.js';
 import { reassignedInLoop } from '../objects.js';
 
-export const flagLeak: Check = {
-  meta: {
-    id: 'flag-leak',
-    severity: 'warning',
-    description: 'a flag set here is cleared on some exits but not on all (or a transient flag outlives the function)',
+export const flagLeakRule = defineRule({
+  id: 'flag-leak',
+  severity: 'warning',
+  kind: 'path',
+  summary: 'a flag set here is cleared on some exits but not on all (or a transient flag outlives the function)',
+  description:
+    'Follows the bits a function sets (set_bit(), test_and_set_bit(), flag fields) and reports one that some path sets and clears again, as work done under a busy bit does, but that another return leaves set: the next caller finds the object busy forever. Flags rules/ declare transient must be cleared before every return. A mode switched on one branch and off on another, a bit numbered by a variable and a loop cursor\'s mark are not leaks.',
+  help: {
+    bad: `if (test_and_set_bit(DEV_BUSY, &dev->flags))
+\treturn -EBUSY;
+if (start_io(dev) < 0)
+\treturn -EIO;\t/* DEV_BUSY stays set */
+clear_bit(DEV_BUSY, &dev->flags);`,
+    good: `if (test_and_set_bit(DEV_BUSY, &dev->flags))
+\treturn -EBUSY;
+ret = start_io(dev);
+clear_bit(DEV_BUSY, &dev->flags);
+return ret;`,
   },
+  cwe: [459],
+  tags: ['flags'],
+  messages: {
+    leftSet: "{{bit}} set in '{{word}}' is left set on return at {{where}}",
+  },
+});
+
+export const flagLeak: Check = {
+  meta: flagLeakRule,
   run(ctx: CheckContext): RawFinding[] {
     const { fn, walk, sem } = ctx;
     const out: RawFinding[] = [];
@@ -56,17 +79,16 @@ export const flagLeak: Check = {
       const x = left[0]!;
       const { confidence, facts } = contextFacts(fn, x.trace.some((t) => t.note.includes('gap')));
       if (transient) facts.push(`${bit} is transient (${transient})`);
-      out.push({
-        rule: 'flag-leak',
-        severity: 'warning',
+      out.push(report(flagLeakRule, {
+        messageId: 'leftSet',
+        data: { bit, word, where: cleared.length ? besides(exitLines(left, cleared), `not set on return at ${exitLines(cleared, left)}`) : exitLines(left, cleared) },
         confidence,
-        message: `${bit} set in '${word}' is left set on return at ${cleared.length ? besides(exitLines(left, cleared), `not set on return at ${exitLines(cleared, left)}`) : exitLines(left, cleared)}`,
         line: x.line,
         function: fn.name,
         objects: [`${word}:${bit}`],
         trace: x.trace,
         facts,
-      });
+      }));
     }
     return out;
   },

@@ -3,16 +3,43 @@
 // irqsave flags reused while still live, a lock taken both with and without interrupts disabled.
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
+import { defineRule, report } from '../rule.js';
 import { irqContexts, lockClass } from '../irq-context.js';
 
 const NAMES: Record<string, string> = { none: 'plain', irq: '_irq', irqsave: '_irqsave/_irqrestore', bh: '_bh' };
 
-export const irqMismatch: Check = {
-  meta: {
-    id: 'irq-mismatch',
-    severity: 'warning',
-    description: 'irq state inconsistencies: _irq inside an irqsave section, mismatched lock/unlock variants, flags reused, a lock taken with and without irqs off',
+export const irqMismatchRule = defineRule({
+  id: 'irq-mismatch',
+  severity: 'warning',
+  kind: 'path',
+  summary: 'irq state inconsistencies: _irq inside an irqsave section, mismatched lock/unlock variants, flags reused, a lock taken with and without irqs off',
+  description:
+    'Tracks the interrupt state each lock was taken with. Reports a lock released with another variant than it was taken with (spin_lock_irqsave() then spin_unlock_irq()), an _irq unlock that re-enables interrupts while an outer irqsave lock is still held, irqsave flags reused for a second lock while the first still needs them, a lock taken here with interrupts on that the same function (or an interrupt or softirq handler of the input) takes with them off: an interrupt taking it on the same CPU spins forever.',
+  help: {
+    bad: `spin_lock_irqsave(&port->lock, flags);
+spin_lock_irq(&port->tx_lock);
+/* ... */
+spin_unlock_irq(&port->tx_lock);\t/* interrupts back on under port->lock */
+spin_unlock_irqrestore(&port->lock, flags);`,
+    good: `spin_lock_irqsave(&port->lock, flags);
+spin_lock(&port->tx_lock);
+/* ... */
+spin_unlock(&port->tx_lock);
+spin_unlock_irqrestore(&port->lock, flags);`,
   },
+  cwe: [667],
+  tags: ['locking', 'interrupts'],
+  messages: {
+    variant: "'{{obj}}' taken with the {{taken}} variant at {{line}} but released with the {{released}} variant",
+    nestedEnable: "releasing '{{obj}}' with the _irq variant re-enables interrupts while '{{outer}}' (taken with irqs off at {{line}}) is still held",
+    flagsReused: "irqsave flags '{{flags}}' reused for '{{obj}}' while '{{outer}}' (saved at {{line}}) still needs them",
+    context: "'{{obj}}' is taken with interrupts disabled at {{offLine}} but with interrupts enabled at {{onLine}}: an interrupt taking it there deadlocks",
+    interrupted: "'{{obj}}' is taken in {{where}} context by {{user}}() (line {{line}}) but here with {{what}} enabled: if it fires while this CPU holds the lock, it spins forever",
+  },
+});
+
+export const irqMismatch: Check = {
+  meta: irqMismatchRule,
   run(ctx: CheckContext): RawFinding[] {
     const { fn, walk } = ctx;
     const out: RawFinding[] = [];
@@ -33,23 +60,20 @@ export const irqMismatch: Check = {
     for (const e of walk.events) {
       if (e.k === 'irq-release-mismatch') {
         if (suppliedByHand(e.held.irq, e.releasedIrq)) continue;
-        out.push({
-          rule: 'irq-mismatch', severity: 'warning', confidence: 'high',
-          message: `'${e.obj}' taken with the ${NAMES[e.held.irq]} variant at ${e.held.line ?? '?'} but released with the ${NAMES[e.releasedIrq]} variant`,
+        out.push(report(irqMismatchRule, {
+          messageId: 'variant', data: { obj: e.obj, taken: NAMES[e.held.irq], line: e.held.line, released: NAMES[e.releasedIrq] }, confidence: 'high',
           line: e.line, function: fn.name, objects: [e.obj], trace: e.trace, facts: [], discriminator: 'variant',
-        });
+        }));
       } else if (e.k === 'irq-enable-nested') {
-        out.push({
-          rule: 'irq-mismatch', severity: 'warning', confidence: 'high',
-          message: `releasing '${e.obj}' with the _irq variant re-enables interrupts while '${e.other.obj}' (taken with irqs off at ${e.other.line ?? '?'}) is still held`,
+        out.push(report(irqMismatchRule, {
+          messageId: 'nestedEnable', data: { obj: e.obj, outer: e.other.obj, line: e.other.line }, confidence: 'high',
           line: e.line, function: fn.name, objects: [e.obj, e.other.obj], trace: e.trace, facts: [], discriminator: 'nested',
-        });
+        }));
       } else if (e.k === 'flags-reused') {
-        out.push({
-          rule: 'irq-mismatch', severity: 'warning', confidence: 'high',
-          message: `irqsave flags '${e.flags}' reused for '${e.obj}' while '${e.other.obj}' (saved at ${e.other.line ?? '?'}) still needs them`,
+        out.push(report(irqMismatchRule, {
+          messageId: 'flagsReused', data: { flags: e.flags, obj: e.obj, outer: e.other.obj, line: e.other.line }, confidence: 'high',
           line: e.line, function: fn.name, objects: [e.obj, e.other.obj], trace: e.trace, facts: [], discriminator: 'flags',
-        });
+        }));
       }
     }
     // The same lock taken with interrupts off and, elsewhere in this function, with them on.
@@ -61,14 +85,13 @@ export const irqMismatch: Check = {
       const off = ctxs.find((b) => b.k === 'lock-context' && b.obj === a.obj && (b.irq === 'irq' || b.irq === 'irqsave'));
       if (!off || off.k !== 'lock-context') continue;
       seen.add(a.obj);
-      out.push({
-        rule: 'irq-mismatch', severity: 'warning', confidence: fn.meta.entryKnown ? 'medium' : 'low',
-        message: `'${a.obj}' is taken with interrupts disabled at ${off.line ?? '?'} but with interrupts enabled at ${a.line ?? '?'}: an interrupt taking it there deadlocks`,
+      out.push(report(irqMismatchRule, {
+        messageId: 'context', data: { obj: a.obj, offLine: off.line, onLine: a.line }, confidence: fn.meta.entryKnown ? 'medium' : 'low',
         line: a.line, function: fn.name, objects: [a.obj],
         trace: [{ line: off.line, text: off.text, note: 'taken with irqs off' }, { line: a.line, text: a.text, note: 'taken with irqs on' }],
         facts: ['both acquisitions are in this function; its callers are not known to disable interrupts'],
         discriminator: 'context',
-      });
+      }));
     }
     out.push(...interruptedHolder(ctx, seen));
     return out;
@@ -98,15 +121,14 @@ function interruptedHolder(ctx: CheckContext, seen: Set<string>): RawFinding[] {
     if (cw && cw.sites > 0 && (use.ctx === 'hardirq' ? cw.irqsOff === cw.sites : cw.bhOff === cw.sites)) continue;
     seen.add(e.obj);
     const what = use.ctx === 'hardirq' ? 'interrupts' : 'bottom halves';
-    out.push({
-      rule: 'irq-mismatch', severity: 'warning', confidence: 'medium',
-      message: `'${e.obj}' is taken in ${use.ctx === 'hardirq' ? 'interrupt' : 'softirq'} context by ${use.fn}() (line ${use.line ?? '?'}) but here with ${what} enabled: if it fires while this CPU holds the lock, it spins forever`,
+    out.push(report(irqMismatchRule, {
+      messageId: 'interrupted', data: { obj: e.obj, where: use.ctx === 'hardirq' ? 'interrupt' : 'softirq', user: use.fn, line: use.line, what }, confidence: 'medium',
       line: e.line, function: fn.name, objects: [e.obj],
       trace: [{ line: use.line, text: '', note: `taken in ${use.ctx} context`, function: use.fn }, { line: e.line, text: e.text, note: `taken with ${what} enabled` }],
       facts: [`${use.fn}() runs in ${use.ctx} context (${use.ctx === 'hardirq' ? 'an interrupt handler' : 'a timer, tasklet, RCU or NAPI callback'}, or called only from one)`,
         `use ${use.ctx === 'hardirq' ? 'spin_lock_irqsave()/spin_lock_irq()' : 'spin_lock_bh()'} here`],
       discriminator: 'interrupted',
-    });
+    }));
   }
   return out;
 }

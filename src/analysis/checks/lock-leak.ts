@@ -9,16 +9,55 @@ import type { HeldLock } from '../state.js';
 import { splitByStatus } from '../returns.js';
 import { mentions } from '../entry-locks.js';
 import { dominates, successors } from '../cfg.js';
+import { defineRule, report, type MessageOf } from '../rule.js';
 
 /** Names that say "returns with the lock held" (foo_lock, foo_begin, foo_get, lock_foo ...). */
 const ACQUIRER_NAME = /(^|_)(lock|locked|trylock|begin|start|enter|acquire|get|grab|hold|claim|prepare|pin|freeze|suspend)(_|$)/;
 
-export const lockLeak: Check = {
-  meta: {
-    id: 'lock-leak',
-    severity: 'error',
-    description: 'a return path keeps a lock that other paths release, or that the function never hands off',
+export const lockLeakRule = defineRule({
+  id: 'lock-leak',
+  severity: 'error',
+  kind: 'path',
+  summary: 'a return path keeps a lock that other paths release, or that the function never hands off',
+  description:
+    "Follows every path of the function with the locks it holds and compares the returns: a lock held on some returns and released on others is Smatch's \"inconsistent returns\" (usually an error path that jumps past the unlock). A function that returns with a lock held on every path is reported only when nothing explains it: no __acquires() annotation, no handoff in rules/, no function of the input that releases it, no name that says it returns locked. Returns that differ by status (0 locked, an error unlocked) are a conditional lock and are reported as info for the caller to honour.",
+  help: {
+    bad: `mutex_lock(&dev->mutex);
+if (!dev->ready)
+\treturn -ENODEV;\t/* returns with dev->mutex held */
+dev->count++;
+mutex_unlock(&dev->mutex);
+return 0;`,
+    good: `mutex_lock(&dev->mutex);
+if (!dev->ready) {
+\tret = -ENODEV;
+\tgoto out_unlock;
+}
+dev->count++;
+out_unlock:
+mutex_unlock(&dev->mutex);
+return ret;`,
   },
+  cwe: [667],
+  tags: ['locking'],
+  messages: {
+    inconsistent: "inconsistent returns '{{obj}}': held on return at {{held}}, {{other}} on return at {{free}}",
+    heldEverywhere: {
+      text: "'{{obj}}' acquired at {{line}} is still held on every return and nothing in the input releases it",
+      severity: 'warning',
+    },
+    conditional: {
+      text: "returns holding '{{obj}}' when it returns {{heldWhen}}, not held when it returns {{freeWhen}}: callers must release it",
+      severity: 'info',
+    },
+    byArgument: { text: "returns holding '{{obj}}' depending on its arguments: it is taken only under a test of a parameter", severity: 'info' },
+    declaredSome: { text: "returns holding '{{obj}}' on some paths: {{why}}", severity: 'info' },
+    handoff: { text: "returns holding '{{obj}}': {{why}}", severity: 'info' },
+  },
+});
+
+export const lockLeak: Check = {
+  meta: lockLeakRule,
   run(ctx: CheckContext): RawFinding[] {
     const { fn, walk } = ctx;
     const out: RawFinding[] = [];
@@ -54,7 +93,7 @@ export const lockLeak: Check = {
         const split = conditional && splitByStatus(fn.returnType, hc, fc);
         const uncalled = split && !handoff && fn.isStatic && fn.meta.completeness === 'full' && !calledInInput(ctx);
         if (split && !uncalled) {
-          out.push(info(ctx, obj, holding, `returns holding '${obj}' when it returns ${[...hc].join('/')}, not held when it returns ${[...fc].join('/')}: callers must release it`, handoff));
+          out.push(info(ctx, obj, holding, handoff, { messageId: 'conditional', data: { obj, heldWhen: [...hc].join('/'), freeWhen: [...fc].join('/') } }));
           continue;
         }
         // A locking helper (by its name or a releasing partner) that takes it only under a test of
@@ -64,13 +103,13 @@ export const lockLeak: Check = {
         const byArgument = !!handoff && acquiredUnderArgument(ctx, obj)
           && holding.every((h) => h.cls !== 'any' && !failed(h.cls) && free.some((f) => f.line === h.line && f.cls === h.cls));
         if (byArgument) {
-          out.push(info(ctx, obj, holding, `returns holding '${obj}' depending on its arguments: it is taken only under a test of a parameter`, handoff));
+          out.push(info(ctx, obj, holding, handoff, { messageId: 'byArgument', data: { obj } }));
           continue;
         }
         // A function that releases it on some returns and not on others is not handing it off,
         // unless rules/ say this very function returns holding it.
         if (handoff?.declared) {
-          out.push(info(ctx, obj, holding, `returns holding '${obj}' on some paths: ${handoff.why}`, handoff));
+          out.push(info(ctx, obj, holding, handoff, { messageId: 'declaredSome', data: { obj, why: handoff.why } }));
           continue;
         }
         const worst = holding[0]!;
@@ -83,11 +122,11 @@ export const lockLeak: Check = {
         }
         if (hidden) facts.push('some other paths cross hidden code and were not counted');
         if (handoff) facts.push(`not a handoff: ${handoff.why}, but this function also releases it on other returns`);
-        out.push({
-          rule: 'lock-leak',
+        out.push(report(lockLeakRule, {
+          messageId: 'inconsistent',
+          data: { obj, held: exitLines(holding, free), other: free.some((x) => x.state.released.has(obj)) ? 'released' : 'not held', free: exitLines(free, holding) },
           severity: confidence === 'high' ? 'error' : 'warning',
           confidence,
-          message: `inconsistent returns '${obj}': held on return at ${exitLines(holding, free)}, ${free.some((x) => x.state.released.has(obj)) ? 'released' : 'not held'} on return at ${exitLines(free, holding)}`,
           line: worst.line,
           function: fn.name,
           objects: [obj],
@@ -96,29 +135,28 @@ export const lockLeak: Check = {
             { line: sample.line, text: '', note: `'${obj}' acquired at ${sample.line ?? '?'}${sample.via ? ` (inside ${sample.via}())` : ''}` },
           ],
           facts: [...facts, `Locked on: ${lines(holding.map((x) => x.line))}`, `Unlocked on: ${lines(free.map((x) => x.line))}`],
-        });
+        }));
         continue;
       }
 
       // Held on every return.
       if (fn.annotations.acquires.includes(obj)) continue; // declared: __acquires(obj)
       if (handoff) {
-        out.push(info(ctx, obj, holding, `returns holding '${obj}': ${handoff.why}`, handoff));
+        out.push(info(ctx, obj, holding, handoff, { messageId: 'handoff', data: { obj, why: handoff.why } }));
         continue;
       }
       if (sample.family === 'context') continue;
       const { confidence, facts } = contextFacts(fn, false);
-      out.push({
-        rule: 'lock-leak',
-        severity: 'warning',
+      out.push(report(lockLeakRule, {
+        messageId: 'heldEverywhere',
+        data: { obj, line: sample.line },
         confidence: confidence === 'high' ? 'medium' : 'low',
-        message: `'${obj}' acquired at ${sample.line ?? '?'} is still held on every return and nothing in the input releases it`,
         line: holding[0]!.line,
         function: fn.name,
         objects: [obj],
         trace: holding[0]!.trace,
         facts: [...facts, 'no __acquires() annotation, no handoff in rules/, no function in the input that releases it'],
-      });
+      }));
     }
     return out;
   },
@@ -192,17 +230,17 @@ function explainHandoff(ctx: CheckContext, obj: string, holding: Exit[], _free: 
   return null;
 }
 
-function info(ctx: CheckContext, obj: string, holding: Exit[], message: string, h: Handoff | null): RawFinding {
-  return {
-    rule: 'lock-leak',
-    severity: 'info',
+type InfoMessage = 'conditional' | 'byArgument' | 'declaredSome' | 'handoff';
+
+function info(ctx: CheckContext, obj: string, holding: Exit[], h: Handoff | null, msg: MessageOf<typeof lockLeakRule, InfoMessage>): RawFinding {
+  return report(lockLeakRule, {
+    ...msg,
     confidence: 'medium',
-    message,
     line: holding[0]!.line,
     function: ctx.fn.name,
     objects: [obj],
     trace: holding[0]!.trace,
     facts: h ? [`handoff: ${h.why}`] : ['conditional lock: the return value tells the caller whether it holds the lock'],
     discriminator: 'handoff',
-  };
+  });
 }

@@ -2,6 +2,7 @@
 // is not dropped on some return path where it does not escape (returned, stored, queued).
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
+import { defineRule, report } from '../rule.js';
 import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { MAPPING_PAIRS, wasHanded, type HeldRef } from '../state.js';
@@ -24,12 +25,36 @@ function ownedByFunction(fn: FunctionIR, obj: string): boolean {
 /** Mappings that must be undone in the function that made them. */
 const LOCAL_ONLY = MAPPING_PAIRS;
 
-export const refLeak: Check = {
-  meta: {
-    id: 'ref-leak',
-    severity: 'warning',
-    description: 'a reference taken in the function is not dropped on some path where it does not escape',
+export const refLeakRule = defineRule({
+  id: 'ref-leak',
+  severity: 'warning',
+  kind: 'path',
+  summary: 'a reference taken in the function is not dropped on some path where it does not escape',
+  description:
+    'Counts the references a function takes (kref_get(), refcount_inc(), get_device(), kmap_local_page(), the pairs declared in rules/) and reports a return where one is still held although the function drops it on other returns and it does not escape (stored, returned, handed to a consumer): usually an error path that forgets the put. A pair guessed only from function names lowers confidence.',
+  help: {
+    bad: `dev = get_device(parent);
+if (!dev->driver)
+\treturn -ENODEV;\t/* the reference is leaked */
+ret = do_probe(dev);
+put_device(dev);`,
+    good: `dev = get_device(parent);
+if (!dev->driver) {
+\tput_device(dev);
+\treturn -ENODEV;
+}
+ret = do_probe(dev);
+put_device(dev);`,
   },
+  cwe: [911, 772],
+  tags: ['reference-counting'],
+  messages: {
+    notReleased: "'{{obj}}' from {{pair}} at {{line}} is not released on return at {{where}}",
+  },
+});
+
+export const refLeak: Check = {
+  meta: refLeakRule,
   run(ctx: CheckContext): RawFinding[] {
     const { fn, walk } = ctx;
     const out: RawFinding[] = [];
@@ -76,18 +101,17 @@ export const refLeak: Check = {
       if (sample.source === 'name' && !clean.length) continue;
       const x = leaking[0]!;
       const { confidence, facts } = contextFacts(fn, x.trace.some((t) => t.note.includes('gap')));
-      out.push({
-        rule: 'ref-leak',
+      out.push(report(refLeakRule, {
+        messageId: 'notReleased',
+        data: { obj, pair: sample.pair, line: sample.line, where: clean.length ? besides(exitLines(leaking, clean), `not held on return at ${exitLines(clean, leaking)}`) : exitLines(leaking, clean) },
         // A pair guessed from names counts once the function itself drops it on other paths.
-        severity: 'warning',
         confidence: sample.source === 'name' && confidence === 'high' ? 'medium' : confidence,
-        message: `'${obj}' from ${sample.pair} at ${sample.line ?? '?'} is not released on return at ${clean.length ? besides(exitLines(leaking, clean), `not held on return at ${exitLines(clean, leaking)}`) : exitLines(leaking, clean)}`,
         line: x.line,
         function: fn.name,
         objects: [obj],
         trace: x.trace,
         facts: [...facts, `pair: ${sample.pair} (${sample.source === 'name' ? 'inferred from the function names' : sample.source === 'rule' ? 'declared in rules/' : 'kernel primitive'})`],
-      });
+      }));
     }
     return out;
   },

@@ -1,15 +1,43 @@
 // ref-underflow: a put with no matching get on the path, or the same reference dropped twice.
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
+import { defineRule, report } from '../rule.js';
 import { contextFacts } from '../check.js';
 import { refKey, rootOf } from '../objects.js';
 
-export const refUnderflow: Check = {
-  meta: {
-    id: 'ref-underflow',
-    severity: 'warning',
-    description: 'a put with no matching get on the path, or a double put',
+export const refUnderflowRule = defineRule({
+  id: 'ref-underflow',
+  severity: 'error',
+  kind: 'path',
+  summary: 'a put with no matching get on the path, or a double put',
+  description:
+    'Counts references along every path and reports a reference dropped twice (the second put may free the object under another user), and, as a warning, a put on a path that never took the reference the function takes on other paths. An object taken off a list comes with the list\'s reference: dropping it is not an underflow.',
+  help: {
+    bad: `obj = lookup_obj(id);\t/* takes a reference */
+if (obj->dead) {
+\tobj_put(obj);
+\tgoto out;
+}
+/* ... */
+out:
+obj_put(obj);\t/* dropped twice on the dead path */`,
+    good: `obj = lookup_obj(id);
+if (obj->dead)
+\tgoto out;
+/* ... */
+out:
+obj_put(obj);`,
   },
+  cwe: [911],
+  tags: ['reference-counting'],
+  messages: {
+    double: "'{{obj}}' ({{pair}}) dropped twice: already dropped at {{prev}}",
+    unheld: { text: "'{{obj}}' ({{pair}}) dropped on a path where this function did not take it", severity: 'warning' },
+  },
+});
+
+export const refUnderflow: Check = {
+  meta: refUnderflowRule,
   run(ctx: CheckContext): RawFinding[] {
     const { fn, walk } = ctx;
     const out: RawFinding[] = [];
@@ -38,19 +66,17 @@ export const refUnderflow: Check = {
     for (const e of walk.events) {
       if (e.k === 'double-put') {
         const { confidence, facts } = contextFacts(fn, e.viaGap);
-        out.push({
-          rule: 'ref-underflow', severity: 'error', confidence,
-          message: `'${e.obj}' (${e.pair}) dropped twice: already dropped at ${e.prevLine ?? '?'}`,
+        out.push(report(refUnderflowRule, {
+          messageId: 'double', data: { obj: e.obj, pair: e.pair, prev: e.prevLine }, confidence,
           line: e.line, function: fn.name, objects: [e.obj], trace: e.trace, facts, discriminator: 'double',
-        });
+        }));
       } else if (e.k === 'put-unheld' && gets.has(e.obj) && !unlinked.has(e.obj)) {
-        out.push({
-          rule: 'ref-underflow', severity: 'warning', confidence: 'medium',
-          message: `'${e.obj}' (${e.pair}) dropped on a path where this function did not take it`,
+        out.push(report(refUnderflowRule, {
+          messageId: 'unheld', data: { obj: e.obj, pair: e.pair }, confidence: 'medium',
           line: e.line, function: fn.name, objects: [e.obj], trace: e.trace,
           facts: ['the function takes this reference on other paths; this path reaches the put without it'],
           discriminator: 'unheld',
-        });
+        }));
       }
     }
     return out;

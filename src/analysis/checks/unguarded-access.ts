@@ -7,6 +7,7 @@
 import type { FunctionIR } from '../../c/ir.js';
 import type { RawFinding } from '../check.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
+import { defineRule, report, type MessageOf } from '../rule.js';
 import { freeEntries, freeEntry, holds, isFree, isPeek, lockMatches, peekEntry, type Guard } from '../races/guards.js';
 import type { AccessRecord, HeldLock, Lockset } from '../races/lockset.js';
 import { lockSteps, unlockStep, witness, type Step } from '../races/witness.js';
@@ -20,12 +21,37 @@ const RCU_GUARD = (r: AccessRecord): Guard => ({
   why: `'${r.path}' is read with rcu_dereference(), so it is an RCU-protected pointer`, held: 0, free: 0, functions: [],
 });
 
-export const unguardedAccess: RaceCheck = {
-  meta: {
-    id: 'unguarded-access',
-    severity: 'warning',
-    description: 'a read or write of a guarded field while its guard is not held on that path',
+export const unguardedAccessRule = defineRule({
+  id: 'unguarded-access',
+  severity: 'warning',
+  kind: 'race',
+  summary: 'a read or write of a guarded field while its guard is not held on that path',
+  description:
+    'Computes the locks held at every access of a shared field (through callers, for functions called with a lock held) and finds each field\'s guard: declared in rules/, written as __guarded_by()/__rcu/lockdep_assert_held(), or inferred when most accesses with a known lock state hold the same lock. Reports an access made without the guard, with the path that released it or the caller that did not take it and a CPU0/CPU1 witness. A guard only inferred, a READ_ONCE() peek or a wait_event() condition makes the finding info. Plain accesses to an __rcu pointer are warnings.',
+  help: {
+    bad: `spin_lock(&q->lock);
+list_add_tail(&req->node, &q->pending);
+spin_unlock(&q->lock);
+/* ... elsewhere ... */
+if (!list_empty(&q->pending))\t/* q->pending read without q->lock */
+\treq = list_first_entry(&q->pending, struct req, node);`,
+    good: `spin_lock(&q->lock);
+req = list_first_entry_or_null(&q->pending, struct req, node);
+if (req)
+\tlist_del_init(&req->node);
+spin_unlock(&q->lock);`,
   },
+  cwe: [362],
+  tags: ['concurrency', 'race', 'locking'],
+  messages: {
+    unguarded: "{{verb}} '{{path}}' without holding '{{lock}}' ({{evidence}})",
+    rcuOutside: "rcu_dereference() of '{{path}}' outside rcu_read_lock() and without the update-side lock ({{why}})",
+    rcuPlain: "{{verb}} the __rcu pointer '{{path}}' directly: use rcu_dereference()/rcu_assign_pointer() under the right lock ({{why}})",
+  },
+});
+
+export const unguardedAccess: RaceCheck = {
+  meta: unguardedAccessRule,
   run(ctx: RaceContext) {
     const out: { fn: FunctionIR; finding: RawFinding }[] = [];
     const groups = new Map<string, { r: AccessRecord; g: Guard; all: AccessRecord[] }>();
@@ -45,7 +71,7 @@ export const unguardedAccess: RaceCheck = {
         if (score(r) > score(cur.r)) cur.r = r;
       }
     }
-    for (const { r, g, all } of groups.values()) out.push({ fn: r.fn, finding: report(ctx, r, g, all, weakness.get(r) ?? null) });
+    for (const { r, g, all } of groups.values()) out.push({ fn: r.fn, finding: accessFinding(ctx, r, g, all, weakness.get(r) ?? null) });
     return out;
   },
 };
@@ -303,7 +329,7 @@ function verbOf(r: AccessRecord): string {
   return r.mode === 'write' ? 'writes' : 'reads';
 }
 
-function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[], weak: string | null): RawFinding {
+function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[], weak: string | null): RawFinding {
   const ls = ctx.lockset;
   const lock = showLock(ls, g, r);
   const verb = verbOf(r);
@@ -329,21 +355,18 @@ function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[]
       ? 'part of a wait_event() condition: the waiter re-evaluates it after every wake-up, so a stale value only ends or repeats the wait early; what it then does must be re-checked under the lock'
       : r.kind === 'list' ? 'list_empty() is a READ_ONCE peek: fine as a hint, wrong if it decides what is done to the list' : 'a READ_ONCE/WRITE_ONCE access: fine as a hint, wrong if it decides anything');
   }
-  let message: string;
+  let msg: MessageOf<typeof unguardedAccessRule, keyof typeof unguardedAccessRule.messages>;
   if (g.kind === 'rcu') {
-    message = r.via === 'rcu'
-      ? `rcu_dereference() of '${r.path}' outside rcu_read_lock() and without the update-side lock (${g.why})`
-      : `${verb} the __rcu pointer '${r.path}' directly: use rcu_dereference()/rcu_assign_pointer() under the right lock (${g.why})`;
+    msg = r.via === 'rcu' ? { messageId: 'rcuOutside', data: { path: r.path, why: g.why } } : { messageId: 'rcuPlain', data: { verb, path: r.path, why: g.why } };
     if (r.via !== 'rcu') severity = 'warning';
   } else {
     const evidence = g.source === 'inferred' ? `${g.lock} held at ${g.held} of ${g.held + g.free} accesses with a known lock state` : g.why;
-    message = `${verb} '${r.path}' without holding '${lock}' (${evidence})`;
+    msg = { messageId: 'unguarded', data: { verb, path: r.path, lock, evidence } };
   }
-  return {
-    rule: 'unguarded-access',
+  return report(unguardedAccessRule, {
+    ...msg,
     severity,
     confidence,
-    message,
     line: r.line,
     function: r.fn.name,
     objects: [r.data.key, g.lock],
@@ -354,7 +377,7 @@ function report(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessRecord[]
     ],
     facts,
     witness: g.kind === 'lock' ? buildWitness(ctx, r, g, lock, released ? { line: released.line, text: released.text } : null, entry?.via ?? null) : undefined,
-  };
+  });
 }
 
 /**

@@ -2,13 +2,39 @@
 // before the unlock so an early goto reaches it without the lock).
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
+import { defineRule, report } from '../rule.js';
+
+export const unlockUnheldRule = defineRule({
+  id: 'unlock-unheld',
+  severity: 'error',
+  kind: 'path',
+  summary: 'releasing a lock not held on this path (double unlock, error label before the unlock)',
+  description:
+    'Reports a release of a lock that is not held on the path that reaches it: a double unlock, or an error label placed before the unlock that paths jump to before taking the lock. A release of a lock the function never takes on any path is its caller\'s lock (foo_unlock() helpers) and is not reported.',
+  help: {
+    bad: `\tif (!buf)
+\t\tgoto out_unlock;\t/* the lock is not taken yet */
+\tspin_lock(&q->lock);
+\tlist_add(&buf->node, &q->list);
+out_unlock:
+\tspin_unlock(&q->lock);`,
+    good: `\tif (!buf)
+\t\tgoto out;
+\tspin_lock(&q->lock);
+\tlist_add(&buf->node, &q->list);
+\tspin_unlock(&q->lock);
+out:`,
+  },
+  cwe: [765, 832],
+  tags: ['locking'],
+  messages: {
+    double: "double unlock '{{obj}}' (already released at {{prev}}){{via}}",
+    unheld: "unlock of '{{obj}}', which is not held on this path (the function takes it on other paths){{via}}",
+  },
+});
 
 export const unlockUnheld: Check = {
-  meta: {
-    id: 'unlock-unheld',
-    severity: 'error',
-    description: 'releasing a lock not held on this path (double unlock, error label before the unlock)',
-  },
+  meta: unlockUnheldRule,
   run(ctx: CheckContext): RawFinding[] {
     const { fn, walk } = ctx;
     const out: RawFinding[] = [];
@@ -17,21 +43,17 @@ export const unlockUnheld: Check = {
       if (e.k !== 'release-unheld') continue;
       // A release of a lock this function never takes is its caller's lock (foo_unlock() helpers).
       if (!e.double && !takes.has(e.obj)) continue;
-      const message = e.double
-        ? `double unlock '${e.obj}' (already released at ${e.prevLine ?? '?'})`
-        : `unlock of '${e.obj}', which is not held on this path (the function takes it on other paths)`;
-      out.push({
-        rule: 'unlock-unheld',
-        severity: 'error',
+      const via = e.via ? `: inside ${e.via}()` : '';
+      out.push(report(unlockUnheldRule, {
+        ...(e.double ? { messageId: 'double' as const, data: { obj: e.obj, prev: e.prevLine, via } } : { messageId: 'unheld' as const, data: { obj: e.obj, via } }),
         confidence: e.viaGap ? 'medium' : fn.meta.completeness === 'full' ? 'high' : 'medium',
-        message: e.via ? `${message}: inside ${e.via}()` : message,
         line: e.line,
         function: fn.name,
         objects: [e.obj],
         trace: [...e.trace, { line: e.line, text: e.text, note: `releases '${e.obj}', not held here` }],
         facts: e.double ? [`released at ${e.prevLine ?? '?'} and again at ${e.line ?? '?'} with no acquire in between`] : [],
         discriminator: e.via,
-      });
+      }));
     }
     return out;
   },

@@ -9,6 +9,7 @@ import type { Expr, FunctionIR, Op } from '../../c/ir.js';
 import type { RawFinding } from '../check.js';
 import type { WalkResult } from '../engine.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
+import { defineRule, report } from '../rule.js';
 
 const ORDERING_BARRIERS = /^(smp_mb__before_atomic|smp_mb|smp_wmb|mb|wmb|smp_store_mb)$/;
 
@@ -17,12 +18,28 @@ interface Flag {
   show: string; // FW_LOADING, s->busy
 }
 
-export const unorderedPublish: RaceCheck = {
-  meta: {
-    id: 'unordered-publish',
-    severity: 'info',
-    description: 'a flag used as a lock cleared without release ordering after writing the data it protects',
+export const unorderedPublishRule = defineRule({
+  id: 'unordered-publish',
+  severity: 'info',
+  kind: 'race',
+  summary: 'a flag used as a lock cleared without release ordering after writing the data it protects',
+  description:
+    'A flag taken like a lock (test_and_set_bit(), or set under a lock) and tested by readers to decide whether data is ready must be released with release ordering: clear_bit_unlock(), smp_mb__before_atomic() or smp_wmb() before clear_bit(), smp_store_release(). A plain clear_bit() or store after writing the data lets a CPU that sees the flag clear still see the old data. An earlier spin_unlock() does not order the later store. Info: often benign on x86, real on arm64 and powerpc.',
+  help: {
+    bad: `dev->result = res;
+clear_bit(DEV_BUSY, &dev->flags);\t/* no release ordering */`,
+    good: `dev->result = res;
+clear_bit_unlock(DEV_BUSY, &dev->flags);`,
   },
+  cwe: [362],
+  tags: ['concurrency', 'memory-ordering'],
+  messages: {
+    relaxedRelease: '{{release}} {{flag}} with no release ordering: a CPU that sees {{flag}} clear may not see the writes before it ({{lines}}); use {{fix}}',
+  },
+});
+
+export const unorderedPublish: RaceCheck = {
+  meta: unorderedPublishRule,
   run(ctx: RaceContext) {
     const out: { fn: FunctionIR; finding: RawFinding }[] = [];
     const keyOf = (fn: FunctionIR, path: string): string => ctx.lockset.keys.data(fn, path)?.key ?? path;
@@ -71,11 +88,10 @@ export const unorderedPublish: RaceCheck = {
         const fix = op.kind === 'flag' ? 'clear_bit_unlock(), or smp_mb__before_atomic() before it' : 'smp_store_release()';
         out.push({
           fn,
-          finding: {
-            rule: 'unordered-publish',
-            severity: 'info',
+          finding: report(unorderedPublishRule, {
+            messageId: 'relaxedRelease',
+            data: { release: rel, flag: f.show, lines: `line${before.length > 1 ? 's' : ''} ${lines}`, fix },
             confidence: 'medium',
-            message: `${rel} ${f.show} with no release ordering: a CPU that sees ${f.show} clear may not see the writes before it (line${before.length > 1 ? 's' : ''} ${lines}); use ${fix}`,
             line: op.line,
             function: fn.name,
             objects: [f.key],
@@ -84,7 +100,7 @@ export const unorderedPublish: RaceCheck = {
               { line: op.line, text: op.text ?? rel, note: `releases ${f.show} (relaxed)` },
             ],
             facts: [`${f.show} is taken like a lock (test_and_set_bit(), or set under a lock) and tested by readers to decide`],
-          },
+          }),
         });
       }
     }

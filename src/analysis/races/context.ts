@@ -3,7 +3,8 @@
 
 import type { FunctionIR } from '../../c/ir.js';
 import type { Semantics } from '../../semantics/index.js';
-import type { CheckMeta, RawFinding } from '../check.js';
+import type { RawFinding } from '../check.js';
+import type { RuleDeclaration } from '../rule.js';
 import type { WalkResult } from '../engine.js';
 import type { Guard } from './guards.js';
 import type { Lockset, Side } from './lockset.js';
@@ -17,6 +18,6 @@ export interface RaceContext {
 }
 
 export interface RaceCheck {
-  meta: CheckMeta;
+  meta: RuleDeclaration;
   run(ctx: RaceContext): { fn: FunctionIR; finding: RawFinding }[];
 }
