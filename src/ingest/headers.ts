@@ -297,6 +297,14 @@ export function formatAddress(raw: string | null): string {
   return unobscureAddress(first.includes('@') || / at /.test(first) ? first : s);
 }
 
+/** Every address of a To:/Cc: field, each as formatAddress() gives it. */
+export function formatAddressList(raw: string | null): string[] {
+  if (!raw) return [];
+  return splitOutsideQuotes(decodeWords(raw).replace(/\s+/g, ' '), ',')
+    .map((a) => formatAddress(a))
+    .filter((a) => a !== '');
+}
+
 function cleanName(n: string): string {
   let t = n.trim();
   if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) t = t.slice(1, -1).replace(/\\(.)/g, '$1');

@@ -4,7 +4,7 @@
 import type { Message, MessageOrigin } from './types.js';
 import { decodeGuess } from './charset.js';
 import { parseDate } from './dates.js';
-import { formatAddress, formatSubject, header, messageId, messageIds, splitHeaderBlock } from './headers.js';
+import { formatAddress, formatAddressList, formatSubject, header, messageId, messageIds, splitHeaderBlock } from './headers.js';
 import { decodeMimeBody, isPlainSinglePart } from './mime.js';
 
 /** "input: message 17 (offset 48213)" / "(cur/1700.M1:2,S)" / "(commit 1a2b3c4d5e6f)": where a message is. */
@@ -22,6 +22,8 @@ export function emptyMessage(origin: MessageOrigin): Message {
     messageId: null,
     subject: '',
     from: '',
+    to: [],
+    cc: [],
     date: null,
     inReplyTo: null,
     references: [],
@@ -71,6 +73,8 @@ async function fill(msg: Message, raw: Buffer, opts: ParseOptions): Promise<void
   msg.messageId = messageId(header(f, 'message-id'));
   msg.subject = formatSubject(header(f, 'subject'));
   msg.from = formatAddress(header(f, 'from') ?? header(f, 'sender') ?? header(f, 'reply-to'));
+  msg.to = formatAddressList(header(f, 'to'));
+  msg.cc = formatAddressList(header(f, 'cc'));
   msg.date = parseDate(header(f, 'date'));
   const irt = messageIds(header(f, 'in-reply-to'));
   msg.inReplyTo = irt[0] ?? null;

@@ -42,6 +42,8 @@ export interface Message {
   messageId: string | null; // without angle brackets
   subject: string; // decoded, unfolded
   from: string; // "Name <addr>" (pipermail "name at domain" is turned back into name@domain)
+  to: string[]; // "Name <addr>" each
+  cc: string[];
   date: string | null; // ISO 8601 when parseable
   inReplyTo: string | null; // without angle brackets
   references: string[]; // without angle brackets, oldest first
