@@ -137,6 +137,7 @@ export async function wholeTextUnit(input: WholeTextInput): Promise<CUnit> {
     lineMap: texts.map((_, i) => i + 1),
     functions,
     defines: defineDirectives(raw),
+    raw,
   };
 }
 

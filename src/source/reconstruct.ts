@@ -268,14 +268,17 @@ export function reconstructSide(segments: readonly Segment[], opts: ReconstructO
     notes.push(`${opts.side}: no function code visible in the hunks`);
     return { unit: null, notes };
   }
+  // Code with no file name and no line numbers is found again by its place in the message.
+  const byBody = opts.file === null && rows.every((r) => r.line === null);
   const unit: CUnit = {
     file: opts.file,
     side: opts.side,
     origin: 'hunks',
     text: rows.map((r) => r.text).join('\n') + '\n',
-    lineMap: rows.map((r) => r.line),
+    lineMap: rows.map((r) => (byBody ? r.bodyLine : r.line)),
     bodyLineMap: rows.map((r) => r.bodyLine),
     functions: metas,
+    ...(byBody ? { lineIn: 'body' as const } : {}),
   };
   return { unit, notes };
 }

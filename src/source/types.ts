@@ -61,4 +61,8 @@ export interface CUnit {
   functions: FunctionMeta[];
   /** `#define` directives of the image (continuations joined), for expanding the unit's own macros. */
   defines?: string[];
+  /** What `lineMap` counts: lines of the file (default), or of the message body, for code quoted with no file name and no line numbers. */
+  lineIn?: 'file' | 'body';
+  /** The rows as written, before preprocessing blanked directives and untaken branches (whole-file units), for showing code. */
+  raw?: readonly string[];
 }

@@ -208,7 +208,9 @@ describe('source: hunk mode edge cases', () => {
     assert.equal(im!.pre, null);
     assert.equal(im!.path, null);
     assert.equal(im!.post!.file, null);
-    assert.ok(im!.post!.lineMap.every((l) => l === null));
+    // No file and no line numbers: lines are counted in the message body.
+    assert.equal(im!.post!.lineIn, 'body');
+    assert.deepEqual(im!.post!.lineMap, im!.post!.bodyLineMap);
     const f = fn(im!.post, 'widget_attach');
     assert.equal(f.completeness, 'full');
     assert.deepEqual(f.missing, []);
