@@ -1,19 +1,23 @@
-// kreview command line: scan, check, ir.
+// kreview command line: scan, check, report, rules, ir, explain.
 
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { reviewScan, scanMessages, type ScanDocument } from './pipeline.js';
+import { reviewScan, scanMessages } from './pipeline.js';
 import { checkFile, reviewPatches } from './review.js';
-import { formatScanText } from './report/scan-text.js';
-import { formatFinding } from './report/smatch.js';
 import { findFingerprint, formatExplanation } from './report/explain.js';
 import { formatFunctionIR } from './c/index.js';
 import type { Finding, Severity } from './analysis/types.js';
+import { ruleTable } from './analysis/registry.js';
 import { Semantics } from './semantics/index.js';
-import { RuleError } from './semantics/load.js';
+import { loadRuleDir, RuleError } from './semantics/load.js';
 import { VERSION } from './version.js';
+import { applyRuleFlags, ConfigError, emptyConfig, FAIL_ON, findConfig, ignoreMatcher, loadConfig, type Config, type FailOn } from './config/index.js';
+import { readRunDocument, runDocument, RunFileError, summarize, type CheckedFile, type RunDocument } from './report/document.js';
+import { BaselineError, loadBaseline, markBaseline } from './report/baseline.js';
+import { FORMATS, render, type Format } from './report/index.js';
+import { renderRules, RULE_FORMATS } from './report/rules.js';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -31,28 +35,113 @@ const defaultIo: Io = {
 
 class UsageError extends Error {}
 
-const FAIL_ON = ['error', 'warning', 'info', 'never'] as const;
 const RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
 
-/** 1 when a finding at or above the --fail-on level exists. */
-function failCode(findings: Finding[], level: string): number {
+/**
+ * 1 when a finding at or above the --fail-on level is still there: introduced or present, and
+ * not in the baseline (what a patch fixed never fails a run).
+ */
+function failCode(findings: Finding[], level: FailOn): number {
   if (level === 'never') return 0;
-  const min = RANK[level as Severity];
-  return findings.some((f) => RANK[f.severity] >= min) ? 1 : 0;
+  const min = RANK[level];
+  return findings.some((f) => !f.baseline && f.status !== 'fixed' && RANK[f.severity] >= min) ? 1 : 0;
 }
 
-function loadSemantics(dir?: string): Semantics {
+function loadSemantics(dir: string | undefined, extra: string[] = []): Semantics {
   try {
-    return Semantics.load(dir);
+    if (!extra.length) return Semantics.load(dir);
+    return new Semantics([...loadRuleDir(dir), ...extra.flatMap((d) => loadRuleDir(d))]);
   } catch (e) {
     if (e instanceof RuleError) throw new UsageError(`rules: ${e.message}`);
     throw e;
   }
 }
 
-const formatOpt = () => new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text');
-const failOnOpt = () => new Option('--fail-on <level>', 'exit 1 when findings at or above this severity exist').choices([...FAIL_ON]).default('error');
+const formatOpt = () => new Option('-f, --format <format>', 'output format').choices([...FORMATS]).default('text');
+const failOnOpt = (dflt?: FailOn) => {
+  const o = new Option('--fail-on <level>', `exit 1 when findings at or above this severity are introduced or present, outside the baseline (default: the config's fail-on, else ${dflt ?? 'error'})`).choices([...FAIL_ON]);
+  return dflt ? o.default(dflt) : o;
+};
 const rulesOpt = () => new Option('--rules <dir>', 'rules directory (default: the bundled rules/)');
+const list = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Options every analysing command takes: output, rule selection, config, baseline. */
+function addRunOptions(c: Command): Command {
+  return c
+    .addOption(formatOpt())
+    .option('-o, --output <file>', 'write the report to FILE instead of stdout')
+    .option('--out-dir <dir>', 'directory for --format email (one .eml per patch)')
+    .addOption(failOnOpt())
+    .addOption(rulesOpt())
+    .option('--config <file>', `configuration file (default: ${'.kreview.yaml'} at the top of the tree)`)
+    .option('--enable <ids>', 'turn rules on (comma list; repeatable)', list)
+    .option('--disable <ids>', 'turn rules off (comma list; repeatable)', list)
+    .option('--severity <id=level>', "set a rule's severity (comma list; repeatable)", list)
+    .option('--baseline <file>', 'a JSON output of an earlier run: its findings are marked baseline and do not fail the run');
+}
+
+interface RunOptions {
+  format: Format;
+  output?: string;
+  outDir?: string;
+  failOn?: FailOn;
+  rules?: string;
+  config?: string;
+  enable?: string[];
+  disable?: string[];
+  severity?: string[];
+  baseline?: string;
+  tree?: string;
+}
+
+interface Setup {
+  cfg: Config;
+  sem: Semantics;
+  baseline: Set<string> | null;
+  baselinePath: string | null;
+}
+
+/** The configuration (file, then flags), the semantics it names and the baseline. */
+function setup(o: RunOptions): Setup {
+  let cfg: Config;
+  try {
+    const path = o.config ?? findConfig(o.tree);
+    cfg = path ? loadConfig(path) : emptyConfig();
+    applyRuleFlags(cfg, o);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  const baselinePath = o.baseline ?? cfg.baseline;
+  let baseline: Set<string> | null = null;
+  if (baselinePath) {
+    try {
+      baseline = loadBaseline(baselinePath);
+    } catch (e) {
+      if (e instanceof BaselineError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  return { cfg, sem: loadSemantics(o.rules, cfg.semantics), baseline, baselinePath };
+}
+
+/** Write the run in the format asked for; the exit code --fail-on gives. */
+async function emit(io: Io, doc: RunDocument, o: Pick<RunOptions, 'format' | 'output' | 'outDir'>, cfg: Config): Promise<void> {
+  if (o.format === 'email' && !o.outDir) throw new UsageError('--format email writes one .eml per patch: give --out-dir DIR');
+  const files = await render(doc, o.format, { email: cfg.email });
+  if (o.format === 'email') {
+    mkdirSync(o.outDir!, { recursive: true });
+    for (const f of files) {
+      writeFileSync(join(o.outDir!, f.name), f.content);
+      io.stdout(`${join(o.outDir!, f.name)}\n`);
+    }
+    const introduced = doc.findings.filter((f) => f.status === 'introduced' && !f.baseline).length;
+    io.stderr(`kreview: ${files.length} reply mail${files.length === 1 ? '' : 's'} for ${introduced} introduced finding${introduced === 1 ? '' : 's'}\n`);
+    return;
+  }
+  if (o.output) writeFileSync(o.output, files[0]!.content);
+  else io.stdout(files[0]!.content);
+}
 
 /** C files named on the command line, directories searched recursively. */
 function cFiles(paths: string[]): { files: string[]; missing: string[] } {
@@ -85,64 +174,118 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
+  addRunOptions(
+    program
+      .command('scan')
+      .description('read mail (mbox, Maildir, public-inbox git, archived text, .eml/.patch, - for stdin), extract patches, report findings')
+      .argument('<inputs...>', 'files, directories or - for stdin')
+      .option('--tree <dir>', 'kernel git tree for pre-images (index blobs, base-commit, HEAD)'),
+  ).action(async (inputs: string[], o: RunOptions) => {
+    const { cfg, sem, baseline, baselinePath } = setup(o);
+    let bar: SingleBar | null = null;
+    const res = await scanMessages(inputs, {
+      stdin: io.stdin,
+      onMessage: (n) => {
+        if (!io.isTTY) return;
+        if (n === 500 && !bar) {
+          bar = new SingleBar({ format: 'reading {value} messages', stream: process.stderr }, Presets.shades_classic);
+          bar.start(0, n);
+        }
+        if (bar && n % 100 === 0) bar.update(n);
+      },
+    });
+    (bar as SingleBar | null)?.stop();
+    await reviewScan(res, { sem, tree: o.tree, rules: cfg.rules, ignored: ignoreMatcher(cfg) });
+    if (baseline) markBaseline(res.doc.findings, baseline);
+    const doc = runDocument({
+      command: 'scan',
+      invocation: { args: argv, tree: o.tree ?? null, config: cfg.path, baseline: baselinePath },
+      rules: ruleTable(cfg.rules),
+      scan: res.doc,
+    });
+    await emit(io, doc, o, cfg);
+    for (const i of res.doc.inputs) for (const e of i.errors) io.stderr(`kreview: ${e}\n`);
+    code = res.unreadable.length ? 2 : failCode(doc.findings, o.failOn ?? cfg.failOn ?? 'error');
+  });
+
+  addRunOptions(
+    program
+      .command('check')
+      .description('analyse whole C files (no patch): every finding is reported as present')
+      .argument('<paths...>', 'C files or directories'),
+  ).action(async (paths: string[], o: RunOptions) => {
+    const { cfg, sem, baseline, baselinePath } = setup(o);
+    const ignored = ignoreMatcher(cfg);
+    const { files, missing } = cFiles(paths);
+    const findings: Finding[] = [];
+    const notes: string[] = [];
+    const checked: CheckedFile[] = [];
+    for (const f of files) {
+      if (ignored?.(f)) {
+        checked.push({ path: f, status: 'ignored', functions: 0, reason: 'ignored by the configuration' });
+        continue;
+      }
+      let text: string;
+      try {
+        text = readFileSync(f, 'utf8');
+      } catch (e) {
+        checked.push({ path: f, status: 'unreadable', functions: 0, reason: (e as NodeJS.ErrnoException).code ?? String(e) });
+        continue;
+      }
+      const r = await checkFile(f, text, { sem, rules: cfg.rules });
+      findings.push(...r.findings);
+      notes.push(...r.notes.map((n) => `${f}: ${n}`));
+      checked.push({ path: f, status: 'ok', functions: r.functions.length, reason: null });
+    }
+    for (const m of missing) checked.push({ path: m, status: 'unreadable', functions: 0, reason: 'no such file or directory' });
+    if (baseline) markBaseline(findings, baseline);
+    const doc = runDocument({
+      command: 'check',
+      invocation: { args: argv, tree: null, config: cfg.path, baseline: baselinePath },
+      rules: ruleTable(cfg.rules),
+      files: checked,
+      findings,
+      notes,
+    });
+    await emit(io, doc, o, cfg);
+    for (const c of checked) if (c.status === 'unreadable') io.stderr(`kreview: ${c.path}: cannot read (${c.reason})\n`);
+    code = checked.some((c) => c.status === 'unreadable') ? 2 : failCode(findings, o.failOn ?? cfg.failOn ?? 'error');
+  });
+
   program
-    .command('scan')
-    .description('read mail (mbox, Maildir, public-inbox git, archived text, .eml/.patch, - for stdin), extract patches, report findings')
-    .argument('<inputs...>', 'files, directories or - for stdin')
+    .command('report')
+    .description('render a saved run (kreview scan|check --format json) in another format, without analysing again')
+    .argument('<run>', 'a JSON run document')
     .addOption(formatOpt())
-    .addOption(failOnOpt())
-    .addOption(rulesOpt())
-    .option('--tree <dir>', 'kernel git tree for pre-images (index blobs, base-commit, HEAD)')
-    .action(async (inputs: string[], o: { format: string; failOn: string; rules?: string; tree?: string }) => {
-      const sem = loadSemantics(o.rules);
-      let bar: SingleBar | null = null;
-      const res = await scanMessages(inputs, {
-        stdin: io.stdin,
-        onMessage: (n) => {
-          if (!io.isTTY) return;
-          if (n === 500 && !bar) {
-            bar = new SingleBar({ format: 'reading {value} messages', stream: process.stderr }, Presets.shades_classic);
-            bar.start(0, n);
-          }
-          if (bar && n % 100 === 0) bar.update(n);
-        },
-      });
-      (bar as SingleBar | null)?.stop();
-      await reviewScan(res, { sem, tree: o.tree });
-      output(io, o.format, res.doc);
-      for (const i of res.doc.inputs) for (const e of i.errors) io.stderr(`kreview: ${e}\n`);
-      code = res.unreadable.length ? 2 : failCode(res.doc.findings, o.failOn);
+    .option('-o, --output <file>', 'write the report to FILE instead of stdout')
+    .option('--out-dir <dir>', 'directory for --format email (one .eml per patch)')
+    .addOption(failOnOpt('never'))
+    .option('--config <file>', 'configuration file (email settings)')
+    .option('--baseline <file>', 'mark the findings of this earlier run as baseline')
+    .action(async (run: string, o: RunOptions) => {
+      let doc: RunDocument;
+      try {
+        doc = await readRunDocument(run);
+      } catch (e) {
+        if (e instanceof RunFileError) throw new UsageError(e.message);
+        throw e;
+      }
+      const { cfg, baseline, baselinePath } = setup({ ...o, rules: undefined });
+      if (baseline) {
+        markBaseline(doc.findings, baseline);
+        doc.summary = summarize(doc.findings);
+        doc.invocation.baseline = baselinePath;
+      }
+      await emit(io, doc, o, cfg);
+      code = failCode(doc.findings, o.failOn ?? 'never');
     });
 
   program
-    .command('check')
-    .description('analyse whole C files (no patch): every finding is reported as present')
-    .argument('<paths...>', 'C files or directories')
-    .addOption(formatOpt())
-    .addOption(failOnOpt())
-    .addOption(rulesOpt())
-    .action(async (paths: string[], o: { format: string; failOn: string; rules?: string }) => {
-      const sem = loadSemantics(o.rules);
-      const { files, missing } = cFiles(paths);
-      const findings: Finding[] = [];
-      const notes: string[] = [];
-      const checked: { path: string; functions: number }[] = [];
-      for (const f of files) {
-        const r = await checkFile(f, readFileSync(f, 'utf8'), { sem });
-        findings.push(...r.findings);
-        notes.push(...r.notes.map((n) => `${f}: ${n}`));
-        checked.push({ path: f, functions: r.functions.length });
-      }
-      for (const m of missing) io.stderr(`kreview: ${m}: cannot read\n`);
-      if (o.format === 'json') {
-        io.stdout(JSON.stringify({ tool: { name: 'kreview', version: VERSION }, files: checked, missing, findings, notes }, null, 1) + '\n');
-      } else {
-        for (const f of findings) io.stdout(formatFinding(f) + '\n');
-        for (const n of notes) io.stdout(`note: ${n}\n`);
-        const fnCount = checked.reduce((a, c) => a + c.functions, 0);
-        io.stdout(`${checked.length} file${checked.length === 1 ? '' : 's'}, ${fnCount} functions, ${findings.length} finding${findings.length === 1 ? '' : 's'}\n`);
-      }
-      code = missing.length ? 2 : failCode(findings, o.failOn);
+    .command('rules')
+    .description('list every rule kreview can report: id, severity, kind, what it finds')
+    .addOption(new Option('-f, --format <format>', 'output format').choices([...RULE_FORMATS]).default('text'))
+    .action((o: { format: (typeof RULE_FORMATS)[number] }) => {
+      io.stdout(renderRules(o.format));
     });
 
   program
@@ -151,7 +294,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .argument('<input>', 'a patch/mail input, or a .c/.h file')
     .option('--function <name>', 'only this function')
     .option('--tree <dir>', 'kernel git tree for pre-images')
-    .addOption(formatOpt())
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(rulesOpt())
     .action(async (input: string, o: { function?: string; tree?: string; format: string; rules?: string }) => {
       const sem = loadSemantics(o.rules);
@@ -228,6 +371,3 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   return code;
 }
 
-function output(io: Io, format: string, doc: ScanDocument): void {
-  io.stdout(format === 'json' ? JSON.stringify(doc, null, 1) + '\n' : formatScanText(doc));
-}

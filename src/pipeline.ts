@@ -6,9 +6,7 @@ import type { InputSummary, Message } from './ingest/types.js';
 import { extractPatches, groupSeries, seriesOf, type SeriesEntry, type SeriesMember } from './patch/index.js';
 import type { Patch, ReviewComment, SeriesInfo } from './patch/types.js';
 import type { Finding } from './analysis/types.js';
-import { reviewPatches, type PatchReview } from './review.js';
-import type { Semantics } from './semantics/index.js';
-import { VERSION } from './version.js';
+import { reviewPatches, type PatchReview, type ReviewOptions } from './review.js';
 
 export interface MessageEntry {
   input: string;
@@ -18,8 +16,11 @@ export interface MessageEntry {
   messageId: string | null;
   subject: string;
   from: string;
+  to: string[];
+  cc: string[];
   date: string | null;
   inReplyTo: string | null;
+  references: string[];
   series: (Pick<SeriesInfo, 'id' | 'version' | 'number' | 'total' | 'cover' | 'reply'> & { tags: string[] }) | null;
   patches: string[]; // patch ids
   status: 'ok' | 'no-patch' | 'error';
@@ -56,8 +57,8 @@ export interface PatchEntry {
   comments: ReviewComment[];
 }
 
+/** What a scan gives the run document (report/document.ts). */
 export interface ScanDocument {
-  tool: { name: 'kreview'; version: string };
   inputs: InputSummary[];
   messages: MessageEntry[];
   patches: PatchEntry[];
@@ -87,7 +88,6 @@ function describeError(e: unknown): string {
 
 export async function scanMessages(paths: string[], opts: ScanOptions = {}): Promise<ScanResult> {
   const doc: ScanDocument = {
-    tool: { name: 'kreview', version: VERSION },
     inputs: [],
     messages: [],
     patches: [],
@@ -150,8 +150,11 @@ function processMessage(msg: Message, out: Patch[], members: SeriesMember[], mem
     messageId: msg.messageId,
     subject: msg.subject,
     from: msg.from,
+    to: msg.to,
+    cc: msg.cc,
     date: msg.date,
     inReplyTo: msg.inReplyTo,
+    references: msg.references,
     series: null,
     patches: [],
     status: 'ok',
@@ -230,7 +233,7 @@ function patchEntry(p: Patch): PatchEntry {
 }
 
 /** Analyse the patches of a scan: fills `functions` of each patch file and the document's findings. */
-export async function reviewScan(res: ScanResult, opts: { sem: Semantics; tree?: string }): Promise<PatchReview[]> {
+export async function reviewScan(res: ScanResult, opts: ReviewOptions): Promise<PatchReview[]> {
   const reviews = await reviewPatches(res.patches, opts);
   const entries = new Map(res.doc.patches.map((p) => [p.id, p]));
   for (const r of reviews) {

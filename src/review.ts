@@ -6,15 +6,28 @@ import { lowerUnit } from './c/index.js';
 import { analyzeImages, analyzeSide, compareImages, type SideAnalysis } from './analysis/index.js';
 import type { RawFinding } from './analysis/check.js';
 import { fingerprint } from './analysis/fingerprint.js';
-import type { Finding, Status } from './analysis/types.js';
-import type { Patch } from './patch/types.js';
+import type { Finding } from './analysis/types.js';
+import type { FilePatch, Patch } from './patch/types.js';
+import { hunkDownTo } from './patch/excerpt.js';
 import type { Semantics } from './semantics/index.js';
 import { buildImages, wholeFileUnit, type FileImages } from './source/index.js';
+import { excerpt } from './source/excerpt.js';
 import type { CUnit } from './source/types.js';
+import type { RuleSettings } from './analysis/registry.js';
 
 export interface ReviewOptions {
   sem: Semantics;
   tree?: string;
+  /** Rules off, severities changed (config file and command line). */
+  rules?: RuleSettings;
+  /** Files not to review (the config's ignore globs): said in the notes, never silently dropped. */
+  ignored?: (path: string) => boolean;
+}
+
+/** Where a function's code came from: its unit, and the patch file that made it (none for `kreview check`). */
+interface Origin {
+  unit: CUnit;
+  file: FilePatch | null;
 }
 
 export interface PatchReview {
@@ -27,11 +40,13 @@ export interface PatchReview {
 }
 
 /** Lower every unit; a unit that fails is reported in notes, never dropped silently. */
-async function lowerAll(units: CUnit[], sem: Semantics, notes: string[]): Promise<FunctionIR[]> {
+async function lowerAll(units: { unit: CUnit; file: FilePatch | null }[], sem: Semantics, notes: string[], origins: Map<FunctionIR, Origin>): Promise<FunctionIR[]> {
   const out: FunctionIR[] = [];
-  for (const u of units) {
+  for (const { unit: u, file } of units) {
     try {
-      out.push(...(await lowerUnit(u, sem)));
+      const fns = await lowerUnit(u, sem);
+      for (const fn of fns) origins.set(fn, { unit: u, file });
+      out.push(...fns);
     } catch (e) {
       notes.push(`${u.file ?? '<fragment>'} (${u.side}): could not parse: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -39,9 +54,17 @@ async function lowerAll(units: CUnit[], sem: Semantics, notes: string[]): Promis
   return out;
 }
 
-function toFinding(raw: RawFinding, fn: FunctionIR, status: Status, where: { input: string; patch: string | null; messageId: string | null }): Finding {
-  return {
+interface Where {
+  input: string;
+  patch: string | null;
+  messageId: string | null;
+}
+
+function toFinding(raw: RawFinding, fn: FunctionIR, origin: Origin | undefined, where: Where): Finding {
+  const lineIn = origin?.unit.lineIn ?? 'file';
+  const f: Finding = {
     rule: raw.rule,
+    ruleMessageId: raw.messageId,
     severity: raw.severity,
     confidence: raw.confidence,
     message: raw.message,
@@ -50,18 +73,24 @@ function toFinding(raw: RawFinding, fn: FunctionIR, status: Status, where: { inp
     messageId: where.messageId,
     file: fn.file,
     line: raw.line,
+    lineIn,
     function: raw.function,
-    status,
+    status: 'present',
     objects: raw.objects,
     trace: raw.trace,
     ...(raw.witness ? { witness: raw.witness } : {}),
     facts: raw.facts,
     fingerprint: fingerprint(raw.rule, fn.file, raw.function, raw.objects, raw.discriminator),
+    snippet: origin ? excerpt(origin.unit, raw.line, raw.trace.filter((t) => !t.function || t.function === raw.function).map((t) => t.line)) : [],
+    baseline: false,
   };
+  const hunk = origin?.file && raw.line !== null ? hunkDownTo(origin.file, raw.line, fn.side, lineIn) : null;
+  if (hunk) f.hunk = hunk;
+  return f;
 }
 
-function sideFindings(a: SideAnalysis, where: { input: string; patch: string | null; messageId: string | null }): Finding[] {
-  return a.findings.map(({ fn, finding }) => toFinding(finding, fn, 'present', where));
+function sideFindings(a: SideAnalysis, origins: Map<FunctionIR, Origin>, where: Where): Finding[] {
+  return a.findings.map(({ fn, finding }) => toFinding(finding, fn, origins.get(fn), where));
 }
 
 /**
@@ -104,12 +133,21 @@ export async function reviewPatches(patches: Patch[], opts: ReviewOptions): Prom
   for (const group of applicationGroups(patches)) {
     const images = await buildImages(group, { tree: opts.tree });
     for (const patch of group) {
-      const mine = images.filter((i) => i.patch === patch);
-      const notes = mine.flatMap((i) => i.notes.map((n) => `${i.path ?? '<fragment>'}: ${n}`));
-      const pre = await lowerAll(mine.flatMap((i) => (i.pre ? [i.pre] : [])), opts.sem, notes);
-      const post = await lowerAll(mine.flatMap((i) => (i.post ? [i.post] : [])), opts.sem, notes);
+      const all = images.filter((i) => i.patch === patch);
+      const notes: string[] = [];
+      const mine: FileImages[] = [];
+      for (const i of all) {
+        if (i.path !== null && opts.ignored?.(i.path)) notes.push(`${i.path}: not reviewed: ignored by the configuration`);
+        else {
+          mine.push(i);
+          notes.push(...i.notes.map((n) => `${i.path ?? '<fragment>'}: ${n}`));
+        }
+      }
+      const origins = new Map<FunctionIR, Origin>();
+      const pre = await lowerAll(mine.flatMap((i) => (i.pre ? [{ unit: i.pre, file: i.file }] : [])), opts.sem, notes, origins);
+      const post = await lowerAll(mine.flatMap((i) => (i.post ? [{ unit: i.post, file: i.file }] : [])), opts.sem, notes, origins);
       const where = { input: patch.input, patch: patch.id, messageId: patch.messageId };
-      const sides = analyzeImages([{ side: 'pre', fns: pre }, { side: 'post', fns: post }], opts.sem);
+      const sides = analyzeImages([{ side: 'pre', fns: pre }, { side: 'post', fns: post }], opts.sem, { rules: opts.rules });
       const preA = sides.pre!;
       const postA = sides.post!;
       for (const name of [...preA.exhausted, ...postA.exhausted]) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
@@ -117,7 +155,7 @@ export async function reviewPatches(patches: Patch[], opts: ReviewOptions): Prom
       // Code quoted in a review (no diff) is what the review is about: all of it counts as touched.
       const quotedCode = patch.kind === 'code';
       const touched = new Set([...pre, ...post].filter((f) => quotedCode || f.meta.touched).map((f) => `${f.file}\0${f.name}`));
-      const findings = compareImages(sideFindings(preA, where), sideFindings(postA, where))
+      const findings = compareImages(sideFindings(preA, origins, where), sideFindings(postA, origins, where))
         // Pre-existing problems only where the patch touched the function; changes anywhere.
         .filter((c) => c.status !== 'present' || touched.has(`${c.item.file}\0${c.item.function}`))
         .map((c) => ({ ...c.item, status: c.status }));
@@ -138,9 +176,10 @@ export interface FileCheck {
 export async function checkFile(path: string, text: string, opts: ReviewOptions): Promise<FileCheck> {
   const notes: string[] = [];
   const unit = await wholeFileUnit(path, text);
-  const fns = await lowerAll([unit], opts.sem, notes);
-  const a = analyzeSide(fns, opts.sem);
+  const origins = new Map<FunctionIR, Origin>();
+  const fns = await lowerAll([{ unit, file: null }], opts.sem, notes, origins);
+  const a = analyzeSide(fns, opts.sem, { rules: opts.rules });
   for (const name of a.exhausted) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
   notes.push(...a.notes);
-  return { path, functions: fns, findings: sideFindings(a, { input: path, patch: null, messageId: null }), notes };
+  return { path, functions: fns, findings: sideFindings(a, origins, { input: path, patch: null, messageId: null }), notes };
 }

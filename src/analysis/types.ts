@@ -24,14 +24,18 @@ export interface Witness {
 
 export interface Finding {
   rule: string;
+  /** Which of the rule's message templates `message` was made from (see `kreview rules --format json`). */
+  ruleMessageId: string;
   severity: Severity;
   confidence: Confidence;
   message: string;
   input: string; // the input path the code came from (seed file, mbox, C file)
   patch: string | null; // patch id, null for `kreview check`
-  messageId: string | null;
+  messageId: string | null; // the Message-ID of the mail the patch came from
   file: string | null; // file path; null when the code came from a fragment with no file
   line: number | null; // line in the image the finding is about (post-image, or pre-image for fixed ones)
+  /** What `line` and the trace's lines count: lines of `file`, or of the message body for code quoted with no file name and no line numbers. */
+  lineIn: 'file' | 'body';
   function: string;
   status: Status;
   objects: string[]; // normalised objects involved ('&ploop->bat_lock')
@@ -41,4 +45,10 @@ export interface Finding {
   facts: string[];
   /** Stable across line shifts and versions: rule + file + function + normalised objects. */
   fingerprint: string;
+  /** The code around the finding and its trace, from the image it was found in. */
+  snippet: { line: number; text: string }[];
+  /** The patch hunk that shows the finding's line, quoted down to it (findings of a patch on a line it shows). */
+  hunk?: { header: string; lines: string[] };
+  /** The fingerprint is in the baseline the run was given: known, not counted for --fail-on. */
+  baseline: boolean;
 }

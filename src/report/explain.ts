@@ -2,19 +2,17 @@
 // that breaks (for races and models), and the facts it rests on.
 
 import type { Finding } from '../analysis/types.js';
-import { formatWitness } from './smatch.js';
+import { findingLocation, formatTrace, formatWitness } from './smatch.js';
 
 export function formatExplanation(f: Finding): string {
   const out: string[] = [];
   out.push(`${f.rule} (${f.severity}, ${f.confidence} confidence, ${f.status})  ${f.fingerprint}`);
-  out.push(`  ${f.file ?? f.input}:${f.line ?? '?'} ${f.function}()`);
+  out.push(`  ${findingLocation(f)} ${f.function}()`);
   out.push(`  ${f.message}`);
   out.push(`  from ${f.input}${f.patch ? `, patch ${f.patch}` : ''}${f.messageId ? ` <${f.messageId}>` : ''}`);
   if (f.trace.length) {
     out.push('', 'path:');
-    for (const t of f.trace) {
-      out.push(`  ${String(t.line ?? '?').padStart(6)}  ${t.function ? `${t.function}(): ` : ''}${t.text ? `${t.text.trim()}  ` : ''}-- ${t.note}`);
-    }
+    for (const l of formatTrace(f)) out.push(`  ${l}`);
   }
   if (f.witness) {
     const w = f.witness;

@@ -5,6 +5,7 @@
 import pc from 'picocolors';
 import type { MessageEntry, PatchEntry, PatchFileEntry, ScanDocument } from '../pipeline.js';
 import { formatFinding } from './smatch.js';
+import { summarize, verdictLine } from './document.js';
 
 const plural = (n: number, w: string, ws = `${w}s`): string => `${n} ${n === 1 ? w : ws}`;
 
@@ -92,7 +93,7 @@ export function formatScanText(doc: ScanDocument): string {
   const none = doc.messages.filter((m) => m.status === 'no-patch').length;
   const errors = doc.messages.filter((m) => m.status === 'error').length;
   out.push(
-    `${plural(doc.messages.length, 'message')} (${errors ? `${errors} with errors, ` : ''}${none} without a patch), ${plural(doc.patches.length, 'patch', 'patches')}, ${plural(doc.findings.length, 'finding')}`,
+    `${plural(doc.messages.length, 'message')} (${errors ? `${errors} with errors, ` : ''}${none} without a patch), ${plural(doc.patches.length, 'patch', 'patches')}, ${plural(doc.findings.length, 'finding')}${doc.findings.length ? `: ${verdictLine(summarize(doc.findings))}` : ''}`,
   );
   return out.join('\n') + '\n';
 }

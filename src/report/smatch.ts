@@ -5,9 +5,27 @@ import type { Finding, Witness } from '../analysis/types.js';
 /** Smatch's words for the levels. */
 const WORD: Record<Finding['severity'], string> = { error: 'error', warning: 'warn', info: 'info' };
 
+/**
+ * Where a finding is: `file:line`; for code quoted with no file name, the message it is in
+ * (`input#N`, N its place in the input) and the line as the message shows it (a quoted line number,
+ * or the body line when the code carries none).
+ */
+export function findingLocation(f: Pick<Finding, 'file' | 'line' | 'patch' | 'input'>): string {
+  if (f.file !== null) return `${f.file}:${f.line ?? '?'}`;
+  const msg = f.patch ? f.patch.replace(/\.\d+$/, '') : f.input;
+  return `${msg}:${f.line ?? '?'}`;
+}
+
+/** The bracket after the message: rule, verdict, and what qualifies it. */
+export function findingTags(f: Finding): string {
+  const tags = [f.rule, f.status];
+  if (f.confidence !== 'high') tags.push(`${f.confidence} confidence`);
+  if (f.baseline) tags.push('baseline');
+  return `[${tags.join(', ')}]`;
+}
+
 export function formatFinding(f: Finding, opts: { details?: boolean } = {}): string {
-  const where = `${f.file ?? f.input}:${f.line ?? '?'}`;
-  const head = `${where} ${f.function}() ${WORD[f.severity]}: ${f.message} [${f.rule}, ${f.status}${f.confidence !== 'high' ? `, ${f.confidence} confidence` : ''}]`;
+  const head = `${findingLocation(f)} ${f.function}() ${WORD[f.severity]}: ${f.message} ${findingTags(f)}`;
   if (opts.details === false) return head;
   const out = [head];
   for (const fact of f.facts) out.push(`    ${fact}`);
@@ -15,6 +33,11 @@ export function formatFinding(f: Finding, opts: { details?: boolean } = {}): str
     out.push(...formatWitness(f).map((l) => `    ${l}`));
   }
   return out.join('\n');
+}
+
+/** The path to a finding, one step a line: `    48  spin_lock(&dd->lock)  -- acquires '&dd->lock'`. */
+export function formatTrace(f: Pick<Finding, 'trace'>): string[] {
+  return f.trace.map((t) => `${String(t.line ?? '?').padStart(6)}  ${t.function ? `${t.function}(): ` : ''}${t.text ? `${t.text.trim()}  ` : ''}-- ${t.note}`);
 }
 
 /** A Lockdep-style table: one column per CPU, one row per step. */

@@ -8,15 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { checkFile } from '../../src/review.js';
 import { defaultSemantics } from '../../src/semantics/index.js';
 import { parseExpectations } from './annotations.js';
-import { engineChecks } from '../../src/analysis/checks/index.js';
-import { raceChecks } from '../../src/analysis/races/index.js';
+import { RULES } from '../../src/analysis/registry.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'c');
 /** Directories of C fixtures that are not annotated rule fixtures. */
 const NOT_RULES = new Set(['ir']);
 const ruleDirs = existsSync(root) ? readdirSync(root).filter((d) => !NOT_RULES.has(d)).sort() : [];
 /** Rules whose findings are info by design (unordered-publish): their info findings count. */
-const INFO_RULES = new Set([...engineChecks, ...raceChecks].filter((c) => c.meta.severity === 'info').map((c) => c.meta.id));
+const INFO_RULES = new Set(RULES.filter((r) => r.severity === 'info').map((r) => r.id));
 
 describe('annotated fixtures', () => {
   for (const rule of ruleDirs) {
