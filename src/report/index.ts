@@ -5,9 +5,10 @@ import type { EmailSettings } from '../config/index.js';
 import type { RunDocument } from './document.js';
 import { renderEmails } from './email.js';
 import { renderMarkdown } from './markdown.js';
+import { renderSarif } from './sarif.js';
 import { renderText } from './text.js';
 
-export const FORMATS = ['text', 'json', 'markdown', 'email'] as const;
+export const FORMATS = ['text', 'json', 'sarif', 'markdown', 'email'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface RenderOptions {
@@ -26,6 +27,8 @@ export async function render(doc: RunDocument, format: Format, opts: RenderOptio
       return [{ name: 'kreview.txt', content: renderText(doc) }];
     case 'json':
       return [{ name: 'kreview.json', content: JSON.stringify(doc, null, 1) + '\n' }];
+    case 'sarif':
+      return [{ name: 'kreview.sarif', content: JSON.stringify(renderSarif(doc), null, 1) + '\n' }];
     case 'markdown':
       return [{ name: 'kreview.md', content: renderMarkdown(doc) }];
     case 'email':
