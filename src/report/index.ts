@@ -4,11 +4,12 @@
 import type { EmailSettings } from '../config/index.js';
 import type { RunDocument } from './document.js';
 import { renderEmails } from './email.js';
+import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import { renderSarif } from './sarif.js';
 import { renderText } from './text.js';
 
-export const FORMATS = ['text', 'json', 'sarif', 'markdown', 'email'] as const;
+export const FORMATS = ['text', 'json', 'sarif', 'markdown', 'email', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface RenderOptions {
@@ -31,6 +32,8 @@ export async function render(doc: RunDocument, format: Format, opts: RenderOptio
       return [{ name: 'kreview.sarif', content: JSON.stringify(renderSarif(doc), null, 1) + '\n' }];
     case 'markdown':
       return [{ name: 'kreview.md', content: renderMarkdown(doc) }];
+    case 'html':
+      return [{ name: 'kreview.html', content: renderHtml(doc) }];
     case 'email':
       return renderEmails(doc, opts.email);
   }

@@ -80,7 +80,7 @@ describe('report: run document and formats', () => {
   it('renders every format the same from the run and from its saved JSON', async () => {
     const saved = join(dir, 'run.json');
     assert.equal((await run(['scan', '-f', 'json', '-o', saved, MBOX])).code, 1);
-    for (const format of ['text', 'markdown', 'sarif']) {
+    for (const format of ['text', 'markdown', 'sarif', 'html']) {
       const direct = await run(['scan', '-f', format, MBOX]);
       const conv = await run(['report', '-f', format, saved]);
       assert.equal(conv.code, 0, `${format}: report exits 0 (--fail-on never by default)`);
