@@ -2,13 +2,14 @@
 // table and the fixture directories agree with it, and every declaration is complete.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RULES, ruleById, effectiveSeverity, defaultRuleSettings } from '../../src/analysis/registry.js';
 import { engineChecks } from '../../src/analysis/checks/index.js';
 import { raceChecks } from '../../src/analysis/races/index.js';
 import { interpolate, report, templateOf, defineRule } from '../../src/analysis/rule.js';
+import { ruleTableMarkdown } from '../../src/report/rules.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -30,6 +31,13 @@ describe('rule registry', () => {
         if (typeof m !== 'string') assert.notEqual(m.severity, r.severity, `${r.id}.${k}: a message severity differs from the rule's`);
       }
     }
+  });
+
+  it("the README's rule table is the registry's", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const m = /<!-- rules:start -->\n([\s\S]*?)<!-- rules:end -->/.exec(readme);
+    assert.ok(m, 'README has the rules table between <!-- rules:start --> and <!-- rules:end -->');
+    assert.equal(m![1], ruleTableMarkdown(), 'regenerate it with: npx kreview rules --format markdown');
   });
 
   it('fixture directories are registered rules, and every path and race rule has one', () => {
