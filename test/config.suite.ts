@@ -5,16 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { main } from '../src/cli.js';
+import { runCli as run } from './support/cli.js';
 import { findConfig, loadConfig, ConfigError } from '../src/config/index.js';
 import type { RunDocument } from '../src/report/document.js';
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
-  return { code, out, err };
-}
 
 const LEAK = [
   'static int set_rate(struct clk_priv *p, unsigned int rate)',

@@ -3,7 +3,7 @@
 // message and gives its data. The registry (registry.ts) lists every declaration.
 
 import type { RawFinding } from './check.js';
-import type { Confidence, Severity, TraceStep, Witness } from './types.js';
+import type { Severity } from './types.js';
 
 /** path: one function's paths (engine); race: lock state across functions; model: a subsystem model's interleavings. */
 export type RuleKind = 'path' | 'race' | 'model';
@@ -53,18 +53,12 @@ export type MessageOf<D extends RuleDeclaration, K extends keyof D['messages'] &
   ? { messageId: K; data: MessageData<D['messages'][K]> }
   : never;
 
-export type ReportDescriptor<D extends RuleDeclaration, K extends keyof D['messages'] & string> = MessageOf<D, K> & {
-  /** Lower than the message's level when the evidence is weaker (info: unproven); never higher. */
-  severity?: Severity;
-  confidence: Confidence;
-  line: number | null;
-  function: string;
-  objects: string[];
-  trace: TraceStep[];
-  facts: string[];
-  discriminator?: string;
-  witness?: Witness;
-};
+/** What a check says of one finding: a message of the rule and the finding's own facts (rule id, severity and text come from the rule). */
+export type ReportDescriptor<D extends RuleDeclaration, K extends keyof D['messages'] & string> = MessageOf<D, K> &
+  Omit<RawFinding, 'rule' | 'messageId' | 'severity' | 'message'> & {
+    /** Lower than the message's level when the evidence is weaker (info: unproven); never higher. */
+    severity?: Severity;
+  };
 
 export function templateOf(m: RuleMessage): string {
   return typeof m === 'string' ? m : m.text;
@@ -85,20 +79,13 @@ export function interpolate(template: string, data: Record<string, string | numb
 
 /** A finding of `rule`: rule id and severity from the declaration, the message from its template. */
 export function report<const D extends RuleDeclaration, K extends keyof D['messages'] & string>(rule: D, d: ReportDescriptor<D, K>): RawFinding {
-  const top = messageSeverity(rule, d.messageId);
-  const out: RawFinding = {
+  const { messageId, data, severity, ...facts } = d as ReportDescriptor<RuleDeclaration, string> & { data: Record<string, string | number | null> };
+  const top = messageSeverity(rule, messageId);
+  return {
+    ...facts,
     rule: rule.id,
-    messageId: d.messageId,
-    severity: d.severity ? lowerOf(d.severity, top) : top,
-    confidence: d.confidence,
-    message: interpolate(templateOf(rule.messages[d.messageId]!), d.data as Record<string, string | number | null>),
-    line: d.line,
-    function: d.function,
-    objects: d.objects,
-    trace: d.trace,
-    facts: d.facts,
+    messageId,
+    severity: severity ? lowerOf(severity, top) : top,
+    message: interpolate(templateOf(rule.messages[messageId]!), data),
   };
-  if (d.discriminator !== undefined) out.discriminator = d.discriminator;
-  if (d.witness) out.witness = d.witness;
-  return out;
 }
