@@ -91,7 +91,7 @@ export async function generate(path: string, n: number): Promise<number> {
   const r = rng(42);
   const out = createWriteStream(path);
   for (let i = 0; i < n; i++) {
-    if (!out.write(`${message(r, i)}\n`)) await new Promise((res) => out.once('drain', res));
+    if (!out.write(`${message(r, i)}\n`)) await new Promise<void>((res) => out.once('drain', () => res()));
   }
   await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
   return statSync(path).size;

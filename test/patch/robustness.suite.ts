@@ -96,7 +96,8 @@ describe('patch: robustness on mangled mail', () => {
         assert.equal(ids.size, ex.patches.length, 'patch ids are unique');
         if (!ex.patches.length) assert.ok(ex.reason, `${m.origin.input}: a reason when nothing was found`);
         for (const p of ex.patches) {
-          const text = p.from === 'body' ? body : mm.attachments.find((a) => a.filename === p.from.attachment)!.text;
+          const from = p.from;
+          const text = from === 'body' ? body : mm.attachments.find((a) => a.filename === from.attachment)!.text;
           wellFormed(p, text.split('\n').length, `${m.origin.input} round ${round}`);
           patches++;
         }
