@@ -96,12 +96,11 @@ interface RunOptions {
 
 interface Setup {
   cfg: Config;
-  sem: Semantics;
   baseline: Set<string> | null;
   baselinePath: string | null;
 }
 
-/** The configuration (file, then flags), the semantics it names and the baseline. */
+/** The configuration (file, then flags) and the baseline. */
 function setup(o: RunOptions): Setup {
   let cfg: Config;
   try {
@@ -122,7 +121,7 @@ function setup(o: RunOptions): Setup {
       throw e;
     }
   }
-  return { cfg, sem: loadSemantics(o.rules, cfg.semantics), baseline, baselinePath };
+  return { cfg, baseline, baselinePath };
 }
 
 /** Write the run in the format asked for; the exit code --fail-on gives. */
@@ -181,7 +180,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .argument('<inputs...>', 'files, directories or - for stdin')
       .option('--tree <dir>', 'kernel git tree for pre-images (index blobs, base-commit, HEAD)'),
   ).action(async (inputs: string[], o: RunOptions) => {
-    const { cfg, sem, baseline, baselinePath } = setup(o);
+    const { cfg, baseline, baselinePath } = setup(o);
+    const sem = loadSemantics(o.rules, cfg.semantics);
     let bar: SingleBar | null = null;
     const res = await scanMessages(inputs, {
       stdin: io.stdin,
@@ -214,7 +214,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .description('analyse whole C files (no patch): every finding is reported as present')
       .argument('<paths...>', 'C files or directories'),
   ).action(async (paths: string[], o: RunOptions) => {
-    const { cfg, sem, baseline, baselinePath } = setup(o);
+    const { cfg, baseline, baselinePath } = setup(o);
+    const sem = loadSemantics(o.rules, cfg.semantics);
     const ignored = ignoreMatcher(cfg);
     const { files, missing } = cFiles(paths);
     const findings: Finding[] = [];
@@ -270,7 +271,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         if (e instanceof RunFileError) throw new UsageError(e.message);
         throw e;
       }
-      const { cfg, baseline, baselinePath } = setup({ ...o, rules: undefined });
+      const { cfg, baseline, baselinePath } = setup(o);
       if (baseline) {
         markBaseline(doc.findings, baseline);
         doc.summary = summarize(doc.findings);
