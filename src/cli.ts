@@ -8,14 +8,13 @@ import { reviewScan, scanMessages } from './pipeline.js';
 import { checkFile, reviewPatches } from './review.js';
 import { findFingerprint, formatExplanation } from './report/explain.js';
 import { formatFunctionIR } from './c/index.js';
-import type { Finding, Severity } from './analysis/types.js';
+import type { Finding } from './analysis/types.js';
 import { ruleTable } from './analysis/registry.js';
-import { Semantics } from './semantics/index.js';
-import { loadRuleDir, RuleError } from './semantics/load.js';
 import { VERSION } from './version.js';
-import { applyRuleFlags, ConfigError, emptyConfig, FAIL_ON, findConfig, ignoreMatcher, loadConfig, type Config, type FailOn } from './config/index.js';
+import { FAIL_ON, ignoreMatcher, type Config, type FailOn } from './config/index.js';
 import { readRunDocument, runDocument, RunFileError, summarize, type CheckedFile, type RunDocument } from './report/document.js';
-import { BaselineError, loadBaseline, markBaseline } from './report/baseline.js';
+import { markBaseline } from './report/baseline.js';
+import { failCode, loadSemantics, loadSetup, scanRun, SetupError, type SetupOptions } from './run.js';
 import { FORMATS, render, type Format } from './report/index.js';
 import { renderRules, RULE_FORMATS } from './report/rules.js';
 
@@ -34,28 +33,6 @@ const defaultIo: Io = {
 };
 
 class UsageError extends Error {}
-
-const RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
-
-/**
- * 1 when a finding at or above the --fail-on level is still there: introduced or present, and
- * not in the baseline (what a patch fixed never fails a run).
- */
-function failCode(findings: Finding[], level: FailOn): number {
-  if (level === 'never') return 0;
-  const min = RANK[level];
-  return findings.some((f) => !f.baseline && f.status !== 'fixed' && RANK[f.severity] >= min) ? 1 : 0;
-}
-
-function loadSemantics(dir: string | undefined, extra: string[] = []): Semantics {
-  try {
-    if (!extra.length) return Semantics.load(dir);
-    return new Semantics([...loadRuleDir(dir), ...extra.flatMap((d) => loadRuleDir(d))]);
-  } catch (e) {
-    if (e instanceof RuleError) throw new UsageError(`rules: ${e.message}`);
-    throw e;
-  }
-}
 
 const formatOpt = () => new Option('-f, --format <format>', 'output format').choices([...FORMATS]).default('text');
 const failOnOpt = (dflt?: FailOn) => {
@@ -80,7 +57,7 @@ function addRunOptions(c: Command): Command {
     .option('--baseline <file>', 'a JSON output of an earlier run: its findings are marked baseline and do not fail the run');
 }
 
-interface RunOptions {
+interface RunOptions extends SetupOptions {
   format: Format;
   output?: string;
   outDir?: string;
@@ -92,36 +69,6 @@ interface RunOptions {
   severity?: string[];
   baseline?: string;
   tree?: string;
-}
-
-interface Setup {
-  cfg: Config;
-  baseline: Set<string> | null;
-  baselinePath: string | null;
-}
-
-/** The configuration (file, then flags) and the baseline. */
-function setup(o: RunOptions): Setup {
-  let cfg: Config;
-  try {
-    const path = o.config ?? findConfig(o.tree);
-    cfg = path ? loadConfig(path) : emptyConfig();
-    applyRuleFlags(cfg, o);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
-    throw e;
-  }
-  const baselinePath = o.baseline ?? cfg.baseline;
-  let baseline: Set<string> | null = null;
-  if (baselinePath) {
-    try {
-      baseline = loadBaseline(baselinePath);
-    } catch (e) {
-      if (e instanceof BaselineError) throw new UsageError(e.message);
-      throw e;
-    }
-  }
-  return { cfg, baseline, baselinePath };
 }
 
 /** Write the run in the format asked for; the exit code --fail-on gives. */
@@ -180,12 +127,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .argument('<inputs...>', 'files, directories or - for stdin')
       .option('--tree <dir>', 'kernel git tree for pre-images (index blobs, base-commit, HEAD)'),
   ).action(async (inputs: string[], o: RunOptions) => {
-    const { cfg, baseline, baselinePath } = setup(o);
-    const sem = loadSemantics(o.rules, cfg.semantics);
+      const setup = loadSetup(o);
+    const sem = loadSemantics(o.rules, setup.cfg.semantics);
     let bar: SingleBar | null = null;
-    const res = await scanMessages(inputs, {
+    const { doc, unreadable } = await scanRun(inputs, {
+      setup,
+      sem,
+      tree: o.tree,
+      args: argv,
       stdin: io.stdin,
-      onMessage: (n) => {
+      onMessage: (n: number) => {
         if (!io.isTTY) return;
         if (n === 500 && !bar) {
           bar = new SingleBar({ format: 'reading {value} messages', stream: process.stderr }, Presets.shades_classic);
@@ -195,17 +146,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       },
     });
     (bar as SingleBar | null)?.stop();
-    await reviewScan(res, { sem, tree: o.tree, rules: cfg.rules, ignored: ignoreMatcher(cfg) });
-    if (baseline) markBaseline(res.doc.findings, baseline);
-    const doc = runDocument({
-      command: 'scan',
-      invocation: { args: argv, tree: o.tree ?? null, config: cfg.path, baseline: baselinePath },
-      rules: ruleTable(cfg.rules),
-      scan: res.doc,
-    });
-    await emit(io, doc, o, cfg);
-    for (const i of res.doc.inputs) for (const e of i.errors) io.stderr(`kreview: ${e}\n`);
-    code = res.unreadable.length ? 2 : failCode(doc.findings, o.failOn ?? cfg.failOn ?? 'error');
+    await emit(io, doc, o, setup.cfg);
+    for (const i of doc.inputs) for (const e of i.errors) io.stderr(`kreview: ${e}\n`);
+    code = unreadable.length ? 2 : failCode(doc.findings, o.failOn ?? setup.cfg.failOn ?? 'error');
   });
 
   addRunOptions(
@@ -214,7 +157,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .description('analyse whole C files (no patch): every finding is reported as present')
       .argument('<paths...>', 'C files or directories'),
   ).action(async (paths: string[], o: RunOptions) => {
-    const { cfg, baseline, baselinePath } = setup(o);
+    const { cfg, baseline, baselinePath } = loadSetup(o);
     const sem = loadSemantics(o.rules, cfg.semantics);
     const ignored = ignoreMatcher(cfg);
     const { files, missing } = cFiles(paths);
@@ -271,7 +214,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         if (e instanceof RunFileError) throw new UsageError(e.message);
         throw e;
       }
-      const { cfg, baseline, baselinePath } = setup(o);
+      const { cfg, baseline, baselinePath } = loadSetup(o);
       if (baseline) {
         markBaseline(doc.findings, baseline);
         doc.summary = summarize(doc.findings);
@@ -363,7 +306,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof SetupError) {
       io.stderr(`kreview: ${e.message}\n`);
       return 2;
     }

@@ -1,7 +1,7 @@
 // The scan pipeline: inputs -> messages -> patches (-> images -> IR -> findings, as the stages land).
 // Everything a run reads is accounted for in the document it returns.
 
-import { openInput, InputError } from './ingest/index.js';
+import { openInput, openText, InputError } from './ingest/index.js';
 import type { InputSummary, Message } from './ingest/types.js';
 import { extractPatches, groupSeries, seriesOf, type SeriesEntry, type SeriesMember } from './patch/index.js';
 import type { Patch, ReviewComment, SeriesInfo } from './patch/types.js';
@@ -86,7 +86,10 @@ function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export async function scanMessages(paths: string[], opts: ScanOptions = {}): Promise<ScanResult> {
+/** What a scan reads: a path ('-' for stdin), or mail already in memory under a name. */
+export type ScanInput = string | { name: string; text: string | Buffer };
+
+export async function scanMessages(inputs: ScanInput[], opts: ScanOptions = {}): Promise<ScanResult> {
   const doc: ScanDocument = {
     inputs: [],
     messages: [],
@@ -101,10 +104,11 @@ export async function scanMessages(paths: string[], opts: ScanOptions = {}): Pro
   const unreadable: string[] = [];
   let count = 0;
 
-  for (const path of paths) {
+  for (const input of inputs) {
+    const path = typeof input === 'string' ? input : input.name;
     let reader;
     try {
-      reader = await openInput(path, { stdin: opts.stdin });
+      reader = typeof input === 'string' ? await openInput(path, { stdin: opts.stdin }) : await openText(path, input.text);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       unreadable.push(path);

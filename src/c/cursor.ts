@@ -13,6 +13,14 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Parser, Tree } from 'web-tree-sitter';
+import { BUNDLE } from '../paths.js';
+
+/** The web-tree-sitter the parser runs on: the bundle says which it was built with, else its package.json. */
+function webTreeSitterVersion(): string {
+  if (BUNDLE) return BUNDLE.webTreeSitter;
+  const require = createRequire(import.meta.url);
+  return (JSON.parse(readFileSync(join(dirname(require.resolve('web-tree-sitter')), 'package.json'), 'utf8')) as { version?: string }).version ?? '';
+}
 
 /** What the syntax copy asks of a cursor (the names are TreeCursor's). */
 export interface Walk {
@@ -150,9 +158,7 @@ const TEST_TEXT = 'static int f(struct s *p, int n) {\n\tif (p->x && !n) return 
 export function walker(parser: Parser, binding: Record<string, unknown>): (tree: Tree) => Walk {
   let choice: (tree: Tree) => Walk = publicWalk;
   try {
-    const require = createRequire(import.meta.url);
-    const pkg = JSON.parse(readFileSync(join(dirname(require.resolve('web-tree-sitter')), 'package.json'), 'utf8')) as { version?: string };
-    if (!/^0\.25\./.test(pkg.version ?? '') || !CALLS.every((k) => typeof binding[k] === 'function')) return choice;
+    if (!/^0\.25\./.test(webTreeSitterVersion()) || !CALLS.every((k) => typeof binding[k] === 'function')) return choice;
     const b = binding as unknown as Binding;
     const buffer = b._ts_init();
     const tree = parser.parse(TEST_TEXT);

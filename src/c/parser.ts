@@ -1,22 +1,23 @@
 // The one tree-sitter parser: web-tree-sitter with tree-sitter-c's bundled .wasm, loaded once per process.
 // Callers must `tree.delete()` when done (trees live in wasm memory, not the JS heap).
 
-import { createRequire } from 'node:module';
 import { Parser, Language, type Tree } from 'web-tree-sitter';
 import { walker, type Walk } from './cursor.js';
+import { wasmPath } from '../paths.js';
 
 export type { Tree, TreeCursor, Node as SyntaxNode } from 'web-tree-sitter';
 
-const require = createRequire(import.meta.url);
 let ready: Promise<Parser> | null = null;
 /** The module options given to web-tree-sitter: Emscripten makes this object the module itself. */
-const binding: Record<string, unknown> = {};
+const binding: Record<string, unknown> = {
+  // Its own wasm, found where kreview keeps it (node_modules, or beside the Action's bundle).
+  locateFile: (file: string, dir: string) => (file === 'tree-sitter.wasm' ? wasmPath('tree-sitter.wasm') : dir + file),
+};
 let walkTree: ((tree: Tree) => Walk) | null = null;
 
 async function init(): Promise<Parser> {
   await Parser.init(binding);
-  const wasm = require.resolve('tree-sitter-c/tree-sitter-c.wasm');
-  const C = await Language.load(wasm);
+  const C = await Language.load(wasmPath('tree-sitter-c.wasm'));
   const parser = new Parser();
   parser.setLanguage(C);
   walkTree = walker(parser, binding);

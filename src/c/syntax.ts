@@ -1,7 +1,7 @@
 // The tree-sitter tree copied once into plain JS objects. Walking wasm nodes costs a boundary
 // crossing per property; one cursor pass here makes every later look-up a plain field read.
 
-import { createRequire } from 'node:module';
+import nodeTypes from 'tree-sitter-c/src/node-types.json' with { type: 'json' };
 import { walkTreeOf, type Tree } from './parser.js';
 import type { Walk } from './cursor.js';
 
@@ -38,7 +38,7 @@ const DROPPED = new Set(['(', ')', ';', ',', '{', '[', ']', ':', '"', "'"]);
  * the grammar's own node-types.json: their children's field is not asked. ERROR is not listed.
  */
 const FIELDLESS = new Set(
-  (createRequire(import.meta.url)('tree-sitter-c/src/node-types.json') as { type: string; named: boolean; fields?: Record<string, unknown> }[])
+  (nodeTypes as { type: string; named: boolean; fields?: Record<string, unknown> }[])
     .filter((t) => t.named && Object.keys(t.fields ?? {}).length === 0)
     .map((t) => t.type),
 );

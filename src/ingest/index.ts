@@ -116,6 +116,13 @@ function inboxReader(path: string, epochs: Epoch[]): InputReader {
   });
 }
 
+/** Mail already in memory (a git format-patch, a blob read from a repository), read under `name` like a file. */
+export function openText(name: string, text: string | Buffer): Promise<InputReader> {
+  return openStream(name, (async function* () {
+    yield typeof text === 'string' ? Buffer.from(text) : text;
+  })(), 'message');
+}
+
 /**
  * Open one input. `path` is a file, a directory or '-' (stdin, `opts.stdin` or process.stdin).
  * Throws InputError only when the path cannot be read at all.

@@ -2,11 +2,11 @@
 // `kreview report` checks a saved run with it, the tests check every output.
 
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { PACKAGE_ROOT } from '../paths.js';
 
-export const RUN_SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'kreview-run.schema.json');
+export const RUN_SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas', 'kreview-run.schema.json');
 
 let validate: ValidateFunction | null = null;
 

@@ -1,13 +1,13 @@
 // Loading rules/*.yaml: parse, validate with the schema, and name the file and line of any error.
 
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { join, dirname, basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, basename } from 'node:path';
+import { PACKAGE_ROOT } from '../paths.js';
 import { parseDocument, LineCounter, isNode } from 'yaml';
 import { RuleFile } from './schema.js';
 
-/** rules/ beside src/ or dist/ (both are one level below the package root). */
-export const DEFAULT_RULES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'rules');
+/** The bundled rules/ at the package root. */
+export const DEFAULT_RULES_DIR = join(PACKAGE_ROOT, 'rules');
 
 export class RuleError extends Error {}
 
