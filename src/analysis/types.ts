@@ -47,8 +47,12 @@ export interface Finding {
   fingerprint: string;
   /** The code around the finding and its trace, from the image it was found in. */
   snippet: { line: number; text: string }[];
-  /** The patch hunk that shows the finding's line, quoted down to it (findings of a patch on a line it shows). */
-  hunk?: { header: string; lines: string[] };
+  /** The patch hunk that shows the finding's line, quoted down to it (findings of a patch on a line it shows); bodyLine: that line's place in the message body. */
+  hunk?: { header: string; lines: string[]; bodyLine?: number };
+  /** The commit whose patch this is (a pull request reviewed commit by commit). */
+  commit?: string;
+  /** Where a pull request's head shows this finding (the path and line a review comment goes on), when it is still there. */
+  head?: { path: string; line: number };
   /** The fingerprint is in the baseline the run was given: known, not counted for --fail-on. */
   baseline: boolean;
 }

@@ -7,6 +7,8 @@ export interface HunkExcerpt {
   header: string;
   /** Diff lines with their prefix (' ', '+', '-'), from the hunk's start down to the line. */
   lines: string[];
+  /** The line's place in the message body (or attachment) the patch was read from. */
+  bodyLine: number;
 }
 
 const PREFIX = { context: ' ', add: '+', del: '-' } as const;
@@ -29,7 +31,7 @@ export function hunkDownTo(file: FilePatch, line: number, side: 'pre' | 'post', 
       return (side === 'post' ? l.newLine : l.oldLine) === line;
     });
     if (k < 0) continue;
-    return { header: hunkHeader(h), lines: h.lines.slice(0, k + 1).map((l) => PREFIX[l.kind] + l.text) };
+    return { header: hunkHeader(h), lines: h.lines.slice(0, k + 1).map((l) => PREFIX[l.kind] + l.text), bodyLine: h.lines[k]!.bodyLine };
   }
   return null;
 }

@@ -47,6 +47,23 @@ export interface RunDocument {
   findings: Finding[];
   notes: string[];
   summary: RunSummary;
+  /** The pull request a GitHub Action run reviewed. */
+  pullRequest?: PullRequestRun;
+}
+
+/** What the Action knew of the pull request it reviewed (and the posting job checks again). */
+export interface PullRequestRun {
+  repository: string; // owner/name of the base repository
+  number: number;
+  headSha: string;
+  baseSha: string;
+  /** Where the reviewed changes start: the merge base (commits mode) or the base (patches mode). */
+  mergeBase: string;
+  /** The head is in another repository: the workflow token is read-only and posting is left to workflow_run. */
+  fork: boolean;
+  mode: 'commits' | 'patches';
+  /** Fingerprints of what the pull request introduces and its head still has: what is posted and what fails it. */
+  open: string[];
 }
 
 export function summarize(findings: Finding[]): RunSummary {

@@ -6,7 +6,7 @@ import type { Finding } from '../analysis/types.js';
 import { patchOf, verdictLine, type RunDocument } from './document.js';
 import { findingLocation, formatFinding, formatTrace, formatWitness } from './smatch.js';
 
-const ICON: Record<Finding['severity'], string> = { error: ':x:', warning: ':warning:', info: ':information_source:' };
+export const ICON: Record<Finding['severity'], string> = { error: ':x:', warning: ':warning:', info: ':information_source:' };
 
 /** Text that may hold Markdown or HTML (messages, subjects from mail): shown as written. */
 export function mdEscape(s: string): string {
@@ -32,12 +32,16 @@ function codeLine(f: Finding): string | null {
   return l ? `${String(l.line).padStart(5)} | ${l.text}` : null;
 }
 
-function patchTitle(doc: RunDocument, f: Finding): string | null {
+export function patchTitle(doc: RunDocument, f: Finding): string | null {
   const p = patchOf(doc, f.patch);
-  return p ? p.patch.subject || p.message?.subject || p.patch.id : null;
+  const title = p ? p.patch.subject || p.message?.subject || p.patch.id : null;
+  // A pull request reviewed commit by commit: the commit and its subject, as git log --oneline has them
+  // (without the [PATCH n/N] that format-patch put there).
+  return f.commit ? `${f.commit.slice(0, 12)}${title ? ` ${title.replace(/^\[PATCH[^\]]*\]\s*/, '')}` : ''}` : title;
 }
 
-function introducedBlock(doc: RunDocument, f: Finding): string {
+/** An introduced finding in full: heading, patch, code line, Smatch line, path, witness, facts. */
+export function introducedBlock(doc: RunDocument, f: Finding): string {
   const out: string[] = [];
   out.push(`#### ${ICON[f.severity]} ${f.severity}: \`${f.rule}\` in \`${f.function}()\` at ${codeSpan(findingLocation(f))}`);
   const title = patchTitle(doc, f);
@@ -52,7 +56,8 @@ function introducedBlock(doc: RunDocument, f: Finding): string {
   return out.join('\n');
 }
 
-function fixedLine(doc: RunDocument, f: Finding): string {
+/** A fixed finding in one list item, crediting the patch. */
+export function fixedLine(doc: RunDocument, f: Finding): string {
   const title = patchTitle(doc, f);
   const by = title ? ` — fixed by ${mdEscape(title)}` : '';
   return `- :white_check_mark: \`${f.rule}\` in \`${f.function}()\` (${codeSpan(findingLocation(f))}): ${mdEscape(f.message)}${by}`;

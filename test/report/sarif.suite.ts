@@ -6,8 +6,7 @@
 // validates the logs against the SARIF and GitHub rule sets.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -21,43 +20,11 @@ import { runDocument, type CheckedFile, type RunDocument } from '../../src/repor
 import { markBaseline } from '../../src/report/baseline.js';
 import { render } from '../../src/report/index.js';
 import { FINGERPRINT_KEY, renderSarif } from '../../src/report/sarif.js';
+import { validateSarif } from '../support/sarif-validator.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** A repository path as the CLI would get it from a user in the current directory. */
 const rel = (p: string): string => relative(process.cwd(), join(ROOT, p));
-const MULTITOOL = join(ROOT, 'node_modules', '@microsoft', 'sarif-multitool-linux', 'Sarif.Multitool');
-
-/** A validator result: the rule, and the object of the validated log it is about. */
-interface Flagged {
-  rule: string;
-  /** The object at the JSON path the validator names (runs[0].results[1]...), undefined when there is none. */
-  at: unknown;
-}
-
-/**
- * Validator warnings accepted on purpose, by rule id, each with why and, where it must be narrower
- * than the rule, which objects it may be about. Anything else at warning or error fails the suite.
- */
-const ACCEPTED_WARNINGS: Record<string, { why: string; only?: (f: Flagged) => boolean }> = {
-  SARIF2005: { why: 'no informationUri: kreview has no public home page yet (package.json has no "homepage"; renderSarif uses it once it has one)' },
-  SARIF2017: {
-    why: 'no region for code quoted in a mail with no file name: its line counts lines of the message body (or of a file the mail does not name), not lines of the mail file, so the mail is located as a whole (GitHub shows that at line 1)',
-    only: (f) => {
-      const pl = f.at as { artifactLocation?: { uri?: string }; region?: unknown } | undefined;
-      return !!pl && pl.region === undefined && /\.(eml|mbox)$/.test(pl.artifactLocation?.uri ?? '');
-    },
-  },
-};
-
-/** The value at a validator's JSON path ("runs[0].results[1].locations[0].physicalLocation") in `log`. */
-function at(log: unknown, path: string): unknown {
-  let cur: unknown = log;
-  for (const m of path.matchAll(/([A-Za-z$_][\w$]*)|\[(\d+)\]/g)) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = m[1] !== undefined ? (cur as Record<string, unknown>)[m[1]] : (cur as unknown[])[Number(m[2])];
-  }
-  return cur;
-}
 
 /** A reply quoting a new function with no file name and no line numbers: its lines are lines of the body. */
 const QUOTED_REPLY = [
@@ -397,61 +364,15 @@ describe('sarif', () => {
   });
 
   it('passes the SARIF Multitool validator (SARIF and GitHub rules)', (t) => {
-    const why = multitoolUnavailable();
-    if (why) {
-      t.skip(`SARIF Multitool cannot run here: ${why}`);
-      return;
-    }
     // The logs' runs in one file: the validator's start-up (about a second) is paid once.
     const logs = [scanLog, checkLog, renderSarif({ ...scan, invocation: { ...scan.invocation, tree: '/srv/linux' } })];
-    const all: Log = { ...scanLog, runs: logs.map(run0) };
-    const file = join(dir, 'kreview.sarif');
-    writeFileSync(file, JSON.stringify(all, null, 1));
-    const out = join(dir, 'validation.sarif');
-    // A fresh output file: this build's --log ForceOverwrite is refused as "bad format".
-    const res = spawnSync(MULTITOOL, ['validate', '--rule-kind', 'Gh;Sarif', '--output', out, file], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' },
-    });
-    if (res.error && (res.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      t.skip(`SARIF Multitool cannot run here: ${res.error.message}`);
+    const v = validateSarif({ ...scanLog, runs: logs.map(run0) }, dir);
+    if (v.skipped) {
+      t.skip(`SARIF Multitool cannot run here: ${v.skipped}`);
       return;
     }
-    assert.ok(existsSync(out), `the validator wrote no output:\n${res.stdout}\n${res.stderr}`);
-    const v = JSON.parse(readFileSync(out, 'utf8')) as Log;
-    const vrun = v.runs[0]!;
-    assert.notEqual(vrun.invocations?.[0]?.executionSuccessful, false, `validator failed:\n${res.stdout}`);
-    const rules = vrun.tool.driver.rules ?? [];
-    const problems: string[] = [];
-    for (const r of vrun.results ?? []) {
-      const rule = r.ruleIndex !== undefined ? rules[r.ruleIndex] : rules.find((x) => x.id === r.ruleId);
-      const level = r.level ?? rule?.defaultConfiguration?.level ?? 'warning';
-      if (level === 'note' || level === 'none') continue;
-      // The first argument of the validator's messages is the JSON path of the object it is about.
-      const path = r.message.arguments?.[0] ?? '';
-      const ok = ACCEPTED_WARNINGS[r.ruleId!];
-      if (level === 'warning' && ok && (!ok.only || ok.only({ rule: r.ruleId!, at: at(all, path) }))) continue;
-      const tmpl = r.message.id ? rule?.messageStrings?.[r.message.id]?.text : undefined;
-      const text = r.message.text ?? tmpl?.replace(/\{(\d+)\}/g, (_, i: string) => r.message.arguments?.[Number(i)] ?? '?') ?? JSON.stringify(r.message);
-      problems.push(`${level} ${r.ruleId}: ${text}`);
-    }
+    const problems = v.problems;
     assert.deepEqual(problems, []);
   });
 });
 
-/** Why the Multitool (a linux-x64 .NET single-file binary) cannot run here, or null when it can. */
-function multitoolUnavailable(): string | null {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return `it is built for linux-x64, this is ${process.platform}-${process.arch}`;
-  if (!existsSync(MULTITOOL)) return `${MULTITOOL} is not installed (npm ci installs @microsoft/sarif-multitool)`;
-  try {
-    accessSync(MULTITOOL, constants.X_OK);
-  } catch {
-    try {
-      chmodSync(MULTITOOL, statSync(MULTITOOL).mode | 0o100);
-    } catch (e) {
-      return `${MULTITOOL} is not executable and cannot be made so (${(e as Error).message})`;
-    }
-  }
-  return null;
-}
