@@ -82,10 +82,10 @@ export function commentBody(doc: RunDocument, f: Finding): string {
 }
 
 /** The review's body: the verdict, what could not go on a line, what the PR fixed. */
-export function reviewBody(doc: RunDocument, inline: Finding[], inBody: Finding[]): string {
+export function reviewBody(doc: RunDocument, inline: Finding[], inBody: Finding[], mark = REVIEW_MARK): string {
   const pr = doc.pullRequest!;
   const fixed = doc.findings.filter((f) => f.status === 'fixed' && !pr.open.includes(f.fingerprint));
-  const out: string[] = [REVIEW_MARK, `## kreview: ${pr.open.length} introduced by this pull request`];
+  const out: string[] = [mark, `## kreview: ${pr.open.length} introduced by this pull request`];
   out.push('', `<sub>${verdictLine(doc.summary)} over ${doc.patches.length} patch${doc.patches.length === 1 ? '' : 'es'} · ${pr.mode} mode · head ${pr.headSha.slice(0, 12)} · kreview ${VERSION}</sub>`);
   if (inline.length) out.push('', `${inline.length} on the lines they are about, below.`);
   if (inBody.length) {
@@ -135,7 +135,7 @@ export async function postRun(gh: GitHubClient, doc: RunDocument, opts: PostOpti
   const introduced = doc.findings.filter((f) => f.status === 'introduced' && !f.baseline && open.has(f.fingerprint));
 
   if (opts.comment === 'summary') {
-    const body = `${SUMMARY_MARK}\n${reviewBody(doc, [], introduced)}`;
+    const body = reviewBody(doc, [], introduced, SUMMARY_MARK);
     const comments = await api('list issue comments', () => gh.paginate(gh.rest.issues.listComments, { owner, repo, issue_number: pr.number, per_page: 100 }));
     const prior = comments.find((c) => c.user?.type === 'Bot' && c.body?.includes(SUMMARY_MARK));
     if (prior) {
