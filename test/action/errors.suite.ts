@@ -87,6 +87,17 @@ describe('action: errors', () => {
     });
   }
 
+  it('request-changes: the review asks for changes when it has an error', async () => {
+    const gh = await server();
+    try {
+      const r = await run(gh, { inputs: { 'request-changes': 'true' } });
+      assert.equal(r.code, 1);
+      assert.equal(gh.reviews[0]?.state, 'REQUEST_CHANGES');
+    } finally {
+      await gh.stop();
+    }
+  });
+
   it('a rate limit is waited out; one that does not end fails the job and says so', async () => {
     const gh = await server();
     try {
