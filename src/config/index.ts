@@ -103,8 +103,11 @@ function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): numb
   return keyPos === null ? null : lc.linePos(keyPos).line;
 }
 
-/** Read and check a config file. Throws ConfigError naming file, line and key. */
-export function loadConfig(path: string): Config {
+/**
+ * Read a YAML file and check it against `schema`. Throws ConfigError naming the file, the line and
+ * the key of the first problem; `line(path)` finds the line of any key for checks made after.
+ */
+export function readYamlConfig<T>(path: string, schema: z.ZodType<T>): { data: T; line: (p: (string | number)[]) => number | null } {
   let text: string;
   try {
     if (statSync(path).isDirectory()) throw new ConfigError(`${path}: is a directory, not a configuration file`);
@@ -120,8 +123,7 @@ export function loadConfig(path: string): Config {
     const at = e.linePos?.[0];
     throw new ConfigError(`${path}:${at ? at.line : '?'}: not valid YAML: ${e.message.split('\n')[0]}`);
   }
-  const raw = doc.toJS() ?? {};
-  const parsed = fileSchema.safeParse(raw);
+  const parsed = schema.safeParse(doc.toJS() ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     let p = issue.path.map((x) => (typeof x === 'symbol' ? String(x) : x));
@@ -131,13 +133,18 @@ export function loadConfig(path: string): Config {
     const what = issue.code === 'unrecognized_keys' ? `unknown key '${issue.keys.join("', '")}'` : issue.message;
     throw new ConfigError(`${path}:${lineOf(doc, lc, p) ?? '?'}: ${key}: ${what}`);
   }
-  const c = parsed.data;
+  return { data: parsed.data, line: (p) => lineOf(doc, lc, p) };
+}
+
+/** Read and check a config file. Throws ConfigError naming file, line and key. */
+export function loadConfig(path: string): Config {
+  const { data: c, line } = readYamlConfig(path, fileSchema);
   const base = dirname(resolve(path));
   const cfg = emptyConfig();
   cfg.path = path;
   for (const [id, entry] of Object.entries(c.rules ?? {})) {
     if (!ruleById(id)) {
-      throw new ConfigError(`${path}:${lineOf(doc, lc, ['rules', id]) ?? '?'}: rules.${id}: no such rule (kreview rules lists them: ${RULES.map((r) => r.id).join(', ')})`);
+      throw new ConfigError(`${path}:${line(['rules', id]) ?? '?'}: rules.${id}: no such rule (kreview rules lists them: ${RULES.map((r) => r.id).join(', ')})`);
     }
     applyRuleEntry(cfg.rules, id, entry);
   }

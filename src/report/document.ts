@@ -126,6 +126,28 @@ export function runDocument(p: RunParts): RunDocument {
   };
 }
 
+/** Several runs as one (the nightly job's analyses of one night): their inputs, messages, patches, findings and notes together. */
+export function mergeDocuments(docs: RunDocument[], invocation: RunDocument['invocation']): RunDocument {
+  const first = docs[0];
+  const all = <K extends 'inputs' | 'messages' | 'patches' | 'series' | 'files' | 'findings' | 'notes'>(k: K): RunDocument[K] => docs.flatMap((d) => d[k] as unknown[]) as RunDocument[K];
+  const findings = all('findings');
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'kreview', version: VERSION },
+    command: first?.command ?? 'scan',
+    invocation,
+    rules: first?.rules ?? [],
+    inputs: all('inputs'),
+    messages: all('messages'),
+    patches: all('patches'),
+    series: all('series'),
+    files: all('files'),
+    findings,
+    notes: all('notes'),
+    summary: summarize(findings),
+  };
+}
+
 /** A saved run that cannot be read: the CLI says why and exits 2. */
 export class RunFileError extends Error {}
 

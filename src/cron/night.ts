@@ -1,0 +1,311 @@
+// One night: finish what a crash left, read what every source got since the last run, review it
+// in batches (each written in one transaction with its cursor), follow each series from version to
+// version, then report what this run has to say, once.
+//
+// Per series version vN, S(vN) is what its patches introduce. Against the previous version:
+// new in vN (in S(vN), not in S(vN-1)), fixed in vN (the other way round), still there since vK
+// (in both; K from the earlier row). When kreview's version or semantics changed since vN-1 was
+// analysed, vN-1 is analysed again first: what that changes is kreview's doing, said apart, and vN
+// is compared with the new answer. Review replies with quoted diffs are reviewed too, never as a version.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Finding } from '../analysis/types.js';
+import { scanMessages, type MessageEntry } from '../pipeline.js';
+import type { SeriesEntry } from '../patch/index.js';
+import type { RunDocument } from '../report/document.js';
+import { loadSemantics, loadSetup, scanRun, type Setup } from '../run.js';
+import type { Semantics } from '../semantics/index.js';
+import { VERSION } from '../version.js';
+import type { NightConfig, SourceConfig } from './config.js';
+import { NightDb, type FindingRow, type SeriesRow, type Verdict } from './db.js';
+import { digestOf, type Digest } from './digest.js';
+import { changeId, findSeries, type SeriesSeen } from './series.js';
+import { gitFetch, newMessages, SourceError, sourceLocation, type NewMessage } from './sources.js';
+
+/** One line per event (JSON on a pipe, a progress bar on a terminal: the CLI decides). */
+export type NightLog = (event: string, fields?: Record<string, unknown>) => void;
+
+export interface NightOptions {
+  log?: NightLog;
+  now?: () => Date;
+  /** Stop between batches (SIGTERM, SIGINT). */
+  signal?: AbortSignal;
+  /** After the site is written: mails, the GitHub issue (the CLI wires them; tests may too). */
+  after?: (ctx: AfterRun) => Promise<void>;
+  /** Writes the reports of a run (report.ts); the default is the real site writer. */
+  writeReports?: (db: NightDb, runId: number, cfg: NightConfig) => Promise<void>;
+}
+
+export interface AfterRun {
+  db: NightDb;
+  runId: number;
+  cfg: NightConfig;
+  digest: Digest;
+  log: NightLog;
+}
+
+export interface NightResult {
+  runId: number;
+  digest: Digest;
+  /** Runs a crash had left: aborted ones (their batches kept), and ones whose report was finished now. */
+  recovered: { aborted: number[]; reported: number[] };
+  stopped: boolean;
+}
+
+interface Ctx {
+  db: NightDb;
+  cfg: NightConfig;
+  runId: number;
+  setup: Setup;
+  sem: Semantics;
+  semHash: string;
+  log: NightLog;
+  signal?: AbortSignal;
+}
+
+/** A hash of what decides findings besides the patch: the semantics files and the analysis configuration. */
+export function semanticsHash(sem: Semantics, analysisConfig: string | null): string {
+  const h = createHash('sha256');
+  for (const f of sem.files) h.update(f.path).update('\0').update(JSON.stringify(f.rules)).update('\0');
+  if (analysisConfig) h.update(readFileSync(analysisConfig));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** The run's folder under the output: sortable, and unique per run. */
+export function runDirName(runId: number, startedAt: string): string {
+  return `${startedAt.slice(0, 10)}-run${runId}`;
+}
+
+export async function runNight(cfg: NightConfig, opts: NightOptions = {}): Promise<NightResult> {
+  const now = opts.now ?? (() => new Date());
+  const log: NightLog = opts.log ?? (() => {});
+  const writeReports = opts.writeReports ?? (async (db: NightDb, runId: number, c: NightConfig) => (await import('./report.js')).writeReports(db, runId, c));
+  const setup = loadSetup({ config: cfg.analysis ?? undefined });
+  const sem = loadSemantics(undefined, setup.cfg.semantics);
+  const db = new NightDb(cfg.database);
+  try {
+    const semHash = semanticsHash(sem, cfg.analysis);
+    const { aborted, reporting } = db.unfinished();
+    const reported: number[] = [];
+    for (const r of reporting) {
+      // A run killed while it wrote its report: what it claimed is written again, by it.
+      await writeReports(db, r.id, cfg);
+      db.finishRun(r.id, now().toISOString());
+      reported.push(r.id);
+      log('recovered', { run: r.id, what: 'report finished' });
+    }
+    if (aborted.length) log('recovered', { runs: aborted, what: 'aborted; their stored batches are kept, their findings reported by this run' });
+    const started = now().toISOString();
+    const runId = db.startRun(VERSION, semHash, started);
+    log('run', { run: runId, sources: cfg.sources.length, kreview: VERSION, semantics: semHash });
+    const ctx: Ctx = { db, cfg, runId, setup, sem, semHash, log, signal: opts.signal };
+    let stopped = false;
+    for (const src of cfg.sources) {
+      if (opts.signal?.aborted) {
+        stopped = true;
+        break;
+      }
+      try {
+        if (src.kind === 'github') throw new SourceError(`${src.repository}: github sources are not followed yet`);
+        await followMail(ctx, src);
+      } catch (e) {
+        const text = e instanceof SourceError ? e.message : `${e instanceof Error ? e.message : String(e)}`;
+        db.event(runId, src.name, 'error', text);
+        log('source-error', { source: src.name, error: text });
+      }
+    }
+    if (opts.signal?.aborted) stopped = true;
+    const claimed = db.claimUnreported(runId, join(cfg.output, 'runs', runDirName(runId, started)));
+    log('report', { run: runId, findings: claimed });
+    await writeReports(db, runId, cfg);
+    const digest = digestOf(db, runId);
+    if (opts.after) await opts.after({ db, runId, cfg, digest, log });
+    db.finishRun(runId, now().toISOString());
+    log('done', { run: runId, ...digest.counts, messages: digest.messages, stopped });
+    return { runId, digest: digestOf(db, runId), recovered: { aborted, reported }, stopped };
+  } finally {
+    db.close();
+  }
+}
+
+async function followMail(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' }>): Promise<void> {
+  const { db, cfg, log } = ctx;
+  if (src.tree && src.fetchTree) {
+    try {
+      await gitFetch(src.tree);
+    } catch (e) {
+      db.event(ctx.runId, src.name, 'warning', `${(e as Error).message}; the tree is used as it is`);
+    }
+  }
+  const sourceId = db.source(src.name, src.kind, sourceLocation(src));
+  let batch: NewMessage[] = [];
+  let read = 0;
+  for await (const m of newMessages(src, db, sourceId)) {
+    batch.push(m);
+    if (batch.length >= cfg.batchSize) {
+      read += batch.length;
+      await writeBatch(ctx, src, sourceId, batch);
+      log('batch', { source: src.name, read });
+      batch = [];
+      if (ctx.signal?.aborted) return;
+    }
+  }
+  if (batch.length) {
+    read += batch.length;
+    await writeBatch(ctx, src, sourceId, batch);
+    log('batch', { source: src.name, read });
+  }
+}
+
+/** What a version's patches introduce: its findings by fingerprint. */
+function introduced(doc: RunDocument): Map<string, Finding> {
+  const out = new Map<string, Finding>();
+  for (const f of doc.findings) if (f.status === 'introduced' && !f.baseline && !out.has(f.fingerprint)) out.set(f.fingerprint, withSubject(doc, f));
+  return out;
+}
+
+/** A finding as stored: with the subject of its patch, for the reports. */
+function withSubject(doc: RunDocument, f: Finding): Finding {
+  const p = doc.patches.find((x) => x.id === f.patch);
+  return { ...f, patchSubject: p?.subject ?? null } as Finding;
+}
+
+interface VersionPlan {
+  seen: SeriesSeen;
+  row: SeriesRow | null;
+  version: number;
+  messages: NewMessage[];
+  doc?: RunDocument;
+  rows?: { f: Finding; verdict: Verdict; since: number; on: 'this' | 'previous'; source: FindingRow['source'] }[];
+  previousId?: number;
+  toolDoc?: RunDocument;
+}
+
+async function writeBatch(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' }>, sourceId: number, batch: NewMessage[]): Promise<void> {
+  const { db, runId } = ctx;
+  const name = (key: string): string => `${src.name}:${key}`;
+  // One copy of each message: the source may hold it twice, or the database already.
+  const seenKeys = new Set<string>();
+  const fresh = batch.filter((m) => m.key && !seenKeys.has(m.key) && !db.hasMessage(sourceId, m.key) && seenKeys.add(m.key));
+  const parsed = await scanMessages(fresh.map((m) => ({ name: name(m.key), text: m.raw })));
+  const seriesById = new Map<string, SeriesEntry>(parsed.doc.series.map((s) => [s.id, s]));
+  const entries = new Map<string, MessageEntry>();
+  for (const e of parsed.doc.messages) if (!entries.has(e.input)) entries.set(e.input, e);
+
+  const plans = new Map<string, VersionPlan>();
+  const replies: { m: NewMessage; plan: VersionPlan }[] = [];
+  const seenOf = (e: MessageEntry, m: NewMessage): SeriesSeen | null => {
+    const s = e.series ? seriesById.get(e.series.id) : undefined;
+    return s ? { key: s.id, changeId: changeId(m.raw.toString('utf8')), title: s.title, author: s.author } : null;
+  };
+  const planFor = (seen: SeriesSeen, version: number): VersionPlan => {
+    const row = findSeries(db, seen);
+    // One plan per stored series (or per new key) and version.
+    const k = `${row ? `#${row.id}` : seen.key}\0${version}`;
+    let p = plans.get(k);
+    if (!p) plans.set(k, (p = { seen, row, version, messages: [] }));
+    if (!p.seen.changeId && seen.changeId) p.seen.changeId = seen.changeId;
+    return p;
+  };
+  const loose: NewMessage[] = [];
+  for (const m of fresh) {
+    const e = entries.get(name(m.key));
+    const seen = e && e.status !== 'error' ? seenOf(e, m) : null;
+    if (!e || !seen || !e.series) {
+      loose.push(m);
+      if (e?.status === 'error') db.event(runId, src.name, 'warning', `${m.where}: ${e.error}`);
+      continue;
+    }
+    if (e.series.reply) {
+      if (e.patches.length) replies.push({ m, plan: planFor(seen, e.series.version) });
+      else loose.push(m);
+    } else if (e.patches.length || e.series.cover) {
+      planFor(seen, e.series.version).messages.push(m);
+    } else loose.push(m);
+  }
+
+  // Analyse first (no transaction is held while kreview works), then write it all at once.
+  for (const p of plans.values()) if (p.messages.length) await analyseVersion(ctx, src, p, name);
+  let replyDoc: RunDocument | null = null;
+  if (replies.length) {
+    replyDoc = (await scanRun(replies.map((r) => ({ name: name(r.m.key), text: r.m.raw })), { setup: ctx.setup, sem: ctx.sem, tree: src.tree ?? undefined, args: ['scan', '<review replies>'] })).doc;
+  }
+
+  db.tx(() => {
+    const seriesId = (p: VersionPlan): number => {
+      if (!p.row) {
+        const again = findSeries(db, p.seen);
+        p.row = again ?? { id: db.addSeries(p.seen.key, p.seen.changeId, p.seen.title, p.seen.author, runId), key: p.seen.key, change_id: p.seen.changeId, title: p.seen.title, author: p.seen.author, first_run_id: runId };
+      }
+      return p.row.id;
+    };
+    const store = (m: NewMessage, versionId: number | null, reply: boolean): void => {
+      const e = entries.get(name(m.key));
+      const id = db.addMessage({ sourceId, key: m.key, messageId: e?.messageId ?? null, subject: e?.subject ?? '', author: e?.from ?? '', date: e?.date ?? null, raw: m.raw, runId });
+      db.placeMessage(id, versionId, reply);
+    };
+    for (const p of plans.values()) {
+      const v = db.version(seriesId(p), p.version, runId);
+      for (const m of p.messages) store(m, v.id, false);
+      if (!p.doc) continue;
+      // A version analysed again (more of it arrived): what was not reported yet is worked out anew.
+      db.db.prepare(`DELETE FROM findings WHERE version_id = ? AND source = 'version' AND reported_run_id IS NULL`).run(v.id);
+      for (const r of p.rows ?? []) db.addFinding(r.on === 'this' ? v.id : p.previousId!, r.f, r.source, r.verdict, r.since, runId);
+      db.addAnalysis(runId, v.id, 'version', JSON.stringify(p.doc));
+      if (p.toolDoc) db.addAnalysis(runId, p.previousId!, 'tool-check', JSON.stringify(p.toolDoc));
+      db.markAnalysed(v.id, runId, VERSION, ctx.semHash);
+    }
+    if (replyDoc) {
+      const versionOf = new Map<string, number>();
+      for (const r of replies) {
+        const v = db.version(seriesId(r.plan), r.plan.version, runId);
+        versionOf.set(name(r.m.key), v.id);
+        store(r.m, v.id, true);
+      }
+      for (const f of introduced(replyDoc).values()) {
+        const vid = versionOf.get(f.input);
+        if (vid !== undefined) db.addFinding(vid, f, 'reply', 'reply', 0, runId);
+      }
+      db.addAnalysis(runId, null, 'replies', JSON.stringify(replyDoc));
+    }
+    for (const m of loose) store(m, null, false);
+    const last = [...batch].reverse().find((m) => m.cursor);
+    if (last?.cursor) db.setCursor(sourceId, last.cursor.key, last.cursor.value);
+  });
+}
+
+/** Analyse a version with all its messages so far, and compare it with the version before. */
+async function analyseVersion(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' }>, p: VersionPlan, name: (k: string) => string): Promise<void> {
+  const { db } = ctx;
+  const scan = async (texts: { name: string; text: Buffer }[]): Promise<RunDocument> =>
+    (await scanRun(texts, { setup: ctx.setup, sem: ctx.sem, tree: src.tree ?? undefined, args: ['scan', ...(src.tree ? ['--tree', src.tree] : []), `<${p.seen.title} v${p.version}>`] })).doc;
+  const storedVersion = p.row ? db.versions(p.row.id).find((v) => v.version === p.version) : undefined;
+  const stored = storedVersion ? db.versionMessages(storedVersion.id) : [];
+  p.doc = await scan([...stored.map((s) => ({ name: name(s.key), text: s.raw })), ...p.messages.map((m) => ({ name: name(m.key), text: m.raw }))]);
+  const now = introduced(p.doc);
+  const prev = p.row ? db.previousVersion(p.row.id, p.version) : undefined;
+  const rows: NonNullable<VersionPlan['rows']> = [];
+  let before = new Map<string, { f: Finding; since: number }>();
+  if (prev) {
+    p.previousId = prev.id;
+    const old = new Map<string, { f: Finding; since: number }>();
+    for (const r of db.findings(prev.id, 'version')) if (r.verdict === 'new' || r.verdict === 'persisting') old.set(r.fingerprint, { f: JSON.parse(r.json) as Finding, since: r.since_version });
+    before = old;
+    if (prev.tool_version !== VERSION || prev.semantics_hash !== ctx.semHash) {
+      // kreview changed since vN-1 was analysed: ask it again, and say what that alone changes.
+      p.toolDoc = await scan(db.versionMessages(prev.id).map((s) => ({ name: name(s.key), text: s.raw })));
+      const again = introduced(p.toolDoc);
+      for (const [fp, f] of again) if (!old.has(fp)) rows.push({ f, verdict: 'tool-new', since: prev.version, on: 'previous', source: 'tool' });
+      for (const [fp, o] of old) if (!again.has(fp)) rows.push({ f: o.f, verdict: 'tool-gone', since: o.since, on: 'previous', source: 'tool' });
+      before = new Map([...again].map(([fp, f]) => [fp, { f, since: old.get(fp)?.since ?? prev.version }]));
+    }
+  }
+  for (const [fp, f] of now) {
+    const had = before.get(fp);
+    rows.push(had ? { f, verdict: 'persisting', since: had.since, on: 'this', source: 'version' } : { f, verdict: 'new', since: p.version, on: 'this', source: 'version' });
+  }
+  for (const [fp, o] of before) if (!now.has(fp)) rows.push({ f: o.f, verdict: 'fixed', since: o.since, on: 'this', source: 'version' });
+  p.rows = rows;
+}
