@@ -38,7 +38,8 @@ const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
 /** A value used in a class name: only the known ones, anything else is 'other'. */
 const known = (v: unknown, of: readonly string[]): string => (typeof v === 'string' && of.includes(v) ? v : 'other');
 
-const plural = (n: number, w: string, ws = `${w}s`): string => `${n} ${n === 1 ? w : ws}`;
+/** `1 finding`, `2 findings`. */
+export const plural = (n: number, w: string, ws = `${w}s`): string => `${n} ${n === 1 ? w : ws}`;
 
 const fnName = (fn: string): string => (/[\s(]/.test(fn) || !fn ? fn : `${fn}()`);
 
@@ -252,7 +253,7 @@ function patchHead(p: PatchEntry | undefined, m: MessageEntry | undefined, id: s
 }
 
 /** An ISO date as a person reads it: `2024-06-11 07:30:13 UTC`; anything else as it is. */
-function when(d: string): string {
+export function when(d: string): string {
   const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z$/.exec(d);
   return m ? `${m[1]} ${m[2]} UTC` : d;
 }
@@ -591,7 +592,8 @@ function inputsSection(doc: RunDocument, ix: ScanIndex | null): string {
 // ---------------------------------------------------------------------------------------------
 // The page
 
-const STYLE = `
+/** The report's stylesheet; the nightly site's pages build on it. */
+export const STYLE = `
 :root{--fg:#1f2328;--muted:#59636e;--bg:#fff;--bg2:#f6f8fa;--line:#d1d9e0;--code:#f6f8fa;
 --err:#b42318;--err-bg:#fee4e2;--warn:#9a4a00;--warn-bg:#fdefc8;--info:#1656b8;--info-bg:#dbeafe;
 --intro:#b42318;--fixed:#1a7f37;--present:#59636e;--hl:#fff1a8;--hl-edge:#d4a72c;--tr:#e3eefc;--tr-edge:#6ea0e6;
@@ -796,7 +798,37 @@ const SCRIPT = `
 })();
 `;
 
-const sha256 = (s: string): string => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
+/** A CSP source allowing exactly this inline style or script. */
+export const cspHash = (s: string): string => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
+
+/**
+ * A page's head, from the doctype to </head>: a Content-Security-Policy that allows nothing but the
+ * one inline style (and the one inline script, if any) by hash, no referrer, a data: icon so the
+ * browser asks for no favicon. `style` and `script` must be exactly what the page inlines.
+ */
+export function htmlHead(o: { title: string; style: string; script?: string; generator: string }): string {
+  const csp = [
+    "default-src 'none'",
+    `style-src ${cspHash(o.style)}`,
+    ...(o.script !== undefined ? [`script-src ${cspHash(o.script)}`] : []),
+    'img-src data:',
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="generator" content="${esc(o.generator)}">
+<link rel="icon" href="data:,">
+<title>${esc(o.title)}</title>
+<style>${o.style}</style>
+</head>`;
+}
 
 export function renderHtml(doc: RunDocument): string {
   const ix = doc.command === 'scan' ? scanIndex(doc) : null;
@@ -806,28 +838,8 @@ export function renderHtml(doc: RunDocument): string {
   const findings = doc.findings.length
     ? `${groups.join('\n')}\n<p id="nothing-shown" class="none" hidden>No finding matches the filters.</p>`
     : '<p class="none">No findings.</p>';
-  const csp = [
-    "default-src 'none'",
-    `style-src ${sha256(STYLE)}`,
-    `script-src ${sha256(SCRIPT)}`,
-    'img-src data:',
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
   const title = `kreview ${doc.command}: ${summaryLine(doc)}`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
-<meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="generator" content="kreview ${esc(doc.tool?.version)}">
-<link rel="icon" href="data:,">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
+  return `${htmlHead({ title, style: STYLE, script: SCRIPT, generator: `kreview ${doc.tool?.version ?? ''}` })}
 <body>
 <main>
 ${header(doc)}
