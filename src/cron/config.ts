@@ -38,6 +38,8 @@ const schema = z
         'dry-run': z.boolean().default(true),
         from: z.string().min(3).optional(),
         'reply-all': z.boolean().default(false),
+        /** Fixed recipients of every reply (a review list): To: when reply-all is off, else Cc:. */
+        to: z.array(z.string().regex(/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>\s*$/, 'an address: name@example.org or "Name <name@example.org>"')).optional(),
         archive: z.string().url().optional(),
         'per-minute': z.number().int().min(1).max(600).default(10),
         smtp: z
@@ -72,6 +74,8 @@ export interface MailConfig {
   dryRun: boolean;
   from: string | null;
   replyAll: boolean;
+  /** Fixed recipients (a review list), added to every reply. */
+  to: string[];
   archive: string | null;
   perMinute: number;
   smtp: { host: string; port: number; secure: boolean; user: string | null; passwordEnv: string | null } | null;
@@ -126,6 +130,10 @@ export function loadNightConfig(path: string): NightConfig {
   const dflt = defaultPaths();
   const m = c.mail;
   if (m?.send && !m['dry-run'] && !m.smtp) throw at(['mail'], 'sending mail (send: true, dry-run: false) needs smtp: { host, port }');
+  if (m?.send && !m['dry-run'] && !m['reply-all'] && !m.to?.length) {
+    throw at(['mail', 'send'], 'sending mail (send: true, dry-run: false) needs recipients: reply-all: true (the patch\'s author and recipients) or to: [addresses] (a review list)');
+  }
+  if (m?.smtp?.user && !m.smtp['password-env']) throw at(['mail', 'smtp', 'user'], 'an smtp user needs password-env: the name of the environment variable that holds the password');
   return {
     path,
     schedule: c.schedule,
@@ -140,6 +148,7 @@ export function loadNightConfig(path: string): NightConfig {
       dryRun: m?.['dry-run'] ?? true,
       from: m?.from ?? null,
       replyAll: m?.['reply-all'] ?? false,
+      to: m?.to ?? [],
       archive: m?.archive ?? null,
       perMinute: m?.['per-minute'] ?? 10,
       smtp: m?.smtp ? { host: m.smtp.host, port: m.smtp.port, secure: m.smtp.secure, user: m.smtp.user ?? null, passwordEnv: m.smtp['password-env'] ?? null } : null,

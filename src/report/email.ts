@@ -179,8 +179,11 @@ export function replyMails(doc: RunDocument, settings: EmailSettings): ReplyMail
     const args = reproduceArgs(doc.invocation.args).map(shellWord).join(' ');
     body.push('-- ');
     body.push(`How to reproduce (kreview ${doc.tool.version}):`);
-    body.push(`  kreview ${args}`);
-    if (p.messageId) body.push('or, for this patch from the list archive:', `  b4 am -o - ${shellWord(p.messageId)} | kreview scan${tree ? ` --tree ${shellWord(tree)}` : ''} -`);
+    // A run that read its mail from stdin (the nightly job) is made again from the list archive.
+    const fromArchive = p.messageId ? `  b4 am -o - ${shellWord(p.messageId)} | kreview scan${tree ? ` --tree ${shellWord(tree)}` : ''} -` : null;
+    const fromStdin = doc.invocation.args.at(-1) === '-';
+    if (!fromStdin || !fromArchive) body.push(`  kreview ${args}`);
+    if (fromArchive) body.push(...(fromStdin ? [] : ['or, for this patch from the list archive:']), fromArchive);
     body.push('');
     body.push('If you fix this in a separate patch (not just a new version of this one),', 'please add these tags:');
     body.push(`Reported-by: ${settings.from}`);
@@ -197,7 +200,8 @@ export function replyMails(doc: RunDocument, settings: EmailSettings): ReplyMail
   return mails;
 }
 
-function fileName(k: number, subject: string): string {
+/** The `.eml` file name of the k-th reply (0-based): numbered, then a slug of its subject. */
+export function replyFileName(k: number, subject: string): string {
   const slug = subject
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
@@ -207,27 +211,32 @@ function fileName(k: number, subject: string): string {
   return `${String(k + 1).padStart(4, '0')}-${slug || 'reply'}.eml`;
 }
 
+/** One reply as an RFC 5322 message (what `renderEmails` writes; the nightly job sends it). */
+export async function composeReply(m: ReplyMail, toolVersion: string): Promise<Buffer> {
+  const composer = new MailComposer({
+    from: m.headers.from,
+    to: m.headers.to,
+    cc: m.headers.cc,
+    subject: m.headers.subject,
+    messageId: angle(m.messageId),
+    ...(m.headers.inReplyTo ? { inReplyTo: angle(m.headers.inReplyTo) } : {}),
+    ...(m.headers.references.length ? { references: m.headers.references.map(angle).join(' ') } : {}),
+    text: m.text,
+    headers: {
+      'X-Kreview-Version': toolVersion,
+      'X-Kreview-Fingerprints': m.findings.map((f) => f.fingerprint).join(' '),
+    },
+  });
+  return composer.compile().build();
+}
+
 /** The replies as RFC 5322 messages (`.eml`), one per patch, numbered in patch order. */
 export async function renderEmails(doc: RunDocument, settings: EmailSettings): Promise<Rendered[]> {
   const out: Rendered[] = [];
   const mails = replyMails(doc, settings);
   for (const [k, m] of mails.entries()) {
-    const composer = new MailComposer({
-      from: m.headers.from,
-      to: m.headers.to,
-      cc: m.headers.cc,
-      subject: m.headers.subject,
-      messageId: angle(m.messageId),
-      ...(m.headers.inReplyTo ? { inReplyTo: angle(m.headers.inReplyTo) } : {}),
-      ...(m.headers.references.length ? { references: m.headers.references.map(angle).join(' ') } : {}),
-      text: m.text,
-      headers: {
-        'X-Kreview-Version': doc.tool.version,
-        'X-Kreview-Fingerprints': m.findings.map((f) => f.fingerprint).join(' '),
-      },
-    });
-    const raw = await composer.compile().build();
-    out.push({ name: fileName(k, m.headers.subject), content: raw.toString('utf8') });
+    const raw = await composeReply(m, doc.tool.version);
+    out.push({ name: replyFileName(k, m.headers.subject), content: raw.toString('utf8') });
   }
   return out;
 }

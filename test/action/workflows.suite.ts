@@ -1,6 +1,8 @@
 // The workflows users copy (workflows/): they call the Action with inputs it has, analyse on
 // pull_request and never on pull_request_target, post only from workflow_run without checking the
 // pull request out, and hand the run over under the artifact name and file the other side expects.
+// The nightly one runs `kreview cron --once` on a schedule, carries its state in the Actions cache
+// and publishes the reports on Pages.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -9,14 +11,27 @@ import { parse } from 'yaml';
 import { ROOT } from '../support/pull-repo.js';
 
 interface Step {
+  id?: string;
+  if?: string;
   uses?: string;
+  run?: string;
   with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  needs?: string | string[];
+  if?: string;
+  permissions?: Record<string, string>;
+  environment?: { name: string; url?: string };
+  outputs?: Record<string, string>;
+  steps: Step[];
 }
 interface Workflow {
   name: string;
   on: Record<string, unknown>;
   permissions: Record<string, string>;
-  jobs: Record<string, { steps: Step[] }>;
+  env?: Record<string, string>;
+  jobs: Record<string, Job>;
 }
 
 const read = (f: string): Workflow => parse(readFileSync(join(ROOT, 'workflows', f), 'utf8')) as Workflow;
@@ -27,10 +42,11 @@ describe('action: workflows', () => {
   const files = readdirSync(join(ROOT, 'workflows')).filter((f) => f.endsWith('.yml'));
 
   it('use the Action with inputs it declares, and declare their permissions', () => {
-    assert.deepEqual(files.sort(), ['kreview-patch-queue.yml', 'kreview-post.yml', 'kreview-pr.yml']);
+    assert.deepEqual(files.sort(), ['kreview-nightly.yml', 'kreview-patch-queue.yml', 'kreview-post.yml', 'kreview-pr.yml']);
     for (const f of files) {
       const w = read(f);
       assert.ok(w.permissions && Object.keys(w.permissions).length > 0, `${f}: permissions`);
+      if (f === 'kreview-nightly.yml') continue; // runs the CLI, not the Action
       const ours = steps(w).filter((s) => s.uses?.endsWith('/kreview@v1'));
       assert.equal(ours.length, 1, `${f}: one kreview step`);
       for (const k of Object.keys(ours[0]!.with ?? {})) assert.ok(k in action.inputs, `${f}: input ${k} is not in action.yml`);
@@ -55,5 +71,59 @@ describe('action: workflows', () => {
     const from = String(steps(post).find((s) => s.uses?.endsWith('/kreview@v1'))!.with!['post-from']);
     assert.ok(from.endsWith('/kreview-run.json'), 'the file the analysis writes (outputs.json)');
     assert.match(readFileSync(join(ROOT, 'src', 'action', 'index.ts'), 'utf8'), /join\(outDir, 'kreview-run\.json'\)/);
+  });
+
+  it('nightly: on a schedule, the database restored from the cache and saved, the reports on Pages', () => {
+    const text = readFileSync(join(ROOT, 'workflows', 'kreview-nightly.yml'), 'utf8');
+    const w = read('kreview-nightly.yml');
+    assert.deepEqual(Object.keys(w.on).sort(), ['schedule', 'workflow_dispatch'], 'scheduled, and by hand; never on pull requests');
+    const schedule = w.on.schedule as { cron: string }[];
+    assert.equal(schedule.length, 1);
+    assert.match(schedule[0]!.cron, /^(\S+ ){4}\S+$/, 'a five-field cron expression');
+    assert.deepEqual(w.permissions, { contents: 'read' }, 'the workflow token reads; each job asks for what it writes');
+    const env = w.env ?? {};
+    const state = env.KREVIEW_STATE!;
+    const reports = env.KREVIEW_REPORTS!;
+    assert.ok(state && reports.startsWith(`${state}/`), 'the site is kept with the database');
+    // The configuration shown in the header puts the database and the site where the cache and Pages look.
+    assert.equal(/^#\s+database: (\S+)/m.exec(text)?.[1]?.startsWith(`${state}/`), true, 'database: in the cached folder');
+    assert.equal(/^#\s+output: (\S+)/m.exec(text)?.[1], reports, 'output: is the published folder');
+    const vars = (v: unknown): string => String(v).replace(/\$\{\{\s*env\.(\w+)\s*\}\}/g, (_m, k: string) => env[k] ?? `<${k}>`);
+
+    const nightly = w.jobs.nightly!;
+    const at = (pred: (s: Step) => boolean): number => nightly.steps.findIndex(pred);
+    for (const s of nightly.steps.filter((x) => x.uses?.startsWith('actions/checkout'))) assert.equal(s.with?.['persist-credentials'], false, 'no token left in a checkout');
+    const kernel = nightly.steps.find((s) => s.uses?.startsWith('actions/checkout') && s.with?.path === 'linux');
+    assert.ok(kernel?.if?.includes('vars.KREVIEW_KERNEL'), 'the kernel is checked out when one is configured');
+
+    const restore = at((s) => !!s.uses?.startsWith('actions/cache/restore@'));
+    const run = at((s) => /\bnpx kreview cron --once --config "?\$KREVIEW_CONFIG"?$/.test(s.run?.trim() ?? ''));
+    const install = at((s) => /\bnpm install\b.*\bkreview@/.test(s.run ?? ''));
+    const save = at((s) => !!s.uses?.startsWith('actions/cache/save@'));
+    assert.ok(restore >= 0 && install >= 0 && run >= 0 && save >= 0, 'restore, install, kreview cron --once, save');
+    assert.ok(restore < run && install < run && run < save, 'restored before the run, saved after');
+    const r = nightly.steps[restore]!;
+    const sv = nightly.steps[save]!;
+    assert.equal(vars(r.with?.path), state);
+    assert.equal(vars(sv.with?.path), state, 'the same folder is saved');
+    const key = String(r.with?.key);
+    assert.match(key, /\$\{\{ github\.run_id \}\}/, 'a new key per run (cache entries cannot be replaced)');
+    const prefix = String(r.with?.['restore-keys']);
+    assert.ok(key.startsWith(prefix) && prefix.length > 0, 'restore-keys: the newest entry of any earlier run');
+    assert.equal(sv.with?.key, `\${{ steps.${r.id}.outputs.cache-primary-key }}`, 'saved under the key restore tried');
+    assert.match(sv.if ?? '', /always\(\)/, 'saved even when the night failed');
+
+    const pages = nightly.steps.find((s) => s.uses?.startsWith('actions/upload-pages-artifact@'));
+    assert.equal(vars(pages?.with?.path), reports);
+    const artifact = nightly.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    assert.equal(vars(artifact?.with?.path), reports);
+    const deploy = Object.values(w.jobs).find((j) => j.steps.some((s) => s.uses?.startsWith('actions/deploy-pages@')));
+    assert.ok(deploy, 'a job deploys to Pages');
+    assert.equal(deploy.needs, 'nightly');
+    assert.deepEqual(deploy.permissions, { pages: 'write', 'id-token': 'write' });
+    assert.equal(deploy.environment?.name, 'github-pages');
+    assert.match(deploy.if ?? '', new RegExp(`needs\\.nightly\\.outputs\\.pages == 'success'`));
+    assert.equal(nightly.outputs?.pages, `\${{ steps.${pages!.id}.outcome }}`);
+    assert.equal(nightly.permissions?.['pages'], undefined, 'only the deploy job may write Pages');
   });
 });
