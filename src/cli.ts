@@ -1,4 +1,4 @@
-// kreview command line: scan, check, report, rules, ir, explain.
+// kreview command line: scan, check, report, rules, cron, ir, explain.
 
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, extname } from 'node:path';
@@ -15,6 +15,8 @@ import { FAIL_ON, ignoreMatcher, type Config, type FailOn } from './config/index
 import { readRunDocument, runDocument, RunFileError, summarize, type CheckedFile, type RunDocument } from './report/document.js';
 import { markBaseline } from './report/baseline.js';
 import { failCode, loadSemantics, loadSetup, scanRun, SetupError, type SetupOptions } from './run.js';
+import { ConfigError } from './config/index.js';
+import type { NightConfig } from './cron/config.js';
 import { FORMATS, render, type Format } from './report/index.js';
 import { renderRules, RULE_FORMATS } from './report/rules.js';
 
@@ -230,6 +232,49 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .addOption(new Option('-f, --format <format>', 'output format').choices([...RULE_FORMATS]).default('text'))
     .action((o: { format: (typeof RULE_FORMATS)[number] }) => {
       io.stdout(renderRules(o.format));
+    });
+
+  program
+    .command('cron')
+    .description('the nightly job: follow mailing-list archives, remember every series across versions, publish what changed')
+    .requiredOption('--config <file>', 'the nightly configuration (schedule, database, output, sources, mail)')
+    .option('--once', 'one run now, then exit (for system cron, systemd timers, a scheduled workflow)')
+    .action(async (o: { config: string; once?: boolean }) => {
+      // Loaded here: the database and the scheduler cost the other commands nothing.
+      const { loadNightConfig } = await import('./cron/config.js');
+      const { nightLogger } = await import('./cron/log.js');
+      const { runNight } = await import('./cron/night.js');
+      const { NightScheduler } = await import('./cron/scheduler.js');
+      const { afterNight: after } = await import('./cron/after.js');
+      let cfg: NightConfig;
+      try {
+        cfg = loadNightConfig(o.config);
+      } catch (e) {
+        if (e instanceof ConfigError) throw new UsageError(e.message);
+        throw e;
+      }
+      const { log, close } = nightLogger({ write: io.stderr, tty: !!io.isTTY });
+      // SIGTERM/SIGINT stop between batches; the run still writes the report of what it did.
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGTERM', () => resolve());
+        process.once('SIGINT', () => resolve());
+      });
+      try {
+        if (o.once) {
+          const ac = new AbortController();
+          void stopped.then(() => ac.abort());
+          const r = await runNight(cfg, { log, signal: ac.signal, after });
+          io.stdout(`${cfg.output}: run ${r.runId}, ${r.digest.nothingNew ? 'nothing new' : `${r.digest.messages} messages, ${r.digest.counts.new} new, ${r.digest.counts.fixed} fixed, ${r.digest.counts.persisting} still there`}\n`);
+          code = r.digest.events.some((e) => e.level === 'error') ? 1 : 0;
+          return;
+        }
+        const scheduler = new NightScheduler({ expression: cfg.schedule, timezone: cfg.timezone, log, run: async (signal) => void (await runNight(cfg, { log, signal, after })) });
+        scheduler.start();
+        await stopped;
+        await scheduler.stop();
+      } finally {
+        close();
+      }
     });
 
   program

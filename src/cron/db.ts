@@ -301,6 +301,15 @@ export class NightDb {
     return (this.db.prepare('SELECT key, raw FROM messages WHERE version_id = ? AND reply = 0 ORDER BY id').all(versionId) as { key: string; raw: Buffer }[]).map((r) => ({ key: r.key, raw: unpack(r.raw) }));
   }
 
+  /** The version a thread belongs to: the first of these Message-IDs that is a version's own message. */
+  versionOfThread(messageIds: string[]): number | null {
+    for (const id of messageIds) {
+      const r = this.db.prepare('SELECT version_id FROM messages WHERE message_id = ? AND version_id IS NOT NULL AND reply = 0 LIMIT 1').get(id) as { version_id: number } | undefined;
+      if (r) return r.version_id;
+    }
+    return null;
+  }
+
   messageCount(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n;
   }

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../analysis/types.js';
+import { splitHeaderBlock } from '../ingest/headers.js';
 import { scanMessages, type MessageEntry } from '../pipeline.js';
 import type { SeriesEntry } from '../patch/index.js';
 import type { RunDocument } from '../report/document.js';
@@ -54,7 +55,7 @@ export interface NightResult {
   stopped: boolean;
 }
 
-interface Ctx {
+export interface NightContext {
   db: NightDb;
   cfg: NightConfig;
   runId: number;
@@ -100,7 +101,7 @@ export async function runNight(cfg: NightConfig, opts: NightOptions = {}): Promi
     const started = now().toISOString();
     const runId = db.startRun(VERSION, semHash, started);
     log('run', { run: runId, sources: cfg.sources.length, kreview: VERSION, semantics: semHash });
-    const ctx: Ctx = { db, cfg, runId, setup, sem, semHash, log, signal: opts.signal };
+    const ctx: NightContext = { db, cfg, runId, setup, sem, semHash, log, signal: opts.signal };
     let stopped = false;
     for (const src of cfg.sources) {
       if (opts.signal?.aborted) {
@@ -108,8 +109,8 @@ export async function runNight(cfg: NightConfig, opts: NightOptions = {}): Promi
         break;
       }
       try {
-        if (src.kind === 'github') throw new SourceError(`${src.repository}: github sources are not followed yet`);
-        await followMail(ctx, src);
+        if (src.kind === 'github') await (await import('./github.js')).followGitHub(ctx, src);
+        else await followMail(ctx, src);
       } catch (e) {
         const text = e instanceof SourceError ? e.message : `${e instanceof Error ? e.message : String(e)}`;
         db.event(runId, src.name, 'error', text);
@@ -119,18 +120,19 @@ export async function runNight(cfg: NightConfig, opts: NightOptions = {}): Promi
     if (opts.signal?.aborted) stopped = true;
     const claimed = db.claimUnreported(runId, join(cfg.output, 'runs', runDirName(runId, started)));
     log('report', { run: runId, findings: claimed });
+    // Mails and the digest issue first: what they run into is in the night's report.
+    if (opts.after) await opts.after({ db, runId, cfg, digest: digestOf(db, runId), log });
     await writeReports(db, runId, cfg);
-    const digest = digestOf(db, runId);
-    if (opts.after) await opts.after({ db, runId, cfg, digest, log });
     db.finishRun(runId, now().toISOString());
+    const digest = digestOf(db, runId);
     log('done', { run: runId, ...digest.counts, messages: digest.messages, stopped });
-    return { runId, digest: digestOf(db, runId), recovered: { aborted, reported }, stopped };
+    return { runId, digest, recovered: { aborted, reported }, stopped };
   } finally {
     db.close();
   }
 }
 
-async function followMail(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' }>): Promise<void> {
+async function followMail(ctx: NightContext, src: Exclude<SourceConfig, { kind: 'github' }>): Promise<void> {
   const { db, cfg, log } = ctx;
   if (src.tree && src.fetchTree) {
     try {
@@ -160,7 +162,7 @@ async function followMail(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' 
 }
 
 /** What a version's patches introduce: its findings by fingerprint. */
-function introduced(doc: RunDocument): Map<string, Finding> {
+export function introduced(doc: RunDocument): Map<string, Finding> {
   const out = new Map<string, Finding>();
   for (const f of doc.findings) if (f.status === 'introduced' && !f.baseline && !out.has(f.fingerprint)) out.set(f.fingerprint, withSubject(doc, f));
   return out;
@@ -172,18 +174,27 @@ function withSubject(doc: RunDocument, f: Finding): Finding {
   return { ...f, patchSubject: p?.subject ?? null } as Finding;
 }
 
+/** A finding row to write: on this version, or on the previous one (what kreview's change alone did). */
+export interface PlannedRow {
+  f: Finding;
+  verdict: Verdict;
+  since: number;
+  on: 'this' | 'previous';
+  source: FindingRow['source'];
+}
+
 interface VersionPlan {
   seen: SeriesSeen;
   row: SeriesRow | null;
   version: number;
   messages: NewMessage[];
   doc?: RunDocument;
-  rows?: { f: Finding; verdict: Verdict; since: number; on: 'this' | 'previous'; source: FindingRow['source'] }[];
+  rows?: PlannedRow[];
   previousId?: number;
   toolDoc?: RunDocument;
 }
 
-async function writeBatch(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' }>, sourceId: number, batch: NewMessage[]): Promise<void> {
+async function writeBatch(ctx: NightContext, src: Exclude<SourceConfig, { kind: 'github' }>, sourceId: number, batch: NewMessage[]): Promise<void> {
   const { db, runId } = ctx;
   const name = (key: string): string => `${src.name}:${key}`;
   // One copy of each message: the source may hold it twice, or the database already.
@@ -195,10 +206,18 @@ async function writeBatch(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' 
   for (const e of parsed.doc.messages) if (!entries.has(e.input)) entries.set(e.input, e);
 
   const plans = new Map<string, VersionPlan>();
-  const replies: { m: NewMessage; plan: VersionPlan }[] = [];
-  const seenOf = (e: MessageEntry, m: NewMessage): SeriesSeen | null => {
+  // A reply goes with the version it answers: found in this batch's series, or by its thread in the database.
+  const replies: { m: NewMessage; plan: VersionPlan | null; versionId: number | null; analyse: boolean }[] = [];
+  // b4 writes change-id in the cover letter only: it names the whole series.
+  const changeIds = new Map<string, string>();
+  for (const m of fresh) {
+    const e = entries.get(name(m.key));
+    const id = changeId(m.raw.toString('utf8'));
+    if (e?.series && id && !changeIds.has(e.series.id)) changeIds.set(e.series.id, id);
+  }
+  const seenOf = (e: MessageEntry): SeriesSeen | null => {
     const s = e.series ? seriesById.get(e.series.id) : undefined;
-    return s ? { key: s.id, changeId: changeId(m.raw.toString('utf8')), title: s.title, author: s.author } : null;
+    return s ? { key: s.id, changeId: changeIds.get(s.id) ?? null, title: s.title, author: s.author } : null;
   };
   const planFor = (seen: SeriesSeen, version: number): VersionPlan => {
     const row = findSeries(db, seen);
@@ -212,14 +231,18 @@ async function writeBatch(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' 
   const loose: NewMessage[] = [];
   for (const m of fresh) {
     const e = entries.get(name(m.key));
-    const seen = e && e.status !== 'error' ? seenOf(e, m) : null;
+    // Kept and accounted for, but said: a source should hold mail.
+    if (!splitHeaderBlock(m.raw)) db.event(runId, src.name, 'warning', `${m.where}: not a mail message (no header block); kept as text`);
+    else if (e?.status === 'error') db.event(runId, src.name, 'warning', `${m.where}: ${e.error}`);
+    const seen = e && e.status !== 'error' ? seenOf(e) : null;
     if (!e || !seen || !e.series) {
       loose.push(m);
-      if (e?.status === 'error') db.event(runId, src.name, 'warning', `${m.where}: ${e.error}`);
       continue;
     }
     if (e.series.reply) {
-      if (e.patches.length) replies.push({ m, plan: planFor(seen, e.series.version) });
+      const known = db.versionOfThread([e.inReplyTo, ...e.references].filter((x): x is string => !!x));
+      if (known !== null) replies.push({ m, plan: null, versionId: known, analyse: e.patches.length > 0 });
+      else if (e.patches.length) replies.push({ m, plan: planFor(seen, e.series.version), versionId: null, analyse: true });
       else loose.push(m);
     } else if (e.patches.length || e.series.cover) {
       planFor(seen, e.series.version).messages.push(m);
@@ -229,8 +252,9 @@ async function writeBatch(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' 
   // Analyse first (no transaction is held while kreview works), then write it all at once.
   for (const p of plans.values()) if (p.messages.length) await analyseVersion(ctx, src, p, name);
   let replyDoc: RunDocument | null = null;
-  if (replies.length) {
-    replyDoc = (await scanRun(replies.map((r) => ({ name: name(r.m.key), text: r.m.raw })), { setup: ctx.setup, sem: ctx.sem, tree: src.tree ?? undefined, args: ['scan', '<review replies>'] })).doc;
+  const reviewed = replies.filter((r) => r.analyse);
+  if (reviewed.length) {
+    replyDoc = (await scanRun(reviewed.map((r) => ({ name: name(r.m.key), text: r.m.raw })), { setup: ctx.setup, sem: ctx.sem, tree: src.tree ?? undefined, args: ['scan', ...(src.tree ? ['--tree', src.tree] : []), '-'] })).doc;
   }
 
   db.tx(() => {
@@ -257,13 +281,13 @@ async function writeBatch(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' 
       if (p.toolDoc) db.addAnalysis(runId, p.previousId!, 'tool-check', JSON.stringify(p.toolDoc));
       db.markAnalysed(v.id, runId, VERSION, ctx.semHash);
     }
+    const versionOf = new Map<string, number>();
+    for (const r of replies) {
+      const vid = r.versionId ?? db.version(seriesId(r.plan!), r.plan!.version, runId).id;
+      versionOf.set(name(r.m.key), vid);
+      store(r.m, vid, true);
+    }
     if (replyDoc) {
-      const versionOf = new Map<string, number>();
-      for (const r of replies) {
-        const v = db.version(seriesId(r.plan), r.plan.version, runId);
-        versionOf.set(name(r.m.key), v.id);
-        store(r.m, v.id, true);
-      }
       for (const f of introduced(replyDoc).values()) {
         const vid = versionOf.get(f.input);
         if (vid !== undefined) db.addFinding(vid, f, 'reply', 'reply', 0, runId);
@@ -277,21 +301,21 @@ async function writeBatch(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' 
 }
 
 /** Analyse a version with all its messages so far, and compare it with the version before. */
-async function analyseVersion(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'github' }>, p: VersionPlan, name: (k: string) => string): Promise<void> {
+async function analyseVersion(ctx: NightContext, src: Exclude<SourceConfig, { kind: 'github' }>, p: VersionPlan, name: (k: string) => string): Promise<void> {
   const { db } = ctx;
   const scan = async (texts: { name: string; text: Buffer }[]): Promise<RunDocument> =>
-    (await scanRun(texts, { setup: ctx.setup, sem: ctx.sem, tree: src.tree ?? undefined, args: ['scan', ...(src.tree ? ['--tree', src.tree] : []), `<${p.seen.title} v${p.version}>`] })).doc;
+    // Made again by piping the series from the archive (b4 am -o - MESSAGE-ID) into this.
+    (await scanRun(texts, { setup: ctx.setup, sem: ctx.sem, tree: src.tree ?? undefined, args: ['scan', ...(src.tree ? ['--tree', src.tree] : []), '-'] })).doc;
   const storedVersion = p.row ? db.versions(p.row.id).find((v) => v.version === p.version) : undefined;
   const stored = storedVersion ? db.versionMessages(storedVersion.id) : [];
   p.doc = await scan([...stored.map((s) => ({ name: name(s.key), text: s.raw })), ...p.messages.map((m) => ({ name: name(m.key), text: m.raw }))]);
   const now = introduced(p.doc);
   const prev = p.row ? db.previousVersion(p.row.id, p.version) : undefined;
-  const rows: NonNullable<VersionPlan['rows']> = [];
+  const rows: PlannedRow[] = [];
   let before = new Map<string, { f: Finding; since: number }>();
   if (prev) {
     p.previousId = prev.id;
-    const old = new Map<string, { f: Finding; since: number }>();
-    for (const r of db.findings(prev.id, 'version')) if (r.verdict === 'new' || r.verdict === 'persisting') old.set(r.fingerprint, { f: JSON.parse(r.json) as Finding, since: r.since_version });
+    const old = saidBefore(db, prev.id);
     before = old;
     if (prev.tool_version !== VERSION || prev.semantics_hash !== ctx.semHash) {
       // kreview changed since vN-1 was analysed: ask it again, and say what that alone changes.
@@ -302,10 +326,23 @@ async function analyseVersion(ctx: Ctx, src: Exclude<SourceConfig, { kind: 'gith
       before = new Map([...again].map(([fp, f]) => [fp, { f, since: old.get(fp)?.since ?? prev.version }]));
     }
   }
+  p.rows = [...rows, ...verdicts(before, now, p.version)];
+}
+
+/** Version `version` against the one before: new, still there (since when), fixed. */
+export function verdicts(before: Map<string, { f: Finding; since: number }>, now: Map<string, Finding>, version: number): PlannedRow[] {
+  const rows: PlannedRow[] = [];
   for (const [fp, f] of now) {
     const had = before.get(fp);
-    rows.push(had ? { f, verdict: 'persisting', since: had.since, on: 'this', source: 'version' } : { f, verdict: 'new', since: p.version, on: 'this', source: 'version' });
+    rows.push(had ? { f, verdict: 'persisting', since: had.since, on: 'this', source: 'version' } : { f, verdict: 'new', since: version, on: 'this', source: 'version' });
   }
   for (const [fp, o] of before) if (!now.has(fp)) rows.push({ f: o.f, verdict: 'fixed', since: o.since, on: 'this', source: 'version' });
-  p.rows = rows;
+  return rows;
+}
+
+/** What a version's previous version said (new or still there), by fingerprint. */
+export function saidBefore(db: NightDb, versionId: number): Map<string, { f: Finding; since: number }> {
+  const out = new Map<string, { f: Finding; since: number }>();
+  for (const r of db.findings(versionId, 'version')) if (r.verdict === 'new' || r.verdict === 'persisting') out.set(r.fingerprint, { f: JSON.parse(r.json) as Finding, since: r.since_version });
+  return out;
 }

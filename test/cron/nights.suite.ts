@@ -56,8 +56,11 @@ describe('cron: three nights', () => {
     const db = new NightDb(loadNightConfig(cfgPath).database);
     try {
       assert.equal(db.versions(d.series[0]!.id).length, 2, 'the reply made no version');
-      const replies = db.db.prepare('SELECT count(*) AS n FROM messages WHERE reply = 1').get() as { n: number };
-      assert.equal(replies.n, 1);
+      const replies = db.db.prepare('SELECT version_id FROM messages WHERE reply = 1').all() as { version_id: number | null }[];
+      assert.equal(replies.length, 1);
+      const v1 = db.versions(d.series[0]!.id).find((v) => v.version === 1)!;
+      assert.equal(replies[0]!.version_id, v1.id, 'the reply goes with the version it answers');
+      assert.equal(db.allSeries().length, 1, 'and makes no series of its own');
     } finally {
       db.close();
     }

@@ -20,6 +20,11 @@ export interface PullState {
   baseSha: string;
   headRepo: string;
   files: PullFile[];
+  /** For the list of open pull requests (the nightly job's GitHub source). */
+  title?: string;
+  author?: string;
+  updatedAt?: string;
+  headRef?: string;
 }
 
 export interface Call {
@@ -59,6 +64,14 @@ export interface IssueComment {
   body: string;
 }
 
+export interface Issue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  user: User;
+}
+
 export interface Failure {
   method: string;
   path: RegExp;
@@ -89,6 +102,8 @@ export class FakeGitHub {
   reviews: Review[] = [];
   reviewComments: ReviewComment[] = [];
   issueComments: IssueComment[] = [];
+  /** The repository's issues (GET/POST /repos/:o/:r/issues, PATCH /repos/:o/:r/issues/:n). */
+  issues: Issue[] = [];
   failures: Failure[] = [];
   /** Tokens that may only read (a fork's pull request token). */
   readOnly = new Set<string>();
@@ -163,6 +178,20 @@ export class FakeGitHub {
         base: { sha: p.baseSha, repo: { full_name: `${p.owner}/${p.repo}` } },
       });
     }
+    if (method === 'GET' && path === `${prefix}/pulls`) {
+      if ((url.searchParams.get('state') ?? 'open') !== 'open') return page([]);
+      return page([
+        {
+          number: p.number,
+          title: p.title ?? `pull request ${p.number}`,
+          state: 'open',
+          updated_at: p.updatedAt ?? '2024-06-11T09:00:00Z',
+          user: { login: p.author ?? 'ada', type: 'User' },
+          head: { sha: p.headSha, ref: p.headRef ?? 'pr', repo: { full_name: p.headRepo } },
+          base: { sha: p.baseSha, ref: 'main', repo: { full_name: `${p.owner}/${p.repo}` } },
+        },
+      ]);
+    }
     if (method === 'GET' && path === `${pr}/files`) return page(p.files);
     if (method === 'GET' && path === `${pr}/comments`) return page(this.reviewComments);
     if (method === 'GET' && path === `${pr}/reviews`) return page(this.reviews);
@@ -209,6 +238,27 @@ export class FakeGitHub {
       if (!c) return send(404, { message: 'Not Found' });
       c.body = String(b.body ?? '');
       return send(200, c);
+    }
+    if (method === 'GET' && path === `${prefix}/issues`) {
+      const state = url.searchParams.get('state') ?? 'open';
+      return page(this.issues.filter((i) => state === 'all' || i.state === state));
+    }
+    if (method === 'POST' && path === `${prefix}/issues`) {
+      if (!b.title) return send(422, { message: 'Validation Failed', errors: [{ resource: 'Issue', code: 'missing_field', field: 'title' }] });
+      // Issues and pull requests share their numbers.
+      const number = Math.max(p.number, ...this.issues.map((i) => i.number)) + 1;
+      const i: Issue = { number, title: String(b.title), body: String(b.body ?? ''), state: 'open', user: BOT };
+      this.issues.push(i);
+      return send(201, i);
+    }
+    const issueEdit = new RegExp(`^${prefix}/issues/(\\d+)$`).exec(path);
+    if (method === 'PATCH' && issueEdit) {
+      const i = this.issues.find((x) => x.number === Number(issueEdit[1]));
+      if (!i) return send(404, { message: 'Not Found' });
+      if (b.title !== undefined) i.title = String(b.title);
+      if (b.body !== undefined) i.body = String(b.body);
+      if (b.state === 'open' || b.state === 'closed') i.state = b.state;
+      return send(200, i);
     }
     send(404, { message: `Not Found: ${method} ${path}` });
   }

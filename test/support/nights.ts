@@ -96,22 +96,22 @@ export function makeNights(dir: string): Nights {
 }
 
 /** The nightly configuration for these nights. */
-export function nightConfig(dir: string, n: Nights, extra = ''): string {
+export function nightConfig(dir: string, n: Nights, o: { extra?: string; batchSize?: number; schedule?: string } = {}): string {
   const path = join(dir, 'kreview-nightly.yaml');
   writeFileSync(
     path,
     [
-      'schedule: "0 4 * * *"',
+      `schedule: "${o.schedule ?? '0 4 * * *'}"`,
       'timezone: UTC',
       `database: ${join(dir, 'state', 'kreview.sqlite')}`,
       `output: ${join(dir, 'reports')}`,
-      'batch-size: 3',
+      `batch-size: ${o.batchSize ?? 3}`,
       'sources:',
       '  - name: demo-devel',
       `    public-inbox: ${n.inbox.dir}`,
       `    tree: ${n.tree}`,
       '    fetch-tree: false',
-      extra,
+      o.extra ?? '',
     ].join('\n'),
   );
   return path;
