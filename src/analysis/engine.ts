@@ -33,13 +33,35 @@ export type EngineEvent =
   | { k: 'call-context'; line: number | null; callee: string; irqsOff: boolean; bhOff: boolean }
   | { k: 'sleep'; line: number | null; what: string; why: string; atomic: HeldLock[]; via?: string; sometimes?: boolean; viaGap: boolean; text: string; trace: Trace }
   | { k: 'may-sleep'; line: number | null; what: string; why: string; root: SleepRoot; block: number } // anywhere (for summaries)
-  | { k: 'double-put'; line: number | null; obj: string; pair: string; prevLine: number | null; text: string; viaGap: boolean; via?: string; trace: Trace }
-  | { k: 'put-unheld'; line: number | null; obj: string; pair: string; text: string; via?: string; trace: Trace }
+  | { k: 'double-put'; line: number | null; obj: string; pair: string; source: PairSource; prevLine: number | null; text: string; viaGap: boolean; via?: string; trace: Trace }
+  | { k: 'put-unheld'; line: number | null; obj: string; pair: string; source: PairSource; text: string; via?: string; trace: Trace }
   | { k: 'err-fallthrough'; line: number | null; subject: string; branchLine: number | null; cleanup: { line: number | null; text: string; obj: string; kind: string }; use: { line: number | null; text: string; what: string }; trace: Trace }
   | { k: 'acquire'; line: number | null; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; block: number; via?: string; sometimes?: boolean; afterGap: boolean; retake?: boolean }
   | { k: 'flag-set'; line: number | null; key: string }
   | { k: 'flag-cleared'; line: number | null; key: string } // a flag this path had set, cleared again
   | { k: 'ref-taken'; line: number | null; obj: string; pair: string };
+
+/** Where a get/put pair is known from: a kernel primitive, rules/, or only its functions' names. */
+export type PairSource = 'primitive' | 'rule' | 'name';
+
+/** A reference taken or dropped: on what object, by which pair, where. */
+interface RefMove {
+  obj: string;
+  pair: string;
+  source: PairSource;
+  line: number | null;
+  text: string;
+  /** The callee that moves it, when it is a callee. */
+  via?: string;
+  /** The count is a member of the object (`&grp->kref` counts `grp`). */
+  member?: boolean;
+}
+
+/** Whether `obj` was dropped through one of its embedded counts (`obj#&obj->count` keys). */
+function droppedByCount(s: State, obj: string): boolean {
+  for (const k of s.dropped.keys()) if (k.startsWith(`${obj}#`)) return true;
+  return false;
+}
 
 /** Where a sleep comes from: the sleeping call itself and the callees leading to it. */
 export interface SleepRoot {
@@ -338,7 +360,7 @@ class Walker {
         if (op.value.k === 'result' && /^[A-Za-z_]\w*$/.test(op.target)) {
           // `x = lookup()` where the callee returns a new reference: x holds it.
           const rr = this.resultRefs.get(op.value.id);
-          if (rr) this.takeRef(s, op.target, rr.pair, rr.source, op.line, op.text ?? rr.callee, rr.callee);
+          if (rr) this.takeRef(s, { obj: op.target, pair: rr.pair, source: rr.source, line: op.line, text: op.text ?? rr.callee, via: rr.callee });
           // `child = of_node_get(np)`: the get returns its argument; child names the reference now.
           const src = this.getResults.get(op.value.id);
           const status = !!src && this.isStatusVariable(op.target);
@@ -423,7 +445,7 @@ class Walker {
     }
     const op = p.op;
     if (op?.kind === 'acquire') this.acquire(s, op.obj, op.family, op.mode, op.irq, op.line, op.text ?? op.primitive, op.flags);
-    else if (op?.kind === 'ref') this.takeRef(s, op.obj, op.pair, op.source, op.line, op.text ?? op.primitive, undefined, op.member);
+    else if (op?.kind === 'ref') this.takeRef(s, { obj: op.obj, pair: op.pair, source: op.source, line: op.line, text: op.text ?? op.primitive, member: op.member });
     else if (op?.kind === 'flag') this.setFlag(s, `${op.word}:${op.bit}`, op.line, op.text ?? op.primitive);
     if (p.effect) this.applyEffects(s, p.effect, p.line, p.via ?? '?');
   }
@@ -586,8 +608,9 @@ class Walker {
     }
   }
 
-  private takeRef(s: State, obj0: string, pair: string, source: 'primitive' | 'rule' | 'name', line: number | null, text: string, via?: string, member = false, init = false): void {
-    const obj = refKey(obj0, member);
+  private takeRef(s: State, r: RefMove & { init?: boolean }): void {
+    const { pair, source, line, text, via, init } = r;
+    const obj = refKey(r.obj, r.member);
     const cur = s.refs.get(obj);
     // `get_page(v->pages[i])` in a loop: the name stands for several objects, each taken once.
     const many = !!cur && (manyInstances(this.fn, obj) || reassignedInLoop(this.fn, obj));
@@ -606,7 +629,7 @@ class Walker {
         // obj = the variable the result went to: the assign that follows links it.
         return;
       }
-      this.takeRef(s, op.obj, op.pair, op.source, op.line, text, undefined, op.member);
+      this.takeRef(s, { obj: op.obj, pair: op.pair, source: op.source, line: op.line, text, member: op.member });
       if (op.result && MAPPING_PAIRS.has(op.pair)) s.rfacts.set(op.result, { t: 'valid' }); // a mapping is never NULL
       if (op.result) {
         this.getResults.set(op.result, refKey(op.obj, op.member));
@@ -626,13 +649,16 @@ class Walker {
       }
       return;
     }
-    this.putRef(s, op.obj, op.pair, op.line, text, undefined, op.member);
+    this.putRef(s, { obj: op.obj, pair: op.pair, source: op.source, line: op.line, text, member: op.member });
   }
 
-  private putRef(s: State, obj0: string, pair: string, line: number | null, text: string, via?: string, member = false): void {
-    const obj = refOf(s, refKey(obj0, member)) ?? refKey(obj0, member);
+  private putRef(s: State, r: RefMove): void {
+    const { pair, source, line, text, via, member } = r;
+    const obj = refOf(s, refKey(r.obj, member)) ?? refKey(r.obj, member);
     if (!s.refs.has(obj)) this.undecidedGet(s, obj);
     const cur = s.refs.get(obj);
+    // A put known only by its name proves nothing about a reference this path did not take.
+    if (!cur && source === 'name') return;
     this.cleanup(s, line, text, obj, 'put');
     if (cur) {
       if (cur.count > 1) s.refs.set(obj, { ...cur, count: cur.count - 1 });
@@ -648,14 +674,18 @@ class Walker {
       s.dropped.set(obj, line);
       return;
     }
-    if (s.dropped.has(obj)) {
-      this.emit({ k: 'double-put', line, obj, pair, prevLine: s.dropped.get(obj) ?? null, text, viaGap: s.viaGap, via, trace: traceSteps(s) },
+    // Two counts embedded in one structure (`&d->kref`, `&d->io_ref`, `&acc->total.kobj`) are two
+    // objects: dropping each once is no double put; the same one twice, or the structure itself, is.
+    const count = member ? `${obj}#${r.obj}` : null;
+    if (s.dropped.has(obj) && (!count || s.dropped.has(count) || !droppedByCount(s, obj))) {
+      this.emit({ k: 'double-put', line, obj, pair, source, prevLine: s.dropped.get(count ?? obj) ?? s.dropped.get(obj) ?? null, text, viaGap: s.viaGap, via, trace: traceSteps(s) },
         `dput:${obj}:${line}`);
-    } else {
-      if (s.clean) this.emit({ k: 'put-unheld', line, obj, pair, text, via, trace: traceSteps(s) }, `punheld:${obj}:${line}`);
-      s.entryPut.set(obj, { pair, line });
+    } else if (!s.dropped.has(obj)) {
+      if (s.clean) this.emit({ k: 'put-unheld', line, obj, pair, source, text, via, trace: traceSteps(s) }, `punheld:${obj}:${line}`);
+      s.entryPut.set(obj, { pair, source, line });
     }
     s.dropped.set(obj, line);
+    if (count) s.dropped.set(count, line);
   }
 
   /**
@@ -679,19 +709,19 @@ class Walker {
     const text = op.text ?? op.primitive;
     // A fresh object's first reference: kref_init(&r->ref), refcount_set(&r->count, 1).
     if (op.action === 'set' && (op.family === 'kref' || (op.family === 'refcount' && /,\s*1\s*\)\s*;?\s*$/.test(text)))) {
-      this.takeRef(s, op.obj, op.family, 'primitive', op.line, text, undefined, true, true);
+      this.takeRef(s, { obj: op.obj, pair: op.family, source: 'primitive', line: op.line, text, member: true, init: true });
       return;
     }
     if (op.family !== 'refcount') return;
     switch (op.action) {
       case 'inc':
-        this.takeRef(s, op.obj, 'refcount', 'primitive', op.line, text, undefined, true);
+        this.takeRef(s, { obj: op.obj, pair: 'refcount', source: 'primitive', line: op.line, text, member: true });
         break;
       case 'inc-not-zero':
         if (op.result) this.pend(s, op.result, { fires: firesNonzero, op: { kind: 'ref', action: 'get', obj: op.obj, pair: 'refcount', source: 'primitive', member: true, primitive: op.primitive, line: op.line, row: op.row, text }, line: op.line });
         break;
       case 'dec': case 'dec-and-test': case 'sub-and-test':
-        this.putRef(s, op.obj, 'refcount', op.line, text, undefined, true);
+        this.putRef(s, { obj: op.obj, pair: 'refcount', source: 'primitive', line: op.line, text, member: true });
         break;
       default:
         break;
@@ -746,6 +776,8 @@ class Walker {
   private call(s: State, op0: Extract<Op, { kind: 'call' }>): void {
     const op = op0.indirect ? this.resolveIndirect(op0) ?? op0 : op0;
     const text = op.text ?? `${op.callee}()`;
+    // `lookup(..., &x)` may store a new object in x: what was dropped before was the old one.
+    if (s.dropped.size) for (const a of op.argText) if (/^&[A-Za-z_]\w*$/.test(a) && s.dropped.has(a.slice(1))) s.dropped.delete(a.slice(1));
     if (!op.indirect) {
       const irqsOff = irqsDisabled(s);
       const bhOff = irqsOff || bhDisabled(s);
@@ -804,11 +836,11 @@ class Walker {
     // References the callee moves.
     for (const g of sum.refs.gets) {
       const obj = this.mapArgs(sum, op, g.obj);
-      if (obj) this.takeRef(s, obj, g.pair, g.source, op.line, text, op.callee, false, g.init);
+      if (obj) this.takeRef(s, { obj, pair: g.pair, source: g.source, line: op.line, text, via: op.callee, init: g.init });
     }
     for (const p of sum.refs.puts) {
       const obj = this.mapArgs(sum, op, p.obj);
-      if (obj) this.putRef(s, obj, p.pair, op.line, text, op.callee);
+      if (obj) this.putRef(s, { obj, pair: p.pair, source: p.source, line: op.line, text, via: op.callee });
     }
     if (sum.refs.returns && op.result) this.resultRefs.set(op.result, { pair: sum.refs.returns.pair, source: sum.refs.returns.source, callee: op.callee });
     if (sum.maySleep) {

@@ -3,6 +3,7 @@
 // message and gives its data. The registry (registry.ts) lists every declaration.
 
 import type { RawFinding } from './check.js';
+import { judged, type Basis } from './confidence.js';
 import type { Severity } from './types.js';
 
 /** path: one function's paths (engine); race: lock state across functions; model: a subsystem model's interleavings. */
@@ -58,6 +59,8 @@ export type ReportDescriptor<D extends RuleDeclaration, K extends keyof D['messa
   Omit<RawFinding, 'rule' | 'messageId' | 'severity' | 'message'> & {
     /** Lower than the message's level when the evidence is weaker (info: unproven); never higher. */
     severity?: Severity;
+    /** What the finding rests on that the code does not prove (confidence.ts decides what that allows). */
+    basis?: Basis;
   };
 
 export function templateOf(m: RuleMessage): string {
@@ -79,13 +82,15 @@ export function interpolate(template: string, data: Record<string, string | numb
 
 /** A finding of `rule`: rule id and severity from the declaration, the message from its template. */
 export function report<const D extends RuleDeclaration, K extends keyof D['messages'] & string>(rule: D, d: ReportDescriptor<D, K>): RawFinding {
-  const { messageId, data, severity, ...facts } = d as ReportDescriptor<RuleDeclaration, string> & { data: Record<string, string | number | null> };
+  const { messageId, data, severity, basis, ...rest } = d as ReportDescriptor<RuleDeclaration, string> & { data: Record<string, string | number | null> };
   const top = messageSeverity(rule, messageId);
+  const policy = judged(severity ? lowerOf(severity, top) : top, basis ?? {});
   return {
-    ...facts,
+    ...rest,
     rule: rule.id,
     messageId,
-    severity: severity ? lowerOf(severity, top) : top,
+    severity: policy.severity,
     message: interpolate(templateOf(rule.messages[messageId]!), data),
+    facts: [...rest.facts, ...policy.facts],
   };
 }

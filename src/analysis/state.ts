@@ -134,7 +134,7 @@ export interface State {
    */
   dropped: Map<string, number | null>;
   /** References this path dropped without taking them: the caller's (obj -> pair). */
-  entryPut: Map<string, { pair: string; line: number | null }>;
+  entryPut: Map<string, { pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null }>;
   flags: Map<string, SetFlag>; // flags this function set (by us) and has not cleared
   facts: Map<string, Fact>; // variable or path -> fact
   rfacts: Map<string, Fact>; // result id -> fact

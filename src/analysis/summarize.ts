@@ -121,7 +121,7 @@ function refMoves(w: WalkResult): Summary['refs'] {
     .map((r) => ({ obj: r.obj, pair: r.pair, source: r.source, line: r.line, ...(r.init ? { init: true } : {}) }));
   const puts = [...first.state.entryPut]
     .filter(([obj]) => fromParam(obj) && exits.every((x) => x.state.entryPut.has(obj)))
-    .map(([obj, p]) => ({ obj, pair: p.pair, line: p.line }));
+    .map(([obj, p]) => ({ obj, pair: p.pair, source: p.source, line: p.line }));
   const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || c === 'zero' || c === 'void';
   const success = exits.filter((x) => !failure(x.cls));
   const returned = success.length && success.every((x) => x.returnedRef) ? success[0]!.returnedRef! : null;

@@ -43,7 +43,11 @@ const PUT_SUFFIX: Record<string, { gets: string[]; strong: boolean }> = {
 /** Managed (devm_) and resource-less prefixes whose gets need no put; tracepoints (trace_foo_ref) only log. */
 const NO_PAIR_PREFIX = /^(devm_|devres_|pcim_|drmm_|trace_)/;
 
-export function classifyCall(name: string, sem: Semantics, calledInUnit: Set<string>): CallKind {
+/**
+ * What a call is. A function the unit defines is a plain call whatever its name: its body's summary
+ * says what it does, which beats a guess from the name (`dmz_get` that only looks something up).
+ */
+export function classifyCall(name: string, sem: Semantics, calledInUnit: Set<string>, definedInUnit?: Set<string>): CallKind {
   if (BUILTINS.has(name)) return { k: 'builtin', name: name as BuiltinName };
   const p = sem.primitive(name);
   if (p?.op === 'noreturn' && p.when !== undefined) return { k: 'bug-on', name, arg: p.when };
@@ -54,7 +58,7 @@ export function classifyCall(name: string, sem: Semantics, calledInUnit: Set<str
     const isGet = pr.get === name;
     return { k: 'rule-pair', name, action: isGet ? 'get' : 'put', pair: `${pr.get}/${pr.put}`, obj: isGet ? pr.obj : pr.putObj };
   }
-  const inferred = inferPair(name, calledInUnit);
+  const inferred = definedInUnit?.has(name) ? null : inferPair(name, calledInUnit);
   if (inferred) return inferred;
   return { k: 'call', name };
 }

@@ -28,6 +28,7 @@ export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR
   }
   const ctx: UnitContext = { prep, src: prep.text, lineMap: unit.lineMap, sem, calledInUnit: calledNames(prep.text) };
   const found = findFunctions(root, prep.text, prep);
+  ctx.definedInUnit = new Set(found.map((f) => f.name));
   const annotations = annotationsFor(root, prep.text, prep, found);
   const used = new Set<FunctionMeta>();
   const out: FunctionIR[] = [];

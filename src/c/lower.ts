@@ -19,6 +19,8 @@ export interface UnitContext {
   lineMap: (number | null)[];
   sem: Semantics;
   calledInUnit: Set<string>;
+  /** Functions the unit defines (their bodies, not their names, say what they do). */
+  definedInUnit?: Set<string>;
 }
 
 export interface FunctionFacts {
@@ -389,7 +391,7 @@ export class FunctionLowerer {
   /** Lower `fn(variable)` at a scope exit as the rules say (free, put, release or a call). */
   private cleanupCall(fn: string, variable: string, at: SNode): void {
     const base = { ...this.at(at, `${fn}(${variable}) at scope exit`) };
-    const kind = classifyCall(fn, this.u.sem, this.u.calledInUnit);
+    const kind = classifyCall(fn, this.u.sem, this.u.calledInUnit, this.u.definedInUnit);
     if (kind.k === 'primitive') {
       const p = kind.p;
       if (p.op === 'free') return this.emit({ kind: 'free', obj: variable, primitive: fn, ...base });
@@ -431,7 +433,7 @@ export class FunctionLowerer {
     const args = callArgs(call);
     const first = args[0];
     if (first?.type === 'identifier') this.declareLocal(this.raw(first), name, call);
-    const kind = classifyCall(name, this.u.sem, this.u.calledInUnit);
+    const kind = classifyCall(name, this.u.sem, this.u.calledInUnit, this.u.definedInUnit);
     if (kind.k === 'primitive') this.call(call, { used: false });
   }
 
@@ -1220,7 +1222,7 @@ export class FunctionLowerer {
     }
     const name = this.raw(fn);
     if (this.isLocal(name)) return this.plainCall(n, name, true, args, ctx); // a function pointer variable
-    const kind = classifyCall(name, this.u.sem, this.u.calledInUnit);
+    const kind = classifyCall(name, this.u.sem, this.u.calledInUnit, this.u.definedInUnit);
     return this.lowerKind(kind, n, args, ctx);
   }
 

@@ -20,6 +20,8 @@ export class Semantics {
   readonly handoffs: (RuleFile['handoffs'][number] & { source: string })[] = [];
   readonly guards: (RuleFile['guards'][number] & { source: string })[] = [];
   readonly transientFlags = new Map<string, string>(); // flag -> rule file
+  /** Completion counts (`struct.field` -> where declared and why). */
+  readonly counters = new Map<string, { source: string; why?: string }>();
 
   constructor(files: LoadedRuleFile[]) {
     this.files = files;
@@ -35,6 +37,7 @@ export class Semantics {
       for (const h of rules.handoffs) this.handoffs.push({ ...h, source: path });
       for (const g of rules.guards) this.guards.push({ ...g, source: path });
       for (const f of rules.transientFlags) this.transientFlags.set(f, path);
+      for (const c of rules.counters) this.counters.set(c.count, { source: path, why: c.why });
     }
   }
 

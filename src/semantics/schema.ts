@@ -209,6 +209,11 @@ export const RuleFile = z.strictObject({
   guards: z.array(Guard).default([]),
   /** Flags that must not stay set when a function returns (cleared on every exit of the function that set them). */
   transientFlags: z.array(z.string()).default([]),
+  /**
+   * Counts of outstanding work that concurrent completions drop (`struct.field`): only the one that
+   * drops the last may finish, so reading one to decide who is last is a race, not an idiom.
+   */
+  counters: z.array(z.strictObject({ count: z.string(), why: z.string().optional() })).default([]),
   // What the subsystem models (src/models/) run on: who runs concurrently and how work moves between them.
   threads: z.array(ThreadRule).default([]),
   dispatch: z.array(DispatchRule).default([]),

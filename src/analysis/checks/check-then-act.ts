@@ -15,6 +15,7 @@ import type { RaceCheck, RaceContext } from '../races/context.js';
 import { defineRule, report } from '../rule.js';
 import type { Lockset } from '../races/lockset.js';
 import { acquireStep, opText, releaseAfter, witness } from '../races/witness.js';
+import { inScope } from '../races/guards.js';
 
 type Out = { fn: FunctionIR; finding: RawFinding };
 type Test = { op: string; value: number | string };
@@ -368,6 +369,9 @@ function lastReference(ctx: RaceContext, f: FnView): Out[] {
       fn,
       finding: report(checkThenActRule, {
         confidence: 'high',
+        // Reading the count is an idiom (the sole owner takes a fast path); it decides nothing wrong
+        // unless the count is dropped apart from the read by a decrement that does not test it.
+        basis: { weak: ['idiom'], corroboration: lastCorroboration(ctx, op, drop) },
         messageId: 'lastReference',
         data: { read: `${op.primitive}(&${op.obj})`, test: `${t.op} ${t.value}`, family },
         line: op.line,
@@ -396,14 +400,32 @@ function lastReference(ctx: RaceContext, f: FnView): Out[] {
 }
 
 /** The decrement of the counter that was read: in the same function, else anywhere on this side. */
-function decrementOf(ctx: RaceContext, f: FnView, read: Op): { fn: string; line: number | null; text: string } | null {
+/** What makes a last-reference read a race rather than the sole owner's fast path. */
+function lastCorroboration(ctx: RaceContext, read: Op, drop: { fn: string; line: number | null; tests: boolean } | null): string | null {
+  if (drop && !drop.tests) return `the count is dropped at line ${drop.line ?? '?'} in ${drop.fn}() by a decrement that does not test it`;
+  // A count rules/ declare (by type, or by member where the type is not visible, in the rule file's scope).
   const rec = ctx.lockset.byOp.get(read)?.[0];
   if (!rec) return null;
-  let best: { fn: string; line: number | null; text: string; score: number } | null = null;
+  for (const f of ctx.sem.files) {
+    if (!f.rules.counters.length || !inScope(f.rules.applies, [rec])) continue;
+    for (const c of f.rules.counters) {
+      const member = c.count.split('.').slice(1).join('.');
+      if (c.count === rec.data.key || (!rec.data.typed && member === rec.data.member)) return `${f.path}: ${c.count} is a count that concurrent completions drop${c.why ? ` (${c.why})` : ''}`;
+    }
+  }
+  return null;
+}
+
+function decrementOf(ctx: RaceContext, f: FnView, read: Op): { fn: string; line: number | null; text: string; tests: boolean } | null {
+  const rec = ctx.lockset.byOp.get(read)?.[0];
+  if (!rec) return null;
+  let best: { fn: string; line: number | null; text: string; tests: boolean; score: number } | null = null;
   for (const r of ctx.lockset.byKey.get(rec.data.key) ?? []) {
     if (r.kind !== 'atomic' || r.side !== rec.side || !/^(dec|sub)/.test(r.action ?? '')) continue;
-    const score = r.fn === f.fn ? 2 : 1;
-    if (!best || score > best.score) best = { fn: r.fn.name, line: r.line, text: opText(r.site.op), score };
+    // A decrement that does not test its result is the one that cannot tell who was last.
+    const tests = /test/.test(r.action ?? '');
+    const score = (r.fn === f.fn ? 2 : 1) + (tests ? 0 : 4);
+    if (!best || score > best.score) best = { fn: r.fn.name, line: r.line, text: opText(r.site.op), tests, score };
   }
   return best;
 }

@@ -5,6 +5,7 @@ import { successors } from '../cfg.js';
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts } from '../check.js';
 import { defineRule, report } from '../rule.js';
+import type { Weakness } from '../confidence.js';
 
 export const doubleLockRule = defineRule({
   id: 'double-lock',
@@ -64,7 +65,12 @@ export const doubleLock: Check = {
       const where = e.held.fromEntry ? 'held by the caller' : `acquired at ${e.held.line ?? '?'}${e.held.via ? ` inside ${e.held.via}()` : ''}`;
       const readNest = e.held.family === 'rwsem' && e.held.mode === 'read';
       const obj = e.obj;
+      const weak: Weakness[] = [];
+      if (e.held.family === 'semaphore') weak.push('counting');
+      if (e.via && !e.via.always) weak.push('some-paths');
+      if (obj.includes('[]')) weak.push('may-alias');
       const common = {
+        basis: { weak },
         confidence,
         line: e.line,
         function: fn.name,

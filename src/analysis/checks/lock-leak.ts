@@ -122,7 +122,16 @@ export const lockLeak: Check = {
         }
         if (hidden) facts.push('some other paths cross hidden code and were not counted');
         if (handoff) facts.push(`not a handoff: ${handoff.why}, but this function also releases it on other returns`);
+        // Held on some returns and released (or meant to be: an unlock on the wrong path) on others is
+        // the function's own inconsistency; held on some and never taken on the others is how a
+        // helper that returns the lock looks, unless something rules that out.
+        const releases = free.some((x) => x.state.released.has(obj)) || walk.events.some((e) => e.k === 'release-unheld' && e.obj === obj);
+        const errorOverlap = [...hc].find((c) => failed(c) && fc.has(c));
+        const corroboration = errorOverlap
+          ? `it returns holding '${obj}' on one ${errorOverlap} return and not on another: a failing helper gives its lock back`
+          : noCallerReleases(ctx, obj, handoff);
         out.push(report(lockLeakRule, {
+          basis: { weak: releases ? [] : ['never-released'], corroboration },
           messageId: 'inconsistent',
           data: { obj, held: exitLines(holding, free), other: free.some((x) => x.state.released.has(obj)) ? 'released' : 'not held', free: exitLines(free, holding) },
           severity: confidence === 'high' ? 'error' : 'warning',
@@ -150,6 +159,7 @@ export const lockLeak: Check = {
       out.push(report(lockLeakRule, {
         messageId: 'heldEverywhere',
         data: { obj, line: sample.line },
+        basis: { weak: ['absence'], corroboration: noCallerReleases(ctx, obj, handoff) },
         confidence: confidence === 'high' ? 'medium' : 'low',
         line: holding[0]!.line,
         function: fn.name,
@@ -161,6 +171,17 @@ export const lockLeak: Check = {
     return out;
   },
 };
+
+/**
+ * Why no caller can release `obj` for this function, when that can be told from the input: a
+ * static function of a fully visible file that nothing calls. (Callers that seem not to release it
+ * prove nothing: the release may sit in a completion or another file.)
+ */
+function noCallerReleases(ctx: CheckContext, obj: string, handoff: Handoff | null): string | null {
+  const { fn } = ctx;
+  if (handoff || calledInInput(ctx) || !fn.isStatic || fn.meta.completeness !== 'full') return null;
+  return `${fn.name}() is static and nothing in its file calls it: no caller can release '${obj}'`;
+}
 
 /** Does any function of the input call this one directly? */
 function calledInInput(ctx: CheckContext): boolean {

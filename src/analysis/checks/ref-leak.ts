@@ -104,8 +104,8 @@ export const refLeak: Check = {
       out.push(report(refLeakRule, {
         messageId: 'notReleased',
         data: { obj, pair: sample.pair, line: sample.line, where: clean.length ? besides(exitLines(leaking, clean), `not held on return at ${exitLines(clean, leaking)}`) : exitLines(leaking, clean) },
-        // A pair guessed from names counts once the function itself drops it on other paths.
         confidence: sample.source === 'name' && confidence === 'high' ? 'medium' : confidence,
+        basis: { weak: sample.source === 'name' ? ['name-pair'] : [] },
         line: x.line,
         function: fn.name,
         objects: [obj],

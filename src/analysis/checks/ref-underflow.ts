@@ -67,12 +67,12 @@ export const refUnderflow: Check = {
       if (e.k === 'double-put') {
         const { confidence, facts } = contextFacts(fn, e.viaGap);
         out.push(report(refUnderflowRule, {
-          messageId: 'double', data: { obj: e.obj, pair: e.pair, prev: e.prevLine }, confidence,
+          messageId: 'double', data: { obj: e.obj, pair: e.pair, prev: e.prevLine }, confidence, basis: { weak: e.source === 'name' ? ['name-pair'] : [] },
           line: e.line, function: fn.name, objects: [e.obj], trace: e.trace, facts, discriminator: 'double',
         }));
       } else if (e.k === 'put-unheld' && gets.has(e.obj) && !unlinked.has(e.obj)) {
         out.push(report(refUnderflowRule, {
-          messageId: 'unheld', data: { obj: e.obj, pair: e.pair }, confidence: 'medium',
+          messageId: 'unheld', data: { obj: e.obj, pair: e.pair }, confidence: 'medium', basis: { weak: e.source === 'name' ? ['name-pair'] : [] },
           line: e.line, function: fn.name, objects: [e.obj], trace: e.trace,
           facts: ['the function takes this reference on other paths; this path reaches the put without it'],
           discriminator: 'unheld',

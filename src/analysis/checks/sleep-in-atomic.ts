@@ -46,6 +46,7 @@ export const sleepInAtomic: Check = {
       const ctxText = held.map((l) => (l.family === 'rcu' ? 'an RCU read section' : `'${l.obj}' (taken at ${l.line ?? '?'})`)).join(', ');
       out.push(report(sleepInAtomicRule, {
         messageId: e.via ? 'callee' : 'direct',
+        basis: { weak: e.sometimes ? ['some-paths'] : [] },
         data: { why: e.why, held: ctxText },
         confidence: e.via && confidence === 'high' ? 'medium' : confidence,
         line: e.line,

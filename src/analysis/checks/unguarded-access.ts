@@ -363,10 +363,18 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
     const evidence = g.source === 'inferred' ? `${g.lock} held at ${g.held} of ${g.held + g.free} accesses with a known lock state` : g.why;
     msg = { messageId: 'unguarded', data: { verb, path: r.path, lock, evidence } };
   }
+  // An inferred guard stands when this function itself shows it: the path held the lock and let it
+  // go before the access, or the function holds it where it touches the same field elsewhere.
+  const callerReleased = entry && !entry.all && entry.locks.length ? entry.why : null;
+  const basis =
+    g.source === 'inferred'
+      ? { weak: ['inferred-guard' as const], corroboration: released ? `this path releases '${lock}' at line ${released.line ?? '?'} before the access` : (callerReleased ?? guardedHere(ctx, r, g, lock)) }
+      : {};
   return report(unguardedAccessRule, {
     ...msg,
     severity,
     confidence,
+    basis,
     line: r.line,
     function: r.fn.name,
     objects: [r.data.key, g.lock],
@@ -378,6 +386,12 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
     facts,
     witness: g.kind === 'lock' ? buildWitness(ctx, r, g, lock, released ? { line: released.line, text: released.text } : null, entry?.via ?? null) : undefined,
   });
+}
+
+/** Where the same function touches the field with the guard held, said as corroboration. */
+function guardedHere(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string): string | null {
+  const other = ctx.lockset.records.find((x) => x.fn === r.fn && x.side === r.side && x !== r && x.data.key === r.data.key && holds(x, g));
+  return other ? `${r.fn.name}() itself holds '${lock}' where it touches '${other.path}' at line ${other.line ?? '?'}` : null;
 }
 
 /**

@@ -47,6 +47,7 @@ export const unlockUnheld: Check = {
       out.push(report(unlockUnheldRule, {
         ...(e.double ? { messageId: 'double' as const, data: { obj: e.obj, prev: e.prevLine, via } } : { messageId: 'unheld' as const, data: { obj: e.obj, via } }),
         confidence: e.viaGap ? 'medium' : fn.meta.completeness === 'full' ? 'high' : 'medium',
+        basis: { weak: e.obj.includes('[]') ? ['may-alias'] : [] },
         line: e.line,
         function: fn.name,
         objects: [e.obj],

@@ -149,7 +149,7 @@ export function declaredInstances(sem: Semantics, fn: { file: string | null; nam
   return out;
 }
 
-function inScope(applies: { paths: string[]; functions: string[] } | undefined, recs: AccessRecord[]): boolean {
+export function inScope(applies: { paths: string[]; functions: string[] } | undefined, recs: AccessRecord[]): boolean {
   if (!applies || (!applies.paths.length && !applies.functions.length)) return true;
   const paths = applies.paths.map(glob);
   const fns = applies.functions.map(glob);

@@ -1,0 +1,52 @@
+// What a finding may claim: the one place the policy is written and applied.
+//
+// A warning or an error is what the visible code and the rules prove on a feasible path. A finding
+// that rests on any of the weaknesses below is said at info, unless a second, independent fact
+// corroborates it (the check names that fact, and it goes into the finding's facts). Checks say
+// what their finding rests on; report() (rule.ts) applies this policy to every finding it makes.
+
+import type { Severity } from './types.js';
+
+export type Weakness =
+  /** A get/put pair known only from the function names: no rule declares it, no body shows it. */
+  | 'name-pair'
+  /** A field's guard inferred from how most of its accesses hold a lock, not declared or annotated. */
+  | 'inferred-guard'
+  /** A callee that does it on some of its paths only. */
+  | 'some-paths'
+  /** Objects named through a variable index (`&q->lock[i]`): they may or may not be the same one. */
+  | 'may-alias'
+  /** A semaphore: down() twice is how a counting semaphore is used. */
+  | 'counting'
+  /** Only the absence of evidence (nothing in the input releases it), from a view of part of the kernel. */
+  | 'absence'
+  /** A lock the function takes (or a callee takes for it) and never releases on any path: a helper handing it to its caller. */
+  | 'never-released'
+  /** A pattern that is also a common correct idiom (reading a count the caller may own alone). */
+  | 'idiom';
+
+const WHY: Record<Weakness, string> = {
+  'name-pair': 'a get/put pair guessed from the function names (no rule declares it, no body in the input shows it)',
+  'inferred-guard': 'a guard inferred from how most accesses hold the lock, not declared',
+  'some-paths': 'a callee that does it on some of its paths only',
+  'may-alias': 'objects named through a variable index, which may be different ones',
+  'counting': 'a semaphore, which may count rather than exclude',
+  'absence': 'the absence of a release in the input, which holds only part of the kernel',
+  'never-released': 'a lock this function never releases on any path, as a helper that returns it to its caller does',
+  'idiom': 'a pattern that is also a common correct idiom',
+};
+
+export interface Basis {
+  /** What the finding rests on that the code does not prove. */
+  weak?: Weakness[];
+  /** A second, independent fact that makes it stand anyway. */
+  corroboration?: string | null;
+}
+
+/** The severity a finding may have, and what to add to its facts about why. */
+export function judged(severity: Severity, basis: Basis): { severity: Severity; facts: string[] } {
+  const weak = [...new Set(basis.weak ?? [])];
+  if (!weak.length || severity === 'info') return { severity, facts: [] };
+  if (basis.corroboration) return { severity, facts: [`rests on ${weak.map((w) => WHY[w]).join('; ')}, corroborated: ${basis.corroboration}`] };
+  return { severity: 'info', facts: weak.map((w) => `info: rests on ${WHY[w]}`) };
+}
