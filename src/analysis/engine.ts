@@ -814,7 +814,10 @@ class Walker {
       const obj = this.mapArgs(sum, op, a.obj);
       if (!obj || nests(a.family, a.mode)) continue;
       const held = s.locks.get(obj);
-      if (held && !nests(held.family, held.mode)) {
+      // A callee that needs the lock held (it drops and takes back its caller's lock, as
+      // `__releases(x) __acquires(x)` says) takes it again only after letting it go.
+      const retakes = sum.requires.some((r) => r.obj === a.obj);
+      if (held && !nests(held.family, held.mode) && !retakes) {
         this.emit({ k: 'double-acquire', line: op.line, obj, text, held, via: { callee: op.callee, line: a.line, always: a.always }, viaGap: s.viaGap, block: this.block, trace: traceSteps(s) },
           `dbl:${obj}:${op.line}:${op.callee}`);
       } else if (!held) {
