@@ -148,6 +148,8 @@ export type Op =
       mode: 'read' | 'write';
       path: string; // 'md->piwb', 'workers.nr_req'
       via: 'plain' | 'once' | 'rcu' | 'acquire' | 'release'; // READ_ONCE/WRITE_ONCE, rcu_dereference, smp_load_acquire ...
+      /** An RCU accessor valid without rcu_read_lock() (rules/: `protected: true`). */
+      protected?: boolean;
       inCondition: boolean; // the read feeds a branch condition
     })
   | (OpBase & { kind: 'assign'; target: string; value: Expr }) // to a local variable or a path

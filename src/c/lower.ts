@@ -1431,7 +1431,7 @@ export class FunctionLowerer {
         if (isPathNode(inner)) this.addressOf(inner);
         const path = dataObject(inner, src);
         if (p.mode === 'read') {
-          this.emit({ kind: 'access', mode: 'read', path, via: p.via, inCondition: this.condDepth > 0, ...at });
+          this.emit({ kind: 'access', mode: 'read', path, via: p.via, inCondition: this.condDepth > 0, ...(p.protected ? { protected: true } : {}), ...at });
           return isPathNode(inner) || !this.isLocal(path) ? { k: 'path', path } : { k: 'var', name: path };
         }
         const vNode = arg(p.value);

@@ -82,6 +82,8 @@ export const Primitive = z.discriminatedUnion('op', [
     obj: z.number().int().min(0),
     /** For writes: the argument holding the value. */
     value: z.number().int().min(0).optional(),
+    /** RCU accessors valid without rcu_read_lock(): the update-side lock is held (`_protected`, rtnl_dereference), or only the pointer's value is used. */
+    protected: z.boolean().optional(),
   }),
   z.strictObject({
     op: z.literal('assert'),

@@ -14,7 +14,6 @@ import { lockSteps, unlockStep, witness, type Step } from '../races/witness.js';
 import type { Confidence, Severity, Witness } from '../types.js';
 
 /** RCU accessors that say the update side's lock is held, or that only look at the pointer value. */
-const RCU_NO_READ_LOCK = /\b(rcu_dereference_protected|rcu_dereference_check|rcu_access_pointer|rcu_dereference_raw|srcu_dereference\w*|rcu_replace_pointer|rcu_assign_pointer|RCU_INIT_POINTER)\s*\(/;
 
 const RCU_GUARD = (r: AccessRecord): Guard => ({
   data: r.data, kind: 'rcu', lock: 'rcu', lockField: 'rcu', perObject: false, source: 'inferred', confidence: 'medium',
@@ -96,7 +95,7 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   const rcuDeclared = gs.find((g) => g.kind === 'rcu');
   if (r.via === 'rcu' && r.mode === 'read') {
     // rcu_dereference(): fine under rcu_read_lock(), or with the update lock held.
-    if (RCU_NO_READ_LOCK.test(r.text)) return null;
+    if (r.site.op.kind === 'access' && r.site.op.protected) return null;
     const g = rcuDeclared ?? RCU_GUARD(r);
     return isFree(r, g) ? g : null;
   }
@@ -367,7 +366,9 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
   // go before the access, or the function holds it where it touches the same field elsewhere.
   const callerReleased = entry && !entry.all && entry.locks.length ? entry.why : null;
   const basis =
-    g.source === 'inferred'
+    g.kind === 'rcu' && r.via !== 'rcu' && r.mode === 'read' && (r.inCondition || passedOn(r))
+      ? { weak: ['idiom' as const] } // a NULL test, or the pointer handed to a function or macro that may read it properly
+      : g.source === 'inferred'
       ? { weak: ['inferred-guard' as const], corroboration: released ? `this path releases '${lock}' at line ${released.line ?? '?'} before the access` : (callerReleased ?? guardedHere(ctx, r, g, lock)) }
       : {};
   return report(unguardedAccessRule, {
@@ -386,6 +387,12 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
     facts,
     witness: g.kind === 'lock' ? buildWitness(ctx, r, g, lock, released ? { line: released.line, text: released.text } : null, entry?.via ?? null) : undefined,
   });
+}
+
+/** The access is an argument of a call on its line (the pointer handed on, not read through). */
+function passedOn(r: AccessRecord): boolean {
+  const plain = (t: string): string => t.replace(/\[[^\]]*\]/g, '[]').replace(/^&/, '');
+  return r.fn.blocks.some((b) => b.ops.some((op) => op.kind === 'call' && op.line === r.line && op.argText.some((a) => plain(a) === r.path)));
 }
 
 /** Where the same function touches the field with the guard held, said as corroboration. */
