@@ -400,6 +400,24 @@ function lastReference(ctx: RaceContext, f: FnView): Out[] {
 }
 
 /** The decrement of the counter that was read: in the same function, else anywhere on this side. */
+/** Where the input takes this bit like a lock (test_and_set_bit(), or gives it back with clear_bit_unlock()). */
+function claimedElsewhere(ctx: RaceContext, fn: FunctionIR, word: string, bit: string): string | null {
+  const key = ctx.lockset.keys.data(fn, word)?.key ?? word;
+  for (const w of ctx.walks) {
+    for (const b of w.fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind !== 'flag' || op.bit !== bit) continue;
+        if ((ctx.lockset.keys.data(w.fn, op.word)?.key ?? op.word) !== key) continue;
+        if (op.action === 'test-set' || (op.action === 'clear' && op.ordering === 'release')) return `${w.fn.name}() takes ${bit} like a lock (${op.primitive}() at line ${op.line ?? '?'})`;
+        // Set elsewhere with a lock held: the input itself treats the bit as that lock's.
+        const site = w.sites.find((x) => x.op === op);
+        if (op.action === 'set' && w.fn !== fn && site && site.held.size) return `${w.fn.name}() sets ${bit} holding a lock (line ${op.line ?? '?'})`;
+      }
+    }
+  }
+  return null;
+}
+
 /** What makes a last-reference read a race rather than the sole owner's fast path. */
 function lastCorroboration(ctx: RaceContext, read: Op, drop: { fn: string; line: number | null; tests: boolean } | null): string | null {
   if (drop && !drop.tests) return `the count is dropped at line ${drop.line ?? '?'} in ${drop.fn}() by a decrement that does not test it`;
@@ -542,6 +560,9 @@ function testThenSet(f: FnView, ctx: RaceContext): Out[] {
         confidence: f.site(t)!.viaGap || f.site(s)!.viaGap ? 'medium' : 'high',
         messageId: 'testThenSet',
         data: { bit: t.bit, line: t.line, set: s.primitive, setBit: s.bit, setLine: s.line },
+        // Testing and setting a state bit is how code under an outer exclusion (a handling bit, a
+        // state machine) works; it races when the bit is claimed as a lock elsewhere.
+        basis: { weak: ['idiom'], corroboration: claimedElsewhere(ctx, f.fn, s.word, s.bit) },
         line: s.line,
         function: fn.name,
         objects: [`${t.word}:${t.bit}`],
