@@ -10,17 +10,16 @@
 // opened from their files with every other request aborted; the script fails if one tried to load
 // anything but the page itself. KEEP=1 keeps the temporary folder and prints where it is.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from '../test/support/browser.js';
 import { loadNightConfig } from '../src/cron/config.js';
 import { runNight } from '../src/cron/night.js';
 import { makeNights, nightConfig } from '../test/support/nights.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const WIDTH = 1200;
 const NIGHTS: [1 | 2 | 3, string][] = [
   [1, '2024-06-12'],
@@ -28,11 +27,10 @@ const NIGHTS: [1 | 2 | 3, string][] = [
   [3, '2024-06-14'],
 ];
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 async function main(): Promise<void> {
-  if (!existsSync(executablePath)) {
-    console.error(`screenshot-nightly: ${executablePath} not found (apt-get install chromium, or set CHROMIUM)`);
+  if (!HAVE_CHROMIUM) {
+    console.error(`screenshot-nightly: ${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM)`);
     process.exit(2);
   }
   const dir = mkdtempSync(join(tmpdir(), 'kreview-nightly-shot-'));
@@ -46,7 +44,7 @@ async function main(): Promise<void> {
     const output = loadNightConfig(cfgPath).output;
     const docs = join(root, 'docs');
     mkdirSync(docs, { recursive: true });
-    const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 }, deviceScaleFactor: 1, colorScheme: 'light' });
       const tried: string[] = [];

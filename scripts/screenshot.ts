@@ -7,10 +7,10 @@
 // Needs /usr/bin/chromium (apt-get install chromium) or CHROMIUM=/path/to/chrome. The page is loaded
 // with every network request aborted; the script fails if the page tried to fetch anything.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from '../test/support/browser.js';
 import { ruleTable } from '../src/analysis/registry.js';
 import { reviewScan, scanMessages } from '../src/pipeline.js';
 import { runDocument } from '../src/report/document.js';
@@ -18,22 +18,12 @@ import { renderHtml } from '../src/report/html.js';
 import { Semantics } from '../src/semantics/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const WIDTH = 1200;
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 async function main(): Promise<void> {
-  if (!existsSync(executablePath)) {
-    console.error(`screenshot: ${executablePath} not found (apt-get install chromium, or set CHROMIUM)`);
+  if (!HAVE_CHROMIUM) {
+    console.error(`screenshot: ${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM)`);
     process.exit(2);
   }
   // Relative paths, so the saved page does not carry this machine's directories.
@@ -53,7 +43,7 @@ async function main(): Promise<void> {
   writeFileSync(join(docs, 'example-report.html'), html);
 
   // launch() gives the browser a fresh temporary profile of its own.
-  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: WIDTH, height: 800 }, deviceScaleFactor: 1, colorScheme: 'light' });
     const tried: string[] = [];

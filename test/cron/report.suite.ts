@@ -12,7 +12,8 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium, offlineContext } from '../support/browser.js';
 import type { Finding } from '../../src/analysis/types.js';
 import { loadNightConfig, type NightConfig } from '../../src/cron/config.js';
 import { NightDb } from '../../src/cron/db.js';
@@ -23,10 +24,7 @@ import { writeReports } from '../../src/cron/report.js';
 import { dayWindow } from '../../src/cron/trends.js';
 import { makeNights, nightConfig, type Nights } from '../support/nights.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const NO_CHROMIUM = `${CHROMIUM} is not installed, the browser checks of the nightly site are skipped: apt-get install chromium`;
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const DAYS = ['2024-06-12', '2024-06-13', '2024-06-14'] as const;
 
@@ -227,16 +225,9 @@ describe('cron: the nightly site', () => {
 
     before(async () => {
       if (!HAVE_CHROMIUM) return;
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+      browser = await launchChromium();
       // No JavaScript: the pages have none and must not need it.
-      context = await browser.newContext({ viewport: { width: 1200, height: 900 }, colorScheme: 'light', javaScriptEnabled: false });
-      const allowed = `${pathToFileURL(out).href}/`;
-      await context.route('**/*', (route) => {
-        const r = route.request();
-        if (r.isNavigationRequest() && r.resourceType() === 'document' && r.url().startsWith(allowed)) return route.continue();
-        requests.push(r.url());
-        return route.abort();
-      });
+      ({ context } = await offlineContext(browser, `${pathToFileURL(out).href}/`, { viewport: { width: 1200, height: 900 }, colorScheme: 'light', javaScriptEnabled: false }, requests));
     });
     after(async () => {
       await browser?.close();
@@ -362,18 +353,10 @@ describe('cron: the nightly site', () => {
 
     it('never runs in chromium', async (t) => {
       if (!HAVE_CHROMIUM) return t.skip(NO_CHROMIUM);
-      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+      const browser = await launchChromium();
       try {
         // JavaScript on this time: whatever got in would run.
-        const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-        const requests: string[] = [];
-        const allowed = `${pathToFileURL(out).href}/`;
-        await context.route('**/*', (route) => {
-          const r = route.request();
-          if (r.isNavigationRequest() && r.resourceType() === 'document' && r.url().startsWith(allowed)) return route.continue();
-          requests.push(r.url());
-          return route.abort();
-        });
+        const { context, requests } = await offlineContext(browser, `${pathToFileURL(out).href}/`, { viewport: { width: 1200, height: 900 } });
         const page = await context.newPage();
         const dialogs: string[] = [];
         page.on('dialog', (d) => {

@@ -8,11 +8,12 @@
 import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium, offlineContext } from '../support/browser.js';
 import type { Finding } from '../../src/analysis/types.js';
 import { ruleTable } from '../../src/analysis/registry.js';
 import { reviewScan, scanMessages } from '../../src/pipeline.js';
@@ -27,10 +28,7 @@ const MBOX = join(root, 'fixtures/mail/example.mbox');
 const RACES = ['test-then-set.c', 'unlocked-empty.c'].map((f) => join(root, 'fixtures/c/check-then-act', f));
 const MISSING = join(root, 'fixtures/c/check-then-act/no-such-file.c');
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const NO_CHROMIUM = `${CHROMIUM} is not installed, the browser checks are skipped: apt-get install chromium`;
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 // What hostile mail and code may carry. Each, if it ever ran, sets window.__pwned or opens a dialog.
 const SUBJECT_SCRIPT = '<script>alert(1)</script>';
@@ -278,13 +276,8 @@ describe('report: html', () => {
     before(async () => {
       if (!HAVE_CHROMIUM) return;
       shots = mkdtempSync(join(tmpdir(), 'kreview-html-'));
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-      context = await browser.newContext({ viewport: { width: 1200, height: 900 }, colorScheme: 'light' });
-      await context.route('**/*', (route) => {
-        requests.push(route.request().url());
-        return route.abort();
-      });
-      context.on('request', (r) => requests.push(r.url()));
+      browser = await launchChromium();
+      ({ context } = await offlineContext(browser, null, { viewport: { width: 1200, height: 900 }, colorScheme: 'light' }, requests));
     });
     after(async () => {
       await browser?.close();
@@ -421,14 +414,8 @@ describe('report: html', () => {
     });
 
     it('with JavaScript off every finding is shown and the filters are not offered', async (t) => {
-      const nojs = browser ? await browser.newContext({ viewport: { width: 1000, height: 800 }, javaScriptEnabled: false }) : null;
+      const nojs = browser ? (await offlineContext(browser, null, { viewport: { width: 1000, height: 800 }, javaScriptEnabled: false }, requests)).context : null;
       t.after(() => nojs?.close());
-      if (nojs) {
-        await nojs.route('**/*', (route) => {
-          requests.push(route.request().url());
-          return route.abort();
-        });
-      }
       const o = await open(t, checkHtml, nojs);
       if (!o) return;
       const { page } = o;
