@@ -6,6 +6,7 @@
 import type { Block, Expr, FunctionIR, IrqMode, LockFamily, LockMode, Op } from '../c/ir.js';
 import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
+import { parsePath } from '../c/path.js';
 import { derefs, manyInstances, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
   addTrace, cloneOwning, cloneState, initialState, MAPPING_PAIRS, markHanded, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
@@ -455,11 +456,12 @@ class Walker {
    * NULL here, so a later `if (t)` is decided.
    */
   private derefed(s: State, obj: string): void {
-    const m = /^&?\(?([A-Za-z_]\w*)->/.exec(obj);
-    if (!m || !this.isPointerLocal(m[1]!)) return;
-    const cur = s.facts.get(m[1]!);
+    const p = parsePath(obj);
+    const root = p?.root.k === 'var' && p.steps[0]?.op === '->' ? p.root.name : null;
+    if (!root || !this.isPointerLocal(root)) return;
+    const cur = s.facts.get(root);
     if (cur && cur.t !== 'result') return;
-    const fire = learnNonNull(s, m[1]!);
+    const fire = learnNonNull(s, root);
     if (fire) for (const p of fire) this.fire(s, p);
   }
 

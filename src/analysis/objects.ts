@@ -3,20 +3,24 @@
 // `struct netfs_inode *`, which is how rules/ name objects.
 
 import type { FunctionIR } from '../c/ir.js';
+import { hasVariableIndex, parsePath, printPath, printStep, rootOf } from '../c/path.js';
 
-const ROOT = /^(&?)([A-Za-z_]\w*)(.*)$/s;
+export { rootOf };
 
-/** The variable an object path starts from (`&ploop->bat_lock` -> `ploop`). */
-export function rootOf(obj: string): string | null {
-  const m = ROOT.exec(obj);
-  return m ? m[2]! : null;
-}
-
-/** Is `path` a dereference of `name` (`name->x`, `name[..]`, `*name`)? */
+/** Is `path` a dereference of `name` (`name->x`, `name[..]`, `*name`, `(*name)->x`)? */
 export function derefs(path: string, name: string): boolean {
-  const p = path.replace(/^&/, '');
-  return p.startsWith(`${name}->`) || p.startsWith(`${name}[`) || p === `*${name}` || p.startsWith(`(*${name})`);
+  const p = parsePath(path);
+  if (!p) return false;
+  if (p.root.k === 'var') return p.root.name === name && (p.derefs > 0 || p.steps[0]?.op === '->' || p.steps[0]?.op === '[]');
+  if (p.root.k === 'paren') {
+    const q = p.root.inner;
+    return q.root.k === 'var' && q.root.name === name && q.derefs > 0 && !q.addr;
+  }
+  return false;
 }
+
+/** A plain path text that needs no parentheses before `->`: `dev`, `dev->parent`, `q->lock[READ]`. */
+const PLAIN = /^[A-Za-z_][\w>.\-[\]]*$/;
 
 /**
  * Rewrite a callee object in the caller's terms. `params` are the callee's parameter names, `args`
@@ -24,18 +28,33 @@ export function derefs(path: string, name: string): boolean {
  * (it means nothing to the caller). Objects rooted in globals come back unchanged.
  */
 export function substitute(obj: string, params: string[], args: string[], calleeLocals: Set<string>): string | null {
-  const m = ROOT.exec(obj);
-  if (!m) return obj;
-  const [, amp, root, rest] = m as unknown as [string, string, string, string];
+  const p = parsePath(obj);
+  if (!p) return obj;
+  if (p.root.k !== 'var') {
+    if (p.root.k === 'call') return obj;
+    const inner = substitute(printPath(p.root.inner), params, args, calleeLocals);
+    return inner === null ? null : printPath({ ...p, root: { k: 'paren', inner: parsePath(inner) ?? p.root.inner } });
+  }
+  const root = p.root.name;
   const i = params.indexOf(root);
   if (i < 0) return calleeLocals.has(root) ? null : obj;
   const arg = args[i];
   if (arg === undefined || arg === '') return null;
-  if (!rest) return `${amp}${arg}`;
+  const amp = p.addr ? '&' : '';
+  let derefs = p.derefs;
+  let base = arg;
+  // *p with p = &x is x.
+  while (derefs > 0 && base.startsWith('&')) {
+    base = base.slice(1);
+    derefs--;
+  }
+  const stars = '*'.repeat(derefs);
+  const rest = p.steps.map(printStep).join('');
+  if (!rest) return `${amp}${stars}${derefs && !PLAIN.test(base) ? `(${base})` : base}`;
   // &arg (address of a struct) followed by ->field becomes arg.field
-  if (arg.startsWith('&') && rest.startsWith('->')) return `${amp}${arg.slice(1)}.${rest.slice(2)}`;
-  if (/^[A-Za-z_][\w>.\-[\]]*$/.test(arg)) return `${amp}${arg}${rest}`;
-  return `${amp}(${arg})${rest}`;
+  if (base.startsWith('&') && rest.startsWith('->')) return `${amp}${stars}${base.slice(1)}.${rest.slice(2)}`;
+  if (PLAIN.test(base)) return `${amp}${stars}${base}${rest}`;
+  return `${amp}${stars}(${base})${rest}`;
 }
 
 /** The struct type a variable points to, from the function's declarations (`struct md_page *` -> `md_page`). */
@@ -51,10 +70,10 @@ export function structOf(fn: FunctionIR, name: string): string | null {
  * `struct netfs_inode *`. Null when the root's type is unknown.
  */
 export function typedObject(fn: FunctionIR, obj: string): string | null {
-  const m = /^&?([A-Za-z_]\w*)(?:->|\.)([A-Za-z_]\w*)(.*)$/.exec(obj);
-  if (!m) return null;
-  const t = structOf(fn, m[1]!);
-  return t ? `${t}.${m[2]}${m[3]!.replace(/->/g, '.')}` : null;
+  const p = parsePath(obj);
+  if (!p || p.root.k !== 'var' || p.derefs || !p.steps.length || p.steps[0]!.op === '[]') return null;
+  const t = structOf(fn, p.root.name);
+  return t ? `${t}${p.steps.map((s) => (s.op === '[]' ? printStep(s) : `.${s.field}`)).join('')}` : null;
 }
 
 /**
@@ -66,9 +85,13 @@ export function refKey(obj: string, member = false): string {
   if (!member) return obj;
   // The object that embeds the count is the last one dereferenced: `&d->parent->ref` counts
   // `d->parent`, `&p->refs[i]` and `&p->dev.kobj` count `p`.
-  const p = obj.replace(/^&/, '');
-  const at = p.lastIndexOf('->');
-  if (at > 0) return p.slice(0, at);
+  const p = parsePath(obj);
+  if (!p) return obj.replace(/^&/, '');
+  let last = -1;
+  p.steps.forEach((s, i) => {
+    if (s.op === '->') last = i;
+  });
+  if (last > 0) return printPath({ ...p, addr: false, steps: p.steps.slice(0, last) });
   return rootOf(obj) ?? obj;
 }
 
@@ -78,7 +101,7 @@ export function refKey(obj: string, member = false): string {
  * nothing about any one of them.
  */
 export function manyInstances(fn: FunctionIR, obj: string): boolean {
-  return obj.includes('[]') && fn.blocks.some((b) => b.loopHead);
+  return hasVariableIndex(obj) && fn.blocks.some((b) => b.loopHead);
 }
 
 const loopVarsCache = new WeakMap<FunctionIR, Set<string>>();

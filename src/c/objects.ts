@@ -2,12 +2,14 @@
 // that two mentions of the same thing compare equal across statements and functions.
 //   casts, parentheses and whitespace go        (struct foo *)(p)->x   -> p->x
 //   (*p).f is p->f, &*p is p, *&x is x
-//   subscripts become []                         to[clu], ploop->bat[i] -> to[], ploop->bat[]
+//   variable subscripts become [], constant ones stay   to[clu] -> to[], q->lock[READ] stays
+//   (src/c/path.ts reads these paths back and says when two of them are the same object)
 //   calls keep their normalised arguments        container_of(w, struct x, work)->lock
 //   lock objects keep a leading &, flag words, list heads, atomics and references drop it.
 
 import type { SNode } from './syntax.js';
 import { field, firstNamed, named } from './syntax.js';
+import { subscript } from './path.js';
 
 export function collapse(s: string): string {
   return isCollapsed(s) ? s : s.replace(/\s+/g, ' ').trim();
@@ -69,7 +71,7 @@ export function normalize(n: SNode | undefined, src: string): string {
       return `${wrap(normalize(arg, src))}${op}${name}`;
     }
     case 'subscript_expression':
-      return `${wrap(normalize(field(n, 'argument'), src))}[]`;
+      return `${wrap(normalize(field(n, 'argument'), src))}${subscript(normalize(field(n, 'index'), src))}`;
     case 'pointer_expression': {
       const op = pointerOp(n);
       const arg = field(n, 'argument');
@@ -158,15 +160,19 @@ function balanced(s: string): boolean {
 
 /**
  * Normalise object text that did not come from the tree (annotation arguments): whitespace and
- * outer parentheses go, `(*p).f` is `p->f`, subscripts are `[]`, casts to struct pointers go.
+ * outer parentheses go, `(*p).f` is `p->f`, variable subscripts are `[]`, casts to struct pointers go.
  */
 export function normalizeText(s: string): string {
   let t = s.replace(/\s+/g, '');
   t = t.replace(/\((?:const)?(?:struct|union)?[A-Za-z_]\w*\*+\)/g, '');
   for (let k = 0; k < 4 && /^\(.*\)$/.test(t) && balanced(t.slice(1, -1)); k++) t = t.slice(1, -1);
   t = t.replace(/\(\*([A-Za-z_]\w*)\)\./g, '$1->');
-  // Subscripts: innermost first.
-  for (let k = 0; k < 8 && /\[[^[\]]+\]/.test(t); k++) t = t.replace(/\[[^[\]]+\]/g, '[]');
+  // Subscripts, innermost first: a constant index stays, any other becomes [].
+  for (let k = 0; k < 8; k++) {
+    const next = t.replace(/\[([^[\]]+)\]/g, (_, i: string) => subscript(i));
+    if (next === t) break;
+    t = next;
+  }
   return t;
 }
 
@@ -180,15 +186,4 @@ export function annotationLock(s: string): string {
   if (/^rcu$/i.test(t)) return 'rcu';
   if (!t.startsWith('&') && /(->|\.)/.test(t) && !t.startsWith('*')) return `&${t}`;
   return t;
-}
-
-/** The root variable of a normalised path: `ploop` for `&ploop->bat_lock`. */
-export function rootName(path: string): string | null {
-  const m = /^[&*]*\(?([A-Za-z_]\w*)/.exec(path);
-  return m ? m[1]! : null;
-}
-
-/** Is a normalised path a field/array/deref access (as opposed to a plain variable)? */
-export function isFieldPath(path: string): boolean {
-  return /->|\.|\[\]|^\*/.test(path);
 }

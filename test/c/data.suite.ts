@@ -56,7 +56,7 @@ describe('c/data', () => {
       '47 ref put obj->kref (kref, primitive)',
       '48 ref get to (kmap_local, primitive) -> r3',
       '48 assign to = r3',
-      '49 assign to[] = completed',
+      '49 assign to[0] = completed',
       '50 ref put to (kmap_local, primitive)',
       '51 ref get mdp (mdp_meta_get/mdp_meta_put, name)',
       '52 ref put mdp (mdp_meta_get/mdp_meta_put, name)',

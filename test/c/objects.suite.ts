@@ -32,6 +32,8 @@ void f(struct ploop *ploop, struct md_page *md, int i)
   it('normalises annotation text the same way', () => {
     assert.equal(normalizeText(' ( *dev ).lock '), 'dev->lock');
     assert.equal(normalizeText('tbl[idx + 1]->lock'), 'tbl[]->lock');
+    assert.equal(normalizeText('q->lock[ READ ]'), 'q->lock[READ]');
+    assert.equal(normalizeText('q->slot[i][2]'), 'q->slot[][2]');
     assert.equal(annotationLock('ploop->bat_lock'), '&ploop->bat_lock');
     assert.equal(annotationLock('&ploop->bat_lock'), '&ploop->bat_lock');
     assert.equal(annotationLock('lock'), 'lock');

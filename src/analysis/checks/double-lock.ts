@@ -5,6 +5,7 @@ import { successors } from '../cfg.js';
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts } from '../check.js';
 import { defineRule, report } from '../rule.js';
+import { hasVariableIndex } from '../../c/path.js';
 import type { Weakness } from '../confidence.js';
 
 export const doubleLockRule = defineRule({
@@ -68,7 +69,7 @@ export const doubleLock: Check = {
       const weak: Weakness[] = [];
       if (e.held.family === 'semaphore') weak.push('counting');
       if (e.via && !e.via.always) weak.push('some-paths');
-      if (obj.includes('[]')) weak.push('may-alias');
+      if (hasVariableIndex(obj)) weak.push('may-alias');
       const common = {
         basis: { weak },
         confidence,

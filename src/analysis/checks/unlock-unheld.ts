@@ -3,6 +3,7 @@
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { defineRule, report } from '../rule.js';
+import { hasVariableIndex } from '../../c/path.js';
 
 export const unlockUnheldRule = defineRule({
   id: 'unlock-unheld',
@@ -47,7 +48,7 @@ export const unlockUnheld: Check = {
       out.push(report(unlockUnheldRule, {
         ...(e.double ? { messageId: 'double' as const, data: { obj: e.obj, prev: e.prevLine, via } } : { messageId: 'unheld' as const, data: { obj: e.obj, via } }),
         confidence: e.viaGap ? 'medium' : fn.meta.completeness === 'full' ? 'high' : 'medium',
-        basis: { weak: e.obj.includes('[]') ? ['may-alias'] : [] },
+        basis: { weak: hasVariableIndex(e.obj) ? ['may-alias'] : [] },
         line: e.line,
         function: fn.name,
         objects: [e.obj],

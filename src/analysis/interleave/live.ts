@@ -5,7 +5,7 @@
 
 import type { Block, Expr, FunctionIR, Op } from '../../c/ir.js';
 import { successors } from '../cfg.js';
-import { parsePath, rootVar } from './paths.js';
+import { parsePath, rootVar } from '../../c/path.js';
 
 const IDENT = /[A-Za-z_]\w*/g;
 

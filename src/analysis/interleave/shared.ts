@@ -4,12 +4,12 @@
 // last field of the path), which is conservative: two structs' `lock` members count as one.
 
 import type { FunctionIR, Op } from '../../c/ir.js';
-import { parsePath, type ParsedPath } from './paths.js';
+import { parsePath, type AccessPath } from '../../c/path.js';
 
 /** The member an object path ends in (`lock` of `&md->md_lock`? `md_lock`), null for a bare name. */
 export function memberOf(path: string | null | undefined): string | null {
   if (!path) return null;
-  const p: ParsedPath | null = parsePath(path);
+  const p: AccessPath | null = parsePath(path);
   if (!p) return null;
   let q = p;
   while (!q.steps.length && q.root.k === 'paren') q = q.root.inner;

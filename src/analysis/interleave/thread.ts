@@ -8,7 +8,7 @@
 
 import type { Block, Expr, FunctionIR, Op } from '../../c/ir.js';
 import { successors } from '../cfg.js';
-import { parsePath, rootVar, type ParsedPath } from './paths.js';
+import { parsePath, printStep, rootVar, type AccessPath } from '../../c/path.js';
 import { completionCall, isCompletionCall } from './waits.js';
 import { mayBeShared } from './shared.js';
 import { liveVariables } from './live.js';
@@ -303,7 +303,7 @@ class Runner implements Exec {
     throw new Abort();
   }
 
-  private rootLoc(p: ParsedPath, text: string): { loc: Loc | null; value: Value; store: (v: Value) => void } {
+  private rootLoc(p: AccessPath, text: string): { loc: Loc | null; value: Value; store: (v: Value) => void } {
     const f = this.frame!;
     const r = p.root;
     if (r.k === 'var') {
@@ -325,7 +325,7 @@ class Runner implements Exec {
   }
 
   /** The location a parsed path designates (ignoring a leading &). */
-  private pathLoc(p: ParsedPath, text: string): Loc | null {
+  private pathLoc(p: AccessPath, text: string): Loc | null {
     const root = this.rootLoc(p, text);
     let loc = root.loc;
     let value = root.value;
@@ -349,7 +349,7 @@ class Runner implements Exec {
         }
       }
       loc = fieldLoc(loc, s.field);
-      label = `${label}${s.op === '[]' ? '[]' : `${s.op}${s.field}`}`;
+      label = `${label}${printStep(s)}`;
       value = this.w.load(loc);
       const here = loc;
       store = (v) => this.w.store(here, v);

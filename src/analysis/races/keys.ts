@@ -9,6 +9,7 @@
 // so that holding `src->lock` is not mistaken for holding `dst->lock`.
 
 import type { FunctionIR, StructInfo, VarInfo } from '../../c/ir.js';
+import { parsePath, rootOf } from '../../c/path.js';
 
 export interface DataKey {
   key: string; // md_page.piwb, workers.nr_req, piwb->ready_data_pios (type unknown)
@@ -122,7 +123,7 @@ export class KeyResolver {
   data(fn: FunctionIR, path: string): DataKey | null {
     // Asked at every access: no per-function memo (a map per function costs more than the look-ups).
     let root = this.rootMemo.get(path);
-    if (root === undefined) this.rootMemo.set(path, (root = ROOT_NAME.exec(path)?.[1] ?? ''));
+    if (root === undefined) this.rootMemo.set(path, (root = rootOf(path) ?? ''));
     let m = this.memoOther;
     if (root) {
       let type: string | null = null;
@@ -231,30 +232,34 @@ interface Step {
   name: string; // member, with [] when indexed
 }
 
-const ROOT = /^&?\(?\*?([A-Za-z_]\w*)\)?/;
-const ROOT_NAME = /^\s*&?\(?\*?([A-Za-z_]\w*)/;
 
+/**
+ * A path as the race analysis sees it: a root variable and member steps, every element of an
+ * array being one datum (`bat[]`, whatever the index). `*p` and `(*p)->f` are rooted at p.
+ */
 function tokens(path: string): { root: string; steps: Step[] } | null {
-  const p = path.trim();
-  const m = ROOT.exec(p);
-  if (!m) return null;
-  let rest = p.slice(m[0].length);
+  const p = parsePath(path.trim());
+  if (!p) return null;
+  let root: string;
+  if (p.root.k === 'var') root = p.root.name;
+  else if (p.root.k === 'paren' && p.root.inner.root.k === 'var' && !p.root.inner.steps.length && !p.root.inner.addr) root = p.root.inner.root.name;
+  else return null;
   const steps: Step[] = [];
-  // A leading `[]` indexes the root itself (`to[]`): the element is the object.
-  let rootIndexed = false;
-  while (rest.startsWith('[]')) {
-    rootIndexed = true;
-    rest = rest.slice(2);
+  // A leading index indexes the root itself (`to[i]`): the element is the object.
+  let at = 0;
+  while (p.steps[at]?.op === '[]') at++;
+  const rootIndexed = at > 0;
+  for (; at < p.steps.length; at++) {
+    const s = p.steps[at]!;
+    if (s.op === '[]') {
+      const last = steps[steps.length - 1]!;
+      if (!last.name.endsWith('[]')) last.name += '[]';
+      continue;
+    }
+    steps.push({ sep: s.op, name: s.field });
   }
-  while (rest.length) {
-    const sm = /^(->|\.)([A-Za-z_]\w*)((?:\[\])*)/.exec(rest);
-    if (!sm) return rest.trim() ? null : { root: m[1]!, steps };
-    steps.push({ sep: sm[1] as '->' | '.', name: `${sm[2]}${sm[3] ? '[]' : ''}` });
-    rest = rest.slice(sm[0].length);
-  }
-  if (rootIndexed && !steps.length) return { root: m[1]!, steps: [] };
-  if (rootIndexed && steps[0]!.sep === '.') steps[0] = { sep: '->', name: steps[0]!.name };
-  return { root: m[1]!, steps };
+  if (rootIndexed && steps.length && steps[0]!.sep === '.') steps[0] = { sep: '->', name: steps[0]!.name };
+  return { root, steps };
 }
 
 function joinSteps(root: string, steps: Step[]): string {
