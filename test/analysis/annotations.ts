@@ -10,7 +10,8 @@ export interface Expectation {
   annotationLine: number;
 }
 
-const ANNOTATION = /(?:\/\*|\/\/)\s*(ruleid|ok|info)\s*:\s*([\w,\s-]+?)\s*(?:\*\/|$)/;
+// The rule list may be followed by a reason in parentheses: `/* info: lock-leak (a helper returns it) */`.
+const ANNOTATION = /(?:\/\*|\/\/)\s*(ruleid|ok|info)\s*:\s*([\w,\s-]+?)\s*(?:\(.*\))?\s*(?:\*\/|$)/;
 
 function isCodeLine(l: string): boolean {
   const t = l.trim();

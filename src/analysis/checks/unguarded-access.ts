@@ -362,14 +362,15 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
     const evidence = g.source === 'inferred' ? `${g.lock} held at ${g.held} of ${g.held + g.free} accesses with a known lock state` : g.why;
     msg = { messageId: 'unguarded', data: { verb, path: r.path, lock, evidence } };
   }
-  // An inferred guard stands when this function itself shows it: the path held the lock and let it
-  // go before the access, or the function holds it where it touches the same field elsewhere.
-  const callerReleased = entry && !entry.all && entry.locks.length ? entry.why : null;
+  // An inferred guard stands only when the code states it elsewhere: a function that touches the
+  // field asserts the lock (lockdep_assert_held(), __must_hold()). How this function or its path
+  // handles the lock is no evidence: dropping a lock and then using what it guarded is also how an
+  // object taken off a shared list is owned, and a fast-path peek re-checked under the lock.
   const basis =
     g.kind === 'rcu' && r.via !== 'rcu' && r.mode === 'read' && (r.inCondition || passedOn(r))
       ? { weak: ['idiom' as const] } // a NULL test, or the pointer handed to a function or macro that may read it properly
       : g.source === 'inferred'
-      ? { weak: ['inferred-guard' as const], corroboration: released ? `this path releases '${lock}' at line ${released.line ?? '?'} before the access` : (callerReleased ?? guardedHere(ctx, r, g, lock)) }
+      ? { weak: ['inferred-guard' as const], corroboration: assertedElsewhere(ctx, r, g, lock) }
       : {};
   return report(unguardedAccessRule, {
     ...msg,
@@ -395,10 +396,14 @@ function passedOn(r: AccessRecord): boolean {
   return r.fn.blocks.some((b) => b.ops.some((op) => op.kind === 'call' && op.line === r.line && op.argText.some((a) => plain(a) === r.path)));
 }
 
-/** Where the same function touches the field with the guard held, said as corroboration. */
-function guardedHere(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string): string | null {
-  const other = ctx.lockset.records.find((x) => x.fn === r.fn && x.side === r.side && x !== r && x.data.key === r.data.key && holds(x, g));
-  return other ? `${r.fn.name}() itself holds '${lock}' where it touches '${other.path}' at line ${other.line ?? '?'}` : null;
+/** A function touching the same field that asserts the guard is held: the code states the protocol. */
+function assertedElsewhere(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string): string | null {
+  for (const x of ctx.lockset.records) {
+    if (x.fn === r.fn || x.side !== r.side || x.data.key !== r.data.key) continue;
+    const h = x.held.find((h) => h.how.k === 'assert' && lockMatches(g, x, h.key, h.base));
+    if (h) return `${x.fn.name}() asserts '${lock}' is held (${h.how.text.trim()}) where it touches '${x.path}' at line ${x.line ?? '?'}`;
+  }
+  return null;
 }
 
 /**
