@@ -16,7 +16,7 @@ import {
   classOfReturn, exitsSelected, firesNonnull, firesNonzero, firesZero, implementations, splitEffects,
   type RetClass, type Summary, type SummaryTable,
 } from './summary.js';
-import { assign, assume, forgetPaths, freshResult, isNullOrErr, learnNonNull, valueOf } from './values.js';
+import { assign, assume, forgetAfterCall, forgetAtLoop, freshResult, isNullOrErr, learnNonNull, valueOf } from './values.js';
 import { gfpSleeps } from './gfp.js';
 import { liveness, type Liveness } from './liveness.js';
 import { entryLocks, type CallLock, type EntryLocks } from './entry-locks.js';
@@ -152,8 +152,11 @@ class Walker {
   /** Results of gets that return the object they took a reference on. */
   private readonly getResults = new Map<string, string>();
 
+  private readonly localNames: Set<string>;
+
   constructor(private readonly fn: FunctionIR, private readonly o: EngineOptions, private readonly cfg: CfgInfo) {
     this.budget = o.budget ?? 20000;
+    this.localNames = new Set([...fn.params.map((p) => p.name), ...fn.locals.map((l) => l.name)]);
     this.live = liveness(fn);
     this.aliases = lockAliases(fn);
     this.entry = entryLocks(fn, (op, obj) => this.callTouch(op, obj), this.aliases, (op) => this.callLocks(op));
@@ -209,9 +212,20 @@ class Walker {
         this.record(b, i, op, st);
         st = this.transfer(op, st);
       }
-      for (const next of this.terminate(block, st)) queue.push(next);
+      for (const next of this.terminate(block, st)) {
+        // Back to a loop head: fields and globals may have changed on their own since the last pass.
+        if (this.fn.blocks[next.b]?.loopHead && dominates(this.cfg, next.b, b)) {
+          const s2 = cloneOwning(next.s, OWN.facts);
+          forgetAtLoop(s2);
+          next.s = s2;
+        }
+        queue.push(next);
+      }
     }
   }
+
+  /** A local variable or parameter of this function (else a global, which any call may change). */
+  private readonly isLocal = (name: string): boolean => this.localNames.has(name);
 
   /** What a call does to one of our locks, by the callee's summary or a handoff in rules/. */
   private callTouch(op: Extract<Op, { kind: 'call' }>, obj: string): 'acquire' | 'release' | null {
@@ -796,9 +810,7 @@ class Walker {
     }
     const sum = op.indirect || op.callee === this.fn.name ? undefined : this.o.summaries.get(op.callee);
     if (sum) this.applySummary(s, op, sum);
-    forgetPaths(s);
-    // A local passed by address (`foo(&len)`) may be written by the callee.
-    for (const a of op.argText) if (a.startsWith('&') && s.facts.has(a.slice(1))) s.facts.delete(a.slice(1));
+    forgetAfterCall(s, op.argText, this.isLocal);
     // Passing an error pointer into a call after the error branch fell through uses it.
     if (s.err?.fellThrough && op.argText.some((a) => a === s.err!.subject)) {
       // Only a dereference is certain misuse; passing it on is not reported.

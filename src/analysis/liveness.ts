@@ -5,6 +5,7 @@
 
 import type { Block, Expr, FunctionIR, Op, Terminator } from '../c/ir.js';
 import { successors } from './cfg.js';
+import { condKey } from './values.js';
 
 export interface Liveness {
   /** Per block: the variables, field paths and result ids read on some path from its entry before being redefined. */
@@ -13,8 +14,13 @@ export interface Liveness {
 
 const IDENT = /[A-Za-z_]\w*/g;
 
-/** Names an expression reads: variables by name, field paths by their text, op results as `#id`. */
+/**
+ * Names an expression reads: variables by name, field paths by their text, op results as `#id`,
+ * and conditions remembered whole (values.ts condKey) by their key.
+ */
 function exprUses(e: Expr, out: Set<string>): void {
+  const k = condKey(e);
+  if (k) out.add(k);
   switch (e.k) {
     case 'var': out.add(e.name); return;
     case 'path': out.add(e.path); out.add(e.path.replace(/^[&*(]+/, '').split(/->|\.|\[/)[0]!); return;

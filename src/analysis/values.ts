@@ -3,7 +3,107 @@
 // decides that a trylock succeeded on one side of an `if`.
 
 import type { Expr } from '../c/ir.js';
+import { formatExpr } from '../c/format.js';
 import { MAPPING_PAIRS, refOf, type Fact, type Pending, type State } from './state.js';
+
+// Conditions the facts below cannot take apart (`gfp & __GFP_DIRECT_RECLAIM`, `n > 1`,
+// `IS_ENABLED(CONFIG_X)`, `static_branch_unlikely(&key)`) are remembered whole, by their text,
+// until something they read may have changed: an assignment to one of their inputs, a call that
+// can reach it, or another pass of a loop.
+
+interface CondInputs {
+  /** Variables and field paths the condition reads (what an assignment or a call may change). */
+  reads: string[];
+  /**
+   * Names read inside a side-effect-free call (`static_branch_unlikely(&key)`, `time_after(jiffies,
+   * t)`): a global there is a setting the function does not change, a local may be.
+   */
+  inPure: string[];
+}
+
+const condInputs = new Map<string, CondInputs>();
+const WORD = /[A-Za-z_]\w*/g;
+/** An upper-case name is a macro or enum constant (`READ`, `__GFP_IO`), not something that changes. */
+const CONSTANT_NAME = /^_*[A-Z][A-Z0-9_]*$/;
+
+/** The fact key of a condition remembered whole, or null when it cannot be (it reads an op result). */
+export function condKey(e: Expr): string | null {
+  if (e.k !== 'arith' && e.k !== 'cmp' && e.k !== 'unknown') return null;
+  if (!stable(e)) return null;
+  const key = `?${formatExpr(e)}`;
+  if (!condInputs.has(key)) {
+    if (condInputs.size > 100000) condInputs.clear();
+    const reads = new Set<string>();
+    const inPure = new Set<string>();
+    inputs(e, reads, inPure);
+    condInputs.set(key, { reads: [...reads], inPure: [...inPure] });
+  }
+  return key;
+}
+
+/** Free of op results and hidden conditions: the same text is the same value. */
+function stable(e: Expr): boolean {
+  switch (e.k) {
+    case 'result': case 'opaque': return false;
+    case 'not': case 'is_err': case 'addr': return stable(e.e);
+    case 'errptr': return stable(e.arg);
+    case 'logic': case 'cmp': return stable(e.a) && stable(e.b);
+    case 'arith': return stable(e.a) && (!e.b || stable(e.b));
+    case 'cond': return stable(e.c) && stable(e.t) && stable(e.f);
+    default: return true;
+  }
+}
+
+function inputs(e: Expr, out: Set<string>, pure: Set<string>): void {
+  switch (e.k) {
+    case 'var': if (!CONSTANT_NAME.test(e.name)) out.add(e.name); return;
+    case 'path': out.add(e.path.replace(/^&/, '')); return;
+    case 'not': case 'is_err': case 'addr': inputs(e.e, out, pure); return;
+    case 'errptr': inputs(e.arg, out, pure); return;
+    case 'logic': case 'cmp': inputs(e.a, out, pure); inputs(e.b, out, pure); return;
+    case 'arith': inputs(e.a, out, pure); if (e.b) inputs(e.b, out, pure); return;
+    case 'cond': inputs(e.c, out, pure); inputs(e.t, out, pure); inputs(e.f, out, pure); return;
+    case 'unknown': {
+      // A side-effect-free call's text: the names it reads, not the functions it names or
+      // upper-case constants (`IS_ENABLED(CONFIG_X)` reads nothing that changes).
+      for (const m of e.text.matchAll(WORD)) {
+        const after = e.text.slice(m.index! + m[0].length).trimStart();
+        if (after.startsWith('(') || CONSTANT_NAME.test(m[0])) continue;
+        pure.add(m[0]);
+      }
+      return;
+    }
+    default: return;
+  }
+}
+
+/** Does a change to `target` (a variable or a path) change `input`? */
+function touches(input: string, target: string): boolean {
+  if (input === target) return true;
+  const c = input.charCodeAt(target.length);
+  return input.startsWith(target) && (c === 45 /* - of -> */ || c === 46 /* . */ || c === 91 /* [ */);
+}
+
+function forgetConds(s: State, gone: (input: string) => boolean): void {
+  for (const k of [...s.facts.keys()]) {
+    if (k.charCodeAt(0) !== 63 /* ? */) continue;
+    const c = condInputs.get(k);
+    if (!c || c.reads.some(gone) || c.inPure.some(gone)) s.facts.delete(k);
+  }
+}
+
+function putCond(s: State, key: string, outcome: boolean): boolean {
+  const old = s.facts.get(key);
+  const t = truthOf(old);
+  if (t !== undefined) return t === outcome;
+  s.facts.set(key, outcome ? { t: 'nonzero' } : { t: 'zero' });
+  return true;
+}
+
+function condValue(e: Expr, s: State): Fact | undefined {
+  const k = condKey(e);
+  return k ? s.facts.get(k) : undefined;
+}
 
 /** The truth of a fact, when it is decided. */
 export function truthOf(f: Fact | undefined): boolean | undefined {
@@ -80,12 +180,14 @@ export function valueOf(e: Expr, s: State): Fact | undefined {
           if (ra && rb && ra !== rb && MAPPING_PAIRS.has(s.refs.get(ra)!.pair) && MAPPING_PAIRS.has(s.refs.get(rb)!.pair)) return { t: 'int', v: e.op === '==' ? 0 : 1 };
         }
       }
-      return compare(e.op, valueOf(e.a, s), valueOf(e.b, s));
+      return compare(e.op, valueOf(e.a, s), valueOf(e.b, s)) ?? condValue(e, s);
     }
+    case 'unknown':
+      return condValue(e, s);
     case 'arith': {
       const a = valueOf(e.a, s);
       const b = e.b ? valueOf(e.b, s) : undefined;
-      if (a?.t !== 'int' || (e.b && b?.t !== 'int')) return undefined;
+      if (a?.t !== 'int' || (e.b && b?.t !== 'int')) return condValue(e, s);
       const x = a.v;
       const y = b?.t === 'int' ? b.v : 0;
       switch (e.op) {
@@ -95,7 +197,7 @@ export function valueOf(e: Expr, s: State): Fact | undefined {
         case '&': return { t: 'int', v: x & y };
         case '|': return { t: 'int', v: x | y };
         case '~': return { t: 'int', v: ~x };
-        default: return undefined;
+        default: return condValue(e, s);
       }
     }
     default: return undefined;
@@ -285,7 +387,13 @@ function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
     case 'is_err':
       if (outcome) return e.orNull ? true : put(s, e.e, { t: 'errptr' }, fire);
       return put(s, e.e, e.orNull ? { t: 'valid' } : { t: 'noterr' }, fire);
+    case 'arith': case 'unknown': {
+      const k = condKey(e);
+      return k ? putCond(s, k, outcome) : true;
+    }
     case 'cmp': {
+      const k = condKey(e);
+      if (k && !putCond(s, k, outcome)) return false;
       let { a, b } = e;
       let op = e.op;
       if (isConst(a) && !isConst(b)) {
@@ -352,6 +460,7 @@ function negate(op: CmpOp): CmpOp {
 /** Facts learned from an assignment `target = value`. */
 export function assign(s: State, target: string, value: Expr): void {
   for (const k of [...s.facts.keys()]) if (k === target || k.startsWith(`${target}->`) || k.startsWith(`${target}.`)) s.facts.delete(k);
+  forgetConds(s, (i) => touches(i, target));
   if (value.k === 'result') {
     s.facts.set(target, { t: 'result', id: value.id });
     return;
@@ -378,9 +487,55 @@ export function freshResult(s: State, id: string): void {
   s.pending.delete(id);
 }
 
-/** Calls may change any memory: forget facts about field paths (keep locals). */
-export function forgetPaths(s: State): void {
-  for (const k of [...s.facts.keys()]) if (k.includes('->') || k.includes('.') || k.includes('[')) s.facts.delete(k);
+/** A plain path text: `dev`, `dev->sub.x`, `q->lock[]`. */
+const PLAIN_PATH = /^[A-Za-z_][\w>.\-[\]]*$/;
+
+/**
+ * What a call may change: memory it can reach. A field path is forgotten when the call is handed
+ * its object (`f(dev)` for `dev->x`, `f(&dev->sub)` for `dev->sub.y`, `f(p->next)` for
+ * `p->next->x`) or when it is not rooted in a local or parameter (a global); a local only when the
+ * call gets its address (`f(&len)`). Fields of objects the call is not given keep what the path
+ * knows, so `if (p->m) lock(p->m); work(x); if (p->m) unlock(p->m);` stays correlated.
+ */
+export function forgetAfterCall(s: State, argText: string[], isLocal: (name: string) => boolean): void {
+  const handed: string[] = [];
+  const addressOf = new Set<string>();
+  for (const a0 of argText) {
+    const amp = a0.startsWith('&');
+    const a = amp ? a0.slice(1) : a0;
+    if (PLAIN_PATH.test(a)) {
+      handed.push(a);
+      if (amp) addressOf.add(a);
+    } else {
+      // An expression (a cast, container_of(), p + 1): whatever its names lead to.
+      for (const m of a.matchAll(WORD)) handed.push(m[0]);
+    }
+  }
+  const gone = (k: string): boolean => {
+    const root = /^[A-Za-z_]\w*/.exec(k)?.[0];
+    if (!root || !isLocal(root)) return true;
+    if (k === root) return addressOf.has(root);
+    return handed.some((h) => h !== k && touches(k, h)) || addressOf.has(k);
+  };
+  for (const k of [...s.facts.keys()]) {
+    if (k.charCodeAt(0) === 63 /* ? */) continue;
+    if (gone(k)) s.facts.delete(k);
+  }
+  for (const k of [...s.facts.keys()]) {
+    if (k.charCodeAt(0) !== 63) continue;
+    const c = condInputs.get(k);
+    if (!c || c.reads.some(gone) || c.inPure.some((i) => isLocal(i) && gone(i))) s.facts.delete(k);
+  }
+}
+
+/** Another pass of a loop: what changes on its own (fields, globals, jiffies) is unknown again. */
+export function forgetAtLoop(s: State): void {
+  for (const k of [...s.facts.keys()]) {
+    if (k.charCodeAt(0) === 63 /* ? */) {
+      const c = condInputs.get(k);
+      if (!c || c.reads.length || c.inPure.length) s.facts.delete(k);
+    } else if (k.includes('->') || k.includes('.') || k.includes('[')) s.facts.delete(k);
+  }
 }
 
 /** Is the value of `name` known to be NULL/zero or an error pointer on this path? */
