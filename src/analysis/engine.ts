@@ -285,8 +285,21 @@ class Walker {
     return out ?? s;
   }
 
-  /** Sparse annotations: __must_hold(x) means x is held on entry (and exit). */
+  /**
+   * Sparse annotations: __must_hold(x) means x is held on entry (and exit). So does an assertion
+   * (lockdep_assert_held(x)) of a lock the function never takes or drops itself, wherever it
+   * stands: it states the caller's lock, also for the declarations that come before it.
+   */
   private applyAnnotations(s: State): void {
+    const touched = new Set<string>();
+    const asserted: string[] = [];
+    for (const b of this.fn.blocks) for (const op of b.ops) {
+      if (op.kind === 'acquire' || op.kind === 'release') touched.add(op.obj);
+      else if (op.kind === 'assert' && op.what === 'held' && op.obj) asserted.push(op.obj);
+    }
+    for (const obj of asserted) {
+      if (!touched.has(obj) && !s.locks.has(obj)) s.locks.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: this.fn.startLine, count: 1, gapSince: false, fromEntry: true });
+    }
     for (const obj of this.fn.annotations.mustHold) {
       s.locks.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: this.fn.startLine, count: 1, gapSince: false, fromEntry: true });
     }

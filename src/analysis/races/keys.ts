@@ -9,7 +9,7 @@
 // so that holding `src->lock` is not mistaken for holding `dst->lock`.
 
 import type { FunctionIR, StructInfo, VarInfo } from '../../c/ir.js';
-import { parsePath, rootOf } from '../../c/path.js';
+import { parsePath, printStep, rootOf } from '../../c/path.js';
 
 export interface DataKey {
   key: string; // md_page.piwb, workers.nr_req, piwb->ready_data_pios (type unknown)
@@ -221,9 +221,17 @@ export class KeyResolver {
   }
 }
 
-/** A lock's key and the object holding it, from the data key of its object (none: its text). */
+/**
+ * A lock's key and the object holding it, from the data key of its object. A lock a function
+ * returns (`group_lock_ptr(sb, g)`) is keyed by the function, whatever its arguments are called
+ * where it is asked: `group_lock_ptr(e4b->sb, g)` is the same lock in another function's words.
+ */
 export function lockKey(d: DataKey | null, obj: string): { key: string; base: string } {
-  if (!d) return { key: obj.replace(/^&/, ''), base: '' };
+  if (!d) {
+    const p = parsePath(obj);
+    if (p?.root.k === 'call') return { key: `${p.root.text.slice(0, p.root.text.indexOf('('))}()${p.steps.map(printStep).join('')}`, base: '' };
+    return { key: obj.replace(/^&/, ''), base: '' };
+  }
   return { key: d.key, base: d.container === '' ? '' : d.base };
 }
 
