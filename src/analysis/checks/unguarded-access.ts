@@ -5,6 +5,7 @@
 // objects being set up before they are published or torn down after their last reference.
 
 import type { FunctionIR } from '../../c/ir.js';
+import { rootOf } from '../../c/path.js';
 import type { RawFinding } from '../check.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
 import { defineRule, report, type MessageOf } from '../rule.js';
@@ -362,15 +363,16 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
     const evidence = g.source === 'inferred' ? `${g.lock} held at ${g.held} of ${g.held + g.free} accesses with a known lock state` : g.why;
     msg = { messageId: 'unguarded', data: { verb, path: r.path, lock, evidence } };
   }
-  // An inferred guard stands only when the code states it elsewhere: a function that touches the
-  // field asserts the lock (lockdep_assert_held(), __must_hold()). How this function or its path
-  // handles the lock is no evidence: dropping a lock and then using what it guarded is also how an
-  // object taken off a shared list is owned, and a fast-path peek re-checked under the lock.
+  // An inferred guard stands only on a second fact: this path shows the object shared under that
+  // very lock before dropping it (loaded from, or published to, shared memory). Dropping a lock and
+  // then using what it guarded is otherwise also how correct code owns what it took off a list, or
+  // peeks before re-checking under the lock; and a function that asserts a lock touches many fields
+  // the lock does not guard (configuration read-only after set-up), so an assertion is no guard.
   const basis =
     g.kind === 'rcu' && r.via !== 'rcu' && r.mode === 'read' && (r.inCondition || passedOn(r))
       ? { weak: ['idiom' as const] } // a NULL test, or the pointer handed to a function or macro that may read it properly
       : g.source === 'inferred'
-      ? { weak: ['inferred-guard' as const], corroboration: assertedElsewhere(ctx, r, g, lock) }
+      ? { weak: ['inferred-guard' as const], corroboration: (released ? sharedUnderLock(ctx, r, g, lock, released.line) : null) ?? lostUpdate(ctx, r, g, lock) }
       : {};
   return report(unguardedAccessRule, {
     ...msg,
@@ -396,12 +398,45 @@ function passedOn(r: AccessRecord): boolean {
   return r.fn.blocks.some((b) => b.ops.some((op) => op.kind === 'call' && op.line === r.line && op.argText.some((a) => plain(a) === r.path)));
 }
 
-/** A function touching the same field that asserts the guard is held: the code states the protocol. */
-function assertedElsewhere(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string): string | null {
-  for (const x of ctx.lockset.records) {
-    if (x.fn === r.fn || x.side !== r.side || x.data.key !== r.data.key) continue;
-    const h = x.held.find((h) => h.how.k === 'assert' && lockMatches(g, x, h.key, h.base));
-    if (h) return `${x.fn.name}() asserts '${lock}' is held (${h.how.text.trim()}) where it touches '${x.path}' at line ${x.line ?? '?'}`;
+/**
+ * A read-modify-write of the field (`n++`, `n -= k`, `flags |= f`) without the lock, where other
+ * functions write it holding the lock: one of the two updates can be lost. A plain store or a read
+ * is also what set-up, tear-down and hint reads look like; an unlocked increment of a counter that
+ * is otherwise changed under a lock is not.
+ */
+function lostUpdate(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string): string | null {
+  if (r.mode !== 'write' || r.kind !== 'field' || r.line === null) return null;
+  const recs = ctx.lockset.records;
+  const reads = recs.some((x) => x.fn === r.fn && x.side === r.side && x.line === r.line && x.path === r.path && x.mode === 'read');
+  if (!reads) return null;
+  const other = recs.find((x) => x.fn !== r.fn && x.side === r.side && x.data.key === r.data.key && x.mode === 'write' && holds(x, g));
+  return other ? `'${r.path}' is updated in place here (read, then written) while ${other.fn.name}() writes it holding '${lock}' (line ${other.line ?? '?'}): one of the updates can be lost` : null;
+}
+
+/**
+ * The object reached through a local was shared under the guard on this path before the lock was
+ * dropped: loaded from shared memory (`dev = table[i]`) and not unlinked since, or stored there
+ * (`table[i] = dev`, published). Then another CPU can reach it while this one touches it.
+ */
+function sharedUnderLock(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string, releasedAt: number | null): string | null {
+  const v = rootOf(r.path);
+  if (!v || r.line === null || releasedAt === null || releasedAt > r.line || !r.fn.locals.some((l) => l.name === v)) return null;
+  const ops = r.fn.blocks.flatMap((b) => b.ops);
+  const lockedAt = (line: number, path: string, mode?: 'read' | 'write'): boolean =>
+    ctx.lockset.records.some((x) => x.fn === r.fn && x.side === r.side && x.line === line && x.path === path && (!mode || x.mode === mode) && holds(x, g));
+  const unlinked = (slot: string, from: number): boolean =>
+    ops.some((op) => op.line !== null && op.line > from && op.line < r.line! &&
+      ((op.kind === 'assign' && (op.target === slot || op.target === v)) ||
+        (op.kind === 'list' && !!op.node && rootOf(op.node) === v && /^(del|move|splice)/.test(op.action)) ||
+        (op.kind === 'free' && op.obj === v)));
+  for (const op of ops) {
+    if (op.kind !== 'assign' || op.line === null || op.line >= releasedAt) continue;
+    if (op.target === v && op.value.k === 'path' && lockedAt(op.line, op.value.path) && !unlinked(op.value.path, op.line)) {
+      return `'${v}' was loaded from '${op.value.path}' under '${lock}' at line ${op.line}, and is still there when the lock is dropped`;
+    }
+    if (op.value.k === 'var' && op.value.name === v && op.target !== v && lockedAt(op.line, op.target, 'write')) {
+      return `'${v}' was published in '${op.target}' under '${lock}' at line ${op.line} before the lock was dropped`;
+    }
   }
   return null;
 }

@@ -250,12 +250,9 @@ function infer(data: DataKey, ev: AccessRecord[]): Guard[] {
       }
     }
     const total = held.size + free.size;
-    // A function touching the field asserts this lock (lockdep_assert_held(), __must_hold()), and the
-    // lock lives with the field: the code states the guard, one such access is enough.
-    const stated = (perObject || oneObject) && ev.some((r) => r.held.some((h) => h.key === lock && h.how.k === 'assert'));
-    // Otherwise enough evidence: locked accesses in at least two functions, and a clear majority of
-    // the places (or twice as many functions locking as not).
-    if (inside || (!stated && (fns.size < 2 || held.size < 2 || (held.size < 0.6 * total && fns.size < 2 * freeFns.size)))) continue;
+    // Enough evidence: locked accesses in at least two functions, and a clear majority of the places
+    // (or twice as many functions locking as not).
+    if (fns.size < 2 || held.size < 2 || (held.size < 0.6 * total && fns.size < 2 * freeFns.size) || inside) continue;
     g.held = held.size;
     g.free = free.size;
     g.functions = [...fns].sort();
