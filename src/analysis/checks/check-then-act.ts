@@ -12,6 +12,7 @@ import { dominates, successors } from '../cfg.js';
 import type { RawFinding } from '../check.js';
 import type { Site, WalkResult } from '../engine.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
+import { typedObject } from '../objects.js';
 import { defineRule, report } from '../rule.js';
 import type { Lockset } from '../races/lockset.js';
 import { acquireStep, opText, releaseAfter, witness } from '../races/witness.js';
@@ -60,7 +61,7 @@ export const checkThenAct: RaceCheck = {
       const found: Out[] = [];
       if (f.atomics.size) for (const x of readThenModify(f, new Set(last.map((y) => y.finding.line)))) found.push(x);
       if (f.flags.size) for (const x of testThenSet(f, ctx)) found.push(x);
-      if (f.lists.size) for (const x of unlockedEmpty(f)) found.push(x);
+      if (f.lists.size) for (const x of unlockedEmpty(ctx, f)) found.push(x);
       for (const x of staleDecision(f)) found.push(x);
       for (const x of found) if (!onStack(ctx, w, x.finding) && !selfOnly(ctx, w, x.finding)) out.push(x);
     }
@@ -203,7 +204,10 @@ class FnView {
   /** Is block `b` only reached through one side of the branch ending block `d`? */
   decidedBy(d: number, b: number): boolean {
     const t = this.fn.blocks[d]!.term;
-    return successors(t).some((s) => s !== d && dominates(this.w.cfg, s, b));
+    const next = successors(t);
+    // An assertion (BUG_ON(x)): one side stops the machine, so the test decides nothing that runs.
+    if (next.some((s) => this.fn.blocks[s]?.term.k === 'noreturn')) return false;
+    return next.some((s) => s !== d && dominates(this.w.cfg, s, b));
   }
 
   /** Does `a` run before `b` on every path to `b`? */
@@ -371,7 +375,7 @@ function lastReference(ctx: RaceContext, f: FnView): Out[] {
         confidence: 'high',
         // Reading the count is an idiom (the sole owner takes a fast path); it decides nothing wrong
         // unless the count is dropped apart from the read by a decrement that does not test it.
-        basis: { weak: ['idiom'], corroboration: lastCorroboration(ctx, op, drop) },
+        basis: { weak: ['idiom'], corroboration: lastCorroboration(ctx, fn.name, op, drop) },
         messageId: 'lastReference',
         data: { read: `${op.primitive}(&${op.obj})`, test: `${t.op} ${t.value}`, family },
         line: op.line,
@@ -419,8 +423,11 @@ function claimedElsewhere(ctx: RaceContext, fn: FunctionIR, word: string, bit: s
 }
 
 /** What makes a last-reference read a race rather than the sole owner's fast path. */
-function lastCorroboration(ctx: RaceContext, read: Op, drop: { fn: string; line: number | null; tests: boolean } | null): string | null {
-  if (drop && !drop.tests) return `the count is dropped at line ${drop.line ?? '?'} in ${drop.fn}() by a decrement that does not test it`;
+function lastCorroboration(ctx: RaceContext, fn: string, read: Op, drop: { fn: string; line: number | null; tests: boolean } | null): string | null {
+  // The deciding function drops the count itself without testing it: two of them can both decide
+  // they are not last. A drop elsewhere (a driver, a completion) is how any owner's count falls,
+  // and an owner waiting for it to reach 1 ("am I the only holder") decides nothing wrong.
+  if (drop && !drop.tests && drop.fn === fn) return `the count is dropped at line ${drop.line ?? '?'} in ${drop.fn}() by a decrement that does not test it`;
   // A count rules/ declare (by type, or by member where the type is not visible, in the rule file's scope).
   const rec = ctx.lockset.byOp.get(read)?.[0];
   if (!rec) return null;
@@ -586,7 +593,16 @@ function testThenSet(f: FnView, ctx: RaceContext): Out[] {
 
 const TAKES = new Set(['pop', 'first', 'del', 'del-init', 'move', 'move-tail', 'splice', 'splice-init', 'splice-tail', 'splice-tail-init', 'del-all']);
 
-function unlockedEmpty(f: FnView): Out[] {
+/** Does another function take nodes of this member (`waiter.entry`) off their list? */
+function removedElsewhere(ctx: RaceContext, fn: FunctionIR, del: Op): boolean {
+  const node = del.kind === 'list' ? del.node : null;
+  const typed = node ? typedObject(fn, node) : null;
+  if (!typed) return true;
+  return ctx.walks.some((w) => w.fn !== fn && w.fn.blocks.some((b) => b.ops.some((op) =>
+    op.kind === 'list' && TAKES.has(op.action) && !!op.node && typedObject(w.fn, op.node) === typed)));
+}
+
+function unlockedEmpty(ctx: RaceContext, f: FnView): Out[] {
   const fn = f.fn;
   const out: Out[] = [];
   for (const same of f.lists.values()) for (const e of same) {
@@ -595,9 +611,11 @@ function unlockedEmpty(f: FnView): Out[] {
     if (!se) continue;
     for (const u of same) {
       if (u.kind !== 'list' || !TAKES.has(u.action) || (u.head !== e.head && u.node !== e.head)) continue;
-      // `if (!list_empty(&x->node)) { lock; list_del_init(&x->node); }`: the peek only saves the
-      // lock; list_del_init() of an entry someone already took off is a no-op.
-      if (u.action === 'del-init' && u.node === e.head) continue;
+      // `if (!list_empty(&x->node)) { lock; list_del_init(&x->node); }`: the test is on the object's
+      // own link, a membership test: others' inserts and removals next to it never make it look
+      // empty, and list_del_init() of an entry someone already took off is a no-op. A plain
+      // list_del() is fine too when no other function takes such a node off.
+      if (u.node === e.head && (u.action === 'del-init' || (u.action === 'del' && !removedElsewhere(ctx, f.fn, u)))) continue;
       const su = f.site(u);
       if (!su || !f.before(e, u) || !f.decidedByResult(e.result, u)) continue;
       const lock = [...su.held].find((l) => !se.held.has(l));
@@ -638,6 +656,12 @@ function unlockedEmpty(f: FnView): Out[] {
   return out;
 }
 
+/**
+ * Read-side sections and per-CPU contexts: holding them keeps no other CPU from changing what was
+ * tested, so dropping them makes no decision stale that was not stale already.
+ */
+const SHARED_CONTEXTS = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt']);
+
 /** A value tested under a lock, the lock dropped, then the value changed on that decision. */
 function staleDecision(f: FnView): Out[] {
   const fn = f.fn;
@@ -672,7 +696,7 @@ function staleDecision(f: FnView): Out[] {
         if (!f.decidedBy(b.id, f.block(a)) || !f.before(read, a)) continue;
         const sa = f.site(a);
         if (!sa) continue;
-        const dropped = [...sr.held].find((l) => sa.released.has(l) && !sa.held.has(l));
+        const dropped = [...sr.held].find((l) => !SHARED_CONTEXTS.has(l) && sa.released.has(l) && !sa.held.has(l));
         if (!dropped || seen.has(`${path}:${a.line}`)) continue;
         // Re-checked under a lock before the change: fine.
         const recheck = branches.some((b2) => b2 !== b && f.decidedBy(b2.id, f.block(a))
