@@ -24,6 +24,9 @@ import { lockAliases } from './lock-aliases.js';
 
 type Trace = ReturnType<typeof traceSteps>;
 
+/** Prefix of a flag key in State.flags for a flag this path set and then cleared again. */
+export const CYCLED = '~';
+
 export type EngineEvent =
   | { k: 'double-acquire'; line: number | null; obj: string; text: string; held: HeldLock; via?: { callee: string; line: number | null; always: boolean }; viaGap: boolean; block: number; trace: Trace }
   | { k: 'release-unheld'; line: number | null; obj: string; text: string; double: boolean; prevLine: number | null; via?: string; viaGap: boolean; trace: Trace }
@@ -607,8 +610,19 @@ class Walker {
 
   private setFlag(s: State, key: string, line: number | null, text: string): void {
     s.flags.set(key, { key, line, gapSince: false });
+    s.flags.delete(`${CYCLED}${key}`);
     this.emit({ k: 'flag-set', line, key }, `flag:${key}:${line}`);
     addTrace(s, line, text, `sets ${key.replace(':', ' bit ')}`);
+  }
+
+  /** A flag this path set, cleared again: remembered (as `~key`) so exits can tell "set, then cleared" from "never set". */
+  private clearFlag(s: State, key: string, line: number | null, text: string, note: string): void {
+    const f = s.flags.get(key);
+    if (!f) return;
+    s.flags.delete(key);
+    s.flags.set(`${CYCLED}${key}`, { ...f, line });
+    addTrace(s, line, text, note);
+    this.emit({ k: 'flag-cleared', line, key }, `fclr:${key}`);
   }
 
   private flag(s: State, op: Extract<Op, { kind: 'flag' }>): void {
@@ -624,10 +638,7 @@ class Walker {
         break;
       case 'clear':
       case 'test-clear':
-        if (s.flags.delete(key)) {
-          addTrace(s, op.line, text, `clears ${op.bit}`);
-          this.emit({ k: 'flag-cleared', line: op.line, key }, `fclr:${key}`);
-        }
+        this.clearFlag(s, key, op.line, text, `clears ${op.bit}`);
         break;
       case 'test':
         if (op.result && s.flags.has(key)) s.rfacts.set(op.result, { t: 'nonzero' });
@@ -858,10 +869,7 @@ class Walker {
     for (const k of sum.flagClears) {
       const at = k.lastIndexOf(':');
       const word = this.mapArgs(sum, op, k.slice(0, at));
-      if (word && s.flags.delete(`${word}:${k.slice(at + 1)}`)) {
-        addTrace(s, op.line, text, `clears ${k.slice(at + 1)} inside ${op.callee}()`);
-        this.emit({ k: 'flag-cleared', line: op.line, key: `${word}:${k.slice(at + 1)}` }, `fclr:${word}:${k.slice(at + 1)}`);
-      }
+      if (word) this.clearFlag(s, `${word}:${k.slice(at + 1)}`, op.line, text, `clears ${k.slice(at + 1)} inside ${op.callee}()`);
     }
     // References the callee moves.
     for (const g of sum.refs.gets) {

@@ -4,9 +4,10 @@
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { defineRule, report } from '../rule.js';
 import { besides, contextFacts, exitLines } from '../check.js';
-import type { Exit } from '../engine.js';
+import { CYCLED, type Exit } from '../engine.js';
 import { splitByStatus } from '../returns.js';
 import { reassignedInLoop } from '../objects.js';
+import { valueOf } from '../values.js';
 
 export const flagLeakRule = defineRule({
   id: 'flag-leak',
@@ -34,6 +35,18 @@ return ret;`,
   },
 });
 
+/**
+ * A return that says the call failed: -errno or ERR_PTR; NULL from a pointer, false from a bool;
+ * a value the path knows is not 0 from an int (`if (err) return err;`).
+ */
+function failing(returnType: string, x: Exit): boolean {
+  const ptrOrBool = returnType.includes('*') || /\bbool\b/.test(returnType);
+  if (x.cls === 'neg' || x.cls === 'errptr' || (x.cls === 'zero' && ptrOrBool)) return true;
+  if (ptrOrBool || x.cls !== 'any' || !x.value || !/^(?:(?:static|inline|signed)\s+)*(?:int|long)$/.test(returnType.trim())) return false;
+  const f = valueOf(x.value, x.state);
+  return f?.t === 'nonzero' || (f?.t === 'ne' && f.c === 'i:0');
+}
+
 export const flagLeak: Check = {
   meta: flagLeakRule,
   run(ctx: CheckContext): RawFinding[] {
@@ -42,7 +55,7 @@ export const flagLeak: Check = {
     const clears = new Set<string>();
     for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear')) clears.add(`${op.word}:${op.bit}`);
     const keys = new Set<string>();
-    for (const x of walk.exits) for (const k of x.state.flags.keys()) keys.add(k);
+    for (const x of walk.exits) for (const k of x.state.flags.keys()) if (!k.startsWith(CYCLED)) keys.add(k);
     // Flags some path sets and then clears again: work done under a busy bit.
     const cycled = new Map<string, number[]>();
     const setAt = new Map<string, number[]>();
@@ -52,6 +65,8 @@ export const flagLeak: Check = {
       m.set(e.key, [...(m.get(e.key) ?? []), e.line ?? 0]);
     }
     const vars = new Set([...fn.params, ...fn.locals].map((p) => p.name));
+    const busyTakes = new Set<string>();
+    for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'flag' && op.action === 'test-set') busyTakes.add(`${op.word}:${op.bit}`);
     for (const key of keys) {
       const [word, bit] = [key.slice(0, key.lastIndexOf(':')), key.slice(key.lastIndexOf(':') + 1)];
       const transient = sem.transientFlags.get(bit);
@@ -66,14 +81,25 @@ export const flagLeak: Check = {
         // The cursor case clears, early in the loop body, what a previous pass set later on.
         if (reassignedInLoop(fn, word) && Math.max(...cycled.get(key)!) < Math.min(...(setAt.get(key) ?? [0]))) continue;
       }
+      // Only exits where this path set the flag count: left set, or set and cleared again. An exit
+      // that never set it says nothing about how the function treats it.
       const left: Exit[] = [];
       const cleared: Exit[] = [];
       for (const x of walk.exits) {
         const f = x.state.flags.get(key);
-        if (!f) cleared.push(x);
-        else if (!f.gapSince) left.push(x);
+        if (f && !f.gapSince) left.push(x);
+        else if (!f && x.state.flags.has(`${CYCLED}${key}`)) cleared.push(x);
       }
       if (!left.length || (!cleared.length && !transient)) continue;
+      // A plain set (set_bit(), |=) records state as often as it takes a busy bit: said at info,
+      // unless a failing return keeps the bit while returns that did not fail cleared it again (the
+      // error path skipped the release). A bit taken with test_and_set_bit() is a busy bit.
+      const takenBusy = busyTakes.has(key) || !!transient;
+      const failed = left.find((x) => failing(fn.returnType, x));
+      const basis = takenBusy ? {} : {
+        weak: ['idiom' as const],
+        corroboration: failed && cleared.some((x) => !failing(fn.returnType, x)) ? `the return at ${failed.line ?? '?'} reports a failure and keeps ${bit}, while a return that does not fail clears it` : null,
+      };
       // Set on success and cleared on failure: handed to whoever finishes the work (a completion).
       if (!transient && splitByStatus(fn.returnType, new Set(left.map((e) => e.cls)), new Set(cleared.map((e) => e.cls)))) continue;
       const x = left[0]!;
@@ -83,7 +109,8 @@ export const flagLeak: Check = {
         messageId: 'leftSet',
         data: { bit, word, where: cleared.length ? besides(exitLines(left, cleared), `not set on return at ${exitLines(cleared, left)}`) : exitLines(left, cleared) },
         confidence,
-        line: x.line,
+        basis,
+        line: (failed ?? x).line,
         function: fn.name,
         objects: [`${word}:${bit}`],
         trace: x.trace,
