@@ -31,7 +31,14 @@ export function substitute(obj: string, params: string[], args: string[], callee
   const p = parsePath(obj);
   if (!p) return obj;
   if (p.root.k !== 'var') {
-    if (p.root.k === 'call') return obj;
+    if (p.root.k === 'call') {
+      // An accessor's value (`&EXT4_I(inode)->i_data_sem`): its arguments in the caller's terms.
+      const text = p.root.text;
+      const open = text.indexOf('(');
+      const inner = splitArgs(text.slice(open + 1, -1)).map((a) => substitute(a, params, args, calleeLocals));
+      if (inner.some((a) => a === null)) return null;
+      return printPath({ ...p, root: { k: 'call', text: `${text.slice(0, open)}(${inner.join(', ')})` } });
+    }
     const inner = substitute(printPath(p.root.inner), params, args, calleeLocals);
     return inner === null ? null : printPath({ ...p, root: { k: 'paren', inner: parsePath(inner) ?? p.root.inner } });
   }
@@ -55,6 +62,24 @@ export function substitute(obj: string, params: string[], args: string[], callee
   if (base.startsWith('&') && rest.startsWith('->')) return `${amp}${stars}${base.slice(1)}.${rest.slice(2)}`;
   if (PLAIN.test(base)) return `${amp}${stars}${base}${rest}`;
   return `${amp}${stars}(${base})${rest}`;
+}
+
+/** The top-level comma-separated parts of an argument list's text. */
+function splitArgs(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(s.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  if (s.trim()) out.push(s.slice(start).trim());
+  return out;
 }
 
 /** The struct type a variable points to, from the function's declarations (`struct md_page *` -> `md_page`). */

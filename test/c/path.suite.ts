@@ -53,6 +53,10 @@ void f(struct q *q, int i)
     assert.equal(substitute('*p', ['p'], ['&flags'], new Set()), 'flags');
     assert.equal(substitute('&tmp->lock', ['p'], ['dev'], new Set(['tmp'])), null);
     assert.equal(substitute('&global_lock', ['p'], ['dev'], new Set()), '&global_lock');
+    // Inside an accessor's arguments too.
+    assert.equal(substitute('&INODE_I(first)->data_sem', ['first', 'second'], ['orig', 'donor'], new Set()), '&INODE_I(orig)->data_sem');
+    assert.equal(substitute('&SB(in->sb, 2)->lock', ['in'], ['&f->inode'], new Set()), '&SB(f->inode.sb, 2)->lock');
+    assert.equal(substitute('&SB(tmp)->lock', ['in'], ['x'], new Set(['tmp'])), null);
     assert.equal(refKey('&d->parent->ref', true), 'd->parent');
     assert.equal(refKey('&p->dev.kobj', true), 'p');
     assert.equal(refKey('&p->refs[i]', true), 'p');
