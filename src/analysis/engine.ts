@@ -29,7 +29,7 @@ export const CYCLED = '~';
 
 export type EngineEvent =
   | { k: 'double-acquire'; line: number | null; obj: string; text: string; held: HeldLock; via?: { callee: string; line: number | null; always: boolean }; viaGap: boolean; block: number; trace: Trace }
-  | { k: 'release-unheld'; line: number | null; obj: string; text: string; double: boolean; prevLine: number | null; via?: string; viaGap: boolean; trace: Trace }
+  | { k: 'release-unheld'; line: number | null; obj: string; family: LockFamily; text: string; double: boolean; prevLine: number | null; via?: string; viaGap: boolean; trace: Trace }
   | { k: 'irq-release-mismatch'; line: number | null; obj: string; text: string; held: HeldLock; releasedIrq: IrqMode; trace: Trace }
   | { k: 'irq-enable-nested'; line: number | null; obj: string; text: string; other: HeldLock; trace: Trace }
   | { k: 'flags-reused'; line: number | null; obj: string; text: string; other: HeldLock; flags: string; trace: Trace }
@@ -593,13 +593,13 @@ class Walker {
       return;
     }
     if (s.released.has(obj)) {
-      this.emit({ k: 'release-unheld', line, obj, text, double: true, prevLine: s.released.get(obj) ?? null, via, viaGap: s.viaGap, trace: traceSteps(s) },
+      this.emit({ k: 'release-unheld', line, obj, family, text, double: true, prevLine: s.released.get(obj) ?? null, via, viaGap: s.viaGap, trace: traceSteps(s) },
         `unheld:${obj}:${line}:${via ?? ''}`);
       return;
     }
     // Whether the caller holds it follows an argument (`if (!locked) spin_lock(..)`): not known here.
     if (s.clean && !this.entry.unknown.has(obj)) {
-      this.emit({ k: 'release-unheld', line, obj, text, double: false, prevLine: null, via, viaGap: false, trace: traceSteps(s) },
+      this.emit({ k: 'release-unheld', line, obj, family, text, double: false, prevLine: null, via, viaGap: false, trace: traceSteps(s) },
         `unheld:${obj}:${line}:${via ?? ''}`);
     }
     // Not known to be held or free here: it was held on entry (or taken in a gap).

@@ -127,11 +127,15 @@ export const lockLeak: Check = {
         // helper that returns the lock looks, unless something rules that out.
         const releases = free.some((x) => x.state.released.has(obj)) || walk.events.some((e) => e.k === 'release-unheld' && e.obj === obj);
         const errorOverlap = [...hc].find((c) => failed(c) && fc.has(c));
-        const corroboration = errorOverlap
+        // A semaphore this function never gives back after taking it counts a permit that goes with
+        // the work (released by a completion), or lets others through (a barrier's up() on another
+        // path): nothing here says it is used as a mutex.
+        const counting = sample.family === 'semaphore' && !free.some((x) => x.state.released.has(obj) && !x.state.entryReleased.has(obj));
+        const corroboration = counting ? null : errorOverlap
           ? `it returns holding '${obj}' on one ${errorOverlap} return and not on another: a failing helper gives its lock back`
           : noCallerReleases(ctx, obj, handoff);
         out.push(report(lockLeakRule, {
-          basis: { weak: releases ? [] : ['never-released'], corroboration },
+          basis: { weak: counting ? ['counting'] : releases ? [] : ['never-released'], corroboration },
           messageId: 'inconsistent',
           data: { obj, held: exitLines(holding, free), other: free.some((x) => x.state.released.has(obj)) ? 'released' : 'not held', free: exitLines(free, holding) },
           severity: confidence === 'high' ? 'error' : 'warning',
@@ -159,7 +163,7 @@ export const lockLeak: Check = {
       out.push(report(lockLeakRule, {
         messageId: 'heldEverywhere',
         data: { obj, line: sample.line },
-        basis: { weak: ['absence'], corroboration: noCallerReleases(ctx, obj, handoff) },
+        basis: sample.family === 'semaphore' ? { weak: ['absence', 'counting'] } : { weak: ['absence'], corroboration: noCallerReleases(ctx, obj, handoff) },
         confidence: confidence === 'high' ? 'medium' : 'low',
         line: holding[0]!.line,
         function: fn.name,
@@ -179,8 +183,21 @@ export const lockLeak: Check = {
  */
 function noCallerReleases(ctx: CheckContext, obj: string, handoff: Handoff | null): string | null {
   const { fn } = ctx;
-  if (handoff || calledInInput(ctx) || !fn.isStatic || fn.meta.completeness !== 'full') return null;
+  if (handoff || calledInInput(ctx) || addressTaken(ctx) || !fn.isStatic || fn.meta.completeness !== 'full') return null;
   return `${fn.name}() is static and nothing in its file calls it: no caller can release '${obj}'`;
+}
+
+/**
+ * Is the function used other than by a direct call: passed as an argument (INIT_WORK(.., fn),
+ * continue_at(.., fn, ..)), stored, or placed in an ops table? Then it has callers we cannot see.
+ */
+function addressTaken(ctx: CheckContext): boolean {
+  const name = ctx.fn.name;
+  const mention = new RegExp(`(?:^|[^\\w])&?${name}(?:$|[^\\w])`);
+  if (ctx.fn.unit?.callbacks?.some((c) => c.fn === name)) return true;
+  return ctx.side.some((w) => w.fn.blocks.some((b) => b.ops.some((op) =>
+    (op.kind === 'call' && op.argText.some((a) => mention.test(a))) ||
+    (op.kind === 'assign' && ((op.value.k === 'var' && op.value.name === name) || (op.value.k === 'unknown' && mention.test(op.value.text)))))));
 }
 
 /** Does any function of the input call this one directly? */

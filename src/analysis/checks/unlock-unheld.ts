@@ -3,6 +3,8 @@
 
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { defineRule, report } from '../rule.js';
+import type { Basis, Weakness } from '../confidence.js';
+import type { EngineEvent } from '../engine.js';
 import { hasVariableIndex } from '../../c/path.js';
 
 export const unlockUnheldRule = defineRule({
@@ -34,6 +36,19 @@ out:`,
   },
 });
 
+/**
+ * What an unheld release rests on. A semaphore counts: up() without a down() before it, or several
+ * in a row, hands out permits (a barrier, a raised limit), unless the function itself took it with
+ * down() and gives it back twice.
+ */
+function releaseBasis(e: Extract<EngineEvent, { k: 'release-unheld' }>, takes: Set<string>): Basis {
+  const weak: Weakness[] = [];
+  if (hasVariableIndex(e.obj)) weak.push('may-alias');
+  if (e.family !== 'semaphore') return { weak };
+  weak.push('counting');
+  return { weak, corroboration: e.double && takes.has(e.obj) ? `the function takes '${e.obj}' with down() and gives it back twice` : null };
+}
+
 export const unlockUnheld: Check = {
   meta: unlockUnheldRule,
   run(ctx: CheckContext): RawFinding[] {
@@ -48,7 +63,7 @@ export const unlockUnheld: Check = {
       out.push(report(unlockUnheldRule, {
         ...(e.double ? { messageId: 'double' as const, data: { obj: e.obj, prev: e.prevLine, via } } : { messageId: 'unheld' as const, data: { obj: e.obj, via } }),
         confidence: e.viaGap ? 'medium' : fn.meta.completeness === 'full' ? 'high' : 'medium',
-        basis: { weak: hasVariableIndex(e.obj) ? ['may-alias'] : [] },
+        basis: releaseBasis(e, takes),
         line: e.line,
         function: fn.name,
         objects: [e.obj],
