@@ -12,6 +12,7 @@ import { hunkDownTo } from './patch/excerpt.js';
 import type { Semantics } from './semantics/index.js';
 import { buildImages, wholeFileUnit, type FileImages } from './source/index.js';
 import { excerpt } from './source/excerpt.js';
+import { headerText, localIncludes } from './source/headers.js';
 import type { CUnit } from './source/types.js';
 import type { RuleSettings } from './analysis/registry.js';
 
@@ -173,12 +174,62 @@ export interface FileCheck {
 }
 
 /** `kreview check`: whole C files, no patch; every finding is `present`. */
+/** Lowered functions of each local header, per semantics (rules change what the front end emits). */
+const headerFns = new WeakMap<Semantics, Map<string, Promise<FunctionIR[]>>>();
+
+/**
+ * The helpers a file calls from its local headers, lowered (once per header): context for the
+ * file's summaries, never checked themselves (the header is checked as a file of its own).
+ */
+async function headerHelpers(path: string, text: string, fns: FunctionIR[], sem: Semantics, notes: string[]): Promise<FunctionIR[]> {
+  if (path.endsWith('.h')) return [];
+  const headers = localIncludes(path, text);
+  if (!headers.length) return [];
+  let bySem = headerFns.get(sem);
+  if (!bySem) headerFns.set(sem, (bySem = new Map()));
+  const called = new Set<string>();
+  const calls = (f: FunctionIR): void => {
+    for (const b of f.blocks) for (const op of b.ops) if (op.kind === 'call' && !op.indirect) called.add(op.callee);
+  };
+  for (const f of fns) calls(f);
+  const available: FunctionIR[] = [];
+  for (const h of headers) {
+    let p = bySem.get(h);
+    if (!p) {
+      p = (async () => {
+        const t = headerText(h);
+        if (t instanceof Error) throw t;
+        return lowerUnit(await wholeFileUnit(h, t), sem);
+      })();
+      bySem.set(h, p);
+    }
+    try {
+      available.push(...(await p));
+    } catch (e) {
+      notes.push(`${h}: included header not read: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  // The helpers the file calls, and the helpers those call.
+  const out = new Set<FunctionIR>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const f of available) {
+      if (out.has(f) || !called.has(f.name)) continue;
+      out.add(f);
+      calls(f);
+      grew = true;
+    }
+  }
+  return [...out];
+}
+
 export async function checkFile(path: string, text: string, opts: ReviewOptions): Promise<FileCheck> {
   const notes: string[] = [];
   const unit = await wholeFileUnit(path, text);
   const origins = new Map<FunctionIR, Origin>();
   const fns = await lowerAll([{ unit, file: null }], opts.sem, notes, origins);
-  const a = analyzeSide(fns, opts.sem, { rules: opts.rules });
+  const context = await headerHelpers(path, text, fns, opts.sem, notes);
+  const a = analyzeSide(fns, opts.sem, { rules: opts.rules, context });
   for (const name of a.exhausted) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
   notes.push(...a.notes);
   return { path, functions: fns, findings: sideFindings(a, origins, { input: path, patch: null, messageId: null }), notes };

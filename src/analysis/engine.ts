@@ -411,6 +411,10 @@ class Walker {
         if (s.dropped.size && /^[A-Za-z_]\w*$/.test(op.target)) {
           for (const k of [...s.dropped.keys()]) if (derefs(k, op.target)) s.dropped.delete(k); // and of what it pointed to
         }
+        // `b = next_node()`: a lock released through the old `b` is not the new one's.
+        if (s.released.size && /^[A-Za-z_]\w*$/.test(op.target)) {
+          for (const k of [...s.released.keys()]) if (derefs(k, op.target)) s.released.delete(k);
+        }
         if (s.err && op.target === s.err.subject) s.err = null;
         this.escape(s, op.target, op.value);
         break;
@@ -450,7 +454,7 @@ class Walker {
     if (op.kind === 'assign') {
       const v = op.value;
       if (v.k === 'result' && (this.resultRefs.has(v.id) || this.getResults.has(v.id))) return cloneState(s0);
-      return cloneOwning(s0, OWN.facts | OWN.rfacts | OWN.pending | OWN.dropped | OWN.refs);
+      return cloneOwning(s0, OWN.facts | OWN.rfacts | OWN.pending | OWN.dropped | OWN.refs | OWN.released);
     }
     if (op.kind === 'call' && (op.indirect ? !implementations(this.fn, op.callee).length : !this.o.summaries.has(op.callee)) && !this.handoffCallees.has(op.callee)) {
       return cloneOwning(s0, OWN.facts | OWN.rfacts | OWN.pending);

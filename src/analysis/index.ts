@@ -32,6 +32,11 @@ export interface AnalyzeOptions {
   models?: boolean; // run the subsystem models' interleaving explorer (default true)
   /** The user's rule choices: disabled rules do not run, severities are capped or raised per rule. */
   rules?: RuleSettings;
+  /**
+   * Functions read for what they do, not checked: the static inline helpers of a file's local
+   * headers (`mddev_lock()` in md.h). Their summaries serve the callers; they get no findings.
+   */
+  context?: FunctionIR[];
 }
 
 export function analyzeSide(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOptions = {}): SideAnalysis {
@@ -39,9 +44,14 @@ export function analyzeSide(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOpti
 }
 
 /** Walk one image: callees first, so their summaries are ready when their callers are walked. */
-function walkImage(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOptions): { walks: WalkResult[]; summaries: SummaryTable } {
+function walkImage(checked: FunctionIR[], sem: Semantics, opts: AnalyzeOptions): { walks: WalkResult[]; summaries: SummaryTable } {
   const summaries = new SummaryTable();
   const walks: WalkResult[] = [];
+  // Context helpers the checked functions define themselves are not needed.
+  const own = new Set(checked.map((f) => f.name));
+  const context = (opts.context ?? []).filter((f) => !own.has(f.name));
+  const fns = context.length ? [...context, ...checked] : checked;
+  const contextSet = new Set(context);
   // Summaries come from bodies first; a function only declared (with annotations) gets one from them.
   const bodies = new Set(fns.map((f) => f.name));
   for (const f of fns) {
@@ -53,7 +63,7 @@ function walkImage(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOptions): { w
   }
   for (const fn of bottomUp(fns)) {
     const w = walkFunction(fn, { sem, summaries, budget: opts.budget });
-    walks.push(w);
+    if (!contextSet.has(fn)) walks.push(w);
     if (!summaries.has(fn.name)) summaries.set(summarize(w));
   }
   return { walks, summaries };

@@ -189,7 +189,7 @@ export function cloneState(s: State): State {
 }
 
 /** Maps a copy may own (bits for cloneOwning). */
-export const OWN = { facts: 1, rfacts: 2, pending: 4, dropped: 8, refs: 16 } as const;
+export const OWN = { facts: 1, rfacts: 2, pending: 4, dropped: 8, refs: 16, released: 32 } as const;
 
 /**
  * A copy that owns only the maps named by `own` (OWN bits); the rest are shared with `s` and must
@@ -199,7 +199,7 @@ export const OWN = { facts: 1, rfacts: 2, pending: 4, dropped: 8, refs: 16 } as 
 export function cloneOwning(s: State, own: number): State {
   return {
     locks: s.locks,
-    released: s.released,
+    released: own & OWN.released ? copy(s.released) : s.released,
     clean: s.clean,
     entryReleased: s.entryReleased,
     refs: own & OWN.refs ? copy(s.refs) : s.refs,

@@ -1213,8 +1213,13 @@ export class FunctionLowerer {
       }
     }
     if (fn.type !== 'identifier') {
-      // Indirect: ops->map(...), (*fn)(...), cb(...) through a field.
       const f = strip(fn);
+      // `(w ? up_write : up_read)(&b->lock)`: one of two named functions, chosen by a condition.
+      if (f.type === 'conditional_expression') {
+        const chosen = this.chosenCall(n, f, args, ctx);
+        if (chosen) return chosen;
+      }
+      // Indirect: ops->map(...), (*fn)(...), cb(...) through a field.
       const target = f.type === 'pointer_expression' && operatorOf(f) === '*' ? field(f, 'argument') ?? f : f;
       if (isPathNode(strip(target))) this.readPath(strip(target));
       else this.value(target, { used: true });
@@ -1224,6 +1229,30 @@ export class FunctionLowerer {
     if (this.isLocal(name)) return this.plainCall(n, name, true, args, ctx); // a function pointer variable
     const kind = classifyCall(name, this.u.sem, this.u.calledInUnit, this.u.definedInUnit);
     return this.lowerKind(kind, n, args, ctx);
+  }
+
+  /** `(c ? f : g)(args)` with f and g named functions: lowered as `c ? f(args) : g(args)`. */
+  private chosenCall(n: SNode, f: SNode, args: SNode[], ctx: ValueCtx): Expr | null {
+    const c = field(f, 'condition');
+    const x = field(f, 'consequence');
+    const y = field(f, 'alternative');
+    const xs = x ? strip(x) : null;
+    const ys = y ? strip(y) : null;
+    if (!c || xs?.type !== 'identifier' || ys?.type !== 'identifier') return null;
+    const names = [this.raw(xs), this.raw(ys)];
+    if (names.some((m) => this.isLocal(m))) return null;
+    const tmp = `$t${++this.temps}`;
+    const bx = this.b.newBlock();
+    const by = this.b.newBlock();
+    const join = this.b.newBlock();
+    this.cond(c, bx, by, 'ternary');
+    for (const [block, name] of [[bx, names[0]!], [by, names[1]!]] as const) {
+      this.b.cur = block;
+      const v = this.lowerKind(classifyCall(name, this.u.sem, this.u.calledInUnit, this.u.definedInUnit), n, args, { ...ctx, used: true });
+      this.emit({ kind: 'assign', target: tmp, value: v, ...this.at(n) });
+      this.b.fallInto(join, null);
+    }
+    return { k: 'var', name: tmp };
   }
 
   private lowerKind(kind: CallKind, n: SNode, args: SNode[], ctx: ValueCtx): Expr {
