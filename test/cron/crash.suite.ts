@@ -4,6 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,15 +18,46 @@ import { mail, type Inbox } from '../support/inbox.js';
 
 const CLI = join(ROOT, 'test', 'support', 'kreview-cli.ts');
 
-/** Start `kreview cron --once`; kill it with SIGKILL after `ms` (null: let it finish). */
-function cron(config: string, killAfter: number | null): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+/** Highest run id in the database and whether it is still in progress (read-only; the run may be writing). */
+function lastRun(database: string): { id: number; open: boolean } {
+  if (!existsSync(database)) return { id: 0, open: false };
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(database, { readonly: true, fileMustExist: true });
+    const row = db.prepare('SELECT id, state FROM runs ORDER BY id DESC LIMIT 1').get() as { id: number; state: string } | undefined;
+    return row ? { id: row.id, open: row.state === 'running' || row.state === 'reporting' } : { id: 0, open: false };
+  } catch {
+    return { id: 0, open: false }; // not created yet, or busy: ask again on the next tick
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * Start `kreview cron --once` and SIGKILL it: `kill.after` ms after it starts, or, with
+ * `kill.inRun`, that many ms after its run shows up in the database (so the moment falls inside the
+ * work however slow the machine is to start node). `kill` null lets it finish.
+ */
+function cron(config: string, database: string, kill: { after: number; inRun: boolean } | null): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'cron', '--once', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = killAfter === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfter);
+  const timers: NodeJS.Timeout[] = [];
+  if (kill && !kill.inRun) timers.push(setTimeout(() => child.kill('SIGKILL'), kill.after));
+  if (kill && kill.inRun) {
+    const seen = lastRun(database).id;
+    const poll = setInterval(() => {
+      const now = lastRun(database);
+      if (now.id > seen && now.open) {
+        clearInterval(poll);
+        timers.push(setTimeout(() => child.kill('SIGKILL'), kill.after));
+      }
+    }, 20);
+    timers.push(poll);
+  }
   return new Promise((resolve) =>
     child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
+      for (const t of timers) clearTimeout(t);
       resolve({ code, signal, stderr });
     }),
   );
@@ -49,34 +81,21 @@ describe('cron: killed at any moment', () => {
   it('loses nothing and reports nothing twice', async () => {
     const r = rng(7);
     const cfgNow = loadNightConfig(config);
-    const state = (): { messages: number; running: boolean } => {
-      if (!existsSync(cfgNow.database)) return { messages: 0, running: false };
-      const db = new NightDb(cfgNow.database);
-      try {
-        return { messages: db.messageCount(), running: db.runs().some((x) => x.state === 'running' || x.state === 'reporting') };
-      } finally {
-        db.close();
-      }
-    };
-    // Kill at seeded moments while mail keeps arriving (more batches, more moments to die in). A kill
-    // before the run got going teaches little, so the moment moves later until processes die in the
-    // middle of their work (a run left unfinished in the database), and earlier when they finish.
+    // Kill at seeded moments while mail keeps arriving (more batches, more moments to die in): every
+    // fourth process at any moment from its start (startup, migrations, the first fetch), the others
+    // at a random moment after their run began, so that runs really die in the middle of their work.
     let midway = 0;
-    let delay = 800;
     let sent = 0;
-    for (let i = 0; i < 24 && midway < 3; i++) {
+    for (let i = 0; i < 16 && midway < 3; i++) {
       for (let k = 0; k < 6; k++, sent++) inbox.add(mail({ from: 'Dee <dee@example.com>', subject: `Travel plans ${sent}`, id: `travel-${sent}@example.com`, body: `Day ${sent}.` }));
-      const before = state().messages;
-      const res = await cron(config, delay + Math.floor(r() * 400));
-      const after = state();
-      if (res.signal === 'SIGKILL' && after.running) midway++;
-      else if (res.signal !== 'SIGKILL') delay = Math.max(300, delay - 300);
-      else if (after.messages === before) delay += 300;
+      const anyMoment = i % 4 === 0;
+      const res = await cron(config, cfgNow.database, anyMoment ? { after: Math.floor(r() * 1500), inRun: false } : { after: Math.floor(r() * 250), inRun: true });
+      if (res.signal === 'SIGKILL' && lastRun(cfgNow.database).open) midway++;
     }
     assert.ok(midway >= 2, `runs were killed mid-way (${midway})`);
-    const last = await cron(config, null);
+    const last = await cron(config, cfgNow.database, null);
     assert.equal(last.code, 0, last.stderr);
-    const again = await cron(config, null);
+    const again = await cron(config, cfgNow.database, null);
     assert.equal(again.code, 0, again.stderr);
     const cfg = loadNightConfig(config);
     const db = new NightDb(cfg.database);
