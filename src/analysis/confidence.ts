@@ -23,7 +23,9 @@ export type Weakness =
   /** A lock the function takes (or a callee takes for it) and never releases on any path: a helper handing it to its caller. */
   | 'never-released'
   /** A pattern that is also a common correct idiom (reading a count the caller may own alone). */
-  | 'idiom';
+  | 'idiom'
+  /** References the function was handed (a caller's, or one a structure field owns): how many, the code does not show. */
+  | 'handed-in';
 
 const WHY: Record<Weakness, string> = {
   'name-pair': 'a get/put pair guessed from the function names (no rule declares it, no body in the input shows it)',
@@ -34,6 +36,7 @@ const WHY: Record<Weakness, string> = {
   'absence': 'the absence of a release in the input, which holds only part of the kernel',
   'never-released': 'a lock this function never releases on any path, as a helper that returns it to its caller does',
   'idiom': 'a pattern that is also a common correct idiom',
+  'handed-in': 'references the function was handed (by its caller, or owned by a structure field), whose number the code does not show',
 };
 
 export interface Basis {

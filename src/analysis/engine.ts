@@ -9,7 +9,7 @@ import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
 import { parsePath } from '../c/path.js';
 import { derefs, manyInstances, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
-  addTrace, cloneOwning, cloneState, initialState, MAPPING_PAIRS, markHanded, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
+  addTrace, cloneOwning, cloneState, initialState, MAPPING_PAIRS, markHanded, wasHanded, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
   type Fact, type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
 } from './state.js';
 import {
@@ -37,7 +37,8 @@ export type EngineEvent =
   | { k: 'call-context'; line: number | null; callee: string; irqsOff: boolean; bhOff: boolean }
   | { k: 'sleep'; line: number | null; what: string; why: string; atomic: HeldLock[]; via?: string; sometimes?: boolean; viaGap: boolean; text: string; trace: Trace }
   | { k: 'may-sleep'; line: number | null; what: string; why: string; root: SleepRoot; block: number } // anywhere (for summaries)
-  | { k: 'double-put'; line: number | null; obj: string; pair: string; source: PairSource; prevLine: number | null; text: string; viaGap: boolean; via?: string; trace: Trace }
+  /** handed: the path never took it, both puts drop references the function was given (how many, the code does not show). */
+  | { k: 'double-put'; line: number | null; obj: string; pair: string; source: PairSource; handed: boolean; prevLine: number | null; text: string; viaGap: boolean; via?: string; trace: Trace }
   | { k: 'put-unheld'; line: number | null; obj: string; pair: string; source: PairSource; text: string; via?: string; trace: Trace }
   | { k: 'err-fallthrough'; line: number | null; subject: string; branchLine: number | null; cleanup: { line: number | null; text: string; obj: string; kind: string }; use: { line: number | null; text: string; what: string }; trace: Trace }
   | { k: 'acquire'; line: number | null; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; block: number; via?: string; sometimes?: boolean; afterGap: boolean; retake?: boolean }
@@ -711,6 +712,14 @@ class Walker {
       addTrace(s, line, text, via ? `drops the reference: ${obj} inside ${via}()` : `drops the reference: ${obj}`);
       return;
     }
+    // Stored on this path (`w->task = t`), then dropped: the store was a copy of a pointer this
+    // function still owned, and this put gives that reference back.
+    if (wasHanded(s, obj) && !s.dropped.has(obj)) {
+      s.dropped.delete(`>${obj}`);
+      s.dropped.set(obj, line);
+      addTrace(s, line, text, `drops the reference: ${obj} (stored earlier as a copy)`);
+      return;
+    }
     // Per-element puts (`put_page(v->pages[i])` in a loop, `css_put(w->css)` over a list cursor):
     // another object on each pass, neither a double put nor a put of something not taken.
     const cursor = reassignedInLoop(this.fn, obj);
@@ -722,7 +731,7 @@ class Walker {
     // objects: dropping each once is no double put; the same one twice, or the structure itself, is.
     const count = member ? `${obj}#${r.obj}` : null;
     if (s.dropped.has(obj) && (!count || s.dropped.has(count) || !droppedByCount(s, obj))) {
-      this.emit({ k: 'double-put', line, obj, pair, source, prevLine: s.dropped.get(count ?? obj) ?? s.dropped.get(obj) ?? null, text, viaGap: s.viaGap, via, trace: traceSteps(s) },
+      this.emit({ k: 'double-put', line, obj, pair, source, handed: s.entryPut.has(obj), prevLine: s.dropped.get(count ?? obj) ?? s.dropped.get(obj) ?? null, text, viaGap: s.viaGap, via, trace: traceSteps(s) },
         `dput:${obj}:${line}`);
     } else if (!s.dropped.has(obj)) {
       if (s.clean) this.emit({ k: 'put-unheld', line, obj, pair, source, text, via, trace: traceSteps(s) }, `punheld:${obj}:${line}`);

@@ -131,6 +131,44 @@ export function manyInstances(fn: FunctionIR, obj: string): boolean {
 
 const loopVarsCache = new WeakMap<FunctionIR, Set<string>>();
 
+/** Blocks of the function that lie on a cycle (a loop body, a `goto retry`). */
+export function loopBlocks(fn: FunctionIR): Set<number> {
+  const hit = loopBlockCache.get(fn);
+  if (hit) return hit;
+  const succ = fn.blocks.map((b) => {
+    const t = b.term;
+    return t.k === 'jump' ? [t.to] : t.k === 'branch' ? [t.t, t.f] : t.k === 'switch' ? t.cases.map((c) => c.to) : [];
+  });
+  const out = new Set<number>();
+  if (fn.blocks.some((b) => b.loopHead)) {
+    for (const b of fn.blocks) {
+      const seen = new Set<number>();
+      const stack = [...succ[b.id]!];
+      while (stack.length) {
+        const x = stack.pop()!;
+        if (x === b.id) {
+          out.add(b.id);
+          break;
+        }
+        if (seen.has(x) || x >= fn.blocks.length) continue;
+        seen.add(x);
+        stack.push(...succ[x]!);
+      }
+    }
+  }
+  loopBlockCache.set(fn, out);
+  return out;
+}
+
+const loopBlockCache = new WeakMap<FunctionIR, Set<number>>();
+
+/** Is some op on `line` inside a loop? */
+export function lineInLoop(fn: FunctionIR, line: number | null): boolean {
+  if (line === null) return false;
+  const loops = loopBlocks(fn);
+  return loops.size > 0 && fn.blocks.some((b) => loops.has(b.id) && b.ops.some((op) => op.line === line));
+}
+
 /** Variables assigned inside a loop (iterator cursors, `pos = pos->next`): each pass names another object. */
 export function loopAssigned(fn: FunctionIR): Set<string> {
   const hit = loopVarsCache.get(fn);

@@ -3,7 +3,9 @@
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { defineRule, report } from '../rule.js';
 import { contextFacts } from '../check.js';
-import { refKey, rootOf } from '../objects.js';
+import { lineInLoop, refKey, rootOf } from '../objects.js';
+import { isFieldPath } from '../../c/path.js';
+import type { FunctionIR } from '../../c/ir.js';
 
 export const refUnderflowRule = defineRule({
   id: 'ref-underflow',
@@ -36,6 +38,24 @@ obj_put(obj);`,
   },
 });
 
+/** An object reached from a parameter or a global: the caller's, with references it may have handed in. */
+function fromOutside(fn: FunctionIR, obj: string): boolean {
+  const root = rootOf(obj);
+  return !!root && (fn.params.some((p) => p.name === root) || !fn.locals.some((l) => l.name === root));
+}
+
+/**
+ * A field of an object the function was given or a global (`c->backing`, `st->va`) that the
+ * function tests or resets: the structure owns a reference there while it is set
+ * (`if (c->backing) { fput(c->backing); c->backing = NULL; }`), so dropping it drops the
+ * structure's.
+ */
+function fieldOwned(fn: FunctionIR, obj: string): boolean {
+  if (!isFieldPath(obj) || !fromOutside(fn, obj)) return false;
+  return fn.blocks.some((b) =>
+    b.ops.some((op) => (op.kind === 'assign' && op.target === obj) || (op.kind === 'access' && op.path === obj && op.inCondition)));
+}
+
 export const refUnderflow: Check = {
   meta: refUnderflowRule,
   run(ctx: CheckContext): RawFinding[] {
@@ -67,12 +87,14 @@ export const refUnderflow: Check = {
       if (e.k === 'double-put') {
         const { confidence, facts } = contextFacts(fn, e.viaGap);
         out.push(report(refUnderflowRule, {
-          messageId: 'double', data: { obj: e.obj, pair: e.pair, prev: e.prevLine }, confidence, basis: { weak: e.source === 'name' ? ['name-pair'] : [] },
+          messageId: 'double', data: { obj: e.obj, pair: e.pair, prev: e.prevLine }, confidence,
+          basis: { weak: [...(e.source === 'name' ? ['name-pair' as const] : []), ...(e.handed && fromOutside(fn, e.obj) && (lineInLoop(fn, e.line) || lineInLoop(fn, e.prevLine)) ? ['handed-in' as const] : [])] },
           line: e.line, function: fn.name, objects: [e.obj], trace: e.trace, facts, discriminator: 'double',
         }));
       } else if (e.k === 'put-unheld' && gets.has(e.obj) && !unlinked.has(e.obj)) {
         out.push(report(refUnderflowRule, {
-          messageId: 'unheld', data: { obj: e.obj, pair: e.pair }, confidence: 'medium', basis: { weak: e.source === 'name' ? ['name-pair'] : [] },
+          messageId: 'unheld', data: { obj: e.obj, pair: e.pair }, confidence: 'medium',
+          basis: { weak: [...(e.source === 'name' ? ['name-pair' as const] : []), ...(fieldOwned(fn, e.obj) ? ['handed-in' as const] : [])] },
           line: e.line, function: fn.name, objects: [e.obj], trace: e.trace,
           facts: ['the function takes this reference on other paths; this path reaches the put without it'],
           discriminator: 'unheld',
