@@ -6,7 +6,8 @@ import type { Semantics } from '../semantics/index.js';
 import type { Check, CheckContext, RawFinding } from './check.js';
 import { engineChecks } from './checks/index.js';
 import { walkFunction, type WalkResult } from './engine.js';
-import { annotationSummary, bottomUp, SummaryTable } from './summary.js';
+import { annotationSummary, bottomUp, calleesOf, SummaryTable } from './summary.js';
+import { releaseCounterparts } from './counterparts.js';
 import { summarize } from './summarize.js';
 import type { Status } from './types.js';
 import { analyzeRaces, raceChecks } from './races/index.js';
@@ -61,10 +62,15 @@ function walkImage(checked: FunctionIR[], sem: Semantics, opts: AnalyzeOptions):
       if (s) summaries.set(s);
     }
   }
+  // Callees without a body in the input: a lock helper's release counterpart may be among them.
+  const bodiless = new Set([...fns.flatMap((f) => [...calleesOf(f)])].filter((n) => !bodies.has(n)));
   for (const fn of bottomUp(fns)) {
     const w = walkFunction(fn, { sem, summaries, budget: opts.budget });
     if (!contextSet.has(fn)) walks.push(w);
-    if (!summaries.has(fn.name)) summaries.set(summarize(w));
+    if (summaries.has(fn.name)) continue;
+    const s = summarize(w);
+    summaries.set(s);
+    for (const c of releaseCounterparts(s, bodiless, sem)) if (!summaries.has(c.name)) summaries.set(c);
   }
   return { walks, summaries };
 }

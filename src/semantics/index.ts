@@ -22,6 +22,8 @@ export class Semantics {
   readonly transientFlags = new Map<string, string>(); // flag -> rule file
   /** Completion counts (`struct.field` -> where declared and why). */
   readonly counters = new Map<string, { source: string; why?: string }>();
+  /** Lock-taking name words and the words of their release counterparts (`lock` -> `unlock`). */
+  readonly lockWords = new Map<string, string[]>();
 
   constructor(files: LoadedRuleFile[]) {
     this.files = files;
@@ -38,6 +40,7 @@ export class Semantics {
       for (const g of rules.guards) this.guards.push({ ...g, source: path });
       for (const f of rules.transientFlags) this.transientFlags.set(f, path);
       for (const c of rules.counters) this.counters.set(c.count, { source: path, why: c.why });
+      for (const w of rules.lockWords) this.lockWords.set(w.take, [...(this.lockWords.get(w.take) ?? []), ...w.release]);
     }
   }
 

@@ -207,6 +207,11 @@ export const RuleFile = z.strictObject({
   /** Functions that never sleep even if their names suggest it. */
   nonsleeping: z.array(z.string()).default([]),
   pairs: z.array(Pair).default([]),
+  /**
+   * Words in the names of lock helpers and of their releasing counterparts (`mddev_lock` and
+   * `mddev_unlock`): a helper whose body takes a lock makes a bodiless counterpart its release.
+   */
+  lockWords: z.array(z.strictObject({ take: z.string(), release: z.array(z.string()).min(1) })).default([]),
   handoffs: z.array(Handoff).default([]),
   guards: z.array(Guard).default([]),
   /** Flags that must not stay set when a function returns (cleared on every exit of the function that set them). */
