@@ -220,7 +220,7 @@ class Walker {
         // Back to a loop head: fields and globals may have changed on their own since the last pass.
         if (this.fn.blocks[next.b]?.loopHead && dominates(this.cfg, next.b, b)) {
           const s2 = cloneOwning(next.s, OWN.facts);
-          forgetAtLoop(s2);
+          forgetAtLoop(s2, this.isLocal);
           next.s = s2;
         }
         queue.push(next);
@@ -487,12 +487,14 @@ class Walker {
   }
 
   /**
-   * A lock inside what a pointer points to (`&t->mtx`) was taken or dropped: the pointer is not
-   * NULL here, so a later `if (t)` is decided.
+   * A lock inside what a pointer points to (`&t->mtx`), or the lock a pointer points to
+   * (`spin_lock(root_lock)`), was taken or dropped: the pointer is not NULL here, so a later
+   * `if (t)` is decided.
    */
   private derefed(s: State, obj: string): void {
     const p = parsePath(obj);
-    const root = p?.root.k === 'var' && p.steps[0]?.op === '->' ? p.root.name : null;
+    const bare = !!p && !p.addr && !p.derefs && !p.steps.length;
+    const root = p?.root.k === 'var' && (p.steps[0]?.op === '->' || bare) ? p.root.name : null;
     if (!root || !this.isPointerLocal(root)) return;
     const cur = s.facts.get(root);
     if (cur && cur.t !== 'result') return;

@@ -528,12 +528,15 @@ export function forgetAfterCall(s: State, argText: string[], isLocal: (name: str
   }
 }
 
-/** Another pass of a loop: what changes on its own (fields, globals, jiffies) is unknown again. */
-export function forgetAtLoop(s: State): void {
+/**
+ * Another pass of a loop: what changes on its own (fields, globals, jiffies) is unknown again. A
+ * test of locals only (`try && nr > 1`) keeps its outcome: assignments in the loop forget it.
+ */
+export function forgetAtLoop(s: State, isLocal: (name: string) => boolean): void {
   for (const k of [...s.facts.keys()]) {
     if (k.charCodeAt(0) === 63 /* ? */) {
       const c = condInputs.get(k);
-      if (!c || c.reads.length || c.inPure.length) s.facts.delete(k);
+      if (!c || !c.reads.every(isLocal) || !c.inPure.every(isLocal)) s.facts.delete(k);
     } else if (k.includes('->') || k.includes('.') || k.includes('[')) s.facts.delete(k);
   }
 }

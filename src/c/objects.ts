@@ -9,7 +9,7 @@
 
 import type { SNode } from './syntax.js';
 import { field, firstNamed, named } from './syntax.js';
-import { subscript } from './path.js';
+import { parsePath, subscript } from './path.js';
 
 export function collapse(s: string): string {
   return isCollapsed(s) ? s : s.replace(/\s+/g, ' ').trim();
@@ -135,12 +135,27 @@ function isPathChar(c: number): boolean {
 
 /** A lock object as users read it: `&ploop->bat_lock`, `lock` (a pointer), `&global_lock`. */
 export function lockObject(n: SNode | undefined, src: string): string {
-  return normalize(n, src);
+  return elementOf(n, src) ?? normalize(n, src);
 }
 
 /** Flag words, list heads and nodes, atomics, references: the object without a leading `&`. */
 export function dataObject(n: SNode | undefined, src: string): string {
-  return dropAddr(normalize(n, src));
+  return dropAddr(elementOf(n, src) ?? normalize(n, src));
+}
+
+/**
+ * An object given as pointer arithmetic, `conf->hash_locks + i`: the element `&conf->hash_locks[i]`,
+ * so that it is one object of an array (a may-alias class for a variable index) like any other.
+ */
+function elementOf(n: SNode | undefined, src: string): string | null {
+  const e = n ? strip(n) : undefined;
+  if (e?.type !== 'binary_expression') return null;
+  if (e.children.find((c) => c.field === 'operator')?.type !== '+') return null;
+  const left = field(e, 'left');
+  const right = field(e, 'right');
+  const base = left ? normalize(left, src) : '';
+  if (!right || !parsePath(base)) return null;
+  return `&${wrap(base)}${subscript(normalize(right, src))}`;
 }
 
 export function dropAddr(s: string): string {
