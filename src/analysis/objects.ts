@@ -173,30 +173,11 @@ export function lineInLoop(fn: FunctionIR, line: number | null): boolean {
 export function loopAssigned(fn: FunctionIR): Set<string> {
   const hit = loopVarsCache.get(fn);
   if (hit) return hit;
-  const n = fn.blocks.length;
-  const succ = fn.blocks.map((b) => {
-    const t = b.term;
-    return t.k === 'jump' ? [t.to] : t.k === 'branch' ? [t.t, t.f] : t.k === 'switch' ? t.cases.map((c) => c.to) : [];
-  });
-  // A block is in a loop when it can reach itself.
-  const inLoop = (start: number): boolean => {
-    const seen = new Set<number>();
-    const stack = [...succ[start]!];
-    while (stack.length) {
-      const b = stack.pop()!;
-      if (b === start) return true;
-      if (seen.has(b) || b >= n) continue;
-      seen.add(b);
-      stack.push(...succ[b]!);
-    }
-    return false;
-  };
+  const loops = loopBlocks(fn);
   const out = new Set<string>();
-  if (fn.blocks.some((b) => b.loopHead)) {
-    for (const b of fn.blocks) {
-      const targets = b.ops.filter((op) => op.kind === 'assign' && /^[A-Za-z_]\w*$/.test(op.target)).map((op) => (op.kind === 'assign' ? op.target : ''));
-      if (targets.length && inLoop(b.id)) for (const t of targets) out.add(t);
-    }
+  for (const b of fn.blocks) {
+    if (!loops.has(b.id)) continue;
+    for (const op of b.ops) if (op.kind === 'assign' && /^[A-Za-z_]\w*$/.test(op.target)) out.add(op.target);
   }
   loopVarsCache.set(fn, out);
   return out;
@@ -204,6 +185,13 @@ export function loopAssigned(fn: FunctionIR): Set<string> {
 
 /** A lock rooted at a variable that a loop reassigns: taking it again on a later pass is another object's. */
 export function reassignedInLoop(fn: FunctionIR, obj: string): boolean {
+  const p = parsePath(obj);
+  // Named through a call (`sg_page(sge)`, `per_cpu_ptr(c->slots, cpu)->dst`): another object
+  // whenever any variable in its arguments changes from pass to pass.
+  if (p?.root.k === 'call') {
+    const assigned = loopAssigned(fn);
+    return assigned.size > 0 && [...p.root.text.matchAll(/([A-Za-z_]\w*)\s*(\()?/g)].some((m) => !m[2] && assigned.has(m[1]!));
+  }
   const r = rootOf(obj);
   return !!r && obj !== r && loopAssigned(fn).has(r);
 }
