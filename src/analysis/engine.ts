@@ -146,6 +146,7 @@ class Walker {
   private block = 0;
 
   private readonly live: Liveness;
+  private readonly pointerParams: Set<string>;
   private readonly entry: EntryLocks;
   /** Locals that always point to one lock (`spinlock_t *ptl = &dev->lock`). */
   private readonly aliases: Map<string, string>;
@@ -162,6 +163,7 @@ class Walker {
     this.budget = o.budget ?? 20000;
     this.localNames = new Set([...fn.params.map((p) => p.name), ...fn.locals.map((l) => l.name)]);
     this.live = liveness(fn);
+    this.pointerParams = new Set(fn.params.filter((p) => p.type.includes('*')).map((p) => p.name));
     this.aliases = lockAliases(fn);
     this.entry = entryLocks(fn, (op, obj) => this.callTouch(op, obj), this.aliases, (op) => this.callLocks(op));
     this.handoffCallees = new Set(o.sem.handoffs.flatMap((h) => [h.acquire, h.release]));
@@ -267,8 +269,9 @@ class Walker {
     const live = this.live.liveIn[b];
     if (!live) return s;
     let out: State | null = null;
-    for (const k of s.facts.keys()) {
-      if (live.has(k)) continue;
+    for (const [k, f] of s.facts) {
+      // A NULL parameter stays known to the end: the summary judges its puts only where it is not.
+      if (live.has(k) || ((f.t === 'null' || f.t === 'zero') && this.pointerParams.has(k))) continue;
       out ??= cloneOwning(s, OWN.facts | OWN.rfacts | OWN.pending);
       out.facts.delete(k);
     }
@@ -659,6 +662,13 @@ class Walker {
     const { pair, source, line, text, via, init } = r;
     const obj = refKey(r.obj, r.member);
     const cur = s.refs.get(obj);
+    // Stored first, referenced second (`j->log = log; get_file(log);`, `sg_set_page(sge, p); get_page(p);`):
+    // the reference is the stored copy's, owned where it was stored.
+    if (!cur && wasHanded(s, obj)) {
+      this.emit({ k: 'ref-taken', line, obj, pair }, `rt:${obj}:${line}`);
+      addTrace(s, line, text, `takes a reference for the copy stored earlier: ${obj} (${pair})`);
+      return;
+    }
     // `get_page(v->pages[i])` in a loop: the name stands for several objects, each taken once.
     const many = !!cur && (manyInstances(this.fn, obj) || reassignedInLoop(this.fn, obj));
     s.refs.set(obj, { obj, pair, line, source, count: many ? cur.count : (cur?.count ?? 0) + 1, gapSince: false, ...(init && !cur ? { init: true } : {}) });
@@ -684,6 +694,14 @@ class Walker {
         // false or negative result is a get that failed (`if (!foo_get(buf)) return -EFAULT;`).
         if (op.source === 'name') this.pend(s, op.result, { fires: failedGet, undo: refKey(op.obj, op.member), line: op.line });
       }
+      return;
+    }
+    if (op.action === 'keep') {
+      // Stored by the callee with the reference: no longer this function's to drop.
+      const k = refOf(s, op.obj);
+      if (k) s.refs.delete(k);
+      markHanded(s, k ?? op.obj, op.line);
+      if (k) addTrace(s, op.line, text, `hands the reference on: ${k} kept by ${op.primitive}()`);
       return;
     }
     if (op.step) {
@@ -990,11 +1008,15 @@ class Walker {
       : value.k === 'path' && /^\*[A-Za-z_]\w*$/.test(value.path) && /^\*[A-Za-z_]\w*$/.test(target) ? value.path.slice(1)
       : null;
     const from = name ? refOf(s, name) : undefined;
-    if (from && value.k === 'path' && !(target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*'))) return;
+    // `&obj->member` in a local is a pointer into the object, not its owner; in a value temporary
+    // (`$t1`, a ternary's value) it is what the expression hands on.
+    if (from && value.k === 'path' && !target.startsWith('$') && !(target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*'))) return;
     if (!from) {
       // A ref'd variable overwritten by a NULL/error result is a failed get.
       const t = refOf(s, target);
       if (t && isNullOrErr(s, target)) s.refs.delete(t);
+      // Stored before any reference is taken: a get that follows is for the stored copy.
+      if (name && value.k === 'var' && (target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*'))) markHanded(s, name, null);
       return;
     }
     if (target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*')) {
@@ -1074,11 +1096,47 @@ class Walker {
     return out.length ? out : [s];
   }
 
+  /**
+   * The variables whose object a return value hands to the caller: `obj`, `&obj->member`, either
+   * arm of `obj ? &obj->ns : NULL`, and, in a function returning a pointer, a conversion of it
+   * through a call the unit cannot see (`container_of(dev, ...)`, `to_port(dev)`, `dst_rtable(dst)`).
+   */
+  private returnedVars(e: Expr, s: State): string[] {
+    switch (e.k) {
+      case 'var': {
+        // `port = container_of(dev, ...); return port;`: the variable holds the conversion's value.
+        const f = s.facts.get(e.name);
+        return f?.t === 'result' ? [e.name, ...this.returnedVars({ k: 'result', id: f.id }, s)] : [e.name];
+      }
+      case 'path': return e.path.startsWith('&') ? [rootOf(e.path) ?? ''] : [];
+      case 'addr': return this.returnedVars(e.e, s);
+      case 'cond': return [...this.returnedVars(e.t, s), ...this.returnedVars(e.f, s)];
+      case 'result': {
+        if (!this.fn.returnType.includes('*')) return [];
+        const op = this.producers().get(e.id);
+        if (op?.kind !== 'call' || op.indirect || this.o.summaries.has(op.callee) || !op.args.length) return [];
+        const first = op.args[0]!;
+        return first.k === 'var' ? [first.name] : first.k === 'path' && first.path.startsWith('&') ? [rootOf(first.path) ?? ''] : [];
+      }
+      default: return [];
+    }
+  }
+
+  private producerMap: Map<string, Op> | null = null;
+  /** The op that produced each result id. */
+  private producers(): Map<string, Op> {
+    if (!this.producerMap) {
+      this.producerMap = new Map();
+      for (const b of this.fn.blocks) for (const op of b.ops) if ('result' in op && op.result) this.producerMap.set(op.result, op);
+    }
+    return this.producerMap;
+  }
+
   private exit(t: Extract<Block['term'], { k: 'return' }>, s: State): void {
     {
       {
         const st = cloneState(s);
-        const rk = t.value?.k === 'var' ? refOf(st, t.value.name) : undefined;
+        const rk = t.value ? this.returnedVars(t.value, st).map((v) => refOf(st, v)).find((k) => k && st.refs.has(k)) : undefined;
         const returnedRef = rk ? st.refs.get(rk) : undefined;
         if (returnedRef) {
           st.refs.delete(returnedRef.obj); // returned: the caller owns it

@@ -6,6 +6,7 @@ import { dominates } from './cfg.js';
 import type { WalkResult } from './engine.js';
 import { contractOf, type ExitEffect, type LockRef, type RetClass, type Summary } from './summary.js';
 import { rootOf } from './objects.js';
+import { isNullOrErr } from './values.js';
 
 export function summarize(w: WalkResult): Summary {
   const fn = w.fn;
@@ -115,15 +116,27 @@ function refMoves(w: WalkResult): Summary['refs'] {
     const r = rootOf(obj);
     return !!r && params.has(r);
   };
-  const first = exits[0]!;
-  const gets = [...first.state.refs.values()]
-    .filter((r) => !r.gapSince && fromParam(r.obj) && exits.every((x) => x.state.refs.has(r.obj)))
-    .map((r) => ({ obj: r.obj, pair: r.pair, source: r.source, line: r.line, ...(r.init ? { init: true } : {}) }));
-  const puts = [...first.state.entryPut]
-    .filter(([obj]) => fromParam(obj) && exits.every((x) => x.state.entryPut.has(obj)))
-    .map(([obj, p]) => ({ obj, pair: p.pair, source: p.source, line: p.line }));
+  // A helper that tolerates NULL (`if (ops) module_put(ops->owner)`) moves the reference on every
+  // exit where the object is not NULL: callers pass held, non-NULL objects.
+  const moving = (obj: string): typeof exits => exits.filter((x) => !isNullOrErr(x.state, rootOf(obj) ?? obj));
+  const onEvery = (obj: string, has: (x: (typeof exits)[number]) => boolean): boolean => {
+    const xs = moving(obj);
+    return xs.length > 0 && xs.every(has);
+  };
+  const gets = new Map<string, Summary['refs']['gets'][number]>();
+  const puts = new Map<string, Summary['refs']['puts'][number]>();
+  for (const x of exits) {
+    for (const r of x.state.refs.values()) {
+      if (gets.has(r.obj) || r.gapSince || !fromParam(r.obj) || !onEvery(r.obj, (y) => y.state.refs.has(r.obj))) continue;
+      gets.set(r.obj, { obj: r.obj, pair: r.pair, source: r.source, line: r.line, ...(r.init ? { init: true } : {}) });
+    }
+    for (const [obj, p] of x.state.entryPut) {
+      if (puts.has(obj) || !fromParam(obj) || !onEvery(obj, (y) => y.state.entryPut.has(obj))) continue;
+      puts.set(obj, { obj, pair: p.pair, source: p.source, line: p.line });
+    }
+  }
   const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || c === 'zero' || c === 'void';
   const success = exits.filter((x) => !failure(x.cls));
   const returned = success.length && success.every((x) => x.returnedRef) ? success[0]!.returnedRef! : null;
-  return { gets, puts, returns: returned ? { pair: returned.pair, source: returned.source, line: returned.line } : null };
+  return { gets: [...gets.values()], puts: [...puts.values()], returns: returned ? { pair: returned.pair, source: returned.source, line: returned.line } : null };
 }

@@ -221,6 +221,10 @@ function compare(op: string, a: Fact | undefined, b: Fact | undefined): Fact | u
   if (op === '==' || op === '!=') {
     const eq = sameConstant(a, b);
     if (eq !== undefined) return bool(op === '==' ? eq : !eq);
+    // One is zero, the other is not (`err == -ENOSPC` where err is known 0): unequal.
+    const ta = truthOf(a);
+    const tb = truthOf(b);
+    if (ta !== undefined && tb !== undefined && ta !== tb) return bool(op === '!=');
   }
   // Comparisons with zero/NULL decided by sign or nullness facts.
   const zeroB = (b.t === 'int' && b.v === 0) || b.t === 'null' || b.t === 'zero';

@@ -114,7 +114,8 @@ export type Op =
     })
   | (OpBase & {
       kind: 'ref';
-      action: 'get' | 'put';
+      /** keep: the callee stores the object with the caller's reference (rules `op: keep`). */
+      action: 'get' | 'put' | 'keep';
       obj: string; // what the reference is to: 'to' (kmap result), 'dev', 'obj->kref'
       pair: string; // the pair's name: 'kmap_local', 'kref', 'get_device/put_device', 'zram_meta_get/zram_meta_put'
       source: 'primitive' | 'rule' | 'name'; // known primitive, declared in rules/, inferred from the names

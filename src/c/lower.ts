@@ -1435,6 +1435,13 @@ export class FunctionLowerer {
         });
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }
+      case 'keep': {
+        evalArgs();
+        const o = arg(p.obj);
+        const id = ctx.used ? this.result() : undefined;
+        if (o) this.emit({ kind: 'ref', action: 'keep', obj: dataObject(o, src), pair: '*', source: 'primitive', ...(id ? { result: id } : {}), primitive: name, ...at });
+        return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
+      }
       case 'alloc': {
         evalArgs();
         const g = arg(p.gfp);

@@ -73,6 +73,11 @@ export const Primitive = z.discriminatedUnion('op', [
     /** A get that can fail holds only when its result is non-null / non-zero / zero. */
     succeeds: z.enum(['nonnull', 'nonzero', 'zero']).optional(),
   }),
+  /**
+   * The callee keeps the reference its caller holds on argument `obj`: it stores the object where
+   * the reference stays (`d_instantiate()`, `sg_set_page()`), so the caller no longer owns it.
+   */
+  z.strictObject({ op: z.literal('keep'), obj: z.number().int().min(0) }),
   z.strictObject({ op: z.literal('alloc'), gfp: z.number().int().min(0).optional() }),
   z.strictObject({ op: z.literal('free'), obj: z.number().int().min(0) }),
   z.strictObject({
