@@ -1,6 +1,7 @@
 // lock-leak: a return path keeps a lock that other return paths release (Smatch's "inconsistent
 // returns"), or the function keeps it on every path and nothing hands it off.
 
+import { isCountedSemaphore } from '../semaphores.js';
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts, exitLines, lines } from '../check.js';
 import type { Exit } from '../engine.js';
@@ -130,7 +131,7 @@ export const lockLeak: Check = {
         // A semaphore this function never gives back after taking it counts a permit that goes with
         // the work (released by a completion), or lets others through (a barrier's up() on another
         // path): nothing here says it is used as a mutex.
-        const counting = sample.family === 'semaphore' && !free.some((x) => x.state.released.has(obj) && !x.state.entryReleased.has(obj));
+        const counting = sample.family === 'semaphore' && (isCountedSemaphore(ctx.side, fn, obj) || !free.some((x) => x.state.released.has(obj) && !x.state.entryReleased.has(obj)));
         const corroboration = counting ? null : errorOverlap
           ? `it returns holding '${obj}' on one ${errorOverlap} return and not on another: a failing helper gives its lock back`
           : noCallerReleases(ctx, obj, handoff);

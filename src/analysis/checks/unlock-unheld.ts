@@ -1,6 +1,7 @@
 // unlock-unheld: releasing a lock that is not held on this path (double unlock, a label placed
 // before the unlock so an early goto reaches it without the lock).
 
+import { isCountedSemaphore } from '../semaphores.js';
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { defineRule, report } from '../rule.js';
 import type { Basis, Weakness } from '../confidence.js';
@@ -41,12 +42,12 @@ out:`,
  * in a row, hands out permits (a barrier, a raised limit), unless the function itself took it with
  * down() and gives it back twice.
  */
-function releaseBasis(e: Extract<EngineEvent, { k: 'release-unheld' }>, takes: Set<string>): Basis {
+function releaseBasis(e: Extract<EngineEvent, { k: 'release-unheld' }>, takes: Set<string>, counted: boolean): Basis {
   const weak: Weakness[] = [];
   if (hasVariableIndex(e.obj)) weak.push('may-alias');
   if (e.family !== 'semaphore') return { weak };
   weak.push('counting');
-  return { weak, corroboration: e.double && takes.has(e.obj) ? `the function takes '${e.obj}' with down() and gives it back twice` : null };
+  return { weak, corroboration: e.double && takes.has(e.obj) && !counted ? `the function takes '${e.obj}' with down() and gives it back twice` : null };
 }
 
 export const unlockUnheld: Check = {
@@ -63,7 +64,7 @@ export const unlockUnheld: Check = {
       out.push(report(unlockUnheldRule, {
         ...(e.double ? { messageId: 'double' as const, data: { obj: e.obj, prev: e.prevLine, via } } : { messageId: 'unheld' as const, data: { obj: e.obj, via } }),
         confidence: e.viaGap ? 'medium' : fn.meta.completeness === 'full' ? 'high' : 'medium',
-        basis: releaseBasis(e, takes),
+        basis: releaseBasis(e, takes, isCountedSemaphore(ctx.side, fn, e.obj)),
         line: e.line,
         function: fn.name,
         objects: [e.obj],
