@@ -13,7 +13,7 @@ import {
   type Fact, type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
 } from './state.js';
 import {
-  classOfReturn, exitsSelected, firesNonnull, firesNonzero, firesZero, implementations, splitEffects,
+  classOfReturn, exitsSelected, firesNonnull, firesNonzero, firesZero, firesZeroOrNonneg, implementations, splitEffects,
   type RetClass, type Summary, type SummaryTable,
 } from './summary.js';
 import { assign, assume, forgetAfterCall, forgetAtLoop, freshResult, isNullOrErr, learnNonNull, valueOf } from './values.js';
@@ -353,9 +353,10 @@ class Walker {
       case 'acquire': {
         const a = this.aliases.has(op.obj) ? { ...op, obj: this.aliases.get(op.obj)! } : op;
         if (a.try) {
-          this.pend(s, a.result, { fires: a.try === 'nonzero' ? firesNonzero : firesZero, op: a, line: a.line });
-          if (a.family === 'mutex' || a.family === 'rwsem' || a.family === 'semaphore') {
-            if (a.try === 'zero') this.sleepCheck(s, a.line, a.primitive, `${a.primitive}() sleeps`, a.text ?? a.primitive);
+          this.pend(s, a.result, { fires: a.try === 'nonzero' ? firesNonzero : a.try === 'errno' ? firesZeroOrNonneg : firesZero, op: a, line: a.line });
+          // The _interruptible/_killable ones wait for the lock (the trylocks do not).
+          if (a.try === 'errno' && (a.family === 'mutex' || a.family === 'rwsem' || a.family === 'semaphore')) {
+            this.sleepCheck(s, a.line, a.primitive, `${a.primitive}() sleeps`, a.text ?? a.primitive);
           }
         } else {
           this.acquire(s, a.obj, a.family, a.mode, a.irq, a.line, a.text ?? a.primitive, a.flags, undefined, a.scoped);

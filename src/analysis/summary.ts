@@ -153,6 +153,8 @@ export function exitsSelected<E extends { cls: RetClass }>(exits: E[], f: Fact):
 
 export const firesNonzero = (f: Fact): boolean => truthOf(f) === true;
 export const firesZero = (f: Fact): boolean => truthOf(f) === false;
+/** Zero or a negative errno: not negative is zero. */
+export const firesZeroOrNonneg = (f: Fact): boolean => truthOf(f) === false || f.t === 'nonneg';
 export const firesNonnull = (f: Fact): boolean =>
   f.t === 'valid' || f.t === 'nonnull' || (truthOf(f) === true && f.t !== 'errptr' && f.t !== 'neg');
 

@@ -24,7 +24,8 @@ export type LockMode = 'exclusive' | 'read' | 'write';
 /** What the acquire/release does to interrupts: irq = _irq, irqsave = _irqsave/_irqrestore (flags), bh = _bh. */
 export type IrqMode = 'none' | 'irq' | 'irqsave' | 'bh';
 /** When a conditional acquire (trylock, _interruptible, _killable) succeeded: its result non-zero, or zero. */
-export type TrySuccess = 'nonzero' | 'zero';
+/** When a conditional acquire took the lock: non-zero, zero, or zero where failure is a negative errno. */
+export type TrySuccess = 'nonzero' | 'zero' | 'errno';
 
 /** A symbolic value, kept small so the engine can correlate branches. */
 export type Expr =

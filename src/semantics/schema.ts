@@ -32,8 +32,12 @@ export const Primitive = z.discriminatedUnion('op', [
   z.strictObject({
     op: z.literal('acquire'),
     ...lockFields,
-    /** Conditional acquire: succeeded when the result is non-zero (trylock) or zero (_interruptible). */
-    try: z.enum(['nonzero', 'zero']).optional(),
+    /**
+     * Conditional acquire: succeeded when the result is non-zero (spin_trylock), zero (down_trylock,
+     * which fails with 1), or zero with a negative errno for failure (_interruptible, _killable:
+     * so `< 0` false means taken).
+     */
+    try: z.enum(['nonzero', 'zero', 'errno']).optional(),
     sleeps: z.boolean().default(false),
   }),
   z.strictObject({ op: z.literal('release'), ...lockFields }),
