@@ -49,6 +49,17 @@ export function summarize(w: WalkResult): Summary {
     const released: LockRef[] = [...x.state.entryReleased].map(([obj, r]) => ({ obj, ...r, ...(fn.meta.entryKnown ? {} : { maybe: true }) }));
     add({ cls: x.cls, acquired, released, lines: [x.line] });
   }
+  // What the annotations promise holds on every exit, also where the body hides the release in a
+  // callback or a continuation (`closure_call(cl, journal_write_unlocked, ...)`, which unlocks).
+  const promised = contractOf(fn.annotations);
+  if (promised.releases.length || promised.acquires.length) {
+    const ref = (obj: string): LockRef => ({ obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
+    for (const e of byClass.values()) {
+      if (e.unknown) continue;
+      for (const obj of promised.releases) if (!e.released.some((r) => r.obj === obj) && !e.acquired.some((a) => a.obj === obj)) e.released.push(ref(obj));
+      for (const obj of promised.acquires) if (!e.acquired.some((a) => a.obj === obj) && !e.released.some((r) => r.obj === obj)) e.acquired.push(ref(obj));
+    }
+  }
   const hiddenExits = !fn.meta.exitKnown || fn.meta.gaps.length > 0 || w.budgetExceeded;
   if (hiddenExits) add({ cls: 'any', acquired: [], released: [], lines: [], unknown: true });
 
