@@ -59,7 +59,7 @@ export const checkThenAct: RaceCheck = {
       const last = f.atomics.size ? lastReference(ctx, f) : NONE;
       for (const x of last) out.push(x);
       const found: Out[] = [];
-      if (f.atomics.size) for (const x of readThenModify(f, new Set(last.map((y) => y.finding.line)))) found.push(x);
+      if (f.atomics.size) for (const x of readThenModify(f, new Set(last.map((y) => y.finding.line)), ctx)) found.push(x);
       if (f.flags.size) for (const x of testThenSet(f, ctx)) found.push(x);
       if (f.lists.size) for (const x of unlockedEmpty(ctx, f)) found.push(x);
       for (const x of staleDecision(f)) found.push(x);
@@ -461,16 +461,17 @@ function firstOpLine(fn: FunctionIR, b: Block): number | null {
   return t?.ops.find((o) => o.line !== null)?.line ?? null;
 }
 
-/** A lock held from `a` through `b` makes the pair atomic. */
-function lockedAcross(f: FnView, a: Op, b: Op): boolean {
+/** A lock held from `a` through `b`, taken here or held by every caller, makes the pair atomic. */
+function lockedAcross(f: FnView, a: Op, b: Op, ctx: RaceContext): boolean {
   const sa = f.site(a);
   const sb = f.site(b);
   if (!sa || !sb) return false;
-  return [...sa.held].some((l) => sb.held.has(l) && !sb.released.has(l));
+  if ([...sa.held].some((l) => sb.held.has(l) && !sb.released.has(l))) return true;
+  return ctx.lockset.entryHeld(f.w).some((l) => !sa.released.has(l) && !sb.released.has(l));
 }
 
 /** atomic_read() deciding an atomic_set()/inc()/dec() of the same counter: another CPU can change it in between. */
-function readThenModify(f: FnView, reported: Set<number | null>): Out[] {
+function readThenModify(f: FnView, reported: Set<number | null>, ctx: RaceContext): Out[] {
   const out: Out[] = [];
   const fn = f.fn;
   for (const rd of [...f.atomics.values()].flat()) {
@@ -480,7 +481,7 @@ function readThenModify(f: FnView, reported: Set<number | null>): Out[] {
     if (!deciders.length) continue;
     for (const m of f.atomics.get(rd.obj) ?? []) {
       if (m.kind !== 'atomic' || !MODIFY.has(m.action) || !f.before(rd, m)) continue;
-      if (!deciders.some((d) => f.decidedBy(d.block.id, f.block(m))) || lockedAcross(f, rd, m)) continue;
+      if (!deciders.some((d) => f.decidedBy(d.block.id, f.block(m))) || lockedAcross(f, rd, m, ctx)) continue;
       const t = deciders[0]!.test!;
       out.push({
         fn,
@@ -554,7 +555,7 @@ function testThenSet(f: FnView, ctx: RaceContext): Out[] {
       if (!f.before(t, s) || !f.decidedByResult(t.result, s)) continue;
       tests.push(t);
     }
-    if (!tests.length || tests.some((t) => lockedAcross(f, t, s))) continue;
+    if (!tests.length || tests.some((t) => lockedAcross(f, t, s, ctx))) continue;
     const t = tests.reduce((a, b) => ((b.line ?? 0) > (a.line ?? 0) ? b : a));
     if (t.kind !== 'flag' || !f.site(t) || !f.site(s)) continue;
     // A plain __set_bit() with no lock says the code takes the word as its own; unless something

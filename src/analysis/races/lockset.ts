@@ -174,6 +174,12 @@ export class Lockset {
     return (this.infos.get(w)?.callers ?? []).map(({ caller, site }) => ({ caller: caller.walk, args: site.op.kind === 'call' ? site.op.argText : [], line: site.op.line }));
   }
 
+  /** The locks every caller in the input holds when it calls the function (in its own terms). */
+  entryHeld(w: WalkResult): string[] {
+    const info = this.infos.get(w);
+    return info ? this.heldAtEntry(info).map((h) => h.obj) : [];
+  }
+
   /** A function of one side by name. */
   fnNamed(side: Side, name: string): WalkResult | undefined {
     return this.byName.get(side)?.get(name)?.walk;
