@@ -13,7 +13,7 @@ import {
   type Fact, type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
 } from './state.js';
 import {
-  classOfReturn, exitsSelected, firesNonnull, firesNonzero, firesZero, firesZeroOrNonneg, implementations, splitEffects,
+  classOfReturn, exitsForArgs, exitsSelected, firesNonnull, firesNonzero, firesZero, firesZeroOrNonneg, implementations, splitEffects,
   type RetClass, type Summary, type SummaryTable,
 } from './summary.js';
 import { assign, assume, forgetAfterCall, forgetAtLoop, freshResult, isNullOrErr, learnNonNull, valueOf } from './values.js';
@@ -146,7 +146,7 @@ class Walker {
   private block = 0;
 
   private readonly live: Liveness;
-  private readonly pointerParams: Set<string>;
+  private readonly fixedParams: Set<string>;
   private readonly entry: EntryLocks;
   /** Locals that always point to one lock (`spinlock_t *ptl = &dev->lock`). */
   private readonly aliases: Map<string, string>;
@@ -163,7 +163,7 @@ class Walker {
     this.budget = o.budget ?? 20000;
     this.localNames = new Set([...fn.params.map((p) => p.name), ...fn.locals.map((l) => l.name)]);
     this.live = liveness(fn);
-    this.pointerParams = new Set(fn.params.filter((p) => p.type.includes('*')).map((p) => p.name));
+    this.fixedParams = new Set(fn.params.map((p) => p.name).filter((p) => !fn.blocks.some((b) => b.ops.some((op) => op.kind === 'assign' && op.target === p))));
     this.aliases = lockAliases(fn);
     this.entry = entryLocks(fn, (op, obj) => this.callTouch(op, obj), this.aliases, (op) => this.callLocks(op));
     this.handoffCallees = new Set(o.sem.handoffs.flatMap((h) => [h.acquire, h.release]));
@@ -252,8 +252,9 @@ class Walker {
   /** The locks a callee takes or drops on all its known exits (lock/unlock wrappers), in our terms. */
   private callLocks(op: Extract<Op, { kind: 'call' }>): CallLock[] {
     const sum = op.callee === this.fn.name ? undefined : this.o.summaries.get(op.callee);
-    if (!sum || !sum.exits.length || sum.exits.some((e) => e.unknown)) return [];
-    const { common } = splitEffects(sum.exits);
+    const exits = sum ? exitsForArgs(sum, []) : [];
+    if (!sum || !exits.length || exits.some((e) => e.unknown)) return [];
+    const { common } = splitEffects(exits);
     const out: CallLock[] = [];
     for (const [kind, list] of [['acquire', common.acquired], ['release', common.released]] as const) {
       for (const r of list) {
@@ -270,8 +271,9 @@ class Walker {
     if (!live) return s;
     let out: State | null = null;
     for (const [k, f] of s.facts) {
-      // A NULL parameter stays known to the end: the summary judges its puts only where it is not.
-      if (live.has(k) || ((f.t === 'null' || f.t === 'zero') && this.pointerParams.has(k))) continue;
+      // What a path knows of a parameter the body never assigns stays known to the end: the summary
+      // tells exits apart by it (puts only where it is not NULL, a release only when `locked` is 0).
+      if (live.has(k) || ((f.t === 'null' || f.t === 'zero' || f.t === 'int' || f.t === 'nonzero') && this.fixedParams.has(k))) continue;
       out ??= cloneOwning(s, OWN.facts | OWN.rfacts | OWN.pending);
       out.facts.delete(k);
     }
@@ -921,7 +923,9 @@ class Walker {
       const through = root.via.length > 1 ? ` through ${root.via.slice(1).map((f) => `${f}()`).join(' -> ')}` : '';
       this.sleepCheck(s, op.line, op.callee, `${op.callee}() may sleep (${r.why}${r.line !== null ? ` at line ${r.line}` : ''}${through}${r.always ? '' : ', on some of its paths'})`, text, op.callee, root);
     }
-    if (sum.exits.some((e) => e.unknown)) {
+    // The exits this call can reach: what the arguments say rules some out (`stop(x, false)`).
+    const exits = exitsForArgs(sum, op.args.map((a) => valueOf(a, s)));
+    if (exits.some((e) => e.unknown)) {
       // Some of its exits cannot be seen (a partial body): what it does to its locks is unknown,
       // except what its annotations promise.
       const c = sum.contract;
@@ -934,7 +938,7 @@ class Walker {
       this.applyEffects(s, { acquired: refs(c.acquires), released: refs(c.releases) }, op.line, op.callee);
       return;
     }
-    const { common, byClass } = splitEffects(sum.exits);
+    const { common, byClass } = splitEffects(exits);
     const map = (e: LockEffectSet['acquired']): LockEffectSet['acquired'] =>
       e.flatMap((r) => {
         const obj = this.mapArgs(sum, op, r.obj);
@@ -943,7 +947,7 @@ class Walker {
     this.applyEffects(s, { acquired: map(common.acquired), released: map(common.released) }, op.line, op.callee);
     if (op.result && byClass.length) {
       // Effects that depend on the return value wait until the caller's tests select one exit.
-      const all = sum.exits;
+      const all = exits;
       for (const e of byClass) {
         const mine = all.find((x) => x.cls === e.cls)!;
         this.pend(s, op.result, {

@@ -4,7 +4,7 @@
 import type { Block } from '../c/ir.js';
 import { dominates } from './cfg.js';
 import type { WalkResult } from './engine.js';
-import { contractOf, type ExitEffect, type LockRef, type RetClass, type Summary } from './summary.js';
+import { contractOf, mergeExits, type ExitEffect, type LockRef, type Summary } from './summary.js';
 import { rootOf } from './objects.js';
 import { isNullOrErr } from './values.js';
 
@@ -26,42 +26,44 @@ export function summarize(w: WalkResult): Summary {
   // through a gap has unknown effects (the gap may release what is held, take what is not), a
   // release without a visible acquire may undo a hidden one, and a gap or an invisible end may
   // hold further returns.
-  const byClass = new Map<RetClass, ExitEffect>();
-  const add = (e: ExitEffect): void => {
-    const cur = byClass.get(e.cls);
-    if (!cur) {
-      byClass.set(e.cls, e);
-      return;
+  const raw: ExitEffect[] = [];
+  const add = (e: ExitEffect): void => void raw.push(e);
+  // Parameters the body never assigns: what a path knows of them is what the caller passed.
+  const fixed = fn.params.map((p) => p.name).filter((p) => !fn.blocks.some((b) => b.ops.some((op) => op.kind === 'assign' && op.target === p)));
+  const whenOf = (st: (typeof w.exits)[number]['state']): ExitEffect['when'] => {
+    const out: NonNullable<ExitEffect['when']> = [];
+    for (const p of fixed) {
+      const f = st.facts.get(p);
+      if (f && (f.t === 'int' || f.t === 'zero' || f.t === 'null' || f.t === 'nonzero')) out.push({ param: p, fact: f });
     }
-    cur.unknown ||= e.unknown;
-    cur.acquired = cur.unknown ? [] : cur.acquired.filter((a) => e.acquired.some((b) => b.obj === a.obj));
-    cur.released = cur.unknown ? [] : cur.released.filter((a) => e.released.some((b) => b.obj === a.obj));
-    cur.lines.push(...e.lines);
+    return out.length ? out : undefined;
   };
+  const promised = contractOf(fn.annotations);
+  const promisedRef = (obj: string): LockRef => ({ obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
   for (const x of w.exits) {
     if (x.state.viaGap) {
-      add({ cls: x.cls, acquired: [], released: [], lines: [x.line], unknown: true });
+      add({ cls: x.cls, acquired: [], released: [], lines: [x.line], unknown: true, when: whenOf(x.state) });
       continue;
     }
     const acquired: LockRef[] = [...x.state.locks.values()]
       .filter((l) => !l.fromEntry && !l.scoped)
       .map((l) => ({ obj: l.obj, family: l.family, mode: l.mode, irq: l.irq, line: l.line }));
     const released: LockRef[] = [...x.state.entryReleased].map(([obj, r]) => ({ obj, ...r, ...(fn.meta.entryKnown ? {} : { maybe: true }) }));
-    add({ cls: x.cls, acquired, released, lines: [x.line] });
-  }
-  // What the annotations promise holds on every exit, also where the body hides the release in a
-  // callback or a continuation (`closure_call(cl, journal_write_unlocked, ...)`, which unlocks).
-  const promised = contractOf(fn.annotations);
-  if (promised.releases.length || promised.acquires.length) {
-    const ref = (obj: string): LockRef => ({ obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
-    for (const e of byClass.values()) {
-      if (e.unknown) continue;
-      for (const obj of promised.releases) if (!e.released.some((r) => r.obj === obj) && !e.acquired.some((a) => a.obj === obj)) e.released.push(ref(obj));
-      for (const obj of promised.acquires) if (!e.acquired.some((a) => a.obj === obj) && !e.released.some((r) => r.obj === obj)) e.acquired.push(ref(obj));
+    // What the annotations promise holds on every exit, also where the body hides the release in
+    // a callback or a continuation (`closure_call(cl, journal_write_unlocked, ...)`, which
+    // unlocks). `__releases(x) __acquires(x)` together drop and retake: no change for the caller.
+    for (const obj of promised.releases) {
+      const held = x.state.locks.get(obj);
+      if (!promised.acquires.includes(obj) && (!held || held.fromEntry) && !released.some((r) => r.obj === obj)) released.push(promisedRef(obj));
     }
+    for (const obj of promised.acquires) {
+      if (!promised.releases.includes(obj) && !x.state.locks.has(obj) && !x.state.entryReleased.has(obj)) acquired.push(promisedRef(obj));
+    }
+    add({ cls: x.cls, acquired, released, lines: [x.line], when: whenOf(x.state) });
   }
   const hiddenExits = !fn.meta.exitKnown || fn.meta.gaps.length > 0 || w.budgetExceeded;
   if (hiddenExits) add({ cls: 'any', acquired: [], released: [], lines: [], unknown: true });
+  const exits = mergeExits(raw);
 
   const touches = new Map<string, LockRef>();
   for (const b of fn.blocks) {
@@ -98,7 +100,7 @@ export function summarize(w: WalkResult): Summary {
     params: fn.params.map((p) => p.name),
     locals: new Set(fn.locals.map((l) => l.name)),
     acquires: [...acquires.values()],
-    exits: [...byClass.values()],
+    exits,
     exitsKnown: !hiddenExits,
     touches: [...touches.values()],
     requires: [...requires.values()],

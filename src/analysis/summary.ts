@@ -4,7 +4,7 @@
 
 import type { Expr, FunctionIR, IrqMode, LockFamily, LockMode } from '../c/ir.js';
 import type { Fact, State } from './state.js';
-import { truthOf, valueOf } from './values.js';
+import { contradicts, truthOf, valueOf } from './values.js';
 
 export interface LockRef {
   obj: string; // in the callee's terms (its parameter names)
@@ -26,6 +26,46 @@ export interface ExitEffect {
   lines: (number | null)[]; // the return statements
   /** Its lock state is not known: the path to it crosses hidden code, or the exit itself is hidden (a return in a gap, an invisible end). */
   unknown?: boolean;
+  /**
+   * What the paths to it know of parameters the function never assigns (`locked` is 0): a call
+   * whose arguments rule that out does not reach this exit (stop_sync_thread(mddev, false)).
+   */
+  when?: { param: string; fact: Fact }[];
+}
+
+/**
+ * Exits of one return class folded into one: what every one of them agrees on (an unknown one
+ * makes the whole unknown). Exits whose parameter facts differ are kept apart.
+ */
+export function mergeExits(list: ExitEffect[]): ExitEffect[] {
+  const byKey = new Map<string, ExitEffect>();
+  for (const e of list) {
+    const key = `${e.cls}\0${(e.when ?? []).map((w) => `${w.param}=${JSON.stringify(w.fact)}`).join(',')}`;
+    const cur = byKey.get(key);
+    if (!cur) {
+      byKey.set(key, { ...e, acquired: [...e.acquired], released: [...e.released], lines: [...e.lines] });
+      continue;
+    }
+    cur.unknown ||= e.unknown;
+    cur.acquired = cur.unknown ? [] : cur.acquired.filter((a) => e.acquired.some((b) => b.obj === a.obj));
+    cur.released = cur.unknown ? [] : cur.released.filter((a) => e.released.some((b) => b.obj === a.obj));
+    cur.lines.push(...e.lines);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * The exits a call can reach, given what the caller knows of its arguments, one per return class:
+ * exits whose parameter facts the arguments contradict are left out.
+ */
+export function exitsForArgs(sum: Summary, args: (Fact | undefined)[]): ExitEffect[] {
+  if (!sum.exits.some((e) => e.when?.length)) return sum.exits;
+  const reach = sum.exits.filter((e) => (e.when ?? []).every((w) => {
+    const i = sum.params.indexOf(w.param);
+    return i < 0 || !contradicts(args[i], w.fact);
+  }));
+  const kept = reach.length ? reach : sum.exits;
+  return mergeExits(kept.map((e) => ({ ...e, when: undefined })));
 }
 
 export interface Summary {

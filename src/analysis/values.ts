@@ -303,7 +303,7 @@ function decides(f: Fact): boolean {
 }
 
 /** Does the new fact contradict what is known? */
-function contradicts(old: Fact | undefined, f: Fact): boolean {
+export function contradicts(old: Fact | undefined, f: Fact): boolean {
   if (!old) return false;
   const to = truthOf(old);
   const tn = truthOf(f);

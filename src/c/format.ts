@@ -49,7 +49,7 @@ export function formatOp(op: Op): string {
       if (op.mode !== 'exclusive') bits.push(op.mode);
       if (op.irq !== 'none') bits.push(`irq=${op.irq}`);
       if (op.flags) bits.push(`flags=${op.flags}`);
-      if (op.try) bits.push(`try(success when ${op.try})`);
+      if (op.try) bits.push(`try(success when ${op.try === 'errno' ? 'zero, else -errno' : op.try})`);
       if (op.scoped) bits.push('scoped');
       return `${bits.join(' ')}${res(op.result)}  [${op.primitive}]`;
     }

@@ -30,7 +30,7 @@ describe('c/locks', () => {
   it('links a _interruptible status variable to the acquire result and branches on it', () => {
     const f = fn(fns, 'blkq_set_depth');
     const b0 = f.blocks[0]!;
-    assert.deepEqual(ops(f, undefined, 0), ['33 acquire mutex &q->sysfs_lock try(success when zero) -> r1', '33 assign ret = r1']);
+    assert.deepEqual(ops(f, undefined, 0), ['33 acquire mutex &q->sysfs_lock try(success when zero, else -errno) -> r1', '33 assign ret = r1']);
     assert.equal(b0.term.k, 'branch');
     if (b0.term.k !== 'branch') return;
     assert.deepEqual(b0.term.cond, { k: 'var', name: 'ret' });

@@ -144,7 +144,7 @@ static int f(struct q *q)
 `);
     const f = fn(m, 'f');
     assert.deepEqual(ops(f, ['acquire', 'release']), [
-      '4 acquire mutex &q->lock try(success when zero) scoped -> r1',
+      '4 acquire mutex &q->lock try(success when zero, else -errno) scoped -> r1',
       '6 release mutex &q->lock scoped',
       '7 acquire spin &q->slock try(success when nonzero) scoped -> r2',
       '8 release spin &q->slock scoped',

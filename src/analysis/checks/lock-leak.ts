@@ -7,6 +7,7 @@ import { contextFacts, exitLines, lines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { manyInstances, substitute, typedObject } from '../objects.js';
 import type { HeldLock } from '../state.js';
+import { exitsForArgs } from '../summary.js';
 import { splitByStatus } from '../returns.js';
 import { mentions } from '../entry-locks.js';
 import { dominates, successors } from '../cfg.js';
@@ -216,8 +217,9 @@ function conditionalAcquire(ctx: CheckContext, obj: string): boolean {
       if (op.kind !== 'call' || op.indirect) continue;
       if (op.result && sem.handoffs.some((h) => h.acquire === op.callee)) return true;
       const sum = summaries.get(op.callee);
-      if (!sum || sum.exits.length < 2) continue;
-      const takes = sum.exits.map((e) => e.unknown || e.acquired.some((a) => substitute(a.obj, sum.params, op.argText, sum.locals) === obj));
+      const exits = sum ? exitsForArgs(sum, []) : [];
+      if (!sum || exits.length < 2) continue;
+      const takes = exits.map((e) => e.unknown || e.acquired.some((a) => substitute(a.obj, sum.params, op.argText, sum.locals) === obj));
       if (takes.some(Boolean) && !takes.every(Boolean)) return true;
     }
   }

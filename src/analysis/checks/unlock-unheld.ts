@@ -55,7 +55,8 @@ export const unlockUnheld: Check = {
   run(ctx: CheckContext): RawFinding[] {
     const { fn, walk } = ctx;
     const out: RawFinding[] = [];
-    const takes = new Set(walk.events.filter((e) => e.k === 'acquire').map((e) => (e.k === 'acquire' ? e.obj : '')));
+    // Taking back a lock the function let go of for its caller (release, sleep, retake) is not taking it.
+    const takes = new Set(walk.events.flatMap((e) => (e.k === 'acquire' && !e.retake ? [e.obj] : [])));
     for (const e of walk.events) {
       if (e.k !== 'release-unheld') continue;
       // A release of a lock this function never takes is its caller's lock (foo_unlock() helpers).
