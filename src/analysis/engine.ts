@@ -383,6 +383,7 @@ class Walker {
       }
       case 'free':
         this.cleanup(s, op.line, op.text ?? op.primitive, op.obj, 'free');
+        this.freeRefs(s, op.obj, op.line, op.text ?? op.primitive);
         break;
       case 'atomic':
         this.refcount(s, op);
@@ -680,6 +681,18 @@ class Walker {
     addTrace(s, line, text, via ? `takes a reference: ${obj} (${pair}) inside ${via}()` : `takes a reference: ${obj} (${pair})`);
   }
 
+  /**
+   * Freed with its count: a fresh object never published (`kfree(candidate)`) takes the
+   * references on it with it, so none is kept.
+   */
+  private freeRefs(s: State, obj: string, line: number | null, text: string): void {
+    const k = refOf(s, obj);
+    if (!k) return;
+    s.refs.delete(k);
+    s.dropped.set(k, line);
+    addTrace(s, line, text, `frees ${k} with its references`);
+  }
+
   private ref(s: State, op: Extract<Op, { kind: 'ref' }>): void {
     const text = op.text ?? op.primitive;
     if (this.o.sem.sleeps(op.primitive)) this.sleepCheck(s, op.line, op.primitive, `${op.primitive}() may sleep`, text);
@@ -911,6 +924,10 @@ class Walker {
     for (const g of sum.refs.gets) {
       const obj = this.mapArgs(sum, op, g.obj);
       if (obj) this.takeRef(s, { obj, pair: g.pair, source: g.source, line: op.line, text, via: op.callee, init: g.init });
+    }
+    for (const f of sum.frees ?? []) {
+      const obj = this.mapArgs(sum, op, f);
+      if (obj) this.freeRefs(s, obj, op.line, `${text} (frees ${obj} inside ${op.callee}())`);
     }
     for (const p of sum.refs.puts) {
       const obj = this.mapArgs(sum, op, p.obj);

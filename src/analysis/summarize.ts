@@ -108,6 +108,7 @@ export function summarize(w: WalkResult): Summary {
     maySleep: sleep ? { why: sleep.root.why, line: sleep.root.line, via: sleep.root.via, always: everyPath(sleep), drops: sleep.root.drops } : null,
     partial: fn.meta.completeness !== 'full',
     contract: contractOf(fn.annotations),
+    frees: freedParams(w, returnBlocks),
     flagClears: [...new Set(fn.blocks.flatMap((b) => b.ops.flatMap((op) =>
       op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear') ? [`${op.word}:${op.bit}`] : [])))],
   };
@@ -152,4 +153,18 @@ function refMoves(w: WalkResult): Summary['refs'] {
   const success = exits.filter((x) => !failure(x.cls));
   const returned = success.length && success.every((x) => x.returnedRef) ? success[0]!.returnedRef! : null;
   return { gets: [...gets.values()], puts: [...puts.values()], returns: returned ? { pair: returned.pair, source: returned.source, line: returned.line } : null };
+}
+
+/** Parameters a free op releases on every path to a return (the free's block dominates them all). */
+function freedParams(w: WalkResult, returnBlocks: number[]): string[] {
+  const fn = w.fn;
+  if (!returnBlocks.length || !fn.meta.entryKnown || !fn.meta.exitKnown) return [];
+  const params = new Set(fn.params.map((p) => p.name));
+  const out = new Set<string>();
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.kind === 'free' && params.has(op.obj) && returnBlocks.every((r) => dominates(w.cfg, b.id, r))) out.add(op.obj);
+    }
+  }
+  return [...out];
 }

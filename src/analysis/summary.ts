@@ -96,6 +96,8 @@ export interface Summary {
   contract: Contract;
   /** Flags it may clear (`word:bit`, callee terms): a caller's flag cleared through a helper. */
   flagClears: string[];
+  /** Parameters it frees on every path (`fuse_file_free(ff)` ends in kfree(ff)): their references go with them. */
+  frees?: string[];
 }
 
 export interface Contract {

@@ -5,7 +5,7 @@ import { defineRule, report } from '../rule.js';
 import { contextFacts } from '../check.js';
 import { lineInLoop, refKey, rootOf } from '../objects.js';
 import { isFieldPath } from '../../c/path.js';
-import type { FunctionIR } from '../../c/ir.js';
+import type { FunctionIR, Op } from '../../c/ir.js';
 
 export const refUnderflowRule = defineRule({
   id: 'ref-underflow',
@@ -38,10 +38,23 @@ obj_put(obj);`,
   },
 });
 
-/** An object reached from a parameter or a global: the caller's, with references it may have handed in. */
-function fromOutside(fn: FunctionIR, obj: string): boolean {
+/**
+ * An object reached from a parameter or a global, or through a local assigned once from one
+ * (`cw = container_of(work, ...)`): the caller's, with references it may have handed in.
+ */
+function fromOutside(fn: FunctionIR, obj: string, depth = 0): boolean {
   const root = rootOf(obj);
-  return !!root && (fn.params.some((p) => p.name === root) || !fn.locals.some((l) => l.name === root));
+  if (!root) return false;
+  if (fn.params.some((p) => p.name === root) || !fn.locals.some((l) => l.name === root)) return true;
+  if (depth > 2) return false;
+  const assigns = fn.blocks.flatMap((b) => b.ops.filter((op): op is Extract<Op, { kind: 'assign' }> => op.kind === 'assign' && op.target === root));
+  if (assigns.length !== 1) return false;
+  const v = assigns[0]!.value;
+  if (v.k === 'var') return fromOutside(fn, v.name, depth + 1);
+  if (v.k === 'path') return fromOutside(fn, v.path, depth + 1);
+  if (v.k !== 'result') return false;
+  const call = fn.blocks.flatMap((b) => b.ops).find((op) => op.kind === 'call' && op.result === v.id);
+  return call?.kind === 'call' && call.argText.length > 0 && fromOutside(fn, call.argText[0]!, depth + 1);
 }
 
 /**
