@@ -461,6 +461,35 @@ function firstOpLine(fn: FunctionIR, b: Block): number | null {
   return t?.ops.find((o) => o.line !== null)?.line ?? null;
 }
 
+/** The block control reaches from `b` through blocks that do nothing but jump. */
+function settle(fn: FunctionIR, b: number): number {
+  const seen = new Set<number>();
+  let cur = b;
+  for (;;) {
+    const blk = fn.blocks[cur];
+    if (!blk || seen.has(cur) || blk.ops.length || blk.term.k !== 'jump') return cur;
+    seen.add(cur);
+    cur = blk.term.to;
+  }
+}
+
+/** Is `set` the last thing its block does before joining the branch its test takes when the bit is set? */
+function marksOnly(f: FnView, test: Op, set: Op): boolean {
+  if (test.kind !== 'flag' || !test.result) return false;
+  const fn = f.fn;
+  const sb = fn.blocks[f.block(set)];
+  if (!sb || sb.ops[sb.ops.length - 1] !== set || sb.term.k !== 'jump') return false;
+  const after = settle(fn, sb.term.to);
+  for (const b of fn.blocks) {
+    const t = b.term;
+    if (t.k !== 'branch') continue;
+    const c = t.cond;
+    const whenSet = c.k === 'result' && c.id === test.result ? t.t : c.k === 'not' && c.e.k === 'result' && c.e.id === test.result ? t.f : null;
+    if (whenSet !== null && settle(fn, whenSet) === after) return true;
+  }
+  return false;
+}
+
 /** A lock held from `a` through `b`, taken here or held by every caller, makes the pair atomic. */
 function lockedAcross(f: FnView, a: Op, b: Op, ctx: RaceContext): boolean {
   const sa = f.site(a);
@@ -556,6 +585,9 @@ function testThenSet(f: FnView, ctx: RaceContext): Out[] {
       tests.push(t);
     }
     if (!tests.length || tests.some((t) => lockedAcross(f, t, s, ctx))) continue;
+    // Setting the bit only to go where its being set already leads (`if (test_bit(X)) goto skip;
+    // ... set_bit(X); goto skip;`) marks it; it claims nothing that two CPUs could both win.
+    if (tests.some((t) => marksOnly(f, t, s))) continue;
     const t = tests.reduce((a, b) => ((b.line ?? 0) > (a.line ?? 0) ? b : a));
     if (t.kind !== 'flag' || !f.site(t) || !f.site(s)) continue;
     // A plain __set_bit() with no lock says the code takes the word as its own; unless something
