@@ -49,7 +49,7 @@ export function irqContexts(side: WalkResult[]): IrqContexts {
   if (hit) return hit;
   const context = new Map<string, ExecContext>();
   const callers = new Map<string, Set<string>>();
-  const calledWith = new Map<string, { sites: number; irqsOff: number; bhOff: number }>();
+  const sites: { caller: string; callee: string; irqsOff: boolean; bhOff: boolean }[] = [];
   for (const w of side) {
     const c = signatureContext(w.fn);
     if (c) context.set(w.fn.name, c);
@@ -58,11 +58,7 @@ export function irqContexts(side: WalkResult[]): IrqContexts {
       const set = callers.get(e.callee) ?? new Set<string>();
       set.add(w.fn.name);
       callers.set(e.callee, set);
-      const cw = calledWith.get(e.callee) ?? { sites: 0, irqsOff: 0, bhOff: 0 };
-      cw.sites++;
-      if (e.irqsOff) cw.irqsOff++;
-      if (e.bhOff) cw.bhOff++;
-      calledWith.set(e.callee, cw);
+      sites.push({ caller: w.fn.name, callee: e.callee, irqsOff: e.irqsOff, bhOff: e.bhOff });
     }
   }
   // A static helper called only from interrupt-context functions runs there too.
@@ -79,6 +75,29 @@ export function irqContexts(side: WalkResult[]): IrqContexts {
       else continue;
       changed = true;
     }
+  }
+  // Per callee, how many call sites run with interrupts / bottom halves off: disabled at the call,
+  // or the caller runs in interrupt context, or every call of the caller has them off in turn.
+  const calledWith = new Map<string, { sites: number; irqsOff: number; bhOff: number }>();
+  const count = (): void => {
+    calledWith.clear();
+    for (const x of sites) {
+      const cc = context.get(x.caller);
+      const up = calledWith.get(x.caller);
+      const cw = calledWith.get(x.callee) ?? { sites: 0, irqsOff: 0, bhOff: 0 };
+      cw.sites++;
+      if (x.irqsOff || cc === 'hardirq' || (up && up.sites > 0 && up.irqsOff === up.sites)) cw.irqsOff++;
+      if (x.bhOff || x.irqsOff || cc === 'hardirq' || cc === 'softirq' || (up && up.sites > 0 && up.bhOff === up.sites)) cw.bhOff++;
+      calledWith.set(x.callee, cw);
+    }
+  };
+  // A few rounds carry the answer down call chains (callers counted before their callees or not).
+  let before = '';
+  for (let round = 0; round < 4; round++) {
+    count();
+    const now = JSON.stringify([...calledWith]);
+    if (now === before) break;
+    before = now;
   }
   const irqUses = new Map<string, IrqUse>();
   for (const w of side) {
