@@ -542,7 +542,9 @@ class Walker {
     const retake = !held && s.entryReleased.has(obj);
     if (!held) this.emit({ k: 'acquire', line, obj, family, mode, irq, block: this.block, via: via?.callee, afterGap: s.viaGap, retake }, `acq:${obj}:${line}:${via?.callee ?? ''}`);
     if (held) {
-      if (nests(family, mode) && nests(held.family, held.mode)) {
+      // A nesting lock (rcu_read_lock) taken again, also over the caller's that an annotation
+      // names (`__acquires(RCU)`, held as a plain context): one more level, not a deadlock.
+      if (nests(family, mode) && (nests(held.family, held.mode) || held.family === 'context')) {
         s.locks.set(obj, { ...held, count: held.count + 1 });
       } else if (manyInstances(this.fn, obj) || reassignedInLoop(this.fn, obj)) {
         // `&tbl[i].lock` in a loop: another element of the array, as far as we can tell.
