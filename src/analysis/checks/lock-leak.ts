@@ -5,7 +5,7 @@ import { isCountedSemaphore } from '../semaphores.js';
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts, exitLines, lines } from '../check.js';
 import type { Exit } from '../engine.js';
-import { manyInstances, substitute, typedObject } from '../objects.js';
+import { manyInstances, rootOf, substitute, typedObject } from '../objects.js';
 import type { HeldLock } from '../state.js';
 import { exitsForArgs } from '../summary.js';
 import { splitByStatus } from '../returns.js';
@@ -52,6 +52,7 @@ return ret;`,
       text: "returns holding '{{obj}}' when it returns {{heldWhen}}, not held when it returns {{freeWhen}}: callers must release it",
       severity: 'info',
     },
+    withObject: { text: "returns the object it locked: '{{obj}}' is held on return at {{held}} with the object it belongs to, which the caller gets", severity: 'info' },
     byArgument: { text: "returns holding '{{obj}}' depending on its arguments: it is taken only under a test of a parameter", severity: 'info' },
     declaredSome: { text: "returns holding '{{obj}}' on some paths: {{why}}", severity: 'info' },
     handoff: { text: "returns holding '{{obj}}': {{why}}", severity: 'info' },
@@ -81,6 +82,13 @@ export const lockLeak: Check = {
       }
       if (!holding.length) continue;
       const handoff = explainHandoff(ctx, obj, holding, free);
+      // `return b;` with `&b->lock` held: a lookup that hands its caller the object locked
+      // (bcache's node get, a find-and-lock helper). The caller releases it with the object.
+      const root = rootOf(obj);
+      if (free.length && root && holding.every((x) => x.value?.k === 'var' && x.value.name === root)) {
+        out.push(info(ctx, obj, holding, handoff, { messageId: 'withObject', data: { obj, held: exitLines(holding, free) } }));
+        continue;
+      }
 
       if (free.length) {
         // Consistent per return value ("returns 0 locked, an error unlocked") is a conditional lock, not a leak.
@@ -271,7 +279,7 @@ function explainHandoff(ctx: CheckContext, obj: string, holding: Exit[], _free: 
   return null;
 }
 
-type InfoMessage = 'conditional' | 'byArgument' | 'declaredSome' | 'handoff';
+type InfoMessage = 'conditional' | 'byArgument' | 'declaredSome' | 'handoff' | 'withObject';
 
 function info(ctx: CheckContext, obj: string, holding: Exit[], h: Handoff | null, msg: MessageOf<typeof lockLeakRule, InfoMessage>): RawFinding {
   return report(lockLeakRule, {
