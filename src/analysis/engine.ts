@@ -464,7 +464,8 @@ class Walker {
       if (v.k === 'result' && (this.resultRefs.has(v.id) || this.getResults.has(v.id))) return cloneState(s0);
       return cloneOwning(s0, OWN.facts | OWN.rfacts | OWN.pending | OWN.dropped | OWN.refs | OWN.released);
     }
-    if (op.kind === 'call' && (op.indirect ? !implementations(this.fn, op.callee).length : !this.o.summaries.has(op.callee)) && !this.handoffCallees.has(op.callee)) {
+    if (op.kind === 'call' && (op.indirect ? !implementations(this.fn, op.callee).length : !this.o.summaries.has(op.callee) && !this.o.sem.deferrers.has(op.callee))
+      && !this.handoffCallees.has(op.callee)) {
       return cloneOwning(s0, OWN.facts | OWN.rfacts | OWN.pending);
     }
     return cloneState(s0);
@@ -875,6 +876,7 @@ class Walker {
       this.emit({ k: 'call-context', line: op.line, callee: op.callee, irqsOff, bhOff }, `cctx:${op.callee}:${op.line}:${irqsOff}:${bhOff}`);
     }
     if (!op.indirect && this.o.sem.sleeps(op.callee)) this.sleepCheck(s, op.line, op.callee, `${op.callee}() may sleep`, text);
+    if (!op.indirect && this.o.sem.deferrers.has(op.callee)) this.defer(s, op, text);
     for (const h of this.o.sem.handoffs) {
       if (h.acquire === op.callee) {
         const obj = h.lock;
@@ -889,6 +891,28 @@ class Walker {
     // Passing an error pointer into a call after the error branch fell through uses it.
     if (s.err?.fellThrough && op.argText.some((a) => a === s.err!.subject)) {
       // Only a dereference is certain misuse; passing it on is not reported.
+    }
+  }
+
+  /**
+   * `queue_work(wq, &v->work)`: the object goes to another context that finishes the work. The
+   * busy bits this path set in it and the reference it holds on it are that work's now.
+   */
+  private defer(s: State, op: Extract<Op, { kind: 'call' }>, text: string): void {
+    const roots = new Set(op.argText.map((a) => rootOf(a)).filter((r): r is string => !!r));
+    if (!roots.size) return;
+    for (const key of [...s.flags.keys()]) {
+      const root = rootOf(key.slice(0, key.lastIndexOf(':')));
+      if (!root || !roots.has(root)) continue;
+      s.flags.delete(key);
+      addTrace(s, op.line, text, `hands ${key.slice(key.lastIndexOf(':') + 1)} to the deferred work`);
+    }
+    for (const root of roots) {
+      const k = refOf(s, root);
+      if (!k) continue;
+      s.refs.delete(k);
+      markHanded(s, k, op.line);
+      addTrace(s, op.line, text, `hands the reference on: ${k} goes with the deferred work`);
     }
   }
 

@@ -215,6 +215,11 @@ export const RuleFile = z.strictObject({
   sleeping: z.array(z.string()).default([]),
   /** Functions that never sleep even if their names suggest it. */
   nonsleeping: z.array(z.string()).default([]),
+  /**
+   * Calls that hand an object to another context to finish the work (queue a work item, arm a
+   * timer, an RCU callback): the busy flag or the reference its caller set for that work goes with it.
+   */
+  deferrers: z.array(z.string()).default([]),
   pairs: z.array(Pair).default([]),
   /**
    * Words in the names of lock helpers and of their releasing counterparts (`mddev_lock` and
