@@ -5,7 +5,7 @@
 
 import type { Block, Expr, FunctionIR, Op, OpBase, Terminator } from './ir.js';
 import type { Semantics } from '../semantics/index.js';
-import type { Primitive } from '../semantics/schema.js';
+import type { AndLock, Primitive } from '../semantics/schema.js';
 import { CfgBuilder } from './builder.js';
 import { classifyCall, isDeclaringMacro, type CallKind } from './calls.js';
 import { collapse, dataObject, dropAddr, lockObject, normalize, strip } from './objects.js';
@@ -1361,6 +1361,18 @@ export class FunctionLowerer {
     return '?';
   }
 
+  /** The lock a last-reference drop returns holding (`kref_put_mutex()`): a conditional acquire on the call's value. */
+  private lockedOnZero(l: AndLock, name: string, args: SNode[], at: ReturnType<FunctionLowerer['at']>): Expr {
+    const a = args[l.lock];
+    const flags = l.flags !== undefined && args[l.flags] ? normalize(args[l.flags]!, this.u.src) : undefined;
+    const id = this.result();
+    this.emit({
+      kind: 'acquire', obj: a ? lockObject(a, this.u.src) : '?', family: l.family, mode: 'exclusive', irq: l.irq,
+      ...(flags ? { flags } : {}), try: 'nonzero', result: id, primitive: name, ...at,
+    });
+    return { k: 'result', id };
+  }
+
   private primitive(name: string, p: Primitive, n: SNode, args: SNode[], ctx: ValueCtx): Expr {
     const src = this.u.src;
     const at = this.at(n);
@@ -1413,8 +1425,9 @@ export class FunctionLowerer {
       case 'atomic': {
         evalArgs();
         const o = arg(p.obj);
-        const id = ctx.used ? this.result() : undefined;
+        const id = ctx.used && !p.andLock ? this.result() : undefined;
         this.emit({ kind: 'atomic', action: p.action, family: p.family, obj: o ? dataObject(o, src) : '?', ...(id ? { result: id } : {}), primitive: name, ...at });
+        if (p.andLock) return this.lockedOnZero(p.andLock, name, args, at);
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }
       case 'get':
@@ -1428,11 +1441,12 @@ export class FunctionLowerer {
           obj = o ? dataObject(o, src) : ctx.target ?? '?';
           member = !!o && isMemberAddress(o, src);
         }
-        const id = ctx.used || (p.op === 'get' && p.succeeds) ? this.result() : undefined;
+        const id = (ctx.used && !p.andLock) || (p.op === 'get' && p.succeeds) ? this.result() : undefined;
         this.emit({
           kind: 'ref', action: p.op, obj, pair: p.pair, source: 'primitive', ...(id ? { result: id } : {}), ...(member ? { member } : {}),
           ...(p.op === 'get' && p.succeeds ? { succeeds: p.succeeds } : {}), primitive: name, ...at,
         });
+        if (p.andLock) return this.lockedOnZero(p.andLock, name, args, at);
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }
       case 'keep': {

@@ -28,6 +28,17 @@ const lockFields = {
   bit: z.number().int().min(0).optional(),
 };
 
+/**
+ * `kref_put_mutex(kref, release, lock)`, `atomic_dec_and_lock(a, lock)`: when the count reaches zero
+ * the call returns non-zero with `lock` held (taken before the last reference went).
+ */
+const AndLock = z.strictObject({
+  lock: z.number().int().min(0),
+  family: LockFamily,
+  irq: IrqMode.default('none'),
+  flags: z.number().int().min(0).optional(),
+});
+
 export const Primitive = z.discriminatedUnion('op', [
   z.strictObject({
     op: z.literal('acquire'),
@@ -69,6 +80,7 @@ export const Primitive = z.discriminatedUnion('op', [
     ]),
     family: z.enum(['atomic', 'atomic64', 'atomic_long', 'refcount', 'kref', 'percpu_ref', 'local']),
     obj: z.number().int().min(0),
+    andLock: AndLock.optional(),
   }),
   z.strictObject({
     op: z.enum(['get', 'put']),
@@ -76,6 +88,7 @@ export const Primitive = z.discriminatedUnion('op', [
     obj: ArgRef,
     /** A get that can fail holds only when its result is non-null / non-zero / zero. */
     succeeds: z.enum(['nonnull', 'nonzero', 'zero']).optional(),
+    andLock: AndLock.optional(),
   }),
   /**
    * The callee keeps the reference its caller holds on argument `obj`: it stores the object where
@@ -113,6 +126,7 @@ export const Primitive = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('passthrough'), arg: z.number().int().min(0).default(0), warns: z.boolean().default(false) }),
 ]);
 export type Primitive = z.infer<typeof Primitive>;
+export type AndLock = z.infer<typeof AndLock>;
 
 /** A get/put pair declared by a maintainer (beyond the primitives). */
 export const Pair = z.strictObject({
