@@ -9,14 +9,14 @@ import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
 import { parsePath } from '../c/path.js';
 import { derefs, manyInstances, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
-  addTrace, cloneOwning, cloneState, initialState, MAPPING_PAIRS, markHanded, wasHanded, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
+  addTrace, cloneOwning, cloneState, initialState, MAPPING_PAIRS, markHanded, wasHanded, REF_COUNT_CAP, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
   type Fact, type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
 } from './state.js';
 import {
   classOfReturn, exitsForArgs, exitsSelected, firesNonnull, firesNonzero, firesZero, firesZeroOrNonneg, implementations, splitEffects,
   type RetClass, type Summary, type SummaryTable,
 } from './summary.js';
-import { assign, assume, forgetAfterCall, forgetAtLoop, freshResult, isNullOrErr, learnNonNull, valueOf } from './values.js';
+import { assign, assume, forgetAfterCall, forgetAtLoop, freshResult, isNullOrErr, learnNonNull, truthOf, valueOf } from './values.js';
 import { gfpSleeps } from './gfp.js';
 import { liveness, type Liveness } from './liveness.js';
 import { entryLocks, type CallLock, type EntryLocks } from './entry-locks.js';
@@ -396,6 +396,8 @@ class Walker {
         break;
       case 'assign':
         assign(s, op.target, op.value);
+        // A variable given a new value no longer names the object it was an alias of.
+        if (/^[A-Za-z_]\w*$/.test(op.target)) unalias(s, op.target);
         if (op.value.k === 'result' && /^[A-Za-z_]\w*$/.test(op.target)) {
           // `x = lookup()` where the callee returns a new reference: x holds it.
           const rr = this.resultRefs.get(op.value.id);
@@ -408,12 +410,23 @@ class Walker {
             const list = s.pending.get(op.value.id);
             if (list?.some((p) => p.undo)) s.pending.set(op.value.id, list.map((p) => (p.undo ? { ...p, fires: failedStatus } : p)));
           }
-          const k = src && !status ? refOf(s, src) : undefined;
+          const k = src && src !== op.target && !status ? refOf(s, src) : undefined;
           if (k && k !== op.target) {
             const r = s.refs.get(k)!;
-            s.refs.delete(k);
-            s.refs.set(op.target, { ...r, obj: op.target, aliases: [...(r.aliases ?? []), k].filter((a) => a !== op.target) });
+            if (r.count > 1 && !r.saturated) {
+              // `fallback = of_node_get(cur)` while the iterator holds cur: one reference each.
+              s.refs.set(k, { ...r, count: r.count - 1 });
+              s.refs.set(op.target, { ...r, obj: op.target, count: 1, aliases: [k] });
+            } else {
+              s.refs.delete(k);
+              s.refs.set(op.target, { ...r, obj: op.target, aliases: [...(r.aliases ?? []), k].filter((a) => a !== op.target) });
+            }
           }
+        } else if (op.value.k === 'result' && isMemory(op.target)) {
+          // `e->np = of_node_get(np)`: the reference this get took is the stored copy's.
+          const src = this.getResults.get(op.value.id);
+          const k = src ? refOf(s, src) : undefined;
+          if (k) handOne(s, k, op.line);
         }
         s.dropped.delete(op.target); // a new value: earlier puts were of the old one
         if (s.dropped.size && /^[A-Za-z_]\w*$/.test(op.target)) {
@@ -678,7 +691,12 @@ class Walker {
     }
     // `get_page(v->pages[i])` in a loop: the name stands for several objects, each taken once.
     const many = !!cur && (manyInstances(this.fn, obj) || reassignedInLoop(this.fn, obj));
-    s.refs.set(obj, { obj, pair, line, source, count: many ? cur.count : (cur?.count ?? 0) + 1, gapSince: false, ...(init && !cur ? { init: true } : {}) });
+    const count = many ? cur.count : (cur?.count ?? 0) + 1;
+    const saturated = !!cur?.saturated || count > REF_COUNT_CAP;
+    s.refs.set(obj, {
+      obj, pair, line, source, count: Math.min(count, REF_COUNT_CAP), gapSince: false,
+      ...(init && !cur ? { init: true } : {}), ...(saturated ? { saturated } : {}),
+    });
     s.dropped.delete(obj);
     this.emit({ k: 'ref-taken', line, obj, pair }, `rt:${obj}:${line}`);
     addTrace(s, line, text, via ? `takes a reference: ${obj} (${pair}) inside ${via}()` : `takes a reference: ${obj} (${pair})`);
@@ -741,13 +759,16 @@ class Walker {
     const obj = refOf(s, refKey(r.obj, member)) ?? refKey(r.obj, member);
     if (!s.refs.has(obj)) this.undecidedGet(s, obj);
     const cur = s.refs.get(obj);
+    // `of_node_put(port)` after the loop ran out: the cursor is NULL there, the put does nothing.
+    if (!cur && !member && truthOf(valueOf({ k: 'var', name: r.obj }, s)) === false) return;
     // A put known only by its name proves nothing about a reference this path did not take.
     if (!cur && source === 'name') return;
     this.cleanup(s, line, text, obj, 'put');
     if (cur) {
       if (cur.count > 1) s.refs.set(obj, { ...cur, count: cur.count - 1 });
       else s.refs.delete(obj);
-      s.dropped.set(obj, line);
+      // The last of a count the walk lost track of proves nothing about a put that follows.
+      if (!cur.saturated || cur.count > 1) s.dropped.set(obj, line);
       addTrace(s, line, text, via ? `drops the reference: ${obj} inside ${via}()` : `drops the reference: ${obj}`);
       return;
     }
@@ -1058,16 +1079,16 @@ class Walker {
     const from = name ? refOf(s, name) : undefined;
     // `&obj->member` in a local is a pointer into the object, not its owner; in a value temporary
     // (`$t1`, a ternary's value) it is what the expression hands on.
-    if (from && value.k === 'path' && !target.startsWith('$') && !(target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*'))) return;
+    if (from && value.k === 'path' && !target.startsWith('$') && !isMemory(target)) return;
     if (!from) {
       // A ref'd variable overwritten by a NULL/error result is a failed get.
       const t = refOf(s, target);
       if (t && isNullOrErr(s, target)) s.refs.delete(t);
       // Stored before any reference is taken: a get that follows is for the stored copy.
-      if (name && value.k === 'var' && (target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*'))) markHanded(s, name, null);
+      if (name && value.k === 'var' && isMemory(target)) markHanded(s, name, null);
       return;
     }
-    if (target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*')) {
+    if (isMemory(target)) {
       s.refs.delete(from);
       markHanded(s, from, null);
     } else {
@@ -1300,3 +1321,23 @@ function errorSide(c: Expr, fn: FunctionIR): { subject: string; outcome: boolean
 }
 
 export type { Pending };
+
+/** An assignment target in memory (a field, an element, a dereference), not a local variable. */
+function isMemory(target: string): boolean {
+  return target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*');
+}
+
+/** `name` is assigned a new value: it stops naming the object it was an alias of. */
+function unalias(s: State, name: string): void {
+  for (const [k, r] of s.refs) if (r.aliases?.includes(name)) s.refs.set(k, { ...r, aliases: r.aliases.filter((a) => a !== name) });
+}
+
+/** One of the references held on `k` goes with a stored copy. */
+function handOne(s: State, k: string, line: number | null): void {
+  const r = s.refs.get(k)!;
+  if (r.count > 1) s.refs.set(k, { ...r, count: r.count - 1 });
+  else {
+    s.refs.delete(k);
+    markHanded(s, k, line);
+  }
+}

@@ -40,6 +40,8 @@ function opUses(op: Op, out: Set<string>): void {
     case 'assign': exprUses(op.value, out); break;
     case 'call': for (const a of op.args) exprUses(a, out); break;
     case 'alloc': if (op.gfp) for (const m of op.gfp.match(IDENT) ?? []) out.add(m); break;
+    // A put or free of a pointer the path knows is NULL does nothing (`of_node_put(cursor)` after the loop ran out).
+    case 'ref': case 'free': { const m = /^[A-Za-z_]\w*/.exec(op.obj); if (m) out.add(m[0]); break; }
     default: break;
   }
 }

@@ -33,7 +33,12 @@ export interface HeldRef {
    * where it is made, but what a function returning the object hands its caller.
    */
   init?: boolean;
+  /** Taken more often than the walk counts (a get per loop pass): at least `count`, how many more unknown. */
+  saturated?: boolean;
 }
+
+/** References counted exactly on one object; beyond this the count saturates (loops that take one per pass). */
+export const REF_COUNT_CAP = 4;
 
 /**
  * Mappings (kmap_local_page, kmap_atomic): never NULL, never the same address twice while both are
@@ -250,7 +255,7 @@ export function stateKeys(s: State): { shape: string; full: string } {
   sortedParts(s.released, (k) => `U${k}`, parts);
   parts.push(s.clean ? 'C' : 'c');
   sortedParts(s.entryReleased, (k) => `N${k}`, parts);
-  sortedParts(s.refs, (k, r) => `R${k}/${r.count}/${r.gapSince ? 'g' : ''}`, parts);
+  sortedParts(s.refs, (k, r) => `R${k}/${r.count}${r.saturated ? '+' : ''}/${r.gapSince ? 'g' : ''}`, parts);
   sortedParts(s.dropped, (k) => `D${k}`, parts);
   sortedParts(s.entryPut, (k) => `Q${k}`, parts);
   sortedParts(s.flags, (k, f) => `F${k}/${f.gapSince ? 'g' : ''}`, parts);

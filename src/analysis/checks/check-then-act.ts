@@ -263,8 +263,12 @@ class FnView {
     if (b.term.k !== 'branch') return [];
     const cond = b.term.cond;
     const out: { path: string; read: Op }[] = [];
+    // `if (d->raw->thread)` tests the thread; `d->raw` is only the way to it.
+    const reads = b.ops.filter((op): op is Extract<Op, { kind: 'access' }> => op.kind === 'access' && op.mode === 'read' && !!op.inCondition);
+    const onlyOnTheWay = (p: string): boolean =>
+      reads.some((r) => r.path.startsWith(`${p}->`)) && !mentions(cond, (x) => (x.k === 'path' && x.path === p) || (x.k === 'var' && x.name === p));
     for (const op of b.ops) {
-      if (op.kind === 'access' && op.mode === 'read' && op.inCondition) out.push({ path: op.path, read: op });
+      if (op.kind === 'access' && op.mode === 'read' && op.inCondition && !onlyOnTheWay(op.path)) out.push({ path: op.path, read: op });
       if (op.kind === 'flag' && op.action === 'test' && op.result && mentions(cond, (x) => x.k === 'result' && x.id === op.result)) out.push({ path: `${op.word}:${op.bit}`, read: op });
     }
     const vars = new Set<string>();
