@@ -909,6 +909,15 @@ class Walker {
     const sum = op.indirect || op.callee === this.fn.name ? undefined : this.o.summaries.get(op.callee);
     if (sum) this.applySummary(s, op, sum);
     forgetAfterCall(s, op.argText, this.isLocal);
+    // `of_parse_phandle_with_args(.., &args)`: a callee given a local's address may fill it anew;
+    // what was dropped through it was the old value.
+    if (s.dropped.size) {
+      for (const a of op.argText) {
+        const v = /^&([A-Za-z_]\w*)$/.exec(a)?.[1];
+        if (!v || !this.isLocal(v)) continue;
+        for (const k of [...s.dropped.keys()]) if (rootOf(k.startsWith('>') ? k.slice(1) : k) === v) s.dropped.delete(k);
+      }
+    }
     // Passing an error pointer into a call after the error branch fell through uses it.
     if (s.err?.fellThrough && op.argText.some((a) => a === s.err!.subject)) {
       // Only a dereference is certain misuse; passing it on is not reported.
