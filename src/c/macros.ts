@@ -35,7 +35,9 @@ function definitions(lines: readonly string[]): Map<string, MacroDef> {
 
 function worthExpanding(name: string, d: MacroDef, sem: Semantics | undefined, all: Map<string, MacroDef>): boolean {
   const b = d.body;
-  if (new RegExp(`\\b${name}\\b`).test(b)) return false; // refers to itself
+  // Refers to itself (never expanded again by cpp; left alone here). A member of the same name
+  // (`mutex_lock(&(t->if_lock))` in `if_lock(t)`) is not a reference.
+  if (new RegExp(`(?<!->\\s*|\\.\\s*)\\b${name}\\b`).test(b)) return false;
   if (/^do\b[\s\S]*\bwhile\s*\(\s*0\s*\)$/.test(b) || /^\{[\s\S]*\}$/.test(b)) return true;
   if (CONTROL.test(b)) return true;
   for (const id of b.match(IDENT) ?? []) {

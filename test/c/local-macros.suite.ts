@@ -31,6 +31,13 @@ describe('c/local-macros', () => {
     assert.equal(expandLocalMacros(text, defines, sem), text);
   });
 
+  it('expands a macro named like the member it locks (`if_lock(t)` taking `t->if_lock`)', async () => {
+    const own = ['#define if_lock(t)   mutex_lock(&(t->if_lock));', '#define if_unlock(t) mutex_unlock(&(t->if_lock));'];
+    const text = ['void f(struct th *t)', '{', '\tif_lock(t);', '\tif_unlock(t);', '}', ''].join('\n');
+    const f = fn(await lowerText(text, { defines: own }), 'f');
+    assert.deepEqual(ops(f, ['acquire', 'release']), ['3 acquire mutex &t->if_lock', '4 release mutex &t->if_lock']);
+  });
+
   it('does not expand inside comments or string literals', () => {
     const text = 'void h(struct bx *b)\n{\n\t/* BX_LOCK(b) */\n\tputs("BX_LOCK(b)");\n}\n';
     assert.equal(expandLocalMacros(text, defines, sem), text);
