@@ -360,15 +360,23 @@ class Walker {
           if (a.try === 'errno' && (a.family === 'mutex' || a.family === 'rwsem' || a.family === 'semaphore')) {
             this.sleepCheck(s, a.line, a.primitive, `${a.primitive}() sleeps`, a.text ?? a.primitive);
           }
+        } else if (a.marker && this.findHeld(s, a.obj)) {
+          // `__acquire(&l); spin_unlock(&l)`: sparse's count of a lock held, which stays held for it.
+          const held = this.findHeld(s, a.obj)!;
+          s.locks.set(held.obj, { ...held, count: held.count + 1 });
         } else {
           this.acquire(s, a.obj, a.family, a.mode, a.irq, a.line, a.text ?? a.primitive, a.flags, undefined, a.scoped);
         }
         this.derefed(s, a.obj);
         break;
       }
-      case 'release':
-        this.release(s, this.aliases.get(op.obj) ?? op.obj, op.family, op.mode, op.irq, op.line, op.text ?? op.primitive);
+      case 'release': {
+        const obj = this.aliases.get(op.obj) ?? op.obj;
+        // `__release(x)` of a context this path does not hold: the caller's, ended here for sparse.
+        if (op.marker && !this.findHeld(s, obj)) s.entryReleased.set(obj, { family: op.family, mode: op.mode, irq: op.irq, line: op.line });
+        else this.release(s, obj, op.family, op.mode, op.irq, op.line, op.text ?? op.primitive);
         break;
+      }
       case 'flag':
         this.flag(s, op);
         break;
@@ -833,8 +841,12 @@ class Walker {
       case 'inc-not-zero':
         if (op.result) this.pend(s, op.result, { fires: firesNonzero, op: { kind: 'ref', action: 'get', obj: op.obj, pair: 'refcount', source: 'primitive', member: true, primitive: op.primitive, line: op.line, row: op.row, text }, line: op.line });
         break;
-      case 'dec': case 'dec-and-test': case 'sub-and-test':
+      case 'dec': case 'dec-and-test':
         this.putRef(s, { obj: op.obj, pair: 'refcount', source: 'primitive', line: op.line, text, member: true });
+        break;
+      case 'sub-and-test':
+        // Drops as many as it is told: a put of what this path holds, otherwise no count to check.
+        if (refOf(s, refKey(op.obj, true))) this.putRef(s, { obj: op.obj, pair: 'refcount', source: 'primitive', line: op.line, text, member: true });
         break;
       default:
         break;

@@ -67,6 +67,7 @@ export type Op =
       try?: TrySuccess; // conditional: acquired only when `result` says so
       result?: string; // result id of the call (for try, srcu index ...)
       scoped?: boolean; // guard()/scoped_guard(): the lowering placed the matching releases at scope exits
+      marker?: boolean; // sparse's __acquire(): one more level of a held lock's context, nothing taken
       primitive: string; // the called name: spin_lock_irqsave, guard(mutex) ...
     })
   | (OpBase & {
@@ -77,6 +78,7 @@ export type Op =
       irq: IrqMode;
       flags?: string;
       scoped?: boolean;
+      marker?: boolean; // sparse's __release(): the context ends here, nothing is dropped
       primitive: string;
     })
   | (OpBase & {

@@ -1387,13 +1387,13 @@ export class FunctionLowerer {
         const obj = this.lockObjectOf(p, args, n);
         const flags = p.flags !== undefined && args[p.flags] ? normalize(args[p.flags], src) : undefined;
         if (p.op === 'release') {
-          this.emit({ kind: 'release', obj, family: p.family, mode: p.mode, irq: p.irq, ...(flags ? { flags } : {}), primitive: name, ...at });
+          this.emit({ kind: 'release', obj, family: p.family, mode: p.mode, irq: p.irq, ...(flags ? { flags } : {}), ...(p.marker ? { marker: true } : {}), primitive: name, ...at });
           return { k: 'unknown', text: this.text(n) };
         }
         const id = p.try || ctx.used ? this.result() : undefined;
         this.emit({
           kind: 'acquire', obj, family: p.family, mode: p.mode, irq: p.irq, ...(flags ? { flags } : {}),
-          ...(p.try ? { try: p.try } : {}), ...(id ? { result: id } : {}), primitive: name, ...at,
+          ...(p.try ? { try: p.try } : {}), ...(id ? { result: id } : {}), ...(p.marker ? { marker: true } : {}), primitive: name, ...at,
         });
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }

@@ -26,6 +26,8 @@ const lockFields = {
   flags: z.number().int().min(0).optional(),
   /** For bit_spin_lock(bit, word): the bit argument (the lock object is word:bit). */
   bit: z.number().int().min(0).optional(),
+  /** Sparse's `__acquire(x)`/`__release(x)`: counts the lock context for the checker, takes or drops nothing. */
+  marker: z.boolean().optional(),
 };
 
 /**
