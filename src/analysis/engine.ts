@@ -913,7 +913,7 @@ class Walker {
     for (const h of this.o.sem.handoffs) {
       if (h.acquire === op.callee) {
         const obj = h.lock;
-        if (op.result) this.pend(s, op.result, { fires: (f) => f.t !== 'errptr' && f.t !== 'null' && f.t !== 'zero' && f.t !== 'neg', op: { ...op, kind: 'acquire', obj, family: 'context', mode: 'exclusive', irq: 'none', primitive: op.callee } as Op, line: op.line });
+        if (op.result) this.pend(s, op.result, { fires: (f) => f.t !== 'errptr' && f.t !== 'bad' && f.t !== 'null' && f.t !== 'zero' && f.t !== 'neg', op: { ...op, kind: 'acquire', obj, family: 'context', mode: 'exclusive', irq: 'none', primitive: op.callee } as Op, line: op.line });
         else this.acquire(s, obj, 'context', 'exclusive', 'none', op.line, text);
       }
       if (h.release === op.callee && s.locks.has(h.lock)) this.release(s, h.lock, 'context', 'exclusive', 'none', op.line, text);
@@ -1203,6 +1203,9 @@ class Walker {
       case 'cond': return [...this.returnedVars(e.t, s), ...this.returnedVars(e.f, s)];
       case 'result': {
         if (!this.fn.returnType.includes('*')) return [];
+        // `return get_net(container_of(ns, struct net, ns))`: the get returns the object it took.
+        const got = this.getResults.get(e.id);
+        if (got) return [got];
         const op = this.producers().get(e.id);
         if (op?.kind !== 'call' || op.indirect || this.o.summaries.has(op.callee) || !op.args.length) return [];
         const first = op.args[0]!;
@@ -1227,8 +1230,11 @@ class Walker {
       {
         const st = cloneState(s);
         const rk = t.value ? this.returnedVars(t.value, st).map((v) => refOf(st, v)).find((k) => k && st.refs.has(k)) : undefined;
-        const returnedRef = rk ? st.refs.get(rk) : undefined;
-        if (returnedRef) {
+        // `return lookup_get(..)`: the callee's new reference passes straight to our caller.
+        const passed = t.value?.k === 'result' ? this.resultRefs.get(t.value.id) : undefined;
+        const returnedRef = rk ? st.refs.get(rk)
+          : passed ? { obj: '$return', pair: passed.pair, source: passed.source, line: t.line, count: 1, gapSince: false } : undefined;
+        if (returnedRef && rk) {
           st.refs.delete(returnedRef.obj); // returned: the caller owns it
           markHanded(st, returnedRef.obj, t.line);
         }
@@ -1277,7 +1283,7 @@ class Walker {
 }
 
 /** A get's result that says it failed: NULL, false, an error pointer, a negative errno. */
-const failedGet = (f: Fact): boolean => f.t === 'null' || f.t === 'zero' || f.t === 'errptr' || f.t === 'neg' || (f.t === 'int' && f.v <= 0);
+const failedGet = (f: Fact): boolean => f.t === 'null' || f.t === 'zero' || f.t === 'errptr' || f.t === 'bad' || f.t === 'neg' || (f.t === 'int' && f.v <= 0);
 /** The same for a status kept in an int: non-zero or negative. */
 const failedStatus = (f: Fact): boolean => f.t === 'neg' || f.t === 'nonzero' || f.t === 'errptr' || (f.t === 'int' && f.v < 0);
 

@@ -80,6 +80,7 @@ export type Fact =
   | { t: 'valid' } // non-NULL, not an error pointer
   | { t: 'nonnull' } // non-NULL (may still be an error pointer)
   | { t: 'noterr' } // not an error pointer (may still be NULL): !IS_ERR(x)
+  | { t: 'bad' } // NULL or an error pointer: IS_ERR_OR_NULL(x)
   | { t: 'const'; name: string } // equals a named constant (a macro or enumerator: PAGE_SIZE, REQ_OP_READ)
   | { t: 'ne'; c: string } // differs from a constant: 'i:3' (an integer), 'n:PAGE_SIZE' (a named one)
   | { t: 'result'; id: string }; // aliases the value an op produced
@@ -289,6 +290,8 @@ export function joinFact(a: Fact, b: Fact): Fact | undefined {
   if (nonneg(a, sa) && nonneg(b, sb)) return { t: 'nonneg' };
   const truthy = (f: Fact): boolean => f.t === 'nonzero' || f.t === 'neg' || f.t === 'valid' || f.t === 'nonnull' || f.t === 'errptr' || (f.t === 'int' && f.v !== 0);
   if ((a.t === 'valid' || a.t === 'nonnull') && (b.t === 'valid' || b.t === 'nonnull')) return { t: 'nonnull' };
+  const bad = (f: Fact): boolean => f.t === 'bad' || f.t === 'null' || f.t === 'errptr' || f.t === 'zero';
+  if (bad(a) && bad(b)) return { t: 'bad' };
   const notErr = (f: Fact): boolean => f.t === 'valid' || f.t === 'noterr' || f.t === 'null' || f.t === 'zero' || (f.t === 'int' && f.v === 0);
   if (notErr(a) && notErr(b)) return { t: 'noterr' };
   if (truthy(a) && truthy(b)) return { t: 'nonzero' };

@@ -174,6 +174,7 @@ export function classesAllowed(f: Fact): Set<RetClass> {
     case 'valid': return new Set(['ptr', 'pos']);
     case 'nonnull': return new Set(['ptr', 'pos', 'errptr']);
     case 'noterr': return new Set(['zero', 'ptr', 'pos']);
+    case 'bad': return new Set(['zero', 'errptr']);
     default: return new Set(['zero', 'neg', 'pos', 'ptr', 'errptr']);
   }
 }

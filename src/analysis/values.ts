@@ -161,7 +161,7 @@ export function valueOf(e: Expr, s: State): Fact | undefined {
     case 'is_err': {
       const v = valueOf(e.e, s);
       if (!v) return undefined;
-      if (v.t === 'errptr') return { t: 'int', v: 1 };
+      if (v.t === 'errptr' || (v.t === 'bad' && e.orNull)) return { t: 'int', v: 1 };
       if (v.t === 'null' || (v.t === 'int' && v.v === 0) || v.t === 'zero') return { t: 'int', v: e.orNull ? 1 : 0 };
       if (v.t === 'valid') return { t: 'int', v: 0 };
       if (v.t === 'noterr' && !e.orNull) return { t: 'int', v: 0 };
@@ -316,6 +316,7 @@ export function contradicts(old: Fact | undefined, f: Fact): boolean {
   if (old.t === 'neg' && (f.t === 'nonneg' || (f.t === 'int' && f.v >= 0))) return true;
   if (old.t === 'nonneg' && (f.t === 'neg' || (f.t === 'int' && f.v < 0))) return true;
   if (old.t === 'errptr' && (f.t === 'valid' || f.t === 'noterr')) return true;
+  if ((old.t === 'bad' && f.t === 'valid') || (old.t === 'valid' && f.t === 'bad')) return true;
   if ((old.t === 'valid' || old.t === 'noterr') && f.t === 'errptr') return true;
   return false;
 }
@@ -332,6 +333,11 @@ function refineFact(old: Fact | undefined, f: Fact): Fact {
   // Not an error pointer and not NULL: a valid pointer.
   if ((old.t === 'noterr' && (f.t === 'nonzero' || f.t === 'nonnull')) || ((old.t === 'nonzero' || old.t === 'nonnull') && f.t === 'noterr')) return { t: 'valid' };
   if (old.t === 'noterr' && f.t === 'zero') return { t: 'null' };
+  // NULL or an error, then told which: keep the sharper one.
+  if (old.t === 'bad' && (f.t === 'noterr' || f.t === 'zero' || f.t === 'null')) return { t: 'null' };
+  if (old.t === 'bad' && (f.t === 'nonnull' || f.t === 'nonzero' || f.t === 'errptr')) return { t: 'errptr' };
+  if (f.t === 'bad' && old.t === 'noterr') return { t: 'null' };
+  if (f.t === 'bad' && (old.t === 'nonnull' || old.t === 'nonzero')) return { t: 'errptr' };
   return f;
 }
 
@@ -389,7 +395,7 @@ function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
       return true;
     }
     case 'is_err':
-      if (outcome) return e.orNull ? true : put(s, e.e, { t: 'errptr' }, fire);
+      if (outcome) return put(s, e.e, e.orNull ? { t: 'bad' } : { t: 'errptr' }, fire);
       return put(s, e.e, e.orNull ? { t: 'valid' } : { t: 'noterr' }, fire);
     case 'arith': case 'unknown': {
       const k = condKey(e);
@@ -548,5 +554,5 @@ export function forgetAtLoop(s: State, isLocal: (name: string) => boolean): void
 /** Is the value of `name` known to be NULL/zero or an error pointer on this path? */
 export function isNullOrErr(s: State, name: string): boolean {
   const f = lookup(s, name);
-  return !!f && (f.t === 'null' || f.t === 'zero' || f.t === 'errptr' || (f.t === 'int' && f.v === 0));
+  return !!f && (f.t === 'null' || f.t === 'zero' || f.t === 'errptr' || f.t === 'bad' || (f.t === 'int' && f.v === 0));
 }
