@@ -44,7 +44,8 @@ export type EngineEvent =
   | { k: 'acquire'; line: number | null; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; block: number; via?: string; sometimes?: boolean; afterGap: boolean; retake?: boolean }
   | { k: 'flag-set'; line: number | null; key: string }
   | { k: 'flag-cleared'; line: number | null; key: string } // a flag this path had set, cleared again
-  | { k: 'ref-taken'; line: number | null; obj: string; pair: string };
+  /** copy: taken for a copy stored or queued earlier on the path, not kept by this function. */
+  | { k: 'ref-taken'; line: number | null; obj: string; pair: string; copy?: boolean };
 
 /** Where a get/put pair is known from: a kernel primitive, rules/, or only its functions' names. */
 export type PairSource = 'primitive' | 'rule' | 'name';
@@ -693,7 +694,7 @@ class Walker {
     // Stored first, referenced second (`j->log = log; get_file(log);`, `sg_set_page(sge, p); get_page(p);`):
     // the reference is the stored copy's, owned where it was stored.
     if (!cur && wasHanded(s, obj)) {
-      this.emit({ k: 'ref-taken', line, obj, pair }, `rt:${obj}:${line}`);
+      this.emit({ k: 'ref-taken', line, obj, pair, copy: true }, `rtc:${obj}:${line}`);
       addTrace(s, line, text, `takes a reference for the copy stored earlier: ${obj} (${pair})`);
       return;
     }
@@ -921,12 +922,13 @@ class Walker {
     const sum = op.indirect || op.callee === this.fn.name ? undefined : this.o.summaries.get(op.callee);
     if (sum) this.applySummary(s, op, sum);
     forgetAfterCall(s, op.argText, this.isLocal);
-    // `of_parse_phandle_with_args(.., &args)`: a callee given a local's address may fill it anew;
-    // what was dropped through it was the old value.
+    // `of_parse_phandle_with_args(.., &args)`, `grab_folios(.., folio)` with a local array: the
+    // callee may fill it anew; what was dropped through it was the old value.
     if (s.dropped.size) {
       for (const a of op.argText) {
-        const v = /^&([A-Za-z_]\w*)$/.exec(a)?.[1];
-        if (!v || !this.isLocal(v)) continue;
+        const m = /^(&?)([A-Za-z_]\w*)$/.exec(a);
+        const v = m?.[2];
+        if (!v || !this.isLocal(v) || (!m[1] && !this.fn.locals.some((l) => l.name === v && l.type.includes('[')))) continue;
         for (const k of [...s.dropped.keys()]) if (rootOf(k.startsWith('>') ? k.slice(1) : k) === v) s.dropped.delete(k);
       }
     }
@@ -951,7 +953,12 @@ class Walker {
     }
     for (const root of roots) {
       const k = refOf(s, root);
-      if (!k) continue;
+      // Queued first, referenced second (`if (!mod_timer(&n->timer, t)) neigh_hold(n);`): the
+      // get that follows is the work's.
+      if (!k) {
+        markHanded(s, root, op.line);
+        continue;
+      }
       s.refs.delete(k);
       markHanded(s, k, op.line);
       addTrace(s, op.line, text, `hands the reference on: ${k} goes with the deferred work`);

@@ -35,6 +35,11 @@ export interface IrqContexts {
   irqUses: Map<string, IrqUse>;
   /** Per callee: whether every call site in the input has interrupts / bottom halves off. */
   calledWith: Map<string, { sites: number; irqsOff: number; bhOff: number }>;
+  /**
+   * Functions that say their caller holds a lock (lockdep_assert_held(), lockdep_is_held()) which
+   * the input takes with interrupts or bottom halves off: they run with them off too.
+   */
+  entryOff: Map<string, { irqs: boolean; bh: boolean }>;
 }
 
 const cache = new WeakMap<WalkResult[], IrqContexts>();
@@ -76,6 +81,27 @@ export function irqContexts(side: WalkResult[]): IrqContexts {
       changed = true;
     }
   }
+  const bhLocks = new Set<string>();
+  const irqLocks = new Set<string>();
+  for (const w of side) {
+    for (const e of w.events) {
+      if (e.k !== 'lock-context') continue;
+      if (e.irq === 'bh') bhLocks.add(lockClass(w.fn, e.obj));
+      if (e.irq === 'irq' || e.irq === 'irqsave') irqLocks.add(lockClass(w.fn, e.obj));
+    }
+  }
+  const entryOff = new Map<string, { irqs: boolean; bh: boolean }>();
+  for (const w of side) {
+    for (const b of w.fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind !== 'assert' || op.what !== 'held' || !op.obj) continue;
+        const key = lockClass(w.fn, op.obj);
+        const cur = entryOff.get(w.fn.name) ?? { irqs: false, bh: false };
+        const irqs = cur.irqs || irqLocks.has(key);
+        entryOff.set(w.fn.name, { irqs, bh: cur.bh || irqs || bhLocks.has(key) });
+      }
+    }
+  }
   // Per callee, how many call sites run with interrupts / bottom halves off: disabled at the call,
   // or the caller runs in interrupt context, or every call of the caller has them off in turn.
   const calledWith = new Map<string, { sites: number; irqsOff: number; bhOff: number }>();
@@ -86,8 +112,9 @@ export function irqContexts(side: WalkResult[]): IrqContexts {
       const up = calledWith.get(x.caller);
       const cw = calledWith.get(x.callee) ?? { sites: 0, irqsOff: 0, bhOff: 0 };
       cw.sites++;
-      if (x.irqsOff || cc === 'hardirq' || (up && up.sites > 0 && up.irqsOff === up.sites)) cw.irqsOff++;
-      if (x.bhOff || x.irqsOff || cc === 'hardirq' || cc === 'softirq' || (up && up.sites > 0 && up.bhOff === up.sites)) cw.bhOff++;
+      const eo = entryOff.get(x.caller);
+      if (x.irqsOff || cc === 'hardirq' || eo?.irqs || (up && up.sites > 0 && up.irqsOff === up.sites)) cw.irqsOff++;
+      if (x.bhOff || x.irqsOff || cc === 'hardirq' || cc === 'softirq' || eo?.bh || (up && up.sites > 0 && up.bhOff === up.sites)) cw.bhOff++;
       calledWith.set(x.callee, cw);
     }
   };
@@ -110,7 +137,7 @@ export function irqContexts(side: WalkResult[]): IrqContexts {
       if (!cur || (cur.ctx === 'softirq' && c === 'hardirq')) irqUses.set(key, { fn: w.fn.name, line: e.line, ctx: c });
     }
   }
-  const out = { context, irqUses, calledWith };
+  const out = { context, irqUses, calledWith, entryOff };
   cache.set(side, out);
   return out;
 }

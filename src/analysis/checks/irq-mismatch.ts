@@ -111,12 +111,14 @@ function interruptedHolder(ctx: CheckContext, seen: Set<string>): RawFinding[] {
   const mine = ic.context.get(fn.name);
   if (mine === 'hardirq') return out;
   const cw = ic.calledWith.get(fn.name);
+  const eo = ic.entryOff.get(fn.name);
   for (const e of walk.events) {
     if (e.k !== 'lock-context' || (e.family !== 'spin' && e.family !== 'raw_spin' && e.family !== 'rwlock')) continue;
     if (e.irqsOff || e.irq === 'irq' || e.irq === 'irqsave' || seen.has(e.obj)) continue;
     const use = ic.irqUses.get(lockClass(fn, e.obj));
     if (!use || use.fn === fn.name) continue;
-    if (use.ctx === 'softirq' && (mine === 'softirq' || e.bhOff || e.irq === 'bh')) continue;
+    if (use.ctx === 'softirq' && (mine === 'softirq' || e.bhOff || e.irq === 'bh' || eo?.bh)) continue;
+    if (use.ctx === 'hardirq' && eo?.irqs) continue;
     // Every caller in the input already disables what matters.
     if (cw && cw.sites > 0 && (use.ctx === 'hardirq' ? cw.irqsOff === cw.sites : cw.bhOff === cw.sites)) continue;
     seen.add(e.obj);

@@ -19,7 +19,28 @@ import type { FunctionIR } from '../../c/ir.js';
 function ownedByFunction(fn: FunctionIR, obj: string): boolean {
   const root = rootOf(obj);
   if (!root || obj.replace(/^&/, '') !== root) return false;
-  return fn.locals.some((l) => l.name === root) && !fn.params.some((p) => p.name === root);
+  return fn.locals.some((l) => l.name === root) && !fn.params.some((p) => p.name === root) && !borrowed(fn, root);
+}
+
+/**
+ * A local that walks a list or takes a pointer out of a longer-lived structure names an object
+ * that outlives the call (`list_for_each_entry(d, &global_list, ..)`, `d = p->child`).
+ */
+function borrowed(fn: FunctionIR, name: string): boolean {
+  const params = new Set(fn.params.map((p) => p.name));
+  const locals = new Set(fn.locals.map((l) => l.name));
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.kind !== 'assign' || op.target !== name) continue;
+      const v = op.value;
+      if (v.k === 'unknown' && v.text.startsWith('next ')) return true;
+      if (v.k === 'path' && !v.path.startsWith('&')) {
+        const r = rootOf(v.path);
+        if (r && (params.has(r) || !locals.has(r))) return true;
+      }
+    }
+  }
+  return false;
 }
 
 /** Mappings that must be undone in the function that made them. */
@@ -84,7 +105,11 @@ export const refLeak: Check = {
       const cls = (x: Exit): string => (ptr && x.cls === 'any' && x.value && truthOf(valueOf(x.value, x.state)) === true ? 'ptr' : x.cls);
       const keptOn = new Set(leaking.map(cls)) as Set<Exit['cls']>;
       const cleanOn = new Set(clean.map(cls)) as Set<Exit['cls']>;
-      if (!local && clean.length && keptOn.size === 1 && (ptr ? keptOn.has('ptr') : keptOn.has('zero'))
+      const bool = /\bbool\b/.test(fn.returnType);
+      // `true` for a bool taking a reference on an object it was given (`sk_filter_charge(sk, fp)`):
+      // the success is the caller's reference.
+      const given = fn.params.some((p) => p.name === rootOf(obj));
+      if (!local && clean.length && keptOn.size === 1 && (ptr ? keptOn.has('ptr') : bool ? given && keptOn.has('pos') : keptOn.has('zero'))
         && splitByStatus(fn.returnType, keptOn, cleanOn, false)) continue;
       // A reference on an object that outlives the call (the caller's, a field's, a global's) taken
       // on some paths and on the others never taken is a conditional get: whatever decided to take
@@ -92,7 +117,6 @@ export const refLeak: Check = {
       // shows how it disposes of it: another path that took it drops it or hands it on.
       // Returning a failure while holding it is such evidence too: callers of a failed call
       // assume nothing was taken.
-      const bool = /\bbool\b/.test(fn.returnType);
       const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || (c === 'zero' && (ptr || bool));
       if (!local && !ownedByFunction(fn, obj) && !clean.some((x) => x.state.dropped.has(obj) || wasHanded(x.state, obj))
         && !leaking.some((x) => failure(cls(x)))) continue;

@@ -75,15 +75,18 @@ export const refUnderflow: Check = {
     const { fn, walk } = ctx;
     const out: RawFinding[] = [];
     const gets = new Set<string>();
+    // Gets the walk only ever saw taken for a copy stored or queued before them: not this function's.
+    const own = new Set(walk.events.flatMap((e) => (e.k === 'ref-taken' && !e.copy ? [e.line] : [])));
+    const copies = new Set(walk.events.flatMap((e) => (e.k === 'ref-taken' && e.copy && !own.has(e.line) ? [e.line] : [])));
     for (const b of fn.blocks) {
       for (const op of b.ops) {
-        if (op.kind === 'ref' && op.action === 'get') gets.add(refKey(op.obj, op.member));
+        if (op.kind === 'ref' && op.action === 'get' && !copies.has(op.line)) gets.add(refKey(op.obj, op.member));
         if (op.kind === 'atomic' && op.family === 'refcount' && (op.action === 'inc' || op.action === 'inc-not-zero')) gets.add(refKey(op.obj, true));
       }
     }
     // Gets through callees (lookups that return a reference, helpers that take one).
     for (const e of walk.exits) for (const r of e.state.refs.values()) gets.add(r.obj);
-    for (const e of walk.events) if (e.k === 'ref-taken') gets.add(e.obj);
+    for (const e of walk.events) if (e.k === 'ref-taken' && !e.copy) gets.add(e.obj);
     // Objects the function takes off a list: the list's reference comes with them, and dropping it
     // is not a put of something never taken (a request unlinked from the pending queue).
     const unlinked = new Set<string>();
