@@ -7,7 +7,7 @@ import type { Block, Expr, FunctionIR, IrqMode, LockFamily, LockMode, Op } from 
 import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
 import { parsePath } from '../c/path.js';
-import { derefs, manyInstances, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
+import { derefs, manyInstances, memberClass, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
   addTrace, cloneOwning, cloneState, initialState, MAPPING_PAIRS, markHanded, wasHanded, REF_COUNT_CAP, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
   type Fact, type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
@@ -966,7 +966,28 @@ class Walker {
   }
 
   private mapArgs(sum: Summary, op: Extract<Op, { kind: 'call' }>, obj: string): string | null {
-    return substitute(obj, sum.params, op.argText, sum.locals);
+    const m = substitute(obj, sum.params, op.argText, sum.locals);
+    return m ? this.ownLockName(m) : m;
+  }
+
+  private ownLocks: Set<string> | null = null;
+  /**
+   * A callee's lock in our terms, reached through a back-pointer (`wait_permit(&pool->limiter)`
+   * releasing `&limiter->pool->lock`, i.e. `&pool->limiter.pool->lock`): the lock this function
+   * takes or drops itself that is the same struct member, when exactly one is.
+   */
+  private ownLockName(obj: string): string {
+    if (!this.ownLocks) {
+      this.ownLocks = new Set();
+      for (const b of this.fn.blocks) for (const op of b.ops) if (op.kind === 'acquire' || op.kind === 'release') this.ownLocks.add(op.obj);
+    }
+    // Only a second dereference from the same root can lead back to it.
+    if (!this.ownLocks.size || this.ownLocks.has(obj) || obj.split('->').length < 3) return obj;
+    const c = memberClass(this.fn, obj);
+    if (!c) return obj;
+    const root = rootOf(obj);
+    const same = [...this.ownLocks].filter((l) => rootOf(l) === root && memberClass(this.fn, l) === c);
+    return same.length === 1 ? same[0]! : obj;
   }
 
   private applySummary(s: State, op: Extract<Op, { kind: 'call' }>, sum: Summary): void {
