@@ -728,7 +728,8 @@ class Walker {
     if (this.o.sem.sleeps(op.primitive)) this.sleepCheck(s, op.line, op.primitive, `${op.primitive}() may sleep`, text);
     if (op.action === 'get') {
       if (op.succeeds && op.result) {
-        this.pend(s, op.result, { fires: op.succeeds === 'zero' ? firesZero : op.succeeds === 'nonzero' ? firesNonzero : firesNonnull, op, line: op.line });
+        const fires = { zero: firesZero, nonzero: firesNonzero, nonnull: firesNonnull, errno: firesZeroOrNonneg }[op.succeeds];
+        this.pend(s, op.result, { fires, op, line: op.line });
         // obj = the variable the result went to: the assign that follows links it.
         return;
       }

@@ -124,7 +124,7 @@ export type Op =
       source: 'primitive' | 'rule' | 'name'; // known primitive, declared in rules/, inferred from the names
       result?: string;
       /** A get that can fail: it holds only when the result is non-null / non-zero / zero. */
-      succeeds?: 'nonnull' | 'nonzero' | 'zero';
+      succeeds?: 'nonnull' | 'nonzero' | 'zero' | 'errno';
       /** The argument was `&p->field`: the count is embedded in `*p`, the reference is on p. */
       member?: boolean;
       /** An iterator's step dropping its previous cursor: nothing happens when none is held. */

@@ -88,8 +88,8 @@ export const Primitive = z.discriminatedUnion('op', [
     op: z.enum(['get', 'put']),
     pair: z.string(),
     obj: ArgRef,
-    /** A get that can fail holds only when its result is non-null / non-zero / zero. */
-    succeeds: z.enum(['nonnull', 'nonzero', 'zero']).optional(),
+    /** A get that can fail holds only when its result is non-null / non-zero / zero / not a negative errno. */
+    succeeds: z.enum(['nonnull', 'nonzero', 'zero', 'errno']).optional(),
     andLock: AndLock.optional(),
   }),
   /**
