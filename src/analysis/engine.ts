@@ -702,13 +702,31 @@ class Walker {
     const many = !!cur && (manyInstances(this.fn, obj) || reassignedInLoop(this.fn, obj));
     const count = many ? cur.count : (cur?.count ?? 0) + 1;
     const saturated = !!cur?.saturated || count > REF_COUNT_CAP;
+    const copies = cur ? cur.aliases : this.copySource(obj);
     s.refs.set(obj, {
       obj, pair, line, source, count: Math.min(count, REF_COUNT_CAP), gapSince: false,
-      ...(init && !cur ? { init: true } : {}), ...(saturated ? { saturated } : {}),
+      ...(init && !cur ? { init: true } : {}), ...(saturated ? { saturated } : {}), ...(copies?.length ? { aliases: copies } : {}),
     });
     s.dropped.delete(obj);
     this.emit({ k: 'ref-taken', line, obj, pair }, `rt:${obj}:${line}`);
     addTrace(s, line, text, via ? `takes a reference: ${obj} (${pair}) inside ${via}()` : `takes a reference: ${obj} (${pair})`);
+  }
+
+  /**
+   * `struct sock *sk = (struct sock *)msk;` then a get on `sk`: the only value `sk` ever has is
+   * `msk`'s, so storing or returning `msk` hands the reference on (until `msk` is reassigned).
+   */
+  private copySource(obj: string): string[] | undefined {
+    if (!/^[A-Za-z_]\w*$/.test(obj)) return undefined;
+    let from: string | undefined;
+    for (const b of this.fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind !== 'assign' || op.target !== obj) continue;
+        if (from !== undefined || op.value.k !== 'var' || !this.isLocal(op.value.name)) return undefined;
+        from = op.value.name;
+      }
+    }
+    return from ? [from] : undefined;
   }
 
   /**
@@ -805,7 +823,7 @@ class Walker {
         `dput:${obj}:${line}`);
     } else if (!s.dropped.has(obj)) {
       if (s.clean) this.emit({ k: 'put-unheld', line, obj, pair, source, text, via, trace: traceSteps(s) }, `punheld:${obj}:${line}`);
-      s.entryPut.set(obj, { pair, source, line });
+      s.entryPut.set(obj, { pair, source, line, ...(member && r.obj !== obj ? { count: r.obj } : {}) });
     }
     s.dropped.set(obj, line);
     if (count) s.dropped.set(count, line);
@@ -1027,8 +1045,10 @@ class Walker {
       if (obj) this.freeRefs(s, obj, op.line, `${text} (frees ${obj} inside ${op.callee}())`);
     }
     for (const p of sum.refs.puts) {
-      const obj = this.mapArgs(sum, op, p.obj);
-      if (obj) this.putRef(s, { obj, pair: p.pair, source: p.source, line: op.line, text, via: op.callee });
+      // An embedded count (`&sqd->free_refs`) stays that count: not the object's other ones.
+      const count = p.count ? this.mapArgs(sum, op, p.count) : null;
+      const obj = count ?? this.mapArgs(sum, op, p.obj);
+      if (obj) this.putRef(s, { obj, pair: p.pair, source: p.source, line: op.line, text, via: op.callee, ...(count ? { member: true } : {}) });
     }
     if (sum.refs.returns && op.result) this.resultRefs.set(op.result, { pair: sum.refs.returns.pair, source: sum.refs.returns.source, callee: op.callee });
     if (sum.maySleep) {

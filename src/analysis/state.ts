@@ -140,7 +140,8 @@ export interface State {
    */
   dropped: Map<string, number | null>;
   /** References this path dropped without taking them: the caller's (obj -> pair). */
-  entryPut: Map<string, { pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null }>;
+  /** count: the embedded count dropped (`&sqd->free_refs`), when it is one: the summary keeps it apart from the object's others. */
+  entryPut: Map<string, { pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null; count?: string }>;
   flags: Map<string, SetFlag>; // flags this function set (by us) and has not cleared
   facts: Map<string, Fact>; // variable or path -> fact
   rfacts: Map<string, Fact>; // result id -> fact

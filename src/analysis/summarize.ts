@@ -146,7 +146,7 @@ function refMoves(w: WalkResult): Summary['refs'] {
     }
     for (const [obj, p] of x.state.entryPut) {
       if (puts.has(obj) || !fromParam(obj) || !onEvery(obj, (y) => y.state.entryPut.has(obj))) continue;
-      puts.set(obj, { obj, pair: p.pair, source: p.source, line: p.line });
+      puts.set(obj, { obj, pair: p.pair, source: p.source, line: p.line, ...(p.count ? { count: p.count } : {}) });
     }
   }
   const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || c === 'zero' || c === 'void';

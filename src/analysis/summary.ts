@@ -86,7 +86,7 @@ export interface Summary {
   /** References it moves: takes on a parameter's object, drops the caller's, returns a new one. */
   refs: {
     gets: { obj: string; pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null; init?: boolean }[];
-    puts: { obj: string; pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null }[];
+    puts: { obj: string; pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null; count?: string }[];
     returns: { pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null } | null;
   };
   /** The sleeping call it (or a callee, `via`) makes: its reason and line in the function that sleeps. */

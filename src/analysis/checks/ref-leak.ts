@@ -109,7 +109,7 @@ export const refLeak: Check = {
       // `true` for a bool taking a reference on an object it was given (`sk_filter_charge(sk, fp)`):
       // the success is the caller's reference.
       const given = fn.params.some((p) => p.name === rootOf(obj));
-      if (!local && clean.length && keptOn.size === 1 && (ptr ? keptOn.has('ptr') : bool ? given && keptOn.has('pos') : keptOn.has('zero'))
+      if (!local && clean.length && keptOn.size === 1 && (ptr ? keptOn.has('ptr') || keptOn.has('any') : bool ? given && keptOn.has('pos') : keptOn.has('zero'))
         && splitByStatus(fn.returnType, keptOn, cleanOn, false)) continue;
       // A reference on an object that outlives the call (the caller's, a field's, a global's) taken
       // on some paths and on the others never taken is a conditional get: whatever decided to take

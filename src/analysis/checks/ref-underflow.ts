@@ -69,6 +69,28 @@ function fieldOwned(fn: FunctionIR, obj: string): boolean {
     b.ops.some((op) => (op.kind === 'assign' && op.target === obj) || (op.kind === 'access' && op.path === obj && op.inCondition)));
 }
 
+/**
+ * Two different put helpers on an object the caller handed in (`__put_mle(mle)` for the hash
+ * table's reference, then `put_mle_inuse(mle)` for the in-use one): the caller may well have
+ * handed both. The same put twice, or a helper's put and then the primitive again, shows the
+ * count going below what it was given.
+ */
+function twoKinds(fn: FunctionIR, a: number | null, b: number | null): boolean {
+  if (a === null || b === null || a === b) return false;
+  const putter = (line: number): string | null => {
+    for (const blk of fn.blocks) {
+      for (const op of blk.ops) {
+        if (op.line !== line) continue;
+        if (op.kind === 'call' && !op.indirect) return op.callee;
+      }
+    }
+    return null;
+  };
+  const x = putter(a);
+  const y = putter(b);
+  return !!x && !!y && x !== y;
+}
+
 export const refUnderflow: Check = {
   meta: refUnderflowRule,
   run(ctx: CheckContext): RawFinding[] {
@@ -104,7 +126,7 @@ export const refUnderflow: Check = {
         const { confidence, facts } = contextFacts(fn, e.viaGap);
         out.push(report(refUnderflowRule, {
           messageId: 'double', data: { obj: e.obj, pair: e.pair, prev: e.prevLine }, confidence,
-          basis: { weak: [...(e.source === 'name' ? ['name-pair' as const] : []), ...(e.handed && fromOutside(fn, e.obj) && (lineInLoop(fn, e.line) || lineInLoop(fn, e.prevLine)) ? ['handed-in' as const] : [])] },
+          basis: { weak: [...(e.source === 'name' ? ['name-pair' as const] : []), ...(e.handed && fromOutside(fn, e.obj) && (lineInLoop(fn, e.line) || lineInLoop(fn, e.prevLine) || twoKinds(fn, e.line, e.prevLine)) ? ['handed-in' as const] : [])] },
           line: e.line, function: fn.name, objects: [e.obj], trace: e.trace, facts, discriminator: 'double',
         }));
       } else if (e.k === 'put-unheld' && gets.has(e.obj) && !unlinked.has(e.obj)) {
