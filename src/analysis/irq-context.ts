@@ -94,7 +94,7 @@ export function irqContexts(side: WalkResult[]): IrqContexts {
   for (const w of side) {
     for (const b of w.fn.blocks) {
       for (const op of b.ops) {
-        if (op.kind !== 'assert' || op.what !== 'held' || !op.obj) continue;
+        if (op.kind !== 'assert' || (op.what !== 'held' && op.what !== 'claimed') || !op.obj) continue;
         const key = lockClass(w.fn, op.obj);
         const cur = entryOff.get(w.fn.name) ?? { irqs: false, bh: false };
         const irqs = cur.irqs || irqLocks.has(key);

@@ -111,7 +111,8 @@ export const Primitive = z.discriminatedUnion('op', [
   }),
   z.strictObject({
     op: z.literal('assert'),
-    what: z.enum(['held', 'not-held', 'might-sleep', 'irqs-disabled', 'in-atomic']),
+    /** claimed: the code says the lock is held here (lockdep_is_held() inside an expression), a hint about the caller's context, not a lock fact. */
+    what: z.enum(['held', 'claimed', 'not-held', 'might-sleep', 'irqs-disabled', 'in-atomic']),
     lock: z.number().int().min(0).optional(),
   }),
   z.strictObject({ op: z.literal('barrier') }),
