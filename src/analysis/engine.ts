@@ -222,8 +222,9 @@ class Walker {
       for (const next of this.terminate(block, st)) {
         // Back to a loop head: fields and globals may have changed on their own since the last pass.
         if (this.fn.blocks[next.b]?.loopHead && dominates(this.cfg, next.b, b)) {
-          const s2 = cloneOwning(next.s, OWN.facts);
+          const s2 = cloneOwning(next.s, OWN.facts | OWN.released | OWN.dropped);
           forgetAtLoop(s2, this.isLocal);
+          forgetLoadedObjects(s2);
           next.s = s2;
         }
         queue.push(next);
@@ -1401,6 +1402,17 @@ export type { Pending };
 /** An assignment target in memory (a field, an element, a dereference), not a local variable. */
 function isMemory(target: string): boolean {
   return target.includes('->') || target.includes('.') || target.includes('[') || target.startsWith('*');
+}
+
+/**
+ * Another pass of a loop: an object reached through a pointer loaded from memory (`last->b->lock`,
+ * with `last->b` rewritten by a memmove() in the loop) may be another object now, so what was
+ * released or dropped through that name on the last pass says nothing about this one.
+ */
+function forgetLoadedObjects(s: State): void {
+  const loaded = (k: string): boolean => k.replace(/^[>&]+/, '').split('->').length > 2;
+  for (const k of [...s.released.keys()]) if (loaded(k)) s.released.delete(k);
+  for (const k of [...s.dropped.keys()]) if (loaded(k)) s.dropped.delete(k);
 }
 
 /** `name` is assigned a new value: it stops naming the object it was an alias of. */
