@@ -499,6 +499,18 @@ export function freshResult(s: State, id: string): void {
 
 /** A plain path text: `dev`, `dev->sub.x`, `q->lock[]`. */
 const PLAIN_PATH = /^[A-Za-z_][\w>.\-[\]]*$/;
+const TERNARY = /^([^?:()]+)\?([^?:()]+):([^?:()]+)$/;
+const CAST = /^\(\s*(?:const\s+|volatile\s+)*(?:struct\s+|union\s+|enum\s+)?[A-Za-z_]\w*\s*\**\s*\)\s*/;
+
+/**
+ * The values an argument hands the callee: `c ? a : b` hands a or b (not what c reads), a cast
+ * hands what it casts.
+ */
+function argValues(a: string): string[] {
+  const t = a.trim().replace(CAST, '');
+  const m = TERNARY.exec(t);
+  return m ? [m[2]!.trim(), m[3]!.trim()] : [t];
+}
 
 /**
  * What a call may change: memory it can reach. A field path is forgotten when the call is handed
@@ -510,7 +522,7 @@ const PLAIN_PATH = /^[A-Za-z_][\w>.\-[\]]*$/;
 export function forgetAfterCall(s: State, argText: string[], isLocal: (name: string) => boolean): void {
   const handed: string[] = [];
   const addressOf = new Set<string>();
-  for (const a0 of argText) {
+  for (const a0 of argText.flatMap(argValues)) {
     const amp = a0.startsWith('&');
     const a = amp ? a0.slice(1) : a0;
     if (PLAIN_PATH.test(a)) {
