@@ -51,6 +51,17 @@ export type EngineEvent =
 export type PairSource = 'primitive' | 'rule' | 'name';
 
 /** A reference taken or dropped: on what object, by which pair, where. */
+/** A lock taken or dropped: by a primitive, a callee's summary or a handoff in rules/. */
+interface LockMove {
+  obj: string;
+  family: LockFamily;
+  mode: LockMode;
+  irq: IrqMode;
+  line: number | null;
+  text: string;
+  flags?: string;
+}
+
 interface RefMove {
   obj: string;
   pair: string;
@@ -360,14 +371,14 @@ class Walker {
           this.pend(s, a.result, { fires: a.try === 'nonzero' ? firesNonzero : a.try === 'errno' ? firesZeroOrNonneg : firesZero, op: a, line: a.line });
           // The _interruptible/_killable ones wait for the lock (the trylocks do not).
           if (a.try === 'errno' && (a.family === 'mutex' || a.family === 'rwsem' || a.family === 'semaphore')) {
-            this.sleepCheck(s, a.line, a.primitive, `${a.primitive}() sleeps`, a.text ?? a.primitive);
+            this.sleepCheck(s, { line: a.line, what: a.primitive, why: `${a.primitive}() sleeps`, text: a.text ?? a.primitive });
           }
         } else if (a.marker && this.findHeld(s, a.obj)) {
           // `__acquire(&l); spin_unlock(&l)`: sparse's count of a lock held, which stays held for it.
           const held = this.findHeld(s, a.obj)!;
           s.locks.set(held.obj, { ...held, count: held.count + 1 });
         } else {
-          this.acquire(s, a.obj, a.family, a.mode, a.irq, a.line, a.text ?? a.primitive, a.flags, undefined, a.scoped);
+          this.acquire(s, { obj: a.obj, family: a.family, mode: a.mode, irq: a.irq, line: a.line, text: a.text ?? a.primitive, flags: a.flags, scoped: a.scoped });
         }
         this.derefed(s, a.obj);
         break;
@@ -376,7 +387,7 @@ class Walker {
         const obj = this.aliases.get(op.obj) ?? op.obj;
         // `__release(x)` of a context this path does not hold: the caller's, ended here for sparse.
         if (op.marker && !this.findHeld(s, obj)) s.entryReleased.set(obj, { family: op.family, mode: op.mode, irq: op.irq, line: op.line });
-        else this.release(s, obj, op.family, op.mode, op.irq, op.line, op.text ?? op.primitive);
+        else this.release(s, { obj, family: op.family, mode: op.mode, irq: op.irq, line: op.line, text: op.text ?? op.primitive });
         break;
       }
       case 'flag':
@@ -387,7 +398,7 @@ class Walker {
         break;
       case 'alloc': {
         const sl = op.gfp ? gfpSleeps(op.gfp, s) : undefined;
-        if (sl) this.sleepCheck(s, op.line, op.primitive, `${op.primitive}(${op.gfp}) may sleep`, op.text ?? op.primitive);
+        if (sl) this.sleepCheck(s, { line: op.line, what: op.primitive, why: `${op.primitive}(${op.gfp}) may sleep`, text: op.text ?? op.primitive });
         if (op.obj && op.result) assign(s, op.obj, { k: 'result', id: op.result });
         break;
       }
@@ -451,7 +462,7 @@ class Walker {
         break;
       case 'assert':
         if (op.what === 'might-sleep') {
-          this.sleepCheck(s, op.line, op.primitive, 'might_sleep()', op.text ?? op.primitive);
+          this.sleepCheck(s, { line: op.line, what: op.primitive, why: 'might_sleep()', text: op.text ?? op.primitive });
         } else if (op.what === 'held' && op.obj && !this.isHeld(s, op.obj)) {
           // lockdep_assert_held: the caller holds it; the function relies on it.
           s.locks.set(op.obj, { obj: op.obj, family: 'context', mode: 'exclusive', irq: 'none', line: op.line, count: 1, gapSince: false, fromEntry: true });
@@ -511,7 +522,7 @@ class Walker {
       return;
     }
     const op = p.op;
-    if (op?.kind === 'acquire') this.acquire(s, op.obj, op.family, op.mode, op.irq, op.line, op.text ?? op.primitive, op.flags);
+    if (op?.kind === 'acquire') this.acquire(s, { obj: op.obj, family: op.family, mode: op.mode, irq: op.irq, line: op.line, text: op.text ?? op.primitive, flags: op.flags });
     else if (op?.kind === 'ref') this.takeRef(s, { obj: op.obj, pair: op.pair, source: op.source, line: op.line, text: op.text ?? op.primitive, member: op.member });
     else if (op?.kind === 'flag') this.setFlag(s, `${op.word}:${op.bit}`, op.line, op.text ?? op.primitive);
     if (p.effect) this.applyEffects(s, p.effect, p.line, p.via ?? '?');
@@ -552,14 +563,14 @@ class Walker {
     return typedObject(this.fn, obj) ?? undefined;
   }
 
-  private acquire(s: State, obj: string, family: LockFamily, mode: LockMode, irq: IrqMode, line: number | null, text: string,
-    flags?: string, via?: { callee: string; line: number | null; always: boolean }, scoped?: boolean): void {
+  private acquire(s: State, a: LockMove & { via?: { callee: string; line: number | null; always: boolean }; scoped?: boolean }): void {
+    const { obj, family, mode, irq, line, text, flags, via, scoped } = a;
     const irqsOff = irqsDisabled(s);
     const bhOff = irqsOff || bhDisabled(s);
     if (!via) this.emit({ k: 'lock-context', line, obj, family, irq, irqsOff, bhOff, text }, `ctx:${obj}:${line}:${irqsOff}:${bhOff}`);
     // Through a callee, its summary's may-sleep already said so at this call.
     if (!via && (family === 'mutex' || family === 'rwsem' || family === 'semaphore')) {
-      this.sleepCheck(s, line, text, `taking ${family === 'rwsem' ? 'a rw_semaphore' : `a ${family}`} may sleep`, text);
+      this.sleepCheck(s, { line, what: text, why: `taking ${family === 'rwsem' ? 'a rw_semaphore' : `a ${family}`} may sleep`, text });
     }
     const held = s.locks.get(obj);
     // Taking back the caller's lock after dropping it (around a sleep): it is the caller's again.
@@ -598,7 +609,8 @@ class Walker {
     return undefined;
   }
 
-  private release(s: State, obj: string, family: LockFamily, mode: LockMode, irq: IrqMode, line: number | null, text: string, via?: string): void {
+  private release(s: State, r: LockMove & { via?: string }): void {
+    const { obj, family, mode, irq, line, text, via } = r;
     const held = this.findHeld(s, obj);
     this.cleanup(s, line, text, obj, 'release');
     if (held) {
@@ -744,7 +756,7 @@ class Walker {
 
   private ref(s: State, op: Extract<Op, { kind: 'ref' }>): void {
     const text = op.text ?? op.primitive;
-    if (this.o.sem.sleeps(op.primitive)) this.sleepCheck(s, op.line, op.primitive, `${op.primitive}() may sleep`, text);
+    if (this.o.sem.sleeps(op.primitive)) this.sleepCheck(s, { line: op.line, what: op.primitive, why: `${op.primitive}() may sleep`, text });
     if (op.action === 'get') {
       if (op.succeeds && op.result) {
         const fires = { zero: firesZero, nonzero: firesNonzero, nonnull: firesNonnull, errno: firesZeroOrNonneg }[op.succeeds];
@@ -889,7 +901,8 @@ class Walker {
     }
   }
 
-  private sleepCheck(s: State, line: number | null, what: string, why: string, text: string, via?: string, root?: SleepRoot): void {
+  private sleepCheck(s: State, c: { line: number | null; what: string; why: string; text: string; via?: string; root?: SleepRoot }): void {
+    const { line, what, why, text, via, root } = c;
     // The locks our own caller holds that this path (or the callee, before it sleeps) has dropped.
     const drops = [...new Set([...(root?.drops ?? []), ...s.entryReleased.keys()])];
     this.emit({ k: 'may-sleep', line, what, why, root: { ...(root ?? { why, line, via: [], always: true }), drops }, block: this.block }, `msl:${line}:${what}`);
@@ -929,15 +942,15 @@ class Walker {
       const bhOff = irqsOff || bhDisabled(s);
       this.emit({ k: 'call-context', line: op.line, callee: op.callee, irqsOff, bhOff }, `cctx:${op.callee}:${op.line}:${irqsOff}:${bhOff}`);
     }
-    if (!op.indirect && this.o.sem.sleeps(op.callee)) this.sleepCheck(s, op.line, op.callee, `${op.callee}() may sleep`, text);
+    if (!op.indirect && this.o.sem.sleeps(op.callee)) this.sleepCheck(s, { line: op.line, what: op.callee, why: `${op.callee}() may sleep`, text });
     if (!op.indirect && this.o.sem.deferrers.has(op.callee)) this.defer(s, op, text);
     for (const h of this.o.sem.handoffs) {
       if (h.acquire === op.callee) {
         const obj = h.lock;
         if (op.result) this.pend(s, op.result, { fires: (f) => f.t !== 'errptr' && f.t !== 'bad' && f.t !== 'null' && f.t !== 'zero' && f.t !== 'neg', op: { ...op, kind: 'acquire', obj, family: 'context', mode: 'exclusive', irq: 'none', primitive: op.callee } as Op, line: op.line });
-        else this.acquire(s, obj, 'context', 'exclusive', 'none', op.line, text);
+        else this.acquire(s, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: op.line, text });
       }
-      if (h.release === op.callee && s.locks.has(h.lock)) this.release(s, h.lock, 'context', 'exclusive', 'none', op.line, text);
+      if (h.release === op.callee && s.locks.has(h.lock)) this.release(s, { obj: h.lock, family: 'context', mode: 'exclusive', irq: 'none', line: op.line, text });
     }
     const sum = op.indirect || op.callee === this.fn.name ? undefined : this.o.summaries.get(op.callee);
     if (sum) this.applySummary(s, op, sum);
@@ -1056,7 +1069,7 @@ class Walker {
       const r = sum.maySleep;
       const root: SleepRoot = { why: r.why, line: r.line, via: [op.callee, ...r.via], always: r.always, drops: r.drops.flatMap((d) => this.mapArgs(sum, op, d) ?? []) };
       const through = root.via.length > 1 ? ` through ${root.via.slice(1).map((f) => `${f}()`).join(' -> ')}` : '';
-      this.sleepCheck(s, op.line, op.callee, `${op.callee}() may sleep (${r.why}${r.line !== null ? ` at line ${r.line}` : ''}${through}${r.always ? '' : ', on some of its paths'})`, text, op.callee, root);
+      this.sleepCheck(s, { line: op.line, what: op.callee, why: `${op.callee}() may sleep (${r.why}${r.line !== null ? ` at line ${r.line}` : ''}${through}${r.always ? '' : ', on some of its paths'})`, text, via: op.callee, root });
     }
     // The exits this call can reach: what the arguments say rules some out (`stop(x, false)`).
     const exits = exitsForArgs(sum, op.args.map((a) => valueOf(a, s)));
@@ -1119,11 +1132,11 @@ class Walker {
     for (const r of e.released) {
       // A release that may undo the callee's own hidden acquire: drops it if held, says nothing otherwise.
       if (r.maybe && !this.findHeld(s, r.obj)) continue;
-      this.release(s, r.obj, r.family, r.mode, r.irq, line, `${callee}()`, callee);
+      this.release(s, { obj: r.obj, family: r.family, mode: r.mode, irq: r.irq, line, text: `${callee}()`, via: callee });
     }
     for (const a of e.acquired) {
       if (s.locks.has(a.obj)) continue; // reported as a double lock through `acquires`
-      this.acquire(s, a.obj, a.family, a.mode, a.irq, line, `${callee}()`, undefined, { callee, line: a.line, always: true });
+      this.acquire(s, { obj: a.obj, family: a.family, mode: a.mode, irq: a.irq, line, text: `${callee}()`, via: { callee, line: a.line, always: true } });
     }
   }
 
