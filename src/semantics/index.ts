@@ -26,6 +26,8 @@ export class Semantics {
   readonly counters = new Map<string, { source: string; why?: string }>();
   /** Lock-taking name words and the words of their release counterparts (`lock` -> `unlock`). */
   readonly lockWords = new Map<string, string[]>();
+  /** Global execution contexts, not exclusive locks (rules `globalContexts`). */
+  readonly globalContexts = new Set<string>();
 
   constructor(files: LoadedRuleFile[]) {
     this.files = files;
@@ -44,6 +46,7 @@ export class Semantics {
       for (const f of rules.transientFlags) this.transientFlags.set(f, path);
       for (const c of rules.counters) this.counters.set(c.count, { source: path, why: c.why });
       for (const w of rules.lockWords) this.lockWords.set(w.take, [...(this.lockWords.get(w.take) ?? []), ...w.release]);
+      for (const c of rules.globalContexts) this.globalContexts.add(c);
     }
   }
 

@@ -243,6 +243,8 @@ export const RuleFile = z.strictObject({
    * `mddev_unlock`): a helper whose body takes a lock makes a bodiless counterpart its release.
    */
   lockWords: z.array(z.strictObject({ take: z.string(), release: z.array(z.string()).min(1) })).default([]),
+  /** Lock objects that are global execution contexts (an RCU read side, irqs or preemption off), not exclusive locks. */
+  globalContexts: z.array(z.string()).default([]),
   handoffs: z.array(Handoff).default([]),
   guards: z.array(Guard).default([]),
   /** Flags that must not stay set when a function returns (cleared on every exit of the function that set them). */

@@ -8,6 +8,7 @@
 // A second test under the lock before acting (double-checked) makes each of these fine.
 
 import type { Block, Expr, FunctionIR, Op } from '../../c/ir.js';
+import type { Semantics } from '../../semantics/index.js';
 import { dominates, successors } from '../cfg.js';
 import type { RawFinding } from '../check.js';
 import type { Site, WalkResult } from '../engine.js';
@@ -62,7 +63,7 @@ export const checkThenAct: RaceCheck = {
       if (f.atomics.size) for (const x of readThenModify(f, new Set(last.map((y) => y.finding.line)), ctx)) found.push(x);
       if (f.flags.size) for (const x of testThenSet(f, ctx)) found.push(x);
       if (f.lists.size) for (const x of unlockedEmpty(ctx, f)) found.push(x);
-      for (const x of staleDecision(f)) found.push(x);
+      for (const x of staleDecision(f, ctx.sem)) found.push(x);
       for (const x of found) if (!onStack(ctx, w, x.finding) && !selfOnly(ctx, w, x.finding)) out.push(x);
     }
     return out;
@@ -694,13 +695,12 @@ function unlockedEmpty(ctx: RaceContext, f: FnView): Out[] {
 }
 
 /**
- * Read-side sections and per-CPU contexts: holding them keeps no other CPU from changing what was
- * tested, so dropping them makes no decision stale that was not stale already.
+ * A value tested under a lock, the lock dropped, then the value changed on that decision.
+ * Read-side sections and per-CPU contexts (rules `globalContexts`) do not count: holding them keeps
+ * no other CPU from changing what was tested, so dropping them makes no decision stale that was
+ * not stale already.
  */
-const SHARED_CONTEXTS = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt']);
-
-/** A value tested under a lock, the lock dropped, then the value changed on that decision. */
-function staleDecision(f: FnView): Out[] {
+function staleDecision(f: FnView, sem: Semantics): Out[] {
   const fn = f.fn;
   const out: Out[] = [];
   // A stale decision changes something with a lock released and not held again: without such a change, nothing to find.
@@ -733,7 +733,7 @@ function staleDecision(f: FnView): Out[] {
         if (!f.decidedBy(b.id, f.block(a)) || !f.before(read, a)) continue;
         const sa = f.site(a);
         if (!sa) continue;
-        const dropped = [...sr.held].find((l) => !SHARED_CONTEXTS.has(l) && sa.released.has(l) && !sa.held.has(l));
+        const dropped = [...sr.held].find((l) => !sem.globalContexts.has(l) && sa.released.has(l) && !sa.held.has(l));
         if (!dropped || seen.has(`${path}:${a.line}`)) continue;
         // Re-checked under a lock before the change: fine.
         const recheck = branches.some((b2) => b2 !== b && f.decidedBy(b2.id, f.block(a))

@@ -116,11 +116,10 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   return g;
 }
 
-const NOT_EXCLUSIVE = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt']);
-
 /**
  * A read holding a lock that every write of the field holds as well (writers take both locks,
- * readers either one) cannot overlap a write, whichever lock the majority vote picked.
+ * readers either one) cannot overlap a write, whichever lock the majority vote picked. A global
+ * context (rules `globalContexts`) is not such a lock: it keeps no other CPU out.
  */
 const writesMemo = new WeakMap<AccessRecord[], Map<string, AccessRecord[]>>();
 
@@ -134,7 +133,7 @@ function excludesWriters(ls: Lockset, r: AccessRecord): boolean {
   if (!writes) bySide.set(r.side, (writes = all.filter((c) => c.side === r.side && c.mode === 'write' && !c.phase && c.kind !== 'atomic')));
   if (!writes.length) return false;
   const rel = (base: string | null, rec: AccessRecord): string => (base !== null && base === rec.data.base ? 'same' : 'other');
-  return r.held.some((h) => !NOT_EXCLUSIVE.has(h.key)
+  return r.held.some((h) => !ls.sem.globalContexts.has(h.key)
     && writes.every((c) => c.held.some((x) => x.key === h.key && rel(x.base, c) === rel(h.base, r))));
 }
 

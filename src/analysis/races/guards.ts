@@ -23,8 +23,6 @@ export interface Guard {
   functions: string[]; // functions that hold it at an access
 }
 
-const CONTEXTS = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt']);
-
 /** Does a held lock (key, base) match a guard for this access? */
 export function lockMatches(g: Guard, r: AccessRecord, key: string, base: string | null): boolean {
   if (g.kind === 'rcu') return key === 'rcu' || key === 'rcu_bh' || key === 'rcu_sched';
@@ -100,7 +98,7 @@ export function guardsOf(ls: Lockset, sem: Semantics): Map<string, Guard[]> {
     const gs: Guard[] = ruleGuards(sem, key, data, recs);
     for (const g of annotationGuards(ls, recs)) gs.push(g);
     let ev: AccessRecord[] | null = null;
-    if (!gs.some((g) => g.kind === 'lock')) for (const g of infer(data, (ev = recs.filter(evidence)))) gs.push(g);
+    if (!gs.some((g) => g.kind === 'lock')) for (const g of infer(data, (ev = recs.filter(evidence)), sem)) gs.push(g);
     // An inferred guard was counted when it was inferred.
     for (const g of gs) if (g.source !== 'inferred') count(g, (ev ??= recs.filter(evidence)));
     if (gs.length) out.set(key, gs);
@@ -210,7 +208,7 @@ function annotationGuards(ls: Lockset, recs: AccessRecord[]): Guard[] {
 }
 
 /** A lock is a guard of a field when it is held at enough of its accesses, in more than one function. */
-function infer(data: DataKey, ev: AccessRecord[]): Guard[] {
+function infer(data: DataKey, ev: AccessRecord[], sem: Semantics): Guard[] {
   const cands = new Map<string, string>(); // key -> lock member
   const instance = new Set<string>();
   // A global (not reached through a pointer) is one object: a lock of which every caller may hold
@@ -218,7 +216,7 @@ function infer(data: DataKey, ev: AccessRecord[]): Guard[] {
   const oneObject = data.global && !data.base.includes('->');
   for (const r of ev) {
     for (const h of r.held) {
-      if (CONTEXTS.has(h.key)) continue;
+      if (sem.globalContexts.has(h.key)) continue; // an execution context keeps no other CPU out
       if (oneObject && h.base) {
         const root = rootOfPath(h.base);
         if (root && (r.fn.params.some((p) => p.name === root) || r.fn.locals.some((l) => l.name === root))) instance.add(h.key);

@@ -23,7 +23,7 @@ export interface RaceResult {
 
 export function analyzeRaces(sides: { side: Side; walks: WalkResult[] }[], sem: Semantics, checks: RaceCheck[] = raceChecks): RaceResult {
   const keys = new KeyResolver(sides.flatMap((s) => s.walks.map((w) => w.fn)));
-  const lockset = new Lockset(sides, keys, (fn) => declaredInstances(sem, fn));
+  const lockset = new Lockset(sides, keys, sem, (fn) => declaredInstances(sem, fn));
   const guards = guardsOf(lockset, sem);
   const findings: RaceResult['findings'] = { pre: [], post: [] };
   for (const { side, walks } of sides) {

@@ -6,6 +6,7 @@
 // `&eq->lock` is held for the `eq` inside link().
 
 import type { FunctionIR, Op } from '../../c/ir.js';
+import type { Semantics } from '../../semantics/index.js';
 import { successors } from '../cfg.js';
 import type { Site, WalkResult } from '../engine.js';
 import { KeyResolver, lockKey, type DataKey } from './keys.js';
@@ -82,7 +83,6 @@ const NO_FREE: FreeLock[] = [];
 const NO_LATER = new Map<Site, Map<string, { obj: string; line: number | null; text: string }>>();
 const NO_KEYS = new Set<string>();
 const WRITE_LIST = new Set(['add', 'add-tail', 'del', 'del-init', 'move', 'move-tail', 'splice', 'splice-init', 'splice-tail', 'splice-tail-init', 'pop', 'init', 'del-all', 'replace']);
-const GLOBAL_CONTEXTS = new Set(['rcu', 'rcu_bh', 'rcu_sched', 'irq', 'bh', 'preempt']);
 
 /** Functions whose address is handed to the kernel as a thread, work item or callback start with no locks held. */
 const ENTRY_REGISTRARS = /^(kthread_(run|create|create_on_node|run_on_cpu)|INIT_WORK|INIT_DELAYED_WORK|INIT_RCU_WORK|timer_setup|setup_timer|request_irq|request_threaded_irq|devm_request_irq|devm_request_threaded_irq|tasklet_init|tasklet_setup|kthread_init_work|call_rcu|queue_work|schedule_work|hrtimer_setup|add_wait_queue)$/;
@@ -119,7 +119,7 @@ export class Lockset {
   private readonly infos = new Map<WalkResult, FnInfo>();
   private readonly byName = new Map<Side, Map<string, FnInfo>>();
 
-  constructor(sides: { side: Side; walks: WalkResult[] }[], readonly keys: KeyResolver,
+  constructor(sides: { side: Side; walks: WalkResult[] }[], readonly keys: KeyResolver, readonly sem: Semantics,
     private readonly instancesOf: (fn: FunctionIR) => number | undefined = () => undefined) {
     for (const { side, walks } of sides) {
       const byName = new Map<string, FnInfo>();
@@ -275,7 +275,7 @@ export class Lockset {
     let out = d ? this.lockByData.get(d) : this.lockByText.get(obj);
     if (!out) {
       const { key, base } = lockKey(d, obj);
-      out = { key, base: GLOBAL_CONTEXTS.has(key) ? '' : base };
+      out = { key, base: this.sem.globalContexts.has(key) ? '' : base };
       if (d) this.lockByData.set(d, out);
       else this.lockByText.set(obj, out);
     }
