@@ -4,19 +4,21 @@
 // holder on its own CPU and spin forever (lockdep's "inconsistent lock state").
 
 import type { FunctionIR } from '../c/ir.js';
+import type { Semantics } from '../semantics/index.js';
 import type { WalkResult } from './engine.js';
 import { typedObject } from './objects.js';
 
 export type ExecContext = 'hardirq' | 'softirq' | 'process';
 
-/** Parameter types of callbacks that the kernel runs in softirq context. */
-const SOFTIRQ_PARAM = /\bstruct\s+(timer_list|tasklet_struct|rcu_head)\s*\*/;
-
-/** The context a function's own signature says it runs in. */
-export function signatureContext(fn: FunctionIR): ExecContext | null {
+/**
+ * The context a function's own signature says it runs in. Parameter types of callbacks that the
+ * kernel runs in softirq context are the rules' `callbackParams.softirq`.
+ */
+export function signatureContext(fn: FunctionIR, sem: Semantics): ExecContext | null {
   if (/\birqreturn_t\b/.test(fn.returnType)) return 'hardirq';
   if (/\benum\s+hrtimer_restart\b/.test(fn.returnType)) return 'hardirq';
-  if (fn.params.some((p) => SOFTIRQ_PARAM.test(p.type))) return 'softirq';
+  const softirq = sem.softirqParamPattern;
+  if (fn.params.some((p) => softirq.test(p.type))) return 'softirq';
   // NAPI poll: int poll(struct napi_struct *napi, int budget)
   if (fn.params.length === 2 && /\bstruct\s+napi_struct\s*\*/.test(fn.params[0]!.type) && /\bint\b/.test(fn.params[1]!.type)) return 'softirq';
   return null;
@@ -49,14 +51,14 @@ export function lockClass(fn: FunctionIR, obj: string): string {
   return typedObject(fn, obj) ?? obj;
 }
 
-export function irqContexts(side: WalkResult[]): IrqContexts {
+export function irqContexts(side: WalkResult[], sem: Semantics): IrqContexts {
   const hit = cache.get(side);
   if (hit) return hit;
   const context = new Map<string, ExecContext>();
   const callers = new Map<string, Set<string>>();
   const sites: { caller: string; callee: string; irqsOff: boolean; bhOff: boolean }[] = [];
   for (const w of side) {
-    const c = signatureContext(w.fn);
+    const c = signatureContext(w.fn, sem);
     if (c) context.set(w.fn.name, c);
     for (const e of w.events) {
       if (e.k !== 'call-context') continue;

@@ -26,8 +26,19 @@ export class Semantics {
   readonly counters = new Map<string, { source: string; why?: string }>();
   /** Lock-taking name words and the words of their release counterparts (`lock` -> `unlock`). */
   readonly lockWords = new Map<string, string[]>();
+  /** Calls that start the function whose address they get with no locks held (rules `registrars.entry`). */
+  readonly entryRegistrars = new Set<string>();
+  /** Registrars whose callback never runs concurrently with itself (rules `registrars.single`). */
+  readonly singleRegistrars = new Set<string>();
   /** Global execution contexts, not exclusive locks (rules `globalContexts`). */
   readonly globalContexts = new Set<string>();
+  // What the patterns below are built from (each built once per instance, when first asked).
+  private readonly singleParams = new Set<string>();
+  private readonly softirqParams = new Set<string>();
+  private readonly waiters = { names: new Set<string>(), prefixes: new Set<string>() };
+  private singleParamRe?: RegExp;
+  private softirqParamRe?: RegExp;
+  private waiterRe?: RegExp;
 
   constructor(files: LoadedRuleFile[]) {
     this.files = files;
@@ -46,6 +57,14 @@ export class Semantics {
       for (const f of rules.transientFlags) this.transientFlags.set(f, path);
       for (const c of rules.counters) this.counters.set(c.count, { source: path, why: c.why });
       for (const w of rules.lockWords) this.lockWords.set(w.take, [...(this.lockWords.get(w.take) ?? []), ...w.release]);
+      for (const r of rules.registrars.entry) this.entryRegistrars.add(r);
+      for (const r of rules.registrars.single) this.singleRegistrars.add(r);
+      for (const t of rules.callbackParams.single) this.singleParams.add(t);
+      for (const t of rules.callbackParams.softirq) this.softirqParams.add(t);
+      for (const [to, from] of [[this.waiters, rules.waiters]] as const) {
+        for (const n of from.names) to.names.add(n);
+        for (const p of from.prefixes) to.prefixes.add(p);
+      }
       for (const c of rules.globalContexts) this.globalContexts.add(c);
     }
   }
@@ -75,6 +94,36 @@ export class Semantics {
   pair(name: string): PairRule | undefined {
     return this.pairsByName.get(name);
   }
+
+  /** The one parameter of a handler that never runs concurrently with itself (`struct work_struct *`). */
+  get singleParamPattern(): RegExp {
+    return (this.singleParamRe ??= new RegExp(`\\bstruct\\s+${anyOf([...this.singleParams])}\\s*\\*`));
+  }
+
+  /** A parameter that says its callback runs in softirq context (`struct timer_list *`). */
+  get softirqParamPattern(): RegExp {
+    return (this.softirqParamRe ??= new RegExp(`\\bstruct\\s+${anyOf([...this.softirqParams])}\\s*\\*`));
+  }
+
+  /** A wait whose second argument is a condition re-evaluated after every wake-up (`wait_event_timeout`). */
+  get waiterPattern(): RegExp {
+    return (this.waiterRe ??= new RegExp(`^${shapes(this.waiters)}$`));
+  }
+}
+
+/** Alternatives matching exactly one of the words (none: a pattern that never matches). */
+function anyOf(words: string[]): string {
+  return words.length ? `(?:${words.map(escape).join('|')})` : '(?!)';
+}
+
+/** Names whole, or a prefix followed by one or more word characters. */
+function shapes(s: { names: Set<string>; prefixes: Set<string> }): string {
+  const alts = [...[...s.names].map(escape), ...[...s.prefixes].map((p) => `${escape(p)}\\w+`)];
+  return alts.length ? `(?:${alts.join('|')})` : '(?!)';
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 let shared: Semantics | null = null;

@@ -219,6 +219,15 @@ export const RescueRule = z.strictObject({
   why: z.string().optional(),
 });
 
+/**
+ * Names written whole or as a prefix: a prefix stands for every longer name that goes on from it
+ * with letters, digits and underscores (`wait_event_` for `wait_event_timeout`).
+ */
+const NameShapes = z.strictObject({
+  names: z.array(z.string()).default([]),
+  prefixes: z.array(z.string()).default([]),
+});
+
 export const RuleFile = z.strictObject({
   subsystem: z.string(),
   description: z.string().optional(),
@@ -243,6 +252,25 @@ export const RuleFile = z.strictObject({
    * `mddev_unlock`): a helper whose body takes a lock makes a bodiless counterpart its release.
    */
   lockWords: z.array(z.strictObject({ take: z.string(), release: z.array(z.string()).min(1) })).default([]),
+  /**
+   * Calls given a function's address to run it as a thread, work item or callback: `entry`, it
+   * starts with no locks held; `single`, it never runs concurrently with itself (counted for an
+   * entry's registrar only).
+   */
+  registrars: z.strictObject({
+    entry: z.array(z.string()).default([]),
+    single: z.array(z.string()).default([]),
+  }).default({ entry: [], single: [] }),
+  /**
+   * Struct types of a callback's parameter: `single`, the one parameter of a handler that never
+   * runs concurrently with itself (work item, tasklet, timer); `softirq`, a callback run in softirq context.
+   */
+  callbackParams: z.strictObject({
+    single: z.array(z.string()).default([]),
+    softirq: z.array(z.string()).default([]),
+  }).default({ single: [], softirq: [] }),
+  /** Waits whose second argument is a condition the waiter re-evaluates after every wake-up. */
+  waiters: NameShapes.default({ names: [], prefixes: [] }),
   /** Lock objects that are global execution contexts (an RCU read side, irqs or preemption off), not exclusive locks. */
   globalContexts: z.array(z.string()).default([]),
   handoffs: z.array(Handoff).default([]),

@@ -107,7 +107,7 @@ function interruptedHolder(ctx: CheckContext, seen: Set<string>): RawFinding[] {
   const { fn, walk } = ctx;
   const out: RawFinding[] = [];
   if (!fn.meta.entryKnown) return out; // the hidden start may disable them
-  const ic = irqContexts(ctx.side);
+  const ic = irqContexts(ctx.side, ctx.sem);
   const mine = ic.context.get(fn.name);
   if (mine === 'hardirq') return out;
   const cw = ic.calledWith.get(fn.name);

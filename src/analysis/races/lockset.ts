@@ -84,12 +84,6 @@ const NO_LATER = new Map<Site, Map<string, { obj: string; line: number | null; t
 const NO_KEYS = new Set<string>();
 const WRITE_LIST = new Set(['add', 'add-tail', 'del', 'del-init', 'move', 'move-tail', 'splice', 'splice-init', 'splice-tail', 'splice-tail-init', 'pop', 'init', 'del-all', 'replace']);
 
-/** Functions whose address is handed to the kernel as a thread, work item or callback start with no locks held. */
-const ENTRY_REGISTRARS = /^(kthread_(run|create|create_on_node|run_on_cpu)|INIT_WORK|INIT_DELAYED_WORK|INIT_RCU_WORK|timer_setup|setup_timer|request_irq|request_threaded_irq|devm_request_irq|devm_request_threaded_irq|tasklet_init|tasklet_setup|kthread_init_work|call_rcu|queue_work|schedule_work|hrtimer_setup|add_wait_queue)$/;
-/** Registrars whose callback never runs concurrently with itself: a work item, a tasklet, a timer. */
-const SINGLE_REGISTRARS = /^(INIT_WORK|INIT_DELAYED_WORK|INIT_RCU_WORK|INIT_WORK_ONSTACK|INIT_DELAYED_WORK_ONSTACK|kthread_init_work|kthread_init_delayed_work|tasklet_init|tasklet_setup|timer_setup|setup_timer|hrtimer_setup)$/;
-/** The one parameter of a work, kthread work, tasklet or timer handler. */
-const SINGLE_PARAM = /\bstruct\s+(work_struct|kthread_work|tasklet_struct|timer_list|hrtimer)\s*\*/;
 /** Names kernel code gives helpers that run with a lock the caller holds. */
 const LOCKED_HELPER = /(^__)|(_locked|_nolock)$/;
 
@@ -143,7 +137,9 @@ export class Lockset {
               const t = byName.get(a.charCodeAt(0) === 38 /* & */ ? a.slice(1) : a);
               if (!t) continue;
               t.addressTaken = true;
-              if (ENTRY_REGISTRARS.test(op.callee)) t.registered = op.callee;
+              // Functions whose address is handed to the kernel as a thread, work item or callback
+              // (rules `registrars.entry`) start with no locks held.
+              if (sem.entryRegistrars.has(op.callee)) t.registered = op.callee;
               // Handed to a function of the input that calls it through that parameter: those calls are its callers.
               const via = byName.get(op.callee);
               const param = via?.walk.fn.params[i]?.name;
@@ -187,15 +183,16 @@ export class Lockset {
 
   /**
    * Is the function an entry that never runs concurrently with itself: a work item, kthread work,
-   * tasklet or timer handler (by its registrar or its one parameter), or a thread the rules declare
-   * with `instances: 1`? Rules that declare more instances win.
+   * tasklet or timer handler (by its registrar, rules `registrars.single`, or its one parameter,
+   * `callbackParams.single`), or a thread the rules declare with `instances: 1`? Rules that declare
+   * more instances win.
    */
   private singleInstance(info: FnInfo): boolean {
     const fn = info.walk.fn;
     const declared = this.instancesOf(fn);
     if (declared !== undefined) return declared === 1;
-    if (info.registered) return SINGLE_REGISTRARS.test(info.registered);
-    return fn.params.length === 1 && SINGLE_PARAM.test(fn.params[0]!.type);
+    if (info.registered) return this.sem.singleRegistrars.has(info.registered);
+    return fn.params.length === 1 && this.sem.singleParamPattern.test(fn.params[0]!.type);
   }
 
   /** The entries the function is reached from in the input: itself when it is one, else its callers' entries. */
@@ -408,7 +405,7 @@ export class Lockset {
       const args = site.op.kind === 'call' ? site.op.argText : [];
       const where = `${caller.walk.fn.name}() calls it at line ${site.op.line ?? '?'}`;
       const via = { caller: caller.walk.fn.name, line: site.op.line, text: site.op.text ?? `${fn.name}()` };
-      const peekCall = waitConds(caller.walk.fn).length > 0 && inWaitCond(caller.walk.fn, site.op.line, `${fn.name}(`);
+      const peekCall = waitConds(caller.walk.fn, this.sem).length > 0 && inWaitCond(caller.walk.fn, this.sem, site.op.line, `${fn.name}(`);
       const held: string[] = [];
       for (const o of site.held) held.push(this.lockOf(caller.walk.fn, o).key);
       const locks: FreeLock[] = [];
@@ -623,7 +620,7 @@ export class Lockset {
         entryHeld = this.heldAtEntry(info);
         entry = this.entryFree(info);
         later = this.releasedLater(info);
-        waits = waitConds(fn).length > 0;
+        waits = waitConds(fn, this.sem).length > 0;
       }
       // The lock state is the site's: computed once for every access it makes.
       let held: HeldLock[] = NO_HELD;
@@ -709,7 +706,7 @@ export class Lockset {
       line: op.line, text: op.text ?? path, held, free, entry,
       phase: life ? life.phase(site.block, site.index, data.base) : null,
       diagnostic: diag,
-      waitCond: waits && inWaitCond(fn, op.line, path),
+      waitCond: waits && inWaitCond(fn, this.sem, op.line, path),
       place: undefined,
     };
     this.records.push(rec);
@@ -841,9 +838,6 @@ function textAt(fn: FunctionIR, line: number | null, obj: string): string | null
   return op ? op.text ?? (op.kind === 'release' ? `${op.primitive}(${obj})` : obj) : null;
 }
 
-/** Waits whose second argument is a condition the waiter re-evaluates after every wake-up. */
-const WAIT_COND = /^(?:wait_event|wait_var_event|swait_event|io_wait_event|wait_event_\w+|wait_var_event_\w+|swait_event_\w+|___wait_event|__wait_event\w*|__wait_var_event\w*)$/;
-
 /** The wait_event() conditions of a function: the lines they span and their text. */
 export interface WaitCond {
   from: number;
@@ -851,22 +845,27 @@ export interface WaitCond {
   text: string;
 }
 
-const waitCache = new WeakMap<FunctionIR, WaitCond[]>();
+/** Per rules, since the waits are theirs (`waiters`). */
+const waitCache = new WeakMap<Semantics, WeakMap<FunctionIR, WaitCond[]>>();
 const NO_WAITS: WaitCond[] = [];
 
 /**
  * The condition of a wait_event() is lowered before the call, on the call's lines: from the call's
  * line up to the line before the next statement after it (the first op or terminator past the call
- * on a later line).
+ * on a later line). The waits are the rules' `waiters`: their second argument is a condition the
+ * waiter re-evaluates after every wake-up.
  */
-export function waitConds(fn: FunctionIR): WaitCond[] {
-  let out = waitCache.get(fn);
+export function waitConds(fn: FunctionIR, sem: Semantics): WaitCond[] {
+  let cache = waitCache.get(sem);
+  if (!cache) waitCache.set(sem, (cache = new WeakMap()));
+  let out = cache.get(fn);
   if (out) return out;
+  const waiter = sem.waiterPattern;
   out = NO_WAITS;
   for (const b of fn.blocks) {
     for (let i = 0; i < b.ops.length; i++) {
       const op = b.ops[i]!;
-      if (op.kind !== 'call' || op.line === null || !WAIT_COND.test(op.callee) || op.argText.length < 2) continue;
+      if (op.kind !== 'call' || op.line === null || !waiter.test(op.callee) || op.argText.length < 2) continue;
       let next: number | null = null;
       for (let j = i + 1; j < b.ops.length && next === null; j++) {
         const l = b.ops[j]!.line;
@@ -884,14 +883,14 @@ export function waitConds(fn: FunctionIR): WaitCond[] {
       out.push({ from: op.line, to: next !== null ? next - 1 : op.line + 20, text: op.argText.slice(1).join(',').replace(/\s+/g, '') });
     }
   }
-  waitCache.set(fn, out);
+  cache.set(fn, out);
   return out;
 }
 
 /** Is an op on `line` that mentions `what` (a path, or `callee(`) part of a wait_event() condition? */
-export function inWaitCond(fn: FunctionIR, line: number | null, what: string): boolean {
+export function inWaitCond(fn: FunctionIR, sem: Semantics, line: number | null, what: string): boolean {
   if (line === null) return false;
-  const ws = waitConds(fn);
+  const ws = waitConds(fn, sem);
   if (!ws.length) return false;
   const w = what.replace(/^&/, '').replace(/\s+/g, '');
   return ws.some((c) => line >= c.from && line <= c.to && c.text.includes(w));
