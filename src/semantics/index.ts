@@ -30,14 +30,22 @@ export class Semantics {
   readonly entryRegistrars = new Set<string>();
   /** Registrars whose callback never runs concurrently with itself (rules `registrars.single`). */
   readonly singleRegistrars = new Set<string>();
+  /** Lock/object initialisers (rules `initializers`). */
+  readonly initializers = new Set<string>();
+  /** Calls that free their first argument (rules `freers`). */
+  readonly freers = new Set<string>();
+  /** Calls that wait for an object's other users to stop (rules `quiescers`). */
+  readonly quiescers = new Set<string>();
   /** Global execution contexts, not exclusive locks (rules `globalContexts`). */
   readonly globalContexts = new Set<string>();
   // What the patterns below are built from (each built once per instance, when first asked).
   private readonly singleParams = new Set<string>();
   private readonly softirqParams = new Set<string>();
+  private readonly publishWords = new Set<string>();
   private readonly waiters = { names: new Set<string>(), prefixes: new Set<string>() };
   private singleParamRe?: RegExp;
   private softirqParamRe?: RegExp;
+  private publishRe?: RegExp;
   private waiterRe?: RegExp;
 
   constructor(files: LoadedRuleFile[]) {
@@ -61,6 +69,10 @@ export class Semantics {
       for (const r of rules.registrars.single) this.singleRegistrars.add(r);
       for (const t of rules.callbackParams.single) this.singleParams.add(t);
       for (const t of rules.callbackParams.softirq) this.softirqParams.add(t);
+      for (const c of rules.initializers) this.initializers.add(c);
+      for (const c of rules.freers) this.freers.add(c);
+      for (const c of rules.quiescers) this.quiescers.add(c);
+      for (const w of rules.publishWords) this.publishWords.add(w);
       for (const [to, from] of [[this.waiters, rules.waiters]] as const) {
         for (const n of from.names) to.names.add(n);
         for (const p of from.prefixes) to.prefixes.add(p);
@@ -103,6 +115,11 @@ export class Semantics {
   /** A parameter that says its callback runs in softirq context (`struct timer_list *`). */
   get softirqParamPattern(): RegExp {
     return (this.softirqParamRe ??= new RegExp(`\\bstruct\\s+${anyOf([...this.softirqParams])}\\s*\\*`));
+  }
+
+  /** A call named with a word that publishes an object (`list_add_tail`, `idr_alloc`). */
+  get publishPattern(): RegExp {
+    return (this.publishRe ??= new RegExp(`(?:^|_)${anyOf([...this.publishWords])}(?:_|$)`));
   }
 
   /** A wait whose second argument is a condition re-evaluated after every wake-up (`wait_event_timeout`). */

@@ -269,6 +269,14 @@ export const RuleFile = z.strictObject({
     single: z.array(z.string()).default([]),
     softirq: z.array(z.string()).default([]),
   }).default({ single: [], softirq: [] }),
+  /** Calls that initialise an object's own locks, counters and queues: only done before it is shared. */
+  initializers: z.array(z.string()).default([]),
+  /** Calls that free the object their first argument points to. */
+  freers: z.array(z.string()).default([]),
+  /** Calls that wait for an object's other users (work, timers, threads, interrupts) to stop for good. */
+  quiescers: z.array(z.string()).default([]),
+  /** Words in the names of calls that make an object reachable by others (`list_add`, `idr_alloc`). */
+  publishWords: z.array(z.string()).default([]),
   /** Waits whose second argument is a condition the waiter re-evaluates after every wake-up. */
   waiters: NameShapes.default({ names: [], prefixes: [] }),
   /** Lock objects that are global execution contexts (an RCU read side, irqs or preemption off), not exclusive locks. */

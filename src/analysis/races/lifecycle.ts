@@ -4,19 +4,11 @@
 // the decrement that dropped its last reference). Accesses there need no lock.
 
 import type { Expr, FunctionIR, Op } from '../../c/ir.js';
+import type { Semantics } from '../../semantics/index.js';
 import { dominates, successors } from '../cfg.js';
 import type { WalkResult } from '../engine.js';
 
 export type Phase = 'fresh' | 'teardown';
-
-/** Calls that initialise an object's own locks, counters and queues: only done before it is shared. */
-const INIT_CALL = new Set(['spin_lock_init', 'raw_spin_lock_init', 'rwlock_init', 'mutex_init', 'init_rwsem', 'seqlock_init', 'seqcount_init', 'seqcount_spinlock_init', 'init_waitqueue_head', 'init_completion', 'kref_init', 'refcount_set', 'init_llist_head', 'xa_init', 'xa_init_flags', 'idr_init', 'ida_init', 'timer_setup', 'INIT_WORK', 'INIT_DELAYED_WORK', 'percpu_ref_init']);
-/** Calls that make an object reachable by others. */
-const PUBLISH_CALL = /(^|_)(add|insert|register|publish|queue|submit|start|run|attach|store|enqueue|link|install|activate|set_drvdata|set_data|wake_up_process|mod_timer|add_timer|schedule|create|alloc_cyclic|idr_alloc|xa_store|xa_insert|xa_alloc|kthread_run|hash_add|rb_insert_color|call_rcu)(_|$)/;
-
-const FREE_LIKE = new Set(['kfree', 'kvfree', 'vfree', 'kfree_rcu', 'kmem_cache_free', 'mempool_free', 'kfree_sensitive']);
-/** Calls that wait for the object's other users (work, timers, threads, interrupts) to stop for good. */
-const QUIESCE_CALL = new Set(['cancel_work_sync', 'cancel_delayed_work_sync', 'flush_work', 'flush_delayed_work', 'flush_workqueue', 'drain_workqueue', 'destroy_workqueue', 'kthread_stop', 'del_timer_sync', 'timer_delete_sync', 'timer_shutdown_sync', 'hrtimer_cancel', 'free_irq', 'devm_free_irq', 'synchronize_irq', 'disable_irq', 'tasklet_kill', 'napi_disable', 'cancel_work', 'kthread_flush_worker', 'kthread_destroy_worker']);
 
 /** Calls named like allocators (`foo_alloc_pio`, `alloc_disk_node`, `blk_alloc_queue_node`) return a fresh object. */
 const ALLOC_NAME = /(^|_)[kv]*z?alloc(_|$)/;
@@ -27,11 +19,17 @@ export interface LifeContext {
   allocators: Set<string>;
   /** Parameters every caller in the input passes a still-private object for. */
   privateParams: Set<string>;
+  /**
+   * The rules: calls that initialise an object's own locks, counters and queues, only done before
+   * it is shared (`initializers`); calls that make it reachable by others (named with a
+   * `publishWords` word); calls that free it (`freers`); calls that wait for its other users (work,
+   * timers, threads, interrupts) to stop for good (`quiescers`).
+   */
+  sem: Semantics;
 }
 
 const NO_SET = new Set<string>();
 const PUB_CODES = [null, null, 'born', 'publish'] as const;
-const NO_CONTEXT: LifeContext = { allocators: new Set(), privateParams: new Set() };
 
 export function rootOfPath(p: string): string | null {
   const m = /^&?\(?\*?([A-Za-z_]\w*)/.exec(p.trim());
@@ -92,7 +90,7 @@ function anyPhases(fn: FunctionIR, ctx: LifeContext): boolean {
     for (const op of b.ops) {
       if (op.kind === 'alloc' || op.kind === 'free') return true;
       if (op.kind === 'atomic' && (op.action === 'dec-and-test' || op.action === 'set')) return true;
-      if (op.kind === 'call' && (INIT_CALL.has(op.callee) || FREE_LIKE.has(op.callee) || QUIESCE_CALL.has(op.callee))) return true;
+      if (op.kind === 'call' && (ctx.sem.initializers.has(op.callee) || ctx.sem.freers.has(op.callee) || ctx.sem.quiescers.has(op.callee))) return true;
       if (allocCall(op, ctx)) return true;
     }
   }
@@ -101,7 +99,7 @@ function anyPhases(fn: FunctionIR, ctx: LifeContext): boolean {
 
 export class Lifecycle {
   /** The lifecycle facts of a function, or null when it has none (most functions). */
-  static of(w: WalkResult, ctx: LifeContext = NO_CONTEXT): Lifecycle | null {
+  static of(w: WalkResult, ctx: LifeContext): Lifecycle | null {
     if (!anyPhases(w.fn, ctx)) return null;
     const life = new Lifecycle(w, ctx);
     // No object with a phase and nothing quiesced: every answer would be 'none'.
@@ -117,11 +115,13 @@ export class Lifecycle {
   private readonly quiesce: { op: Op; block: number; index: number; roots: Set<string> }[] = [];
   private allocResults: Set<string> = NO_SET; // shared and empty until one is found
   private globals: Set<string>;
+  private readonly sem: Semantics;
   /** Roots stored into one another (or reached through one another): private together, published together. */
   private readonly clusters = new Map<string, Set<string>>();
 
-  constructor(private readonly w: WalkResult, ctx: LifeContext = NO_CONTEXT) {
+  constructor(private readonly w: WalkResult, ctx: LifeContext) {
     this.fn = w.fn;
+    this.sem = ctx.sem;
     const fn = this.fn;
     let at = 0;
     for (const b of fn.blocks) {
@@ -148,7 +148,7 @@ export class Lifecycle {
           if (/^[A-Za-z_]\w*$/.test(op.target)) this.root(op.target, false);
           else pathRoots.push(op.target);
         }
-        const init = initTarget(op);
+        const init = initTarget(op, ctx.sem);
         if (init) {
           const r = rootOfPath(init);
           if (r) {
@@ -156,11 +156,11 @@ export class Lifecycle {
             this.root(r, true);
           }
         }
-        if (op.kind === 'free' || (op.kind === 'call' && FREE_LIKE.has(op.callee))) {
+        if (op.kind === 'free' || (op.kind === 'call' && ctx.sem.freers.has(op.callee))) {
           const obj = op.kind === 'free' ? op.obj : op.argText[0] ?? '';
           if (/^[A-Za-z_]\w*$/.test(obj)) this.root(obj, false);
         }
-        if (op.kind === 'call' && QUIESCE_CALL.has(op.callee)) {
+        if (op.kind === 'call' && ctx.sem.quiescers.has(op.callee)) {
           const roots = new Set(op.argText.map(rootOfPath).filter((r): r is string => !!r));
           this.quiesce.push({ op, block: b.id, index: b.ops.indexOf(op), roots });
         }
@@ -306,7 +306,7 @@ export class Lifecycle {
         return null;
       }
       case 'call': {
-        if (!PUBLISH_CALL.test(op.callee) || INIT_CALL.has(op.callee)) return null;
+        if (!this.sem.publishPattern.test(op.callee) || this.sem.initializers.has(op.callee)) return null;
         if (this.globals.has(r)) return 'publish'; // threads and registrations reach every global
         return op.argText.some((a) => a === r || a === `&${r}` || inObject(a, r)) ? 'publish' : null;
       }
@@ -375,7 +375,7 @@ export class Lifecycle {
   private backward(r: string): Uint8Array {
     const fn = this.fn;
     const frees = (op: Op): boolean =>
-      (op.kind === 'free' && op.obj === r) || (op.kind === 'call' && FREE_LIKE.has(op.callee) && op.argText[0] === r);
+      (op.kind === 'free' && op.obj === r) || (op.kind === 'call' && this.sem.freers.has(op.callee) && op.argText[0] === r);
     const repoints = (op: Op): boolean => op.kind === 'assign' && op.target === r;
     const inOf = new Map<number, boolean>();
     const outOf = (b: number): boolean => {
@@ -440,8 +440,8 @@ export class Lifecycle {
 }
 
 /** The object an init call sets up (`spin_lock_init(&s->lock)` -> `&s->lock`). */
-function initTarget(op: Op): string | null {
-  if (op.kind === 'call' && INIT_CALL.has(op.callee)) return op.argText[0] ?? null;
+function initTarget(op: Op, sem: Semantics): string | null {
+  if (op.kind === 'call' && sem.initializers.has(op.callee)) return op.argText[0] ?? null;
   if (op.kind === 'atomic' && op.action === 'set' && (op.family === 'refcount' || op.family === 'kref')) return op.obj;
   return null;
 }

@@ -528,7 +528,7 @@ export class Lockset {
       for (const i of cands) {
         if (out.has(i.walk.fn.name)) continue;
         if (added && ![...added].some((a) => callees.get(i)!.has(a))) continue;
-        if (Lifecycle.of(i.walk, { allocators: out, privateParams: new Set() })?.returnsFresh()) now.add(i.walk.fn.name);
+        if (Lifecycle.of(i.walk, { allocators: out, privateParams: new Set(), sem: this.sem })?.returnsFresh()) now.add(i.walk.fn.name);
       }
       if (!now.size) break;
       for (const n of now) out.add(n);
@@ -571,7 +571,7 @@ export class Lockset {
     stack.add(info);
     const privateParams = this.privateParams(info, allocators, stack);
     stack.delete(info);
-    return (info.lifecycle = Lifecycle.of(info.walk, { allocators, privateParams }));
+    return (info.lifecycle = Lifecycle.of(info.walk, { allocators, privateParams, sem: this.sem }));
   }
 
   /** The phase (set-up or tear-down) of the object a path is reached through, at an op of a function. */
