@@ -43,10 +43,14 @@ export class Semantics {
   private readonly softirqParams = new Set<string>();
   private readonly publishWords = new Set<string>();
   private readonly waiters = { names: new Set<string>(), prefixes: new Set<string>() };
+  private readonly gfpSleeping = { names: new Set<string>(), prefixes: new Set<string>() };
+  private readonly gfpAtomic = { names: new Set<string>(), prefixes: new Set<string>() };
   private singleParamRe?: RegExp;
   private softirqParamRe?: RegExp;
   private publishRe?: RegExp;
   private waiterRe?: RegExp;
+  private gfpSleepingRe?: RegExp;
+  private gfpAtomicRe?: RegExp;
 
   constructor(files: LoadedRuleFile[]) {
     this.files = files;
@@ -73,7 +77,7 @@ export class Semantics {
       for (const c of rules.freers) this.freers.add(c);
       for (const c of rules.quiescers) this.quiescers.add(c);
       for (const w of rules.publishWords) this.publishWords.add(w);
-      for (const [to, from] of [[this.waiters, rules.waiters]] as const) {
+      for (const [to, from] of [[this.waiters, rules.waiters], [this.gfpSleeping, rules.gfp.sleeping], [this.gfpAtomic, rules.gfp.atomic]] as const) {
         for (const n of from.names) to.names.add(n);
         for (const p of from.prefixes) to.prefixes.add(p);
       }
@@ -125,6 +129,16 @@ export class Semantics {
   /** A wait whose second argument is a condition re-evaluated after every wake-up (`wait_event_timeout`). */
   get waiterPattern(): RegExp {
     return (this.waiterRe ??= new RegExp(`^${shapes(this.waiters)}$`));
+  }
+
+  /** A GFP mask (expression text) naming a flag that lets the allocation sleep. */
+  get gfpSleepingPattern(): RegExp {
+    return (this.gfpSleepingRe ??= new RegExp(`\\b${shapes(this.gfpSleeping)}\\b`));
+  }
+
+  /** A GFP mask (expression text) naming a flag that keeps the allocation atomic. */
+  get gfpAtomicPattern(): RegExp {
+    return (this.gfpAtomicRe ??= new RegExp(`\\b${shapes(this.gfpAtomic)}\\b`));
   }
 }
 

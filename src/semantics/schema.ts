@@ -279,6 +279,11 @@ export const RuleFile = z.strictObject({
   publishWords: z.array(z.string()).default([]),
   /** Waits whose second argument is a condition the waiter re-evaluates after every wake-up. */
   waiters: NameShapes.default({ names: [], prefixes: [] }),
+  /** GFP flags that let an allocation sleep (direct reclaim), and flags that keep it atomic. */
+  gfp: z.strictObject({
+    sleeping: NameShapes.default({ names: [], prefixes: [] }),
+    atomic: NameShapes.default({ names: [], prefixes: [] }),
+  }).default({ sleeping: { names: [], prefixes: [] }, atomic: { names: [], prefixes: [] } }),
   /** Lock objects that are global execution contexts (an RCU read side, irqs or preemption off), not exclusive locks. */
   globalContexts: z.array(z.string()).default([]),
   handoffs: z.array(Handoff).default([]),
