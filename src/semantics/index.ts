@@ -36,6 +36,8 @@ export class Semantics {
   readonly freers = new Set<string>();
   /** Calls that wait for an object's other users to stop (rules `quiescers`). */
   readonly quiescers = new Set<string>();
+  /** Barriers that order earlier writes against a later store (rules `orderingBarriers`). */
+  readonly orderingBarriers = new Set<string>();
   /** Global execution contexts, not exclusive locks (rules `globalContexts`). */
   readonly globalContexts = new Set<string>();
   // What the patterns below are built from (each built once per instance, when first asked).
@@ -81,6 +83,7 @@ export class Semantics {
         for (const n of from.names) to.names.add(n);
         for (const p of from.prefixes) to.prefixes.add(p);
       }
+      for (const b of rules.orderingBarriers) this.orderingBarriers.add(b);
       for (const c of rules.globalContexts) this.globalContexts.add(c);
     }
   }

@@ -284,6 +284,8 @@ export const RuleFile = z.strictObject({
     sleeping: NameShapes.default({ names: [], prefixes: [] }),
     atomic: NameShapes.default({ names: [], prefixes: [] }),
   }).default({ sleeping: { names: [], prefixes: [] }, atomic: { names: [], prefixes: [] } }),
+  /** Barriers that order the writes before them against a later store. */
+  orderingBarriers: z.array(z.string()).default([]),
   /** Lock objects that are global execution contexts (an RCU read side, irqs or preemption off), not exclusive locks. */
   globalContexts: z.array(z.string()).default([]),
   handoffs: z.array(Handoff).default([]),

@@ -11,8 +11,6 @@ import type { WalkResult } from '../engine.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
 import { defineRule, report } from '../rule.js';
 
-const ORDERING_BARRIERS = /^(smp_mb__before_atomic|smp_mb|smp_wmb|mb|wmb|smp_store_mb)$/;
-
 interface Flag {
   key: string; // fwl_ctx.flags:FW_LOADING, snp_slot.busy
   show: string; // FW_LOADING, s->busy
@@ -174,7 +172,7 @@ function writesBefore(w: WalkResult, block: number, index: number, flag: string,
     const ops = fn.blocks[b]!.ops;
     for (let i = from; i >= 0; i--) {
       const p = ops[i]!;
-      if (p.kind === 'barrier' && ORDERING_BARRIERS.test(p.barrier)) return false;
+      if (p.kind === 'barrier' && ctx.sem.orderingBarriers.has(p.barrier)) return false; // rules `orderingBarriers`
       if (flagKey(p) === flag) {
         if ((p.kind === 'flag' && (p.action === 'test-set' || p.action === 'set')) || (p.kind === 'access' && p.mode === 'write')) return false;
         if (p.kind === 'access' && p.mode === 'read') return false; // claimed with a test of the flag
