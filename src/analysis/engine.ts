@@ -397,7 +397,7 @@ class Walker {
         this.ref(s, op);
         break;
       case 'alloc': {
-        const sl = op.gfp ? gfpSleeps(op.gfp, s) : undefined;
+        const sl = op.gfp ? gfpSleeps(op.gfp, s, this.o.sem) : undefined;
         if (sl) this.sleepCheck(s, { line: op.line, what: op.primitive, why: `${op.primitive}(${op.gfp}) may sleep`, text: op.text ?? op.primitive });
         if (op.obj && op.result) assign(s, op.obj, { k: 'result', id: op.result });
         break;

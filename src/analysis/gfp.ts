@@ -1,16 +1,15 @@
 // Whether an allocation's GFP mask lets it sleep (direct reclaim), decided on the path's facts
 // where the mask depends on a variable (`try ? GFP_NOIO : GFP_NOWAIT`).
 
-import { defaultSemantics, type Semantics } from '../semantics/index.js';
+import type { Semantics } from '../semantics/index.js';
 import type { State } from './state.js';
 import { truthOf } from './values.js';
 
 /**
  * true: may sleep; false: does not; undefined: cannot tell. The flags are the rules' `gfp.sleeping`
- * and `gfp.atomic`. Without `sem` (engine.ts, the caller, does not pass its own yet) the bundled
- * rules stand in.
+ * and `gfp.atomic`.
  */
-export function gfpSleeps(gfp: string, s?: State, sem: Semantics = defaultSemantics()): boolean | undefined {
+export function gfpSleeps(gfp: string, s: State | undefined, sem: Semantics): boolean | undefined {
   const t = /^\s*\(?\s*(!?)\s*([A-Za-z_]\w*)\s*\)?\s*\?\s*([^:]+):\s*(.+)$/.exec(gfp);
   if (t) {
     const f = s?.facts.get(t[2]!);
