@@ -391,7 +391,9 @@ export class FunctionLowerer {
   /** Lower `fn(variable)` at a scope exit as the rules say (free, put, release or a call). */
   private cleanupCall(fn: string, variable: string, at: SNode): void {
     const base = { ...this.at(at, `${fn}(${variable}) at scope exit`) };
-    const kind = classifyCall(fn, this.u.sem, this.u.calledInUnit, this.u.definedInUnit);
+    // `__free(device_node)` names a DEFINE_FREE() class, looked up as `free:<class>` in rules/.
+    const cls = this.u.sem.primitive(`free:${fn}`);
+    const kind = cls ? ({ k: 'primitive', p: cls } as const) : classifyCall(fn, this.u.sem, this.u.calledInUnit, this.u.definedInUnit);
     if (kind.k === 'primitive') {
       const p = kind.p;
       if (p.op === 'free') return this.emit({ kind: 'free', obj: variable, primitive: fn, ...base });
