@@ -25,7 +25,8 @@ function bigFile(): string {
   return out.join('\n') + '\n';
 }
 
-const LEAK = '\nstatic int bench_set(struct bench *b, int v)\n{\n\tspin_lock(&b->lock);\n\tif (v < 0)\n\t\treturn -EINVAL;\n\tb->v = v;\n\tspin_unlock(&b->lock);\n\treturn 0;\n}\n';
+const LEAK =
+  '\nstatic int bench_set(struct bench *b, int v)\n{\n\tspin_lock(&b->lock);\n\tif (v < 0)\n\t\treturn -EINVAL;\n\tb->v = v;\n\tspin_unlock(&b->lock);\n\treturn 0;\n}\n';
 const CLEAN = '\nstatic void bench_clear(struct bench *b)\n{\n\tspin_lock(&b->lock);\n\tb->v = 0;\n\tspin_unlock(&b->lock);\n}\n';
 
 export async function run(): Promise<BenchResult[]> {
@@ -42,14 +43,26 @@ export async function run(): Promise<BenchResult[]> {
         { message: 'bench: add bench_clear()', files: { [FILE]: touched + LEAK + CLEAN } },
       ],
     });
-    const gh = new FakeGitHub({ owner: 'acme', repo: 'linux', number: 1, headSha: repo.headSha, baseSha: repo.baseSha, headRepo: 'acme/linux', files: await pullFiles(repo) });
+    const gh = new FakeGitHub({
+      owner: 'acme',
+      repo: 'linux',
+      number: 1,
+      headSha: repo.headSha,
+      baseSha: repo.baseSha,
+      headRepo: 'acme/linux',
+      files: await pullFiles(repo),
+    });
     await gh.start();
     try {
       const t = performance.now();
       const r = await runBundle(join(dir, 'run'), {
         event: 'pull_request',
         payload: {
-          pull_request: { number: 1, head: { sha: repo.headSha, ref: 'pr', repo: { full_name: 'acme/linux' } }, base: { sha: repo.baseSha, ref: 'main', repo: { full_name: 'acme/linux' } } },
+          pull_request: {
+            number: 1,
+            head: { sha: repo.headSha, ref: 'pr', repo: { full_name: 'acme/linux' } },
+            base: { sha: repo.baseSha, ref: 'main', repo: { full_name: 'acme/linux' } },
+          },
           repository: { full_name: 'acme/linux' },
         },
         workspace: repo.checkout,

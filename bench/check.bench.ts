@@ -54,7 +54,13 @@ export async function run(): Promise<BenchResult[]> {
 
   const rate = (ms: number): number => lines / (ms / 1000);
   return [
-    { name: `kreview check, all checks (${lines} lines)`, value: rate(all.ms), unit: 'lines/s', target: { op: '>=', value: 20_000 }, note: `${all.out} findings` },
+    {
+      name: `kreview check, all checks (${lines} lines)`,
+      value: rate(all.ms),
+      unit: 'lines/s',
+      target: { op: '>=', value: 20_000 },
+      note: `${all.out} findings`,
+    },
     { name: 'kreview check time / raw parse time', value: all.ms / parse.ms, unit: 'x' },
     { name: 'kreview check, race checks off', value: rate(noRaces.ms), unit: 'lines/s', note: `${noRaces.out} findings` },
     { name: 'races on / races off', value: all.ms / noRaces.ms, unit: 'x', target: { op: '<=', value: 1.5 } },

@@ -40,7 +40,11 @@ function diff(r: () => number, file: string, n: number): string {
   }
   return [
     `diff --git a/${file} b/${file}`,
-    `index ${Math.floor(r() * 0xffffffffffff).toString(16).padStart(12, '0')}..${Math.floor(r() * 0xffffffffffff).toString(16).padStart(12, '0')} 100644`,
+    `index ${Math.floor(r() * 0xffffffffffff)
+      .toString(16)
+      .padStart(12, '0')}..${Math.floor(r() * 0xffffffffffff)
+      .toString(16)
+      .padStart(12, '0')} 100644`,
     `--- a/${file}`,
     `+++ b/${file}`,
     `@@ -${start},${oldN} +${start},${newN} @@ static int demo_fn_${start}(struct demo_dev *dev)`,
@@ -58,7 +62,9 @@ function message(r: () => number, i: number): string {
   const kind = r();
   const head = (subject: string, extra = ''): string =>
     `From: ${name} <${addr}>\nTo: demo-devel@lists.example.org\nSubject: ${subject}\nDate: ${date}\nMessage-ID: <${id}>\n${extra}`;
-  const changelog = 'The error path leaves the lock held when the work item fails.\nDrop it before returning, as every other exit does.\n\nSigned-off-by: ' + `${name} <${addr}>\n`;
+  const changelog =
+    'The error path leaves the lock held when the work item fails.\nDrop it before returning, as every other exit does.\n\nSigned-off-by: ' +
+    `${name} <${addr}>\n`;
   if (kind < 0.6) {
     // a format-patch patch
     const d = diff(r, file, 20 + Math.floor(r() * 60));
@@ -67,7 +73,10 @@ function message(r: () => number, i: number): string {
   const parent = `20240101.${Math.max(0, i - 1)}-a@example.org`;
   if (kind < 0.93) {
     // a reply quoting part of a diff, with a comment and a From line in the text
-    const quoted = diff(r, file, 8 + Math.floor(r() * 12)).split('\n').map((l) => `> ${l}`).join('\n');
+    const quoted = diff(r, file, 8 + Math.floor(r() * 12))
+      .split('\n')
+      .map((l) => `> ${l}`)
+      .join('\n');
     return `From ${addr} ${new Date(Date.UTC(2024, 0, 1) + i * 60_000).toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) (\S+) GMT$/, '$1 $3 $2 $5 $4')}\n${head(`Re: [PATCH 1/5] demo: fix error path ${i - 1}`, `In-Reply-To: <${parent}>\nReferences: <${parent}>\n`)}\nOn Mon, 1 Jan 2024, Someone wrote:\n${quoted}\n\nFrom the look of it this misses the unlock on the second exit.\n>From a mbox writer's point of view this line was escaped.\n\nThanks\n`;
   }
   const body = `${changelog}---\n${diff(r, file, 30)}-- \n2.43.0\n`;
@@ -132,7 +141,14 @@ async function child(mode: string, path: string): Promise<ChildResult> {
     }
     if (mode === 'parse-heap' && gc) {
       gc();
-      return { messages, errors, seconds: 0, maxRssMB: process.resourceUsage().maxRSS / 1024, heapEarlyMB: early / 2 ** 20, heapEndMB: process.memoryUsage().heapUsed / 2 ** 20 };
+      return {
+        messages,
+        errors,
+        seconds: 0,
+        maxRssMB: process.resourceUsage().maxRSS / 1024,
+        heapEarlyMB: early / 2 ** 20,
+        heapEndMB: process.memoryUsage().heapUsed / 2 ** 20,
+      };
     }
   } else if (mode === 'extract') {
     // split + parse + the patch stage (every diff, quoted diff and fragment, and the series position)
@@ -202,14 +218,42 @@ export async function run(): Promise<BenchResult[]> {
     }
     return [
       { name: `split ${BIG} msgs (${(bigBytes / 2 ** 20).toFixed(0)} MB mbox)`, value: BIG / split.seconds, unit: 'msg/s' },
-      { name: `split+parse ${BIG} msgs`, value: BIG / parseBig.seconds, unit: 'msg/s', target: { op: '>=', value: 5000 }, note: `${(bigBytes / 2 ** 20 / parseBig.seconds).toFixed(0)} MB/s, ${parseBig.errors} errors` },
+      {
+        name: `split+parse ${BIG} msgs`,
+        value: BIG / parseBig.seconds,
+        unit: 'msg/s',
+        target: { op: '>=', value: 5000 },
+        note: `${(bigBytes / 2 ** 20 / parseBig.seconds).toFixed(0)} MB/s, ${parseBig.errors} errors`,
+      },
       { name: `split+parse ${SMALL} msgs`, value: SMALL / parseSmall.seconds, unit: 'msg/s' },
-      { name: `split+parse+extract patches ${BIG} msgs`, value: BIG / extract.seconds, unit: 'msg/s', note: `${extract.patches} patches, peak RSS ${extract.maxRssMB.toFixed(0)} MB` },
-      { name: `mailparser simpleParser (${SIMPLEPARSER_SAMPLE} of the mix)`, value: sp.messages / sp.seconds, unit: 'msg/s', note: 'for comparison: why the own parser exists' },
+      {
+        name: `split+parse+extract patches ${BIG} msgs`,
+        value: BIG / extract.seconds,
+        unit: 'msg/s',
+        note: `${extract.patches} patches, peak RSS ${extract.maxRssMB.toFixed(0)} MB`,
+      },
+      {
+        name: `mailparser simpleParser (${SIMPLEPARSER_SAMPLE} of the mix)`,
+        value: sp.messages / sp.seconds,
+        unit: 'msg/s',
+        note: 'for comparison: why the own parser exists',
+      },
       { name: `peak RSS split+parse ${BIG} msgs`, value: parseBig.maxRssMB, unit: 'MB', note: `process baseline ${base.toFixed(0)} MB` },
       { name: `peak RSS split+parse ${SMALL} msgs`, value: parseSmall.maxRssMB, unit: 'MB' },
-      { name: `peak RSS growth ${SMALL} -> ${BIG} msgs`, value: parseBig.maxRssMB - parseSmall.maxRssMB, unit: 'MB', target: { op: '<=', value: 32 }, note: '10x the input; RSS also depends on when V8 collects' },
-      { name: `live heap after GC: at 2000 -> at ${BIG} msgs`, value: heap.heapEndMB! - heap.heapEarlyMB!, unit: 'MB', target: { op: '<=', value: 4 }, note: `${heap.heapEarlyMB!.toFixed(1)} MB -> ${heap.heapEndMB!.toFixed(1)} MB` },
+      {
+        name: `peak RSS growth ${SMALL} -> ${BIG} msgs`,
+        value: parseBig.maxRssMB - parseSmall.maxRssMB,
+        unit: 'MB',
+        target: { op: '<=', value: 32 },
+        note: '10x the input; RSS also depends on when V8 collects',
+      },
+      {
+        name: `live heap after GC: at 2000 -> at ${BIG} msgs`,
+        value: heap.heapEndMB! - heap.heapEarlyMB!,
+        unit: 'MB',
+        target: { op: '<=', value: 4 },
+        note: `${heap.heapEarlyMB!.toFixed(1)} MB -> ${heap.heapEndMB!.toFixed(1)} MB`,
+      },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

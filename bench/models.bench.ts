@@ -26,7 +26,9 @@ async function cases(): Promise<Case[]> {
   const sem = defaultSemantics();
   const out: Case[] = [];
   if (existsSync(SEEDS)) {
-    for (const f of readdirSync(SEEDS).filter((x) => x.endsWith('.txt')).sort()) {
+    for (const f of readdirSync(SEEDS)
+      .filter((x) => x.endsWith('.txt'))
+      .sort()) {
       const res = await scanMessages([join(SEEDS, f)]);
       for (const r of await reviewPatches(res.patches, { sem })) {
         for (const side of ['pre', 'post'] as const) out.push({ name: `seed ${f.slice(0, 3)} ${side}`, side, fns: side === 'pre' ? r.pre : r.post });
@@ -34,7 +36,9 @@ async function cases(): Promise<Case[]> {
     }
   }
   for (const dir of readdirSync(FIXTURES).sort()) {
-    for (const f of readdirSync(join(FIXTURES, dir)).filter((x) => x.endsWith('.c')).sort()) {
+    for (const f of readdirSync(join(FIXTURES, dir))
+      .filter((x) => x.endsWith('.c'))
+      .sort()) {
       const unit = await wholeFileUnit(f, readFileSync(join(FIXTURES, dir, f), 'utf8'));
       out.push({ name: `${dir}/${f}`, side: 'post', fns: await lowerUnit(unit, sem) });
     }
@@ -52,7 +56,12 @@ export async function run(): Promise<BenchResult[]> {
     for (const r of m.runs) {
       states += r.states;
       ms += r.ms;
-      rows.push({ name: `${c.name}: ${r.model} ${r.scenario.split('/').slice(1).join('/')}`.slice(0, 80), value: r.ms, unit: `ms to ${r.verdict} (${r.states} states)`, target: { op: '<=', value: 3000 } });
+      rows.push({
+        name: `${c.name}: ${r.model} ${r.scenario.split('/').slice(1).join('/')}`.slice(0, 80),
+        value: r.ms,
+        unit: `ms to ${r.verdict} (${r.states} states)`,
+        target: { op: '<=', value: 3000 },
+      });
     }
   }
   rows.push({ name: 'explorer throughput, all scenarios', value: ms ? states / (ms / 1000) : 0, unit: 'states/s', target: { op: '>=', value: 5000 } });

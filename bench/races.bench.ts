@@ -42,13 +42,29 @@ function genFunction(r: () => number, k: number, i: number): string {
   switch (Math.floor(r() * 8)) {
     case 0:
       out.push(`int rb${k}_submit_${i}(${T} *dev, ${R} *rq)`, '{', '\tunsigned long flags;', '');
-      out.push('\tspin_lock_irqsave(&dev->lock, flags);', '\tif (dev->stopped || dev->depth > 64) {', '\t\tspin_unlock_irqrestore(&dev->lock, flags);', '\t\treturn -EBUSY;', '\t}');
+      out.push(
+        '\tspin_lock_irqsave(&dev->lock, flags);',
+        '\tif (dev->stopped || dev->depth > 64) {',
+        '\t\tspin_unlock_irqrestore(&dev->lock, flags);',
+        '\t\treturn -EBUSY;',
+        '\t}',
+      );
       out.push('\tlist_add_tail(&rq->node, &dev->queue);', '\tdev->depth++;', '\tspin_unlock_irqrestore(&dev->lock, flags);', '\treturn 0;', '}');
       break;
     case 1:
       out.push(`static void __rb${k}_account_${i}(${T} *dev)`, '{', '\tdev->served++;', '\tdev->depth--;', '}', '');
       out.push(`${R} *rb${k}_next_${i}(${T} *dev)`, '{', `\t${R} *rq = NULL;`, '');
-      out.push('\tspin_lock(&dev->lock);', '\tif (!list_empty(&dev->queue)) {', `\t\trq = list_first_entry(&dev->queue, ${R}, node);`, '\t\tlist_del_init(&rq->node);', `\t\t__rb${k}_account_${i}(dev);`, '\t}', '\tspin_unlock(&dev->lock);', '\treturn rq;', '}');
+      out.push(
+        '\tspin_lock(&dev->lock);',
+        '\tif (!list_empty(&dev->queue)) {',
+        `\t\trq = list_first_entry(&dev->queue, ${R}, node);`,
+        '\t\tlist_del_init(&rq->node);',
+        `\t\t__rb${k}_account_${i}(dev);`,
+        '\t}',
+        '\tspin_unlock(&dev->lock);',
+        '\treturn rq;',
+        '}',
+      );
       break;
     case 2:
       // A marked peek; one in ten is a plain read that decides.
@@ -114,7 +130,8 @@ export async function run(): Promise<BenchResult[]> {
   const files = corpus();
   const lines = files.reduce((n, f) => n + f.split('\n').length, 0);
   const units: FunctionIR[][] = [];
-  for (const text of files) units.push(await lowerUnit({ file: 'bench.c', side: 'post', origin: 'file', text, lineMap: text.split('\n').map((_, i) => i + 1), functions: [] }, sem));
+  for (const text of files)
+    units.push(await lowerUnit({ file: 'bench.c', side: 'post', origin: 'file', text, lineMap: text.split('\n').map((_, i) => i + 1), functions: [] }, sem));
   const perFile = (races: boolean) => () => units.reduce((n, fns) => n + analyzeSide(fns, sem, { races }).findings.length, 0);
   // The two settings file by file, in turn, so that a change of load on a shared machine hits both
   // alike; each file's fastest of five rounds, so that a collection or a neighbour's burst in one
@@ -131,7 +148,8 @@ export async function run(): Promise<BenchResult[]> {
       if (b.ms < r[i]!.ms) r[i] = b;
     });
   };
-  const total = (xs: { ms: number; findings: number }[]) => xs.reduce((s, x) => ({ ms: s.ms + x.ms, findings: s.findings + x.findings }), { ms: 0, findings: 0 });
+  const total = (xs: { ms: number; findings: number }[]) =>
+    xs.reduce((s, x) => ({ ms: s.ms + x.ms, findings: s.findings + x.findings }), { ms: 0, findings: 0 });
   const all = units.flat();
   const tenth = units.slice(0, Math.max(1, Math.floor(units.length / 10))).flat();
   const oneInput = (fns: FunctionIR[]) => () => analyzeSide(fns, sem).findings.length;
@@ -139,10 +157,11 @@ export async function run(): Promise<BenchResult[]> {
   perFile(false)();
   const fastest = (fs: (() => number)[], rounds = 3): { ms: number; findings: number }[] => {
     const out = fs.map(() => ({ ms: Infinity, findings: 0 }));
-    for (let i = 0; i < rounds; i++) fs.forEach((f, j) => {
-      const t = time(f);
-      if (t.ms < out[j]!.ms) out[j] = t;
-    });
+    for (let i = 0; i < rounds; i++)
+      fs.forEach((f, j) => {
+        const t = time(f);
+        if (t.ms < out[j]!.ms) out[j] = t;
+      });
     return out;
   };
   for (let i = 0; i < ROUNDS; i++) paired();
@@ -154,6 +173,12 @@ export async function run(): Promise<BenchResult[]> {
     { name: `check, engine checks only (${lines} lines)`, value: lines / (engine.ms / 1000), unit: 'lines/s', note: `${engine.findings} findings` },
     { name: 'check, with the race checks', value: lines / (races.ms / 1000), unit: 'lines/s', note: `${races.findings} findings` },
     { name: 'race checks on: time / engine-only time', value: races.ms / engine.ms, unit: 'x', target: { op: '<=', value: 1.5 } },
-    { name: 'one input: per-line time, all / a tenth', value: (whole.ms / lines) / (small.ms / smallLines), unit: 'x', target: { op: '<=', value: 1.5 }, note: 'global inference stays linear' },
+    {
+      name: 'one input: per-line time, all / a tenth',
+      value: whole.ms / lines / (small.ms / smallLines),
+      unit: 'x',
+      target: { op: '<=', value: 1.5 },
+      note: 'global inference stays linear',
+    },
   ];
 }

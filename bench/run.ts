@@ -14,7 +14,9 @@ export interface BenchResult {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv[2];
-const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts') && (!only || f.includes(only))).sort();
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts') && (!only || f.includes(only)))
+  .sort();
 const rows: BenchResult[] = [];
 for (const f of files) {
   const mod = (await import(pathToFileURL(join(here, f)).href)) as { run: () => Promise<BenchResult[]> };
@@ -23,6 +25,8 @@ for (const f of files) {
   for (const r of res) {
     const met = r.target ? (r.target.op === '>=' ? r.value >= r.target.value : r.value <= r.target.value) : null;
     const tgt = r.target ? ` (target ${r.target.op} ${r.target.value}: ${met ? 'met' : 'NOT met'})` : '';
-    console.log(`${f.replace('.bench.ts', '').padEnd(10)} ${r.name.padEnd(44)} ${r.value.toFixed(r.value < 10 ? 2 : 0).padStart(10)} ${r.unit}${tgt}${r.note ? `  ${r.note}` : ''}`);
+    console.log(
+      `${f.replace('.bench.ts', '').padEnd(10)} ${r.name.padEnd(44)} ${r.value.toFixed(r.value < 10 ? 2 : 0).padStart(10)} ${r.unit}${tgt}${r.note ? `  ${r.note}` : ''}`,
+    );
   }
 }

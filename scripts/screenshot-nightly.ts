@@ -27,7 +27,6 @@ const NIGHTS: [1 | 2 | 3, string][] = [
   [3, '2024-06-14'],
 ];
 
-
 async function main(): Promise<void> {
   if (!HAVE_CHROMIUM) {
     console.error(`screenshot-nightly: ${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM)`);

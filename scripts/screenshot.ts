@@ -20,7 +20,6 @@ import { Semantics } from '../src/semantics/index.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WIDTH = 1200;
 
-
 async function main(): Promise<void> {
   if (!HAVE_CHROMIUM) {
     console.error(`screenshot: ${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM)`);
@@ -51,7 +50,10 @@ async function main(): Promise<void> {
     await page.route('**/*', (route) => route.abort());
     await page.setContent(html, { waitUntil: 'load' });
     // Open the first finding's collapsed parts, so the picture shows what a reader can unfold.
-    await page.locator('article.finding details.facts').first().evaluate((d) => d.setAttribute('open', ''));
+    await page
+      .locator('article.finding details.facts')
+      .first()
+      .evaluate((d) => d.setAttribute('open', ''));
     const out = join(docs, 'html-report.png');
     await page.screenshot({ path: out, fullPage: true });
     if (tried.length) throw new Error(`the page tried to load: ${tried.join(', ')}`);

@@ -38,7 +38,10 @@ class UsageError extends Error {}
 
 const formatOpt = () => new Option('-f, --format <format>', 'output format').choices([...FORMATS]).default('text');
 const failOnOpt = (dflt?: FailOn) => {
-  const o = new Option('--fail-on <level>', `exit 1 when findings at or above this severity are introduced or present, outside the baseline (default: the config's fail-on, else ${dflt ?? 'error'})`).choices([...FAIL_ON]);
+  const o = new Option(
+    '--fail-on <level>',
+    `exit 1 when findings at or above this severity are introduced or present, outside the baseline (default: the config's fail-on, else ${dflt ?? 'error'})`,
+  ).choices([...FAIL_ON]);
   return dflt ? o.default(dflt) : o;
 };
 const rulesOpt = () => new Option('--rules <dir>', 'rules directory (default: the bundled rules/)');
@@ -96,7 +99,7 @@ function cFiles(paths: string[]): { files: string[]; missing: string[] } {
   const files: string[] = [];
   const missing: string[] = [];
   const walk = (p: string): void => {
-    let st;
+    let st: ReturnType<typeof statSync>;
     try {
       st = statSync(p);
     } catch {
@@ -129,7 +132,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .argument('<inputs...>', 'files, directories or - for stdin')
       .option('--tree <dir>', 'kernel git tree for pre-images (index blobs, base-commit, HEAD)'),
   ).action(async (inputs: string[], o: RunOptions) => {
-      const setup = loadSetup(o);
+    const setup = loadSetup(o);
     const sem = loadSemantics(o.rules, setup.cfg.semantics);
     let bar: SingleBar | null = null;
     const { doc, unreadable } = await scanRun(inputs, {
@@ -264,11 +267,18 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           const ac = new AbortController();
           void stopped.then(() => ac.abort());
           const r = await runNight(cfg, { log, signal: ac.signal, after });
-          io.stdout(`${cfg.output}: run ${r.runId}, ${r.digest.nothingNew ? 'nothing new' : `${r.digest.messages} messages, ${r.digest.counts.new} new, ${r.digest.counts.fixed} fixed, ${r.digest.counts.persisting} still there`}\n`);
+          io.stdout(
+            `${cfg.output}: run ${r.runId}, ${r.digest.nothingNew ? 'nothing new' : `${r.digest.messages} messages, ${r.digest.counts.new} new, ${r.digest.counts.fixed} fixed, ${r.digest.counts.persisting} still there`}\n`,
+          );
           code = r.digest.events.some((e) => e.level === 'error') ? 1 : 0;
           return;
         }
-        const scheduler = new NightScheduler({ expression: cfg.schedule, timezone: cfg.timezone, log, run: async (signal) => void (await runNight(cfg, { log, signal, after })) });
+        const scheduler = new NightScheduler({
+          expression: cfg.schedule,
+          timezone: cfg.timezone,
+          log,
+          run: async (signal) => void (await runNight(cfg, { log, signal, after })),
+        });
         scheduler.start();
         await stopped;
         await scheduler.stop();
@@ -359,4 +369,3 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
   return code;
 }
-

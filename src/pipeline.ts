@@ -106,7 +106,7 @@ export async function scanMessages(inputs: ScanInput[], opts: ScanOptions = {}):
 
   for (const input of inputs) {
     const path = typeof input === 'string' ? input : input.name;
-    let reader;
+    let reader: Awaited<ReturnType<typeof openInput>>;
     try {
       reader = typeof input === 'string' ? await openInput(path, { stdin: opts.stdin }) : await openText(path, input.text);
     } catch (e) {

@@ -41,7 +41,12 @@ export interface PatchReview {
 }
 
 /** Lower every unit; a unit that fails is reported in notes, never dropped silently. */
-async function lowerAll(units: { unit: CUnit; file: FilePatch | null }[], sem: Semantics, notes: string[], origins: Map<FunctionIR, Origin>): Promise<FunctionIR[]> {
+async function lowerAll(
+  units: { unit: CUnit; file: FilePatch | null }[],
+  sem: Semantics,
+  notes: string[],
+  origins: Map<FunctionIR, Origin>,
+): Promise<FunctionIR[]> {
   const out: FunctionIR[] = [];
   for (const { unit: u, file } of units) {
     try {
@@ -82,7 +87,13 @@ function toFinding(raw: RawFinding, fn: FunctionIR, origin: Origin | undefined, 
     ...(raw.witness ? { witness: raw.witness } : {}),
     facts: raw.facts,
     fingerprint: fingerprint(raw.rule, fn.file, raw.function, raw.objects, raw.discriminator),
-    snippet: origin ? excerpt(origin.unit, raw.line, raw.trace.filter((t) => !t.function || t.function === raw.function).map((t) => t.line)) : [],
+    snippet: origin
+      ? excerpt(
+          origin.unit,
+          raw.line,
+          raw.trace.filter((t) => !t.function || t.function === raw.function).map((t) => t.line),
+        )
+      : [],
     baseline: false,
   };
   const hunk = origin?.file && raw.line !== null ? hunkDownTo(origin.file, raw.line, fn.side, lineIn) : null;
@@ -145,10 +156,27 @@ export async function reviewPatches(patches: Patch[], opts: ReviewOptions): Prom
         }
       }
       const origins = new Map<FunctionIR, Origin>();
-      const pre = await lowerAll(mine.flatMap((i) => (i.pre ? [{ unit: i.pre, file: i.file }] : [])), opts.sem, notes, origins);
-      const post = await lowerAll(mine.flatMap((i) => (i.post ? [{ unit: i.post, file: i.file }] : [])), opts.sem, notes, origins);
+      const pre = await lowerAll(
+        mine.flatMap((i) => (i.pre ? [{ unit: i.pre, file: i.file }] : [])),
+        opts.sem,
+        notes,
+        origins,
+      );
+      const post = await lowerAll(
+        mine.flatMap((i) => (i.post ? [{ unit: i.post, file: i.file }] : [])),
+        opts.sem,
+        notes,
+        origins,
+      );
       const where = { input: patch.input, patch: patch.id, messageId: patch.messageId };
-      const sides = analyzeImages([{ side: 'pre', fns: pre }, { side: 'post', fns: post }], opts.sem, { rules: opts.rules });
+      const sides = analyzeImages(
+        [
+          { side: 'pre', fns: pre },
+          { side: 'post', fns: post },
+        ],
+        opts.sem,
+        { rules: opts.rules },
+      );
       const preA = sides.pre!;
       const postA = sides.post!;
       for (const name of [...preA.exhausted, ...postA.exhausted]) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);

@@ -15,37 +15,46 @@ describe('cli check', () => {
     dir = mkdtempSync(join(tmpdir(), 'kreview-cli-'));
     buggy = join(dir, 'leak.c');
     clean = join(dir, 'ok.c');
-    writeFileSync(buggy, [
-      'static int set_rate(struct clk_priv *p, unsigned int rate)',
-      '{',
-      '\tspin_lock(&p->lock);',
-      '\tif (rate > p->max)',
-      '\t\treturn -EINVAL;',
-      '\tp->rate = rate;',
-      '\tspin_unlock(&p->lock);',
-      '\treturn 0;',
-      '}',
-      '',
-      'static void map_one(struct page *pg, struct buf *b)',
-      '{',
-      '\tvoid *v = kmap_local_page(pg);',
-      '',
-      '\tb->first = *(u8 *)v;',
-      '}',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      buggy,
+      [
+        'static int set_rate(struct clk_priv *p, unsigned int rate)',
+        '{',
+        '\tspin_lock(&p->lock);',
+        '\tif (rate > p->max)',
+        '\t\treturn -EINVAL;',
+        '\tp->rate = rate;',
+        '\tspin_unlock(&p->lock);',
+        '\treturn 0;',
+        '}',
+        '',
+        'static void map_one(struct page *pg, struct buf *b)',
+        '{',
+        '\tvoid *v = kmap_local_page(pg);',
+        '',
+        '\tb->first = *(u8 *)v;',
+        '}',
+        '',
+      ].join('\n'),
+    );
     writeFileSync(clean, 'static void f(struct x *p)\n{\n\tspin_lock(&p->lock);\n\tp->n++;\n\tspin_unlock(&p->lock);\n}\n');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('prints findings in Smatch\'s shape with detail lines indented', async () => {
+  it("prints findings in Smatch's shape with detail lines indented", async () => {
     const r = await run(['check', buggy]);
     assert.equal(r.code, 1, 'an error exists and --fail-on defaults to error');
     const lines = r.out.split('\n');
-    assert.ok(lines.includes(`${buggy}:5 set_rate() error: inconsistent returns '&p->lock': held on return at 5, released on return at 8 [lock-leak, present]`), r.out);
+    assert.ok(
+      lines.includes(`${buggy}:5 set_rate() error: inconsistent returns '&p->lock': held on return at 5, released on return at 8 [lock-leak, present]`),
+      r.out,
+    );
     assert.ok(lines.includes('    Locked on: 5'));
     assert.ok(lines.includes('    Unlocked on: 8'));
-    assert.ok(lines.some((l) => l.startsWith(`${buggy}:16 map_one() warn: 'v' from kmap_local at 13 is not released`)), r.out);
+    assert.ok(
+      lines.some((l) => l.startsWith(`${buggy}:16 map_one() warn: 'v' from kmap_local at 13 is not released`)),
+      r.out,
+    );
     assert.match(r.out, /1 file, 2 functions, 2 findings/);
   });
 
@@ -61,7 +70,8 @@ describe('cli check', () => {
     const r = await run(['check', '--format', 'json', buggy]);
     const doc = JSON.parse(r.out);
     const f = doc.findings.find((x: { rule: string }) => x.rule === 'lock-leak');
-    for (const k of ['rule', 'severity', 'confidence', 'message', 'file', 'line', 'function', 'status', 'trace', 'fingerprint', 'objects', 'facts']) assert.ok(k in f, k);
+    for (const k of ['rule', 'severity', 'confidence', 'message', 'file', 'line', 'function', 'status', 'trace', 'fingerprint', 'objects', 'facts'])
+      assert.ok(k in f, k);
     assert.equal(f.status, 'present');
     assert.equal(f.file, buggy);
     assert.match(f.fingerprint, /^lock-leak:[0-9a-f]{12}$/);

@@ -84,7 +84,10 @@ describe('config', () => {
     const flag = await run(['check', '-f', 'json', '--severity', 'lock-leak=info', '--disable', 'ref-leak,flag-leak', join(dir, 'leak.c')]);
     const fd = json(flag.out);
     assert.equal(fd.findings.find((f) => f.rule === 'lock-leak')?.severity, 'info');
-    assert.deepEqual(fd.rules.filter((x) => !x.enabled).map((x) => x.id), ['ref-leak', 'flag-leak']);
+    assert.deepEqual(
+      fd.rules.filter((x) => !x.enabled).map((x) => x.id),
+      ['ref-leak', 'flag-leak'],
+    );
   });
 
   it('ignores paths by glob and accounts for them', async () => {
@@ -138,7 +141,11 @@ describe('config', () => {
     ];
     for (const [k, [text, re]] of cases.entries()) {
       const p = cfg(`bad${k + 1}.yaml`, text);
-      assert.throws(() => loadConfig(p), (e: unknown) => e instanceof ConfigError && re.test(e.message), `case ${k + 1}`);
+      assert.throws(
+        () => loadConfig(p),
+        (e: unknown) => e instanceof ConfigError && re.test(e.message),
+        `case ${k + 1}`,
+      );
       const r = await run(['check', '--config', p, join(dir, 'leak.c')]);
       assert.equal(r.code, 2);
       assert.match(r.err, re);

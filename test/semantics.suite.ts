@@ -14,13 +14,17 @@ describe('semantics: rule files', () => {
 
   it('names the file and line of a schema error', () => {
     const text = 'subsystem: t\nprimitives:\n  foo_lock: { op: acquire, family: spn, lock: 0 }\n';
-    assert.throws(() => parseRuleText(text, 'rules/t.yaml'), (e: unknown) =>
-      e instanceof RuleError && /^rules\/t\.yaml:3: primitives\.foo_lock\.family/.test(e.message));
+    assert.throws(
+      () => parseRuleText(text, 'rules/t.yaml'),
+      (e: unknown) => e instanceof RuleError && /^rules\/t\.yaml:3: primitives\.foo_lock\.family/.test(e.message),
+    );
   });
 
   it('names the line of a YAML syntax error', () => {
-    assert.throws(() => parseRuleText('subsystem: t\nprimitives: [\n', 'r.yaml'), (e: unknown) =>
-      e instanceof RuleError && /^r\.yaml:\d+: YAML error/.test(e.message));
+    assert.throws(
+      () => parseRuleText('subsystem: t\nprimitives: [\n', 'r.yaml'),
+      (e: unknown) => e instanceof RuleError && /^r\.yaml:\d+: YAML error/.test(e.message),
+    );
   });
 
   it('rejects unknown keys', () => {

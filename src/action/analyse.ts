@@ -83,7 +83,10 @@ export async function analyseCommits(ctx: AnalyseContext, mergeBase: string): Pr
   const { doc } = await scanRun(commits.length ? [{ name, text: mbox }] : [], { setup: ctx.setup, sem: ctx.sem, tree: repo.dir, args: ctx.args });
   if (!commits.length) doc.notes.push(`pull request #${pr.pull_request.number}: no commits between ${mergeBase.slice(0, 12)} and ${head.slice(0, 12)}`);
   // format-patch writes one message per commit, in order, each after a "From <commit>" line.
-  const written = mbox.split('\n').filter(isFromLine).map((l) => l.slice(5, 45));
+  const written = mbox
+    .split('\n')
+    .filter(isFromLine)
+    .map((l) => l.slice(5, 45));
   const commitOf = (f: Finding): string | undefined => {
     const m = patchOf(doc, f.patch)?.message;
     return m ? written[m.index - 1] : undefined;

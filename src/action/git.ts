@@ -74,7 +74,8 @@ export class PullRepo {
   async commits(from: string, to: string): Promise<string[]> {
     const all = (await this.git.raw(['rev-list', '--reverse', `${from}..${to}`])).split('\n').filter(Boolean);
     const plain = (await this.git.raw(['rev-list', '--reverse', '--no-merges', `${from}..${to}`])).split('\n').filter(Boolean);
-    if (plain.length < all.length) this.notes.push(`${all.length - plain.length} merge commit(s) in the pull request not reviewed (a merge has no patch of its own)`);
+    if (plain.length < all.length)
+      this.notes.push(`${all.length - plain.length} merge commit(s) in the pull request not reviewed (a merge has no patch of its own)`);
     return plain;
   }
 

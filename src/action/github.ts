@@ -16,16 +16,19 @@ const MAX_WAIT_S = 120;
 const MAX_RATE_RETRIES = 2;
 
 export function gitHubClient(token: string, log: (s: string) => void): GitHubClient {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression quoted in a message, not a template
   if (!token) throw new ActionError('input github-token is empty: posting a review needs a token (the default is the workflow token, ${{ github.token }})');
-  const onLimit = (kind: string) => (retryAfter: number, options: { method?: string; url?: string }, _o: unknown, retryCount: number): boolean => {
-    const what = `${options.method ?? ''} ${options.url ?? ''}`.trim();
-    if (retryCount < MAX_RATE_RETRIES && retryAfter <= MAX_WAIT_S) {
-      log(`GitHub ${kind} rate limit on ${what}: retrying in ${retryAfter} s`);
-      return true;
-    }
-    log(`GitHub ${kind} rate limit on ${what}: giving up (retry after ${retryAfter} s)`);
-    return false;
-  };
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, options: { method?: string; url?: string }, _o: unknown, retryCount: number): boolean => {
+      const what = `${options.method ?? ''} ${options.url ?? ''}`.trim();
+      if (retryCount < MAX_RATE_RETRIES && retryAfter <= MAX_WAIT_S) {
+        log(`GitHub ${kind} rate limit on ${what}: retrying in ${retryAfter} s`);
+        return true;
+      }
+      log(`GitHub ${kind} rate limit on ${what}: giving up (retry after ${retryAfter} s)`);
+      return false;
+    };
   return new Client({
     auth: token,
     baseUrl: (process.env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/$/, ''),
@@ -46,7 +49,8 @@ export function apiError(call: string, e: unknown): ActionError {
   let hint = '';
   if (status === 401) hint = ': the token is not valid';
   else if (status === 403 && err.response?.headers?.['x-ratelimit-remaining'] === '0') hint = ': rate limited';
-  else if (status === 403 || status === 404) hint = ': the token may lack permission (pull-requests: write to post; on a fork the workflow token is read-only, post with workflow_run)';
+  else if (status === 403 || status === 404)
+    hint = ': the token may lack permission (pull-requests: write to post; on a fork the workflow token is read-only, post with workflow_run)';
   else if (status === 422) hint = ': GitHub refused the content';
   return new ActionError(`GitHub API ${call} failed${status ? ` with ${status}` : ''}: ${msg}${details}${hint}`);
 }

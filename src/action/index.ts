@@ -57,7 +57,10 @@ async function analysis(inputs: ActionInputs): Promise<number> {
   const baseline = inputs.baseline ? await fromBase(repo, mergeBase, inputs.baseline, outDir) : null;
   if (inputs.baseline && baseline === null) throw new ActionError(`input baseline: ${inputs.baseline} is not in the base commit ${mergeBase.slice(0, 12)}`);
   const setup = loadSetup({ config: config ?? undefined, baseline: baseline ?? undefined }, outDir);
-  const sem = loadSemantics(undefined, setup.cfg.semantics.map((d) => resolve(ws, d)));
+  const sem = loadSemantics(
+    undefined,
+    setup.cfg.semantics.map((d) => resolve(ws, d)),
+  );
   const tree = inputs.tree ? resolve(ws, inputs.tree) : null;
   const ctx: AnalyseContext = { repo, pr: ev, setup, sem, tree, args: [] };
   const mode = inputs.mode === 'auto' ? await pickMode(ctx, mergeBase) : inputs.mode;
@@ -69,7 +72,9 @@ async function analysis(inputs: ActionInputs): Promise<number> {
   await report(doc, inputs, ws, outDir);
   if (inputs.comment !== 'none') {
     if (doc.pullRequest!.fork) {
-      core.notice(`pull request #${pr.number} comes from a fork: its token is read-only, so nothing is posted here; the workflow_run job (workflows/kreview-post.yml) posts the review from this run's artifact`);
+      core.notice(
+        `pull request #${pr.number} comes from a fork: its token is read-only, so nothing is posted here; the workflow_run job (workflows/kreview-post.yml) posts the review from this run's artifact`,
+      );
     } else {
       await postRun(gitHubClient(inputs.token, log), doc, { comment: inputs.comment, requestChanges: inputs.requestChanges, log });
     }
@@ -102,7 +107,12 @@ function failing(doc: RunDocument, level: string): number {
   if (level === 'never') return 0;
   const open = new Set(doc.pullRequest?.open ?? []);
   const bad = doc.findings.filter((f) => f.status === 'introduced' && open.has(f.fingerprint) && RANK[f.severity] >= RANK[level as Severity]);
-  for (const f of bad) core.error(`${f.message} [${f.rule}]`, { file: f.head?.path ?? f.file ?? undefined, startLine: f.head?.line ?? f.line ?? undefined, title: `kreview ${f.rule}` });
+  for (const f of bad)
+    core.error(`${f.message} [${f.rule}]`, {
+      file: f.head?.path ?? f.file ?? undefined,
+      startLine: f.head?.line ?? f.line ?? undefined,
+      title: `kreview ${f.rule}`,
+    });
   return bad.length ? 1 : 0;
 }
 
@@ -126,14 +136,18 @@ async function post(inputs: ActionInputs): Promise<number> {
   }
   const pr = doc.pullRequest;
   if (!pr) throw new ActionError(`input post-from: ${inputs.postFrom} is not a pull request run (no pullRequest)`);
-  if (pr.repository !== ev.repository.full_name) throw new ActionError(`input post-from: the run is about ${pr.repository}, this workflow runs in ${ev.repository.full_name}`);
-  if (pr.headSha !== ev.workflow_run.head_sha) throw new ActionError(`input post-from: the run reviewed ${pr.headSha.slice(0, 12)}, the workflow run was for ${ev.workflow_run.head_sha.slice(0, 12)}`);
+  if (pr.repository !== ev.repository.full_name)
+    throw new ActionError(`input post-from: the run is about ${pr.repository}, this workflow runs in ${ev.repository.full_name}`);
+  if (pr.headSha !== ev.workflow_run.head_sha)
+    throw new ActionError(`input post-from: the run reviewed ${pr.headSha.slice(0, 12)}, the workflow run was for ${ev.workflow_run.head_sha.slice(0, 12)}`);
   if (inputs.comment === 'none') return 0;
   const gh = gitHubClient(inputs.token, log);
   const [owner, repo] = pr.repository.split('/') as [string, string];
   const live = await api('get the pull request', () => gh.rest.pulls.get({ owner, repo, pull_number: pr.number }));
   if (live.data.head.sha !== pr.headSha) {
-    core.notice(`pull request #${pr.number} has moved on to ${live.data.head.sha.slice(0, 12)}: this run (${pr.headSha.slice(0, 12)}) is not posted; the newer one will be`);
+    core.notice(
+      `pull request #${pr.number} has moved on to ${live.data.head.sha.slice(0, 12)}: this run (${pr.headSha.slice(0, 12)}) is not posted; the newer one will be`,
+    );
     return 0;
   }
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderMarkdown(doc)).write();
@@ -152,4 +166,3 @@ export async function runAction(): Promise<number> {
     return 2;
   }
 }
-

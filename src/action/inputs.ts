@@ -34,7 +34,8 @@ const optional = (name: string): string | null => core.getInput(name).trim() || 
 
 export function readInputs(): ActionInputs {
   const failOn = optional('fail-on');
-  if (failOn !== null && !(FAIL_ON as readonly string[]).includes(failOn)) throw new ActionError(`input fail-on: '${failOn}' is not one of ${FAIL_ON.join(', ')}`);
+  if (failOn !== null && !(FAIL_ON as readonly string[]).includes(failOn))
+    throw new ActionError(`input fail-on: '${failOn}' is not one of ${FAIL_ON.join(', ')}`);
   const rc = core.getInput('request-changes').trim() || 'false';
   if (rc !== 'true' && rc !== 'false') throw new ActionError(`input request-changes: '${rc}' is not true or false`);
   return {
@@ -103,9 +104,13 @@ function parse<T>(schema: z.ZodType<T>, payload: unknown, path: string, what: st
 export function pullRequestPayload(): PullRequestEvent {
   const { name, payload, path } = readPayload();
   if (name === 'pull_request_target') {
-    core.warning('kreview on pull_request_target: it only reads the checkout, but the job holds a write token while the pull request is checked out; run the analysis on pull_request and post with workflow_run (workflows/kreview-post.yml)');
+    core.warning(
+      'kreview on pull_request_target: it only reads the checkout, but the job holds a write token while the pull request is checked out; run the analysis on pull_request and post with workflow_run (workflows/kreview-post.yml)',
+    );
   } else if (name !== 'pull_request') {
-    throw new ActionError(`kreview reviews pull requests: run it on pull_request (this is ${name || 'an unnamed event'}); to post a review made elsewhere, give post-from on workflow_run`);
+    throw new ActionError(
+      `kreview reviews pull requests: run it on pull_request (this is ${name || 'an unnamed event'}); to post a review made elsewhere, give post-from on workflow_run`,
+    );
   }
   return parse(pullRequestEvent, payload, path, 'pull_request');
 }

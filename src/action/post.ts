@@ -65,7 +65,9 @@ export function commentableLines(patch: string | undefined): Set<number> {
 }
 
 function cap(body: string, what: string): string {
-  return body.length <= MAX_BODY ? body : `${body.slice(0, MAX_BODY)}\n\n… (${what} cut at ${MAX_BODY} characters; the job summary and the SARIF have all of it)`;
+  return body.length <= MAX_BODY
+    ? body
+    : `${body.slice(0, MAX_BODY)}\n\n… (${what} cut at ${MAX_BODY} characters; the job summary and the SARIF have all of it)`;
 }
 
 /** An inline comment: the finding in full, under the line it is about. */
@@ -86,7 +88,10 @@ export function reviewBody(doc: RunDocument, inline: Finding[], inBody: Finding[
   const pr = doc.pullRequest!;
   const fixed = doc.findings.filter((f) => f.status === 'fixed' && !pr.open.includes(f.fingerprint));
   const out: string[] = [mark, `## kreview: ${pr.open.length} introduced by this pull request`];
-  out.push('', `<sub>${verdictLine(doc.summary)} over ${doc.patches.length} patch${doc.patches.length === 1 ? '' : 'es'} · ${pr.mode} mode · head ${pr.headSha.slice(0, 12)} · kreview ${VERSION}</sub>`);
+  out.push(
+    '',
+    `<sub>${verdictLine(doc.summary)} over ${doc.patches.length} patch${doc.patches.length === 1 ? '' : 'es'} · ${pr.mode} mode · head ${pr.headSha.slice(0, 12)} · kreview ${VERSION}</sub>`,
+  );
   if (inline.length) out.push('', `${inline.length} on the lines they are about, below.`);
   if (inBody.length) {
     out.push('', `### Not on a line of this diff (${inBody.length})`);
@@ -195,12 +200,18 @@ export async function postRun(gh: GitHubClient, doc: RunDocument, opts: PostOpti
       const f = introduced.find((x) => x.fingerprint === c.fingerprint);
       const again = f ? commentBody(doc, f) : c.body.replace(RESOLVED_MARK, '');
       await api('mark a comment reported again', () =>
-        gh.rest.pulls.updateReviewComment({ owner, repo, comment_id: c.id, body: `:rotating_light: **Reported again** at ${pr.headSha.slice(0, 12)}.\n\n${again}` }),
+        gh.rest.pulls.updateReviewComment({
+          owner,
+          repo,
+          comment_id: c.id,
+          body: `:rotating_light: **Reported again** at ${pr.headSha.slice(0, 12)}.\n\n${again}`,
+        }),
       );
       result.reopened++;
     }
   }
-  opts.log(`review: ${result.review}; ${result.posted} new inline comment(s), ${result.inBody} in the body, ${result.resolved} resolved, ${result.reopened} reported again`);
+  opts.log(
+    `review: ${result.review}; ${result.posted} new inline comment(s), ${result.inBody} in the body, ${result.resolved} resolved, ${result.reopened} reported again`,
+  );
   return result;
 }
-

@@ -5,10 +5,14 @@ import type { Block, FunctionIR, Terminator } from '../c/ir.js';
 
 export function successors(t: Terminator): number[] {
   switch (t.k) {
-    case 'jump': return [t.to];
-    case 'branch': return t.t === t.f ? [t.t] : [t.t, t.f];
-    case 'switch': return [...new Set(t.cases.map((c) => c.to))];
-    default: return [];
+    case 'jump':
+      return [t.to];
+    case 'branch':
+      return t.t === t.f ? [t.t] : [t.t, t.f];
+    case 'switch':
+      return [...new Set(t.cases.map((c) => c.to))];
+    default:
+      return [];
   }
 }
 

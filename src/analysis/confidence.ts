@@ -32,10 +32,10 @@ const WHY: Record<Weakness, string> = {
   'inferred-guard': 'a guard inferred from how most accesses hold the lock, not declared',
   'some-paths': 'a callee that does it on some of its paths only',
   'may-alias': 'objects named through a variable index, which may be different ones',
-  'counting': 'a semaphore, which may count rather than exclude',
-  'absence': 'the absence of a release in the input, which holds only part of the kernel',
+  counting: 'a semaphore, which may count rather than exclude',
+  absence: 'the absence of a release in the input, which holds only part of the kernel',
   'never-released': 'a lock this function never releases on any path, as a helper that returns it to its caller does',
-  'idiom': 'a pattern that is also a common correct idiom',
+  idiom: 'a pattern that is also a common correct idiom',
   'handed-in': 'references the function was handed (by its caller, or owned by a structure field), whose number the code does not show',
 };
 

@@ -9,12 +9,41 @@ import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
 import { parsePath } from '../c/path.js';
 import { derefs, manyInstances, memberClass, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
-  addTrace, cloneOwning, cloneState, initialState, MAPPING_PAIRS, markHanded, wasHanded, REF_COUNT_CAP, OWN, isAtomicFamily, joinFacts, nests, refOf, stateKeys, traceSteps,
-  type Fact, type HeldLock, type HeldRef, type LockEffectSet, type Pending, type State,
+  addTrace,
+  cloneOwning,
+  cloneState,
+  initialState,
+  MAPPING_PAIRS,
+  markHanded,
+  wasHanded,
+  REF_COUNT_CAP,
+  OWN,
+  isAtomicFamily,
+  joinFacts,
+  nests,
+  refOf,
+  stateKeys,
+  traceSteps,
+  type Fact,
+  type HeldLock,
+  type HeldRef,
+  type LockEffectSet,
+  type Pending,
+  type State,
 } from './state.js';
 import {
-  classOfReturn, exitsForArgs, exitsSelected, firesNonnull, firesNonzero, firesZero, firesZeroOrNonneg, implementations, splitEffects,
-  type RetClass, type Summary, type SummaryTable,
+  classOfReturn,
+  exitsForArgs,
+  exitsSelected,
+  firesNonnull,
+  firesNonzero,
+  firesZero,
+  firesZeroOrNonneg,
+  implementations,
+  splitEffects,
+  type RetClass,
+  type Summary,
+  type SummaryTable,
 } from './summary.js';
 import { assign, assume, forgetAfterCall, forgetAtLoop, freshResult, isNullOrErr, learnNonNull, truthOf, valueOf } from './values.js';
 import { gfpSleeps } from './gfp.js';
@@ -28,20 +57,84 @@ type Trace = ReturnType<typeof traceSteps>;
 export const CYCLED = '~';
 
 export type EngineEvent =
-  | { k: 'double-acquire'; line: number | null; obj: string; text: string; held: HeldLock; via?: { callee: string; line: number | null; always: boolean }; viaGap: boolean; block: number; trace: Trace }
-  | { k: 'release-unheld'; line: number | null; obj: string; family: LockFamily; text: string; double: boolean; prevLine: number | null; via?: string; viaGap: boolean; trace: Trace }
+  | {
+      k: 'double-acquire';
+      line: number | null;
+      obj: string;
+      text: string;
+      held: HeldLock;
+      via?: { callee: string; line: number | null; always: boolean };
+      viaGap: boolean;
+      block: number;
+      trace: Trace;
+    }
+  | {
+      k: 'release-unheld';
+      line: number | null;
+      obj: string;
+      family: LockFamily;
+      text: string;
+      double: boolean;
+      prevLine: number | null;
+      via?: string;
+      viaGap: boolean;
+      trace: Trace;
+    }
   | { k: 'irq-release-mismatch'; line: number | null; obj: string; text: string; held: HeldLock; releasedIrq: IrqMode; trace: Trace }
   | { k: 'irq-enable-nested'; line: number | null; obj: string; text: string; other: HeldLock; trace: Trace }
   | { k: 'flags-reused'; line: number | null; obj: string; text: string; other: HeldLock; flags: string; trace: Trace }
   | { k: 'lock-context'; line: number | null; obj: string; family: LockFamily; irq: IrqMode; irqsOff: boolean; bhOff: boolean; text: string }
   | { k: 'call-context'; line: number | null; callee: string; irqsOff: boolean; bhOff: boolean }
-  | { k: 'sleep'; line: number | null; what: string; why: string; atomic: HeldLock[]; via?: string; sometimes?: boolean; viaGap: boolean; text: string; trace: Trace }
+  | {
+      k: 'sleep';
+      line: number | null;
+      what: string;
+      why: string;
+      atomic: HeldLock[];
+      via?: string;
+      sometimes?: boolean;
+      viaGap: boolean;
+      text: string;
+      trace: Trace;
+    }
   | { k: 'may-sleep'; line: number | null; what: string; why: string; root: SleepRoot; block: number } // anywhere (for summaries)
   /** handed: the path never took it, both puts drop references the function was given (how many, the code does not show). */
-  | { k: 'double-put'; line: number | null; obj: string; pair: string; source: PairSource; handed: boolean; prevLine: number | null; text: string; viaGap: boolean; via?: string; trace: Trace }
+  | {
+      k: 'double-put';
+      line: number | null;
+      obj: string;
+      pair: string;
+      source: PairSource;
+      handed: boolean;
+      prevLine: number | null;
+      text: string;
+      viaGap: boolean;
+      via?: string;
+      trace: Trace;
+    }
   | { k: 'put-unheld'; line: number | null; obj: string; pair: string; source: PairSource; text: string; via?: string; trace: Trace }
-  | { k: 'err-fallthrough'; line: number | null; subject: string; branchLine: number | null; cleanup: { line: number | null; text: string; obj: string; kind: string }; use: { line: number | null; text: string; what: string }; trace: Trace }
-  | { k: 'acquire'; line: number | null; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; block: number; via?: string; sometimes?: boolean; afterGap: boolean; retake?: boolean }
+  | {
+      k: 'err-fallthrough';
+      line: number | null;
+      subject: string;
+      branchLine: number | null;
+      cleanup: { line: number | null; text: string; obj: string; kind: string };
+      use: { line: number | null; text: string; what: string };
+      trace: Trace;
+    }
+  | {
+      k: 'acquire';
+      line: number | null;
+      obj: string;
+      family: LockFamily;
+      mode: LockMode;
+      irq: IrqMode;
+      block: number;
+      via?: string;
+      sometimes?: boolean;
+      afterGap: boolean;
+      retake?: boolean;
+    }
   | { k: 'flag-set'; line: number | null; key: string }
   | { k: 'flag-cleared'; line: number | null; key: string } // a flag this path had set, cleared again
   /** copy: taken for a copy stored or queued earlier on the path, not kept by this function. */
@@ -171,13 +264,22 @@ class Walker {
 
   private readonly localNames: Set<string>;
 
-  constructor(private readonly fn: FunctionIR, private readonly o: EngineOptions, private readonly cfg: CfgInfo) {
+  constructor(
+    private readonly fn: FunctionIR,
+    private readonly o: EngineOptions,
+    private readonly cfg: CfgInfo,
+  ) {
     this.budget = o.budget ?? 20000;
     this.localNames = new Set([...fn.params.map((p) => p.name), ...fn.locals.map((l) => l.name)]);
     this.live = liveness(fn);
     this.fixedParams = new Set(fn.params.map((p) => p.name).filter((p) => !fn.blocks.some((b) => b.ops.some((op) => op.kind === 'assign' && op.target === p))));
     this.aliases = lockAliases(fn);
-    this.entry = entryLocks(fn, (op, obj) => this.callTouch(op, obj), this.aliases, (op) => this.callLocks(op));
+    this.entry = entryLocks(
+      fn,
+      (op, obj) => this.callTouch(op, obj),
+      this.aliases,
+      (op) => this.callLocks(op),
+    );
     this.handoffCallees = new Set(o.sem.handoffs.flatMap((h) => [h.acquire, h.release]));
   }
 
@@ -269,7 +371,10 @@ class Walker {
     if (!sum || !exits.length || exits.some((e) => e.unknown)) return [];
     const { common } = splitEffects(exits);
     const out: CallLock[] = [];
-    for (const [kind, list] of [['acquire', common.acquired], ['release', common.released]] as const) {
+    for (const [kind, list] of [
+      ['acquire', common.acquired],
+      ['release', common.released],
+    ] as const) {
       for (const r of list) {
         const obj = this.mapArgs(sum, op, r.obj);
         if (obj) out.push({ kind, obj, family: r.family, mode: r.mode, irq: r.irq });
@@ -315,21 +420,34 @@ class Walker {
   private applyAnnotations(s: State): void {
     const touched = new Set<string>();
     const asserted: string[] = [];
-    for (const b of this.fn.blocks) for (const op of b.ops) {
-      if (op.kind === 'acquire' || op.kind === 'release') touched.add(op.obj);
-      else if (op.kind === 'assert' && op.what === 'held' && op.obj) asserted.push(op.obj);
-    }
+    for (const b of this.fn.blocks)
+      for (const op of b.ops) {
+        if (op.kind === 'acquire' || op.kind === 'release') touched.add(op.obj);
+        else if (op.kind === 'assert' && op.what === 'held' && op.obj) asserted.push(op.obj);
+      }
     for (const obj of asserted) {
-      if (!touched.has(obj) && !s.locks.has(obj)) s.locks.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: this.fn.startLine, count: 1, gapSince: false, fromEntry: true });
+      if (!touched.has(obj) && !s.locks.has(obj))
+        s.locks.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: this.fn.startLine, count: 1, gapSince: false, fromEntry: true });
     }
     for (const obj of this.fn.annotations.mustHold) {
       s.locks.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: this.fn.startLine, count: 1, gapSince: false, fromEntry: true });
     }
     for (const c of this.fn.annotations.context) {
-      if (c.entry > 0) s.locks.set(c.lock, { obj: c.lock, family: 'context', mode: 'exclusive', irq: 'none', line: this.fn.startLine, count: 1, gapSince: false, fromEntry: true });
+      if (c.entry > 0)
+        s.locks.set(c.lock, {
+          obj: c.lock,
+          family: 'context',
+          mode: 'exclusive',
+          irq: 'none',
+          line: this.fn.startLine,
+          count: 1,
+          gapSince: false,
+          fromEntry: true,
+        });
     }
     for (const obj of this.fn.annotations.releases) {
-      if (!s.locks.has(obj)) s.locks.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: this.fn.startLine, count: 1, gapSince: false, fromEntry: true });
+      if (!s.locks.has(obj))
+        s.locks.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: this.fn.startLine, count: 1, gapSince: false, fromEntry: true });
     }
   }
 
@@ -378,7 +496,16 @@ class Walker {
           const held = this.findHeld(s, a.obj)!;
           s.locks.set(held.obj, { ...held, count: held.count + 1 });
         } else {
-          this.acquire(s, { obj: a.obj, family: a.family, mode: a.mode, irq: a.irq, line: a.line, text: a.text ?? a.primitive, flags: a.flags, scoped: a.scoped });
+          this.acquire(s, {
+            obj: a.obj,
+            family: a.family,
+            mode: a.mode,
+            irq: a.irq,
+            line: a.line,
+            text: a.text ?? a.primitive,
+            flags: a.flags,
+            scoped: a.scoped,
+          });
         }
         this.derefed(s, a.obj);
         break;
@@ -429,7 +556,11 @@ class Walker {
           if (status) {
             // `ret = foo_get(dev)`: an int is a status, not the object; it failed when non-zero or negative.
             const list = s.pending.get(op.value.id);
-            if (list?.some((p) => p.undo)) s.pending.set(op.value.id, list.map((p) => (p.undo ? { ...p, fires: failedStatus } : p)));
+            if (list?.some((p) => p.undo))
+              s.pending.set(
+                op.value.id,
+                list.map((p) => (p.undo ? { ...p, fires: failedStatus } : p)),
+              );
           }
           const k = src && src !== op.target && !status ? refOf(s, src) : undefined;
           if (k && k !== op.target) {
@@ -498,8 +629,11 @@ class Walker {
       if (v.k === 'result' && (this.resultRefs.has(v.id) || this.getResults.has(v.id))) return cloneState(s0);
       return cloneOwning(s0, OWN.facts | OWN.rfacts | OWN.pending | OWN.dropped | OWN.refs | OWN.released);
     }
-    if (op.kind === 'call' && (op.indirect ? !implementations(this.fn, op.callee).length : !this.o.summaries.has(op.callee) && !this.o.sem.deferrers.has(op.callee))
-      && !this.handoffCallees.has(op.callee)) {
+    if (
+      op.kind === 'call' &&
+      (op.indirect ? !implementations(this.fn, op.callee).length : !this.o.summaries.has(op.callee) && !this.o.sem.deferrers.has(op.callee)) &&
+      !this.handoffCallees.has(op.callee)
+    ) {
       return cloneOwning(s0, OWN.facts | OWN.rfacts | OWN.pending);
     }
     return cloneState(s0);
@@ -522,8 +656,10 @@ class Walker {
       return;
     }
     const op = p.op;
-    if (op?.kind === 'acquire') this.acquire(s, { obj: op.obj, family: op.family, mode: op.mode, irq: op.irq, line: op.line, text: op.text ?? op.primitive, flags: op.flags });
-    else if (op?.kind === 'ref') this.takeRef(s, { obj: op.obj, pair: op.pair, source: op.source, line: op.line, text: op.text ?? op.primitive, member: op.member });
+    if (op?.kind === 'acquire')
+      this.acquire(s, { obj: op.obj, family: op.family, mode: op.mode, irq: op.irq, line: op.line, text: op.text ?? op.primitive, flags: op.flags });
+    else if (op?.kind === 'ref')
+      this.takeRef(s, { obj: op.obj, pair: op.pair, source: op.source, line: op.line, text: op.text ?? op.primitive, member: op.member });
     else if (op?.kind === 'flag') this.setFlag(s, `${op.word}:${op.bit}`, op.line, op.text ?? op.primitive);
     if (p.effect) this.applyEffects(s, p.effect, p.line, p.via ?? '?');
   }
@@ -575,7 +711,11 @@ class Walker {
     const held = s.locks.get(obj);
     // Taking back the caller's lock after dropping it (around a sleep): it is the caller's again.
     const retake = !held && s.entryReleased.has(obj);
-    if (!held) this.emit({ k: 'acquire', line, obj, family, mode, irq, block: this.block, via: via?.callee, afterGap: s.viaGap, retake }, `acq:${obj}:${line}:${via?.callee ?? ''}`);
+    if (!held)
+      this.emit(
+        { k: 'acquire', line, obj, family, mode, irq, block: this.block, via: via?.callee, afterGap: s.viaGap, retake },
+        `acq:${obj}:${line}:${via?.callee ?? ''}`,
+      );
     if (held) {
       // A nesting lock (rcu_read_lock) taken again, also over the caller's that an annotation
       // names (`__acquires(RCU)`, held as a plain context): one more level, not a deadlock.
@@ -584,8 +724,10 @@ class Walker {
       } else if (manyInstances(this.fn, obj) || reassignedInLoop(this.fn, obj)) {
         // `&tbl[i].lock` in a loop: another element of the array, as far as we can tell.
       } else {
-        this.emit({ k: 'double-acquire', line, obj, text, held, via, viaGap: s.viaGap, block: this.block, trace: traceSteps(s) },
-          `dbl:${obj}:${line}:${via?.callee ?? ''}`);
+        this.emit(
+          { k: 'double-acquire', line, obj, text, held, via, viaGap: s.viaGap, block: this.block, trace: traceSteps(s) },
+          `dbl:${obj}:${line}:${via?.callee ?? ''}`,
+        );
         // A recursive read of a rw_semaphore succeeds unless a writer queues: both reads are released later.
         if (family === 'rwsem' && mode === 'read' && held.mode === 'read') s.locks.set(obj, { ...held, count: held.count + 1 });
       }
@@ -596,7 +738,20 @@ class Walker {
       if (other) this.emit({ k: 'flags-reused', line, obj, text, other, flags, trace: traceSteps(s) }, `flags:${obj}:${line}`);
     }
     addTrace(s, line, text, via ? `acquires '${obj}' inside ${via.callee}()` : `acquires '${obj}'`);
-    s.locks.set(obj, { obj, family, mode, irq, flags, line, count: 1, gapSince: false, scoped, via: via?.callee, typed: this.typed(obj), ...(retake ? { fromEntry: true } : {}) });
+    s.locks.set(obj, {
+      obj,
+      family,
+      mode,
+      irq,
+      flags,
+      line,
+      count: 1,
+      gapSince: false,
+      scoped,
+      via: via?.callee,
+      typed: this.typed(obj),
+      ...(retake ? { fromEntry: true } : {}),
+    });
     s.released.delete(obj);
     if (retake) s.entryReleased.delete(obj);
   }
@@ -645,14 +800,18 @@ class Walker {
       return;
     }
     if (s.released.has(obj)) {
-      this.emit({ k: 'release-unheld', line, obj, family, text, double: true, prevLine: s.released.get(obj) ?? null, via, viaGap: s.viaGap, trace: traceSteps(s) },
-        `unheld:${obj}:${line}:${via ?? ''}`);
+      this.emit(
+        { k: 'release-unheld', line, obj, family, text, double: true, prevLine: s.released.get(obj) ?? null, via, viaGap: s.viaGap, trace: traceSteps(s) },
+        `unheld:${obj}:${line}:${via ?? ''}`,
+      );
       return;
     }
     // Whether the caller holds it follows an argument (`if (!locked) spin_lock(..)`): not known here.
     if (s.clean && !this.entry.unknown.has(obj)) {
-      this.emit({ k: 'release-unheld', line, obj, family, text, double: false, prevLine: null, via, viaGap: false, trace: traceSteps(s) },
-        `unheld:${obj}:${line}:${via ?? ''}`);
+      this.emit(
+        { k: 'release-unheld', line, obj, family, text, double: false, prevLine: null, via, viaGap: false, trace: traceSteps(s) },
+        `unheld:${obj}:${line}:${via ?? ''}`,
+      );
     }
     // Not known to be held or free here: it was held on entry (or taken in a gap).
     s.entryReleased.set(obj, { family, mode, irq, line });
@@ -717,8 +876,15 @@ class Walker {
     const saturated = !!cur?.saturated || count > REF_COUNT_CAP;
     const copies = cur ? cur.aliases : this.copySource(obj);
     s.refs.set(obj, {
-      obj, pair, line, source, count: Math.min(count, REF_COUNT_CAP), gapSince: false,
-      ...(init && !cur ? { init: true } : {}), ...(saturated ? { saturated } : {}), ...(copies?.length ? { aliases: copies } : {}),
+      obj,
+      pair,
+      line,
+      source,
+      count: Math.min(count, REF_COUNT_CAP),
+      gapSince: false,
+      ...(init && !cur ? { init: true } : {}),
+      ...(saturated ? { saturated } : {}),
+      ...(copies?.length ? { aliases: copies } : {}),
     });
     s.dropped.delete(obj);
     this.emit({ k: 'ref-taken', line, obj, pair }, `rt:${obj}:${line}`);
@@ -832,8 +998,22 @@ class Walker {
     // objects: dropping each once is no double put; the same one twice, or the structure itself, is.
     const count = member ? `${obj}#${r.obj}` : null;
     if (s.dropped.has(obj) && (!count || s.dropped.has(count) || !droppedByCount(s, obj))) {
-      this.emit({ k: 'double-put', line, obj, pair, source, handed: s.entryPut.has(obj), prevLine: s.dropped.get(count ?? obj) ?? s.dropped.get(obj) ?? null, text, viaGap: s.viaGap, via, trace: traceSteps(s) },
-        `dput:${obj}:${line}`);
+      this.emit(
+        {
+          k: 'double-put',
+          line,
+          obj,
+          pair,
+          source,
+          handed: s.entryPut.has(obj),
+          prevLine: s.dropped.get(count ?? obj) ?? s.dropped.get(obj) ?? null,
+          text,
+          viaGap: s.viaGap,
+          via,
+          trace: traceSteps(s),
+        },
+        `dput:${obj}:${line}`,
+      );
     } else if (!s.dropped.has(obj)) {
       if (s.clean) this.emit({ k: 'put-unheld', line, obj, pair, source, text, via, trace: traceSteps(s) }, `punheld:${obj}:${line}`);
       s.entryPut.set(obj, { pair, source, line, ...(member && r.obj !== obj ? { count: r.obj } : {}) });
@@ -848,7 +1028,9 @@ class Walker {
    */
   private undecidedGet(s: State, obj: string): void {
     for (const [id, list] of s.pending) {
-      const p = list.find((x) => x.op?.kind === 'ref' && x.op.action === 'get' && (refOf(s, refKey(x.op.obj, x.op.member)) ?? refKey(x.op.obj, x.op.member)) === obj);
+      const p = list.find(
+        (x) => x.op?.kind === 'ref' && x.op.action === 'get' && (refOf(s, refKey(x.op.obj, x.op.member)) ?? refKey(x.op.obj, x.op.member)) === obj,
+      );
       if (!p) continue;
       const left = list.filter((x) => x !== p);
       if (left.length) s.pending.set(id, left);
@@ -872,9 +1054,26 @@ class Walker {
         this.takeRef(s, { obj: op.obj, pair: 'refcount', source: 'primitive', line: op.line, text, member: true });
         break;
       case 'inc-not-zero':
-        if (op.result) this.pend(s, op.result, { fires: firesNonzero, op: { kind: 'ref', action: 'get', obj: op.obj, pair: 'refcount', source: 'primitive', member: true, primitive: op.primitive, line: op.line, row: op.row, text }, line: op.line });
+        if (op.result)
+          this.pend(s, op.result, {
+            fires: firesNonzero,
+            op: {
+              kind: 'ref',
+              action: 'get',
+              obj: op.obj,
+              pair: 'refcount',
+              source: 'primitive',
+              member: true,
+              primitive: op.primitive,
+              line: op.line,
+              row: op.row,
+              text,
+            },
+            line: op.line,
+          });
         break;
-      case 'dec': case 'dec-and-test':
+      case 'dec':
+      case 'dec-and-test':
         this.putRef(s, { obj: op.obj, pair: 'refcount', source: 'primitive', line: op.line, text, member: true });
         break;
       case 'sub-and-test':
@@ -895,9 +1094,18 @@ class Walker {
       return;
     }
     if (e.cleanup && e.cleanup.obj === obj) {
-      this.emit({ k: 'err-fallthrough', line: e.line ?? line, subject: e.subject, branchLine: e.line, cleanup: e.cleanup,
-        use: { line, text, what: `${kind === 'release' ? 'releases' : kind === 'put' ? 'drops' : 'frees'} '${obj}' again` }, trace: traceSteps(s) },
-      `eft:${e.succ}`);
+      this.emit(
+        {
+          k: 'err-fallthrough',
+          line: e.line ?? line,
+          subject: e.subject,
+          branchLine: e.line,
+          cleanup: e.cleanup,
+          use: { line, text, what: `${kind === 'release' ? 'releases' : kind === 'put' ? 'drops' : 'frees'} '${obj}' again` },
+          trace: traceSteps(s),
+        },
+        `eft:${e.succ}`,
+      );
     }
   }
 
@@ -905,11 +1113,17 @@ class Walker {
     const { line, what, why, text, via, root } = c;
     // The locks our own caller holds that this path (or the callee, before it sleeps) has dropped.
     const drops = [...new Set([...(root?.drops ?? []), ...s.entryReleased.keys()])];
-    this.emit({ k: 'may-sleep', line, what, why, root: { ...(root ?? { why, line, via: [], always: true }), drops }, block: this.block }, `msl:${line}:${what}`);
+    this.emit(
+      { k: 'may-sleep', line, what, why, root: { ...(root ?? { why, line, via: [], always: true }), drops }, block: this.block },
+      `msl:${line}:${what}`,
+    );
     const dropped = new Set(root?.drops ?? []);
     const atomic = [...s.locks.values()].filter((l) => isAtomicFamily(l) && !dropped.has(l.obj));
     if (!atomic.length) return;
-    this.emit({ k: 'sleep', line, what, why, atomic, via, sometimes: root ? !root.always : false, viaGap: s.viaGap, text, trace: traceSteps(s) }, `sleep:${line}:${what}:${via ?? ''}`);
+    this.emit(
+      { k: 'sleep', line, what, why, atomic, via, sometimes: root ? !root.always : false, viaGap: s.viaGap, text, trace: traceSteps(s) },
+      `sleep:${line}:${what}:${via ?? ''}`,
+    );
   }
 
   /**
@@ -924,8 +1138,12 @@ class Walker {
     const shape = (x: Summary): string => {
       const pos = x.params.map((_, i) => `$${i}`);
       const at = (o: string): string => substitute(o, x.params, pos, x.locals) ?? '?';
-      return JSON.stringify([x.acquires.map((a) => at(a.obj)).sort(), x.exits.map((e) => [e.cls, !!e.unknown, e.acquired.map((a) => at(a.obj)).sort(), e.released.map((r) => at(r.obj)).sort()]).sort(),
-        x.refs.gets.map((g) => at(g.obj)).sort(), x.refs.puts.map((g) => at(g.obj)).sort()]);
+      return JSON.stringify([
+        x.acquires.map((a) => at(a.obj)).sort(),
+        x.exits.map((e) => [e.cls, !!e.unknown, e.acquired.map((a) => at(a.obj)).sort(), e.released.map((r) => at(r.obj)).sort()]).sort(),
+        x.refs.gets.map((g) => at(g.obj)).sort(),
+        x.refs.puts.map((g) => at(g.obj)).sort(),
+      ]);
     };
     const first = shape(sums[0]!);
     if (sums.some((x) => shape(x!) !== first)) return null;
@@ -933,7 +1151,7 @@ class Walker {
   }
 
   private call(s: State, op0: Extract<Op, { kind: 'call' }>): void {
-    const op = op0.indirect ? this.resolveIndirect(op0) ?? op0 : op0;
+    const op = op0.indirect ? (this.resolveIndirect(op0) ?? op0) : op0;
     const text = op.text ?? `${op.callee}()`;
     // `lookup(..., &x)` may store a new object in x: what was dropped before was the old one.
     if (s.dropped.size) for (const a of op.argText) if (/^&[A-Za-z_]\w*$/.test(a) && s.dropped.has(a.slice(1))) s.dropped.delete(a.slice(1));
@@ -947,10 +1165,16 @@ class Walker {
     for (const h of this.o.sem.handoffs) {
       if (h.acquire === op.callee) {
         const obj = h.lock;
-        if (op.result) this.pend(s, op.result, { fires: (f) => f.t !== 'errptr' && f.t !== 'bad' && f.t !== 'null' && f.t !== 'zero' && f.t !== 'neg', op: { ...op, kind: 'acquire', obj, family: 'context', mode: 'exclusive', irq: 'none', primitive: op.callee } as Op, line: op.line });
+        if (op.result)
+          this.pend(s, op.result, {
+            fires: (f) => f.t !== 'errptr' && f.t !== 'bad' && f.t !== 'null' && f.t !== 'zero' && f.t !== 'neg',
+            op: { ...op, kind: 'acquire', obj, family: 'context', mode: 'exclusive', irq: 'none', primitive: op.callee } as Op,
+            line: op.line,
+          });
         else this.acquire(s, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: op.line, text });
       }
-      if (h.release === op.callee && s.locks.has(h.lock)) this.release(s, { obj: h.lock, family: 'context', mode: 'exclusive', irq: 'none', line: op.line, text });
+      if (h.release === op.callee && s.locks.has(h.lock))
+        this.release(s, { obj: h.lock, family: 'context', mode: 'exclusive', irq: 'none', line: op.line, text });
     }
     const sum = op.indirect || op.callee === this.fn.name ? undefined : this.o.summaries.get(op.callee);
     if (sum) this.applySummary(s, op, sum);
@@ -1034,13 +1258,39 @@ class Walker {
       // `__releases(x) __acquires(x)` says) takes it again only after letting it go.
       const retakes = sum.requires.some((r) => r.obj === a.obj);
       if (held && !nests(held.family, held.mode) && !retakes) {
-        this.emit({ k: 'double-acquire', line: op.line, obj, text, held, via: { callee: op.callee, line: a.line, always: a.always }, viaGap: s.viaGap, block: this.block, trace: traceSteps(s) },
-          `dbl:${obj}:${op.line}:${op.callee}`);
+        this.emit(
+          {
+            k: 'double-acquire',
+            line: op.line,
+            obj,
+            text,
+            held,
+            via: { callee: op.callee, line: a.line, always: a.always },
+            viaGap: s.viaGap,
+            block: this.block,
+            trace: traceSteps(s),
+          },
+          `dbl:${obj}:${op.line}:${op.callee}`,
+        );
       } else if (!held) {
         // Taken inside the callee: part of this function's summary too (callers two levels up),
         // unless it takes back the caller's lock this function dropped.
-        this.emit({ k: 'acquire', line: op.line, obj, family: a.family, mode: a.mode, irq: a.irq, block: this.block, via: op.callee, sometimes: !a.always, afterGap: s.viaGap, retake: s.entryReleased.has(obj) },
-          `acq:${obj}:${op.line}:${op.callee}`);
+        this.emit(
+          {
+            k: 'acquire',
+            line: op.line,
+            obj,
+            family: a.family,
+            mode: a.mode,
+            irq: a.irq,
+            block: this.block,
+            via: op.callee,
+            sometimes: !a.always,
+            afterGap: s.viaGap,
+            retake: s.entryReleased.has(obj),
+          },
+          `acq:${obj}:${op.line}:${op.callee}`,
+        );
       }
     }
     // Flags the callee clears (a completion helper clearing the caller's busy bit).
@@ -1067,22 +1317,51 @@ class Walker {
     if (sum.refs.returns && op.result) this.resultRefs.set(op.result, { pair: sum.refs.returns.pair, source: sum.refs.returns.source, callee: op.callee });
     if (sum.maySleep) {
       const r = sum.maySleep;
-      const root: SleepRoot = { why: r.why, line: r.line, via: [op.callee, ...r.via], always: r.always, drops: r.drops.flatMap((d) => this.mapArgs(sum, op, d) ?? []) };
-      const through = root.via.length > 1 ? ` through ${root.via.slice(1).map((f) => `${f}()`).join(' -> ')}` : '';
-      this.sleepCheck(s, { line: op.line, what: op.callee, why: `${op.callee}() may sleep (${r.why}${r.line !== null ? ` at line ${r.line}` : ''}${through}${r.always ? '' : ', on some of its paths'})`, text, via: op.callee, root });
+      const root: SleepRoot = {
+        why: r.why,
+        line: r.line,
+        via: [op.callee, ...r.via],
+        always: r.always,
+        drops: r.drops.flatMap((d) => this.mapArgs(sum, op, d) ?? []),
+      };
+      const through =
+        root.via.length > 1
+          ? ` through ${root.via
+              .slice(1)
+              .map((f) => `${f}()`)
+              .join(' -> ')}`
+          : '';
+      this.sleepCheck(s, {
+        line: op.line,
+        what: op.callee,
+        why: `${op.callee}() may sleep (${r.why}${r.line !== null ? ` at line ${r.line}` : ''}${through}${r.always ? '' : ', on some of its paths'})`,
+        text,
+        via: op.callee,
+        root,
+      });
     }
     // The exits this call can reach: what the arguments say rules some out (`stop(x, false)`).
-    const exits = exitsForArgs(sum, op.args.map((a) => valueOf(a, s)));
+    const exits = exitsForArgs(
+      sum,
+      op.args.map((a) => valueOf(a, s)),
+    );
     if (exits.some((e) => e.unknown)) {
       // Some of its exits cannot be seen (a partial body): what it does to its locks is unknown,
       // except what its annotations promise.
       const c = sum.contract;
       const promised = new Set([...c.acquires, ...c.releases]);
-      this.havoc(s, sum.touches.filter((r) => !promised.has(r.obj)).flatMap((r) => this.mapArgs(sum, op, r.obj) ?? []), op.line, text, op.callee);
-      const refs = (objs: string[]): LockEffectSet['acquired'] => objs.flatMap((o) => {
-        const obj = this.mapArgs(sum, op, o);
-        return obj ? [{ obj, family: 'context' as const, mode: 'exclusive' as const, irq: 'none' as const, line: null }] : [];
-      });
+      this.havoc(
+        s,
+        sum.touches.filter((r) => !promised.has(r.obj)).flatMap((r) => this.mapArgs(sum, op, r.obj) ?? []),
+        op.line,
+        text,
+        op.callee,
+      );
+      const refs = (objs: string[]): LockEffectSet['acquired'] =>
+        objs.flatMap((o) => {
+          const obj = this.mapArgs(sum, op, o);
+          return obj ? [{ obj, family: 'context' as const, mode: 'exclusive' as const, irq: 'none' as const, line: null }] : [];
+        });
       this.applyEffects(s, { acquired: refs(c.acquires), released: refs(c.releases) }, op.line, op.callee);
       return;
     }
@@ -1147,19 +1426,33 @@ class Walker {
     // The failed value, or memory the error branch freed.
     const used = derefs(p, e.subject) ? e.subject : e.cleanup.kind === 'free' && derefs(p, e.cleanup.obj) ? e.cleanup.obj : null;
     if (used) {
-      this.emit({ k: 'err-fallthrough', line: e.line, subject: e.subject, branchLine: e.line, cleanup: e.cleanup,
-        use: { line: op.line, text: op.text ?? op.path, what: used === e.subject ? `dereferences '${used}'` : `uses '${used}' after freeing it` }, trace: traceSteps(s) }, `eft:${e.succ}`);
+      this.emit(
+        {
+          k: 'err-fallthrough',
+          line: e.line,
+          subject: e.subject,
+          branchLine: e.line,
+          cleanup: e.cleanup,
+          use: { line: op.line, text: op.text ?? op.path, what: used === e.subject ? `dereferences '${used}'` : `uses '${used}' after freeing it` },
+          trace: traceSteps(s),
+        },
+        `eft:${e.succ}`,
+      );
     }
   }
 
   /** A reference stored into memory or returned leaves the function's responsibility. */
   private escape(s: State, target: string, value: Expr): void {
     // The variable itself, or the address of a member of what it points to (`*res = &td->dev`).
-    const name = value.k === 'var' ? value.name
-      : value.k === 'path' && value.path.startsWith('&') ? rootOf(value.path)
-      // `*obuf = *ibuf`: a copy of the whole object carries the reference with it.
-      : value.k === 'path' && /^\*[A-Za-z_]\w*$/.test(value.path) && /^\*[A-Za-z_]\w*$/.test(target) ? value.path.slice(1)
-      : null;
+    const name =
+      value.k === 'var'
+        ? value.name
+        : value.k === 'path' && value.path.startsWith('&')
+          ? rootOf(value.path)
+          : // `*obuf = *ibuf`: a copy of the whole object carries the reference with it.
+            value.k === 'path' && /^\*[A-Za-z_]\w*$/.test(value.path) && /^\*[A-Za-z_]\w*$/.test(target)
+            ? value.path.slice(1)
+            : null;
     const from = name ? refOf(s, name) : undefined;
     // `&obj->member` in a local is a pointer into the object, not its owner; in a value temporary
     // (`$t1`, a ternary's value) it is what the expression hands on.
@@ -1229,12 +1522,23 @@ class Walker {
    */
   private splitReturn(value: Expr | null, s: State): State[] {
     if (!value || !s.pending.size) return [s];
-    const id = value.k === 'result' ? value.id : value.k === 'var' ? (() => { const f = s.facts.get(value.name); return f?.t === 'result' ? f.id : undefined; })() : undefined;
+    const id =
+      value.k === 'result'
+        ? value.id
+        : value.k === 'var'
+          ? (() => {
+              const f = s.facts.get(value.name);
+              return f?.t === 'result' ? f.id : undefined;
+            })()
+          : undefined;
     const pend = id ? s.pending.get(id) : undefined;
     if (!pend?.some((p) => p.op || p.effect) || valueOf(value, s) !== undefined) return [s];
     const zero: Expr = { k: 'cmp', op: '==', a: value, b: { k: 'int', value: 0 } };
     const other: { e: Expr; outcome: boolean }[] = this.fn.returnType.includes('*')
-      ? [{ e: { k: 'is_err', e: value, orNull: true }, outcome: false }, { e: { k: 'is_err', e: value, orNull: false }, outcome: true }]
+      ? [
+          { e: { k: 'is_err', e: value, orNull: true }, outcome: false },
+          { e: { k: 'is_err', e: value, orNull: false }, outcome: true },
+        ]
       : pend.some((p) => p.fires({ t: 'int', v: 0 }))
         ? [{ e: { k: 'cmp', op: '<', a: value, b: { k: 'int', value: 0 } }, outcome: true }] // 0 on success, -errno otherwise
         : [{ e: { k: 'cmp', op: '==', a: value, b: { k: 'int', value: 1 } }, outcome: true }]; // 1 on success (trylock)
@@ -1261,9 +1565,12 @@ class Walker {
         const f = s.facts.get(e.name);
         return f?.t === 'result' ? [e.name, ...this.returnedVars({ k: 'result', id: f.id }, s)] : [e.name];
       }
-      case 'path': return e.path.startsWith('&') ? [rootOf(e.path) ?? ''] : [];
-      case 'addr': return this.returnedVars(e.e, s);
-      case 'cond': return [...this.returnedVars(e.t, s), ...this.returnedVars(e.f, s)];
+      case 'path':
+        return e.path.startsWith('&') ? [rootOf(e.path) ?? ''] : [];
+      case 'addr':
+        return this.returnedVars(e.e, s);
+      case 'cond':
+        return [...this.returnedVars(e.t, s), ...this.returnedVars(e.f, s)];
       case 'result': {
         if (!this.fn.returnType.includes('*')) return [];
         // `return get_net(container_of(ns, struct net, ns))`: the get returns the object it took.
@@ -1274,7 +1581,8 @@ class Walker {
         const first = op.args[0]!;
         return first.k === 'var' ? [first.name] : first.k === 'path' && first.path.startsWith('&') ? [rootOf(first.path) ?? ''] : [];
       }
-      default: return [];
+      default:
+        return [];
     }
   }
 
@@ -1290,21 +1598,26 @@ class Walker {
 
   private exit(t: Extract<Block['term'], { k: 'return' }>, s: State): void {
     {
-      {
-        const st = cloneState(s);
-        const rk = t.value ? this.returnedVars(t.value, st).map((v) => refOf(st, v)).find((k) => k && st.refs.has(k)) : undefined;
-        // `return lookup_get(..)`: the callee's new reference passes straight to our caller.
-        const passed = t.value?.k === 'result' ? this.resultRefs.get(t.value.id) : undefined;
-        const returnedRef = rk ? st.refs.get(rk)
-          : passed ? { obj: '$return', pair: passed.pair, source: passed.source, line: t.line, count: 1, gapSince: false } : undefined;
-        if (returnedRef && rk) {
-          st.refs.delete(returnedRef.obj); // returned: the caller owns it
-          markHanded(st, returnedRef.obj, t.line);
-        }
-        const cls = classOfReturn(t.value, st);
-        addTrace(st, t.line, t.value ? 'return' : 'return', `returns${t.value ? ` (${cls})` : ''}`);
-        this.exits.push({ line: t.line, value: t.value, cls, state: st, trace: traceSteps(st), ...(returnedRef ? { returnedRef } : {}) });
+      const st = cloneState(s);
+      const rk = t.value
+        ? this.returnedVars(t.value, st)
+            .map((v) => refOf(st, v))
+            .find((k) => k && st.refs.has(k))
+        : undefined;
+      // `return lookup_get(..)`: the callee's new reference passes straight to our caller.
+      const passed = t.value?.k === 'result' ? this.resultRefs.get(t.value.id) : undefined;
+      const returnedRef = rk
+        ? st.refs.get(rk)
+        : passed
+          ? { obj: '$return', pair: passed.pair, source: passed.source, line: t.line, count: 1, gapSince: false }
+          : undefined;
+      if (returnedRef && rk) {
+        st.refs.delete(returnedRef.obj); // returned: the caller owns it
+        markHanded(st, returnedRef.obj, t.line);
       }
+      const cls = classOfReturn(t.value, st);
+      addTrace(st, t.line, t.value ? 'return' : 'return', `returns${t.value ? ` (${cls})` : ''}`);
+      this.exits.push({ line: t.line, value: t.value, cls, state: st, trace: traceSteps(st), ...(returnedRef ? { returnedRef } : {}) });
     }
   }
 
@@ -1353,7 +1666,9 @@ const failedStatus = (f: Fact): boolean => f.t === 'neg' || f.t === 'nonzero' ||
 /** An op that cannot change this state: no copy is made for it. */
 function inert(op: Op, s: State): boolean {
   switch (op.kind) {
-    case 'access': case 'barrier': case 'unknown':
+    case 'access':
+    case 'barrier':
+    case 'unknown':
       return true;
     case 'atomic':
       return op.family !== 'refcount' && !(op.family === 'kref' && op.action === 'set') && !(op.result && knowsResult(s, op.result));

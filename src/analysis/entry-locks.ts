@@ -24,13 +24,22 @@ export interface EntryLocks {
 
 export function mentions(e: Expr, names: Set<string>): boolean {
   switch (e.k) {
-    case 'var': return names.has(e.name);
+    case 'var':
+      return names.has(e.name);
     // A field of a parameter (`dev->dead`) is the object's state, not what the caller knows.
-    case 'not': case 'is_err': case 'addr': return mentions(e.e, names);
-    case 'logic': case 'cmp': return mentions(e.a, names) || mentions(e.b, names);
-    case 'arith': return mentions(e.a, names) || (!!e.b && mentions(e.b, names));
-    case 'cond': return mentions(e.c, names) || mentions(e.t, names) || mentions(e.f, names);
-    default: return false;
+    case 'not':
+    case 'is_err':
+    case 'addr':
+      return mentions(e.e, names);
+    case 'logic':
+    case 'cmp':
+      return mentions(e.a, names) || mentions(e.b, names);
+    case 'arith':
+      return mentions(e.a, names) || (!!e.b && mentions(e.b, names));
+    case 'cond':
+      return mentions(e.c, names) || mentions(e.t, names) || mentions(e.f, names);
+    default:
+      return false;
   }
 }
 
@@ -38,14 +47,24 @@ type Touch = Extract<Op, { kind: 'acquire' | 'release' }>;
 const GLOBAL = new Set<LockFamily>(['local_irq', 'local_bh', 'preempt', 'rcu', 'srcu']);
 type CallOp = Extract<Op, { kind: 'call' }>;
 /** A lock a callee takes or drops on every path, in the caller's terms. */
-export interface CallLock { kind: 'acquire' | 'release'; obj: string; family: LockFamily; mode: LockMode; irq: IrqMode }
+export interface CallLock {
+  kind: 'acquire' | 'release';
+  obj: string;
+  family: LockFamily;
+  mode: LockMode;
+  irq: IrqMode;
+}
 
 /**
  * `callTouch` says what a call does to a lock of this function (through the callee's summary or
  * a handoff in rules/): a helper that returns locked is an acquire, one that unlocks a release.
  */
-export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) => 'acquire' | 'release' | null = () => null,
-  aliases: Map<string, string> = new Map(), callLocks: (op: CallOp) => CallLock[] = () => []): EntryLocks {
+export function entryLocks(
+  fn: FunctionIR,
+  callTouch: (op: CallOp, obj: string) => 'acquire' | 'release' | null = () => null,
+  aliases: Map<string, string> = new Map(),
+  callLocks: (op: CallOp) => CallLock[] = () => [],
+): EntryLocks {
   const objOf = (op: Touch): string => aliases.get(op.obj) ?? op.obj;
   const out: EntryLocks = { held: [], unknown: new Set() };
   if (!fn.meta.entryKnown || !fn.blocks.length) return out;
@@ -55,7 +74,10 @@ export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) 
   for (const b of fn.blocks) {
     for (const op of b.ops) {
       if (op.kind === 'call' && !op.indirect) {
-        for (const c of callLocks(op)) viaCalls.push({ ...op, kind: c.kind, obj: c.obj, family: c.family, mode: c.mode, irq: c.irq, primitive: op.callee, viaCall: true } as Touch & { viaCall: true });
+        for (const c of callLocks(op))
+          viaCalls.push({ ...op, kind: c.kind, obj: c.obj, family: c.family, mode: c.mode, irq: c.irq, primitive: op.callee, viaCall: true } as Touch & {
+            viaCall: true;
+          });
         continue;
       }
       if ((op.kind !== 'acquire' && op.kind !== 'release') || op.scoped || objs.has(objOf(op))) continue;
@@ -67,7 +89,8 @@ export function entryLocks(fn: FunctionIR, callTouch: (op: CallOp, obj: string) 
   }
   for (const c of viaCalls) if (!objs.has(c.obj) && !GLOBAL.has(c.family)) objs.set(c.obj, c);
   const releases = (obj: string): Touch | undefined =>
-    fn.blocks.flatMap((b) => b.ops).find((op): op is Touch => op.kind === 'release' && objOf(op) === obj) ?? viaCalls.find((c) => c.kind === 'release' && c.obj === obj);
+    fn.blocks.flatMap((b) => b.ops).find((op): op is Touch => op.kind === 'release' && objOf(op) === obj) ??
+    viaCalls.find((c) => c.kind === 'release' && c.obj === obj);
   if (!objs.size) return out;
   const params = new Set(fn.params.map((p) => p.name));
   const preds: number[][] = fn.blocks.map(() => []);

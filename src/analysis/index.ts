@@ -94,7 +94,11 @@ export function analyzeImages(images: { side: Side; fns: FunctionIR[] }[], sem: 
   }
   const races = raceChecks.filter((c) => on(c.meta.id));
   if (opts.races !== false && races.length) {
-    const found = analyzeRaces(walked.map(({ side, walks }) => ({ side, walks })), sem, races);
+    const found = analyzeRaces(
+      walked.map(({ side, walks }) => ({ side, walks })),
+      sem,
+      races,
+    );
     for (const side of ['pre', 'post'] as Side[]) out[side]?.findings.push(...found.findings[side]);
   }
   if (opts.models !== false && (on(modelViolationRule.id) || on(deadlockRule.id))) {

@@ -70,7 +70,7 @@ export function irqContexts(side: WalkResult[], sem: Semantics): IrqContexts {
   }
   // A static helper called only from interrupt-context functions runs there too.
   const defined = new Map(side.map((w) => [w.fn.name, w.fn]));
-  for (let changed = true; changed;) {
+  for (let changed = true; changed; ) {
     changed = false;
     for (const [name, fn] of defined) {
       if (context.has(name) || !fn.isStatic) continue;

@@ -22,27 +22,66 @@ function exprUses(e: Expr, out: Set<string>): void {
   const k = condKey(e);
   if (k) out.add(k);
   switch (e.k) {
-    case 'var': out.add(e.name); return;
-    case 'path': out.add(e.path); out.add(e.path.replace(/^[&*(]+/, '').split(/->|\.|\[/)[0]!); return;
-    case 'result': out.add(`#${e.id}`); return;
-    case 'errptr': exprUses(e.arg, out); return;
-    case 'not': case 'is_err': case 'addr': exprUses(e.e, out); return;
-    case 'logic': case 'cmp': exprUses(e.a, out); exprUses(e.b, out); return;
-    case 'arith': exprUses(e.a, out); if (e.b) exprUses(e.b, out); return;
-    case 'cond': exprUses(e.c, out); exprUses(e.t, out); exprUses(e.f, out); return;
-    case 'unknown': for (const m of e.text.match(IDENT) ?? []) out.add(m); return;
-    default: return;
+    case 'var':
+      out.add(e.name);
+      return;
+    case 'path':
+      out.add(e.path);
+      out.add(e.path.replace(/^[&*(]+/, '').split(/->|\.|\[/)[0]!);
+      return;
+    case 'result':
+      out.add(`#${e.id}`);
+      return;
+    case 'errptr':
+      exprUses(e.arg, out);
+      return;
+    case 'not':
+    case 'is_err':
+    case 'addr':
+      exprUses(e.e, out);
+      return;
+    case 'logic':
+    case 'cmp':
+      exprUses(e.a, out);
+      exprUses(e.b, out);
+      return;
+    case 'arith':
+      exprUses(e.a, out);
+      if (e.b) exprUses(e.b, out);
+      return;
+    case 'cond':
+      exprUses(e.c, out);
+      exprUses(e.t, out);
+      exprUses(e.f, out);
+      return;
+    case 'unknown':
+      for (const m of e.text.match(IDENT) ?? []) out.add(m);
+      return;
+    default:
+      return;
   }
 }
 
 function opUses(op: Op, out: Set<string>): void {
   switch (op.kind) {
-    case 'assign': exprUses(op.value, out); break;
-    case 'call': for (const a of op.args) exprUses(a, out); break;
-    case 'alloc': if (op.gfp) for (const m of op.gfp.match(IDENT) ?? []) out.add(m); break;
+    case 'assign':
+      exprUses(op.value, out);
+      break;
+    case 'call':
+      for (const a of op.args) exprUses(a, out);
+      break;
+    case 'alloc':
+      if (op.gfp) for (const m of op.gfp.match(IDENT) ?? []) out.add(m);
+      break;
     // A put or free of a pointer the path knows is NULL does nothing (`of_node_put(cursor)` after the loop ran out).
-    case 'ref': case 'free': { const m = /^[A-Za-z_]\w*/.exec(op.obj); if (m) out.add(m[0]); break; }
-    default: break;
+    case 'ref':
+    case 'free': {
+      const m = /^[A-Za-z_]\w*/.exec(op.obj);
+      if (m) out.add(m[0]);
+      break;
+    }
+    default:
+      break;
   }
 }
 
@@ -64,10 +103,11 @@ function useDef(b: Block): { use: Set<string>; def: Set<string> } {
     // A plain variable or a field path is (re)defined by an assignment to it.
     const d = op.kind === 'assign' ? op.target : null;
     const r = 'result' in op && op.result ? `#${op.result}` : null;
-    for (const x of [d, r]) if (x) {
-      use.delete(x);
-      def.add(x);
-    }
+    for (const x of [d, r])
+      if (x) {
+        use.delete(x);
+        def.add(x);
+      }
     opUses(op, use);
   }
   return { use, def };

@@ -42,10 +42,11 @@ export function lockAliases(fn: FunctionIR): Map<string, string> {
   const pointers = new Set(fn.locals.filter((l) => l.type.includes('*')).map((l) => l.name));
   const calls = new Map<string, CallOp>();
   const objs = new Set<string>();
-  for (const b of fn.blocks) for (const op of b.ops) {
-    if (op.kind === 'call' && op.result) calls.set(op.result, op);
-    else if (op.kind === 'acquire' || op.kind === 'release') objs.add(op.obj);
-  }
+  for (const b of fn.blocks)
+    for (const op of b.ops) {
+      if (op.kind === 'call' && op.result) calls.set(op.result, op);
+      else if (op.kind === 'acquire' || op.kind === 'release') objs.add(op.obj);
+    }
   const seen = new Map<string, string | null>();
   for (const b of fn.blocks) {
     for (const op of b.ops) {

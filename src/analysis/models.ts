@@ -21,7 +21,7 @@ export const modelViolationRule = defineRule({
   kind: 'model',
   summary: "an interleaving of the code's own functions that breaks an invariant of a subsystem model",
   description:
-    'Runs the functions the input holds that may run concurrently (as the subsystem model in src/models/ and its rules/ file describe: who submits, completes, works and waits) over the model\'s shared state, explores their interleavings and reports the shortest one that breaks one of the model\'s invariants: a wakeup lost, a bio completed before its last piece, a counter dropped before the work it counts. The finding carries the witness as one column per CPU and the invariant it breaks.',
+    "Runs the functions the input holds that may run concurrently (as the subsystem model in src/models/ and its rules/ file describe: who submits, completes, works and waits) over the model's shared state, explores their interleavings and reports the shortest one that breaks one of the model's invariants: a wakeup lost, a bio completed before its last piece, a counter dropped before the work it counts. The finding carries the witness as one column per CPU and the invariant it breaks.",
   help: {
     bad: `/* completion side */
 llist_for_each_entry_safe(pio, n, llist_del_all(&md->wait_llist), node)
@@ -174,7 +174,8 @@ function toFinding(model: Model, sc: Scenario, ex: Exploration, entry: string[],
     discriminator: `${model.name}:${invariant}`,
     witness,
   };
-  const finding = rule === 'deadlock' ? report(deadlockRule, { ...common, messageId: 'blocked' }) : report(modelViolationRule, { ...common, messageId: 'violation' });
+  const finding =
+    rule === 'deadlock' ? report(deadlockRule, { ...common, messageId: 'blocked' }) : report(modelViolationRule, { ...common, messageId: 'violation' });
   return { fn, finding };
 }
 

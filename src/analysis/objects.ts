@@ -96,7 +96,7 @@ export function structOf(fn: FunctionIR, name: string): string | null {
  */
 export function typedObject(fn: FunctionIR, obj: string): string | null {
   const p = parsePath(obj);
-  if (!p || p.root.k !== 'var' || p.derefs || !p.steps.length || p.steps[0]!.op === '[]') return null;
+  if (p?.root.k !== 'var' || p.derefs || !p.steps.length || p.steps[0]!.op === '[]') return null;
   const t = structOf(fn, p.root.name);
   return t ? `${t}${p.steps.map((s) => (s.op === '[]' ? printStep(s) : `.${s.field}`)).join('')}` : null;
 }
@@ -116,7 +116,7 @@ export function memberClass(fn: FunctionIR, obj: string): string | null {
   for (let i = 0; i < steps.length - 1 && cur; i++) {
     const st = structs.find((x) => x.name === cur);
     const decl = st?.fields.find((f) => f.name === steps[i]!.field);
-    cur = decl ? /\b(?:struct|union)\s+([A-Za-z_]\w*)/.exec(decl.type)?.[1] ?? null : null;
+    cur = decl ? (/\b(?:struct|union)\s+([A-Za-z_]\w*)/.exec(decl.type)?.[1] ?? null) : null;
   }
   const last = steps[steps.length - 1];
   return cur && last?.field ? `${cur}.${last.field}` : null;

@@ -8,12 +8,7 @@ import { raceChecks } from './races/index.js';
 import { lowerOf, type RuleDeclaration } from './rule.js';
 import type { Severity } from './types.js';
 
-export const RULES: readonly RuleDeclaration[] = [
-  ...engineChecks.map((c) => c.meta),
-  ...raceChecks.map((c) => c.meta),
-  modelViolationRule,
-  deadlockRule,
-];
+export const RULES: readonly RuleDeclaration[] = [...engineChecks.map((c) => c.meta), ...raceChecks.map((c) => c.meta), modelViolationRule, deadlockRule];
 
 const byId = new Map(RULES.map((r) => [r.id, r]));
 if (byId.size !== RULES.length) throw new Error('rule registry: duplicate rule id');

@@ -289,7 +289,8 @@ export function joinFact(a: Fact, b: Fact): Fact | undefined {
   if (sa === 'zero' && sb === 'zero') return { t: 'zero' };
   const nonneg = (f: Fact, x: string | undefined): boolean => x === 'zero' || x === 'pos' || f.t === 'nonneg';
   if (nonneg(a, sa) && nonneg(b, sb)) return { t: 'nonneg' };
-  const truthy = (f: Fact): boolean => f.t === 'nonzero' || f.t === 'neg' || f.t === 'valid' || f.t === 'nonnull' || f.t === 'errptr' || (f.t === 'int' && f.v !== 0);
+  const truthy = (f: Fact): boolean =>
+    f.t === 'nonzero' || f.t === 'neg' || f.t === 'valid' || f.t === 'nonnull' || f.t === 'errptr' || (f.t === 'int' && f.v !== 0);
   if ((a.t === 'valid' || a.t === 'nonnull') && (b.t === 'valid' || b.t === 'nonnull')) return { t: 'nonnull' };
   const bad = (f: Fact): boolean => f.t === 'bad' || f.t === 'null' || f.t === 'errptr' || f.t === 'zero';
   if (bad(a) && bad(b)) return { t: 'bad' };
@@ -321,15 +322,22 @@ export function joinFacts(into: State, other: State): State {
 
 /** Lock families where taking the same lock again nests legally. */
 export function nests(family: LockFamily, mode: LockMode): boolean {
-  return family === 'rcu' || family === 'srcu' || family === 'preempt' || family === 'local_irq' || family === 'local_bh'
-    || (family === 'rwlock' && mode === 'read');
+  return (
+    family === 'rcu' || family === 'srcu' || family === 'preempt' || family === 'local_irq' || family === 'local_bh' || (family === 'rwlock' && mode === 'read')
+  );
 }
 
 /** Lock families that make the context atomic (sleeping is a bug while they are held). */
 export function isAtomicFamily(l: HeldLock): boolean {
   switch (l.family) {
-    case 'spin': case 'raw_spin': case 'rwlock': case 'bit_spin': case 'local_irq': case 'local_bh':
-    case 'preempt': case 'seqlock':
+    case 'spin':
+    case 'raw_spin':
+    case 'rwlock':
+    case 'bit_spin':
+    case 'local_irq':
+    case 'local_bh':
+    case 'preempt':
+    case 'seqlock':
       return true;
     case 'rcu':
       return true; // classic RCU read sections must not sleep (SRCU may)

@@ -68,7 +68,8 @@ export function summarize(w: WalkResult): Summary {
   const touches = new Map<string, LockRef>();
   for (const b of fn.blocks) {
     for (const op of b.ops) {
-      if ((op.kind === 'acquire' || op.kind === 'release') && !touches.has(op.obj)) touches.set(op.obj, { obj: op.obj, family: op.family, mode: op.mode, irq: op.irq, line: op.line });
+      if ((op.kind === 'acquire' || op.kind === 'release') && !touches.has(op.obj))
+        touches.set(op.obj, { obj: op.obj, family: op.family, mode: op.mode, irq: op.irq, line: op.line });
     }
   }
   for (const a of acquires.values()) if (!touches.has(a.obj)) touches.set(a.obj, a);
@@ -83,9 +84,11 @@ export function summarize(w: WalkResult): Summary {
     for (const l of x.state.locks.values()) if (l.fromEntry) requires.set(l.obj, { obj: l.obj, family: l.family, mode: l.mode, irq: l.irq, line: l.line });
   }
   const contract = contractOf(fn.annotations);
-  for (const obj of [...contract.mustHold, ...contract.releases]) if (!requires.has(obj)) requires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
+  for (const obj of [...contract.mustHold, ...contract.releases])
+    if (!requires.has(obj)) requires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
   // An annotation says it takes the lock even when the visible body does not show where.
-  for (const obj of contract.acquires) if (!acquires.has(obj)) acquires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine, always: true });
+  for (const obj of contract.acquires)
+    if (!acquires.has(obj)) acquires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine, always: true });
 
   // Prefer a sleep on every path (its block dominates every return) to one on some paths.
   const sleeps = w.events.filter((e): e is Extract<typeof e, { k: 'may-sleep' }> => e.k === 'may-sleep');
@@ -109,8 +112,13 @@ export function summarize(w: WalkResult): Summary {
     partial: fn.meta.completeness !== 'full',
     contract: contractOf(fn.annotations),
     frees: freedParams(w, returnBlocks),
-    flagClears: [...new Set(fn.blocks.flatMap((b) => b.ops.flatMap((op) =>
-      op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear') ? [`${op.word}:${op.bit}`] : [])))],
+    flagClears: [
+      ...new Set(
+        fn.blocks.flatMap((b) =>
+          b.ops.flatMap((op) => (op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear') ? [`${op.word}:${op.bit}`] : [])),
+        ),
+      ),
+    ],
   };
 }
 
@@ -152,7 +160,11 @@ function refMoves(w: WalkResult): Summary['refs'] {
   const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || c === 'zero' || c === 'void';
   const success = exits.filter((x) => !failure(x.cls));
   const returned = success.length && success.every((x) => x.returnedRef) ? success[0]!.returnedRef! : null;
-  return { gets: [...gets.values()], puts: [...puts.values()], returns: returned ? { pair: returned.pair, source: returned.source, line: returned.line } : null };
+  return {
+    gets: [...gets.values()],
+    puts: [...puts.values()],
+    returns: returned ? { pair: returned.pair, source: returned.source, line: returned.line } : null,
+  };
 }
 
 /** Parameters a free op releases on every path to a return (the free's block dominates them all). */

@@ -60,10 +60,12 @@ export function mergeExits(list: ExitEffect[]): ExitEffect[] {
  */
 export function exitsForArgs(sum: Summary, args: (Fact | undefined)[]): ExitEffect[] {
   if (!sum.exits.some((e) => e.when?.length)) return sum.exits;
-  const reach = sum.exits.filter((e) => (e.when ?? []).every((w) => {
-    const i = sum.params.indexOf(w.param);
-    return i < 0 || !contradicts(args[i], w.fact);
-  }));
+  const reach = sum.exits.filter((e) =>
+    (e.when ?? []).every((w) => {
+      const i = sum.params.indexOf(w.param);
+      return i < 0 || !contradicts(args[i], w.fact);
+    }),
+  );
   const kept = reach.length ? reach : sum.exits;
   return mergeExits(kept.map((e) => ({ ...e, when: undefined })));
 }
@@ -125,7 +127,11 @@ export function annotationSummary(d: NonNullable<FunctionIR['declared']>[number]
   const contract = contractOf(d.annotations);
   if (!hasContract(contract)) return null;
   const ref = (obj: string): LockRef => ({ obj, family: 'context', mode: 'exclusive', irq: 'none', line: d.line });
-  const names = [...contract.acquires.map((o) => `__acquires(${o})`), ...contract.releases.map((o) => `__releases(${o})`), ...contract.mustHold.map((o) => `__must_hold(${o})`)];
+  const names = [
+    ...contract.acquires.map((o) => `__acquires(${o})`),
+    ...contract.releases.map((o) => `__releases(${o})`),
+    ...contract.mustHold.map((o) => `__must_hold(${o})`),
+  ];
   return {
     name: d.name,
     source: 'annotation',
@@ -148,12 +154,20 @@ export function annotationSummary(d: NonNullable<FunctionIR['declared']>[number]
 export function classOfFact(f: Fact | undefined): RetClass {
   if (!f) return 'any';
   switch (f.t) {
-    case 'int': return f.v === 0 ? 'zero' : f.v < 0 ? 'neg' : 'pos';
-    case 'zero': case 'null': return 'zero';
-    case 'neg': return 'neg';
-    case 'errptr': return 'errptr';
-    case 'valid': case 'nonnull': return 'ptr';
-    default: return 'any';
+    case 'int':
+      return f.v === 0 ? 'zero' : f.v < 0 ? 'neg' : 'pos';
+    case 'zero':
+    case 'null':
+      return 'zero';
+    case 'neg':
+      return 'neg';
+    case 'errptr':
+      return 'errptr';
+    case 'valid':
+    case 'nonnull':
+      return 'ptr';
+    default:
+      return 'any';
   }
 }
 
@@ -165,17 +179,29 @@ export function classOfReturn(e: Expr | null, s: State): RetClass {
 /** The return classes a fact about a result allows. */
 export function classesAllowed(f: Fact): Set<RetClass> {
   switch (f.t) {
-    case 'int': return new Set(f.v === 0 ? ['zero'] : f.v < 0 ? ['neg'] : ['pos']);
-    case 'zero': case 'null': return new Set(['zero']);
-    case 'nonzero': return new Set(['neg', 'pos', 'ptr', 'errptr']);
-    case 'neg': return new Set(['neg']);
-    case 'nonneg': return new Set(['zero', 'pos']);
-    case 'errptr': return new Set(['errptr']);
-    case 'valid': return new Set(['ptr', 'pos']);
-    case 'nonnull': return new Set(['ptr', 'pos', 'errptr']);
-    case 'noterr': return new Set(['zero', 'ptr', 'pos']);
-    case 'bad': return new Set(['zero', 'errptr']);
-    default: return new Set(['zero', 'neg', 'pos', 'ptr', 'errptr']);
+    case 'int':
+      return new Set(f.v === 0 ? ['zero'] : f.v < 0 ? ['neg'] : ['pos']);
+    case 'zero':
+    case 'null':
+      return new Set(['zero']);
+    case 'nonzero':
+      return new Set(['neg', 'pos', 'ptr', 'errptr']);
+    case 'neg':
+      return new Set(['neg']);
+    case 'nonneg':
+      return new Set(['zero', 'pos']);
+    case 'errptr':
+      return new Set(['errptr']);
+    case 'valid':
+      return new Set(['ptr', 'pos']);
+    case 'nonnull':
+      return new Set(['ptr', 'pos', 'errptr']);
+    case 'noterr':
+      return new Set(['zero', 'ptr', 'pos']);
+    case 'bad':
+      return new Set(['zero', 'errptr']);
+    default:
+      return new Set(['zero', 'neg', 'pos', 'ptr', 'errptr']);
   }
 }
 
@@ -186,9 +212,10 @@ export function classesAllowed(f: Fact): Set<RetClass> {
 export function exitsSelected<E extends { cls: RetClass }>(exits: E[], f: Fact): Set<E> {
   const out = new Set<E>();
   for (const c of classesAllowed(f)) {
-    const e = exits.find((x) => x.cls === c)
-      ?? (c === 'pos' ? exits.find((x) => x.cls === 'ptr') : c === 'ptr' ? exits.find((x) => x.cls === 'pos') : undefined)
-      ?? exits.find((x) => x.cls === 'any');
+    const e =
+      exits.find((x) => x.cls === c) ??
+      (c === 'pos' ? exits.find((x) => x.cls === 'ptr') : c === 'ptr' ? exits.find((x) => x.cls === 'pos') : undefined) ??
+      exits.find((x) => x.cls === 'any');
     if (e) out.add(e);
   }
   return out;
@@ -198,16 +225,15 @@ export const firesNonzero = (f: Fact): boolean => truthOf(f) === true;
 export const firesZero = (f: Fact): boolean => truthOf(f) === false;
 /** Zero or a negative errno: not negative is zero. */
 export const firesZeroOrNonneg = (f: Fact): boolean => truthOf(f) === false || f.t === 'nonneg';
-export const firesNonnull = (f: Fact): boolean =>
-  f.t === 'valid' || f.t === 'nonnull' || (truthOf(f) === true && f.t !== 'errptr' && f.t !== 'neg');
+export const firesNonnull = (f: Fact): boolean => f.t === 'valid' || f.t === 'nonnull' || (truthOf(f) === true && f.t !== 'errptr' && f.t !== 'neg');
 
 /** Lock effects every known exit agrees on, and the rest per return class. */
 export function splitEffects(exits: ExitEffect[]): { common: { acquired: LockRef[]; released: LockRef[] }; byClass: ExitEffect[] } {
   if (!exits.length) return { common: { acquired: [], released: [] }, byClass: [] };
   // An exit with unknown effects agrees on nothing.
-  if (exits.some((e) => e.unknown)) return { common: { acquired: [], released: [] }, byClass: exits.filter((e) => e.unknown || e.acquired.length || e.released.length) };
-  const inAll = (pick: (e: ExitEffect) => LockRef[]): LockRef[] =>
-    pick(exits[0]!).filter((r) => exits.every((e) => pick(e).some((x) => x.obj === r.obj)));
+  if (exits.some((e) => e.unknown))
+    return { common: { acquired: [], released: [] }, byClass: exits.filter((e) => e.unknown || e.acquired.length || e.released.length) };
+  const inAll = (pick: (e: ExitEffect) => LockRef[]): LockRef[] => pick(exits[0]!).filter((r) => exits.every((e) => pick(e).some((x) => x.obj === r.obj)));
   const common = { acquired: inAll((e) => e.acquired), released: inAll((e) => e.released) };
   const has = (list: LockRef[], r: LockRef): boolean => list.some((x) => x.obj === r.obj);
   const byClass = exits

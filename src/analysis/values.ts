@@ -44,25 +44,57 @@ export function condKey(e: Expr): string | null {
 /** Free of op results and hidden conditions: the same text is the same value. */
 function stable(e: Expr): boolean {
   switch (e.k) {
-    case 'result': case 'opaque': return false;
-    case 'not': case 'is_err': case 'addr': return stable(e.e);
-    case 'errptr': return stable(e.arg);
-    case 'logic': case 'cmp': return stable(e.a) && stable(e.b);
-    case 'arith': return stable(e.a) && (!e.b || stable(e.b));
-    case 'cond': return stable(e.c) && stable(e.t) && stable(e.f);
-    default: return true;
+    case 'result':
+    case 'opaque':
+      return false;
+    case 'not':
+    case 'is_err':
+    case 'addr':
+      return stable(e.e);
+    case 'errptr':
+      return stable(e.arg);
+    case 'logic':
+    case 'cmp':
+      return stable(e.a) && stable(e.b);
+    case 'arith':
+      return stable(e.a) && (!e.b || stable(e.b));
+    case 'cond':
+      return stable(e.c) && stable(e.t) && stable(e.f);
+    default:
+      return true;
   }
 }
 
 function inputs(e: Expr, out: Set<string>, pure: Set<string>): void {
   switch (e.k) {
-    case 'var': if (!CONSTANT_NAME.test(e.name)) out.add(e.name); return;
-    case 'path': out.add(e.path.replace(/^&/, '')); return;
-    case 'not': case 'is_err': case 'addr': inputs(e.e, out, pure); return;
-    case 'errptr': inputs(e.arg, out, pure); return;
-    case 'logic': case 'cmp': inputs(e.a, out, pure); inputs(e.b, out, pure); return;
-    case 'arith': inputs(e.a, out, pure); if (e.b) inputs(e.b, out, pure); return;
-    case 'cond': inputs(e.c, out, pure); inputs(e.t, out, pure); inputs(e.f, out, pure); return;
+    case 'var':
+      if (!CONSTANT_NAME.test(e.name)) out.add(e.name);
+      return;
+    case 'path':
+      out.add(e.path.replace(/^&/, ''));
+      return;
+    case 'not':
+    case 'is_err':
+    case 'addr':
+      inputs(e.e, out, pure);
+      return;
+    case 'errptr':
+      inputs(e.arg, out, pure);
+      return;
+    case 'logic':
+    case 'cmp':
+      inputs(e.a, out, pure);
+      inputs(e.b, out, pure);
+      return;
+    case 'arith':
+      inputs(e.a, out, pure);
+      if (e.b) inputs(e.b, out, pure);
+      return;
+    case 'cond':
+      inputs(e.c, out, pure);
+      inputs(e.t, out, pure);
+      inputs(e.f, out, pure);
+      return;
     case 'unknown': {
       // A side-effect-free call's text: the names it reads, not the functions it names or
       // upper-case constants (`IS_ENABLED(CONFIG_X)` reads nothing that changes).
@@ -73,7 +105,8 @@ function inputs(e: Expr, out: Set<string>, pure: Set<string>): void {
       }
       return;
     }
-    default: return;
+    default:
+      return;
   }
 }
 
@@ -81,7 +114,7 @@ function inputs(e: Expr, out: Set<string>, pure: Set<string>): void {
 function touches(input: string, target: string): boolean {
   if (input === target) return true;
   const c = input.charCodeAt(target.length);
-  return input.startsWith(target) && (c === 45 /* - of -> */ || c === 46 /* . */ || c === 91 /* [ */);
+  return input.startsWith(target) && (c === 45 /* - of -> */ || c === 46 /* . */ || c === 91) /* [ */;
 }
 
 function forgetConds(s: State, gone: (input: string) => boolean): void {
@@ -109,11 +142,21 @@ function condValue(e: Expr, s: State): Fact | undefined {
 export function truthOf(f: Fact | undefined): boolean | undefined {
   if (!f) return undefined;
   switch (f.t) {
-    case 'int': return f.v !== 0;
-    case 'ne': return f.c === 'i:0' ? true : undefined;
-    case 'zero': case 'null': return false;
-    case 'nonzero': case 'neg': case 'errptr': case 'valid': case 'nonnull': return true;
-    default: return undefined;
+    case 'int':
+      return f.v !== 0;
+    case 'ne':
+      return f.c === 'i:0' ? true : undefined;
+    case 'zero':
+    case 'null':
+      return false;
+    case 'nonzero':
+    case 'neg':
+    case 'errptr':
+    case 'valid':
+    case 'nonnull':
+      return true;
+    default:
+      return undefined;
   }
 }
 
@@ -127,17 +170,28 @@ function lookup(s: State, key: string): Fact | undefined {
 /** The fact an expression evaluates to, when the path decides it. */
 export function valueOf(e: Expr, s: State): Fact | undefined {
   switch (e.k) {
-    case 'int': return { t: 'int', v: e.value };
-    case 'bool': return { t: 'int', v: e.value ? 1 : 0 };
-    case 'null': return { t: 'null' };
-    case 'errno': return { t: 'neg' };
-    case 'errptr': return { t: 'errptr' };
-    case 'str': return { t: 'valid' };
-    case 'const': return { t: 'const', name: e.name };
-    case 'var': return lookup(s, e.name);
-    case 'path': return lookup(s, e.path);
-    case 'result': return s.rfacts.get(e.id);
-    case 'addr': return { t: 'valid' };
+    case 'int':
+      return { t: 'int', v: e.value };
+    case 'bool':
+      return { t: 'int', v: e.value ? 1 : 0 };
+    case 'null':
+      return { t: 'null' };
+    case 'errno':
+      return { t: 'neg' };
+    case 'errptr':
+      return { t: 'errptr' };
+    case 'str':
+      return { t: 'valid' };
+    case 'const':
+      return { t: 'const', name: e.name };
+    case 'var':
+      return lookup(s, e.name);
+    case 'path':
+      return lookup(s, e.path);
+    case 'result':
+      return s.rfacts.get(e.id);
+    case 'addr':
+      return { t: 'valid' };
     case 'not': {
       const t = truthOf(valueOf(e.e, s));
       return t === undefined ? undefined : { t: 'int', v: t ? 0 : 1 };
@@ -172,12 +226,13 @@ export function valueOf(e: Expr, s: State): Fact | undefined {
       if (e.op === '==' || e.op === '!=') {
         const sa = slotOf(e.a, s);
         const sb = slotOf(e.b, s);
-        if (sa?.kind === 'result' && sb?.kind === 'result' && sa.id === sb.id) return { t: 'int', v: (e.op === '==') ? 1 : 0 };
+        if (sa?.kind === 'result' && sb?.kind === 'result' && sa.id === sb.id) return { t: 'int', v: e.op === '==' ? 1 : 0 };
         // Two mappings held at once are two addresses.
         if (e.a.k === 'var' && e.b.k === 'var' && s.refs.size) {
           const ra = refOf(s, e.a.name);
           const rb = refOf(s, e.b.name);
-          if (ra && rb && ra !== rb && MAPPING_PAIRS.has(s.refs.get(ra)!.pair) && MAPPING_PAIRS.has(s.refs.get(rb)!.pair)) return { t: 'int', v: e.op === '==' ? 0 : 1 };
+          if (ra && rb && ra !== rb && MAPPING_PAIRS.has(s.refs.get(ra)!.pair) && MAPPING_PAIRS.has(s.refs.get(rb)!.pair))
+            return { t: 'int', v: e.op === '==' ? 0 : 1 };
         }
       }
       return compare(e.op, valueOf(e.a, s), valueOf(e.b, s)) ?? condValue(e, s);
@@ -191,16 +246,24 @@ export function valueOf(e: Expr, s: State): Fact | undefined {
       const x = a.v;
       const y = b?.t === 'int' ? b.v : 0;
       switch (e.op) {
-        case '+': return { t: 'int', v: x + y };
-        case '-': return e.b ? { t: 'int', v: x - y } : { t: 'int', v: -x };
-        case '*': return { t: 'int', v: x * y };
-        case '&': return { t: 'int', v: x & y };
-        case '|': return { t: 'int', v: x | y };
-        case '~': return { t: 'int', v: ~x };
-        default: return condValue(e, s);
+        case '+':
+          return { t: 'int', v: x + y };
+        case '-':
+          return e.b ? { t: 'int', v: x - y } : { t: 'int', v: -x };
+        case '*':
+          return { t: 'int', v: x * y };
+        case '&':
+          return { t: 'int', v: x & y };
+        case '|':
+          return { t: 'int', v: x | y };
+        case '~':
+          return { t: 'int', v: ~x };
+        default:
+          return condValue(e, s);
       }
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -209,12 +272,18 @@ function compare(op: string, a: Fact | undefined, b: Fact | undefined): Fact | u
   const bool = (v: boolean): Fact => ({ t: 'int', v: v ? 1 : 0 });
   if (a.t === 'int' && b.t === 'int') {
     switch (op) {
-      case '==': return bool(a.v === b.v);
-      case '!=': return bool(a.v !== b.v);
-      case '<': return bool(a.v < b.v);
-      case '<=': return bool(a.v <= b.v);
-      case '>': return bool(a.v > b.v);
-      case '>=': return bool(a.v >= b.v);
+      case '==':
+        return bool(a.v === b.v);
+      case '!=':
+        return bool(a.v !== b.v);
+      case '<':
+        return bool(a.v < b.v);
+      case '<=':
+        return bool(a.v <= b.v);
+      case '>':
+        return bool(a.v > b.v);
+      case '>=':
+        return bool(a.v >= b.v);
     }
   }
   // Equality with constants by name, and facts that rule one value out.
@@ -331,7 +400,8 @@ function refineFact(old: Fact | undefined, f: Fact): Fact {
   if (f.t === 'ne' && old.t !== 'ne') return old; // what is known says more than what it is not
   if ((old.t === 'neg' || old.t === 'valid') && (f.t === 'nonzero' || f.t === 'nonnull' || f.t === 'noterr')) return old;
   // Not an error pointer and not NULL: a valid pointer.
-  if ((old.t === 'noterr' && (f.t === 'nonzero' || f.t === 'nonnull')) || ((old.t === 'nonzero' || old.t === 'nonnull') && f.t === 'noterr')) return { t: 'valid' };
+  if ((old.t === 'noterr' && (f.t === 'nonzero' || f.t === 'nonnull')) || ((old.t === 'nonzero' || old.t === 'nonnull') && f.t === 'noterr'))
+    return { t: 'valid' };
   if (old.t === 'noterr' && f.t === 'zero') return { t: 'null' };
   // NULL or an error, then told which: keep the sharper one.
   if (old.t === 'bad' && (f.t === 'noterr' || f.t === 'zero' || f.t === 'null')) return { t: 'null' };
@@ -379,7 +449,9 @@ function put(s: State, e: Expr, f: Fact, fire: Pending[]): boolean {
 
 function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
   switch (e.k) {
-    case 'var': case 'path': case 'result':
+    case 'var':
+    case 'path':
+    case 'result':
       return put(s, e, outcome ? { t: 'nonzero' } : { t: 'zero' }, fire);
     case 'not':
       return learn(e.e, !outcome, s, fire);
@@ -397,7 +469,8 @@ function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
     case 'is_err':
       if (outcome) return put(s, e.e, e.orNull ? { t: 'bad' } : { t: 'errptr' }, fire);
       return put(s, e.e, e.orNull ? { t: 'valid' } : { t: 'noterr' }, fire);
-    case 'arith': case 'unknown': {
+    case 'arith':
+    case 'unknown': {
       const k = condKey(e);
       return k ? putCond(s, k, outcome) : true;
     }
@@ -421,12 +494,18 @@ function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
       if (c === undefined) return true;
       if (c === 0) {
         switch (op) {
-          case '==': return put(s, a, { t: 'zero' }, fire);
-          case '!=': return put(s, a, { t: 'nonzero' }, fire);
-          case '<': return put(s, a, { t: 'neg' }, fire);
-          case '>=': return put(s, a, { t: 'nonneg' }, fire);
-          case '>': return put(s, a, { t: 'nonzero' }, fire) && put(s, a, { t: 'nonneg' }, fire);
-          case '<=': return true;
+          case '==':
+            return put(s, a, { t: 'zero' }, fire);
+          case '!=':
+            return put(s, a, { t: 'nonzero' }, fire);
+          case '<':
+            return put(s, a, { t: 'neg' }, fire);
+          case '>=':
+            return put(s, a, { t: 'nonneg' }, fire);
+          case '>':
+            return put(s, a, { t: 'nonzero' }, fire) && put(s, a, { t: 'nonneg' }, fire);
+          case '<=':
+            return true;
         }
       }
       if (op === '==') return put(s, a, { t: 'int', v: c }, fire);
@@ -558,7 +637,7 @@ export function forgetAtLoop(s: State, isLocal: (name: string) => boolean): void
   for (const k of [...s.facts.keys()]) {
     if (k.charCodeAt(0) === 63 /* ? */) {
       const c = condInputs.get(k);
-      if (!c || !c.reads.every(isLocal) || !c.inPure.every(isLocal)) s.facts.delete(k);
+      if (!c?.reads.every(isLocal) || !c.inPure.every(isLocal)) s.facts.delete(k);
     } else if (k.includes('->') || k.includes('.') || k.includes('[')) s.facts.delete(k);
   }
 }

@@ -110,13 +110,15 @@ export class CfgBuilder {
     /** The new id of the block an edge to `i` lands on. */
     const target = (i: number): number => {
       const r = resolve(i);
-      return newId[r]! >= 0 ? newId[r]! : 0;
+      return Math.max(newId[r]!, 0);
     };
     const out: Block[] = keep.map((b, i) => {
       const t = b.term;
       let term: Terminator;
       switch (t.k) {
-        case 'jump': term = { ...t, to: target(t.to) }; break;
+        case 'jump':
+          term = { ...t, to: target(t.to) };
+          break;
         case 'branch': {
           term = { ...t, t: target(t.t), f: target(t.f) };
           const gt = gotoOf(blocks[t.t]!);
@@ -125,8 +127,11 @@ export class CfgBuilder {
           if (gf) term.gotoF = gf;
           break;
         }
-        case 'switch': term = { ...t, cases: mergeCases(t.cases.map((c) => ({ ...c, to: target(c.to) }))) }; break;
-        default: term = t;
+        case 'switch':
+          term = { ...t, cases: mergeCases(t.cases.map((c) => ({ ...c, to: target(c.to) }))) };
+          break;
+        default:
+          term = t;
       }
       const nb: Block = { id: i, ops: b.ops, term };
       if (b.label) nb.label = b.label;
@@ -145,10 +150,14 @@ function gotoOf(b: Block): { label: string; line: number | null } | undefined {
 
 export function succ(t: Terminator): number[] {
   switch (t.k) {
-    case 'jump': return [t.to];
-    case 'branch': return [t.t, t.f];
-    case 'switch': return t.cases.map((c) => c.to);
-    default: return [];
+    case 'jump':
+      return [t.to];
+    case 'branch':
+      return [t.t, t.f];
+    case 'switch':
+      return t.cases.map((c) => c.to);
+    default:
+      return [];
   }
 }
 

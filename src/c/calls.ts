@@ -17,12 +17,28 @@ export type CallKind =
   | { k: 'call'; name: string };
 
 export type BuiltinName =
-  | 'IS_ERR' | 'IS_ERR_OR_NULL' | 'ERR_PTR' | 'PTR_ERR' | 'ERR_CAST' | 'no_free_ptr' | 'return_ptr'
-  | '__kreview_gap' | '__kreview_opaque' | '__kreview_unknown_end';
+  | 'IS_ERR'
+  | 'IS_ERR_OR_NULL'
+  | 'ERR_PTR'
+  | 'PTR_ERR'
+  | 'ERR_CAST'
+  | 'no_free_ptr'
+  | 'return_ptr'
+  | '__kreview_gap'
+  | '__kreview_opaque'
+  | '__kreview_unknown_end';
 
 const BUILTINS = new Set<string>([
-  'IS_ERR', 'IS_ERR_OR_NULL', 'ERR_PTR', 'PTR_ERR', 'ERR_CAST', 'no_free_ptr', 'return_ptr',
-  '__kreview_gap', '__kreview_opaque', '__kreview_unknown_end',
+  'IS_ERR',
+  'IS_ERR_OR_NULL',
+  'ERR_PTR',
+  'PTR_ERR',
+  'ERR_CAST',
+  'no_free_ptr',
+  'return_ptr',
+  '__kreview_gap',
+  '__kreview_opaque',
+  '__kreview_unknown_end',
 ]);
 
 /** Name shapes of reference pairs. Strong shapes are inferred alone; weak ones need the partner in the unit. */

@@ -75,11 +75,20 @@ interface Binding {
 }
 
 const CALLS = [
-  '_ts_init', '_ts_tree_cursor_current_node_type_id_wasm', '_ts_tree_cursor_current_field_id_wasm',
-  '_ts_tree_cursor_current_node_is_named_wasm', '_ts_tree_cursor_current_node_is_missing_wasm',
-  '_ts_tree_cursor_start_index_wasm', '_ts_tree_cursor_end_index_wasm', '_ts_tree_cursor_current_node_wasm',
-  '_ts_node_has_error_wasm', '_ts_tree_cursor_goto_first_child_wasm', '_ts_tree_cursor_goto_next_sibling_wasm',
-  '_ts_tree_cursor_goto_parent_wasm', 'getValue', 'setValue',
+  '_ts_init',
+  '_ts_tree_cursor_current_node_type_id_wasm',
+  '_ts_tree_cursor_current_field_id_wasm',
+  '_ts_tree_cursor_current_node_is_named_wasm',
+  '_ts_tree_cursor_current_node_is_missing_wasm',
+  '_ts_tree_cursor_start_index_wasm',
+  '_ts_tree_cursor_end_index_wasm',
+  '_ts_tree_cursor_current_node_wasm',
+  '_ts_node_has_error_wasm',
+  '_ts_tree_cursor_goto_first_child_wasm',
+  '_ts_tree_cursor_goto_next_sibling_wasm',
+  '_ts_tree_cursor_goto_parent_wasm',
+  'getValue',
+  'setValue',
 ] as const;
 
 /** The four words of a cursor: in the JS object (`cursor[0..3]`) and in the transfer buffer. */
@@ -125,7 +134,7 @@ function directWalk(tree: Tree, b: Binding, buffer: number): Walk {
 }
 
 /** Everything a walk says about a tree, in order: for comparing two ways of walking it. */
-function trace(tree: Tree, w: Walk): string {
+function trace(_tree: Tree, w: Walk): string {
   const out: (number | boolean)[] = [];
   let depth = 0;
   for (;;) {
@@ -148,7 +157,8 @@ function trace(tree: Tree, w: Walk): string {
 }
 
 /** Text for the self-test: fields, nesting, an error and a missing token. */
-const TEST_TEXT = 'static int f(struct s *p, int n) {\n\tif (p->x && !n) return -1;\n\tx = ;\n\tfor (;;) { g(p[0], "s"); }\n\treturn f(p, n - 1\n}\nint y = 2;\n';
+const TEST_TEXT =
+  'static int f(struct s *p, int n) {\n\tif (p->x && !n) return -1;\n\tx = ;\n\tfor (;;) { g(p[0], "s"); }\n\treturn f(p, n - 1\n}\nint y = 2;\n';
 
 /**
  * How trees are walked: directly when `binding` (the module web-tree-sitter was initialised with) is
@@ -173,4 +183,3 @@ export function walker(parser: Parser, binding: Record<string, unknown>): (tree:
   }
   return choice;
 }
-

@@ -5,37 +5,71 @@
 import type { Block, Expr, FunctionIR, Op, Terminator } from './ir.js';
 
 const PREC: Record<string, number> = {
-  '||': 1, '&&': 2, '|': 3, '^': 4, '&': 5, '==': 6, '!=': 6, '<': 7, '<=': 7, '>': 7, '>=': 7,
-  '<<': 8, '>>': 8, '+': 9, '-': 9, '*': 10, '/': 10, '%': 10,
+  '||': 1,
+  '&&': 2,
+  '|': 3,
+  '^': 4,
+  '&': 5,
+  '==': 6,
+  '!=': 6,
+  '<': 7,
+  '<=': 7,
+  '>': 7,
+  '>=': 7,
+  '<<': 8,
+  '>>': 8,
+  '+': 9,
+  '-': 9,
+  '*': 10,
+  '/': 10,
+  '%': 10,
 };
 
 /** C-like text of a symbolic value. */
 export function formatExpr(e: Expr, prec = 0): string {
   const paren = (s: string, p: number): string => (p < prec ? `(${s})` : s);
   switch (e.k) {
-    case 'var': return e.name;
-    case 'path': return e.path;
-    case 'int': return String(e.value);
-    case 'bool': return String(e.value);
-    case 'null': return 'NULL';
-    case 'errno': return e.name.startsWith('PTR_ERR(') ? e.name : `-${e.name}`;
-    case 'errptr': return `ERR_PTR(${formatExpr(e.arg)})`;
-    case 'const': return e.name;
-    case 'str': return '"..."';
-    case 'result': return e.id;
-    case 'not': return `!${formatExpr(e.e, 11)}`;
-    case 'logic': return paren(`${formatExpr(e.a, PREC[e.op]!)} ${e.op} ${formatExpr(e.b, PREC[e.op]! + 1)}`, PREC[e.op]!);
-    case 'cmp': return paren(`${formatExpr(e.a, PREC[e.op]! + 1)} ${e.op} ${formatExpr(e.b, PREC[e.op]! + 1)}`, PREC[e.op]!);
-    case 'is_err': return `${e.orNull ? 'IS_ERR_OR_NULL' : 'IS_ERR'}(${formatExpr(e.e)})`;
+    case 'var':
+      return e.name;
+    case 'path':
+      return e.path;
+    case 'int':
+      return String(e.value);
+    case 'bool':
+      return String(e.value);
+    case 'null':
+      return 'NULL';
+    case 'errno':
+      return e.name.startsWith('PTR_ERR(') ? e.name : `-${e.name}`;
+    case 'errptr':
+      return `ERR_PTR(${formatExpr(e.arg)})`;
+    case 'const':
+      return e.name;
+    case 'str':
+      return '"..."';
+    case 'result':
+      return e.id;
+    case 'not':
+      return `!${formatExpr(e.e, 11)}`;
+    case 'logic':
+      return paren(`${formatExpr(e.a, PREC[e.op]!)} ${e.op} ${formatExpr(e.b, PREC[e.op]! + 1)}`, PREC[e.op]!);
+    case 'cmp':
+      return paren(`${formatExpr(e.a, PREC[e.op]! + 1)} ${e.op} ${formatExpr(e.b, PREC[e.op]! + 1)}`, PREC[e.op]!);
+    case 'is_err':
+      return `${e.orNull ? 'IS_ERR_OR_NULL' : 'IS_ERR'}(${formatExpr(e.e)})`;
     case 'arith': {
       if (e.b === null) return `${e.op}${formatExpr(e.a, 11)}`;
       const p = PREC[e.op] ?? 9;
       return paren(`${formatExpr(e.a, p)} ${e.op} ${formatExpr(e.b, p + 1)}`, p);
     }
-    case 'addr': return `&${formatExpr(e.e, 11)}`;
-    case 'cond': return paren(`${formatExpr(e.c, 1)} ? ${formatExpr(e.t)} : ${formatExpr(e.f)}`, 0.5);
-    case 'opaque': return `<hidden condition ${e.id}>`;
-    case 'unknown': return `<${e.text}>`;
+    case 'addr':
+      return `&${formatExpr(e.e, 11)}`;
+    case 'cond':
+      return paren(`${formatExpr(e.c, 1)} ? ${formatExpr(e.t)} : ${formatExpr(e.f)}`, 0.5);
+    case 'opaque':
+      return `<hidden condition ${e.id}>`;
+    case 'unknown':
+      return `<${e.text}>`;
   }
 }
 
@@ -146,7 +180,9 @@ export function formatFunctionIR(fn: FunctionIR): string {
   const ret = fn.returnType || '?';
   const sig = `${fn.isStatic ? 'static ' : ''}${ret}${ret.endsWith('*') ? '' : ' '}${fn.name}(${fn.params.map((p) => (p.type.endsWith('*') ? `${p.type}${p.name}` : `${p.type} ${p.name}`)).join(', ')})`;
   lines.push(`  signature: ${sig}`);
-  lines.push(`  completeness: ${m.completeness}${m.missing.length ? ` (missing: ${m.missing.join('; ')})` : ''}; entry ${m.entryKnown ? 'known' : 'NOT known'}, exit ${m.exitKnown ? 'known' : 'NOT known'}${m.touched ? '; touched by the patch' : ''}`);
+  lines.push(
+    `  completeness: ${m.completeness}${m.missing.length ? ` (missing: ${m.missing.join('; ')})` : ''}; entry ${m.entryKnown ? 'known' : 'NOT known'}, exit ${m.exitKnown ? 'known' : 'NOT known'}${m.touched ? '; touched by the patch' : ''}`,
+  );
   if (m.preproc.length) lines.push(`  preprocessor: ${m.preproc.map((p) => `${p.line ?? '?'} ${p.directive} -> ${p.taken}`).join('; ')}`);
   if (fn.locals.length) lines.push(`  locals: ${fn.locals.map((l) => `${l.name}: ${l.type}`).join(', ')}`);
   const a = fn.annotations;

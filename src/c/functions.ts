@@ -54,9 +54,12 @@ function fromDefinition(def: SNode, src: string, prep: Prepared): FoundFunction 
   let stars = '';
   for (let k = 0; d && d.type !== 'function_declarator' && k < 16; k++) {
     if (d.type === 'pointer_declarator') stars += '*';
-    d = d.type === 'pointer_declarator' || d.type === 'attributed_declarator' ? field(d, 'declarator') ?? d.children.find((c) => c.named) : d.children.find((c) => c.named);
+    d =
+      d.type === 'pointer_declarator' || d.type === 'attributed_declarator'
+        ? (field(d, 'declarator') ?? d.children.find((c) => c.named))
+        : d.children.find((c) => c.named);
   }
-  if (!d || d.type !== 'function_declarator') return null;
+  if (d?.type !== 'function_declarator') return null;
   const nameNode = field(d, 'declarator');
   const name = nameNode ? declaredNames(nameNode, src).name : '';
   if (!name) return null;
@@ -106,7 +109,7 @@ function fromMacroHeader(prev: SNode, body: SNode, src: string): FoundFunction |
       params.push({ type: collapse(src.slice(args[i]!.start, args[i]!.end)), name: collapse(src.slice(args[i + 1]!.start, args[i + 1]!.end)) });
     }
   }
-  const name = sys && first ? `${sys[1] ? 'compat_' : ''}sys_${first}` : first ?? macro;
+  const name = sys && first ? `${sys[1] ? 'compat_' : ''}sys_${first}` : (first ?? macro);
   return {
     name,
     node: { ...body, start: prev.start, row: prev.row },

@@ -43,7 +43,13 @@ export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR
     const fn = lowerFunction(unit, ctx, r.f, r.meta, emptyAnnotations());
     fn.diagnostics.unshift(r.note);
     if (r.empty) {
-      fn.blocks = [{ id: 0, ops: [{ kind: 'unknown', reason: 'function text could not be parsed', line: unit.lineMap[r.meta.startRow] ?? null, row: r.meta.startRow }], term: { k: 'unknown-exit', line: null } }];
+      fn.blocks = [
+        {
+          id: 0,
+          ops: [{ kind: 'unknown', reason: 'function text could not be parsed', line: unit.lineMap[r.meta.startRow] ?? null, row: r.meta.startRow }],
+          term: { k: 'unknown-exit', line: null },
+        },
+      ];
     }
     out.push(fn);
   }
@@ -72,11 +78,15 @@ function lineRange(lineMap: (number | null)[], from: number, to: number): { star
 
 function lowerFunction(unit: CUnit, ctx: UnitContext, f: FoundFunction, meta: FunctionMeta, annotations: FunctionIR['annotations']): FunctionIR {
   const signatureKnown = !meta.missing.some((m) => /signature|start/.test(m));
-  const lowerer = new FunctionLowerer(ctx, {
-    name: f.name,
-    params: f.params,
-    declsComplete: meta.entryKnown && signatureKnown && !f.paramsUnknown && meta.gaps.length === 0,
-  }, f.node);
+  const lowerer = new FunctionLowerer(
+    ctx,
+    {
+      name: f.name,
+      params: f.params,
+      declsComplete: meta.entryKnown && signatureKnown && !f.paramsUnknown && meta.gaps.length === 0,
+    },
+    f.node,
+  );
   const body = lowerer.lower(f.body);
   const lines = lineRange(unit.lineMap, f.node.row, f.node.endRow);
   const diagnostics = [...body.diagnostics];
@@ -147,7 +157,8 @@ async function reparseBody(prep: Prepared, open: number, close: number, row: num
 async function recover(root: SNode, prep: Prepared, unit: CUnit, found: FoundFunction[], used: Set<FunctionMeta>): Promise<Recovered[]> {
   const starts = rowStarts(prep.text);
   const out: Recovered[] = [];
-  const covered = (start: number, end: number): boolean => found.some((f) => f.node.start < end && f.node.end > start) || out.some((r) => r.f.body.start < end && r.f.body.end > start);
+  const covered = (start: number, end: number): boolean =>
+    found.some((f) => f.node.start < end && f.node.end > start) || out.some((r) => r.f.body.start < end && r.f.body.end > start);
   // Metas without a parsed definition.
   for (const meta of unit.functions) {
     if (used.has(meta)) continue;
@@ -157,8 +168,20 @@ async function recover(root: SNode, prep: Prepared, unit: CUnit, found: FoundFun
     const blk = findBlock(prep.text, from, to);
     const body = blk && !covered(blk[0], blk[1]) ? await reparseBody(prep, blk[0], blk[1], rowOf(starts, blk[0])) : null;
     const header = root.children.find((c) => c.start <= (blk?.[0] ?? from) && c.end > from);
-    out.push(recovered(meta.name, meta, body, header, prep, meta.startRow, meta.endRow,
-      body ? `rows ${meta.startRow + 1}-${meta.endRow + 1}: no function definition parsed here; the body was parsed on its own` : `rows ${meta.startRow + 1}-${meta.endRow + 1}: no function definition or body could be parsed here`));
+    out.push(
+      recovered(
+        meta.name,
+        meta,
+        body,
+        header,
+        prep,
+        meta.startRow,
+        meta.endRow,
+        body
+          ? `rows ${meta.startRow + 1}-${meta.endRow + 1}: no function definition parsed here; the body was parsed on its own`
+          : `rows ${meta.startRow + 1}-${meta.endRow + 1}: no function definition or body could be parsed here`,
+      ),
+    );
   }
   // Whole files: a damaged definition at top level (an error node holding a `{ ... }`).
   if (!unit.functions.length) {
@@ -172,15 +195,57 @@ async function recover(root: SNode, prep: Prepared, unit: CUnit, found: FoundFun
       const body = await reparseBody(prep, blk[0], blk[1], rowOf(starts, blk[0]));
       if (!body) continue;
       const endRow = rowOf(starts, Math.max(blk[0], blk[1] - 1));
-      const meta: FunctionMeta = { name: m[1]!, startRow: n.row, endRow, completeness: 'full', missing: [], entryKnown: true, exitKnown: true, gaps: [], touched: false, preproc: [] };
-      out.push(recovered(m[1]!, meta, body, n, prep, n.row, endRow, `line ${unit.lineMap[n.row] ?? n.row + 1}: the signature did not parse; the body was parsed on its own`));
+      const meta: FunctionMeta = {
+        name: m[1]!,
+        startRow: n.row,
+        endRow,
+        completeness: 'full',
+        missing: [],
+        entryKnown: true,
+        exitKnown: true,
+        gaps: [],
+        touched: false,
+        preproc: [],
+      };
+      out.push(
+        recovered(
+          m[1]!,
+          meta,
+          body,
+          n,
+          prep,
+          n.row,
+          endRow,
+          `line ${unit.lineMap[n.row] ?? n.row + 1}: the signature did not parse; the body was parsed on its own`,
+        ),
+      );
     }
   }
   return out;
 }
 
-function recovered(name: string, meta: FunctionMeta, body: SNode | null, header: SNode | undefined, prep: Prepared, startRow: number, endRow: number, note: string): Recovered {
-  const empty: SNode = { type: 'compound_statement', field: null, named: true, missing: false, start: 0, end: 0, row: startRow, endRow, children: [], holds: 0 };
+function recovered(
+  name: string,
+  meta: FunctionMeta,
+  body: SNode | null,
+  header: SNode | undefined,
+  prep: Prepared,
+  startRow: number,
+  endRow: number,
+  note: string,
+): Recovered {
+  const empty: SNode = {
+    type: 'compound_statement',
+    field: null,
+    named: true,
+    missing: false,
+    start: 0,
+    end: 0,
+    row: startRow,
+    endRow,
+    children: [],
+    holds: 0,
+  };
   const b = body ?? empty;
   return {
     f: {

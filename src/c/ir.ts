@@ -94,9 +94,23 @@ export type Op =
   | (OpBase & {
       kind: 'list';
       action:
-        | 'add' | 'add-tail' | 'del' | 'del-init' | 'move' | 'move-tail'
-        | 'splice' | 'splice-init' | 'splice-tail' | 'splice-tail-init'
-        | 'pop' | 'first' | 'empty' | 'init' | 'iterate' | 'del-all' | 'replace';
+        | 'add'
+        | 'add-tail'
+        | 'del'
+        | 'del-init'
+        | 'move'
+        | 'move-tail'
+        | 'splice'
+        | 'splice-init'
+        | 'splice-tail'
+        | 'splice-tail-init'
+        | 'pop'
+        | 'first'
+        | 'empty'
+        | 'init'
+        | 'iterate'
+        | 'del-all'
+        | 'replace';
       family: 'list' | 'llist' | 'hlist' | 'bio_list';
       head: string | null; // the list head acted on: 'piwb->ready_data_pios'
       node: string | null; // the entry added/removed: 'pio->list'
@@ -107,9 +121,24 @@ export type Op =
   | (OpBase & {
       kind: 'atomic';
       action:
-        | 'inc' | 'dec' | 'add' | 'sub' | 'read' | 'set'
-        | 'dec-and-test' | 'sub-and-test' | 'inc-and-test' | 'inc-not-zero' | 'add-unless'
-        | 'inc-return' | 'dec-return' | 'add-return' | 'sub-return' | 'xchg' | 'cmpxchg' | 'dec-if-positive';
+        | 'inc'
+        | 'dec'
+        | 'add'
+        | 'sub'
+        | 'read'
+        | 'set'
+        | 'dec-and-test'
+        | 'sub-and-test'
+        | 'inc-and-test'
+        | 'inc-not-zero'
+        | 'add-unless'
+        | 'inc-return'
+        | 'dec-return'
+        | 'add-return'
+        | 'sub-return'
+        | 'xchg'
+        | 'cmpxchg'
+        | 'dec-if-positive';
       family: 'atomic' | 'atomic64' | 'atomic_long' | 'refcount' | 'kref' | 'percpu_ref' | 'local';
       obj: string; // 'piwb->count' (no leading &)
       result?: string;

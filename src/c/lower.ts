@@ -88,7 +88,11 @@ export class FunctionLowerer {
   private condDepth = 0;
   private readonly cleanupVars: { variable: string; fn: string; at: number }[];
 
-  constructor(private readonly u: UnitContext, private readonly facts: FunctionFacts, fnNode: SNode) {
+  constructor(
+    private readonly u: UnitContext,
+    private readonly facts: FunctionFacts,
+    fnNode: SNode,
+  ) {
     this.paramNames = new Set(facts.params.map((p) => p.name));
     this.cleanupVars = u.prep.cleanups.filter((c) => c.at >= fnNode.start && c.at < fnNode.end);
   }
@@ -191,7 +195,7 @@ export class FunctionLowerer {
     for (let i = 0; i < args.length; i++) {
       // The variable itself, its address or an element of it (`buf`, `&bufs[i]`): its declared type.
       const name = /^([A-Za-z_]\w*)(?:\[\])?$/.exec(dataObject(args[i], this.u.src))?.[1] ?? null;
-      const decl = name ? this.locals.find((l) => l.name === name) ?? this.facts.params.find((p) => p.name === name) : undefined;
+      const decl = name ? (this.locals.find((l) => l.name === name) ?? this.facts.params.find((p) => p.name === name)) : undefined;
       const tag = decl ? /\b(?:struct|union)\s+([A-Za-z_]\w*)/.exec(decl.type)?.[1] : undefined;
       if (tag && stem.length >= 3 && (tag === stem || tag.startsWith(stem))) return i;
     }
@@ -402,8 +406,10 @@ export class FunctionLowerer {
         return this.emit({ kind: 'release', obj: variable, family: p.family, mode: p.mode, irq: p.irq, scoped: true, primitive: fn, ...base });
       }
     }
-    if (kind.k === 'rule-pair' && kind.action === 'put') return this.emit({ kind: 'ref', action: 'put', obj: variable, pair: kind.pair, source: 'rule', primitive: fn, ...base });
-    if (kind.k === 'name-pair' && kind.action === 'put') return this.emit({ kind: 'ref', action: 'put', obj: variable, pair: kind.pair, source: 'name', primitive: fn, ...base });
+    if (kind.k === 'rule-pair' && kind.action === 'put')
+      return this.emit({ kind: 'ref', action: 'put', obj: variable, pair: kind.pair, source: 'rule', primitive: fn, ...base });
+    if (kind.k === 'name-pair' && kind.action === 'put')
+      return this.emit({ kind: 'ref', action: 'put', obj: variable, pair: kind.pair, source: 'name', primitive: fn, ...base });
     this.emit({ kind: 'call', callee: fn, indirect: false, args: [{ k: 'var', name: variable }], argText: [variable], ...base });
   }
 
@@ -456,11 +462,18 @@ export class FunctionLowerer {
   /** The acquire of a guard class from the rules (`guard:<class>`), emitted; null when unknown. */
   private guardAcquire(ruleName: string, primitive: string, args: SNode[], at: SNode): AcquireOp | null {
     const p = this.u.sem.primitive(ruleName);
-    if (!p || p.op !== 'acquire') return null;
+    if (p?.op !== 'acquire') return null;
     for (const a of args) this.value(a, { used: true, arg: true });
     const obj = this.lockObjectOf(p, args, at);
     const op: AcquireOp = {
-      kind: 'acquire', obj, family: p.family, mode: p.mode, irq: p.irq, scoped: true, primitive, ...this.at(at),
+      kind: 'acquire',
+      obj,
+      family: p.family,
+      mode: p.mode,
+      irq: p.irq,
+      scoped: true,
+      primitive,
+      ...this.at(at),
     };
     if (p.try) {
       op.try = p.try;
@@ -472,7 +485,13 @@ export class FunctionLowerer {
 
   private guardRelease(acq: AcquireOp, at: SNode): void {
     this.emit({
-      kind: 'release', obj: acq.obj, family: acq.family, mode: acq.mode, irq: acq.irq, scoped: true, primitive: acq.primitive,
+      kind: 'release',
+      obj: acq.obj,
+      family: acq.family,
+      mode: acq.mode,
+      irq: acq.irq,
+      scoped: true,
+      primitive: acq.primitive,
       ...this.at(at, `end of ${acq.primitive} scope`),
     });
   }
@@ -497,7 +516,7 @@ export class FunctionLowerer {
     this.b.cur = join;
   }
 
-  private loop(head: number, exit: number, cont: number, body: SNode | undefined): void {
+  private loop(_head: number, exit: number, cont: number, body: SNode | undefined): void {
     this.breaks.push({ block: exit, depth: this.scopes.length, kind: 'loop' });
     this.continues.push({ block: cont, depth: this.scopes.length, kind: 'loop' });
     if (body) this.statement(body);
@@ -713,16 +732,19 @@ export class FunctionLowerer {
       if (isDefault) ctx.cases.push({ match: 'default', to: blk });
       else {
         const range = n.children.find((c) => c.type === 'ERROR' && this.raw(c).trim().startsWith('...'));
-        const match: Expr = range && value
-          ? { k: 'unknown', text: `${collapse(this.raw(value))} ${collapse(this.raw(range))}` }
-          : value ? this.constExpr(value) : { k: 'unknown', text: '?' };
+        const match: Expr =
+          range && value
+            ? { k: 'unknown', text: `${collapse(this.raw(value))} ${collapse(this.raw(range))}` }
+            : value
+              ? this.constExpr(value)
+              : { k: 'unknown', text: '?' };
         ctx.cases.push({ match: [match], to: blk });
       }
     } else {
       this.diag(n, 'case label outside a visible switch');
     }
     for (const ch of n.children) {
-      if (!ch.named || ch.field === 'value' || ch.type === 'ERROR' && this.raw(ch).trim().startsWith('...')) continue;
+      if (!ch.named || ch.field === 'value' || (ch.type === 'ERROR' && this.raw(ch).trim().startsWith('...'))) continue;
       this.statement(ch);
     }
   }
@@ -1040,8 +1062,15 @@ export class FunctionLowerer {
     this.addressOf(w);
     const id = this.result();
     this.emit({
-      kind: 'flag', action: 'test', word: dataObject(w, this.u.src), bit: collapse(this.text(unparen(bit))), atomic: false, ordering: 'relaxed',
-      result: id, primitive: '&', ...this.at(n),
+      kind: 'flag',
+      action: 'test',
+      word: dataObject(w, this.u.src),
+      bit: collapse(this.text(unparen(bit))),
+      atomic: false,
+      ordering: 'relaxed',
+      result: id,
+      primitive: '&',
+      ...this.at(n),
     });
     return { k: 'result', id };
   }
@@ -1147,7 +1176,16 @@ export class FunctionLowerer {
       const tmp = `$t${++this.temps}`;
       this.emit({ kind: 'assign', target: tmp, value: cur, ...this.at(n) });
       cur = { k: 'var', name: tmp };
-      this.write(t, { k: 'arith', op: op === '--' ? '-' : '+', a: t.isPath || t.global ? { k: 'path', path: t.name } : { k: 'var', name: t.name }, b: { k: 'int', value: 1 } }, n);
+      this.write(
+        t,
+        {
+          k: 'arith',
+          op: op === '--' ? '-' : '+',
+          a: t.isPath || t.global ? { k: 'path', path: t.name } : { k: 'var', name: t.name },
+          b: { k: 'int', value: 1 },
+        },
+        n,
+      );
       return cur;
     }
     this.write(t, { k: 'arith', op: op === '--' ? '-' : '+', a: cur, b: { k: 'int', value: 1 } }, n);
@@ -1172,8 +1210,14 @@ export class FunctionLowerer {
       if (bits) {
         for (const bit of bits) {
           this.emit({
-            kind: 'flag', action: op === '|=' ? 'set' : 'clear', word: t.name, bit, atomic: false, ordering: 'relaxed',
-            primitive: op === '|=' ? '|=' : '&= ~', ...this.at(n),
+            kind: 'flag',
+            action: op === '|=' ? 'set' : 'clear',
+            word: t.name,
+            bit,
+            atomic: false,
+            ordering: 'relaxed',
+            primitive: op === '|=' ? '|=' : '&= ~',
+            ...this.at(n),
           });
         }
       }
@@ -1222,7 +1266,7 @@ export class FunctionLowerer {
         if (chosen) return chosen;
       }
       // Indirect: ops->map(...), (*fn)(...), cb(...) through a field.
-      const target = f.type === 'pointer_expression' && operatorOf(f) === '*' ? field(f, 'argument') ?? f : f;
+      const target = f.type === 'pointer_expression' && operatorOf(f) === '*' ? (field(f, 'argument') ?? f) : f;
       if (isPathNode(strip(target))) this.readPath(strip(target));
       else this.value(target, { used: true });
       return this.plainCall(n, normalize(target, this.u.src), true, args, ctx);
@@ -1248,7 +1292,10 @@ export class FunctionLowerer {
     const by = this.b.newBlock();
     const join = this.b.newBlock();
     this.cond(c, bx, by, 'ternary');
-    for (const [block, name] of [[bx, names[0]!], [by, names[1]!]] as const) {
+    for (const [block, name] of [
+      [bx, names[0]!],
+      [by, names[1]!],
+    ] as const) {
       this.b.cur = block;
       const v = this.lowerKind(classifyCall(name, this.u.sem, this.u.calledInUnit, this.u.definedInUnit), n, args, { ...ctx, used: true });
       this.emit({ kind: 'assign', target: tmp, value: v, ...this.at(n) });
@@ -1286,14 +1333,21 @@ export class FunctionLowerer {
         if (kind.k === 'rule-pair' && kind.obj === 'return') obj = ctx.target ?? normalize(n, src);
         else {
           const i = kind.k === 'rule-pair' ? (kind.obj as number) : this.pairArgument(kind.name, args);
-          obj = args[i] ? dataObject(args[i], src) : ctx.target ?? '';
+          obj = args[i] ? dataObject(args[i], src) : (ctx.target ?? '');
           member = !!args[i] && isMemberAddress(args[i]!, src);
         }
         if (!obj) return this.plainCall(n, kind.name, false, args, ctx, values);
         const id = ctx.used ? this.result() : undefined;
         this.emit({
-          kind: 'ref', action: kind.action, obj, pair: kind.pair, source: kind.k === 'rule-pair' ? 'rule' : 'name', primitive: kind.name,
-          ...(id ? { result: id } : {}), ...(member ? { member } : {}), ...this.at(n),
+          kind: 'ref',
+          action: kind.action,
+          obj,
+          pair: kind.pair,
+          source: kind.k === 'rule-pair' ? 'rule' : 'name',
+          primitive: kind.name,
+          ...(id ? { result: id } : {}),
+          ...(member ? { member } : {}),
+          ...this.at(n),
         });
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }
@@ -1369,8 +1423,16 @@ export class FunctionLowerer {
     const flags = l.flags !== undefined && args[l.flags] ? normalize(args[l.flags]!, this.u.src) : undefined;
     const id = this.result();
     this.emit({
-      kind: 'acquire', obj: a ? lockObject(a, this.u.src) : '?', family: l.family, mode: 'exclusive', irq: l.irq,
-      ...(flags ? { flags } : {}), try: 'nonzero', result: id, primitive: name, ...at,
+      kind: 'acquire',
+      obj: a ? lockObject(a, this.u.src) : '?',
+      family: l.family,
+      mode: 'exclusive',
+      irq: l.irq,
+      ...(flags ? { flags } : {}),
+      try: 'nonzero',
+      result: id,
+      primitive: name,
+      ...at,
     });
     return { k: 'result', id };
   }
@@ -1389,13 +1451,32 @@ export class FunctionLowerer {
         const obj = this.lockObjectOf(p, args, n);
         const flags = p.flags !== undefined && args[p.flags] ? normalize(args[p.flags], src) : undefined;
         if (p.op === 'release') {
-          this.emit({ kind: 'release', obj, family: p.family, mode: p.mode, irq: p.irq, ...(flags ? { flags } : {}), ...(p.marker ? { marker: true } : {}), primitive: name, ...at });
+          this.emit({
+            kind: 'release',
+            obj,
+            family: p.family,
+            mode: p.mode,
+            irq: p.irq,
+            ...(flags ? { flags } : {}),
+            ...(p.marker ? { marker: true } : {}),
+            primitive: name,
+            ...at,
+          });
           return { k: 'unknown', text: this.text(n) };
         }
         const id = p.try || ctx.used ? this.result() : undefined;
         this.emit({
-          kind: 'acquire', obj, family: p.family, mode: p.mode, irq: p.irq, ...(flags ? { flags } : {}),
-          ...(p.try ? { try: p.try } : {}), ...(id ? { result: id } : {}), ...(p.marker ? { marker: true } : {}), primitive: name, ...at,
+          kind: 'acquire',
+          obj,
+          family: p.family,
+          mode: p.mode,
+          irq: p.irq,
+          ...(flags ? { flags } : {}),
+          ...(p.try ? { try: p.try } : {}),
+          ...(id ? { result: id } : {}),
+          ...(p.marker ? { marker: true } : {}),
+          primitive: name,
+          ...at,
         });
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }
@@ -1405,8 +1486,15 @@ export class FunctionLowerer {
         const b = arg(p.bit);
         const id = ctx.used || p.action.startsWith('test') ? this.result() : undefined;
         this.emit({
-          kind: 'flag', action: p.action, word: w ? dataObject(w, src) : '?', bit: b ? collapse(this.text(unparen(b))) : '?',
-          atomic: p.atomic, ordering: p.ordering, ...(id ? { result: id } : {}), primitive: name, ...at,
+          kind: 'flag',
+          action: p.action,
+          word: w ? dataObject(w, src) : '?',
+          bit: b ? collapse(this.text(unparen(b))) : '?',
+          atomic: p.atomic,
+          ordering: p.ordering,
+          ...(id ? { result: id } : {}),
+          primitive: name,
+          ...at,
         });
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }
@@ -1419,8 +1507,15 @@ export class FunctionLowerer {
         };
         const id = ctx.used ? this.result() : undefined;
         this.emit({
-          kind: 'list', action: p.action, family: p.family, head: obj(p.head), node: obj(p.node), target: obj(p.target),
-          ...(id ? { result: id } : {}), primitive: name, ...at,
+          kind: 'list',
+          action: p.action,
+          family: p.family,
+          head: obj(p.head),
+          node: obj(p.node),
+          target: obj(p.target),
+          ...(id ? { result: id } : {}),
+          primitive: name,
+          ...at,
         });
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }
@@ -1428,7 +1523,15 @@ export class FunctionLowerer {
         evalArgs();
         const o = arg(p.obj);
         const id = ctx.used && !p.andLock ? this.result() : undefined;
-        this.emit({ kind: 'atomic', action: p.action, family: p.family, obj: o ? dataObject(o, src) : '?', ...(id ? { result: id } : {}), primitive: name, ...at });
+        this.emit({
+          kind: 'atomic',
+          action: p.action,
+          family: p.family,
+          obj: o ? dataObject(o, src) : '?',
+          ...(id ? { result: id } : {}),
+          primitive: name,
+          ...at,
+        });
         if (p.andLock) return this.lockedOnZero(p.andLock, name, args, at);
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }
@@ -1440,13 +1543,21 @@ export class FunctionLowerer {
         if (p.obj === 'return') obj = ctx.target ?? normalize(n, src);
         else {
           const o = arg(p.obj);
-          obj = o ? dataObject(o, src) : ctx.target ?? '?';
+          obj = o ? dataObject(o, src) : (ctx.target ?? '?');
           member = !!o && isMemberAddress(o, src);
         }
         const id = (ctx.used && !p.andLock) || (p.op === 'get' && p.succeeds) ? this.result() : undefined;
         this.emit({
-          kind: 'ref', action: p.op, obj, pair: p.pair, source: 'primitive', ...(id ? { result: id } : {}), ...(member ? { member } : {}),
-          ...(p.op === 'get' && p.succeeds ? { succeeds: p.succeeds } : {}), primitive: name, ...at,
+          kind: 'ref',
+          action: p.op,
+          obj,
+          pair: p.pair,
+          source: 'primitive',
+          ...(id ? { result: id } : {}),
+          ...(member ? { member } : {}),
+          ...(p.op === 'get' && p.succeeds ? { succeeds: p.succeeds } : {}),
+          primitive: name,
+          ...at,
         });
         if (p.andLock) return this.lockedOnZero(p.andLock, name, args, at);
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
@@ -1455,7 +1566,17 @@ export class FunctionLowerer {
         evalArgs();
         const o = arg(p.obj);
         const id = ctx.used ? this.result() : undefined;
-        if (o) this.emit({ kind: 'ref', action: 'keep', obj: dataObject(o, src), pair: '*', source: 'primitive', ...(id ? { result: id } : {}), primitive: name, ...at });
+        if (o)
+          this.emit({
+            kind: 'ref',
+            action: 'keep',
+            obj: dataObject(o, src),
+            pair: '*',
+            source: 'primitive',
+            ...(id ? { result: id } : {}),
+            primitive: name,
+            ...at,
+          });
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }
       case 'alloc': {
@@ -1524,7 +1645,13 @@ export class FunctionLowerer {
     const vals = values ?? args.map((a) => (isTypeArg(a) ? ({ k: 'unknown', text: this.text(a) } as Expr) : this.value(a, { used: true, arg: true })));
     const id = ctx.used ? this.result() : undefined;
     this.emit({
-      kind: 'call', callee, indirect, args: vals, argText: args.map((a) => (this.u.prep.typeArgs.has(a.start) ? this.text(a) : normalize(a, src))), ...(id ? { result: id } : {}), ...this.at(n),
+      kind: 'call',
+      callee,
+      indirect,
+      args: vals,
+      argText: args.map((a) => (this.u.prep.typeArgs.has(a.start) ? this.text(a) : normalize(a, src))),
+      ...(id ? { result: id } : {}),
+      ...this.at(n),
     });
     return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
   }

@@ -24,8 +24,15 @@ function definitions(lines: readonly string[]): Map<string, MacroDef> {
     if (!m) continue;
     let body = m[3]!;
     while (body.endsWith('\\') && i + 1 < lines.length) body = `${body.slice(0, -1)} ${lines[++i]!}`;
-    body = body.replace(/\\\s*(?=\S)/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/.*$/, '').trim();
-    const params = m[2]!.split(',').map((p) => p.trim()).filter(Boolean);
+    body = body
+      .replace(/\\\s*(?=\S)/g, ' ')
+      .replace(/\/\*[\s\S]*?\*\//g, ' ')
+      .replace(/\/\/.*$/, '')
+      .trim();
+    const params = m[2]!
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     if (params.some((p) => !/^[A-Za-z_]\w*$/.test(p))) continue; // variadic or odd
     if (/#/.test(body.replace(/"(?:[^"\\]|\\.)*"/g, '""'))) continue; // stringify / paste
     out.set(m[1]!, { params, body });

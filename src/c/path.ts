@@ -150,8 +150,7 @@ export function rootOf(text: string): string | null {
 export function hasVariableIndex(text: string): boolean {
   const p = parsePath(text);
   if (!p) return text.includes('[]');
-  const walk = (q: AccessPath): boolean =>
-    q.steps.some((s) => s.op === '[]' && s.index === null) || (q.root.k === 'paren' && walk(q.root.inner));
+  const walk = (q: AccessPath): boolean => q.steps.some((s) => s.op === '[]' && s.index === null) || (q.root.k === 'paren' && walk(q.root.inner));
   return walk(p);
 }
 

@@ -44,25 +44,108 @@ export interface Prepared {
 
 /** Attribute-like macros without arguments: they carry nothing the IR needs. */
 const BARE_ATTRS = new Set([
-  '__init', '__exit', '__initdata', '__exitdata', '__initconst', '__ref', '__refdata', '__cold', '__hot',
-  '__sched', '__always_inline', '__maybe_unused', '__always_unused', '__must_check', 'noinline', 'notrace',
-  '__noreturn', '__weak', '__pure', '__attribute_const__', '__visible', '__used', '__latent_entropy',
-  '__ro_after_init', '__read_mostly', '__meminit', '__meminitdata', 'noinstr', '__kprobes', 'asmlinkage',
-  '__iomem', '__user', '__rcu', '__percpu', '__force', '__bitwise', '__private', '__nocast', '__safe',
-  '__kernel', '__noclone', '__flatten', '__naked', '__deprecated', '__packed', '__cacheline_aligned',
-  '__cacheline_aligned_in_smp', '____cacheline_aligned', '____cacheline_aligned_in_smp', '__randomize_layout',
-  '__nocfi', '__init_or_module', '__no_kcsan', '__no_sanitize_address', '__no_stack_protector', 'noinline_for_stack',
-  '__must_hold_shared', '__inline', '__inline__', '__always_inline_or_noinline', '__noinline', '__kconfig',
-  '__net_init', '__net_exit', '__devinit', '__devexit', '__cpuinit', '__releases_shared', '__acquires_shared',
-  '__counted_by_ptr', '__nonstring', '__fix_address', '__noinstr_section', '__rcu_ptr',
+  '__init',
+  '__exit',
+  '__initdata',
+  '__exitdata',
+  '__initconst',
+  '__ref',
+  '__refdata',
+  '__cold',
+  '__hot',
+  '__sched',
+  '__always_inline',
+  '__maybe_unused',
+  '__always_unused',
+  '__must_check',
+  'noinline',
+  'notrace',
+  '__noreturn',
+  '__weak',
+  '__pure',
+  '__attribute_const__',
+  '__visible',
+  '__used',
+  '__latent_entropy',
+  '__ro_after_init',
+  '__read_mostly',
+  '__meminit',
+  '__meminitdata',
+  'noinstr',
+  '__kprobes',
+  'asmlinkage',
+  '__iomem',
+  '__user',
+  '__rcu',
+  '__percpu',
+  '__force',
+  '__bitwise',
+  '__private',
+  '__nocast',
+  '__safe',
+  '__kernel',
+  '__noclone',
+  '__flatten',
+  '__naked',
+  '__deprecated',
+  '__packed',
+  '__cacheline_aligned',
+  '__cacheline_aligned_in_smp',
+  '____cacheline_aligned',
+  '____cacheline_aligned_in_smp',
+  '__randomize_layout',
+  '__nocfi',
+  '__init_or_module',
+  '__no_kcsan',
+  '__no_sanitize_address',
+  '__no_stack_protector',
+  'noinline_for_stack',
+  '__must_hold_shared',
+  '__inline',
+  '__inline__',
+  '__always_inline_or_noinline',
+  '__noinline',
+  '__kconfig',
+  '__net_init',
+  '__net_exit',
+  '__devinit',
+  '__devexit',
+  '__cpuinit',
+  '__releases_shared',
+  '__acquires_shared',
+  '__counted_by_ptr',
+  '__nonstring',
+  '__fix_address',
+  '__noinstr_section',
+  '__rcu_ptr',
 ]);
 
 /** Attribute-like macros with an argument list; blanked with their arguments. */
 const ARG_ATTRS = new Set([
-  '__printf', '__scanf', '__aligned', '__section', '__counted_by', '__counted_by_le', '__counted_by_be',
-  '__alloc_size', '__assume_aligned', '__malloc', '__guarded_by', '__pt_guarded_by', '__cond_acquires',
-  '__cond_releases', '__cond_acquires_shared', '__no_sanitize', '__diag', '__nocapture', '__retain',
-  '__designated_init', '__cleanup_fn', '__realloc_size', '__access', '__nonnull',
+  '__printf',
+  '__scanf',
+  '__aligned',
+  '__section',
+  '__counted_by',
+  '__counted_by_le',
+  '__counted_by_be',
+  '__alloc_size',
+  '__assume_aligned',
+  '__malloc',
+  '__guarded_by',
+  '__pt_guarded_by',
+  '__cond_acquires',
+  '__cond_releases',
+  '__cond_acquires_shared',
+  '__no_sanitize',
+  '__diag',
+  '__nocapture',
+  '__retain',
+  '__designated_init',
+  '__cleanup_fn',
+  '__realloc_size',
+  '__access',
+  '__nonnull',
 ]);
 
 const ANNOTATIONS: Record<string, Annotation['kind']> = {
@@ -189,8 +272,6 @@ function matching(toks: Tok[], open: number): number {
     if (t.t === o) depth++;
     else if (t.t === cl && --depth === 0) return i;
     else if (o === '(' && (t.t === '{' || t.t === '}') && depth > 0) {
-      // A brace inside parentheses: statement expressions are fine, but a `;`-less run-on is not ours.
-      continue;
     }
   }
   return -1;
@@ -229,7 +310,21 @@ function typeofStandIn(s: string): string {
 }
 
 const TAGS = new Set(['struct', 'union', 'enum']);
-const NOT_CALLS = new Set(['sizeof', 'alignof', '_Alignof', '__alignof__', 'offsetof', 'typeof', '__typeof__', 'if', 'while', 'for', 'switch', 'return', 'case']);
+const NOT_CALLS = new Set([
+  'sizeof',
+  'alignof',
+  '_Alignof',
+  '__alignof__',
+  'offsetof',
+  'typeof',
+  '__typeof__',
+  'if',
+  'while',
+  'for',
+  'switch',
+  'return',
+  'case',
+]);
 
 /** `struct NAME` standing alone as a call argument (between `(`/`,` and `,`/`)`), not a cast or sizeof. */
 function typeArgument(toks: Tok[], i: number): boolean {
@@ -402,9 +497,16 @@ export function prepare(original: string): Prepared {
 }
 
 /** `__attribute__((context(x, 0, 1), cleanup(fn), ...))`: the parts the IR needs. */
-function attributeContents(text: string, toks: Tok[], open: number, close: number, prev: Tok | undefined,
+function attributeContents(
+  text: string,
+  toks: Tok[],
+  open: number,
+  close: number,
+  prev: Tok | undefined,
   annotations: { kind: Annotation['kind']; args: string[]; orig: number }[],
-  cleanups: { variable: string; fn: string; orig: number }[], at: number): void {
+  cleanups: { variable: string; fn: string; orig: number }[],
+  at: number,
+): void {
   for (let i = open + 1; i < close; i++) {
     const t = toks[i]!;
     if (t.k !== 'id') continue;

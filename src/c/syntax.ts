@@ -26,8 +26,21 @@ export const HOLDS_LABEL = 2;
 
 /** Subtrees the front end never looks into (it slices their text), and named tokens. */
 const LEAVES = new Set([
-  'string_literal', 'char_literal', 'comment', 'number_literal', 'system_lib_string', 'identifier', 'field_identifier',
-  'type_identifier', 'statement_identifier', 'primitive_type', 'string_content', 'escape_sequence', 'true', 'false', 'null',
+  'string_literal',
+  'char_literal',
+  'comment',
+  'number_literal',
+  'system_lib_string',
+  'identifier',
+  'field_identifier',
+  'type_identifier',
+  'statement_identifier',
+  'primitive_type',
+  'string_content',
+  'escape_sequence',
+  'true',
+  'false',
+  'null',
 ]);
 
 /** Tokens not copied: they only delimit. (`}` is kept: the end of a scope is a place.) */
@@ -168,9 +181,16 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
   const place = (t: TypeInfo, fieldName: string | null, start: number, end: number, missing: boolean): void => {
     const row = rowOf(start);
     const n: SNode = {
-      type: t.type, field: fieldName, named: t.named, missing,
-      start: start + shift.index, end: end + shift.index, row: row + shift.row, endRow: (end === start ? row : rowOf(end)) + shift.row,
-      children: NO_CHILDREN, holds: missing ? HOLDS_ERROR | t.holds : t.holds,
+      type: t.type,
+      field: fieldName,
+      named: t.named,
+      missing,
+      start: start + shift.index,
+      end: end + shift.index,
+      row: row + shift.row,
+      endRow: (end === start ? row : rowOf(end)) + shift.row,
+      children: NO_CHILDREN,
+      holds: missing ? HOLDS_ERROR | t.holds : t.holds,
     };
     const parent = stack[stack.length - 1];
     if (parent) {
@@ -207,7 +227,18 @@ export function toSyntax(tree: Tree, text: string, shift: { index: number; row: 
     const ownEnd = !parent || t.endsPastChildren ? c.endIndex() : -1;
     if (t.descend && c.gotoFirstChild()) {
       // Positions are filled in from the children (first token, last child).
-      const n: SNode = { type: t.type, field: fieldName, named: true, missing: false, start: -1, end: ownEnd, row: -1, endRow: -1, children: NO_CHILDREN, holds: t.holds };
+      const n: SNode = {
+        type: t.type,
+        field: fieldName,
+        named: true,
+        missing: false,
+        start: -1,
+        end: ownEnd,
+        row: -1,
+        endRow: -1,
+        children: NO_CHILDREN,
+        holds: t.holds,
+      };
       if (parent) kids[nKids++] = n;
       else root = n;
       stack.push(n);

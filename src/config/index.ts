@@ -144,7 +144,9 @@ export function loadConfig(path: string): Config {
   cfg.path = path;
   for (const [id, entry] of Object.entries(c.rules ?? {})) {
     if (!ruleById(id)) {
-      throw new ConfigError(`${path}:${line(['rules', id]) ?? '?'}: rules.${id}: no such rule (kreview rules lists them: ${RULES.map((r) => r.id).join(', ')})`);
+      throw new ConfigError(
+        `${path}:${line(['rules', id]) ?? '?'}: rules.${id}: no such rule (kreview rules lists them: ${RULES.map((r) => r.id).join(', ')})`,
+      );
     }
     applyRuleEntry(cfg.rules, id, entry);
   }
@@ -177,7 +179,10 @@ export interface RuleFlags {
 /** The command line on top of the file: --enable/--disable ID,..., --severity ID=LEVEL (repeatable, comma lists). */
 export function applyRuleFlags(cfg: Config, flags: RuleFlags): void {
   const ids = (list: string[] | undefined, flag: string): string[] => {
-    const out = (list ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+    const out = (list ?? [])
+      .flatMap((x) => x.split(','))
+      .map((x) => x.trim())
+      .filter(Boolean);
     for (const id of out) if (!ruleById(id)) throw new ConfigError(`${flag} ${id}: no such rule (kreview rules lists them)`);
     return out;
   };

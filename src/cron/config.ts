@@ -39,7 +39,9 @@ const schema = z
         from: z.string().min(3).optional(),
         'reply-all': z.boolean().default(false),
         /** Fixed recipients of every reply (a review list): To: when reply-all is off, else Cc:. */
-        to: z.array(z.string().regex(/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>\s*$/, 'an address: name@example.org or "Name <name@example.org>"')).optional(),
+        to: z
+          .array(z.string().regex(/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>\s*$/, 'an address: name@example.org or "Name <name@example.org>"'))
+          .optional(),
         archive: z.string().url().optional(),
         'per-minute': z.number().int().min(1).max(600).default(10),
         smtp: z
@@ -56,7 +58,11 @@ const schema = z
       .strict()
       .optional(),
     'github-issue': z
-      .object({ repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'owner/name'), title: z.string().min(1).default('kreview nightly digest'), 'token-env': z.string().default('GITHUB_TOKEN') })
+      .object({
+        repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'owner/name'),
+        title: z.string().min(1).default('kreview nightly digest'),
+        'token-env': z.string().default('GITHUB_TOKEN'),
+      })
       .strict()
       .optional(),
   })
@@ -131,9 +137,13 @@ export function loadNightConfig(path: string): NightConfig {
   const m = c.mail;
   if (m?.send && !m['dry-run'] && !m.smtp) throw at(['mail'], 'sending mail (send: true, dry-run: false) needs smtp: { host, port }');
   if (m?.send && !m['dry-run'] && !m['reply-all'] && !m.to?.length) {
-    throw at(['mail', 'send'], 'sending mail (send: true, dry-run: false) needs recipients: reply-all: true (the patch\'s author and recipients) or to: [addresses] (a review list)');
+    throw at(
+      ['mail', 'send'],
+      "sending mail (send: true, dry-run: false) needs recipients: reply-all: true (the patch's author and recipients) or to: [addresses] (a review list)",
+    );
   }
-  if (m?.smtp?.user && !m.smtp['password-env']) throw at(['mail', 'smtp', 'user'], 'an smtp user needs password-env: the name of the environment variable that holds the password');
+  if (m?.smtp?.user && !m.smtp['password-env'])
+    throw at(['mail', 'smtp', 'user'], 'an smtp user needs password-env: the name of the environment variable that holds the password');
   return {
     path,
     schedule: c.schedule,
@@ -151,8 +161,12 @@ export function loadNightConfig(path: string): NightConfig {
       to: m?.to ?? [],
       archive: m?.archive ?? null,
       perMinute: m?.['per-minute'] ?? 10,
-      smtp: m?.smtp ? { host: m.smtp.host, port: m.smtp.port, secure: m.smtp.secure, user: m.smtp.user ?? null, passwordEnv: m.smtp['password-env'] ?? null } : null,
+      smtp: m?.smtp
+        ? { host: m.smtp.host, port: m.smtp.port, secure: m.smtp.secure, user: m.smtp.user ?? null, passwordEnv: m.smtp['password-env'] ?? null }
+        : null,
     },
-    githubIssue: c['github-issue'] ? { repository: c['github-issue'].repository, title: c['github-issue'].title, tokenEnv: c['github-issue']['token-env'] } : null,
+    githubIssue: c['github-issue']
+      ? { repository: c['github-issue'].repository, title: c['github-issue'].title, tokenEnv: c['github-issue']['token-env'] }
+      : null,
   };
 }

@@ -217,7 +217,10 @@ export class NightDb {
   // --- runs ---------------------------------------------------------------------------------
 
   startRun(toolVersion: string, semanticsHash: string, now: string): number {
-    return Number(this.db.prepare(`INSERT INTO runs (started_at, state, tool_version, semantics_hash) VALUES (?, 'running', ?, ?)`).run(now, toolVersion, semanticsHash).lastInsertRowid);
+    return Number(
+      this.db.prepare(`INSERT INTO runs (started_at, state, tool_version, semantics_hash) VALUES (?, 'running', ?, ?)`).run(now, toolVersion, semanticsHash)
+        .lastInsertRowid,
+    );
   }
 
   run(id: number): RunRow | undefined {
@@ -253,7 +256,11 @@ export class NightDb {
   }
 
   events(runId: number): { source: string | null; level: string; text: string }[] {
-    return this.db.prepare('SELECT source, level, text FROM events WHERE run_id = ? ORDER BY id').all(runId) as { source: string | null; level: string; text: string }[];
+    return this.db.prepare('SELECT source, level, text FROM events WHERE run_id = ? ORDER BY id').all(runId) as {
+      source: string | null;
+      level: string;
+      text: string;
+    }[];
   }
 
   // --- sources and cursors ------------------------------------------------------------------
@@ -272,7 +279,9 @@ export class NightDb {
   }
 
   setCursor(sourceId: number, key: string, value: string): void {
-    this.db.prepare('INSERT INTO cursors (source_id, key, value) VALUES (?, ?, ?) ON CONFLICT (source_id, key) DO UPDATE SET value = excluded.value').run(sourceId, key, value);
+    this.db
+      .prepare('INSERT INTO cursors (source_id, key, value) VALUES (?, ?, ?) ON CONFLICT (source_id, key) DO UPDATE SET value = excluded.value')
+      .run(sourceId, key, value);
   }
 
   // --- messages -----------------------------------------------------------------------------
@@ -298,13 +307,17 @@ export class NightDb {
 
   /** The raw texts of a version's own messages (not its replies), oldest first. */
   versionMessages(versionId: number): { key: string; raw: Buffer }[] {
-    return (this.db.prepare('SELECT key, raw FROM messages WHERE version_id = ? AND reply = 0 ORDER BY id').all(versionId) as { key: string; raw: Buffer }[]).map((r) => ({ key: r.key, raw: unpack(r.raw) }));
+    return (
+      this.db.prepare('SELECT key, raw FROM messages WHERE version_id = ? AND reply = 0 ORDER BY id').all(versionId) as { key: string; raw: Buffer }[]
+    ).map((r) => ({ key: r.key, raw: unpack(r.raw) }));
   }
 
   /** The version a thread belongs to: the first of these Message-IDs that is a version's own message. */
   versionOfThread(messageIds: string[]): number | null {
     for (const id of messageIds) {
-      const r = this.db.prepare('SELECT version_id FROM messages WHERE message_id = ? AND version_id IS NOT NULL AND reply = 0 LIMIT 1').get(id) as { version_id: number } | undefined;
+      const r = this.db.prepare('SELECT version_id FROM messages WHERE message_id = ? AND version_id IS NOT NULL AND reply = 0 LIMIT 1').get(id) as
+        | { version_id: number }
+        | undefined;
       if (r) return r.version_id;
     }
     return null;
@@ -333,13 +346,18 @@ export class NightDb {
   }
 
   addSeries(key: string, changeId: string | null, title: string, author: string, runId: number): number {
-    return Number(this.db.prepare('INSERT INTO series (key, change_id, title, author, first_run_id) VALUES (?, ?, ?, ?, ?)').run(key, changeId, title, author, runId).lastInsertRowid);
+    return Number(
+      this.db.prepare('INSERT INTO series (key, change_id, title, author, first_run_id) VALUES (?, ?, ?, ?, ?)').run(key, changeId, title, author, runId)
+        .lastInsertRowid,
+    );
   }
 
   version(seriesId: number, version: number, runId: number): VersionRow {
     const have = this.db.prepare('SELECT * FROM versions WHERE series_id = ? AND version = ?').get(seriesId, version) as VersionRow | undefined;
     if (have) return have;
-    const id = Number(this.db.prepare('INSERT INTO versions (series_id, version, first_run_id) VALUES (?, ?, ?)').run(seriesId, version, runId).lastInsertRowid);
+    const id = Number(
+      this.db.prepare('INSERT INTO versions (series_id, version, first_run_id) VALUES (?, ?, ?)').run(seriesId, version, runId).lastInsertRowid,
+    );
     return this.db.prepare('SELECT * FROM versions WHERE id = ?').get(id) as VersionRow;
   }
 
@@ -349,11 +367,15 @@ export class NightDb {
 
   /** The latest version of the series below `version` that was analysed. */
   previousVersion(seriesId: number, version: number): VersionRow | undefined {
-    return this.db.prepare('SELECT * FROM versions WHERE series_id = ? AND version < ? AND analysed_run_id IS NOT NULL ORDER BY version DESC LIMIT 1').get(seriesId, version) as VersionRow | undefined;
+    return this.db
+      .prepare('SELECT * FROM versions WHERE series_id = ? AND version < ? AND analysed_run_id IS NOT NULL ORDER BY version DESC LIMIT 1')
+      .get(seriesId, version) as VersionRow | undefined;
   }
 
   markAnalysed(versionId: number, runId: number, toolVersion: string, semanticsHash: string): void {
-    this.db.prepare('UPDATE versions SET analysed_run_id = ?, tool_version = ?, semantics_hash = ? WHERE id = ?').run(runId, toolVersion, semanticsHash, versionId);
+    this.db
+      .prepare('UPDATE versions SET analysed_run_id = ?, tool_version = ?, semantics_hash = ? WHERE id = ?')
+      .run(runId, toolVersion, semanticsHash, versionId);
   }
 
   // --- findings and analyses ----------------------------------------------------------------
@@ -370,9 +392,11 @@ export class NightDb {
   }
 
   findings(versionId: number, source?: FindingRow['source']): FindingRow[] {
-    return (source
-      ? this.db.prepare('SELECT * FROM findings WHERE version_id = ? AND source = ? ORDER BY id').all(versionId, source)
-      : this.db.prepare('SELECT * FROM findings WHERE version_id = ? ORDER BY id').all(versionId)) as FindingRow[];
+    return (
+      source
+        ? this.db.prepare('SELECT * FROM findings WHERE version_id = ? AND source = ? ORDER BY id').all(versionId, source)
+        : this.db.prepare('SELECT * FROM findings WHERE version_id = ? ORDER BY id').all(versionId)
+    ) as FindingRow[];
   }
 
   reportedIn(runId: number): FindingRow[] {
@@ -385,7 +409,13 @@ export class NightDb {
 
   /** The run documents of the analyses made in a run (for its HTML report). */
   analysesOf(runId: number): { versionId: number | null; kind: string; doc: string }[] {
-    return (this.db.prepare('SELECT version_id, kind, doc FROM analyses WHERE run_id = ? ORDER BY id').all(runId) as { version_id: number | null; kind: string; doc: Buffer }[]).map((r) => ({
+    return (
+      this.db.prepare('SELECT version_id, kind, doc FROM analyses WHERE run_id = ? ORDER BY id').all(runId) as {
+        version_id: number | null;
+        kind: string;
+        doc: Buffer;
+      }[]
+    ).map((r) => ({
       versionId: r.version_id,
       kind: r.kind,
       doc: unpack(r.doc).toString('utf8'),
@@ -407,10 +437,18 @@ export class NightDb {
   // --- mails --------------------------------------------------------------------------------
 
   mailState(reportMessageId: string): 'written' | 'sent' | 'failed' | undefined {
-    return (this.db.prepare('SELECT state FROM mails WHERE report_message_id = ?').get(reportMessageId) as { state: 'written' | 'sent' | 'failed' } | undefined)?.state;
+    return (this.db.prepare('SELECT state FROM mails WHERE report_message_id = ?').get(reportMessageId) as { state: 'written' | 'sent' | 'failed' } | undefined)
+      ?.state;
   }
 
-  recordMail(reportMessageId: string, patchMessageId: string | null, runId: number, state: 'written' | 'sent' | 'failed', path: string | null, error: string | null = null): void {
+  recordMail(
+    reportMessageId: string,
+    patchMessageId: string | null,
+    runId: number,
+    state: 'written' | 'sent' | 'failed',
+    path: string | null,
+    error: string | null = null,
+  ): void {
     this.db
       .prepare(
         `INSERT INTO mails (report_message_id, patch_message_id, run_id, state, path, error) VALUES (?, ?, ?, ?, ?, ?)

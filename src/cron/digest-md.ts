@@ -80,7 +80,14 @@ function seriesBlock(s: DigestSeries, links: DigestLinks): string[] {
   for (const v of s.versions) out.push(...versionBlock(v));
   const tool = s.versions.flatMap((v) => [...v.toolNew, ...v.toolGone].map((f) => item(f, v.version)));
   if (tool.length) {
-    out.push('### Changed by kreview, not by the patch', '', 'kreview (its version or its semantics) changed since the version before was analysed; analysed again, it says:', '', ...tool, '');
+    out.push(
+      '### Changed by kreview, not by the patch',
+      '',
+      'kreview (its version or its semantics) changed since the version before was analysed; analysed again, it says:',
+      '',
+      ...tool,
+      '',
+    );
   }
   return out;
 }

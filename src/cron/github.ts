@@ -40,7 +40,12 @@ export async function followGitHub(ctx: NightContext, src: Extract<SourceConfig,
     try {
       await git.git.raw(['fetch', '--no-tags', '--quiet', 'origin', `+refs/pull/${p.number}/head:refs/kreview/pull/${p.number}`]);
     } catch (e) {
-      db.event(runId, src.name, 'warning', `pull request #${p.number}: cannot fetch its head (${String(e instanceof Error ? e.message : e).trim()}); trying by commit id`);
+      db.event(
+        runId,
+        src.name,
+        'warning',
+        `pull request #${p.number}: cannot fetch its head (${String(e instanceof Error ? e.message : e).trim()}); trying by commit id`,
+      );
     }
     const ev: PullRequestEvent = {
       pull_request: {
@@ -52,14 +57,20 @@ export async function followGitHub(ctx: NightContext, src: Extract<SourceConfig,
     };
     await git.ensure([p.base.sha, p.head.sha]);
     const mergeBase = await git.mergeBase(p.base.sha, p.head.sha);
-    const doc = await analyseCommits({ repo: git, pr: ev, setup: ctx.setup, sem: ctx.sem, tree: null, args: ['scan', '--tree', src.tree, `pull-${p.number}.mbox`] }, mergeBase);
+    const doc = await analyseCommits(
+      { repo: git, pr: ev, setup: ctx.setup, sem: ctx.sem, tree: null, args: ['scan', '--tree', src.tree, `pull-${p.number}.mbox`] },
+      mergeBase,
+    );
     // What the pull request introduces and its head still has.
     const open = new Set(doc.pullRequest?.open ?? []);
     const now = new Map([...introduced(doc)].filter(([fp]) => open.has(fp)));
     const key = `github:${src.repository}#${p.number}`;
     db.tx(() => {
       const seriesId = db.seriesByKey(key)?.id ?? db.addSeries(key, null, `#${p.number} ${p.title}`, p.user?.login ?? '', runId);
-      const prev = db.versions(seriesId).filter((v) => v.analysed_run_id !== null).at(-1);
+      const prev = db
+        .versions(seriesId)
+        .filter((v) => v.analysed_run_id !== null)
+        .at(-1);
       const version = (prev?.version ?? 0) + 1;
       const v = db.version(seriesId, version, runId);
       // A force-push may have dropped the previous head's commits: the earlier answer stands for it.

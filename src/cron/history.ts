@@ -66,15 +66,22 @@ export function siteRunId(db: NightDb): number | null {
 export function runSummaries(db: NightDb, upTo: number): RunSummary[] {
   const runs = db.db.prepare('SELECT * FROM runs WHERE id <= ? ORDER BY id').all(upTo) as RunRow[];
   const out = new Map<number, RunSummary>(runs.map((r) => [r.id, { run: r, messages: 0, counts: zero(), errors: 0, warnings: 0 }]));
-  for (const c of db.db.prepare('SELECT reported_run_id AS run, verdict, count(*) AS n FROM findings WHERE reported_run_id <= ? GROUP BY reported_run_id, verdict').all(upTo) as { run: number; verdict: Verdict; n: number }[]) {
+  for (const c of db.db
+    .prepare('SELECT reported_run_id AS run, verdict, count(*) AS n FROM findings WHERE reported_run_id <= ? GROUP BY reported_run_id, verdict')
+    .all(upTo) as { run: number; verdict: Verdict; n: number }[]) {
     const s = out.get(c.run);
     if (s && c.verdict in s.counts) s.counts[c.verdict] = c.n;
   }
-  for (const c of db.db.prepare('SELECT run_id AS run, count(*) AS n FROM messages WHERE run_id <= ? GROUP BY run_id').all(upTo) as { run: number; n: number }[]) {
+  for (const c of db.db.prepare('SELECT run_id AS run, count(*) AS n FROM messages WHERE run_id <= ? GROUP BY run_id').all(upTo) as {
+    run: number;
+    n: number;
+  }[]) {
     const s = out.get(c.run);
     if (s) s.messages = c.n;
   }
-  for (const c of db.db.prepare(`SELECT run_id AS run, level, count(*) AS n FROM events WHERE run_id <= ? AND level IN ('error', 'warning') GROUP BY run_id, level`).all(upTo) as { run: number; level: string; n: number }[]) {
+  for (const c of db.db
+    .prepare(`SELECT run_id AS run, level, count(*) AS n FROM events WHERE run_id <= ? AND level IN ('error', 'warning') GROUP BY run_id, level`)
+    .all(upTo) as { run: number; level: string; n: number }[]) {
     const s = out.get(c.run);
     if (s && c.level === 'error') s.errors = c.n;
     else if (s) s.warnings = c.n;
@@ -99,7 +106,9 @@ export function seriesSummaries(db: NightDb, upTo: number): SeriesSummary[] {
   const versions = versionsUpTo(db, upTo);
   const open = new Map<number, number>();
   for (const c of db.db
-    .prepare(`SELECT version_id AS v, count(*) AS n FROM findings WHERE source = 'version' AND verdict IN ('new', 'persisting') AND reported_run_id <= ? GROUP BY version_id`)
+    .prepare(
+      `SELECT version_id AS v, count(*) AS n FROM findings WHERE source = 'version' AND verdict IN ('new', 'persisting') AND reported_run_id <= ? GROUP BY version_id`,
+    )
     .all(upTo) as { v: number; n: number }[])
     open.set(c.v, c.n);
   const out: SeriesSummary[] = [];
@@ -185,7 +194,11 @@ export function trendRows(db: NightDb, upTo: number, from: string): TrendRow[] {
 
 /** The days (UTC) a run started on, from `from` on. */
 export function runDays(db: NightDb, upTo: number, from: string): string[] {
-  return (db.db.prepare('SELECT DISTINCT substr(started_at, 1, 10) AS day FROM runs WHERE id <= ? AND substr(started_at, 1, 10) >= ? ORDER BY day').all(upTo, from) as { day: string }[]).map((r) => r.day);
+  return (
+    db.db
+      .prepare('SELECT DISTINCT substr(started_at, 1, 10) AS day FROM runs WHERE id <= ? AND substr(started_at, 1, 10) >= ? ORDER BY day')
+      .all(upTo, from) as { day: string }[]
+  ).map((r) => r.day);
 }
 
 /** The day the first run started (UTC). */

@@ -19,7 +19,9 @@ export function nightLogger(o: { write: (line: string) => void; tty: boolean; no
     }
     bar?.stop();
     bar = null;
-    const rest = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+    const rest = Object.entries(fields)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
     o.write(`kreview cron: ${event}${rest ? ` ${rest}` : ''}\n`);
   };
   return { log, close: () => bar?.stop() };

@@ -254,20 +254,41 @@ async function writeBatch(ctx: NightContext, src: Exclude<SourceConfig, { kind: 
   let replyDoc: RunDocument | null = null;
   const reviewed = replies.filter((r) => r.analyse);
   if (reviewed.length) {
-    replyDoc = (await scanRun(reviewed.map((r) => ({ name: name(r.m.key), text: r.m.raw })), { setup: ctx.setup, sem: ctx.sem, tree: src.tree ?? undefined, args: ['scan', ...(src.tree ? ['--tree', src.tree] : []), '-'] })).doc;
+    replyDoc = (
+      await scanRun(
+        reviewed.map((r) => ({ name: name(r.m.key), text: r.m.raw })),
+        { setup: ctx.setup, sem: ctx.sem, tree: src.tree ?? undefined, args: ['scan', ...(src.tree ? ['--tree', src.tree] : []), '-'] },
+      )
+    ).doc;
   }
 
   db.tx(() => {
     const seriesId = (p: VersionPlan): number => {
       if (!p.row) {
         const again = findSeries(db, p.seen);
-        p.row = again ?? { id: db.addSeries(p.seen.key, p.seen.changeId, p.seen.title, p.seen.author, runId), key: p.seen.key, change_id: p.seen.changeId, title: p.seen.title, author: p.seen.author, first_run_id: runId };
+        p.row = again ?? {
+          id: db.addSeries(p.seen.key, p.seen.changeId, p.seen.title, p.seen.author, runId),
+          key: p.seen.key,
+          change_id: p.seen.changeId,
+          title: p.seen.title,
+          author: p.seen.author,
+          first_run_id: runId,
+        };
       }
       return p.row.id;
     };
     const store = (m: NewMessage, versionId: number | null, reply: boolean): void => {
       const e = entries.get(name(m.key));
-      const id = db.addMessage({ sourceId, key: m.key, messageId: e?.messageId ?? null, subject: e?.subject ?? '', author: e?.from ?? '', date: e?.date ?? null, raw: m.raw, runId });
+      const id = db.addMessage({
+        sourceId,
+        key: m.key,
+        messageId: e?.messageId ?? null,
+        subject: e?.subject ?? '',
+        author: e?.from ?? '',
+        date: e?.date ?? null,
+        raw: m.raw,
+        runId,
+      });
       db.placeMessage(id, versionId, reply);
     };
     for (const p of plans.values()) {
@@ -334,7 +355,11 @@ export function verdicts(before: Map<string, { f: Finding; since: number }>, now
   const rows: PlannedRow[] = [];
   for (const [fp, f] of now) {
     const had = before.get(fp);
-    rows.push(had ? { f, verdict: 'persisting', since: had.since, on: 'this', source: 'version' } : { f, verdict: 'new', since: version, on: 'this', source: 'version' });
+    rows.push(
+      had
+        ? { f, verdict: 'persisting', since: had.since, on: 'this', source: 'version' }
+        : { f, verdict: 'new', since: version, on: 'this', source: 'version' },
+    );
   }
   for (const [fp, o] of before) if (!now.has(fp)) rows.push({ f: o.f, verdict: 'fixed', since: o.since, on: 'this', source: 'version' });
   return rows;
@@ -343,6 +368,7 @@ export function verdicts(before: Map<string, { f: Finding; since: number }>, now
 /** What a version's previous version said (new or still there), by fingerprint. */
 export function saidBefore(db: NightDb, versionId: number): Map<string, { f: Finding; since: number }> {
   const out = new Map<string, { f: Finding; since: number }>();
-  for (const r of db.findings(versionId, 'version')) if (r.verdict === 'new' || r.verdict === 'persisting') out.set(r.fingerprint, { f: JSON.parse(r.json) as Finding, since: r.since_version });
+  for (const r of db.findings(versionId, 'version'))
+    if (r.verdict === 'new' || r.verdict === 'persisting') out.set(r.fingerprint, { f: JSON.parse(r.json) as Finding, since: r.since_version });
   return out;
 }

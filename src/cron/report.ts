@@ -99,7 +99,14 @@ function writeSite(db: NightDb, upTo: number, cfg: NightConfig): void {
   const from = days[0]!;
   writeAtomic(
     join(cfg.output, 'index.html'),
-    frontPage({ output: cfg.output, run, digest: digestOf(db, upTo), runs, series, trends: { days, rows: trendRows(db, upTo, from), runDays: runDays(db, upTo, from) } }),
+    frontPage({
+      output: cfg.output,
+      run,
+      digest: digestOf(db, upTo),
+      runs,
+      series,
+      trends: { days, rows: trendRows(db, upTo, from), runDays: runDays(db, upTo, from) },
+    }),
   );
   if (run.report_dir) replaceLink(join(cfg.output, 'latest'), relative(cfg.output, run.report_dir));
 }

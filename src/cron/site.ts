@@ -55,7 +55,8 @@ export const VERDICT_LABEL: Record<Verdict, string> = {
 const STACK: readonly Verdict[] = ['new', 'persisting', 'reply', 'fixed', 'tool-new', 'tool-gone'];
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
-const known = <T extends string>(v: unknown, of: readonly T[]): T | 'other' => (typeof v === 'string' && (of as readonly string[]).includes(v) ? (v as T) : 'other');
+const known = <T extends string>(v: unknown, of: readonly T[]): T | 'other' =>
+  typeof v === 'string' && (of as readonly string[]).includes(v) ? (v as T) : 'other';
 
 const RULE_COLOURS = 10;
 
@@ -178,7 +179,8 @@ function latestNight(p: FrontPage): string {
       : 'nothing new (the first run)'
     : `${plural(d.counts.new, 'new finding')}, ${d.counts.fixed} fixed`;
   const c = d.counts;
-  const stat = (n: number, w: string, cls: string): string => `<li class="stat ${cls}"><span class="n${n ? '' : ' z'}">${n}</span><span class="w">${esc(w)}</span></li>`;
+  const stat = (n: number, w: string, cls: string): string =>
+    `<li class="stat ${cls}"><span class="n${n ? '' : ' z'}">${n}</span><span class="w">${esc(w)}</span></li>`;
   const out = [
     '<header class="top">',
     brand(r.tool_version, 'nightly'),
@@ -266,9 +268,7 @@ function trendsSection(p: FrontPage): string {
   const rowsHtml = shown.map((d) => {
     const v = byVerdict.get(d);
     const total = [...(v?.values() ?? [])].reduce((a, b) => a + b, 0);
-    const perRule = rows
-      .filter((r) => r.day === d)
-      .reduce((m, r) => m.set(r.rule, (m.get(r.rule) ?? 0) + r.n), new Map<string, number>());
+    const perRule = rows.filter((r) => r.day === d).reduce((m, r) => m.set(r.rule, (m.get(r.rule) ?? 0) + r.n), new Map<string, number>());
     const ruleText = [...perRule].map(([rule, n]) => `<code>${esc(rule)}</code> ${n}`).join(', ');
     return `<tr data-day="${esc(d)}"><td>${esc(d)}</td>${STACK.map((k) => num(v?.get(k) ?? 0)).join('')}${num(total)}<td class="wrap">${ruleText || '<span class="muted">none</span>'}</td></tr>`;
   });
@@ -280,7 +280,13 @@ function trendsSection(p: FrontPage): string {
     '<section id="trends">',
     '<h2>Trends</h2>',
     `<p class="muted">Findings reported per day from ${esc(first)} to ${esc(last)} (the last 90 days at most; a dot under a day: a run that night). Hover a bar for its numbers.</p>`,
-    chart('by-verdict', 'By verdict', verdictKeys, byVerdict, 'new in a version, still there from the version before, from review replies, fixed by a version, and what changed because kreview changed.'),
+    chart(
+      'by-verdict',
+      'By verdict',
+      verdictKeys,
+      byVerdict,
+      'new in a version, still there from the version before, from review replies, fixed by a version, and what changed because kreview changed.',
+    ),
     chart('by-rule', 'By rule', ruleKeys, byRule, 'every finding reported, whatever its verdict, by the rule that found it.'),
     numbers,
     '</section>',
@@ -288,12 +294,27 @@ function trendsSection(p: FrontPage): string {
 }
 
 function runsSection(p: FrontPage): string {
-  const head = [th('run'), th('started'), th('state'), th('messages', true), th('new', true), th('fixed', true), th('still there', true), th('replies', true), th("by kreview", true), th("sources"), th('reports')];
+  const head = [
+    th('run'),
+    th('started'),
+    th('state'),
+    th('messages', true),
+    th('new', true),
+    th('fixed', true),
+    th('still there', true),
+    th('replies', true),
+    th('by kreview', true),
+    th('sources'),
+    th('reports'),
+  ];
   const row = (s: RunSummary): string => {
     const r = s.run;
     const st = runState(r, p.run.id);
     const c = s.counts;
-    const problems = s.errors || s.warnings ? `<span class="${s.errors ? 'err' : 'warn'}">${esc([s.errors ? plural(s.errors, 'error') : '', s.warnings ? plural(s.warnings, 'warning') : ''].filter(Boolean).join(', '))}</span>` : '<span class="muted">ok</span>';
+    const problems =
+      s.errors || s.warnings
+        ? `<span class="${s.errors ? 'err' : 'warn'}">${esc([s.errors ? plural(s.errors, 'error') : '', s.warnings ? plural(s.warnings, 'warning') : ''].filter(Boolean).join(', '))}</span>`
+        : '<span class="muted">ok</span>';
     return `<tr data-run="${r.id}"><td>${r.id}</td><td>${esc(when(r.started_at))}</td><td><span class="badge state state-${st.cls}" title="${esc(st.title)}">${esc(st.text)}</span></td>${num(s.messages)}${num(c.new, 'n-introduced')}${num(c.fixed, 'n-fixed')}${num(c.persisting)}${num(c.reply)}${num(c['tool-new'] + c['tool-gone'])}<td>${problems}</td><td>${runLinks(p.output, r)}</td></tr>`;
   };
   const runs = [...p.runs].reverse();
@@ -312,8 +333,15 @@ function seriesSection(p: FrontPage, runs: ReadonlyMap<number, RunRow>): string 
     const state = latest.analysed_run_id !== null ? '' : ' <span class="muted">(not analysed)</span>';
     return `<tr data-series="${s.series.id}"><td class="wrap"><a href="${esc(href(p.output, seriesFile(p.output, s.series.id)))}">${esc(s.series.title || '(no title)')}</a></td><td class="wrap">${esc(s.series.author)}</td><td>${esc(s.versions.map((v) => `v${v.version}`).join(' → '))}</td><td>v${latest.version}${state}</td>${num(s.open, 'open')}<td>${esc(runDate(runs.get(s.lastRunId)))}</td></tr>`;
   });
-  const out = ['<section id="series">', `<h2>Series (${p.series.length})</h2>`, rows.length ? table(head, rows.slice(0, 50)) : '<p class="none">No series yet.</p>'];
-  if (rows.length > 50) out.push(`<details class="fold"><summary>${esc(plural(rows.length - 50, 'series less recently active', 'series less recently active'))}</summary>${table(head, rows.slice(50))}</details>`);
+  const out = [
+    '<section id="series">',
+    `<h2>Series (${p.series.length})</h2>`,
+    rows.length ? table(head, rows.slice(0, 50)) : '<p class="none">No series yet.</p>',
+  ];
+  if (rows.length > 50)
+    out.push(
+      `<details class="fold"><summary>${esc(plural(rows.length - 50, 'series less recently active', 'series less recently active'))}</summary>${table(head, rows.slice(50))}</details>`,
+    );
   out.push('</section>');
   return out.join('\n');
 }
@@ -366,7 +394,9 @@ function versionSection(p: SeriesPage, h: VersionHistory, dir: string, later: Ma
   };
   const meta = [`arrived ${esc(runDate(p.runs.get(v.first_run_id)))} (${runLink(v.first_run_id)})`];
   if (h.analysedRunId !== null) {
-    meta.push(`analysed in ${runLink(h.analysedRunId)}${v.tool_version ? ` with kreview ${esc(v.tool_version)}` : ''}${v.semantics_hash ? ` <span title="semantics hash">(${esc(v.semantics_hash.slice(0, 8))})</span>` : ''}`);
+    meta.push(
+      `analysed in ${runLink(h.analysedRunId)}${v.tool_version ? ` with kreview ${esc(v.tool_version)}` : ''}${v.semantics_hash ? ` <span title="semantics hash">(${esc(v.semantics_hash.slice(0, 8))})</span>` : ''}`,
+    );
   } else {
     meta.push(h.patches.length ? 'not analysed yet' : 'not analysed: no patch of it arrived, only replies');
   }
@@ -395,7 +425,9 @@ function versionSection(p: SeriesPage, h: VersionHistory, dir: string, later: Ma
     `<h2>v${v.version} <span class="vcount">${esc(countsText(h.counts))}</span></h2>`,
     `<p class="gmeta">${meta.join(' · ')}</p>`,
     patches,
-    findings.length ? `<ul class="vfindings">${findings.join('')}</ul>` : `<p class="none">${h.analysedRunId !== null ? 'No findings.' : 'Nothing to say yet.'}</p>`,
+    findings.length
+      ? `<ul class="vfindings">${findings.join('')}</ul>`
+      : `<p class="none">${h.analysedRunId !== null ? 'No findings.' : 'Nothing to say yet.'}</p>`,
     '</section>',
   ]
     .filter(Boolean)
@@ -412,7 +444,10 @@ export function seriesPage(p: SeriesPage): string {
   const a = p.summary.analysed;
   const summary = a ? `v${a.version}: ${plural(p.summary.open, 'open finding')}` : 'not analysed yet';
   const later = laterWords(p.history);
-  const timeline = p.history.map((h) => `<li><a href="#v${h.version.version}">v${h.version.version}</a> <span class="muted">${esc(h.analysedRunId !== null ? countsText(h.counts) : 'not analysed')}</span></li>`);
+  const timeline = p.history.map(
+    (h) =>
+      `<li><a href="#v${h.version.version}">v${h.version.version}</a> <span class="muted">${esc(h.analysedRunId !== null ? countsText(h.counts) : 'not analysed')}</span></li>`,
+  );
   const body = [
     `<nav class="crumbs"><a href="${esc(href(dir, join(p.output, 'index.html')))}">kreview nightly</a> › <a href="${esc(href(dir, join(p.output, 'index.html')))}#series">series</a> › #${s.id}</nav>`,
     '<header class="top">',

@@ -72,7 +72,7 @@ async function* publicInbox(src: Extract<SourceConfig, { kind: 'public-inbox' }>
     if (!head || head === since) continue;
     let range: string;
     try {
-      range = since ? (await git.raw(['rev-list', '--reverse', `${since}..${head}`])) : await git.raw(['rev-list', '--reverse', head]);
+      range = since ? await git.raw(['rev-list', '--reverse', `${since}..${head}`]) : await git.raw(['rev-list', '--reverse', head]);
     } catch (e) {
       throw new SourceError(`${epoch.dir}: the stored cursor ${since?.slice(0, 12)} is not in the archive any more (${String(e).trim().split('\n')[0]})`);
     }
@@ -132,4 +132,3 @@ export function newMessages(src: SourceConfig, db: NightDb, sourceId: number): A
 export function sourceLocation(src: SourceConfig): string {
   return src.kind === 'github' ? src.repository : src.path;
 }
-

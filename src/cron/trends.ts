@@ -105,7 +105,9 @@ export function stackedBarChart(c: StackedChart): string {
       row++;
       lx = LEFT;
     }
-    legend.push(`<g class="item" transform="translate(${n1(lx)},${8 + row * 20})"${it.key ? ` data-key="${esc(it.key)}"` : ''}>${it.swatch}<text x="18" y="10.5">${esc(it.text)}</text></g>`);
+    legend.push(
+      `<g class="item" transform="translate(${n1(lx)},${8 + row * 20})"${it.key ? ` data-key="${esc(it.key)}"` : ''}>${it.swatch}<text x="18" y="10.5">${esc(it.text)}</text></g>`,
+    );
     lx += w;
   }
   const plotTop = 8 + (row + 1) * 20 + 14;
@@ -149,13 +151,19 @@ export function stackedBarChart(c: StackedChart): string {
       if (!v) continue;
       const y1 = y(acc + v);
       const h = y(acc) - y1;
-      parts.push(`<rect class="bar k-${k.cls}" x="${x}" y="${n1(y1)}" width="${n1(barW)}" height="${n1(h)}" data-day="${day}" data-key="${esc(k.key)}" data-n="${v}"><title>${esc(`${day}: ${plural(v, 'finding')} ${k.label}`)}</title></rect>`);
+      parts.push(
+        `<rect class="bar k-${k.cls}" x="${x}" y="${n1(y1)}" width="${n1(barW)}" height="${n1(h)}" data-day="${day}" data-key="${esc(k.key)}" data-n="${v}"><title>${esc(`${day}: ${plural(v, 'finding')} ${k.label}`)}</title></rect>`,
+      );
       acc += v;
     }
     const ran = c.runDays.has(day);
     if (parts.length) bars.push(`<g class="day" data-day="${day}" data-total="${acc}">${parts.join('')}</g>`);
-    if (slot >= 16 && (acc > 0 || ran)) labels.push(`<text class="total${acc ? '' : ' none'}" x="${n1(cx)}" y="${n1(y(acc) - 5)}" text-anchor="middle">${acc}</text>`);
-    if (ran) dots.push(`<circle class="rundot" cx="${n1(cx)}" cy="${base + 10}" r="3.5" data-day="${day}"><title>${esc(`${day}: a run, ${plural(acc, 'finding')} reported`)}</title></circle>`);
+    if (slot >= 16 && (acc > 0 || ran))
+      labels.push(`<text class="total${acc ? '' : ' none'}" x="${n1(cx)}" y="${n1(y(acc) - 5)}" text-anchor="middle">${acc}</text>`);
+    if (ran)
+      dots.push(
+        `<circle class="rundot" cx="${n1(cx)}" cy="${base + 10}" r="3.5" data-day="${day}"><title>${esc(`${day}: a run, ${plural(acc, 'finding')} reported`)}</title></circle>`,
+      );
     if ((c.days.length - 1 - i) % every === 0) {
       labels.push(`<line class="axis" x1="${n1(cx)}" x2="${n1(cx)}" y1="${base}" y2="${base + 4}"/>`);
       labels.push(`<text class="tick" x="${n1(cx)}" y="${base + 32}" text-anchor="middle">${esc(shortDay(day))}</text>`);
@@ -163,10 +171,15 @@ export function stackedBarChart(c: StackedChart): string {
   });
   out.push(`<g class="bars">${bars.join('')}</g>`);
   out.push(`<g class="runs">${dots.join('')}</g>`);
-  out.push(`<line class="axis" x1="${LEFT}" x2="${W - RIGHT}" y1="${base}" y2="${base}"/><line class="axis" x1="${LEFT}" x2="${LEFT}" y1="${plotTop}" y2="${base}"/>`);
+  out.push(
+    `<line class="axis" x1="${LEFT}" x2="${W - RIGHT}" y1="${base}" y2="${base}"/><line class="axis" x1="${LEFT}" x2="${LEFT}" y1="${plotTop}" y2="${base}"/>`,
+  );
   out.push(`<g class="x-axis">${labels.join('')}</g>`);
-  out.push(`<text class="axis-label" x="${n1(LEFT + plotW / 2)}" y="${H - 6}" text-anchor="middle">day the run started (UTC), ${esc(c.days[0] ?? '')} to ${esc(c.days.at(-1) ?? '')}</text>`);
-  if (max === 0) out.push(`<text class="empty" x="${n1(LEFT + plotW / 2)}" y="${n1(plotTop + PLOT_H / 2)}" text-anchor="middle">no findings reported in these days</text>`);
+  out.push(
+    `<text class="axis-label" x="${n1(LEFT + plotW / 2)}" y="${H - 6}" text-anchor="middle">day the run started (UTC), ${esc(c.days[0] ?? '')} to ${esc(c.days.at(-1) ?? '')}</text>`,
+  );
+  if (max === 0)
+    out.push(`<text class="empty" x="${n1(LEFT + plotW / 2)}" y="${n1(plotTop + PLOT_H / 2)}" text-anchor="middle">no findings reported in these days</text>`);
   out.push('</svg>');
   return out.join('\n');
 }

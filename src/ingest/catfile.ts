@@ -3,9 +3,7 @@
 // A process per object (simple-git, `git show`) costs ~11 ms each; this costs a few microseconds.
 import { spawn } from 'node:child_process';
 
-export type BatchReply =
-  | { spec: string; sha: string; type: string; data: Buffer }
-  | { spec: string; missing: string }; // the reply line ("<spec> missing", "<spec> ambiguous")
+export type BatchReply = { spec: string; sha: string; type: string; data: Buffer } | { spec: string; missing: string }; // the reply line ("<spec> missing", "<spec> ambiguous")
 
 /** Line and byte reads over a stream of chunks. */
 class ByteReader {

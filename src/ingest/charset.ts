@@ -31,7 +31,10 @@ const lenient1252 = new TextDecoder('windows-1252');
 /** Normalise a charset label: lower case, quotes and RFC 2231 language suffix removed, common aliases mapped. */
 export function normalizeCharset(label: string | null | undefined): string | null {
   if (!label) return null;
-  let l = label.trim().replace(/^["']|["']$/g, '').toLowerCase();
+  let l = label
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .toLowerCase();
   const star = l.indexOf('*'); // RFC 2231 language: utf-8*en
   if (star > 0) l = l.slice(0, star);
   if (!l) return null;

@@ -14,13 +14,45 @@ const MONTH_WORDS = new Map<string, number>([
 
 // Offsets in minutes. Ambiguous abbreviations take their most common meaning in kernel mail.
 const ZONES: Record<string, number> = {
-  ut: 0, utc: 0, gmt: 0, z: 0, wet: 0,
-  west: 60, bst: 60, cet: 60, met: 60, mez: 60,
-  cest: 120, mest: 120, mesz: 120, eet: 120, sast: 120,
-  eest: 180, msk: 180,
+  ut: 0,
+  utc: 0,
+  gmt: 0,
+  z: 0,
+  wet: 0,
+  west: 60,
+  bst: 60,
+  cet: 60,
+  met: 60,
+  mez: 60,
+  cest: 120,
+  mest: 120,
+  mesz: 120,
+  eet: 120,
+  sast: 120,
+  eest: 180,
+  msk: 180,
   ist: 330,
-  cst: -360, cdt: -300, est: -300, edt: -240, mst: -420, mdt: -360, pst: -480, pdt: -420, akst: -540, akdt: -480, hst: -600,
-  hkt: 480, sgt: 480, awst: 480, jst: 540, kst: 540, acst: 570, aest: 600, aedt: 660, nzst: 720, nzdt: 780,
+  cst: -360,
+  cdt: -300,
+  est: -300,
+  edt: -240,
+  mst: -420,
+  mdt: -360,
+  pst: -480,
+  pdt: -420,
+  akst: -540,
+  akdt: -480,
+  hst: -600,
+  hkt: 480,
+  sgt: 480,
+  awst: 480,
+  jst: 540,
+  kst: 540,
+  acst: 570,
+  aest: 600,
+  aedt: 660,
+  nzst: 720,
+  nzdt: 780,
 };
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
@@ -109,13 +141,14 @@ export function parseDate(input: string | null | undefined): string | null {
     if (a > 12 && b <= 12) [d, mo] = [a, b];
     else if (b > 12 && a <= 12) [mo, d] = [a, b];
     else if (a === b) [d, mo] = [a, b];
-    else if (num[0].includes('.')) [d, mo] = [a, b]; // dd.mm.yyyy is the dotted convention
+    else if (num[0].includes('.'))
+      [d, mo] = [a, b]; // dd.mm.yyyy is the dotted convention
     else return null; // 03/04/2024: day and month cannot be told apart
     return emit(y, mo, d, time, offset);
   }
 
   // Month names: `21 Nov 2017`, `Nov 21 2017`, `March 28, 2024`, `Feb 12 ... 2025`
-  const words = rest.split(/[\s,()\-]+/).filter(Boolean);
+  const words = rest.split(/[\s,()-]+/).filter(Boolean);
   let mo = 0;
   let d = 0;
   let y = 0;

@@ -44,7 +44,7 @@ export async function isMaildir(dir: string): Promise<boolean> {
 
 /** One file found in a directory input. */
 async function* fileMessages(run: InputRun, abs: string, rel: string, inDirectory: boolean): AsyncGenerator<Message> {
-  let s;
+  let s: Awaited<ReturnType<typeof sniffFile>>;
   try {
     s = await sniffFile(abs);
   } catch (e) {
@@ -143,7 +143,10 @@ export async function* maildirMessages(run: InputRun, root: string, rel = ''): A
   for (const f of files) yield* fileMessages(run, join(root, f.sub, f.name), `${prefix}${f.sub}/${f.name}`, false);
 
   const tmp = join(root, 'tmp');
-  const hasTmp = await stat(tmp).then((st) => st.isDirectory(), () => false);
+  const hasTmp = await stat(tmp).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
   for (const d of (hasTmp ? await list(run, tmp, `${prefix}tmp`) : null) ?? []) {
     run.skip(`${prefix}tmp/${d.name}`, 'Maildir tmp/: a delivery still in progress');
   }

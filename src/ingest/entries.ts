@@ -64,7 +64,9 @@ function trimLeadingBlankLines(b: Buffer): Buffer {
 }
 
 function subjectFromName(name: string): string {
-  return basename(name).replace(/\.(?:patch|diff|txt|eml|gz)$/i, '').replace(/\.(?:patch|diff)$/i, '');
+  return basename(name)
+    .replace(/\.(?:patch|diff|txt|eml|gz)$/i, '')
+    .replace(/\.(?:patch|diff)$/i, '');
 }
 
 /**
@@ -102,8 +104,7 @@ export async function* entryMessages(run: InputRun, e: Entry): AsyncGenerator<Me
     switch (e.sniffed.kind) {
       case 'mbox': {
         const { chunks, offset } = await withoutBom(e);
-        const onPreamble = (n: number): void =>
-          run.error(where, `${n} bytes before the first "From " line are not part of any message`);
+        const onPreamble = (n: number): void => run.error(where, `${n} bytes before the first "From " line are not part of any message`);
         for await (const raw of splitMbox(chunks, onPreamble, offset)) {
           const origin = run.origin({ ...file, offset: raw.offset });
           read++;

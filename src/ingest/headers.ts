@@ -342,5 +342,7 @@ export function messageId(raw: string | null): string | null {
 /** A Subject value decoded and with runs of whitespace collapsed. */
 export function formatSubject(raw: string | null): string {
   if (!raw) return '';
-  return decodeWords(raw).replace(/[ \t\r\n]+/g, ' ').trim();
+  return decodeWords(raw)
+    .replace(/[ \t\r\n]+/g, ' ')
+    .trim();
 }

@@ -118,9 +118,13 @@ function inboxReader(path: string, epochs: Epoch[]): InputReader {
 
 /** Mail already in memory (a git format-patch, a blob read from a repository), read under `name` like a file. */
 export function openText(name: string, text: string | Buffer): Promise<InputReader> {
-  return openStream(name, (async function* () {
-    yield typeof text === 'string' ? Buffer.from(text) : text;
-  })(), 'message');
+  return openStream(
+    name,
+    (async function* () {
+      yield typeof text === 'string' ? Buffer.from(text) : text;
+    })(),
+    'message',
+  );
 }
 
 /**
@@ -136,7 +140,7 @@ export async function openInput(path: string, opts: { stdin?: NodeJS.ReadableStr
       throw new InputError(`-: cannot read stdin: ${describeError(e)}`);
     }
   }
-  let st;
+  let st: Awaited<ReturnType<typeof stat>>;
   try {
     st = await stat(path);
   } catch (e) {
@@ -170,7 +174,7 @@ export async function openInput(path: string, opts: { stdin?: NodeJS.ReadableStr
     }
   }
 
-  let s;
+  let s: Awaited<ReturnType<typeof sniffFile>>;
   try {
     s = await sniffFile(path);
   } catch (e) {

@@ -95,11 +95,7 @@ export function unescapeFromLines(b: Buffer): Buffer {
  * reported through `onPreamble` (they are not a message), so nothing is dropped silently. `startOffset` is
  * the stream offset of the first byte (offsets are reported in the file's terms).
  */
-export async function* splitMbox(
-  chunks: AsyncIterable<Buffer>,
-  onPreamble?: (bytes: number) => void,
-  startOffset = 0,
-): AsyncGenerator<RawMboxMessage> {
+export async function* splitMbox(chunks: AsyncIterable<Buffer>, onPreamble?: (bytes: number) => void, startOffset = 0): AsyncGenerator<RawMboxMessage> {
   let base = startOffset; // stream offset of data[0]
   let tail: Buffer = Buffer.alloc(0); // incomplete last line, carried to the next chunk
   let prevLineBlank = true; // the line before data[0] was blank (true at the start of the stream)

@@ -53,8 +53,7 @@ export function decodeQuotedPrintable(b: Buffer, stats: QpStats = { softBreaks: 
   if (b.indexOf(0x3d) === -1) return b;
   const out = Buffer.allocUnsafe(b.length);
   let o = 0;
-  const hex = (c: number): number =>
-    c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
+  const hex = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1);
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
     if (c !== 0x3d) {
@@ -177,7 +176,7 @@ function splitMultipart(buf: Buffer, start: number, end: number, boundary: strin
 
 function contentType(fields: HeaderField[], dflt: string): ParamValue {
   const ct = parseParams(header(fields, 'content-type'));
-  if (!ct.value || !ct.value.includes('/')) return { value: dflt, params: ct.params };
+  if (!ct.value?.includes('/')) return { value: dflt, params: ct.params };
   return ct;
 }
 
@@ -221,10 +220,7 @@ function walkAlternative(buf: Buffer, mp: Multipart, dflt: string, out: Collecte
     return { p, type: contentType(hb ? hb.fields : [], dflt).value };
   });
   const pick =
-    kids.find((k) => k.type === 'text/plain') ??
-    kids.find((k) => k.type.startsWith('multipart/')) ??
-    kids.find((k) => k.type === 'text/html') ??
-    kids[0]!;
+    kids.find((k) => k.type === 'text/plain') ?? kids.find((k) => k.type.startsWith('multipart/')) ?? kids.find((k) => k.type === 'text/html') ?? kids[0]!;
   walk(buf, pick.p.start, pick.p.end, dflt, out, depth + 1);
 }
 

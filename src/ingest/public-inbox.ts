@@ -78,13 +78,14 @@ export async function detectInbox(dir: string): Promise<InboxLayout | null> {
   if (!bare) return null; // a work tree of ordinary files: read it as a directory
   return {
     kind: 'not-inbox',
-    reason: top === null ? 'git repository with no commits' : `git repository whose HEAD holds ${top.slice(0, 5).join(', ') || 'nothing'}, not a message blob m (public-inbox v2)`,
+    reason:
+      top === null
+        ? 'git repository with no commits'
+        : `git repository whose HEAD holds ${top.slice(0, 5).join(', ') || 'nothing'}, not a message blob m (public-inbox v2)`,
   };
 }
 
-export type InboxItem =
-  | { commit: string; data: Buffer }
-  | { commit: string; skipped: string };
+export type InboxItem = { commit: string; data: Buffer } | { commit: string; skipped: string };
 
 /** Commits of one epoch, oldest first; null when the repository has no commit yet (a new, empty epoch). */
 export async function listCommits(dir: string): Promise<string[] | null> {
@@ -103,7 +104,10 @@ export async function listCommits(dir: string): Promise<string[] | null> {
 /** Every commit's message blob, in order; deletions and commits without `m` come back as skipped. */
 export async function* epochMessages(epoch: Epoch, commits: string[]): AsyncGenerator<InboxItem> {
   const git = simpleGit({ baseDir: epoch.dir });
-  for await (const r of catFileBatch(epoch.dir, commits.map((c) => `${c}:m`))) {
+  for await (const r of catFileBatch(
+    epoch.dir,
+    commits.map((c) => `${c}:m`),
+  )) {
     const commit = r.spec.slice(0, -2);
     if ('data' in r) {
       if (r.type === 'blob') yield { commit, data: r.data };

@@ -54,7 +54,9 @@ export const dmPloop: Model = {
 
 /** Does the handler (or a function it calls) park an entry on the wait list? */
 function parksOn(h: FunctionIR, fns: Map<string, FunctionIR>, park: Parking): boolean {
-  return reachable(h, fns).some((f) => [...opsOf(f)].some((op) => op.kind === 'list' && (op.action === 'add' || op.action === 'add-tail') && namesField(f, op.head, park.list)));
+  return reachable(h, fns).some((f) =>
+    [...opsOf(f)].some((op) => op.kind === 'list' && (op.action === 'add' || op.action === 'add-tail') && namesField(f, op.head, park.list)),
+  );
 }
 
 /** The member the handler parks entries by (`pio->list` -> `list`). */
@@ -70,23 +72,36 @@ function parkMember(h: FunctionIR, fns: Map<string, FunctionIR>, park: Parking):
   return 'list';
 }
 
-function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispatch, drainer: FunctionIR, call: Extract<Op, { kind: 'call' }>, handler: FunctionIR | null, lookups: string[]): Scenario | null {
+function scenario(
+  input: ModelInput,
+  rulesPath: string,
+  park: Parking,
+  d: Dispatch,
+  drainer: FunctionIR,
+  call: Extract<Op, { kind: 'call' }>,
+  handler: FunctionIR | null,
+  lookups: string[],
+): Scenario | null {
   const [pageStruct] = park.list.split('.');
   const listField = field(park.list);
   const wordField = field(park.word);
   const member = handler ? parkMember(handler, input.fns, park) : 'list';
   const runnerName = handler ? `${handler.name}()` : `a ${d.to} (the model's: ${park.while.join('/')} set -> park)`;
   // Does the completion take the parked entries off in code we can see?
-  const visibleDrain = reachable(drainer, input.fns).some((f) => [...opsOf(f)].some((op) => op.kind === 'list' && TAKES_OFF.has(op.action) && namesField(f, op.head, park.list)));
+  const visibleDrain = reachable(drainer, input.fns).some((f) =>
+    [...opsOf(f)].some((op) => op.kind === 'list' && TAKES_OFF.has(op.action) && namesField(f, op.head, park.list)),
+  );
   // Otherwise: the last stretch of hidden code before the dispatch is where it happens.
-  const listArg = d.list !== undefined ? call.argText[d.list] ?? null : null;
+  const listArg = d.list !== undefined ? (call.argText[d.list] ?? null) : null;
   const gaps = drainer.blocks.flatMap((b) => b.ops).filter((op): op is Extract<Op, { kind: 'gap' }> => op.kind === 'gap' && op.row < call.row);
-  const supplyGap = !visibleDrain && listArg ? gaps[gaps.length - 1] ?? null : null;
+  const supplyGap = !visibleDrain && listArg ? (gaps[gaps.length - 1] ?? null) : null;
   // A completion that neither takes the parked entries off where we can see it nor has hidden code
   // where it could: it drains something else, and the rule is not about it.
   if (!visibleDrain && !supplyGap) return null;
   // The flags the completion clears: the page is under that kind of busy when it starts.
-  const cleared = [...opsOf(drainer)].filter((op): op is Extract<Op, { kind: 'flag' }> => op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear') && park.while.includes(op.bit));
+  const cleared = [...opsOf(drainer)].filter(
+    (op): op is Extract<Op, { kind: 'flag' }> => op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear') && park.while.includes(op.bit),
+  );
   const busyBits = [...new Set(cleared.map((op) => op.bit))];
   const facts = [
     `${rulesPath}: entries of ${park.list} wait there while ${park.while.join(' or ')} is set; ${park.drainedBy} (${drainer.name}()) takes them off${park.why ? ` (${park.why})` : ''}`,
@@ -95,7 +110,9 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
   ];
   if (supplyGap) {
     const g = drainer.meta.gaps.find((x) => x.id === supplyGap.id);
-    facts.push(`the patch does not show where ${drainer.name}() takes the parked pios off ${listField}: the model takes them onto '${listArg}' in the hidden ${g?.fromLine != null ? `lines ${g.fromLine}-${g.toLine}` : 'code'} before line ${call.line ?? '?'}`);
+    facts.push(
+      `the patch does not show where ${drainer.name}() takes the parked pios off ${listField}: the model takes them onto '${listArg}' in the hidden ${g?.fromLine != null ? `lines ${g.fromLine}-${g.toLine}` : 'code'} before line ${call.line ?? '?'}`,
+    );
   }
   let page: Loc = '';
   let ploop: Loc = '';
@@ -139,7 +156,13 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
       for (const b of busyBits.length ? busyBits : [park.while[0]!]) w.setBit(`${page}.${wordField}`, b, true);
       const pio = w.create('pio#1', 'pio');
       w.addNode(wait(), `${pio}.${member}`, 'tail');
-      return [{ role: park.drainedBy, fn: drainer, bind: { ...bindByType(drainer, byStruct()), ...Object.fromEntries(Object.entries(names).map(([k, f]) => [k, f()])) } }];
+      return [
+        {
+          role: park.drainedBy,
+          fn: drainer,
+          bind: { ...bindByType(drainer, byStruct()), ...Object.fromEntries(Object.entries(names).map(([k, f]) => [k, f()])) },
+        },
+      ];
     },
     hooks: {
       calls: new Set([d.call, ...lookups]),
@@ -155,7 +178,12 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
           x.w.lists.set(list.loc, []);
         }
         for (const pio of handed) {
-          if (handler) x.spawn({ role: d.to, fn: handler, bind: { ...bindByType(handler, { ...byStruct(), pio: ptr(pio) }), md: ptr(page), ploop: ptr(ploop), pio: ptr(pio) } });
+          if (handler)
+            x.spawn({
+              role: d.to,
+              fn: handler,
+              bind: { ...bindByType(handler, { ...byStruct(), pio: ptr(pio) }), md: ptr(page), ploop: ptr(ploop), pio: ptr(pio) },
+            });
           else x.spawn({ role: d.to, entry: `${d.to} (model)`, script: [parkIfBusy(pio)] });
         }
         return { value: ANY, note: handed.length ? `hands ${handed.map((p) => x.w.describe(p)).join(', ')} to a ${d.to}` : 'nothing to dispatch' };
@@ -168,7 +196,9 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
         x.touch(wait());
         for (const n of nodes) x.w.addNode(dest, n, 'tail');
         x.w.lists.set(wait(), []);
-        x.note(`(hidden code, supplied by the model) takes ${nodes.length ? nodes.map((n) => x.w.describe(n.replace(/\.\w+$/, ''))).join(', ') : 'nothing'} off ${x.w.describe(wait())} onto ${listArg.replace(/^&/, '')}`);
+        x.note(
+          `(hidden code, supplied by the model) takes ${nodes.length ? nodes.map((n) => x.w.describe(n.replace(/\.\w+$/, ''))).join(', ') : 'nothing'} off ${x.w.describe(wait())} onto ${listArg.replace(/^&/, '')}`,
+        );
         return true;
       },
       bind(_x: Exec, name: string) {
@@ -191,4 +221,3 @@ function scenario(input: ModelInput, rulesPath: string, park: Parking, d: Dispat
     },
   };
 }
-

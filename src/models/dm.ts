@@ -47,19 +47,24 @@ export const dm: Model = {
 
 /** Does the op take bios off the rescue list (pop, take-all, or copy the list to re-init it)? */
 function takesOffOp(f: FunctionIR, op: Op, rescue: Rescue): boolean {
-  return (op.kind === 'list' && TAKES_OFF.has(op.action) && namesField(f, op.head, rescue.list)) || (op.kind === 'assign' && op.value.k === 'path' && namesField(f, op.value.path, rescue.list));
+  return (
+    (op.kind === 'list' && TAKES_OFF.has(op.action) && namesField(f, op.head, rescue.list)) ||
+    (op.kind === 'assign' && op.value.k === 'path' && namesField(f, op.value.path, rescue.list))
+  );
 }
 
 function takesOff(f: FunctionIR, rescue: Rescue): boolean {
   return [...opsOf(f)].some((op) => takesOffOp(f, op, rescue));
 }
 
-function scenario(input: ModelInput, rulesPath: string, rescue: Rescue, b: Blocking, role: string, work: FunctionIR, drainers: FunctionIR[]): Scenario {
+function scenario(_input: ModelInput, rulesPath: string, rescue: Rescue, b: Blocking, role: string, work: FunctionIR, drainers: FunctionIR[]): Scenario {
   const mdStruct = struct(rescue.list);
   const rescuedField = field(rescue.list);
   // The other list the work takes bios off: where the bio it maps waits.
-  const other = [...opsOf(work)].find((op): op is Extract<Op, { kind: 'list' }> => op.kind === 'list' && op.action === 'pop' && !!op.head && !namesField(work, op.head, rescue.list));
-  const deferredField = other?.head ? /(?:->|\.)(\w+)$/.exec(other.head)?.[1] ?? 'deferred' : 'deferred';
+  const other = [...opsOf(work)].find(
+    (op): op is Extract<Op, { kind: 'list' }> => op.kind === 'list' && op.action === 'pop' && !!op.head && !namesField(work, op.head, rescue.list),
+  );
+  const deferredField = other?.head ? (/(?:->|\.)(\w+)$/.exec(other.head)?.[1] ?? 'deferred') : 'deferred';
   const drainLine = [...opsOf(work)].find((op) => takesOffOp(work, op, rescue))?.line ?? null;
   const selfDrains = drainers.includes(work);
   let md: Loc = '';
@@ -80,10 +85,15 @@ function scenario(input: ModelInput, rulesPath: string, rescue: Rescue, b: Block
   const queueDrainers = (x: Exec): void => {
     for (const d of drainers) {
       if (d === work) x.w.model.set('requeued', true);
-      else x.spawn({ role: 'rescue work', fn: d, ...(() => {
-        const args = d.params.map((p) => (/work_struct\s*\*/.test(p.type) ? ptr(`${md}.rescue_work`) : ANY));
-        return { args, bind: bindByType(d, { [mdStruct]: ptr(md) }) };
-      })() });
+      else
+        x.spawn({
+          role: 'rescue work',
+          fn: d,
+          ...(() => {
+            const args = d.params.map((p) => (/work_struct\s*\*/.test(p.type) ? ptr(`${md}.rescue_work`) : ANY));
+            return { args, bind: bindByType(d, { [mdStruct]: ptr(md) }) };
+          })(),
+        });
     }
   };
   const io: ScriptStep[] = [
@@ -175,4 +185,3 @@ function scenario(input: ModelInput, rulesPath: string, rescue: Rescue, b: Block
     },
   };
 }
-

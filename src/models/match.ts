@@ -29,10 +29,11 @@ export function reachable(fn: FunctionIR, fns: Map<string, FunctionIR>): Functio
     if (seen.has(f.name) || depth > 8) return;
     seen.add(f.name);
     out.push(f);
-    for (const op of opsOf(f)) if (op.kind === 'call' && !op.indirect) {
-      const g = fns.get(op.callee);
-      if (g) walk(g, depth + 1);
-    }
+    for (const op of opsOf(f))
+      if (op.kind === 'call' && !op.indirect) {
+        const g = fns.get(op.callee);
+        if (g) walk(g, depth + 1);
+      }
   };
   walk(fn, 0);
   return out;
@@ -56,7 +57,10 @@ export function nodeMember(fns: FunctionIR[], struct: string, fallback: string):
 }
 
 /** Bind a function's parameters by their struct type. */
-export function bindByType(fn: FunctionIR, byStruct: Record<string, import('../analysis/interleave/world.js').Value>): Record<string, import('../analysis/interleave/world.js').Value> {
+export function bindByType(
+  fn: FunctionIR,
+  byStruct: Record<string, import('../analysis/interleave/world.js').Value>,
+): Record<string, import('../analysis/interleave/world.js').Value> {
   const out: Record<string, import('../analysis/interleave/world.js').Value> = {};
   for (const p of fn.params) {
     const t = structOf(fn, p.name);

@@ -99,6 +99,7 @@ function scenario(rulesPath: string, h: Handoff, begin: FunctionIR, end: Functio
         return undefined;
       },
     },
-    deadlockMessage: () => `${begin.name}() can return with ${h.lock} still held on a path that does not begin a writethrough: the next writer of the inode waits for it forever`,
+    deadlockMessage: () =>
+      `${begin.name}() can return with ${h.lock} still held on a path that does not begin a writethrough: the next writer of the inode waits for it forever`,
   };
 }

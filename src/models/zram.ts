@@ -28,14 +28,19 @@ export const zram: Model = {
     const r = rules.rules;
     const out: Scenario[] = [];
     for (const c of r.completions) {
-      const doesWork = (f: FunctionIR): boolean => reachable(f, input.fns).some((g) => [...opsOf(g)].some((op) => op.kind === 'call' && op.callee === c.work.call));
-      const workers = r.threads.flatMap((t) => t.functions.map((n) => ({ role: t.role, fn: input.fns.get(n) }))).filter((x): x is { role: string; fn: FunctionIR } => !!x.fn && doesWork(x.fn));
+      const doesWork = (f: FunctionIR): boolean =>
+        reachable(f, input.fns).some((g) => [...opsOf(g)].some((op) => op.kind === 'call' && op.callee === c.work.call));
+      const workers = r.threads
+        .flatMap((t) => t.functions.map((n) => ({ role: t.role, fn: input.fns.get(n) })))
+        .filter((x): x is { role: string; fn: FunctionIR } => !!x.fn && doesWork(x.fn));
       if (workers.length) {
         out.push(scenario(input, rules.path, c, workers[0]!.fn, workers[0]!.role, 'queue'));
         continue;
       }
       // No worker loop in the input: the function that does the work, on a list handed to it.
-      const consumer = [...input.fns.values()].find((f) => [...opsOf(f)].some((op) => op.kind === 'call' && op.callee === c.work.call) && f.params.some((p) => /list_head\s*\*/.test(p.type)));
+      const consumer = [...input.fns.values()].find(
+        (f) => [...opsOf(f)].some((op) => op.kind === 'call' && op.callee === c.work.call) && f.params.some((p) => /list_head\s*\*/.test(p.type)),
+      );
       if (consumer) out.push(scenario(input, rules.path, c, consumer, 'worker', 'list'));
     }
     return out;
@@ -43,7 +48,9 @@ export const zram: Model = {
 };
 
 function counterOps(fn: FunctionIR, c: Completion): Extract<Op, { kind: 'atomic' }>[] {
-  return [...opsOf(fn)].filter((op): op is Extract<Op, { kind: 'atomic' }> => op.kind === 'atomic' && /dec|sub/.test(op.action) && namesField(fn, op.obj, c.counter));
+  return [...opsOf(fn)].filter(
+    (op): op is Extract<Op, { kind: 'atomic' }> => op.kind === 'atomic' && /dec|sub/.test(op.action) && namesField(fn, op.obj, c.counter),
+  );
 }
 
 function scenario(input: ModelInput, rulesPath: string, c: Completion, entry: FunctionIR, role: string, mode: 'queue' | 'list'): Scenario {
@@ -53,7 +60,8 @@ function scenario(input: ModelInput, rulesPath: string, c: Completion, entry: Fu
   const member = nodeMember(fns, itemStruct, 'list');
   const via = c.complete.via ? field(c.complete.via) : null;
   // "Nobody completed it" can only be told when the code that would complete it is all visible.
-  const completesVisibly = fns.every((f) => f.meta.exitKnown) && fns.some((f) => [...opsOf(f)].some((op) => op.kind === 'call' && c.complete.calls.includes(op.callee)));
+  const completesVisibly =
+    fns.every((f) => f.meta.exitKnown) && fns.some((f) => [...opsOf(f)].some((op) => op.kind === 'call' && c.complete.calls.includes(op.callee)));
   let obj: Loc = '';
   let done: Loc = '';
   const items: Loc[] = [];

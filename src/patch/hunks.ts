@@ -12,7 +12,18 @@
 import type { DiffLine, Hunk } from './types.js';
 import type { BodyLine } from './lines.js';
 import { HUNK_HEADER, fileHeaderAt } from './diff-headers.js';
-import { attributionOf, baseCommitOf, headerBlockAt, isFooter, isFormatPatchFromLine, isRule, isScissors, isSignature, isSnip, isVersionLine } from './markers.js';
+import {
+  attributionOf,
+  baseCommitOf,
+  headerBlockAt,
+  isFooter,
+  isFormatPatchFromLine,
+  isRule,
+  isScissors,
+  isSignature,
+  isSnip,
+  isVersionLine,
+} from './markers.js';
 import { commentStateAfter, endsStatement, looksLikeCode, looksLikeProse, parenBalance, startsLikeCode } from './codelike.js';
 import { joinWrapped, reconcile, wrapScore, type Doubt, type PrevLine, type WrapContext } from './repair.js';
 
@@ -123,7 +134,8 @@ function collect(lines: readonly BodyLine[], start: number, depth: number, decla
       items.push({ k: 'lower', l: L });
       continue;
     }
-    if ((t.startsWith('@@ ') && HUNK_HEADER.test(t)) || fileHeaderAt(lines, j, depth) || isScissors(t) || (t.startsWith('From ') && isFormatPatchFromLine(t))) break;
+    if ((t.startsWith('@@ ') && HUNK_HEADER.test(t)) || fileHeaderAt(lines, j, depth) || isScissors(t) || (t.startsWith('From ') && isFormatPatchFromLine(t)))
+      break;
     if (depth === 0 && isFooter(t)) break;
     if (isSnip(t)) {
       snipped = true;
@@ -260,7 +272,8 @@ function provisional(items: readonly Item[], opts: ReadOptions, header: PrevLine
         // a line that lost its quote prefix: alone between two quoted lines, continuing the first
         const before = items[i - 1];
         const after = items[i + 1];
-        const sandwiched = !!prev && before !== undefined && isDepthItem(before) && before.k !== 'blank' && after !== undefined && isDepthItem(after) && after.k !== 'blank';
+        const sandwiched =
+          !!prev && before !== undefined && isDepthItem(before) && before.k !== 'blank' && after !== undefined && isDepthItem(after) && after.k !== 'blank';
         const t = it.l.text;
         const s = sandwiched && t.trim() && !looksLikeProse(t) ? wrapScore(prev!, t, { ...ctx, lostPrefixes: false }) : 0;
         scores[i] = s;
@@ -279,7 +292,11 @@ function provisional(items: readonly Item[], opts: ReadOptions, header: PrevLine
 }
 
 /** Which items to read (the extent) and how: the longest prefix whose counts meet the header. */
-function choose(items: readonly Item[], reading: Reading, declared: { oldLines: number; newLines: number } | null): { end: number; role: Reading['role']; flipped: number } {
+function choose(
+  items: readonly Item[],
+  reading: Reading,
+  declared: { oldLines: number; newLines: number } | null,
+): { end: number; role: Reading['role']; flipped: number } {
   const role = reading.role.slice();
   if (!declared || !items.length) return { end: items.length, role, flipped: 0 };
   // counts and flippable doubts after each item
@@ -339,7 +356,7 @@ export function readHunk(lines: readonly BodyLine[], start: number, depth: numbe
   const col = collect(lines, start, depth, declared);
   const headerLine = header ? lines[bodyLine - 1] : undefined;
   const asPrev: PrevLine | null =
-    header && header.section && headerLine ? { text: header.section, rawLength: rawLen(headerLine), chain: false, inComment: false } : null;
+    header?.section && headerLine ? { text: header.section, rawLength: rawLen(headerLine), chain: false, inComment: false } : null;
   const reading = provisional(col.items, opts, asPrev);
   const pick = choose(col.items, reading, declared);
   const items = col.items.slice(0, pick.end);
@@ -432,7 +449,7 @@ export function readHunk(lines: readonly BodyLine[], start: number, depth: numbe
       lines: out,
       bodyLine,
     },
-    next: next > start ? next : start,
+    next: Math.max(next, start),
     comments,
     damage: [...damage],
     snipped: col.snipped && pick.end === col.items.length,

@@ -24,7 +24,8 @@ export function unquote(raw: string): { depth: number; text: string } {
   while (i < raw.length && raw.charCodeAt(i) === 62) {
     depth++;
     i++;
-    if (raw.charCodeAt(i) === 32 && raw.charCodeAt(i + 1) === 62) i++; // "> >": the space separates markers
+    if (raw.charCodeAt(i) === 32 && raw.charCodeAt(i + 1) === 62)
+      i++; // "> >": the space separates markers
     else if (raw.charCodeAt(i) === 32) {
       i++;
       break;

@@ -21,15 +21,23 @@ const REPLY = /^(?:re|aw|sv|vs|antw|odp|ynt|res|r|réf|ref|rif|atb|vá)(?:\[\d+\
 const FORWARD = /^(?:fwd?|tr|wg|enc|rv|doorst)\s*:\s*/i;
 
 function tokenize(group: string): string[] {
-  return group
-    .replace(/,/g, ' ')
-    .split(/\s+/)
-    .filter(Boolean);
+  return group.replace(/,/g, ' ').split(/\s+/).filter(Boolean);
 }
 
 /** Parse a subject; never throws, any text gives a title. */
 export function parseSubject(subject: string): SubjectInfo {
-  const info: SubjectInfo = { reply: false, forward: false, patch: false, rfc: false, resend: false, version: 1, number: null, total: null, tags: [], title: '' };
+  const info: SubjectInfo = {
+    reply: false,
+    forward: false,
+    patch: false,
+    rfc: false,
+    resend: false,
+    version: 1,
+    number: null,
+    total: null,
+    tags: [],
+    title: '',
+  };
   let s = subject.replace(/\s+/g, ' ').trim();
   for (let guard = 0; guard < 50; guard++) {
     let m: RegExpExecArray | null;

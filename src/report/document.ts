@@ -129,7 +129,8 @@ export function runDocument(p: RunParts): RunDocument {
 /** Several runs as one (the nightly job's analyses of one night): their inputs, messages, patches, findings and notes together. */
 export function mergeDocuments(docs: RunDocument[], invocation: RunDocument['invocation']): RunDocument {
   const first = docs[0];
-  const all = <K extends 'inputs' | 'messages' | 'patches' | 'series' | 'files' | 'findings' | 'notes'>(k: K): RunDocument[K] => docs.flatMap((d) => d[k] as unknown[]) as RunDocument[K];
+  const all = <K extends 'inputs' | 'messages' | 'patches' | 'series' | 'files' | 'findings' | 'notes'>(k: K): RunDocument[K] =>
+    docs.flatMap((d) => d[k] as unknown[]) as RunDocument[K];
   const findings = all('findings');
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -174,13 +175,18 @@ export async function readRunDocument(path: string): Promise<RunDocument> {
   const tool = d.tool as { name?: unknown } | undefined;
   if (tool?.name !== 'kreview') throw new RunFileError(`${path}: not a kreview run document (no "tool": {"name": "kreview"})`);
   if (d.schemaVersion === undefined) {
-    throw new RunFileError(`${path}: a kreview output from before the versioned contract (no schemaVersion); run kreview again to get schema version ${SCHEMA_VERSION}`);
+    throw new RunFileError(
+      `${path}: a kreview output from before the versioned contract (no schemaVersion); run kreview again to get schema version ${SCHEMA_VERSION}`,
+    );
   }
   if (d.schemaVersion !== SCHEMA_VERSION) {
     throw new RunFileError(`${path}: schema version ${JSON.stringify(d.schemaVersion)} is not supported (kreview ${VERSION} reads version ${SCHEMA_VERSION})`);
   }
   const { validateRunDocument } = await import('./schema.js');
   const problems = validateRunDocument(doc);
-  if (problems.length) throw new RunFileError(`${path}: does not match the run document schema: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
+  if (problems.length)
+    throw new RunFileError(
+      `${path}: does not match the run document schema: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
+    );
   return doc as RunDocument;
 }

@@ -50,7 +50,10 @@ export function reproduceArgs(args: string[]): string[] {
 }
 
 function greeting(from: string | undefined): string {
-  const name = from?.replace(/<[^>]*>/, '').replace(/"/g, '').trim();
+  const name = from
+    ?.replace(/<[^>]*>/, '')
+    .replace(/"/g, '')
+    .trim();
   const first = name && !name.includes('@') ? name.split(/\s+/)[0] : null;
   return first ? `Hi ${first},` : 'Hi,';
 }

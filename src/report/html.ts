@@ -423,7 +423,9 @@ function summaryLine(doc: RunDocument): string {
 
 function severityLine(doc: RunDocument): string {
   const s = doc.summary.bySeverity;
-  return SEVERITIES.map((v) => `<span class="sevn ${(s[v] ?? 0) ? `sev-${v}` : 'zero'}">${esc(plural(s[v] ?? 0, v, v === 'info' ? 'info' : undefined))}</span>`).join(' ');
+  return SEVERITIES.map(
+    (v) => `<span class="sevn ${(s[v] ?? 0) ? `sev-${v}` : 'zero'}">${esc(plural(s[v] ?? 0, v, v === 'info' ? 'info' : undefined))}</span>`,
+  ).join(' ');
 }
 
 function shellWord(a: string): string {
@@ -495,7 +497,10 @@ function filters(doc: RunDocument): string {
   const rules = [...new Set(doc.findings.map((f) => f.rule))];
   const ruleOrder = [...doc.rules.map((r) => r.id).filter((id) => rules.includes(id)), ...rules.filter((id) => !doc.rules.some((r) => r.id === id)).sort()];
   const opts = ruleOrder.map((id) => `<option value="${esc(id)}" data-label="${esc(id)}">${esc(id)}</option>`);
-  const base = doc.summary.baseline > 0 ? `<fieldset><legend>baseline</legend><label class="opt"><input type="checkbox" name="hidebase" value="1"> hide baseline <span class="n" data-facet="baseline" data-value="1"></span></label></fieldset>` : '';
+  const base =
+    doc.summary.baseline > 0
+      ? `<fieldset><legend>baseline</legend><label class="opt"><input type="checkbox" name="hidebase" value="1"> hide baseline <span class="n" data-facet="baseline" data-value="1"></span></label></fieldset>`
+      : '';
   return [
     '<form id="filters" class="filters" hidden aria-label="filter findings">',
     `<fieldset><legend>status</legend>${statuses.map((s) => box('status', s, `<span class="badge st st-${s}">${s}</span>`)).join('')}</fieldset>`,
@@ -531,7 +536,12 @@ function scanInputs(doc: RunDocument, ix: ScanIndex): string {
       ...i.errors.map((e) => `<li class="err">${esc(e)}</li>`),
       ...i.skipped.map((s) => `<li>skipped <code>${esc(s.item)}</code>: ${esc(s.reason)}</li>`),
     ];
-    return [`<code>${esc(i.path)}</code>`, esc(`${i.kind}${i.format ? ` (${i.format})` : ''}`), `${i.messages}`, problems.length ? `<ul class="plain">${problems.join('')}</ul>` : '<span class="muted">none</span>'];
+    return [
+      `<code>${esc(i.path)}</code>`,
+      esc(`${i.kind}${i.format ? ` (${i.format})` : ''}`),
+      `${i.messages}`,
+      problems.length ? `<ul class="plain">${problems.join('')}</ul>` : '<span class="muted">none</span>',
+    ];
   });
   if (inputs.length) out.push(table(['input', 'read as', 'messages', 'errors and skipped entries'], inputs));
   const errors = doc.messages.filter((m) => m.status === 'error');
@@ -553,7 +563,10 @@ function scanInputs(doc: RunDocument, ix: ScanIndex): string {
     for (const f of doc.findings) if (f.patch) counts.set(f.patch, (counts.get(f.patch) ?? 0) + 1);
     const rows = doc.patches.map((p) => {
       const m = ix.message.get(p.id);
-      const files = p.files.map((x) => `<code>${esc(x.path ?? '(no file name)')}</code>${x.functions.length ? `: ${x.functions.map((fn) => `<code>${esc(fn)}</code>`).join(', ')}` : ''}`);
+      const files = p.files.map(
+        (x) =>
+          `<code>${esc(x.path ?? '(no file name)')}</code>${x.functions.length ? `: ${x.functions.map((fn) => `<code>${esc(fn)}</code>`).join(', ')}` : ''}`,
+      );
       const n = counts.get(p.id) ?? 0;
       return [
         `<code>${esc(p.id)}</code>`,
@@ -563,7 +576,9 @@ function scanInputs(doc: RunDocument, ix: ScanIndex): string {
         n ? `${n}` : '<span class="muted">0</span>',
       ];
     });
-    out.push(fold(`<h3>Patches reviewed (${doc.patches.length})</h3>`, table(['patch', 'subject', 'kind', 'files: functions', 'findings'], rows), doc.patches.length));
+    out.push(
+      fold(`<h3>Patches reviewed (${doc.patches.length})</h3>`, table(['patch', 'subject', 'kind', 'files: functions', 'findings'], rows), doc.patches.length),
+    );
   }
   return out.join('\n');
 }
@@ -572,10 +587,19 @@ function checkInputs(doc: RunDocument): string {
   const ok = doc.files.filter((f) => f.status === 'ok');
   const other = doc.files.filter((f) => f.status !== 'ok');
   const out = [
-    `<p>${esc(`${plural(doc.files.length, 'file')} given: ${ok.length} analysed (${plural(ok.reduce((a, f) => a + f.functions, 0), 'function')}), ${other.filter((f) => f.status === 'ignored').length} ignored, ${other.filter((f) => f.status === 'unreadable').length} unreadable`)}.</p>`,
+    `<p>${esc(
+      `${plural(doc.files.length, 'file')} given: ${ok.length} analysed (${plural(
+        ok.reduce((a, f) => a + f.functions, 0),
+        'function',
+      )}), ${other.filter((f) => f.status === 'ignored').length} ignored, ${other.filter((f) => f.status === 'unreadable').length} unreadable`,
+    )}.</p>`,
   ];
   if (other.length) {
-    const rows = other.map((f: CheckedFile) => [`<code>${esc(f.path)}</code>`, `<span class="${f.status === 'unreadable' ? 'err' : 'muted'}">${esc(f.status)}</span>`, esc(f.reason ?? '')]);
+    const rows = other.map((f: CheckedFile) => [
+      `<code>${esc(f.path)}</code>`,
+      `<span class="${f.status === 'unreadable' ? 'err' : 'muted'}">${esc(f.status)}</span>`,
+      esc(f.reason ?? ''),
+    ]);
     out.push(`<h3>Files not analysed</h3>${table(['file', 'status', 'why'], rows)}`);
   }
   return out.join('\n');

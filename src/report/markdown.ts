@@ -10,7 +10,10 @@ export const ICON: Record<Finding['severity'], string> = { error: ':x:', warning
 
 /** Text that may hold Markdown or HTML (messages, subjects from mail): shown as written. */
 export function mdEscape(s: string): string {
-  return s.replace(/[\\`*_[\]|~]/g, '\\$&').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return s
+    .replace(/[\\`*_[\]|~]/g, '\\$&')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 /** A code span that no backtick inside can end. */
@@ -67,7 +70,10 @@ export function renderMarkdown(doc: RunDocument): string {
   const out: string[] = [];
   const s = doc.summary;
   out.push(`## kreview: ${verdictLine(s)}`);
-  const what = doc.command === 'scan' ? `${doc.patches.length} patch${doc.patches.length === 1 ? '' : 'es'} from ${doc.messages.length} message${doc.messages.length === 1 ? '' : 's'}` : `${doc.files.length} file${doc.files.length === 1 ? '' : 's'}`;
+  const what =
+    doc.command === 'scan'
+      ? `${doc.patches.length} patch${doc.patches.length === 1 ? '' : 'es'} from ${doc.messages.length} message${doc.messages.length === 1 ? '' : 's'}`
+      : `${doc.files.length} file${doc.files.length === 1 ? '' : 's'}`;
   out.push('', `<sub>kreview ${doc.tool.version} · ${what} · \`kreview ${doc.invocation.args.join(' ')}\`</sub>`);
   const introduced = doc.findings.filter((f) => f.status === 'introduced' && !f.baseline);
   const fixed = doc.findings.filter((f) => f.status === 'fixed' && !f.baseline);
@@ -90,7 +96,23 @@ export function renderMarkdown(doc: RunDocument): string {
     ...doc.messages.filter((m) => m.status === 'error').map((m) => m.error ?? `${m.input}#${m.index}: error`),
     ...doc.files.filter((f) => f.status === 'unreadable').map((f) => `${f.path}: ${f.reason ?? 'cannot read'}`),
   ];
-  if (problems.length) out.push('', `<details><summary>${problems.length} input${problems.length === 1 ? '' : 's'} not read</summary>`, '', ...problems.map((p) => `- ${mdEscape(p)}`), '', '</details>');
-  if (doc.notes.length) out.push('', `<details><summary>${doc.notes.length} note${doc.notes.length === 1 ? '' : 's'}</summary>`, '', ...doc.notes.map((n) => `- ${mdEscape(n)}`), '', '</details>');
+  if (problems.length)
+    out.push(
+      '',
+      `<details><summary>${problems.length} input${problems.length === 1 ? '' : 's'} not read</summary>`,
+      '',
+      ...problems.map((p) => `- ${mdEscape(p)}`),
+      '',
+      '</details>',
+    );
+  if (doc.notes.length)
+    out.push(
+      '',
+      `<details><summary>${doc.notes.length} note${doc.notes.length === 1 ? '' : 's'}</summary>`,
+      '',
+      ...doc.notes.map((n) => `- ${mdEscape(n)}`),
+      '',
+      '</details>',
+    );
   return out.join('\n') + '\n';
 }

@@ -66,7 +66,6 @@ const PROBLEM_SEVERITY: Record<Severity, string> = { error: 'error', warning: 'w
 const PRECISION: Record<RuleKind, string> = { path: 'high', race: 'medium', model: 'medium' };
 const BASELINE_STATE: Record<Status, Result.baselineState> = { introduced: 'new', present: 'unchanged', fixed: 'absent' };
 
-
 const pascal = (id: string): string =>
   id
     .split(/[^A-Za-z0-9]+/)
@@ -83,7 +82,10 @@ const IDENT = /^[A-Za-z_]\w*$/;
 
 /** A relative path as a relative URI reference: '/'-separated, each segment percent-encoded where it must be. */
 function relativeUri(path: string): string {
-  const segs = posix.normalize(path).replace(/^(\.\/)+/, '').split('/');
+  const segs = posix
+    .normalize(path)
+    .replace(/^(\.\/)+/, '')
+    .split('/');
   return segs
     .map((s, i) => {
       let e = encodeURI(s).replace(/[?#]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -111,10 +113,17 @@ function originalUriBaseIds(doc: RunDocument): Record<string, ArtifactLocation> 
   let src: ArtifactLocation;
   if (tree !== null && isAbsolute(tree)) {
     const href = pathToFileURL(tree).href;
-    src = { uri: href.endsWith('/') ? href : `${href}/`, description: { text: 'The kernel tree the patches apply to (--tree): file paths are the paths the patches name.' } };
+    src = {
+      uri: href.endsWith('/') ? href : `${href}/`,
+      description: { text: 'The kernel tree the patches apply to (--tree): file paths are the paths the patches name.' },
+    };
   } else if (tree !== null) {
     // A relative --tree is relative to a directory the document does not record: named, not resolved.
-    src = { description: { text: `The kernel tree the patches apply to (--tree ${tree}, relative to the directory kreview ran in): file paths are the paths the patches name.` } };
+    src = {
+      description: {
+        text: `The kernel tree the patches apply to (--tree ${tree}, relative to the directory kreview ran in): file paths are the paths the patches name.`,
+      },
+    };
   } else {
     src = { description: { text: 'The root of the kernel tree the patches apply to: file paths are the paths the patches name (a/ and b/ stripped).' } };
   }
@@ -296,7 +305,7 @@ function traceFlow(f: Finding, w: Where): CodeFlow {
 
 function witnessFlow(f: Finding, w: Where): CodeFlow | null {
   const wit = f.witness;
-  if (!wit || !wit.steps.length) return null;
+  if (!wit?.steps.length) return null;
   // One thread flow per CPU, in the witness's order of threads (then any id only the steps name);
   // executionOrder is the step's place in the interleaving across all of them.
   const ids = unique([...wit.threads.map((t) => t.id), ...wit.steps.map((s) => s.thread)]);

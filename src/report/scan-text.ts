@@ -77,7 +77,9 @@ export function formatScanText(doc: ScanDocument): string {
   if (multi.length) {
     out.push('', 'series:');
     for (const s of multi) {
-      const vs = s.versions.map((v) => `v${v.version}: ${plural(v.messages.length, 'message')}${v.replies.length ? ` + ${plural(v.replies.length, 'reply', 'replies')}` : ''}`);
+      const vs = s.versions.map(
+        (v) => `v${v.version}: ${plural(v.messages.length, 'message')}${v.replies.length ? ` + ${plural(v.replies.length, 'reply', 'replies')}` : ''}`,
+      );
       out.push(`  ${s.title} (${s.author}): ${vs.join('; ')}`);
     }
   }

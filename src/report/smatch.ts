@@ -53,7 +53,11 @@ export function formatWitness(f: Finding): string[] {
   // A model's own threads are named in words, not after a function.
   const heads = w.threads.map((t) => `${t.id}: ${/[\s(]/.test(t.function) ? t.function : `${t.function}()`}`);
   const widths = cols.map((_, i) => Math.max(heads[i]!.length, ...cells.map((r) => r[i]!.length)));
-  const row = (r: string[]): string => r.map((x, i) => x.padEnd(widths[i]!)).join('   ').trimEnd();
+  const row = (r: string[]): string =>
+    r
+      .map((x, i) => x.padEnd(widths[i]!))
+      .join('   ')
+      .trimEnd();
   const out = [`witness${w.model ? ` (model ${w.model})` : ''}:`];
   out.push(`  ${row(heads)}`);
   out.push(`  ${row(widths.map((n) => '-'.repeat(n)))}`);

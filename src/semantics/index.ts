@@ -79,7 +79,11 @@ export class Semantics {
       for (const c of rules.freers) this.freers.add(c);
       for (const c of rules.quiescers) this.quiescers.add(c);
       for (const w of rules.publishWords) this.publishWords.add(w);
-      for (const [to, from] of [[this.waiters, rules.waiters], [this.gfpSleeping, rules.gfp.sleeping], [this.gfpAtomic, rules.gfp.atomic]] as const) {
+      for (const [to, from] of [
+        [this.waiters, rules.waiters],
+        [this.gfpSleeping, rules.gfp.sleeping],
+        [this.gfpAtomic, rules.gfp.atomic],
+      ] as const) {
         for (const n of from.names) to.names.add(n);
         for (const p of from.prefixes) to.prefixes.add(p);
       }

@@ -8,8 +8,20 @@ import { z } from 'zod';
 const ArgRef = z.union([z.number().int().min(0), z.literal('return')]);
 
 const LockFamily = z.enum([
-  'spin', 'raw_spin', 'rwlock', 'mutex', 'rwsem', 'semaphore', 'rcu', 'srcu',
-  'bit_spin', 'local_irq', 'local_bh', 'preempt', 'seqlock', 'context',
+  'spin',
+  'raw_spin',
+  'rwlock',
+  'mutex',
+  'rwsem',
+  'semaphore',
+  'rcu',
+  'srcu',
+  'bit_spin',
+  'local_irq',
+  'local_bh',
+  'preempt',
+  'seqlock',
+  'context',
 ]);
 const LockMode = z.enum(['exclusive', 'read', 'write']);
 const IrqMode = z.enum(['none', 'irq', 'irqsave', 'bh']);
@@ -65,8 +77,23 @@ export const Primitive = z.discriminatedUnion('op', [
   z.strictObject({
     op: z.literal('list'),
     action: z.enum([
-      'add', 'add-tail', 'del', 'del-init', 'move', 'move-tail', 'splice', 'splice-init',
-      'splice-tail', 'splice-tail-init', 'pop', 'first', 'empty', 'init', 'iterate', 'del-all', 'replace',
+      'add',
+      'add-tail',
+      'del',
+      'del-init',
+      'move',
+      'move-tail',
+      'splice',
+      'splice-init',
+      'splice-tail',
+      'splice-tail-init',
+      'pop',
+      'first',
+      'empty',
+      'init',
+      'iterate',
+      'del-all',
+      'replace',
     ]),
     family: z.enum(['list', 'llist', 'hlist', 'bio_list']),
     head: ArgRef.optional(),
@@ -76,9 +103,24 @@ export const Primitive = z.discriminatedUnion('op', [
   z.strictObject({
     op: z.literal('atomic'),
     action: z.enum([
-      'inc', 'dec', 'add', 'sub', 'read', 'set', 'dec-and-test', 'sub-and-test', 'inc-and-test',
-      'inc-not-zero', 'add-unless', 'inc-return', 'dec-return', 'add-return', 'sub-return',
-      'xchg', 'cmpxchg', 'dec-if-positive',
+      'inc',
+      'dec',
+      'add',
+      'sub',
+      'read',
+      'set',
+      'dec-and-test',
+      'sub-and-test',
+      'inc-and-test',
+      'inc-not-zero',
+      'add-unless',
+      'inc-return',
+      'dec-return',
+      'add-return',
+      'sub-return',
+      'xchg',
+      'cmpxchg',
+      'dec-if-positive',
     ]),
     family: z.enum(['atomic', 'atomic64', 'atomic_long', 'refcount', 'kref', 'percpu_ref', 'local']),
     obj: z.number().int().min(0),
@@ -232,10 +274,12 @@ export const RuleFile = z.strictObject({
   subsystem: z.string(),
   description: z.string().optional(),
   /** Where the subsystem facts apply; kernel.yaml applies everywhere. */
-  applies: z.strictObject({
-    paths: z.array(z.string()).default([]),
-    functions: z.array(z.string()).default([]),
-  }).optional(),
+  applies: z
+    .strictObject({
+      paths: z.array(z.string()).default([]),
+      functions: z.array(z.string()).default([]),
+    })
+    .optional(),
   primitives: z.record(z.string(), Primitive).default({}),
   /** Functions and macros that may sleep. */
   sleeping: z.array(z.string()).default([]),
@@ -257,18 +301,22 @@ export const RuleFile = z.strictObject({
    * starts with no locks held; `single`, it never runs concurrently with itself (counted for an
    * entry's registrar only).
    */
-  registrars: z.strictObject({
-    entry: z.array(z.string()).default([]),
-    single: z.array(z.string()).default([]),
-  }).default({ entry: [], single: [] }),
+  registrars: z
+    .strictObject({
+      entry: z.array(z.string()).default([]),
+      single: z.array(z.string()).default([]),
+    })
+    .default({ entry: [], single: [] }),
   /**
    * Struct types of a callback's parameter: `single`, the one parameter of a handler that never
    * runs concurrently with itself (work item, tasklet, timer); `softirq`, a callback run in softirq context.
    */
-  callbackParams: z.strictObject({
-    single: z.array(z.string()).default([]),
-    softirq: z.array(z.string()).default([]),
-  }).default({ single: [], softirq: [] }),
+  callbackParams: z
+    .strictObject({
+      single: z.array(z.string()).default([]),
+      softirq: z.array(z.string()).default([]),
+    })
+    .default({ single: [], softirq: [] }),
   /** Calls that initialise an object's own locks, counters and queues: only done before it is shared. */
   initializers: z.array(z.string()).default([]),
   /** Calls that free the object their first argument points to. */
@@ -280,10 +328,12 @@ export const RuleFile = z.strictObject({
   /** Waits whose second argument is a condition the waiter re-evaluates after every wake-up. */
   waiters: NameShapes.default({ names: [], prefixes: [] }),
   /** GFP flags that let an allocation sleep (direct reclaim), and flags that keep it atomic. */
-  gfp: z.strictObject({
-    sleeping: NameShapes.default({ names: [], prefixes: [] }),
-    atomic: NameShapes.default({ names: [], prefixes: [] }),
-  }).default({ sleeping: { names: [], prefixes: [] }, atomic: { names: [], prefixes: [] } }),
+  gfp: z
+    .strictObject({
+      sleeping: NameShapes.default({ names: [], prefixes: [] }),
+      atomic: NameShapes.default({ names: [], prefixes: [] }),
+    })
+    .default({ sleeping: { names: [], prefixes: [] }, atomic: { names: [], prefixes: [] } }),
   /** Barriers that order the writes before them against a later store. */
   orderingBarriers: z.array(z.string()).default([]),
   /** Lock objects that are global execution contexts (an RCU read side, irqs or preemption off), not exclusive locks. */

@@ -301,4 +301,3 @@ export async function buildImages(patches: Patch[], opts: SourceOptions = {}): P
 export async function wholeFileUnit(path: string, text: string): Promise<CUnit> {
   return wholeTextUnit({ file: path, side: 'post', origin: 'file', lines: splitText(text).lines });
 }
-

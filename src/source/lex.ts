@@ -181,10 +181,7 @@ export interface Token {
   kind: TokenKind;
 }
 
-const OPS = [
-  '...', '<<=', '>>=', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||',
-  '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '##',
-];
+const OPS = ['...', '<<=', '>>=', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '##'];
 
 /** Tokens of a code skeleton line (comments already blanked, literal contents blanked). */
 export function tokenize(code: string, line: number): Token[] {
@@ -234,6 +231,4 @@ export function blankColumns(text: string, from: number, to: number = text.lengt
 
 export const CONTROL_KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'do', 'else']);
 export const JUMP_KEYWORDS = new Set(['goto', 'return', 'break', 'continue']);
-export const STATEMENT_KEYWORDS = new Set([
-  ...CONTROL_KEYWORDS, ...JUMP_KEYWORDS, 'case', 'default', 'sizeof', 'typedef',
-]);
+export const STATEMENT_KEYWORDS = new Set([...CONTROL_KEYWORDS, ...JUMP_KEYWORDS, 'case', 'default', 'sizeof', 'typedef']);

@@ -120,8 +120,7 @@ interface Row {
   bodyLine: number | null;
 }
 
-const where = (l: SideLine | undefined): string =>
-  l?.line != null ? `line ${l.line}` : l?.bodyLine != null ? `body line ${l.bodyLine}` : 'an unknown line';
+const where = (l: SideLine | undefined): string => (l?.line != null ? `line ${l.line}` : l?.bodyLine != null ? `body line ${l.bodyLine}` : 'an unknown line');
 
 function relex(seg: WSeg): void {
   const lx = lexLines(seg.lines.map((l) => l.text));
@@ -154,7 +153,11 @@ const isLabelCode = (code: string): boolean => /^\s*[A-Za-z_]\w*\s*:(?!:)/.test(
 /** `int foo(int x);`: a prototype, only at file scope in practice. */
 function isPrototype(code: string): boolean {
   const c = code.trim();
-  return /^[A-Za-z_][\w\s*]*\b[A-Za-z_]\w*\s*\([^=]*\)\s*;$/.test(c) && !/^(return|if|while|for|switch|else|do|goto)\b/.test(c) && /\s/.test(c.slice(0, c.indexOf('(')).trim());
+  return (
+    /^[A-Za-z_][\w\s*]*\b[A-Za-z_]\w*\s*\([^=]*\)\s*;$/.test(c) &&
+    !/^(return|if|while|for|switch|else|do|goto)\b/.test(c) &&
+    /\s/.test(c.slice(0, c.indexOf('(')).trim())
+  );
 }
 
 export function reconstructSide(segments: readonly Segment[], opts: ReconstructOptions): Reconstruction {
@@ -302,7 +305,14 @@ function endsInGap(open: Func, s: WSeg, style: IndentStyle): boolean {
   const f = firstCode(s, 0);
   if (f < 0) return false;
   // a signature (even one whose `{` is cut off) starts a new function
-  if (matchSignature(s.lines.map((l) => l.lx), f, { requireCol0: !style.stripped })) return true;
+  if (
+    matchSignature(
+      s.lines.map((l) => l.lx),
+      f,
+      { requireCol0: !style.stripped },
+    )
+  )
+    return true;
   // a lone `{` at the left margin opens a function body (kernel style), not a block
   if (/^\{\s*$/.test(s.lines[f]!.lx.code)) return true;
   if (!style.stripped) {
@@ -622,9 +632,7 @@ function emitFunction(f: Func, segs: WSeg[], style: IndentStyle, rows: Row[], ne
       const id = newId();
       gaps.push({ id, fromLine: span.from, toLine: span.to });
       synth(`${tabs(G)}${GAP_MARKER}(${id});`);
-      missing.push(
-        span.from !== null && span.to !== null ? `gap ${id} (lines ${span.from}-${span.to})` : `gap ${id} (lines unknown)`,
-      );
+      missing.push(span.from !== null && span.to !== null ? `gap ${id} (lines ${span.from}-${span.to})` : `gap ${id} (lines unknown)`);
     }
     // openers for the blocks the piece closes but whose openers are hidden: a `do` when the
     // closer is `} while (...)`, a `switch` when the block holds case labels, else an `if`

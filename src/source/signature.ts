@@ -6,18 +6,76 @@ import { lexLine, tokenize, type Lexed, type Token, STATEMENT_KEYWORDS } from '.
 
 /** Attribute-like macros that take arguments and may sit before or after a function's name. */
 const ATTRIBUTE_CALLS = new Set([
-  '__attribute__', '__attribute', '__declspec', '__printf', '__scanf', '__aligned', '__section', '__malloc',
-  '__alloc_size', '__assume_aligned', '__diag', '__no_sanitize', '__nocapture', '__retain', '__cleanup_fn',
-  '__realloc_size', '__access', '__nonnull', '__acquires', '__releases', '__must_hold', '__cond_acquires',
-  '__cond_releases', '__acquires_shared', '__releases_shared', '__must_hold_shared', '__cond_acquires_shared',
-  '__counted_by', '__guarded_by', '__pt_guarded_by', '__designated_init', 'noinline_for_stack', 'asm', '__asm__',
+  '__attribute__',
+  '__attribute',
+  '__declspec',
+  '__printf',
+  '__scanf',
+  '__aligned',
+  '__section',
+  '__malloc',
+  '__alloc_size',
+  '__assume_aligned',
+  '__diag',
+  '__no_sanitize',
+  '__nocapture',
+  '__retain',
+  '__cleanup_fn',
+  '__realloc_size',
+  '__access',
+  '__nonnull',
+  '__acquires',
+  '__releases',
+  '__must_hold',
+  '__cond_acquires',
+  '__cond_releases',
+  '__acquires_shared',
+  '__releases_shared',
+  '__must_hold_shared',
+  '__cond_acquires_shared',
+  '__counted_by',
+  '__guarded_by',
+  '__pt_guarded_by',
+  '__designated_init',
+  'noinline_for_stack',
+  'asm',
+  '__asm__',
 ]);
 
 const NOT_A_NAME = new Set([
-  ...STATEMENT_KEYWORDS, 'sizeof', 'typeof', '__typeof__', '__typeof', 'alignof', '_Alignof', '__alignof__',
-  'defined', 'void', 'int', 'char', 'long', 'short', 'unsigned', 'signed', 'float', 'double', 'bool', '_Bool',
-  'struct', 'union', 'enum', 'const', 'volatile', 'static', 'extern', 'inline', 'register', 'auto', 'return',
-  'goto', 'typedef',
+  ...STATEMENT_KEYWORDS,
+  'sizeof',
+  'typeof',
+  '__typeof__',
+  '__typeof',
+  'alignof',
+  '_Alignof',
+  '__alignof__',
+  'defined',
+  'void',
+  'int',
+  'char',
+  'long',
+  'short',
+  'unsigned',
+  'signed',
+  'float',
+  'double',
+  'bool',
+  '_Bool',
+  'struct',
+  'union',
+  'enum',
+  'const',
+  'volatile',
+  'static',
+  'extern',
+  'inline',
+  'register',
+  'auto',
+  'return',
+  'goto',
+  'typedef',
 ]);
 
 export interface SignatureMatch {
@@ -83,13 +141,9 @@ function findName(toks: readonly Token[]): NameInfo | null {
  * Does a function definition start at line `i`? Returns the match, 'incomplete' when the lines end
  * before the body's `{` could be found, or null.
  */
-export function matchSignature(
-  lines: readonly Lexed[],
-  i: number,
-  opts: { requireCol0: boolean; maxLines?: number },
-): SignatureMatch | 'incomplete' | null {
+export function matchSignature(lines: readonly Lexed[], i: number, opts: { requireCol0: boolean; maxLines?: number }): SignatureMatch | 'incomplete' | null {
   const first = lines[i];
-  if (!first || !first.code.trim()) return null;
+  if (!first?.code.trim()) return null;
   if (opts.requireCol0 && /^\s/.test(first.code)) return null;
   const maxLines = opts.maxLines ?? 16;
   const toks: Token[] = [];
@@ -102,7 +156,15 @@ export function matchSignature(
     const lineToks = tokenize(lines[l]!.code, l);
     if (l === i) {
       const t0 = lineToks[0];
-      if (!t0 || t0.kind !== 'id' || STATEMENT_KEYWORDS.has(t0.t) || NOT_A_NAME.has(t0.t) && !/^(static|extern|inline|const|volatile|struct|union|enum|void|int|char|long|short|unsigned|signed|float|double|bool|_Bool|register|auto)$/.test(t0.t)) return null;
+      if (
+        t0?.kind !== 'id' ||
+        STATEMENT_KEYWORDS.has(t0.t) ||
+        (NOT_A_NAME.has(t0.t) &&
+          !/^(static|extern|inline|const|volatile|struct|union|enum|void|int|char|long|short|unsigned|signed|float|double|bool|_Bool|register|auto)$/.test(
+            t0.t,
+          ))
+      )
+        return null;
     }
     for (const t of lineToks) {
       toks.push(t);
@@ -137,7 +199,18 @@ export function matchSignature(
           name: reportedName(nameTok.t, firstArg?.kind === 'id' ? firstArg.t : null),
         };
       }
-      if (t.kind === 'id' || t.t === '(' || t.t === ')' || t.kind === 'str' || t.kind === 'num' || t.t === '&' || t.t === '->' || t.t === '.' || t.t === ',' || t.t === '*') {
+      if (
+        t.kind === 'id' ||
+        t.t === '(' ||
+        t.t === ')' ||
+        t.kind === 'str' ||
+        t.kind === 'num' ||
+        t.t === '&' ||
+        t.t === '->' ||
+        t.t === '.' ||
+        t.t === ',' ||
+        t.t === '*'
+      ) {
         if (t.t === ',' && depth === 0) {
           // a comma outside any parentheses: a declaration list, not a definition
           let inner = 0;
@@ -259,7 +332,7 @@ export function isStatementEvidence(code: string): boolean {
   if (/^[A-Za-z_]\w*:\s*$/.test(c) && !/^default:/.test(c)) return true; // label
   if (isTopLevelOnly(c)) return false;
   if (/->/.test(c) && /;\s*$/.test(c)) return true;
-  if (/^[A-Za-z_][\w.\[\]]*\s*(=|\+=|-=|\|=|&=|\+\+|--)/.test(c) && /;\s*$/.test(c)) return true;
+  if (/^[A-Za-z_][\w.[\]]*\s*(=|\+=|-=|\|=|&=|\+\+|--)/.test(c) && /;\s*$/.test(c)) return true;
   // calls only: `atomic_t users;` or `struct list_head node;` in a struct body are no statements
   if (/^(spin_|mutex_|raw_spin_|read_|write_|down|up|rcu_|kfree|kmalloc|list_|atomic_|set_bit|clear_bit|test_bit|WARN|BUG)\w*\s*\(/.test(c)) return true;
   return false;

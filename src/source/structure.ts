@@ -2,15 +2,7 @@
 // function: where statements begin and end, which braces open blocks (as opposed to initialisers),
 // which closers have no opener in view, and what is left unfinished at the end.
 
-import {
-  tokenize,
-  levelOf,
-  hasAlignmentSpaces,
-  JUMP_KEYWORDS,
-  type Lexed,
-  type Token,
-  type IndentStyle,
-} from './lex.js';
+import { tokenize, levelOf, hasAlignmentSpaces, JUMP_KEYWORDS, type Lexed, type Token, type IndentStyle } from './lex.js';
 
 export type BlockKind = 'block' | 'do' | 'switch';
 type BraceKind = BlockKind | 'init';
@@ -143,7 +135,7 @@ export function scanRun(lines: readonly Lexed[], from: number, to: number, opts:
       const top = stack[stack.length - 1];
       const prev = toks[k - 1];
       let kind: BraceKind;
-      if (top === 'init' || paren > 0 || (pending && pending.assign)) kind = 'init';
+      if (top === 'init' || paren > 0 || pending?.assign) kind = 'init';
       else if (prev && prev.t === ')' && pending && pending.first.t === 'return') kind = 'init';
       else if (prev && prev.t === 'do') kind = 'do';
       else if (pending && pending.first.t === 'switch') kind = 'switch';
@@ -151,9 +143,7 @@ export function scanRun(lines: readonly Lexed[], from: number, to: number, opts:
       stack.push(kind);
       if (kind !== 'init') {
         depth++;
-        blockStarts.push(
-          pending ? { line: pending.line, col: pending.col, first: pending.first.t } : { line: t.line, col: t.col, first: '{' },
-        );
+        blockStarts.push(pending ? { line: pending.line, col: pending.col, first: pending.first.t } : { line: t.line, col: t.col, first: '{' });
         pending = null;
         paren = Math.max(paren, 0);
         lastAt.set(depth, null);
@@ -251,20 +241,47 @@ export function scanRun(lines: readonly Lexed[], from: number, to: number, opts:
 }
 
 const BINARY_START = new Set([
-  '&&', '||', '?', ':', '|', '^', '/', '%', '=', '==', '!=', '<', '>', '<=', '>=', '<<', '>>', '+', '-', '.',
-  '->', ',', ')', ']', '+=', '-=', '*=', '/=', '|=', '&=', '^=', '<<=', '>>=', '%=',
+  '&&',
+  '||',
+  '?',
+  ':',
+  '|',
+  '^',
+  '/',
+  '%',
+  '=',
+  '==',
+  '!=',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '<<',
+  '>>',
+  '+',
+  '-',
+  '.',
+  '->',
+  ',',
+  ')',
+  ']',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '|=',
+  '&=',
+  '^=',
+  '<<=',
+  '>>=',
+  '%=',
 ]);
 
 /**
  * Does the run start in the middle of a statement whose beginning is hidden? Returns the position
  * just after the partial statement (its `;` or `{`, or before a block `}`), or null.
  */
-export function headPartial(
-  lines: readonly Lexed[],
-  from: number,
-  to: number,
-  style: IndentStyle,
-): { line: number; col: number } | null {
+export function headPartial(lines: readonly Lexed[], from: number, to: number, style: IndentStyle): { line: number; col: number } | null {
   const toks: Token[] = [];
   for (let l = from; l <= to; l++) toks.push(...tokenize(lines[l]!.code, l));
   const first = toks[0];
@@ -321,12 +338,7 @@ export function baseFromIndent(lines: readonly Lexed[], sc: ScanResult, style: I
  * control statement hidden before the run (`\t\treturn -EIO;` below a hidden `if (err)`).
  * Returns the inclusive line range, or null.
  */
-export function leadingBody(
-  lines: readonly Lexed[],
-  sc: ScanResult,
-  style: IndentStyle,
-  base: number,
-): { from: number; to: number } | null {
+export function leadingBody(lines: readonly Lexed[], sc: ScanResult, style: IndentStyle, base: number): { from: number; to: number } | null {
   let firstCode = -1;
   let end = -1;
   for (let l = sc.from; l <= sc.to; l++) {
@@ -363,7 +375,7 @@ export function leadingJump(sc: ScanResult): { from: number; to: number } | null
   for (const s of sc.statements) {
     if (!st || s.startLine < st.startLine || (s.startLine === st.startLine && s.startCol < st.startCol)) st = s;
   }
-  if (!st || !st.isJump || st.depth !== 0) return null;
+  if (!st?.isJump || st.depth !== 0) return null;
   const firstInfo = sc.lines.get(st.startLine);
   if (!firstInfo || firstInfo.first?.col !== st.startCol || firstInfo.pendingAtStart) return null;
   // nothing else may share the jump's last line, and a statement (not a closer or label) must follow

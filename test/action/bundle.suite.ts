@@ -25,7 +25,11 @@ describe('action: bundle', () => {
   });
 
   it('action.yml runs it on node24 and declares the inputs it reads', () => {
-    const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { runs: { using: string; main: string }; inputs: Record<string, unknown>; outputs: Record<string, unknown> };
+    const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
+      runs: { using: string; main: string };
+      inputs: Record<string, unknown>;
+      outputs: Record<string, unknown>;
+    };
     assert.equal(action.runs.using, 'node24');
     assert.equal(action.runs.main, 'action/index.mjs');
     const src = readFileSync(join(ROOT, 'src', 'action', 'inputs.ts'), 'utf8');

@@ -108,11 +108,21 @@ describe('action: commits mode', () => {
   let gh: FakeGitHub;
   let n = 0;
   const payload = (headRepo = 'acme/linux') => ({
-    pull_request: { number: 7, head: { sha: repo.headSha, ref: 'pr', repo: { full_name: headRepo } }, base: { sha: repo.baseSha, ref: 'main', repo: { full_name: 'acme/linux' } } },
+    pull_request: {
+      number: 7,
+      head: { sha: repo.headSha, ref: 'pr', repo: { full_name: headRepo } },
+      base: { sha: repo.baseSha, ref: 'main', repo: { full_name: 'acme/linux' } },
+    },
     repository: { full_name: 'acme/linux' },
   });
   const run = (inputs: Record<string, string> = {}, headRepo?: string) =>
-    runBundle(join(dir, `run-${++n}`), { event: 'pull_request', payload: payload(headRepo), workspace: repo.checkout, api: gh.url, inputs: { 'github-token': 'write-token', ...inputs } });
+    runBundle(join(dir, `run-${++n}`), {
+      event: 'pull_request',
+      payload: payload(headRepo),
+      workspace: repo.checkout,
+      api: gh.url,
+      inputs: { 'github-token': 'write-token', ...inputs },
+    });
   const sync = async (): Promise<void> => {
     gh.pull.headSha = repo.headSha;
     gh.pull.files = await pullFiles(repo);
@@ -185,7 +195,10 @@ describe('action: commits mode', () => {
       assert.equal(doc.pullRequest?.fork, true);
       const post = await runBundle(join(dir, 'post'), {
         event: 'workflow_run',
-        payload: { workflow_run: { id: 99, event: 'pull_request', head_sha: repo.headSha, head_repository: { full_name: 'mallory/linux' } }, repository: { full_name: 'acme/linux' } },
+        payload: {
+          workflow_run: { id: 99, event: 'pull_request', head_sha: repo.headSha, head_repository: { full_name: 'mallory/linux' } },
+          repository: { full_name: 'acme/linux' },
+        },
         workspace: join(dir, 'post'),
         api: fork.url,
         inputs: { 'github-token': 'write-token', 'post-from': r.outputs.json! },
@@ -199,7 +212,10 @@ describe('action: commits mode', () => {
       writeFileSync(tampered, JSON.stringify({ ...doc, pullRequest: { ...doc.pullRequest, headSha: 'f'.repeat(40) } }));
       const bad = join(dir, 'bad.json');
       writeFileSync(bad, JSON.stringify({ ...doc, findings: [{ rule: 'x' }] }));
-      for (const [file, why] of [[tampered, /the run reviewed ffffffffffff, the workflow run was for/], [bad, /does not match the run document schema/]] as const) {
+      for (const [file, why] of [
+        [tampered, /the run reviewed ffffffffffff, the workflow run was for/],
+        [bad, /does not match the run document schema/],
+      ] as const) {
         const refused = await runBundle(join(dir, `post-${basename(file)}`), {
           event: 'workflow_run',
           payload: { workflow_run: { id: 99, event: 'pull_request', head_sha: repo.headSha }, repository: { full_name: 'acme/linux' } },
@@ -238,5 +254,4 @@ describe('action: commits mode', () => {
     assert.match(gh.reviewComments[0]!.body, /^:white_check_mark: \*\*No longer reported\*\* at [0-9a-f]{12}/);
     assert.match(gh.reviewComments[0]!.body, /<!-- kreview:resolved -->/);
   });
-
 });

@@ -11,23 +11,42 @@ import { makePullRepo, pullFiles, runBundle, type PullRepoMade } from '../suppor
 
 const FILE = 'drivers/demo/gadget.c';
 const OK = 'static int gadget_set(struct gadget *g, int v)\n{\n\tspin_lock(&g->lock);\n\tg->v = v;\n\tspin_unlock(&g->lock);\n\treturn 0;\n}\n';
-const LEAK = 'static int gadget_set(struct gadget *g, int v)\n{\n\tspin_lock(&g->lock);\n\tif (v < 0)\n\t\treturn -EINVAL;\n\tg->v = v;\n\tspin_unlock(&g->lock);\n\treturn 0;\n}\n';
+const LEAK =
+  'static int gadget_set(struct gadget *g, int v)\n{\n\tspin_lock(&g->lock);\n\tif (v < 0)\n\t\treturn -EINVAL;\n\tg->v = v;\n\tspin_unlock(&g->lock);\n\treturn 0;\n}\n';
 
 describe('action: errors', () => {
   let dir: string;
   let repo: PullRepoMade;
   let n = 0;
   const payload = () => ({
-    pull_request: { number: 3, head: { sha: repo.headSha, ref: 'pr', repo: { full_name: 'acme/linux' } }, base: { sha: repo.baseSha, ref: 'main', repo: { full_name: 'acme/linux' } } },
+    pull_request: {
+      number: 3,
+      head: { sha: repo.headSha, ref: 'pr', repo: { full_name: 'acme/linux' } },
+      base: { sha: repo.baseSha, ref: 'main', repo: { full_name: 'acme/linux' } },
+    },
     repository: { full_name: 'acme/linux' },
   });
   const server = async (): Promise<FakeGitHub> => {
-    const gh = new FakeGitHub({ owner: 'acme', repo: 'linux', number: 3, headSha: repo.headSha, baseSha: repo.baseSha, headRepo: 'acme/linux', files: await pullFiles(repo) });
+    const gh = new FakeGitHub({
+      owner: 'acme',
+      repo: 'linux',
+      number: 3,
+      headSha: repo.headSha,
+      baseSha: repo.baseSha,
+      headRepo: 'acme/linux',
+      files: await pullFiles(repo),
+    });
     await gh.start();
     return gh;
   };
   const run = (gh: FakeGitHub, o: { payload?: unknown; inputs?: Record<string, string> } = {}) =>
-    runBundle(join(dir, `run-${++n}`), { event: 'pull_request', payload: o.payload ?? payload(), workspace: repo.checkout, api: gh.url, inputs: { 'github-token': 'write-token', ...o.inputs } });
+    runBundle(join(dir, `run-${++n}`), {
+      event: 'pull_request',
+      payload: o.payload ?? payload(),
+      workspace: repo.checkout,
+      api: gh.url,
+      inputs: { 'github-token': 'write-token', ...o.inputs },
+    });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kreview-action-errors-'));

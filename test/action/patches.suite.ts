@@ -14,12 +14,14 @@ import { makePullRepo, pullFiles, runBundle, type PullRepoMade } from '../suppor
 import type { RunDocument } from '../../src/report/document.js';
 
 const FILE = 'drivers/demo/knob.c';
-const head = '#include <linux/spinlock.h>\n#include <linux/kref.h>\n\nstruct knob {\n\tspinlock_t lock;\n\tstruct kref ref;\n\tint level;\n};\n\nstatic void knob_free(struct kref *r)\n{\n\tkfree(container_of(r, struct knob, ref));\n}\n';
+const head =
+  '#include <linux/spinlock.h>\n#include <linux/kref.h>\n\nstruct knob {\n\tspinlock_t lock;\n\tstruct kref ref;\n\tint level;\n};\n\nstatic void knob_free(struct kref *r)\n{\n\tkfree(container_of(r, struct knob, ref));\n}\n';
 const turn = (leak: boolean) =>
   `\nstatic int knob_turn(struct knob *k, int to)\n{\n\tspin_lock(&k->lock);\n${leak ? '\tif (to > 10)\n\t\treturn -ERANGE;\n' : ''}\tk->level = to;\n\tspin_unlock(&k->lock);\n\treturn 0;\n}\n`;
 const peek = (leak: boolean) =>
   `\nstatic int knob_peek(struct knob *k)\n{\n\tint v;\n\n\tkref_get(&k->ref);\n\tif (!k->level)${leak ? '\n\t\treturn -ENODATA;' : ' {\n\t\tkref_put(&k->ref, knob_free);\n\t\treturn -ENODATA;\n\t}'}\n\tv = k->level;\n\tkref_put(&k->ref, knob_free);\n\treturn v;\n}\n`;
-const reset = (doc: boolean) => `\n${doc ? '/* Back to the lowest level. */\n' : ''}static void knob_reset(struct knob *k)\n{\n\tspin_lock(&k->lock);\n\tk->level = 0;\n\tspin_unlock(&k->lock);\n}\n`;
+const reset = (doc: boolean) =>
+  `\n${doc ? '/* Back to the lowest level. */\n' : ''}static void knob_reset(struct knob *k)\n{\n\tspin_lock(&k->lock);\n\tk->level = 0;\n\tspin_unlock(&k->lock);\n}\n`;
 
 /** A kernel tree and the three patches on it, as git format-patch writes them. */
 async function kernelAndSeries(dir: string): Promise<{ tree: string; patches: Record<string, string> }> {
@@ -41,7 +43,11 @@ async function kernelAndSeries(dir: string): Promise<{ tree: string; patches: Re
   const out = join(dir, 'series');
   await git.raw(['format-patch', '-q', '--numbered', '-o', out, 'base..HEAD']);
   const patches: Record<string, string> = {};
-  for (const [i, name] of ['0001-demo-knob-refuse-levels-above-10.patch', '0002-demo-knob-drop-the-reference-when-there-is-no-level.patch', '0003-demo-knob-document-knob_reset.patch'].entries()) {
+  for (const [i, name] of [
+    '0001-demo-knob-refuse-levels-above-10.patch',
+    '0002-demo-knob-drop-the-reference-when-there-is-no-level.patch',
+    '0003-demo-knob-document-knob_reset.patch',
+  ].entries()) {
     patches[`patches/${name}`] = readFileSync(join(out, name), 'utf8');
     assert.ok(patches[`patches/${name}`]!.includes(`[PATCH ${i + 1}/3]`));
   }
@@ -56,7 +62,11 @@ describe('action: patches mode', () => {
   let kernel: string;
   let n = 0;
   const payload = () => ({
-    pull_request: { number: 11, head: { sha: repo.headSha, ref: 'pr', repo: { full_name: 'acme/bsp' } }, base: { sha: repo.baseSha, ref: 'main', repo: { full_name: 'acme/bsp' } } },
+    pull_request: {
+      number: 11,
+      head: { sha: repo.headSha, ref: 'pr', repo: { full_name: 'acme/bsp' } },
+      base: { sha: repo.baseSha, ref: 'main', repo: { full_name: 'acme/bsp' } },
+    },
     repository: { full_name: 'acme/bsp' },
   });
 
@@ -71,10 +81,26 @@ describe('action: patches mode', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const review = async (inputs: Record<string, string>, server?: FakeGitHub): Promise<{ gh: FakeGitHub; doc: RunDocument; stdout: string; code: number }> => {
-    const gh = server ?? new FakeGitHub({ owner: 'acme', repo: 'bsp', number: 11, headSha: repo.headSha, baseSha: repo.baseSha, headRepo: 'acme/bsp', files: await pullFiles(repo) });
+    const gh =
+      server ??
+      new FakeGitHub({
+        owner: 'acme',
+        repo: 'bsp',
+        number: 11,
+        headSha: repo.headSha,
+        baseSha: repo.baseSha,
+        headRepo: 'acme/bsp',
+        files: await pullFiles(repo),
+      });
     await gh.start();
     try {
-      const r = await runBundle(join(dir, `run-${++n}`), { event: 'pull_request', payload: payload(), workspace: repo.checkout, api: gh.url, inputs: { 'github-token': 'write-token', ...inputs } });
+      const r = await runBundle(join(dir, `run-${++n}`), {
+        event: 'pull_request',
+        payload: payload(),
+        workspace: repo.checkout,
+        api: gh.url,
+        inputs: { 'github-token': 'write-token', ...inputs },
+      });
       return { gh, doc: JSON.parse(readFileSync(r.outputs.json!, 'utf8')) as RunDocument, stdout: r.stdout + r.stderr, code: r.code };
     } finally {
       await gh.stop();
@@ -88,8 +114,19 @@ describe('action: patches mode', () => {
     assert.equal(code, 0, stdout);
     assert.equal(doc.findings.find((f) => f.status === 'introduced')?.severity, 'warning');
     assert.deepEqual(doc.inputs.map((i) => i.path).sort(), Object.keys(patches).sort());
-    assert.ok(doc.notes.some((x) => /no kernel tree given .*hunks alone/.test(x)), doc.notes.join('\n'));
-    assert.equal(gh.reviewComments.length, 1, JSON.stringify(doc.findings.map((f) => [f.rule, f.status, f.function]), null, 1));
+    assert.ok(
+      doc.notes.some((x) => /no kernel tree given .*hunks alone/.test(x)),
+      doc.notes.join('\n'),
+    );
+    assert.equal(
+      gh.reviewComments.length,
+      1,
+      JSON.stringify(
+        doc.findings.map((f) => [f.rule, f.status, f.function]),
+        null,
+        1,
+      ),
+    );
     const c = gh.reviewComments[0]!;
     assert.equal(c.path, 'patches/0001-demo-knob-refuse-levels-above-10.patch');
     assert.equal(patches[c.path]!.split('\n')[c.line - 1], '+\t\treturn -ERANGE;');
@@ -105,7 +142,11 @@ describe('action: patches mode', () => {
     assert.match(gh.issueComments[0]!.body, /`lock-leak` in `knob_turn\(\)`/);
     const before = gh.calls.length;
     await review({ comment: 'summary' }, gh);
-    assert.deepEqual(gh.calls.slice(before).filter((c) => c.method !== 'GET'), [], 'the same run again changes nothing');
+    assert.deepEqual(
+      gh.calls.slice(before).filter((c) => c.method !== 'GET'),
+      [],
+      'the same run again changes nothing',
+    );
     assert.equal(gh.issueComments.length, 1);
   });
 
@@ -116,7 +157,10 @@ describe('action: patches mode', () => {
       const { gh, doc, code } = await review({ tree: 'linux', mode: 'patches' });
       assert.equal(code, 1, 'the whole file seen: the leak is an error');
       assert.ok(!doc.notes.some((x) => /hunks alone/.test(x)));
-      assert.ok(doc.notes.some((x) => /pre-image: index blob/.test(x)), doc.notes.join('\n'));
+      assert.ok(
+        doc.notes.some((x) => /pre-image: index blob/.test(x)),
+        doc.notes.join('\n'),
+      );
       assert.equal(gh.reviewComments.length, 1);
       assert.equal(gh.reviewComments[0]!.path, 'patches/0001-demo-knob-refuse-levels-above-10.patch');
     } finally {

@@ -62,7 +62,8 @@ describe('action: workflows', () => {
       const w = read(f);
       assert.deepEqual(Object.keys(w.on), ['pull_request'], `${f}: never pull_request_target`);
       assert.notEqual(w.permissions['pull-requests'], 'write', `${f}: the analysis needs no write token`);
-      for (const s of steps(w).filter((x) => x.uses?.startsWith('actions/checkout'))) assert.equal(s.with?.['persist-credentials'], false, `${f}: no token left in the checkout`);
+      for (const s of steps(w).filter((x) => x.uses?.startsWith('actions/checkout')))
+        assert.equal(s.with?.['persist-credentials'], false, `${f}: no token left in the checkout`);
       assert.ok((post.on.workflow_run as { workflows: string[] }).workflows.includes(w.name), `kreview-post.yml follows ${w.name}`);
       const upload = steps(w).find((s) => s.uses?.startsWith('actions/upload-artifact'));
       const download = steps(post).find((s) => s.uses?.startsWith('actions/download-artifact'));
@@ -92,7 +93,8 @@ describe('action: workflows', () => {
 
     const nightly = w.jobs.nightly!;
     const at = (pred: (s: Step) => boolean): number => nightly.steps.findIndex(pred);
-    for (const s of nightly.steps.filter((x) => x.uses?.startsWith('actions/checkout'))) assert.equal(s.with?.['persist-credentials'], false, 'no token left in a checkout');
+    for (const s of nightly.steps.filter((x) => x.uses?.startsWith('actions/checkout')))
+      assert.equal(s.with?.['persist-credentials'], false, 'no token left in a checkout');
     const kernel = nightly.steps.find((s) => s.uses?.startsWith('actions/checkout') && s.with?.path === 'linux');
     assert.ok(kernel?.if?.includes('vars.KREVIEW_KERNEL'), 'the kernel is checked out when one is configured');
 
@@ -122,8 +124,8 @@ describe('action: workflows', () => {
     assert.equal(deploy.needs, 'nightly');
     assert.deepEqual(deploy.permissions, { pages: 'write', 'id-token': 'write' });
     assert.equal(deploy.environment?.name, 'github-pages');
-    assert.match(deploy.if ?? '', new RegExp(`needs\\.nightly\\.outputs\\.pages == 'success'`));
+    assert.match(deploy.if ?? '', /needs\.nightly\.outputs\.pages == 'success'/);
     assert.equal(nightly.outputs?.pages, `\${{ steps.${pages!.id}.outcome }}`);
-    assert.equal(nightly.permissions?.['pages'], undefined, 'only the deploy job may write Pages');
+    assert.equal(nightly.permissions?.pages, undefined, 'only the deploy job may write Pages');
   });
 });

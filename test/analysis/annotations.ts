@@ -31,7 +31,10 @@ export function parseExpectations(text: string): Expectation[] {
       target = i + 1;
       while (target < lines.length && !isCodeLine(lines[target]!)) target++;
     }
-    for (const rule of m[2]!.split(',').map((r) => r.trim()).filter(Boolean)) {
+    for (const rule of m[2]!
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean)) {
       out.push({ kind: m[1] as Expectation['kind'], rule, line: target + 1, annotationLine: i + 1 });
     }
   });

@@ -9,9 +9,21 @@ import { defaultSemantics } from '../../src/semantics/index.js';
 function helper(name: string, lock = '&m->lock', drops = false): Summary {
   const ref = { obj: lock, family: 'mutex' as const, mode: 'exclusive' as const, irq: 'none' as const, line: 3 };
   return {
-    name, source: 'body', origin: 'test', params: ['m'], locals: new Set(), acquires: [{ ...ref, always: true }],
-    exits: [{ cls: 'void', acquired: drops ? [] : [ref], released: [], lines: [4] }], exitsKnown: true, touches: [ref], requires: [],
-    refs: { gets: [], puts: [], returns: null }, maySleep: null, partial: false, contract: { acquires: [], releases: [], mustHold: [] }, flagClears: [],
+    name,
+    source: 'body',
+    origin: 'test',
+    params: ['m'],
+    locals: new Set(),
+    acquires: [{ ...ref, always: true }],
+    exits: [{ cls: 'void', acquired: drops ? [] : [ref], released: [], lines: [4] }],
+    exitsKnown: true,
+    touches: [ref],
+    requires: [],
+    refs: { gets: [], puts: [], returns: null },
+    maySleep: null,
+    partial: false,
+    contract: { acquires: [], releases: [], mustHold: [] },
+    flagClears: [],
   };
 }
 
@@ -25,7 +37,10 @@ describe('lock helper release counterparts', () => {
     assert.deepEqual(names(releaseCounterparts(helper('mddev_lock_nointr'), cands, sem)), ['mddev_unlock']);
     assert.deepEqual(names(releaseCounterparts(helper('__mddev_lock'), cands, sem)), ['mddev_unlock']);
     assert.deepEqual(names(releaseCounterparts(helper('lock_page'), cands, sem)), ['unlock_page']);
-    assert.deepEqual(names(releaseCounterparts(helper('ext_start_write'), ['ext_end_write', 'ext_finish_write', 'ext_end_read'], sem)), ['ext_end_write', 'ext_finish_write']);
+    assert.deepEqual(names(releaseCounterparts(helper('ext_start_write'), ['ext_end_write', 'ext_finish_write', 'ext_end_read'], sem)), [
+      'ext_end_write',
+      'ext_finish_write',
+    ]);
   });
   it('needs the same words before the take word, and after it when there are none', () => {
     assert.deepEqual(names(releaseCounterparts(helper('nc_node_lock'), ['nc_table_unlock', 'nc_unlock'], sem)), []);

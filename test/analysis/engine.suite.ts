@@ -96,7 +96,7 @@ static void spin(struct dev *d)
     assert.deepEqual(r.notes, [], 'the default budget is enough here');
   });
 
-  it('selects a callee exit from the caller\'s test; an unclassified return is the default exit', async () => {
+  it("selects a callee exit from the caller's test; an unclassified return is the default exit", async () => {
     const { findings, a } = await analyze(`
 static struct item *find_locked(struct tbl *t, int key)
 {
@@ -135,7 +135,10 @@ static int touch_buggy(struct tbl *t, int key)
 `);
     assert.deepEqual(findings, ['32 lock-leak touch_buggy']);
     const s = a.summaries.get('find_locked')!;
-    assert.deepEqual(s.exits.map((e) => [e.cls, e.acquired.map((l) => l.obj)]).sort(), [['any', ['&t->lock']], ['errptr', []]]);
+    assert.deepEqual(s.exits.map((e) => [e.cls, e.acquired.map((l) => l.obj)]).sort(), [
+      ['any', ['&t->lock']],
+      ['errptr', []],
+    ]);
   });
 
   it('a partial function claims nothing its hidden code may undo', async () => {
@@ -170,24 +173,39 @@ static int touch_buggy(struct tbl *t, int key)
     assert.deepEqual(findings, [], 'no double lock or leak from a lock the gap may release');
     const s = a.summaries.get('prep')!;
     assert.equal(s.exitsKnown, false);
-    assert.ok(s.exits.every((e) => e.unknown && !e.acquired.length), JSON.stringify(s.exits));
-    assert.deepEqual(s.touches.map((t) => t.obj), ['&d->md_lock']);
+    assert.ok(
+      s.exits.every((e) => e.unknown && !e.acquired.length),
+      JSON.stringify(s.exits),
+    );
+    assert.deepEqual(
+      s.touches.map((t) => t.obj),
+      ['&d->md_lock'],
+    );
     // Taken before the gap on every visible path: a fact (a caller holding it would deadlock).
-    assert.deepEqual(s.acquires.map((x) => [x.obj, x.always]), [['&d->md_lock', true]]);
+    assert.deepEqual(
+      s.acquires.map((x) => [x.obj, x.always]),
+      [['&d->md_lock', true]],
+    );
   });
 
   it('a release at the start of a function entered mid-way is neither unlock-unheld nor a requirement', async () => {
     const text = ['\tpbw->done = 1;', '\tspin_unlock(&pbw->lock);', '\treturn 0;', '}', ''].join('\n');
     const functions = [meta({ name: 'pbw_finish', startRow: 0, endRow: 3, missing: ['start'], entryKnown: false })];
     const src = `static int pbw_finish(struct pbw *pbw)\n{\n${text}`;
-    const { findings, a } = await analyze(src, { functions: [meta({ ...functions[0]!, startRow: 0, endRow: 5 })], lineMap: [null, null, 20, 21, 22, 23, null] });
+    const { findings, a } = await analyze(src, {
+      functions: [meta({ ...functions[0]!, startRow: 0, endRow: 5 })],
+      lineMap: [null, null, 20, 21, 22, 23, null],
+    });
     assert.deepEqual(findings, []);
     const s = a.summaries.get('pbw_finish')!;
     assert.deepEqual(s.requires, []);
-    assert.deepEqual(s.exits[0]!.released.map((r) => [r.obj, r.maybe]), [['&pbw->lock', true]]);
+    assert.deepEqual(
+      s.exits[0]!.released.map((r) => [r.obj, r.maybe]),
+      [['&pbw->lock', true]],
+    );
   });
 
-  it('moves references through summaries: lookups that return one, helpers that drop the caller\'s', async () => {
+  it("moves references through summaries: lookups that return one, helpers that drop the caller's", async () => {
     const { findings, a } = await analyze(`
 static struct obj *obj_find(struct tbl *t, int id)
 {
@@ -239,7 +257,10 @@ static int use_twice(struct tbl *t, int id)
 `);
     assert.deepEqual(findings.sort(), ['34 ref-leak use_leak', '46 ref-underflow use_twice']);
     assert.deepEqual(a.summaries.get('obj_find')!.refs.returns?.pair, 'kref');
-    assert.deepEqual(a.summaries.get('obj_done')!.refs.puts.map((p) => p.obj), ['o']);
+    assert.deepEqual(
+      a.summaries.get('obj_done')!.refs.puts.map((p) => p.obj),
+      ['o'],
+    );
   });
 
   it('propagates acquires and sleeps through two levels of callees', async () => {
@@ -297,19 +318,26 @@ static int leak(struct q *q)
     assert.equal(s.source, 'annotation');
     assert.match(s.origin, /__acquires\(&q->lock\) on its declaration \(line 2\)/);
     assert.deepEqual(a.summaries.get('q_enter')!.contract.acquires, ['&q->lock']);
-    assert.deepEqual(a.summaries.get('q_unlock')!.requires.map((r) => r.obj), ['&q->lock']);
+    assert.deepEqual(
+      a.summaries.get('q_unlock')!.requires.map((r) => r.obj),
+      ['&q->lock'],
+    );
   });
 
   it('uses facts a maintainer writes in rules/: transient flags, handoffs, get/put pairs', async () => {
-    const extra = parseRuleText(`subsystem: t
+    const extra = parseRuleText(
+      `subsystem: t
 handoffs:
   - { acquire: tx_begin, release: tx_end, lock: tx_ctx.lock, why: a transaction holds the lock }
 pairs:
   - { get: tx_grab_buf, put: tx_drop_buf, obj: return }
 transientFlags: [TX_PREPARING]
-`, 'rules/t.yaml');
+`,
+      'rules/t.yaml',
+    );
     const rsem = new Semantics([...Semantics.load().files, { path: 'rules/t.yaml', rules: extra }]);
-    const fns = await lowerUnit(fileUnit(`
+    const fns = await lowerUnit(
+      fileUnit(`
 static int tx_step(struct tx_ctx *c)
 {
 	set_bit(TX_PREPARING, &c->flags);
@@ -350,7 +378,9 @@ static int tx_use(struct tx_ctx *c)
 	tx_end(t);
 	return 0;
 }
-`), rsem);
+`),
+      rsem,
+    );
     const a = analyzeSide(fns, rsem, { races: false });
     const found = a.findings.filter((f) => f.finding.severity !== 'info').map((f) => `${f.finding.line} ${f.finding.rule} ${f.fn.name}`);
     // The transient flag must be cleared on every exit, even where the function never clears it;
@@ -360,7 +390,7 @@ static int tx_use(struct tx_ctx *c)
     assert.deepEqual(info, ['handoff: handed off to tx_end() (rules/t.yaml: a transaction holds the lock)']);
   });
 
-  it('reads the caller\'s locks from what every path first does with them', async () => {
+  it("reads the caller's locks from what every path first does with them", async () => {
     const fns = await lowerText(`
 static void wait_done(struct w *w)
 {
@@ -389,12 +419,18 @@ out:
 	spin_unlock(&w->lock);
 }
 `);
-    assert.deepEqual(entryLocks(fn(fns, 'wait_done')).held.map((l) => l.obj), ['&w->lock']);
+    assert.deepEqual(
+      entryLocks(fn(fns, 'wait_done')).held.map((l) => l.obj),
+      ['&w->lock'],
+    );
     assert.deepEqual([...entryLocks(fn(fns, 'maybe_locked')).unknown], ['&w->lock']);
     const e = entryLocks(fn(fns, 'label_first'));
     assert.deepEqual([e.held, [...e.unknown]], [[], []]);
     const r = analyzeSide([...fns.values()], sem, { races: false });
-    assert.deepEqual(r.findings.filter((f) => f.finding.severity !== 'info').map((f) => `${f.finding.line} ${f.finding.rule} ${f.fn.name}`), ['26 unlock-unheld label_first']);
+    assert.deepEqual(
+      r.findings.filter((f) => f.finding.severity !== 'info').map((f) => `${f.finding.line} ${f.finding.rule} ${f.fn.name}`),
+      ['26 unlock-unheld label_first'],
+    );
     // Dropping the caller's lock around schedule(): callers holding it are not told it sleeps with it.
     assert.deepEqual(r.summaries.get('wait_done')!.maySleep?.drops, ['&w->lock']);
     assert.deepEqual(r.summaries.get('wait_done')!.acquires, []);
@@ -484,7 +520,9 @@ static int f(struct dev *d)
     assert.ok(f.trace.some((t) => t.note === "acquires '&d->lock'" && t.line === 4));
   });
   it('tells apart two paths that end at one return: which test sends each one there', async () => {
-    const res = await checkFile('drivers/x.c', `
+    const res = await checkFile(
+      'drivers/x.c',
+      `
 static void post(struct q *q)
 {
 	spin_lock(&q->lock);
@@ -493,8 +531,13 @@ static void post(struct q *q)
 	else
 		spin_unlock(&q->lock);
 }
-`, { sem });
+`,
+      { sem },
+    );
     const f = res.findings.find((x) => x.rule === 'lock-leak')!;
-    assert.equal(f.message, "inconsistent returns '&q->lock': held on return at 9 (when the test at line 5 is true), released on return at 9 (when the test at line 5 is false)");
+    assert.equal(
+      f.message,
+      "inconsistent returns '&q->lock': held on return at 9 (when the test at line 5 is true), released on return at 9 (when the test at line 5 is false)",
+    );
   });
 });

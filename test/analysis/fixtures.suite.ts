@@ -13,14 +13,20 @@ import { RULES } from '../../src/analysis/registry.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'c');
 /** Directories of C fixtures that are not annotated rule fixtures. */
 const NOT_RULES = new Set(['ir']);
-const ruleDirs = existsSync(root) ? readdirSync(root).filter((d) => !NOT_RULES.has(d)).sort() : [];
+const ruleDirs = existsSync(root)
+  ? readdirSync(root)
+      .filter((d) => !NOT_RULES.has(d))
+      .sort()
+  : [];
 /** Rules whose findings are info by design (unordered-publish): their info findings count. */
 const INFO_RULES = new Set(RULES.filter((r) => r.severity === 'info').map((r) => r.id));
 
 describe('annotated fixtures', () => {
   for (const rule of ruleDirs) {
     const dir = join(root, rule);
-    const files = readdirSync(dir).filter((f) => f.endsWith('.c')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.c'))
+      .sort();
     describe(rule, () => {
       let counts = { ruleid: 0, ok: 0 };
       for (const file of files) {
@@ -38,7 +44,8 @@ describe('annotated fixtures', () => {
             if (e.kind === 'ok' && hit) problems.push(`line ${e.line}: ${e.rule} reported but annotated ok`);
             if (e.kind === 'info') {
               if (hit) problems.push(`line ${e.line}: ${e.rule} reported above info but annotated info`);
-              else if (!res.findings.some((f) => f.rule === e.rule && f.line === e.line && f.severity === 'info')) problems.push(`line ${e.line}: expected ${e.rule} at info, not reported`);
+              else if (!res.findings.some((f) => f.rule === e.rule && f.line === e.line && f.severity === 'info'))
+                problems.push(`line ${e.line}: expected ${e.rule} at info, not reported`);
             }
           }
           for (const f of reported) {
@@ -51,7 +58,8 @@ describe('annotated fixtures', () => {
       }
       it('has at least 8 buggy and 8 correct cases', () => {
         counts = { ruleid: 0, ok: 0 };
-        for (const file of files) for (const e of parseExpectations(readFileSync(join(dir, file), 'utf8'))) if (e.rule === rule && e.kind !== 'info') counts[e.kind]++;
+        for (const file of files)
+          for (const e of parseExpectations(readFileSync(join(dir, file), 'utf8'))) if (e.rule === rule && e.kind !== 'info') counts[e.kind]++;
         assert.ok(counts.ruleid >= 8, `${rule}: ${counts.ruleid} ruleid annotations`);
         assert.ok(counts.ok >= 8, `${rule}: ${counts.ok} ok annotations`);
       });

@@ -88,7 +88,10 @@ void c_add(struct cnt *c) { spin_lock(&c->lock); c->n++; if (c->n > 9) c->n = 0;
 void c_clear(struct cnt *c) { c->n = 0; }
 `;
     it('infers nothing from one function, however many accesses it has', async () => {
-      assert.deepEqual((await findings(oneFunction)).filter((f) => f.rule === 'unguarded-access'), []);
+      assert.deepEqual(
+        (await findings(oneFunction)).filter((f) => f.rule === 'unguarded-access'),
+        [],
+      );
     });
 
     it('infers a guard from two functions and says how many sites and which functions', async () => {
@@ -127,7 +130,10 @@ ${reset}`;
       const bumped = `${text}void c_bump(struct cnt *c, bool locked) { if (locked) { spin_lock(&c->lock); c->n += 2; spin_unlock(&c->lock); return; } c->n++; }\n`;
       const g = (await findings(bumped)).filter((x) => x.rule === 'unguarded-access' && x.function === 'c_bump');
       assert.equal(g[0]?.severity, 'warning');
-      assert.ok(g[0]!.facts.some((x) => /corroborated: 'c->n' is updated in place here .* one of the updates can be lost/.test(x)), g[0]!.facts.join('\n'));
+      assert.ok(
+        g[0]!.facts.some((x) => /corroborated: 'c->n' is updated in place here .* one of the updates can be lost/.test(x)),
+        g[0]!.facts.join('\n'),
+      );
     });
 
     it('a work item that never takes the lock: its accesses rest on an inferred guard alone, so info', async () => {
@@ -156,9 +162,12 @@ void st_hit(struct st *s) { spin_lock(&s->lock); s->hits++; spin_unlock(&s->lock
 void st_reset(struct st *s) { s->hits = 0; }
 `;
       const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
-      assert.deepEqual(f.map((x) => [x.function, x.line]), [['st_reset', 4]]);
+      assert.deepEqual(
+        f.map((x) => [x.function, x.line]),
+        [['st_reset', 4]],
+      );
       assert.match(f[0]!.facts[0]!, /annotation: st\.hits is declared __guarded_by\(&lock\)/);
-      assert.equal(f[0]!.witness?.threads[1]!.function, 'st_hit');
+      assert.equal(f[0]!.witness!.threads[1]!.function, 'st_hit');
     });
 
     it('applies a rule only where its file says it applies', async () => {
@@ -172,7 +181,10 @@ void ${name}(struct ploop_index_wb *piwb)
 }
 `;
       // rules/dm-ploop.yaml: ploop_index_wb.ready_data_pios is guarded by ploop_index_wb.lock, for ploop_* and drivers/md/dm-ploop*.
-      assert.deepEqual((await findings(body('foo_complete'), 'drivers/foo/foo.c')).filter((f) => f.rule === 'unguarded-access'), []);
+      assert.deepEqual(
+        (await findings(body('foo_complete'), 'drivers/foo/foo.c')).filter((f) => f.rule === 'unguarded-access'),
+        [],
+      );
       const hit = (await findings(body('ploop_complete'), 'drivers/foo/foo.c')).filter((f) => f.rule === 'unguarded-access');
       assert.equal(hit.length, 1);
       assert.match(hit[0]!.message, /rules\/dm-ploop\.yaml/);
@@ -187,7 +199,10 @@ void w2(struct wb *wb) { spin_lock(&wb->md->md_lock); wb->md->x = 2; spin_unlock
 void w3(struct wb *wb, struct md *m) { wb->md = m; }
 `;
       const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
-      assert.deepEqual(f.map((x) => x.function), []);
+      assert.deepEqual(
+        f.map((x) => x.function),
+        [],
+      );
     });
   });
 
@@ -217,16 +232,25 @@ void q_reset(struct q *q)
 `;
     it("holds the caller's lock in a static helper, and shows the caller's steps in the witness", async () => {
       const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
-      assert.deepEqual(f.map((x) => x.function), ['q_reset']);
+      assert.deepEqual(
+        f.map((x) => x.function),
+        ['q_reset'],
+      );
       const w = f[0]!.witness!;
-      assert.deepEqual(w.threads.map((t) => t.function), ['q_reset', '__q_add']);
-      assert.deepEqual(w.steps.map((s) => [s.thread, s.function, s.line, s.text]), [
-        ['CPU1', 'q_add', lineOf(text, 'spin_lock(&q->lock)'), 'spin_lock(&q->lock)'],
-        ['CPU1', 'q_add', lineOf(text, '__q_add(q, it);'), '__q_add(q, it)'],
-        ['CPU1', '__q_add', lineOf(text, 'q->n++'), 'q->n++'],
-        ['CPU0', 'q_reset', lineOf(text, 'q->n = 0'), 'q->n = 0'],
-        ['CPU1', 'q_add', lineOf(text, 'spin_unlock(&q->lock)'), 'spin_unlock(&q->lock)'],
-      ]);
+      assert.deepEqual(
+        w.threads.map((t) => t.function),
+        ['q_reset', '__q_add'],
+      );
+      assert.deepEqual(
+        w.steps.map((s) => [s.thread, s.function, s.line, s.text]),
+        [
+          ['CPU1', 'q_add', lineOf(text, 'spin_lock(&q->lock)'), 'spin_lock(&q->lock)'],
+          ['CPU1', 'q_add', lineOf(text, '__q_add(q, it);'), '__q_add(q, it)'],
+          ['CPU1', '__q_add', lineOf(text, 'q->n++'), 'q->n++'],
+          ['CPU0', 'q_reset', lineOf(text, 'q->n = 0'), 'q->n = 0'],
+          ['CPU1', 'q_add', lineOf(text, 'spin_unlock(&q->lock)'), 'spin_unlock(&q->lock)'],
+        ],
+      );
       assert.match(w.breaks, /CPU0 changes 'q->n' while CPU1 is inside its '&q->lock' section/);
       const table = formatWitness(f[0]!).join('\n');
       assert.match(table, /q_add\(\): spin_lock\(&q->lock\) \(\d+\)/);
@@ -246,9 +270,15 @@ void q_bump(struct q *q, struct item *it)
 }
 `;
       const f = (await findings(two)).filter((x) => x.rule === 'unguarded-access');
-      assert.deepEqual(f.map((x) => x.function), ['__q_add']);
+      assert.deepEqual(
+        f.map((x) => x.function),
+        ['__q_add'],
+      );
       const helper = f.find((x) => x.function === '__q_add')!;
-      assert.ok(helper.facts.some((x) => /q_bump\(\) calls it at line \d+ without it/.test(x)), helper.facts.join('\n'));
+      assert.ok(
+        helper.facts.some((x) => /q_bump\(\) calls it at line \d+ without it/.test(x)),
+        helper.facts.join('\n'),
+      );
     });
 
     it('says a lock released without being taken was taken by the caller', async () => {
@@ -266,12 +296,18 @@ void r_zero(struct r *r)
 }
 `;
       const f = (await findings(later)).filter((x) => x.rule === 'unguarded-access');
-      assert.deepEqual(f.map((x) => x.function), ['r_zero']);
+      assert.deepEqual(
+        f.map((x) => x.function),
+        ['r_zero'],
+      );
       const steps = f[0]!.witness!.steps;
       // Either side may be chosen as CPU1; when it is the releasing one, the acquire is written out.
       const held = steps.find((s) => /\[by the caller; released at \d+\]/.test(s.text));
       if (held) assert.equal(held.text.startsWith('spin_lock(&r->lock)'), true);
-      assert.ok(steps.every((s) => s.line !== null || /\[.*\]/.test(s.text)), JSON.stringify(steps));
+      assert.ok(
+        steps.every((s) => s.line !== null || /\[.*\]/.test(s.text)),
+        JSON.stringify(steps),
+      );
     });
   });
 
@@ -279,7 +315,13 @@ void r_zero(struct r *r)
     it('needs no lock before publication, needs it after', async () => {
       const text = readFileSync(join(FIXTURES, 'unguarded-access', 'lifecycle.c'), 'utf8');
       const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
-      assert.deepEqual(f.map((x) => x.function).sort(), ['vdp_host_count', 'vdp_host_shutdown_early', 'vdp_session_close', 'vdp_session_open_bonus', 'vdp_session_open_fast']);
+      assert.deepEqual(f.map((x) => x.function).sort(), [
+        'vdp_host_count',
+        'vdp_host_shutdown_early',
+        'vdp_session_close',
+        'vdp_session_open_bonus',
+        'vdp_session_open_fast',
+      ]);
       const fast = f.find((x) => x.function === 'vdp_session_open_fast')!;
       // The second `s->credits = 16;`: the one after list_add_tail() published the session.
       const at = text.split('\n').flatMap((l, i) => (l.includes('s->credits = 16;') ? [i + 1] : []));
@@ -289,11 +331,16 @@ void r_zero(struct r *r)
 
   describe('unordered-publish fixtures (info by design)', () => {
     const dir = join(FIXTURES, 'unordered-publish');
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.c')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.c'))
+      .sort()) {
       it(file, async () => {
         const text = readFileSync(join(dir, file), 'utf8');
         const got = (await findings(text, `fixtures/c/unordered-publish/${file}`)).filter((f) => f.rule === 'unordered-publish');
-        assert.ok(got.every((f) => f.severity === 'info'), 'unordered-publish is info');
+        assert.ok(
+          got.every((f) => f.severity === 'info'),
+          'unordered-publish is info',
+        );
         const exp = parseExpectations(text).filter((e) => e.rule === 'unordered-publish');
         const problems: string[] = [];
         for (const e of exp) {
@@ -360,7 +407,11 @@ void dbuf_set(struct dbuf *b) { b->state = 5; }
     it('a callback runs with the locks its helper holds where it calls it', async () => {
       const text = readFileSync(join(FIXTURES, 'unguarded-access', 'callbacks.c'), 'utf8');
       const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
-      assert.deepEqual(f.filter((x) => x.function === 'evq_count_proc'), [], 'not even at info');
+      assert.deepEqual(
+        f.filter((x) => x.function === 'evq_count_proc'),
+        [],
+        'not even at info',
+      );
       const reset = f.find((x) => x.function === 'evq_reset_proc');
       assert.equal(reset?.severity, 'info'); // the guard is inferred, and no code states it
       assert.ok(reset?.facts.some((x) => /evq_scan_then\(\) calls it at line \d+ after releasing it/.test(x)));
@@ -401,7 +452,10 @@ int host_add_ring(struct host *h)
 }
 `;
       const f = (await findings(text)).filter((x) => x.rule === 'unguarded-access');
-      assert.deepEqual(f.map((x) => `${x.function}:${x.severity}`), []);
+      assert.deepEqual(
+        f.map((x) => `${x.function}:${x.severity}`),
+        [],
+      );
     });
   });
 
@@ -420,7 +474,10 @@ static void dm_wq_work(struct mapped_device *md)
 `;
     it('a thread the rules declare with instances: 1 never overlaps itself', async () => {
       // rules/dm.yaml: dm_wq_work is the md work item (instances: 1); its parameter does not say so.
-      assert.deepEqual((await findings(text, 'drivers/md/dm.c')).filter((f) => f.rule === 'check-then-act'), []);
+      assert.deepEqual(
+        (await findings(text, 'drivers/md/dm.c')).filter((f) => f.rule === 'check-then-act'),
+        [],
+      );
       const other = (await findings(text.replace('dm_wq_work', 'dm_requeue'), 'drivers/md/dm.c')).filter((f) => f.rule === 'check-then-act');
       assert.equal(other.length, 1);
       assert.match(other[0]!.message, /^test_bit\(DMF_BUSY\) at \d+ then __set_bit/);
@@ -432,7 +489,15 @@ static void dm_wq_work(struct mapped_device *md)
       const text = readFileSync(join(FIXTURES, 'check-then-act', 'last-reference.c'), 'utf8');
       const f = (await findings(text)).find((x) => x.function === 'fsx_io_segment_done')!;
       const dec = lineOf(text, 'atomic_dec(&io->pending);');
-      assert.deepEqual(f.witness!.steps.map((s) => [s.thread, s.line]), [['CPU0', f.line], ['CPU1', f.line], ['CPU0', dec], ['CPU1', dec]]);
+      assert.deepEqual(
+        f.witness!.steps.map((s) => [s.thread, s.line]),
+        [
+          ['CPU0', f.line],
+          ['CPU1', f.line],
+          ['CPU0', dec],
+          ['CPU1', dec],
+        ],
+      );
       assert.match(f.witness!.breaks, /never runs/);
     });
   });
@@ -455,14 +520,19 @@ static void dm_wq_work(struct mapped_device *md)
     });
 
     it('001: md->piwb read after bat_lock is dropped is said (an inferred guard: info), fixed, with a concrete witness', async () => {
-      const f = (await review('001_899b0611785e33a7.txt')).filter((x) => x.function === 'ploop_locate_new_cluster_and_attach_pio' && x.rule === 'unguarded-access');
+      const f = (await review('001_899b0611785e33a7.txt')).filter(
+        (x) => x.function === 'ploop_locate_new_cluster_and_attach_pio' && x.rule === 'unguarded-access',
+      );
       const piwb = f.find((x) => x.objects.includes('md_page.piwb'));
       assert.ok(piwb, f.map((x) => x.message).join('\n'));
       assert.equal(piwb.severity, 'info');
       assert.equal(piwb.status, 'fixed');
       const w = piwb.witness!;
       assert.ok(w.steps.every((s) => !/released later/.test(s.text)));
-      assert.ok(w.steps.every((s) => s.line !== null || /\[.*\]/.test(s.text)), JSON.stringify(w.steps));
+      assert.ok(
+        w.steps.every((s) => s.line !== null || /\[.*\]/.test(s.text)),
+        JSON.stringify(w.steps),
+      );
       assert.equal(w.steps[0]!.thread, 'CPU0');
       assert.match(w.steps[0]!.text, /spin_unlock_irqrestore\(&ploop->bat_lock/);
     });
@@ -510,9 +580,17 @@ static void dm_wq_work(struct mapped_device *md)
   });
 
   it('runs on both images and keeps the findings of each side apart', async () => {
-    const fns = await lower('struct s { spinlock_t l; int v; };\nvoid a(struct s *s) { spin_lock(&s->l); s->v = 1; spin_unlock(&s->l); }\nvoid b(struct s *s) { spin_lock(&s->l); s->v = 2; spin_unlock(&s->l); }\nvoid c(struct s *s) { s->v = 3; }\n');
+    const fns = await lower(
+      'struct s { spinlock_t l; int v; };\nvoid a(struct s *s) { spin_lock(&s->l); s->v = 1; spin_unlock(&s->l); }\nvoid b(struct s *s) { spin_lock(&s->l); s->v = 2; spin_unlock(&s->l); }\nvoid c(struct s *s) { s->v = 3; }\n',
+    );
     const side = analyzeSide(fns, defaultSemantics(), { races: false });
-    const r = analyzeRaces([{ side: 'pre', walks: side.walks }, { side: 'post', walks: side.walks }], defaultSemantics());
+    const r = analyzeRaces(
+      [
+        { side: 'pre', walks: side.walks },
+        { side: 'post', walks: side.walks },
+      ],
+      defaultSemantics(),
+    );
     assert.equal(r.findings.pre.filter((f) => f.finding.rule === 'unguarded-access').length, 1);
     assert.equal(r.findings.post.filter((f) => f.finding.rule === 'unguarded-access').length, 1);
   });

@@ -49,7 +49,14 @@ describe('rule registry', () => {
 
   it('report() takes id and severity from the declaration; a finding may be lower, never higher', () => {
     const rule = defineRule({
-      id: 'demo-rule', severity: 'warning', kind: 'path', summary: 's', description: 'd', help: { bad: 'a', good: 'b' }, cwe: [667], tags: [],
+      id: 'demo-rule',
+      severity: 'warning',
+      kind: 'path',
+      summary: 's',
+      description: 'd',
+      help: { bad: 'a', good: 'b' },
+      cwe: [667],
+      tags: [],
       messages: { one: "'{{obj}}' at {{line}}", weak: { text: 'weak {{obj}}', severity: 'info' } },
     });
     const base = { confidence: 'high' as const, line: 3, function: 'f', objects: [], trace: [], facts: [] };

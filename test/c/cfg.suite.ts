@@ -24,8 +24,16 @@ describe('c/cfg', () => {
     assert.match(text, /-> branch !dev->ops \? goto out_free_irq B7 : B5/);
     assert.match(text, /-> branch !dev->ops->start \? goto out_free_irq B7 : B6/);
     assert.deepEqual(edges(f), [
-      'B0 -> B1 B2', 'B1 -> return', 'B2 -> B9 B3', 'B3 -> B8 B4', 'B4 -> B7 B5', 'B5 -> B7 B6', 'B6 -> return',
-      'B7 -> B8', 'B8 -> B9', 'B9 -> return',
+      'B0 -> B1 B2',
+      'B1 -> return',
+      'B2 -> B9 B3',
+      'B3 -> B8 B4',
+      'B4 -> B7 B5',
+      'B5 -> B7 B6',
+      'B6 -> return',
+      'B7 -> B8',
+      'B8 -> B9',
+      'B9 -> return',
     ]);
     // every path to `return err` passes the unmap
     for (const p of paths(f)) {
@@ -43,7 +51,9 @@ describe('c/cfg', () => {
     const sw = f.blocks[0]!.term;
     assert.ok(sw.k === 'switch');
     assert.deepEqual(sw.on, { k: 'path', path: 'cmd->opcode' });
-    const arms = sw.cases.map((c) => (c.match === 'default' ? 'default' : c.match.map((m) => (m.k === 'const' ? m.name : m.k === 'int' ? m.value : '?')).join('|')));
+    const arms = sw.cases.map((c) =>
+      c.match === 'default' ? 'default' : c.match.map((m) => (m.k === 'const' ? m.name : m.k === 'int' ? m.value : '?')).join('|'),
+    );
     assert.deepEqual(arms, ['NVX_READ|NVX_WRITE', 'NVX_FLUSH', '7', 'default']);
     const [rw, flush, seven, def] = sw.cases.map((c) => f.blocks[c.to]!);
     assert.deepEqual(ops(f, undefined, rw!.id), ['50 assign weight = 2']);
@@ -99,7 +109,10 @@ describe('c/cfg', () => {
     // no branch condition is ever a `logic` expression
     for (const b of [...fns.values()].flatMap((x) => x.blocks)) if (b.term.k === 'branch') assert.notEqual(b.term.cond.k, 'logic');
     // a value computed with && and reads: a temporary set on both sides
-    assert.deepEqual(ops(f, ['assign']).filter((s) => s.includes('$t1')), ['96 assign $t1 = 1', '96 assign $t1 = 0', '96 assign dev->busy = $t1']);
+    assert.deepEqual(
+      ops(f, ['assign']).filter((s) => s.includes('$t1')),
+      ['96 assign $t1 = 1', '96 assign $t1 = 0', '96 assign dev->busy = $t1'],
+    );
   });
 
   it('panic() ends the path', () => {
@@ -129,7 +142,11 @@ int f(struct s *p, int a)
       { k: 'cmp', op: '==', a: { k: 'var', name: 'q' }, b: { k: 'null' } },
     ]);
     const rets = f.blocks.flatMap((b) => (b.term.k === 'return' ? [b.term.value] : []));
-    assert.deepEqual(rets, [{ k: 'errno', name: 'ENOMEM' }, { k: 'var', name: 'v' }, { k: 'bool', value: false }]);
+    assert.deepEqual(rets, [
+      { k: 'errno', name: 'ENOMEM' },
+      { k: 'var', name: 'v' },
+      { k: 'bool', value: false },
+    ]);
   });
 
   it('marks the head of a backward goto loop and ends unseen labels as unknown exits', async () => {

@@ -26,7 +26,11 @@ describe('c/data', () => {
       '15 flag clear md->flags MDP_F_B non-atomic',
     ]);
     const conds = f.blocks.flatMap((b) => (b.term.k === 'branch' ? [b.term.cond] : []));
-    assert.deepEqual(conds, [{ k: 'result', id: 'r1' }, { k: 'result', id: 'r2' }, { k: 'not', e: { k: 'result', id: 'r3' } }]);
+    assert.deepEqual(conds, [
+      { k: 'result', id: 'r1' },
+      { k: 'result', id: 'r2' },
+      { k: 'not', e: { k: 'result', id: 'r3' } },
+    ]);
   });
 
   it('lowers list, llist and bio_list operations with heads and nodes', () => {
@@ -98,7 +102,10 @@ void f(struct x *x)
       '8 ref put x (cache_grab/cache_drop, name)',
       '12 ref get z (thing_get/thing_put, name) -> r2',
     ]);
-    assert.deepEqual(ops(fn(m, 'f'), ['call']).map((s) => s.replace(/\(.*/, '')), ['4 call y_lookup', '9 call foo_release', '10 call get_random_bytes', '11 call devm_clk_get']);
+    assert.deepEqual(
+      ops(fn(m, 'f'), ['call']).map((s) => s.replace(/\(.*/, '')),
+      ['4 call y_lookup', '9 call foo_release', '10 call get_random_bytes', '11 call devm_clk_get'],
+    );
   });
 
   it('emits reads and writes of field paths and globals, with marked accesses and condition use', async () => {

@@ -44,16 +44,27 @@ export function ops(f: FunctionIR, kinds?: Op['kind'][], block?: number): string
 
 /** Edges as `B0 -> B1 B2` per block with successors. */
 export function edges(f: FunctionIR): string[] {
-  return f.blocks.map((b) => `B${b.id} -> ${succ(b).map((s) => `B${s}`).join(' ') || b.term.k}`);
+  return f.blocks.map(
+    (b) =>
+      `B${b.id} -> ${
+        succ(b)
+          .map((s) => `B${s}`)
+          .join(' ') || b.term.k
+      }`,
+  );
 }
 
 export function succ(b: Block): number[] {
   const t = b.term;
   switch (t.k) {
-    case 'jump': return [t.to];
-    case 'branch': return [t.t, t.f];
-    case 'switch': return t.cases.map((c) => c.to);
-    default: return [];
+    case 'jump':
+      return [t.to];
+    case 'branch':
+      return [t.t, t.f];
+    case 'switch':
+      return t.cases.map((c) => c.to);
+    default:
+      return [];
   }
 }
 

@@ -9,14 +9,50 @@ import { FIXTURES, fn, lowerFixture, lowerText, meta, ops } from './helpers.js';
 
 const hunkText = readFileSync(join(FIXTURES, 'hunks.c'), 'utf8');
 // rows 0-1: lines 895-896; row 2 '{' synthesised; marker rows synthesised; code rows map to real lines.
-const hunkLines: (number | null)[] = [895, 896, null, null, 900, 901, 902, 903, 904, 905, null, null, 920, null, null, null, null,
-  null, null, null, 1500, 1501, 1502, 1503, null, null, null];
+const hunkLines: (number | null)[] = [
+  895,
+  896,
+  null,
+  null,
+  900,
+  901,
+  902,
+  903,
+  904,
+  905,
+  null,
+  null,
+  920,
+  null,
+  null,
+  null,
+  null,
+  null,
+  null,
+  null,
+  1500,
+  1501,
+  1502,
+  1503,
+  null,
+  null,
+  null,
+];
 
 describe('c/hunks', () => {
   it('lowers gap markers, opaque conditions and unknown ends with real lines from the lineMap', async () => {
     const m1 = meta({
-      name: 'pbw_complete', startRow: 0, endRow: 16, missing: ['gap 1 (lines 897-899)', 'gap 2 (lines 906-918)', 'end'], exitKnown: false,
-      gaps: [{ id: 1, fromLine: 897, toLine: 899 }, { id: 2, fromLine: 906, toLine: 918 }, { id: 3, fromLine: null, toLine: null }, { id: 4, fromLine: 921, toLine: 930 }],
+      name: 'pbw_complete',
+      startRow: 0,
+      endRow: 16,
+      missing: ['gap 1 (lines 897-899)', 'gap 2 (lines 906-918)', 'end'],
+      exitKnown: false,
+      gaps: [
+        { id: 1, fromLine: 897, toLine: 899 },
+        { id: 2, fromLine: 906, toLine: 918 },
+        { id: 3, fromLine: null, toLine: null },
+        { id: 4, fromLine: 921, toLine: 930 },
+      ],
     });
     const m = await lowerText(hunkText, { lineMap: hunkLines, functions: [m1], origin: 'hunks', file: 'drivers/md/pbw.c' });
     const f = fn(m, 'pbw_complete');
@@ -38,7 +74,11 @@ describe('c/hunks', () => {
     assert.ok(opaque && opaque.term.k === 'branch' && opaque.term.why === 'gap');
     assert.deepEqual(opaque.term.cond, { k: 'opaque', id: 3 });
     const exits = f.blocks.filter((b) => b.term.k === 'unknown-exit' || b.term.k === 'return');
-    assert.deepEqual(exits.map((b) => b.term.k), ['unknown-exit'], 'the visible end is not a return');
+    assert.deepEqual(
+      exits.map((b) => b.term.k),
+      ['unknown-exit'],
+      'the visible end is not a return',
+    );
     const text = formatFunctionIR(f);
     assert.match(text, /---- gap 2 \(lines 906-918\): code not shown/);
     assert.match(text, /missing: gap 1 \(lines 897-899\); gap 2 \(lines 906-918\); end/);
@@ -63,7 +103,10 @@ describe('c/hunks', () => {
     const f = fn(m, 'pbw_broken');
     assert.deepEqual(ops(f), ['3 acquire spin &pio->lock', '4 write pio->n', '4 assign pio->n = 1', '5 release spin &pio->lock']);
     assert.match(f.diagnostics[0]!, /signature did not parse/);
-    assert.deepEqual(f.params.map((p) => p.name), ['pio', 'ptr']);
+    assert.deepEqual(
+      f.params.map((p) => p.name),
+      ['pio', 'ptr'],
+    );
 
     const withMeta = await lowerText(text, { functions: [meta({ name: 'pbw_broken', startRow: 0, endRow: 5, entryKnown: false, missing: ['signature'] })] });
     const g = fn(withMeta, 'pbw_broken');
@@ -78,13 +121,18 @@ describe('c/hunks', () => {
     const unknown = ops(f, ['unknown']);
     assert.equal(unknown.length, 1);
     assert.match(unknown[0]!, /^9 unknown: parse error/);
-    assert.deepEqual(ops(f, ['acquire', 'release', 'call']).map((s) => s.replace(/\(.*/, '')), [
-      '7 acquire spin &qd->lock', '9 call QDEV_TRACE', '10 release spin &qd->lock', '11 call qdev_hw_reset',
-    ]);
+    assert.deepEqual(
+      ops(f, ['acquire', 'release', 'call']).map((s) => s.replace(/\(.*/, '')),
+      ['7 acquire spin &qd->lock', '9 call QDEV_TRACE', '10 release spin &qd->lock', '11 call qdev_hw_reset'],
+    );
     assert.ok(f.blocks.some((b) => b.label === 'out'));
     assert.match(f.diagnostics.join('\n'), /line 9: parse error/);
     const g = fn(m, 'qdev_mangled');
-    assert.deepEqual(ops(g, ['acquire', 'release', 'call']), ['28 acquire spin &qd->lock irq=irq', '31 release spin &qd->lock irq=irq', '32 call qdev_wake(qd)']);
+    assert.deepEqual(ops(g, ['acquire', 'release', 'call']), [
+      '28 acquire spin &qd->lock irq=irq',
+      '31 release spin &qd->lock irq=irq',
+      '32 call qdev_wake(qd)',
+    ]);
     assert.match(g.diagnostics.join('\n'), /line 29: parse error: @@ -120,7 \+120,9 @@/);
     // the function after the damage is whole
     assert.deepEqual(ops(fn(m, 'qdev_after')), ['21 acquire mutex &qd->mutex', '22 call qdev_sync(qd)', '23 release mutex &qd->mutex']);

@@ -44,7 +44,17 @@ describe('c/local-macros', () => {
   });
 
   it('lowers the expansion: the lock and the early return reach the IR on the invocation lines', async () => {
-    const text = ['void f(struct bx *b)', '{', '\tBX_LOCK(b);', '\tmutex_lock(&b->m);', '\tBX_CHECK(b, -EIO);', '\tmutex_unlock(&b->m);', '\tspin_unlock(&b->lock);', '}', ''].join('\n');
+    const text = [
+      'void f(struct bx *b)',
+      '{',
+      '\tBX_LOCK(b);',
+      '\tmutex_lock(&b->m);',
+      '\tBX_CHECK(b, -EIO);',
+      '\tmutex_unlock(&b->m);',
+      '\tspin_unlock(&b->lock);',
+      '}',
+      '',
+    ].join('\n');
     const f = fn(await lowerText(text, { defines }), 'f');
     assert.deepEqual(ops(f, ['acquire', 'release']), [
       '3 acquire spin &b->lock',

@@ -96,8 +96,14 @@ describe('c/locks', () => {
 
   it('records parameters and locals with their types', () => {
     const f = fn(fns, 'blkq_lookup');
-    assert.deepEqual(f.params, [{ name: 'q', type: 'struct blkq *' }, { name: 'ss', type: 'struct srcu_struct *' }]);
-    assert.deepEqual(f.locals.map((l) => `${l.name}: ${l.type} @${l.line}`), ['tag: struct blkq_tag * @56', 'idx: int @57']);
+    assert.deepEqual(f.params, [
+      { name: 'q', type: 'struct blkq *' },
+      { name: 'ss', type: 'struct srcu_struct *' },
+    ]);
+    assert.deepEqual(
+      f.locals.map((l) => `${l.name}: ${l.type} @${l.line}`),
+      ['tag: struct blkq_tag * @56', 'idx: int @57'],
+    );
     assert.equal(f.isStatic, true);
     assert.equal(f.returnType, 'void');
     assert.equal(f.meta.completeness, 'full');

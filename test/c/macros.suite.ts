@@ -17,12 +17,15 @@ describe('c/macros', () => {
     const heads = f.blocks.filter((b) => b.loopHead);
     assert.equal(heads.length, 4);
     for (const h of heads) assert.ok(h.term.k === 'branch' && h.term.why === 'iterator' && h.term.cond.k === 'unknown');
-    assert.deepEqual(heads.map((h) => ops(f, ['list'], h.id)), [
-      ['10 list iterate head=zq->pending'],
-      ['19 list iterate head=done'],
-      ['23 list iterate head=batch'],
-      [], // for_each_online_cpu: a loop, no list
-    ]);
+    assert.deepEqual(
+      heads.map((h) => ops(f, ['list'], h.id)),
+      [
+        ['10 list iterate head=zq->pending'],
+        ['19 list iterate head=done'],
+        ['23 list iterate head=batch'],
+        [], // for_each_online_cpu: a loop, no list
+      ],
+    );
     // `continue` returns to the iterator head, `break` leaves to the unlock
     const move = blockWith(f, (o) => o.kind === 'list' && o.action === 'move-tail');
     assert.ok(move.term.k === 'branch');
@@ -66,7 +69,13 @@ describe('c/macros', () => {
   it('frees a __free(kfree) variable at scope exit; no_free_ptr hands it over first', () => {
     const f = fn(fns, 'zq_snapshot');
     assert.deepEqual(ops(f, ['alloc', 'free']), ['60 alloc snap gfp=GFP_KERNEL -> r1', '63 free snap', '66 free snap']);
-    assert.deepEqual(ops(f, ['assign']), ['60 assign snap = r1', '64 assign snap->nr = zq->nr', '65 assign $t1 = snap', '65 assign snap = NULL', '65 assign *out = $t1']);
+    assert.deepEqual(ops(f, ['assign']), [
+      '60 assign snap = r1',
+      '64 assign snap->nr = zq->nr',
+      '65 assign $t1 = snap',
+      '65 assign snap = NULL',
+      '65 assign *out = $t1',
+    ]);
   });
 
   it('lowers container_of, designated initialisers, statement expressions, ops->fn() and marked accesses', () => {

@@ -62,7 +62,10 @@ void f(struct ploop *ploop, struct md_page *md, int i)
     assert.equal(rows[5], '\twhile (list_for_each_entry(q, &p->list, node))');
     // a call statement stays a call
     assert.equal(rows[7], '\treturn bus_for_each_dev(&b, NULL, q, h);');
-    assert.deepEqual(p.annotations.map((a) => [a.kind, a.args]), [['acquires', ['p->lock']]]);
+    assert.deepEqual(
+      p.annotations.map((a) => [a.kind, a.args]),
+      [['acquires', ['p->lock']]],
+    );
     assert.equal(p.macroLoops.size, 1);
     // positions map back to the original text
     const at = p.text.indexOf('g(q)');

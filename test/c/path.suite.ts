@@ -28,11 +28,10 @@ void f(struct q *q, int i)
 	mutex_lock(&q->lock[1]);
 }
 `);
-    assert.deepEqual(ops(fn(m, 'f')).filter((o) => o.includes('acquire')), [
-      '4 acquire mutex &q->lock[READ]',
-      '5 acquire mutex &q->lock[]',
-      '6 acquire mutex &q->lock[1]',
-    ]);
+    assert.deepEqual(
+      ops(fn(m, 'f')).filter((o) => o.includes('acquire')),
+      ['4 acquire mutex &q->lock[READ]', '5 acquire mutex &q->lock[]', '6 acquire mutex &q->lock[1]'],
+    );
   });
 
   it('says when two paths are the same object, may be, or are not', () => {

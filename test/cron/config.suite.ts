@@ -25,7 +25,10 @@ describe('cron: configuration', () => {
     assert.ok(m, 'the README has the nightly example');
     const cfg = loadNightConfig(write('readme.yaml', m![1]!));
     assert.equal(cfg.schedule, '30 4 * * *');
-    assert.deepEqual(cfg.sources.map((s) => s.kind), ['public-inbox', 'mbox', 'github']);
+    assert.deepEqual(
+      cfg.sources.map((s) => s.kind),
+      ['public-inbox', 'mbox', 'github'],
+    );
     assert.equal(cfg.sources[0]!.tree, '/srv/linux');
     assert.equal(cfg.mail.send, false);
   });
@@ -47,7 +50,11 @@ describe('cron: configuration', () => {
       ['sources:\n  - name: a\n    mbox: x\nmail:\n  send: true\n  dry-run: false\n', /bad6\.yaml:4: mail: /],
     ];
     for (const [k, [text, re]] of cases.entries()) {
-      assert.throws(() => loadNightConfig(write(`bad${k + 1}.yaml`, text)), (e: unknown) => e instanceof ConfigError && re.test(e.message), `case ${k + 1}`);
+      assert.throws(
+        () => loadNightConfig(write(`bad${k + 1}.yaml`, text)),
+        (e: unknown) => e instanceof ConfigError && re.test(e.message),
+        `case ${k + 1}`,
+      );
     }
   });
 });

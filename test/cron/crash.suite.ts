@@ -38,13 +38,17 @@ function lastRun(database: string): { id: number; open: boolean } {
  * `kill.inRun`, that many ms after its run shows up in the database (so the moment falls inside the
  * work however slow the machine is to start node). `kill` null lets it finish.
  */
-function cron(config: string, database: string, kill: { after: number; inRun: boolean } | null): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+function cron(
+  config: string,
+  database: string,
+  kill: { after: number; inRun: boolean } | null,
+): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'cron', '--once', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timers: NodeJS.Timeout[] = [];
   if (kill && !kill.inRun) timers.push(setTimeout(() => child.kill('SIGKILL'), kill.after));
-  if (kill && kill.inRun) {
+  if (kill?.inRun) {
     const seen = lastRun(database).id;
     const poll = setInterval(() => {
       const now = lastRun(database);
@@ -87,9 +91,14 @@ describe('cron: killed at any moment', () => {
     let midway = 0;
     let sent = 0;
     for (let i = 0; i < 16 && midway < 3; i++) {
-      for (let k = 0; k < 6; k++, sent++) inbox.add(mail({ from: 'Dee <dee@example.com>', subject: `Travel plans ${sent}`, id: `travel-${sent}@example.com`, body: `Day ${sent}.` }));
+      for (let k = 0; k < 6; k++, sent++)
+        inbox.add(mail({ from: 'Dee <dee@example.com>', subject: `Travel plans ${sent}`, id: `travel-${sent}@example.com`, body: `Day ${sent}.` }));
       const anyMoment = i % 4 === 0;
-      const res = await cron(config, cfgNow.database, anyMoment ? { after: Math.floor(r() * 1500), inRun: false } : { after: Math.floor(r() * 250), inRun: true });
+      const res = await cron(
+        config,
+        cfgNow.database,
+        anyMoment ? { after: Math.floor(r() * 1500), inRun: false } : { after: Math.floor(r() * 250), inRun: true },
+      );
       if (res.signal === 'SIGKILL' && lastRun(cfgNow.database).open) midway++;
     }
     assert.ok(midway >= 2, `runs were killed mid-way (${midway})`);
@@ -101,10 +110,17 @@ describe('cron: killed at any moment', () => {
     const db = new NightDb(cfg.database);
     try {
       assert.equal(db.messageCount(), 8 + sent, 'every message once');
-      assert.ok(db.runs().every((x) => x.state === 'done' || x.state === 'aborted'), JSON.stringify(db.runs().map((x) => x.state)));
+      assert.ok(
+        db.runs().every((x) => x.state === 'done' || x.state === 'aborted'),
+        JSON.stringify(db.runs().map((x) => x.state)),
+      );
       const unreported = db.db.prepare('SELECT count(*) AS n FROM findings WHERE reported_run_id IS NULL').get() as { n: number };
       assert.equal(unreported.n, 0);
-      const rows = db.db.prepare('SELECT version_id, fingerprint, verdict FROM findings').all() as { version_id: number; fingerprint: string; verdict: string }[];
+      const rows = db.db.prepare('SELECT version_id, fingerprint, verdict FROM findings').all() as {
+        version_id: number;
+        fingerprint: string;
+        verdict: string;
+      }[];
       assert.ok(rows.some((x) => x.verdict === 'new') && rows.some((x) => x.verdict === 'fixed'), 'the nights were analysed');
       // Every finding in exactly one written digest.
       const said = new Map<string, number>();
@@ -128,4 +144,3 @@ describe('cron: killed at any moment', () => {
     }
   });
 });
-

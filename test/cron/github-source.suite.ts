@@ -29,13 +29,34 @@ describe('cron: a GitHub source', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kreview-cron-gh-'));
     repo = await makePullRepo(dir, { base: { [FILE]: lamp(false) }, commits: [{ message: 'lamp: refuse negative values', files: { [FILE]: lamp(true) } }] });
-    gh = new FakeGitHub({ owner: 'acme', repo: 'linux', number: 5, headSha: repo.headSha, baseSha: repo.baseSha, headRepo: 'acme/linux', files: [], title: 'lamp: range check', updatedAt: '2024-06-11T09:00:00Z' });
+    gh = new FakeGitHub({
+      owner: 'acme',
+      repo: 'linux',
+      number: 5,
+      headSha: repo.headSha,
+      baseSha: repo.baseSha,
+      headRepo: 'acme/linux',
+      files: [],
+      title: 'lamp: range check',
+      updatedAt: '2024-06-11T09:00:00Z',
+    });
     await gh.start();
     await publish();
     const tree = join(dir, 'tree');
     await simpleGit(dir).raw(['clone', '-q', `file://${repo.origin}`, tree]);
     config = join(dir, 'nightly.yaml');
-    writeFileSync(config, [`database: ${join(dir, 'db.sqlite')}`, `output: ${join(dir, 'out')}`, 'sources:', '  - name: acme', '    github: acme/linux', `    tree: ${tree}`, '    token-env: KREVIEW_TEST_TOKEN'].join('\n'));
+    writeFileSync(
+      config,
+      [
+        `database: ${join(dir, 'db.sqlite')}`,
+        `output: ${join(dir, 'out')}`,
+        'sources:',
+        '  - name: acme',
+        '    github: acme/linux',
+        `    tree: ${tree}`,
+        '    token-env: KREVIEW_TEST_TOKEN',
+      ].join('\n'),
+    );
     process.env.KREVIEW_TEST_TOKEN = 'night-token';
     process.env.GITHUB_API_URL = gh.url;
   });
@@ -51,7 +72,10 @@ describe('cron: a GitHub source', () => {
     assert.deepEqual(n1.digest.events, []);
     assert.equal(n1.digest.series.length, 1);
     assert.equal(n1.digest.series[0]!.title, '#5 lamp: range check');
-    assert.deepEqual(n1.digest.series[0]!.versions[0]!.new.map((f) => `${f.rule} ${f.function}`), ['lock-leak lamp_set']);
+    assert.deepEqual(
+      n1.digest.series[0]!.versions[0]!.new.map((f) => `${f.rule} ${f.function}`),
+      ['lock-leak lamp_set'],
+    );
     // Nothing changed: not reviewed again.
     const n2 = await runNight(loadNightConfig(config), { now: () => new Date('2024-06-13T04:00:00Z') });
     assert.equal(n2.digest.nothingNew, true);
@@ -61,7 +85,10 @@ describe('cron: a GitHub source', () => {
     gh.pull.updatedAt = '2024-06-13T10:00:00Z';
     const n3 = await runNight(loadNightConfig(config), { now: () => new Date('2024-06-14T04:00:00Z') });
     const v2 = n3.digest.series[0]!.versions.find((v) => v.version === 2)!;
-    assert.deepEqual(v2.fixed.map((f) => f.rule), ['lock-leak']);
+    assert.deepEqual(
+      v2.fixed.map((f) => f.rule),
+      ['lock-leak'],
+    );
     assert.deepEqual(v2.new, []);
     assert.ok(gh.writes().length === 0, 'the nightly job only reads GitHub');
   });

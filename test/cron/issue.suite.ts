@@ -22,7 +22,15 @@ describe('cron: digest issue', () => {
   let dir: string;
   let n: Nights;
   let cfgPath: string;
-  const gh = new FakeGitHub({ owner: 'demo', repo: 'nightly', number: 7, headSha: 'a'.repeat(40), baseSha: 'b'.repeat(40), headRepo: 'demo/nightly', files: [] });
+  const gh = new FakeGitHub({
+    owner: 'demo',
+    repo: 'nightly',
+    number: 7,
+    headSha: 'a'.repeat(40),
+    baseSha: 'b'.repeat(40),
+    headRepo: 'demo/nightly',
+    files: [],
+  });
   const saved: Record<string, string | undefined> = {};
   const night = (k: 1 | 2 | 3): Promise<NightResult> => {
     n.night(k);
@@ -51,7 +59,7 @@ describe('cron: digest issue', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('night 1: the issue is opened with the night\'s digest', async () => {
+  it("night 1: the issue is opened with the night's digest", async () => {
     const r = await night(1);
     assert.deepEqual(r.digest.events, []);
     assert.equal(ours().length, 1);
@@ -63,7 +71,10 @@ describe('cron: digest issue', () => {
     assert.match(issue.body, /## demo: dial: range checks/);
     assert.match(issue.body, /\*\*new in v1[^*]*\*\*: `drivers\/demo\/dial\.c:\d+ dial_set\(\) error: .*\[lock-leak, introduced\]`/);
     assert.match(issue.body, /\\\[PATCH v1 1\/2\\\] demo: dial: refuse positions above max/, 'subjects escaped');
-    assert.deepEqual(gh.writes().map((c) => `${c.method} ${c.path}`), ['POST /repos/demo/nightly/issues']);
+    assert.deepEqual(
+      gh.writes().map((c) => `${c.method} ${c.path}`),
+      ['POST /repos/demo/nightly/issues'],
+    );
     assert.ok(gh.calls.every((c) => c.token === 'nightly-token'));
     assert.equal(gh.issues.find((i) => i.number === 3)!.body, 'unrelated');
     assert.equal(gh.issues.find((i) => i.number === 4)!.body, 'an old digest');
@@ -79,17 +90,23 @@ describe('cron: digest issue', () => {
     assert.match(issue.body, /\*\*new in v2[^*]*\*\*: `.*\[ref-leak, introduced\]`/);
     assert.match(issue.body, /\*\*fixed in v2[^*]*\*\*: `.*\[lock-leak, introduced\]`/);
     assert.doesNotMatch(issue.body, /# kreview nightly: 2024-06-12/, 'the body is the latest night, not a log');
-    assert.deepEqual(gh.writes().map((c) => `${c.method} ${c.path}`), ['POST /repos/demo/nightly/issues', `PATCH /repos/demo/nightly/issues/${number}`]);
+    assert.deepEqual(
+      gh.writes().map((c) => `${c.method} ${c.path}`),
+      ['POST /repos/demo/nightly/issues', `PATCH /repos/demo/nightly/issues/${number}`],
+    );
   });
 
-  it('an API failure is said in the night\'s events; the night finishes', async () => {
+  it("an API failure is said in the night's events; the night finishes", async () => {
     const before = ours()[0]!.body;
     gh.failures.push({ method: 'PATCH', path: /\/issues\/\d+$/, status: 403, message: 'Resource not accessible by integration' });
     const r = await night(3);
     const ev = r.digest.events.filter((e) => e.source === 'github-issue');
     assert.equal(ev.length, 1);
     assert.equal(ev[0]!.level, 'error');
-    assert.match(ev[0]!.text, /PATCH \/repos\/demo\/nightly\/issues\/\d+ failed with 403: Resource not accessible by integration: the token may not write issues in demo\/nightly \(it needs issues: write\)/);
+    assert.match(
+      ev[0]!.text,
+      /PATCH \/repos\/demo\/nightly\/issues\/\d+ failed with 403: Resource not accessible by integration: the token may not write issues in demo\/nightly \(it needs issues: write\)/,
+    );
     assert.equal(ours()[0]!.body, before);
     assert.equal(ours().length, 1);
   });
@@ -99,12 +116,18 @@ describe('cron: digest issue', () => {
     const calls = gh.calls.length;
     const r = await night(3);
     assert.equal(gh.calls.length, calls);
-    assert.deepEqual(r.digest.events.map((e) => [e.source, e.level]), [['github-issue', 'error']]);
+    assert.deepEqual(
+      r.digest.events.map((e) => [e.source, e.level]),
+      [['github-issue', 'error']],
+    );
     assert.match(r.digest.events[0]!.text, new RegExp(`${TOKEN_ENV} is not set`));
   });
 
   it('@mentions from mail notify nobody; code spans are left as they are', () => {
-    assert.equal(noMentions('Thanks @torvalds, see ada@example.org and `@x y` (@gregkh)'), 'Thanks @&#8203;torvalds, see ada@example.org and `@x y` (@&#8203;gregkh)');
+    assert.equal(
+      noMentions('Thanks @torvalds, see ada@example.org and `@x y` (@gregkh)'),
+      'Thanks @&#8203;torvalds, see ada@example.org and `@x y` (@&#8203;gregkh)',
+    );
     assert.equal(noMentions('``a ` @b`` @c ` @d'), '``a ` @b`` @&#8203;c ` @&#8203;d');
   });
 });

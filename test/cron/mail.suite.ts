@@ -21,7 +21,8 @@ import { FakeSmtp } from '../support/smtp.js';
 const PASSWORD_ENV = 'KREVIEW_TEST_SMTP_PASSWORD';
 const DAYS = { 1: '2024-06-12', 2: '2024-06-13', 3: '2024-06-14' } as const;
 
-const addrs = (a: AddressObject | AddressObject[] | undefined): string[] => (a ? (Array.isArray(a) ? a : [a]).flatMap((x) => x.value.map((v) => v.address ?? '')) : []);
+const addrs = (a: AddressObject | AddressObject[] | undefined): string[] =>
+  a ? (Array.isArray(a) ? a : [a]).flatMap((x) => x.value.map((v) => v.address ?? '')) : [];
 const refs = (m: ParsedMail): string[] => (m.references === undefined ? [] : Array.isArray(m.references) ? m.references : [m.references]);
 
 interface MailRow {
@@ -155,7 +156,10 @@ describe('cron: mail sent over SMTP', () => {
     assert.equal(m.inReplyTo, `<${patchId}>`);
     assert.match(m.text ?? '', /\[ref-leak, introduced\]/);
     assert.doesNotMatch(m.text ?? '', /lock-leak/);
-    assert.deepEqual(s.mails().map((x) => x.state), ['sent', 'sent']);
+    assert.deepEqual(
+      s.mails().map((x) => x.state),
+      ['sent', 'sent'],
+    );
   });
 
   it('night 3: nothing new, nothing sent', async () => {
@@ -164,7 +168,7 @@ describe('cron: mail sent over SMTP', () => {
     assert.equal(s.smtp.received.length, 2);
   });
 
-  it('running the nights\' after-hook again sends nothing twice', async () => {
+  it("running the nights' after-hook again sends nothing twice", async () => {
     for (const run of [1, 2, 3]) await s.hookAgain(run);
     assert.equal(s.smtp.received.length, 2);
     const rows = s.mails();
@@ -192,13 +196,19 @@ describe('cron: mail dry-run', () => {
     assert.deepEqual(addrs(m.to), ['ada@example.org']);
     assert.deepEqual(addrs(m.cc), ['review@lists.example.org'], 'the fixed recipients in Cc: when the reply goes to the author');
     const rows = s.mails();
-    assert.deepEqual(rows.map((x) => [x.state, x.path, `<${x.report_message_id}>`]), [['written', join(dir, files[0]!), m.messageId]]);
+    assert.deepEqual(
+      rows.map((x) => [x.state, x.path, `<${x.report_message_id}>`]),
+      [['written', join(dir, files[0]!), m.messageId]],
+    );
     assert.equal(r.digest.events.filter((e) => e.source === 'mail').length, 0);
     // Again: the same file, still written, still nothing sent.
     await s.hookAgain(r.runId);
     assert.deepEqual(readdirSync(dir), files);
     assert.equal(s.smtp.received.length, 0);
-    assert.deepEqual(s.mails().map((x) => x.state), ['written']);
+    assert.deepEqual(
+      s.mails().map((x) => x.state),
+      ['written'],
+    );
   });
 });
 
@@ -228,7 +238,10 @@ describe('cron: mail refused', () => {
     assert.equal(ev.length, 1);
     assert.equal(ev[0]!.level, 'error');
     assert.match(ev[0]!.text, /demo: dial: refuse positions above max.*not sent: .*(550|mailbox unavailable|rejected)/);
-    assert.deepEqual(s.withDb((db) => db.runs().map((x) => x.state)), ['done']);
+    assert.deepEqual(
+      s.withDb((db) => db.runs().map((x) => x.state)),
+      ['done'],
+    );
   });
 
   it('a failed mail goes out when the hook runs again and the server takes it, To: the review list', async () => {
@@ -239,7 +252,10 @@ describe('cron: mail refused', () => {
     const m = await simpleParser(s.smtp.received[0]!.raw);
     assert.deepEqual(addrs(m.to), ['review@lists.example.org']);
     assert.equal(m.cc, undefined);
-    assert.deepEqual(s.mails().map((x) => [x.state, x.error]), [['sent', null]]);
+    assert.deepEqual(
+      s.mails().map((x) => [x.state, x.error]),
+      [['sent', null]],
+    );
     await s.hookAgain(1);
     assert.equal(s.smtp.received.length, 1, 'and never twice');
   });
@@ -266,7 +282,10 @@ describe('cron: mail pace', () => {
     assert.equal(s.smtp.received.length, 2);
     const [a, b] = s.smtp.received;
     assert.ok(b!.at - a!.at >= 950, `${b!.at - a!.at} ms apart`);
-    assert.deepEqual(s.mails().map((x) => x.state), ['sent', 'sent']);
+    assert.deepEqual(
+      s.mails().map((x) => x.state),
+      ['sent', 'sent'],
+    );
   });
 });
 
@@ -282,11 +301,14 @@ describe('cron: mail configuration', () => {
   const smtp = ['smtp:', '  host: smtp.example.org', '  user: bot', '  password-env: SMTP_PASSWORD'];
 
   it('refuses sending with no recipient, naming the file, the line and the key', () => {
-    assert.throws(() => load(['send: true', 'dry-run: false', ...smtp]), (e: Error) => {
-      assert.ok(e instanceof ConfigError);
-      assert.match(e.message, /nightly\.yaml:5: mail\.send: .*needs recipients: reply-all: true .* or to: \[addresses\]/);
-      return true;
-    });
+    assert.throws(
+      () => load(['send: true', 'dry-run: false', ...smtp]),
+      (e: Error) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /nightly\.yaml:5: mail\.send: .*needs recipients: reply-all: true .* or to: \[addresses\]/);
+        return true;
+      },
+    );
     assert.equal(load(['send: true', 'dry-run: false', 'reply-all: true', ...smtp]).mail.replyAll, true);
     assert.deepEqual(load(['send: true', 'dry-run: false', 'to: [review@lists.example.org]', ...smtp]).mail.to, ['review@lists.example.org']);
     assert.deepEqual(load(['send: true']).mail.to, [], 'dry-run needs no recipient');
@@ -294,6 +316,9 @@ describe('cron: mail configuration', () => {
 
   it('checks the addresses of to: and that an smtp user has a password variable', () => {
     assert.throws(() => load(['to: ["Review <review@lists.example.org>", "not an address"]']), /nightly\.yaml:5: mail\.to\.1: an address/);
-    assert.throws(() => load(['send: true', 'dry-run: false', 'reply-all: true', 'smtp:', '  host: smtp.example.org', '  user: bot']), /nightly\.yaml:\d+: mail\.smtp\.user: an smtp user needs password-env/);
+    assert.throws(
+      () => load(['send: true', 'dry-run: false', 'reply-all: true', 'smtp:', '  host: smtp.example.org', '  user: bot']),
+      /nightly\.yaml:\d+: mail\.smtp\.user: an smtp user needs password-env/,
+    );
   });
 });

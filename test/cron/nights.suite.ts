@@ -37,7 +37,10 @@ describe('cron: three nights', () => {
     assert.equal(d.series.length, 1);
     const v1 = d.series[0]!.versions[0]!;
     assert.equal(v1.version, 1);
-    assert.deepEqual(v1.new.map((f) => `${f.rule} ${f.function}`), ['lock-leak dial_set']);
+    assert.deepEqual(
+      v1.new.map((f) => `${f.rule} ${f.function}`),
+      ['lock-leak dial_set'],
+    );
     assert.equal(v1.fixed.length + v1.persisting.length, 0);
     assert.ok(existsSync(join(dir, 'reports', 'runs', '2024-06-12-run1', 'index.html')));
   });
@@ -50,8 +53,14 @@ describe('cron: three nights', () => {
     const versions = d.series[0]!.versions.map((v) => v.version);
     assert.ok(versions.includes(2));
     const v2 = d.series[0]!.versions.find((v) => v.version === 2)!;
-    assert.deepEqual(v2.new.map((f) => `${f.rule} ${f.function}`), ['ref-leak dial_get']);
-    assert.deepEqual(v2.fixed.map((f) => `${f.rule} ${f.function}`), ['lock-leak dial_set']);
+    assert.deepEqual(
+      v2.new.map((f) => `${f.rule} ${f.function}`),
+      ['ref-leak dial_get'],
+    );
+    assert.deepEqual(
+      v2.fixed.map((f) => `${f.rule} ${f.function}`),
+      ['lock-leak dial_set'],
+    );
     assert.equal(v2.persisting.length, 0);
     const db = new NightDb(loadNightConfig(cfgPath).database);
     try {
@@ -73,10 +82,18 @@ describe('cron: three nights', () => {
     const db = new NightDb(loadNightConfig(cfgPath).database);
     try {
       assert.equal(db.messageCount(), 8);
-      const reported = db.db.prepare('SELECT fingerprint, verdict, count(DISTINCT reported_run_id) AS runs FROM findings GROUP BY fingerprint, verdict, version_id').all() as { runs: number }[];
+      const reported = db.db
+        .prepare('SELECT fingerprint, verdict, count(DISTINCT reported_run_id) AS runs FROM findings GROUP BY fingerprint, verdict, version_id')
+        .all() as { runs: number }[];
       assert.ok(reported.length >= 3);
-      assert.ok(reported.every((x) => x.runs === 1), 'every finding reported by exactly one run');
-      assert.deepEqual(db.runs().map((x) => x.state), ['done', 'done', 'done']);
+      assert.ok(
+        reported.every((x) => x.runs === 1),
+        'every finding reported by exactly one run',
+      );
+      assert.deepEqual(
+        db.runs().map((x) => x.state),
+        ['done', 'done', 'done'],
+      );
     } finally {
       db.close();
     }

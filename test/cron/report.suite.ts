@@ -31,7 +31,7 @@ const DAYS = ['2024-06-12', '2024-06-13', '2024-06-14'] as const;
 // Hostile text, as a list's mail may carry it. Each, if it ever ran, sets window.__pwned or opens a dialog.
 const TITLE = '<script>window.__pwned=1</script> demo: evil';
 const AUTHOR = '"><img src=x onerror="window.__pwned=1"> Mallory <m@example.org>';
-const MESSAGE = "</code><svg onload=alert(1)> ` *bold* [link](javascript:alert(1)) &lt;b&gt;";
+const MESSAGE = '</code><svg onload=alert(1)> ` *bold* [link](javascript:alert(1)) &lt;b&gt;';
 const SUBJECT = '[PATCH] <iframe src="https://evil.example/"></iframe>';
 const EVENT = '<style>body{display:none}</style> # not a heading';
 
@@ -59,12 +59,17 @@ function tagsOf(html: string): { name: string; attrs: [string, string][] }[] {
   const body = html.replace(/<style>[\s\S]*?<\/style>/g, '');
   return [...body.matchAll(/<\/?([a-zA-Z][a-zA-Z0-9]*)([^>]*)>/g)].map((m) => ({
     name: m[1]!.toLowerCase(),
-    attrs: [...m[2]!.matchAll(/\s([^\s="'>\/]+)(?:=("[^"]*"|'[^']*'|[^\s>]+))?/g)].map((a): [string, string] => [a[1]!.toLowerCase(), (a[2] ?? '').replace(/^["']|["']$/g, '')]),
+    attrs: [...m[2]!.matchAll(/\s([^\s="'>/]+)(?:=("[^"]*"|'[^']*'|[^\s>]+))?/g)].map((a): [string, string] => [
+      a[1]!.toLowerCase(),
+      (a[2] ?? '').replace(/^["']|["']$/g, ''),
+    ]),
   }));
 }
 
 const SITE_TAGS = new Set(
-  'html head meta link title style body main header nav section figure footer h1 h2 h3 p span div a code ul ol li table thead tbody tr th td details summary br svg g rect circle line text desc'.split(' '),
+  'html head meta link title style body main header nav section figure footer h1 h2 h3 p span div a code ul ol li table thead tbody tr th td details summary br svg g rect circle line text desc'.split(
+    ' ',
+  ),
 );
 
 /** One static page: a CSP allowing only its own style, no script, no event handler, links only to files nearby. */
@@ -118,9 +123,15 @@ describe('cron: the nightly site', () => {
       assert.match(md, /^## demo: dial: range checks$/m);
       assert.match(md, /^### v1$/m);
       const lines = md.split('\n').filter((l) => l.startsWith('- '));
-      assert.deepEqual(lines.map((l) => /^- \*\*([^*]+)\*\*/.exec(l)?.[1]), ['new in v1']);
+      assert.deepEqual(
+        lines.map((l) => /^- \*\*([^*]+)\*\*/.exec(l)?.[1]),
+        ['new in v1'],
+      );
       // The Smatch line, in a code span, with the patch it is in.
-      assert.match(lines[0]!, /^- \*\*new in v1\*\*: `drivers\/demo\/dial\.c:\d+ dial_set\(\) error: inconsistent returns '&d->lock': [^`]* \[lock-leak, introduced\]` — in \\\[PATCH v1 1\/2\\\] demo: dial: refuse positions above max$/);
+      assert.match(
+        lines[0]!,
+        /^- \*\*new in v1\*\*: `drivers\/demo\/dial\.c:\d+ dial_set\(\) error: inconsistent returns '&d->lock': [^`]* \[lock-leak, introduced\]` — in \\\[PATCH v1 1\/2\\\] demo: dial: refuse positions above max$/,
+      );
       assert.match(md, /\[series page\]\(\.\.\/\.\.\/series\/1\.html\)/);
       assert.ok(existsSync(join(runDir(1), '../../series/1.html')));
       assert.ok(existsSync(join(runDir(1), 'index.html')) && existsSync(join(runDir(1), 'digest.json')));
@@ -132,7 +143,10 @@ describe('cron: the nightly site', () => {
       assert.match(md, /^### v2$/m);
       assert.doesNotMatch(md, /^### v1$/m, 'v1 did not change tonight');
       assert.match(md, /^- \*\*new in v2\*\*: `drivers\/demo\/dial\.c:\d+ dial_get\(\) warn: [^`]*\[ref-leak, introduced\]`/m);
-      assert.match(md, /^- \*\*fixed in v2 \(there since v1\)\*\*: `drivers\/demo\/dial\.c:\d+ dial_set\(\) error: inconsistent returns[^`]*\[lock-leak, introduced\]` — was in \\\[PATCH v1 1\/2\\\]/m);
+      assert.match(
+        md,
+        /^- \*\*fixed in v2 \(there since v1\)\*\*: `drivers\/demo\/dial\.c:\d+ dial_set\(\) error: inconsistent returns[^`]*\[lock-leak, introduced\]` — was in \\\[PATCH v1 1\/2\\\]/m,
+      );
       assert.doesNotMatch(md, /still there since/);
     });
 
@@ -154,11 +168,23 @@ describe('cron: the nightly site', () => {
       assert.ok(v1 > 0 && v2 > v1, 'v1 then v2');
       const sec1 = html.slice(v1, v2);
       const sec2 = html.slice(v2);
-      assert.deepEqual([...sec1.matchAll(/data-verdict="([^"]+)"/g)].map((m) => m[1]), ['new']);
-      assert.deepEqual([...sec2.matchAll(/data-verdict="([^"]+)"/g)].map((m) => m[1]), ['new', 'fixed']);
-      assert.match(sec1, /new in v1<\/span>[^]*dial_set\(\) error: inconsistent returns[^]*since v1 · reported by <a href="\.\.\/runs\/2024-06-12-run1\/index\.html">run 1, 2024-06-12<\/a>/);
+      assert.deepEqual(
+        [...sec1.matchAll(/data-verdict="([^"]+)"/g)].map((m) => m[1]),
+        ['new'],
+      );
+      assert.deepEqual(
+        [...sec2.matchAll(/data-verdict="([^"]+)"/g)].map((m) => m[1]),
+        ['new', 'fixed'],
+      );
+      assert.match(
+        sec1,
+        /new in v1<\/span>[^]*dial_set\(\) error: inconsistent returns[^]*since v1 · reported by <a href="\.\.\/runs\/2024-06-12-run1\/index\.html">run 1, 2024-06-12<\/a>/,
+      );
       assert.match(sec1, /then fixed in v2/);
-      assert.match(sec2, /fixed in v2 \(there since v1\)<\/span>[^]*since v1 · reported by <a href="\.\.\/runs\/2024-06-13-run2\/index\.html">run 2, 2024-06-13<\/a>/);
+      assert.match(
+        sec2,
+        /fixed in v2 \(there since v1\)<\/span>[^]*since v1 · reported by <a href="\.\.\/runs\/2024-06-13-run2\/index\.html">run 2, 2024-06-13<\/a>/,
+      );
       assert.match(sec2, /new in v2<\/span>[^]*dial_get\(\) warn:/);
       assert.match(sec2, /\[PATCH v2 2\/2\] demo: dial: hold a reference while reading the position/);
       // The reply of night 2 goes with v1, the version it answers: no series of its own.
@@ -172,11 +198,16 @@ describe('cron: the nightly site', () => {
       const charts = [...html.matchAll(/<svg class="chart"[^]*?<\/svg>/g)].map((m) => m[0]);
       assert.equal(charts.length, 2, 'by verdict and by rule');
       const [byVerdict, byRule] = charts as [string, string];
-      const bars = (svg: string): string[] => [...svg.matchAll(/<rect class="bar k-[\w-]+" [^>]*data-day="([^"]+)" data-key="([^"]+)" data-n="(\d+)"/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+      const bars = (svg: string): string[] =>
+        [...svg.matchAll(/<rect class="bar k-[\w-]+" [^>]*data-day="([^"]+)" data-key="([^"]+)" data-n="(\d+)"/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
       assert.deepEqual(bars(byVerdict), ['2024-06-12 new 1', '2024-06-13 new 1', '2024-06-13 fixed 1']);
       assert.deepEqual(bars(byRule).sort(), ['2024-06-12 lock-leak 1', '2024-06-13 lock-leak 1', '2024-06-13 ref-leak 1']);
       for (const svg of charts) {
-        assert.deepEqual([...svg.matchAll(/<circle class="rundot" [^>]*data-day="([^"]+)"/g)].map((m) => m[1]), [...DAYS], 'a dot under every night that ran');
+        assert.deepEqual(
+          [...svg.matchAll(/<circle class="rundot" [^>]*data-day="([^"]+)"/g)].map((m) => m[1]),
+          [...DAYS],
+          'a dot under every night that ran',
+        );
         assert.match(svg, /<text class="axis-label"[^>]*>findings reported<\/text>/);
         assert.match(svg, /<text class="tick"[^>]*>Jun 14<\/text>/);
         assert.match(svg, /<title id="[^"]+">[^<]+, 2024-06-01 to 2024-06-14<\/title>/, 'two weeks at least');
@@ -184,14 +215,25 @@ describe('cron: the nightly site', () => {
       assert.match(byVerdict, /<g class="legend">[^]*new \(2\)[^]*fixed \(1\)[^]*a run that night/);
       assert.match(byRule, /lock-leak \(2\)[^]*ref-leak \(1\)/);
       // The same numbers in a table: new, still there, from replies, fixed, kreview's two, total.
-      const row = (day: string): string[] => [.../<tr data-day="([^"]+)">([^]*?)<\/tr>/g.exec(html.slice(html.indexOf(`<tr data-day="${day}">`)))![2]!.matchAll(/<td class="num[^"]*">(\d+)<\/td>/g)].map((m) => m[1]!);
+      const row = (day: string): string[] =>
+        [
+          .../<tr data-day="([^"]+)">([^]*?)<\/tr>/g
+            .exec(html.slice(html.indexOf(`<tr data-day="${day}">`)))![2]!
+            .matchAll(/<td class="num[^"]*">(\d+)<\/td>/g),
+        ].map((m) => m[1]!);
       assert.deepEqual(row('2024-06-13'), ['1', '0', '0', '1', '0', '0', '2']);
       assert.deepEqual(row('2024-06-14'), ['0', '0', '0', '0', '0', '0', '0']);
       // Runs, newest first, each linking to its folder; series with their latest version and open findings.
-      assert.deepEqual([...html.matchAll(/<tr data-run="(\d+)">/g)].map((m) => m[1]), ['3', '2', '1']);
+      assert.deepEqual(
+        [...html.matchAll(/<tr data-run="(\d+)">/g)].map((m) => m[1]),
+        ['3', '2', '1'],
+      );
       for (const k of [1, 2, 3] as const) assert.ok(html.includes(`<a href="runs/${DAYS[k - 1]}-run${k}/index.html">report</a>`));
       assert.ok(!html.includes('reporting'), 'the run being reported reads as done');
-      assert.match(html, /<tr data-series="1"><td class="wrap"><a href="series\/1\.html">demo: dial: range checks<\/a><\/td><td class="wrap">Ada Example &lt;ada@example.org&gt;<\/td><td>v1 → v2<\/td><td>v2<\/td><td class="num open">1<\/td>/);
+      assert.match(
+        html,
+        /<tr data-series="1"><td class="wrap"><a href="series\/1\.html">demo: dial: range checks<\/a><\/td><td class="wrap">Ada Example &lt;ada@example.org&gt;<\/td><td>v1 → v2<\/td><td>v2<\/td><td class="num open">1<\/td>/,
+      );
     });
 
     it('`latest` is a relative link to the newest run', () => {
@@ -227,7 +269,12 @@ describe('cron: the nightly site', () => {
       if (!HAVE_CHROMIUM) return;
       browser = await launchChromium();
       // No JavaScript: the pages have none and must not need it.
-      ({ context } = await offlineContext(browser, `${pathToFileURL(out).href}/`, { viewport: { width: 1200, height: 900 }, colorScheme: 'light', javaScriptEnabled: false }, requests));
+      ({ context } = await offlineContext(
+        browser,
+        `${pathToFileURL(out).href}/`,
+        { viewport: { width: 1200, height: 900 }, colorScheme: 'light', javaScriptEnabled: false },
+        requests,
+      ));
     });
     after(async () => {
       await browser?.close();
@@ -296,7 +343,10 @@ describe('cron: the nightly site', () => {
       assert.deepEqual(await page.locator('section#v2 li.vf .badge.vd').allTextContents(), ['new in v2', 'fixed in v2 (there since v1)']);
       const hrefs = await assertLinks(page);
       assert.ok(hrefs.some((h) => h.endsWith('/runs/2024-06-13-run2/index.html')));
-      assert.ok(hrefs.some((h) => h.endsWith('/index.html') && !h.includes('/runs/')), 'back to the front page');
+      assert.ok(
+        hrefs.some((h) => h.endsWith('/index.html') && !h.includes('/runs/')),
+        'back to the front page',
+      );
       assert.deepEqual(requests, []);
     });
   });
@@ -330,9 +380,13 @@ describe('cron: the nightly site', () => {
       const series = readdirSync(join(out, 'series')).map((f) => read('series', f));
       const page = series.find((h) => h.includes('demo: evil'))!;
       assert.ok(page, "the hostile series' page");
-      for (const [what, html] of [['front page', front], ['series page', page]] as const) {
+      for (const [what, html] of [
+        ['front page', front],
+        ['series page', page],
+      ] as const) {
         assertStatic(html, what);
-        for (const raw of ['<script>', '<img', '<svg onload', '<iframe', '<u>fn', '<b>evil', '<style>body']) assert.ok(!html.includes(raw), `${what}: raw ${raw}`);
+        for (const raw of ['<script>', '<img', '<svg onload', '<iframe', '<u>fn', '<b>evil', '<style>body'])
+          assert.ok(!html.includes(raw), `${what}: raw ${raw}`);
       }
       assert.ok(front.includes('&lt;script&gt;window.__pwned=1&lt;/script&gt; demo: evil'));
       assert.ok(front.includes('&lt;style&gt;body{display:none}&lt;/style&gt;'), 'the source error, as text');
@@ -348,7 +402,7 @@ describe('cron: the nightly site', () => {
       assert.ok(md.includes('\\# not a heading'));
       // The message stays whole inside its code span: the span is longer than any backtick run in it.
       assert.ok(md.includes('`` src/') || md.includes('`` drivers/'), 'a double-backtick code span');
-      assert.ok(md.includes("<svg onload=alert(1)> ` *bold* [link](javascript:alert(1)) &lt;b&gt;"), 'verbatim in the code span');
+      assert.ok(md.includes('<svg onload=alert(1)> ` *bold* [link](javascript:alert(1)) &lt;b&gt;'), 'verbatim in the code span');
     });
 
     it('never runs in chromium', async (t) => {
@@ -389,8 +443,33 @@ describe('cron: the nightly site', () => {
 
     it('digest.md: still there, review replies, and what kreview changed, apart', () => {
       const f = (rule: string, fn: string): Finding =>
-        ({ rule, severity: 'warning', confidence: 'high', message: `${rule} in ${fn}`, input: 'x', patch: null, file: 'a.c', line: 3, function: fn, status: 'introduced', baseline: false, facts: [] }) as unknown as Finding;
-      const item = (verdict: Digest['series'][number]['versions'][number]['new'][number]['verdict'], since: number, x: Finding) => ({ verdict, since, fingerprint: x.rule, rule: x.rule, severity: 'warning', file: 'a.c', line: 3, function: x.function, message: x.message, patch: null, finding: x });
+        ({
+          rule,
+          severity: 'warning',
+          confidence: 'high',
+          message: `${rule} in ${fn}`,
+          input: 'x',
+          patch: null,
+          file: 'a.c',
+          line: 3,
+          function: fn,
+          status: 'introduced',
+          baseline: false,
+          facts: [],
+        }) as unknown as Finding;
+      const item = (verdict: Digest['series'][number]['versions'][number]['new'][number]['verdict'], since: number, x: Finding) => ({
+        verdict,
+        since,
+        fingerprint: x.rule,
+        rule: x.rule,
+        severity: 'warning',
+        file: 'a.c',
+        line: 3,
+        function: x.function,
+        message: x.message,
+        patch: null,
+        finding: x,
+      });
       const d: Digest = {
         run: { id: 7, startedAt: '2024-07-01T04:00:00.000Z', finishedAt: null, toolVersion: '0.2.0' },
         previous: { id: 6, startedAt: '2024-06-30T04:00:00.000Z' },
@@ -401,8 +480,26 @@ describe('cron: the nightly site', () => {
             title: 'x: y',
             author: 'A <a@b>',
             versions: [
-              { version: 2, versionId: 8, new: [], fixed: [], persisting: [], replies: [], toolNew: [item('tool-new', 2, f('flag-leak', 'g'))], toolGone: [item('tool-gone', 1, f('lock-leak', 'h'))] },
-              { version: 3, versionId: 9, new: [], fixed: [], persisting: [item('persisting', 1, f('ref-leak', 'k'))], replies: [item('reply', 0, f('double-lock', 'r'))], toolNew: [], toolGone: [] },
+              {
+                version: 2,
+                versionId: 8,
+                new: [],
+                fixed: [],
+                persisting: [],
+                replies: [],
+                toolNew: [item('tool-new', 2, f('flag-leak', 'g'))],
+                toolGone: [item('tool-gone', 1, f('lock-leak', 'h'))],
+              },
+              {
+                version: 3,
+                versionId: 9,
+                new: [],
+                fixed: [],
+                persisting: [item('persisting', 1, f('ref-leak', 'k'))],
+                replies: [item('reply', 0, f('double-lock', 'r'))],
+                toolNew: [],
+                toolGone: [],
+              },
             ],
           },
         ],
@@ -411,9 +508,15 @@ describe('cron: the nightly site', () => {
         nothingNew: false,
       };
       const md = digestMarkdown(d);
-      assert.match(md, /^### v3\n\n- \*\*still there since v1\*\*: `a\.c:3 k\(\) warn: ref-leak in k \[ref-leak, introduced\]`\n- \*\*from a review reply to v3\*\*: `a\.c:3 r\(\) warn: double-lock in r/m);
+      assert.match(
+        md,
+        /^### v3\n\n- \*\*still there since v1\*\*: `a\.c:3 k\(\) warn: ref-leak in k \[ref-leak, introduced\]`\n- \*\*from a review reply to v3\*\*: `a\.c:3 r\(\) warn: double-lock in r/m,
+      );
       assert.doesNotMatch(md, /^### v2$/m, 'v2 only changed because kreview did');
-      assert.match(md, /### Changed by kreview, not by the patch\n\n[^\n]*\n\n- \*\*kreview now finds it in v2\*\*: `a\.c:3 g\(\)[^\n]*\n- \*\*kreview no longer finds it in v2\*\*: `a\.c:3 h\(\)/);
+      assert.match(
+        md,
+        /### Changed by kreview, not by the patch\n\n[^\n]*\n\n- \*\*kreview now finds it in v2\*\*: `a\.c:3 g\(\)[^\n]*\n- \*\*kreview no longer finds it in v2\*\*: `a\.c:3 h\(\)/,
+      );
       assert.ok(md.indexOf('Changed by kreview') > md.indexOf('### v3'), 'after the versions');
       assert.match(md, /## Sources\n\n0 errors, 1 warning\.\n\n- \*\*warning\*\* `lkml`: archive moved/);
     });

@@ -49,7 +49,10 @@ describe('cron: scheduler', () => {
       const n = makeNights(dir);
       n.night(1);
       const cfg = nightConfig(dir, n, { schedule: '* * * * * *' });
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'support', 'kreview-cli.ts'), 'cron', '--config', cfg], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'support', 'kreview-cli.ts'), 'cron', '--config', cfg], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let log = '';
       child.stderr.on('data', (d: Buffer) => (log += d.toString()));
       const t0 = Date.now();
@@ -57,13 +60,19 @@ describe('cron: scheduler', () => {
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((r) => child.on('close', r));
       assert.equal(code, 0, log);
-      const events = log.trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event);
+      const events = log
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { event: string }).event);
       assert.equal(events[0], 'scheduled');
       assert.ok(events.includes('done'));
       assert.equal(events.at(-1), 'stopped');
       const db = new NightDb(loadNightConfig(cfg).database);
       try {
-        assert.ok(db.runs().every((r) => r.state === 'done'), 'no run left half done');
+        assert.ok(
+          db.runs().every((r) => r.state === 'done'),
+          'no run left half done',
+        );
       } finally {
         db.close();
       }

@@ -41,15 +41,24 @@ describe('cron: sources', () => {
     const cfg = loadNightConfig(config('mbox', `  - name: local\n    mbox: ${box}\n    tree: ${kernel.dir}\n    fetch-tree: false`));
     const n1 = await runNight(cfg, { now: () => new Date('2024-07-01T04:00:00Z') });
     assert.equal(n1.digest.messages, 2);
-    assert.deepEqual(n1.digest.series[0]!.versions[0]!.new.map((f) => f.rule), ['lock-leak']);
+    assert.deepEqual(
+      n1.digest.series[0]!.versions[0]!.new.map((f) => f.rule),
+      ['lock-leak'],
+    );
     // v2 changes the title a little and fixes the leak.
-    const v2 = kernel.series(base, 2, 'demo: fan: check the fan speed', [{ message: 'demo: fan: refuse negative speeds', files: { [FILE]: fan(false, '/* speeds are >= 0 */') } }]);
+    const v2 = kernel.series(base, 2, 'demo: fan: check the fan speed', [
+      { message: 'demo: fan: refuse negative speeds', files: { [FILE]: fan(false, '/* speeds are >= 0 */') } },
+    ]);
     appendFileSync(box, mbox(v2));
     const n2 = await runNight(cfg, { now: () => new Date('2024-07-02T04:00:00Z') });
     assert.equal(n2.digest.messages, 2, 'only the new messages are read');
     assert.equal(n2.digest.series.length, 1);
     const v = n2.digest.series[0]!.versions.find((x) => x.version === 2)!;
-    assert.deepEqual(v.fixed.map((f) => f.rule), ['lock-leak'], 'fixed in v2, against v1 of the same series');
+    assert.deepEqual(
+      v.fixed.map((f) => f.rule),
+      ['lock-leak'],
+      'fixed in v2, against v1 of the same series',
+    );
     const n3 = await runNight(cfg, { now: () => new Date('2024-07-03T04:00:00Z') });
     assert.equal(n3.digest.nothingNew, true);
   });
@@ -62,7 +71,14 @@ describe('cron: sources', () => {
     put(cid(kernel.series(base, 1, 'demo: fan: speed checks', [{ message: 'demo: fan: a speed check', files: { [FILE]: fan(true) } }])), 'a');
     const cfg = loadNightConfig(config('maildir', `  - name: box\n    maildir: ${md}\n    tree: ${kernel.dir}\n    fetch-tree: false`));
     await runNight(cfg, { now: () => new Date('2024-07-01T04:00:00Z') });
-    put(cid(kernel.series(base, 2, 'fan: reject bad input early', [{ message: 'fan: reject bad input early', files: { [FILE]: fan(true, '/* checked first */') } }])), 'b');
+    put(
+      cid(
+        kernel.series(base, 2, 'fan: reject bad input early', [
+          { message: 'fan: reject bad input early', files: { [FILE]: fan(true, '/* checked first */') } },
+        ]),
+      ),
+      'b',
+    );
     const n2 = await runNight(cfg, { now: () => new Date('2024-07-02T04:00:00Z') });
     assert.equal(n2.digest.messages, 2);
     const db = new NightDb(cfg.database);
@@ -72,7 +88,10 @@ describe('cron: sources', () => {
       db.close();
     }
     const v2 = n2.digest.series[0]!.versions.find((x) => x.version === 2)!;
-    assert.deepEqual(v2.persisting.map((f) => `${f.rule} since v${f.since}`), ['lock-leak since v1']);
+    assert.deepEqual(
+      v2.persisting.map((f) => `${f.rule} since v${f.since}`),
+      ['lock-leak since v1'],
+    );
   });
 
   it('a source that is gone or holds a broken message is said in the report; the others run', async () => {
@@ -80,12 +99,28 @@ describe('cron: sources', () => {
     const v1 = kernel.series(base, 1, 'demo: fan: broken neighbour', [{ message: 'demo: fan: another speed check', files: { [FILE]: fan(true) } }]);
     writeFileSync(box, mbox(['this line is not a mail header\nnor is this', ...v1]));
     const cfg = loadNightConfig(
-      config('broken', [`  - name: gone\n    public-inbox: ${join(dir, 'no-such-archive')}`, `  - name: local\n    mbox: ${box}\n    tree: ${kernel.dir}\n    fetch-tree: false`].join('\n')),
+      config(
+        'broken',
+        [
+          `  - name: gone\n    public-inbox: ${join(dir, 'no-such-archive')}`,
+          `  - name: local\n    mbox: ${box}\n    tree: ${kernel.dir}\n    fetch-tree: false`,
+        ].join('\n'),
+      ),
     );
     const r = await runNight(cfg, { now: () => new Date('2024-07-05T04:00:00Z') });
-    assert.ok(r.digest.events.some((e) => e.source === 'gone' && e.level === 'error' && /no-such-archive: not found/.test(e.text)), JSON.stringify(r.digest.events));
-    assert.ok(r.digest.events.some((e) => e.source === 'local' && e.level === 'warning' && /message 1/.test(e.text)), JSON.stringify(r.digest.events));
-    assert.deepEqual(r.digest.series[0]?.versions[0]?.new.map((f) => f.rule), ['lock-leak'], 'the good source was read');
+    assert.ok(
+      r.digest.events.some((e) => e.source === 'gone' && e.level === 'error' && /no-such-archive: not found/.test(e.text)),
+      JSON.stringify(r.digest.events),
+    );
+    assert.ok(
+      r.digest.events.some((e) => e.source === 'local' && e.level === 'warning' && /message 1/.test(e.text)),
+      JSON.stringify(r.digest.events),
+    );
+    assert.deepEqual(
+      r.digest.series[0]?.versions[0]?.new.map((f) => f.rule),
+      ['lock-leak'],
+      'the good source was read',
+    );
   });
 
   it('what a change of semantics alone changes is said apart from what the patch changed', async () => {
@@ -103,7 +138,11 @@ describe('cron: sources', () => {
     const versions = r.digest.series[0]!.versions;
     const v1 = versions.find((v) => v.version === 1)!;
     const v2 = versions.find((v) => v.version === 2)!;
-    assert.deepEqual(v1.toolGone.map((f) => f.rule), ['lock-leak'], 'gone because kreview changed');
+    assert.deepEqual(
+      v1.toolGone.map((f) => f.rule),
+      ['lock-leak'],
+      'gone because kreview changed',
+    );
     assert.deepEqual(v2.fixed, [], 'not fixed by v2');
   });
 });

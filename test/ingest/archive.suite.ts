@@ -64,13 +64,18 @@ describe('ingest/archive', () => {
 
   it('reads each seed thread as one archive-text message with its subject and sender', { skip: !existsSync(SEEDS) && 'no ../shared/seeds' }, async () => {
     const want: Record<string, [string, string]> = {
-      '000': ['[Devel] [PATCH vz9 v2 38/65] dm-ploop: make ploop_bat_write_complete ready for parallel pio completion', 'Konstantin Khorenko <khorenko@virtuozzo.com>'],
+      '000': [
+        '[Devel] [PATCH vz9 v2 38/65] dm-ploop: make ploop_bat_write_complete ready for parallel pio completion',
+        'Konstantin Khorenko <khorenko@virtuozzo.com>',
+      ],
       '001': ['[Devel] [PATCH vz9 v2] dm-ploop: fix and rework md updates', 'Alexander Atanasov <alexander.atanasov@virtuozzo.com>'],
       '002': ["Re: [dm-devel] new patchset to eliminate DM's use of BIOSET_NEED_RESCUER", 'NeilBrown'],
       '003': ['Re: [PATCH 19/26] netfs: New writeback implementation', 'Naveen Mamindlapalli'],
       '004': ['Re: [PATCH 2/3] zram: support page-based parallel write', 'Sergey Senozhatsky'],
     };
-    const files = readdirSync(SEEDS).filter((f) => f.endsWith('.txt')).sort();
+    const files = readdirSync(SEEDS)
+      .filter((f) => f.endsWith('.txt'))
+      .sort();
     assert.ok(files.length >= 5);
     for (const f of files) {
       const path = join(SEEDS, f);

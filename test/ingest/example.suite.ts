@@ -19,8 +19,10 @@ function checkHunks(body: string): number {
     let j = i + 1;
     for (; j < lines.length && (oldN < Number(h[2]) || newN < Number(h[4])); j++) {
       const c = lines[j]![0];
-      if (c === ' ') (oldN++, newN++);
-      else if (c === '-') oldN++;
+      if (c === ' ') {
+        oldN++;
+        newN++;
+      } else if (c === '-') oldN++;
       else if (c === '+') newN++;
       else assert.fail(`line ${j + 1} inside a hunk: ${JSON.stringify(lines[j])}`);
     }
@@ -44,7 +46,7 @@ describe('ingest/example', () => {
         'Re: [PATCH v2 2/2] misc: demo: validate and account requests before queueing them',
       ],
     );
-    const [cover, p1, p2, reply] = messages as [typeof messages[0], typeof messages[0], typeof messages[0], typeof messages[0]];
+    const [cover, p1, p2, reply] = messages as [(typeof messages)[0], (typeof messages)[0], (typeof messages)[0], (typeof messages)[0]];
     assert.equal(p1.inReplyTo, cover.messageId);
     assert.equal(p2.inReplyTo, cover.messageId);
     assert.equal(reply.inReplyTo, p2.messageId);

@@ -138,7 +138,10 @@ describe('ingest/mbox', () => {
     const bytes = readFileSync(path);
     const { summary, messages } = await readInput(path);
     assert.equal(summary.messages, 4);
-    assert.deepEqual(messages.map((m) => m.subject), ['good one', '', '', 'good two']);
+    assert.deepEqual(
+      messages.map((m) => m.subject),
+      ['good one', '', '', 'good two'],
+    );
     const off2 = bytes.indexOf('From 8888');
     const off3 = bytes.indexOf('From 9999');
     assert.equal(messages[1]!.error, `${path}: message 2 (offset ${off2}): no header block`);
@@ -146,7 +149,10 @@ describe('ingest/mbox', () => {
     assert.equal(messages[2]!.error, `${path}: message 3 (offset ${off3}): empty message`);
     assert.equal(messages[0]!.error, null);
     assert.equal(messages[3]!.error, null);
-    assert.deepEqual(messages.map((m) => m.origin.index), [1, 2, 3, 4]);
+    assert.deepEqual(
+      messages.map((m) => m.origin.index),
+      [1, 2, 3, 4],
+    );
   });
 
   it('counts bytes before the first envelope line instead of dropping them silently', async () => {

@@ -112,7 +112,10 @@ describe('ingest/mime', () => {
     );
     const m = await parseMessage(raw, { input: 'x', index: 1 });
     assert.deepEqual(m.damage, ['quoted-printable-soft-breaks']);
-    const ok = await parseMessage(Buffer.from('From: a@b\nSubject: s\nContent-Transfer-Encoding: quoted-printable\n\nlong=\nline a=3Db\n'), { input: 'x', index: 1 });
+    const ok = await parseMessage(Buffer.from('From: a@b\nSubject: s\nContent-Transfer-Encoding: quoted-printable\n\nlong=\nline a=3Db\n'), {
+      input: 'x',
+      index: 1,
+    });
     assert.equal(ok.body, 'longline a=b\n');
     assert.deepEqual(ok.damage, []);
   });

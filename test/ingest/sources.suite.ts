@@ -52,7 +52,11 @@ function buildBareEpoch(dir: string, n: number, bigAt: number): void {
   for (let i = 1; i <= n; i++) {
     const body = i === bigAt ? `${'+\tbig_line_of_a_large_patch();\n'.repeat(8000)}` : `body ${i}\n`;
     const blob = Buffer.from(mail(100 + i, `epoch message ${i}`, body));
-    parts.push(Buffer.from(`commit refs/heads/master\ncommitter Inbox <inbox@example.org> ${1700000000 + i} +0000\ndata 0\nM 100644 inline m\ndata ${blob.length}\n`), blob, Buffer.from('\n'));
+    parts.push(
+      Buffer.from(`commit refs/heads/master\ncommitter Inbox <inbox@example.org> ${1700000000 + i} +0000\ndata 0\nM 100644 inline m\ndata ${blob.length}\n`),
+      blob,
+      Buffer.from('\n'),
+    );
   }
   const fi = spawnSync('git', ['fast-import', '--quiet'], { cwd: dir, input: Buffer.concat(parts) });
   assert.equal(fi.status, 0, fi.stderr.toString());
@@ -149,7 +153,10 @@ describe('ingest/sources', () => {
         [commits[3], 'Re: [PATCH 1/2] acme: first'],
       ],
     );
-    assert.deepEqual(messages.map((m) => m.origin.index), [1, 2, 3]);
+    assert.deepEqual(
+      messages.map((m) => m.origin.index),
+      [1, 2, 3],
+    );
     assert.equal(summary.skipped.length, 1);
     assert.equal(summary.skipped[0]!.item, `commit ${commits[2]}`);
     assert.match(summary.skipped[0]!.reason, /deletion/);
@@ -172,13 +179,22 @@ describe('ingest/sources', () => {
     assert.equal(messages.length, 3 + 150 + 2);
     assert.deepEqual([...new Set(messages.map((m) => m.origin.file))], ['git/0.git', 'git/2.git', 'git/10.git']);
     assert.deepEqual(summary.skipped, [
-      { item: `git/0.git commit ${(await simpleGit({ baseDir: src }).revparse(['HEAD~1'])).trim()}`, reason: 'public-inbox deletion (the commit holds d instead of m)' },
+      {
+        item: `git/0.git commit ${(await simpleGit({ baseDir: src }).revparse(['HEAD~1'])).trim()}`,
+        reason: 'public-inbox deletion (the commit holds d instead of m)',
+      },
       { item: 'git/3.git', reason: 'repository has no commits yet' },
     ]);
     const e2 = messages.filter((m) => m.origin.file === 'git/2.git');
-    assert.deepEqual(e2.map((m) => m.subject), Array.from({ length: 150 }, (_, i) => `epoch message ${i + 1}`));
+    assert.deepEqual(
+      e2.map((m) => m.subject),
+      Array.from({ length: 150 }, (_, i) => `epoch message ${i + 1}`),
+    );
     assert.equal(e2[76]!.body.length, '+\tbig_line_of_a_large_patch();\n'.length * 8000);
-    assert.deepEqual(messages.map((m) => m.origin.index), messages.map((_, i) => i + 1));
+    assert.deepEqual(
+      messages.map((m) => m.origin.index),
+      messages.map((_, i) => i + 1),
+    );
     assert.ok(messages.every((m) => /^[0-9a-f]{40}$/.test(m.origin.commit!) && m.error === null));
   });
 
@@ -200,7 +216,10 @@ describe('ingest/sources', () => {
   });
 
   it('throws InputError only for paths that cannot be read at all', async () => {
-    await assert.rejects(openInput(join(tmp, 'does-not-exist.mbox')), (e: unknown) => e instanceof InputError && /does-not-exist\.mbox: cannot read: ENOENT/.test(e.message));
+    await assert.rejects(
+      openInput(join(tmp, 'does-not-exist.mbox')),
+      (e: unknown) => e instanceof InputError && /does-not-exist\.mbox: cannot read: ENOENT/.test(e.message),
+    );
     // a binary file is read (and reported), not refused
     const bin = join(tmp, 'blob.bin');
     writeFileSync(bin, Buffer.from([0, 1, 2, 3, 0xff, 0xfe]));
@@ -228,10 +247,13 @@ describe('ingest/sources', () => {
     const p8 = join(tmp, 'bom8.mbox');
     writeFileSync(p8, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), mbox]));
     const r8 = await readInput(p8);
-    assert.deepEqual(r8.messages.map((m) => [m.subject, m.origin.offset]), [
-      ['[PATCH 1/2] acme: first', 3],
-      ['[PATCH 2/2] acme: second', 3 + mbox.indexOf('From 2222')],
-    ]);
+    assert.deepEqual(
+      r8.messages.map((m) => [m.subject, m.origin.offset]),
+      [
+        ['[PATCH 1/2] acme: first', 3],
+        ['[PATCH 2/2] acme: second', 3 + mbox.indexOf('From 2222')],
+      ],
+    );
     const p16 = join(tmp, 'bom16.txt');
     const text = readFileSync(fixture('pipermail.txt'), 'utf8');
     writeFileSync(p16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));

@@ -10,7 +10,8 @@ const seedLike = fixtureText('dm-ploop/wb-late-clear.c');
 const CLEAR_EARLY = '\tmd->piwb = NULL;\n\tclear_bit(MD_WRITEBACK, &md->status);\n\tspin_unlock(&md->md_lock);';
 const NO_CLEAR = '\tmd->piwb = NULL;\n\tspin_unlock(&md->md_lock);';
 const DISPATCH = '\t\tploop_dispatch_pios(ploop, NULL, &list);\n}';
-const DISPATCH_THEN_CLEAR = '\t\tploop_dispatch_pios(ploop, NULL, &list);\n\n\tspin_lock_irqsave(&ploop->bat_lock, flags);\n\tclear_bit(MD_WRITEBACK, &md->status);\n\tspin_unlock_irqrestore(&ploop->bat_lock, flags);\n}';
+const DISPATCH_THEN_CLEAR =
+  '\t\tploop_dispatch_pios(ploop, NULL, &list);\n\n\tspin_lock_irqsave(&ploop->bat_lock, flags);\n\tclear_bit(MD_WRITEBACK, &md->status);\n\tspin_unlock_irqrestore(&ploop->bat_lock, flags);\n}';
 
 /** The correct fixture broken the way the seed is: the flag is cleared after the dispatch. */
 const broken = edit(edit(correct, CLEAR_EARLY, NO_CLEAR), DISPATCH, DISPATCH_THEN_CLEAR);
@@ -20,7 +21,10 @@ const repaired = edit(edit(seedLike, DISPATCH_THEN_CLEAR, DISPATCH), NO_CLEAR, C
 describe('model dm-ploop', () => {
   it('is silent when MD_WRITEBACK is cleared before the parked pios are taken off', async () => {
     const m = await modelsOn(correct);
-    assert.ok(m.runs.some((r) => r.model === 'dm-ploop' && r.verdict === 'safe'), JSON.stringify(m.runs));
+    assert.ok(
+      m.runs.some((r) => r.model === 'dm-ploop' && r.verdict === 'safe'),
+      JSON.stringify(m.runs),
+    );
     assert.deepEqual(m.findings, []);
   });
 
@@ -52,9 +56,15 @@ describe('model dm-ploop', () => {
     const fs = modelFindings(await reviewDiff('drivers/md/dm-ploop-map.c', correct, broken));
     assert.equal(fs.length, 1, JSON.stringify(fs.map((f) => f.message)));
     assert.equal(fs[0]!.status, 'introduced');
-    assert.ok(fs[0]!.facts.some((f) => /takes them onto '&list' in the hidden/.test(f)), fs[0]!.facts.join('\n'));
+    assert.ok(
+      fs[0]!.facts.some((f) => /takes them onto '&list' in the hidden/.test(f)),
+      fs[0]!.facts.join('\n'),
+    );
     const back = modelFindings(await reviewDiff('drivers/md/dm-ploop-map.c', broken, correct));
-    assert.deepEqual(back.map((f) => f.status), ['fixed']);
+    assert.deepEqual(
+      back.map((f) => f.status),
+      ['fixed'],
+    );
   });
 });
 
@@ -81,7 +91,7 @@ describe('kreview explain on a model finding', () => {
     assert.match(text, /model: dm-ploop/);
     assert.match(text, /invariant: every pio parked on wait_llist/);
     assert.match(text, /CPU1 .*llist_add.*-- puts pio#1 on md->wait_llist/);
-    assert.match(text, /rests on:\n  - model dm-ploop/);
+    assert.match(text, /rests on:\n {2}- model dm-ploop/);
   });
 });
 
@@ -94,8 +104,12 @@ describe('model dm-ploop: where its rule does not apply', () => {
 
   it('follows the older list_head wait list too (its own parking rule), silent when correct, loud when broken', async () => {
     const toList = (t: string): string =>
-      t.replace('llist_add((struct llist_node *)&pio->list, &md->wait_llist);', 'list_add_tail(&pio->list, &md->wait_list);')
-        .replace(/\twaiting = llist_del_all\(&md->wait_llist\);\n\tllist_for_each_safe\(pos, tmp, waiting\) \{\n[^}]*\}\n/, '\tlist_splice_tail_init(&md->wait_list, &list);\n');
+      t
+        .replace('llist_add((struct llist_node *)&pio->list, &md->wait_llist);', 'list_add_tail(&pio->list, &md->wait_list);')
+        .replace(
+          /\twaiting = llist_del_all\(&md->wait_llist\);\n\tllist_for_each_safe\(pos, tmp, waiting\) \{\n[^}]*\}\n/,
+          '\tlist_splice_tail_init(&md->wait_list, &list);\n',
+        );
     const ok = await modelsOn(toList(correct));
     assert.ok(ok.runs.length > 0 && ok.runs.every((r) => r.verdict === 'safe'), JSON.stringify(ok.runs));
     const bad = await modelsOn(toList(broken));

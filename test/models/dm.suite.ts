@@ -57,8 +57,10 @@ describe('model dm', () => {
     const repaired = edit(seedLike, DRAIN_AT_START, '').replace('static void dm_wq_work', `${RESCUE_WORK}static void dm_wq_work`);
     assert.deepEqual((await modelsOn(repaired)).findings, []);
     // And the other way: the rescue work's body back at the start of the md work.
-    const folded = edit(ownWork, RESCUE_WORK.replace('static void dm_rescue_work', 'static void dm_rescue_work'), '')
-      .replace('\tmap = dm_get_live_table(md, &idx);', `\tstruct bio_list punted;\n\n${DRAIN_AT_START}\tmap = dm_get_live_table(md, &idx);`);
+    const folded = edit(ownWork, RESCUE_WORK.replace('static void dm_rescue_work', 'static void dm_rescue_work'), '').replace(
+      '\tmap = dm_get_live_table(md, &idx);',
+      `\tstruct bio_list punted;\n\n${DRAIN_AT_START}\tmap = dm_get_live_table(md, &idx);`,
+    );
     assert.equal((await modelsOn(folded)).findings.length, 1);
   });
 });

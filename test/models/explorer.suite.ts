@@ -28,20 +28,26 @@ async function run(src: string, names: string[], hooks: Hooks = {}, opts: Explor
 
 describe('interleaving explorer', () => {
   it('finds an ABBA deadlock and shows both CPUs waiting', async () => {
-    const ex = await run(`
+    const ex = await run(
+      `
 void ab(struct dev *d) { spin_lock(&d->a); spin_lock(&d->b); d->x = 1; spin_unlock(&d->b); spin_unlock(&d->a); }
 void ba(struct dev *d) { spin_lock(&d->b); spin_lock(&d->a); d->x = 2; spin_unlock(&d->a); spin_unlock(&d->b); }
-`, ['ab', 'ba']);
+`,
+      ['ab', 'ba'],
+    );
     assert.equal(ex.verdict, 'deadlock');
     assert.deepEqual(ex.blocked!.map((b) => b.waits).sort(), ['dev->a, held by CPU0', 'dev->b, held by CPU1'].sort());
     assert.equal(ex.path.length, 2, 'shortest: each CPU takes its first lock');
   });
 
   it('is silent when both take the locks in the same order', async () => {
-    const ex = await run(`
+    const ex = await run(
+      `
 void ab(struct dev *d) { spin_lock(&d->a); spin_lock(&d->b); d->x = 1; spin_unlock(&d->b); spin_unlock(&d->a); }
 void ab2(struct dev *d) { spin_lock(&d->a); spin_lock(&d->b); d->x = 2; spin_unlock(&d->b); spin_unlock(&d->a); }
-`, ['ab', 'ab2']);
+`,
+      ['ab', 'ab2'],
+    );
     assert.equal(ex.verdict, 'safe');
   });
 
@@ -95,8 +101,13 @@ void freer(struct dev *d) { kfree(d->it); }
     const ex = await run(src, ['maybe', 'maybe']);
     // One side takes the lock and keeps it; the other CPU's acquire then waits forever.
     assert.equal(ex.verdict, 'deadlock');
-    const ex2 = await run(`void m(struct dev *d) { hidden_helper(d); d->x = 1; }`, ['m'], { final: () => ({ invariant: 'show', message: 'end', objects: [] }) });
-    assert.ok(ex2.assumptions.some((a) => /hidden_helper\(\) is not in the input nor modelled/.test(a)), ex2.assumptions.join('\n'));
+    const ex2 = await run(`void m(struct dev *d) { hidden_helper(d); d->x = 1; }`, ['m'], {
+      final: () => ({ invariant: 'show', message: 'end', objects: [] }),
+    });
+    assert.ok(
+      ex2.assumptions.some((a) => /hidden_helper\(\) is not in the input nor modelled/.test(a)),
+      ex2.assumptions.join('\n'),
+    );
   });
 
   it('waits for a completion until another CPU completes it; a wait nobody ends is a deadlock, a timeout is not', async () => {
@@ -109,7 +120,10 @@ void patient(struct dev *d) { if (!wait_for_completion_timeout(&d->done, HZ)) re
     assert.equal((await run(src, ['waiter', 'completer'])).verdict, 'safe');
     const stuck = await run(src, ['waiter', 'forgetful'], {}, {}, (w, dev) => w.store(`${dev}.x`, { t: 'int', v: 1 }));
     assert.equal(stuck.verdict, 'deadlock');
-    assert.deepEqual(stuck.blocked!.map((b) => b.waits), ['dev->done to complete']);
+    assert.deepEqual(
+      stuck.blocked!.map((b) => b.waits),
+      ['dev->done to complete'],
+    );
     assert.equal((await run(src, ['patient', 'forgetful'], {}, {}, (w, dev) => w.store(`${dev}.x`, { t: 'int', v: 1 }))).verdict, 'safe');
   });
 

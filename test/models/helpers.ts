@@ -41,12 +41,18 @@ export function edit(text: string, from: string, to: string): string {
 export function gitDiff(path: string, before: string, after: string, opts: { wholeFunctions?: boolean } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'kreview-diff-'));
   try {
-    for (const [side, text] of [['a', before], ['b', after]] as const) {
+    for (const [side, text] of [
+      ['a', before],
+      ['b', after],
+    ] as const) {
       mkdirSync(dirname(join(dir, side, path)), { recursive: true });
       writeFileSync(join(dir, side, path), text);
     }
     try {
-      execFileSync('git', ['diff', '--no-index', '--no-color', ...(opts.wholeFunctions ? ['--function-context'] : []), `a/${path}`, `b/${path}`], { cwd: dir, encoding: 'utf8' });
+      execFileSync('git', ['diff', '--no-index', '--no-color', ...(opts.wholeFunctions ? ['--function-context'] : []), `a/${path}`, `b/${path}`], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
       return '';
     } catch (e) {
       // git diff --no-index exits 1 when the files differ; the diff is on stdout.

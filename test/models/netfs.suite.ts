@@ -24,7 +24,7 @@ describe('model netfs', () => {
     assert.match(finding.witness!.breaks, /CPU1 waits for wb_lock, held by CPU0/);
   });
 
-  it('does not call a lock handed to the end function a leak (the seed-like error-pointer case is the engine\'s)', async () => {
+  it("does not call a lock handed to the end function a leak (the seed-like error-pointer case is the engine's)", async () => {
     // Unlocked on error but not returning: a dereference of the error pointer, one thread alone.
     const fallsThrough = edit(correct, UNLOCK_ON_ERROR, '\tif (IS_ERR(wreq))\n\t\tmutex_unlock(&ictx->wb_lock);');
     assert.deepEqual((await modelsOn(fallsThrough)).findings, []);

@@ -37,12 +37,18 @@ describe('model zram', () => {
   it('follows the code: dropping the count after the write is safe; moving it back breaks it', async () => {
     const safe = await modelsOn(repaired);
     assert.deepEqual(safe.findings, []);
-    assert.ok(safe.runs.every((r) => r.verdict === 'safe'), JSON.stringify(safe.runs));
+    assert.ok(
+      safe.runs.every((r) => r.verdict === 'safe'),
+      JSON.stringify(safe.runs),
+    );
     assert.equal((await modelsOn(edit(repaired, WRITE_FIRST, DROP_FIRST))).findings.length, 1);
   });
 
   it('says a patch introduced it (a diff that shows the whole function: the completion must be visible)', async () => {
     const fs = modelFindings(await reviewDiff('drivers/block/zram/zram_drv.c', repaired, seedLike, { wholeFunctions: true }));
-    assert.deepEqual(fs.map((f) => [f.rule, f.status, f.function]), [['model-violation', 'introduced', 'write_page_batch']]);
+    assert.deepEqual(
+      fs.map((f) => [f.rule, f.status, f.function]),
+      [['model-violation', 'introduced', 'write_page_batch']],
+    );
   });
 });

@@ -44,14 +44,18 @@ function edit(r: () => number, lines: string[]): string[] {
   for (const l of lines) {
     const x = r();
     if (x < 0.08) continue; // removed
-    if (x < 0.14) out.push(...file(r, 1 + Math.floor(r() * 3))); // replaced
+    if (x < 0.14)
+      out.push(...file(r, 1 + Math.floor(r() * 3))); // replaced
     else out.push(l);
     if (r() < 0.05) out.push(...file(r, 1 + Math.floor(r() * 2))); // added
   }
   return out;
 }
 
-const hex = (r: () => number): string => Math.floor(r() * 0xfffffff).toString(16).padStart(7, '1');
+const hex = (r: () => number): string =>
+  Math.floor(r() * 0xfffffff)
+    .toString(16)
+    .padStart(7, '1');
 
 /** One file's diff in git's format; null when the versions are equal. */
 function gitFileDiff(r: () => number, path: string, kind: 'modify' | 'add' | 'delete'): string | null {
@@ -148,7 +152,10 @@ describe('patch: clean diffs (property)', () => {
           oldLines: h.oldLines,
           newStart: h.newLines === 0 ? h.newStart! + 1 : h.newStart,
           newLines: h.newLines,
-          lines: h.lines.flatMap((l) => [(l.kind === 'add' ? '+' : l.kind === 'del' ? '-' : ' ') + l.text, ...(l.noNewlineAtEnd ? ['\\ No newline at end of file'] : [])]),
+          lines: h.lines.flatMap((l) => [
+            (l.kind === 'add' ? '+' : l.kind === 'del' ? '-' : ' ') + l.text,
+            ...(l.noNewlineAtEnd ? ['\\ No newline at end of file'] : []),
+          ]),
         }));
         assert.deepEqual(mine, t.hunks, `seed ${seed} file ${k}`);
       });
@@ -166,7 +173,8 @@ describe('patch: clean diffs (property)', () => {
       const q = extractBody(`On Mon, Ann Author wrote:\n${quoted}`).patches[0]!;
       assert.equal(q.kind, 'quoted');
       assert.equal(q.quoteDepth, 1);
-      const shift = (x: ReturnType<typeof project>) => x.map((f) => ({ ...f, hunks: f.hunks.map((h) => ({ ...h, lines: h.lines.map((l) => ({ ...l, bodyLine: l.bodyLine - 1 })) })) }));
+      const shift = (x: ReturnType<typeof project>) =>
+        x.map((f) => ({ ...f, hunks: f.hunks.map((h) => ({ ...h, lines: h.lines.map((l) => ({ ...l, bodyLine: l.bodyLine - 1 })) })) }));
       assert.deepEqual(shift(project(q)), project(plain), `seed ${seed}`);
     }
   });

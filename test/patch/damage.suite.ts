@@ -17,7 +17,15 @@ describe('patch: damage repair', () => {
     assert.deepEqual(h.declared, { oldLines: 13, newLines: 16 });
     assert.deepEqual(shape(p!), ['  -+ -----++++++ ++   ']);
     const restored = h.lines.filter((l) => l.repair === 'restored-context-prefix').map((l) => l.text);
-    assert.deepEqual(restored, ['{', 'struct gizmo_dev *gd = container_of(work, struct gizmo_dev, db_work);', '', 'writel(GIZMO_DB_KICK, gd->regs + GIZMO_DOORBELL);', '}', '', 'static void gizmo_irq_enable(struct gizmo_dev *gd)']);
+    assert.deepEqual(restored, [
+      '{',
+      'struct gizmo_dev *gd = container_of(work, struct gizmo_dev, db_work);',
+      '',
+      'writel(GIZMO_DB_KICK, gd->regs + GIZMO_DOORBELL);',
+      '}',
+      '',
+      'static void gizmo_irq_enable(struct gizmo_dev *gd)',
+    ]);
     assert.equal(h.lines.at(-1)!.oldLine, 313);
     assert.ok(!h.lines.some((l) => /Attachment|PGP|2\.45/.test(l.text)));
   });

@@ -93,14 +93,29 @@ describe('patch: fragments and numbered code', () => {
     assert.deepEqual([p.files[0]!.path, p.files[0]!.status], [null, 'unknown']);
     const h = p.files[0]!.hunks[0]!;
     assert.deepEqual([h.oldStart, h.newStart, h.lines.length], [512, 512, 13]);
-    assert.deepEqual(h.lines[0], { kind: 'context', text: 'static void gizmo_deferred_work(struct work_struct *work)', oldLine: 512, newLine: 512, bodyLine: 10 });
+    assert.deepEqual(h.lines[0], {
+      kind: 'context',
+      text: 'static void gizmo_deferred_work(struct work_struct *work)',
+      oldLine: 512,
+      newLine: 512,
+      bodyLine: 10,
+    });
     assert.deepEqual([h.lines[4]!.text, h.lines[4]!.oldLine], ['', 516]);
     assert.ok(p.damage.includes('whitespace-stripped'));
   });
 
   it('numbered code that skips lines is one hunk per run', () => {
     const ex = extractBody(
-      ['> 88 static int gizmo_get(struct gizmo_dev *gd)', '> 89 {', '> 90 \tmutex_lock(&gd->lock);', '> ...', '> 97 \tmutex_unlock(&gd->lock);', '> 98 \treturn 0;', '> 99 }', ''].join('\n'),
+      [
+        '> 88 static int gizmo_get(struct gizmo_dev *gd)',
+        '> 89 {',
+        '> 90 \tmutex_lock(&gd->lock);',
+        '> ...',
+        '> 97 \tmutex_unlock(&gd->lock);',
+        '> 98 \treturn 0;',
+        '> 99 }',
+        '',
+      ].join('\n'),
     );
     const h = ex.patches[0]!.files[0]!.hunks;
     assert.deepEqual(

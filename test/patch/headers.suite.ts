@@ -16,9 +16,27 @@ describe('patch: file headers', () => {
     const files = p!.files.map((f) => [f.path, f.status, f.oldPath, f.newPath, f.oldBlob, f.newBlob, f.binary, f.hunks.length]);
     assert.deepEqual(files, [
       ['drivers/misc/gizmo/Makefile', 'modified', 'drivers/misc/gizmo/Makefile', 'drivers/misc/gizmo/Makefile', '1a2b3c4d5e6f', '6f5e4d3c2b1a', false, 1],
-      ['drivers/misc/gizmo/gizmo-core.c', 'modified', 'drivers/misc/gizmo/gizmo-core.c', 'drivers/misc/gizmo/gizmo-core.c', '0b1c2d3e4f5a', 'a5f4e3d2c1b0', false, 2],
+      [
+        'drivers/misc/gizmo/gizmo-core.c',
+        'modified',
+        'drivers/misc/gizmo/gizmo-core.c',
+        'drivers/misc/gizmo/gizmo-core.c',
+        '0b1c2d3e4f5a',
+        'a5f4e3d2c1b0',
+        false,
+        2,
+      ],
       ['drivers/misc/gizmo/gizmo-debug.c', 'deleted', 'drivers/misc/gizmo/gizmo-debug.c', null, '77aa66bb55cc', null, false, 1],
-      ['drivers/misc/gizmo/gizmo-ring.h', 'renamed', 'drivers/misc/gizmo/gizmo-old.h', 'drivers/misc/gizmo/gizmo-ring.h', '4c4c4c4c4c4c', '5d5d5d5d5d5d', false, 1],
+      [
+        'drivers/misc/gizmo/gizmo-ring.h',
+        'renamed',
+        'drivers/misc/gizmo/gizmo-old.h',
+        'drivers/misc/gizmo/gizmo-ring.h',
+        '4c4c4c4c4c4c',
+        '5d5d5d5d5d5d',
+        false,
+        1,
+      ],
       ['drivers/misc/gizmo/gizmo-ring.c', 'added', null, 'drivers/misc/gizmo/gizmo-ring.c', null, '9e9e9e9e9e9e', false, 1],
       ['drivers/misc/gizmo/fw/logo.bin', 'added', null, 'drivers/misc/gizmo/fw/logo.bin', null, '3b18e512dba79e4c8300dd08aeb37f8e728b8dad', true, 0],
       ['scripts/gizmo-fw.sh', 'modified', 'scripts/gizmo-fw.sh', 'scripts/gizmo-fw.sh', null, null, false, 0],
@@ -29,7 +47,15 @@ describe('patch: file headers', () => {
     assert.deepEqual([core!.oldMode, core!.newMode], ['100644', '100644']);
     // "\ No newline" marks the line before it, on each side
     const ml = make!.hunks[0]!.lines;
-    assert.deepEqual(ml.map((l) => [l.kind, !!l.noNewlineAtEnd]), [['context', false], ['context', false], ['del', true], ['add', true]]);
+    assert.deepEqual(
+      ml.map((l) => [l.kind, !!l.noNewlineAtEnd]),
+      [
+        ['context', false],
+        ['context', false],
+        ['del', true],
+        ['add', true],
+      ],
+    );
     // hunk numbering, sections, line numbers on both sides
     const h = core!.hunks[1]!;
     assert.deepEqual([h.oldStart, h.oldLines, h.newStart, h.newLines, h.section], [140, 14, 140, 13, 'static int gizmo_start(struct gizmo_dev *gd)']);
@@ -109,14 +135,25 @@ describe('patch: file headers', () => {
   });
 
   it('a quote that kept only the "+++ b/path" line still names the file', () => {
-    const ex = extractBody(['> +++ b/drivers/misc/gizmo/gizmo-core.c', '> @@ -9,2 +9,3 @@ static int gizmo_open(struct inode *inode, struct file *file)', '>  \tint ret;', '> +\tmight_sleep();', '>  \treturn 0;', ''].join('\n'));
+    const ex = extractBody(
+      [
+        '> +++ b/drivers/misc/gizmo/gizmo-core.c',
+        '> @@ -9,2 +9,3 @@ static int gizmo_open(struct inode *inode, struct file *file)',
+        '>  \tint ret;',
+        '> +\tmight_sleep();',
+        '>  \treturn 0;',
+        '',
+      ].join('\n'),
+    );
     const p = ex.patches[0]!;
     assert.equal(p.kind, 'quoted');
     assert.deepEqual([p.files[0]!.path, p.files[0]!.status, p.files[0]!.hunks.length], ['drivers/misc/gizmo/gizmo-core.c', 'modified', 1]);
   });
 
   it('a "-- " line is a removed "- " line only while the header expects one', () => {
-    const ex = extractBody(['--- a/Documentation/gizmo.txt', '+++ b/Documentation/gizmo.txt', '@@ -1,2 +1,1 @@', ' Options:', '-- ', '-- ', '2.40.0', ''].join('\n'));
+    const ex = extractBody(
+      ['--- a/Documentation/gizmo.txt', '+++ b/Documentation/gizmo.txt', '@@ -1,2 +1,1 @@', ' Options:', '-- ', '-- ', '2.40.0', ''].join('\n'),
+    );
     const p = ex.patches[0]!;
     assert.deepEqual(shape(p), [' -']);
     assert.equal(p.files[0]!.hunks[0]!.lines[1]!.text, '- ');

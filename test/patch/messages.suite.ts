@@ -15,7 +15,13 @@ describe('patch: messages', () => {
       ps.map((p) => [p.id.replace(/^.*#/, '#'), p.kind, p.subject, p.author ?? null, p.files.map((f) => f.path)]),
       [
         ['#1.1', 'diff', '[PATCH 1/2] gizmo: take the ring lock in the reset path', 'Carl Reviewer <carl@example.net>', ['drivers/misc/gizmo/gizmo-core.c']],
-        ['#1.2', 'diff', '[PATCH 2/2] gizmo: hold the ring lock in the timeout handler', 'Carl Reviewer <carl@example.net>', ['drivers/misc/gizmo/gizmo-core.c']],
+        [
+          '#1.2',
+          'diff',
+          '[PATCH 2/2] gizmo: hold the ring lock in the timeout handler',
+          'Carl Reviewer <carl@example.net>',
+          ['drivers/misc/gizmo/gizmo-core.c'],
+        ],
         ['#1.3', 'diff', 'Re: [PATCH 1/2] gizmo: take the ring lock in the reset path', null, ['drivers/misc/gizmo/gizmo.h']],
       ],
     );
@@ -49,14 +55,27 @@ describe('patch: messages', () => {
     assert.equal(extractBody('').reason, 'empty body');
     assert.equal(extractBody('Thanks, applied to gizmo-next.\n').reason, 'prose only, 1 line; no diff or code');
     assert.match(
-      extractBody('The following changes since commit 6b1f3a5d9c0e2f4a8b7d6c5e4f3a2b1c0d9e8f7a:\n\n  gizmo: v6.10-rc1\n\nare available in the Git repository at:\n\n  https://git.example.org/gizmo.git tags/gizmo-fixes\n').reason!,
+      extractBody(
+        'The following changes since commit 6b1f3a5d9c0e2f4a8b7d6c5e4f3a2b1c0d9e8f7a:\n\n  gizmo: v6.10-rc1\n\nare available in the Git repository at:\n\n  https://git.example.org/gizmo.git tags/gizmo-fixes\n',
+      ).reason!,
       /pull request/,
     );
   });
 
   it('base-commit goes to the patch it follows; a cover letter reports its own', () => {
     const ex = extractBody(
-      ['--- a/lib/g.c', '+++ b/lib/g.c', '@@ -1,1 +1,1 @@', '-int a;', '+int b;', '', 'base-commit: 0123456789abcdef0123456789abcdef01234567', '-- ', '2.45.1', ''].join('\n'),
+      [
+        '--- a/lib/g.c',
+        '+++ b/lib/g.c',
+        '@@ -1,1 +1,1 @@',
+        '-int a;',
+        '+int b;',
+        '',
+        'base-commit: 0123456789abcdef0123456789abcdef01234567',
+        '-- ',
+        '2.45.1',
+        '',
+      ].join('\n'),
     );
     assert.equal(ex.patches[0]!.baseCommit, '0123456789abcdef0123456789abcdef01234567');
     assert.deepEqual(ex.baseCommits, ['0123456789abcdef0123456789abcdef01234567']);
@@ -71,11 +90,16 @@ describe('patch: messages', () => {
   });
 
   it('every message of every fixture is accounted for, in JSON and text', async () => {
-    const files = readdirSync(FIXTURES).sort().map((f) => fixture(f));
+    const files = readdirSync(FIXTURES)
+      .sort()
+      .map((f) => fixture(f));
     const res = await scanMessages(files);
     const { doc } = res;
     assert.equal(doc.inputs.length, files.length);
-    assert.equal(doc.messages.length, doc.inputs.reduce((a, i) => a + i.messages, 0));
+    assert.equal(
+      doc.messages.length,
+      doc.inputs.reduce((a, i) => a + i.messages, 0),
+    );
     for (const m of doc.messages) {
       assert.ok(m.status === 'ok' || m.status === 'no-patch', `${m.input}#${m.index}: ${m.status} ${m.error}`);
       if (m.status === 'no-patch') assert.ok(m.note, `${m.input}#${m.index} says why it has no patch`);

@@ -45,7 +45,10 @@ describe('patch: quoting', () => {
     assert.equal(at(p!.comments[1]!), '}');
     assert.match(p!.comments[2]!.text, /must not be under\na spinlock/);
     assert.equal(at(p!.comments[2]!), '\t\twritel(GIZMO_DB_KICK, gd->regs + GIZMO_DOORBELL);');
-    assert.deepEqual(p!.comments.map((c) => c.depth), [0, 0, 0]);
+    assert.deepEqual(
+      p!.comments.map((c) => c.depth),
+      [0, 0, 0],
+    );
     // the quoted changelog and the attribution line are not part of the patch
     assert.ok(p!.files.every((x) => x.hunks.every((h) => h.lines.every((l) => !/Signed-off-by|wrote:/.test(l.text)))));
   });

@@ -10,7 +10,19 @@ import type { Message } from '../../src/ingest/types.js';
 import type { Patch } from '../../src/patch/types.js';
 import { rng } from '../support/rng.js';
 
-const INSERTS = ['[...]', '-- ', '@@ -1,2 +1,3 @@', 'diff --git a/x.c b/x.c', '', '> > +', '-----', 'From: Someone <s@example.org>', '1234 foo();', '\\ No newline at end of file', '>'];
+const INSERTS = [
+  '[...]',
+  '-- ',
+  '@@ -1,2 +1,3 @@',
+  'diff --git a/x.c b/x.c',
+  '',
+  '> > +',
+  '-----',
+  'From: Someone <s@example.org>',
+  '1234 foo();',
+  '\\ No newline at end of file',
+  '>',
+];
 
 function mangle(r: () => number, body: string): string {
   const ls = body.split('\n');
@@ -67,7 +79,11 @@ function wellFormed(p: Patch, lines: number, where: string): void {
         if (l.kind === 'add') assert.equal(l.oldLine, null);
         if (l.kind === 'del') assert.equal(l.newLine, null);
       }
-      if (h.oldStart === null) assert.ok(h.lines.every((l) => l.oldLine === null || p.kind === 'code'), `${at}: no numbers without a header`);
+      if (h.oldStart === null)
+        assert.ok(
+          h.lines.every((l) => l.oldLine === null || p.kind === 'code'),
+          `${at}: no numbers without a header`,
+        );
     });
   });
   for (const c of p.comments) {

@@ -33,18 +33,37 @@ describe('patch: seed threads through the pipeline', { skip: have ? false : 'no 
   it('000: one diff of one file, patch 38 of 65, v2; its first hunk inside ploop_bat_write_complete', () => {
     const { msg, patches } = seed('000');
     assert.deepEqual([msg.series!.number, msg.series!.total, msg.series!.version, msg.series!.cover], [38, 65, 2, false]);
-    assert.deepEqual(patches.map((p) => p.kind), ['diff']);
-    assert.deepEqual(patches[0]!.files.map((f) => [f.path, f.oldBlob, f.newBlob, f.hunks.length]), [['drivers/md/dm-ploop-map.c', '50d974245519', '6923e0bad794', 3]]);
+    assert.deepEqual(
+      patches.map((p) => p.kind),
+      ['diff'],
+    );
+    assert.deepEqual(
+      patches[0]!.files.map((f) => [f.path, f.oldBlob, f.newBlob, f.hunks.length]),
+      [['drivers/md/dm-ploop-map.c', '50d974245519', '6923e0bad794', 3]],
+    );
     assert.ok(fns(patches[0]!).includes('ploop_bat_write_complete'));
   });
 
   it('001: a three-file diff; the functions of the md-update rework', () => {
     const { patches } = seed('001');
-    assert.deepEqual(patches.map((p) => p.kind), ['diff']);
+    assert.deepEqual(
+      patches.map((p) => p.kind),
+      ['diff'],
+    );
     const files = patches[0]!.files;
-    assert.deepEqual(files.map((f) => f.path), ['drivers/md/dm-ploop-cmd.c', 'drivers/md/dm-ploop-map.c', 'drivers/md/dm-ploop.h']);
+    assert.deepEqual(
+      files.map((f) => f.path),
+      ['drivers/md/dm-ploop-cmd.c', 'drivers/md/dm-ploop-map.c', 'drivers/md/dm-ploop.h'],
+    );
     assert.equal(files[1]!.hunks.length, 24);
-    for (const f of ['ploop_prepare_reloc_index_wb', 'ploop_break_bat_update', 'ploop_locate_new_cluster_and_attach_pio', 'ploop_process_one_discard_pio', 'ploop_submit_metadata_writeback', 'ploop_advance_local_after_bat_wb'])
+    for (const f of [
+      'ploop_prepare_reloc_index_wb',
+      'ploop_break_bat_update',
+      'ploop_locate_new_cluster_and_attach_pio',
+      'ploop_process_one_discard_pio',
+      'ploop_submit_metadata_writeback',
+      'ploop_advance_local_after_bat_wb',
+    ])
       assert.ok(files[1]!.functions.includes(f), f);
     assert.deepEqual(files[0]!.functions, ['ploop_grow_relocate_cluster']);
     assert.deepEqual(files[2]!.functions, []);
@@ -52,22 +71,34 @@ describe('patch: seed threads through the pipeline', { skip: have ? false : 'no 
 
   it('002: the quoted dm_wq_work (kind code) and two stripped RFC diffs, the second with alloc_multiple_bios', () => {
     const { patches } = seed('002');
-    assert.deepEqual(patches.map((p) => p.kind), ['code', 'diff', 'diff']);
+    assert.deepEqual(
+      patches.map((p) => p.kind),
+      ['code', 'diff', 'diff'],
+    );
     const [code, first, second] = patches;
     assert.equal(code!.quoteDepth, 3);
     assert.deepEqual(fns(code!), ['dm_wq_work']);
     assert.equal(code!.files[0]!.hunks[0]!.oldStart, 2206);
     assert.equal(first!.subject, '[PATCH] DM: remove num_write_bios target interface.');
-    assert.deepEqual(first!.files.map((f) => f.path), ['drivers/md/dm.c', 'include/linux/device-mapper.h']);
+    assert.deepEqual(
+      first!.files.map((f) => f.path),
+      ['drivers/md/dm.c', 'include/linux/device-mapper.h'],
+    );
     assert.ok(first!.damage.includes('whitespace-stripped'));
-    assert.deepEqual(second!.files.map((f) => [f.path, f.oldBlob]), [['drivers/md/dm.c', '8c1a05609eea']]);
+    assert.deepEqual(
+      second!.files.map((f) => [f.path, f.oldBlob]),
+      [['drivers/md/dm.c', '8c1a05609eea']],
+    );
     assert.ok(fns(second!).includes('alloc_multiple_bios'));
     assert.ok(fns(second!).includes('__send_duplicate_bios'));
   });
 
   it('003: a fragment pasted unquoted, its signature line wrapped twice by the mailer and rejoined', () => {
     const { msg, patches } = seed('003');
-    assert.deepEqual(patches.map((p) => p.kind), ['fragment']);
+    assert.deepEqual(
+      patches.map((p) => p.kind),
+      ['fragment'],
+    );
     assert.ok(patches[0]!.damage.includes('wrapped-lines'));
     assert.deepEqual(fns(patches[0]!), ['new_netfs_begin_writethrough']);
     assert.deepEqual([msg.series!.reply, msg.series!.number, msg.series!.total], [true, 19, 26]);
@@ -76,7 +107,10 @@ describe('patch: seed threads through the pipeline', { skip: have ? false : 'no 
 
   it('004: quoted added lines in pieces, numbered hunks of an unknown file, then zram_drv.h', () => {
     const { patches } = seed('004');
-    assert.deepEqual(patches.map((p) => [p.kind, p.quoteDepth]), [['quoted', 1]]);
+    assert.deepEqual(
+      patches.map((p) => [p.kind, p.quoteDepth]),
+      [['quoted', 1]],
+    );
     const [unknown, header] = patches[0]!.files;
     assert.equal(unknown!.path, null);
     assert.equal(header!.path, 'drivers/block/zram/zram_drv.h');

@@ -44,7 +44,10 @@ describe('patch: series', () => {
     assert.equal(attributionOf('Ann Author <ann@example.org> wrote:'), 'Ann Author <ann@example.org>');
     assert.equal(attributionOf('On Mon, Jun 10, 2024 at 09:00:02AM +0200, Ann Author wrote:'), 'Ann Author');
     assert.equal(attributionOf('I wrote:'), null);
-    assert.equal(quotedAuthor('On 1/2/2024, Bo wrote:\n-----Original Message-----\nFrom: Ann Author <ann@example.org>\nSent: today\n\nx\n'), 'Ann Author <ann@example.org>');
+    assert.equal(
+      quotedAuthor('On 1/2/2024, Bo wrote:\n-----Original Message-----\nFrom: Ann Author <ann@example.org>\nSent: today\n\nx\n'),
+      'Ann Author <ann@example.org>',
+    );
   });
 
   it('one series across versions: ids from the cover letter, replies attached, another author apart', async () => {
@@ -59,7 +62,15 @@ describe('patch: series', () => {
     assert.equal(s.title, 'gizmo: ring locking fixes');
     assert.equal(s.author, 'Ann Author <ann@example.org>');
     assert.deepEqual(
-      s.versions.map((v) => [v.version, v.total, v.messages.map((m) => m.number), v.patches.length, v.replies.length, v.replyPatches.length, v.cover?.index ?? null]),
+      s.versions.map((v) => [
+        v.version,
+        v.total,
+        v.messages.map((m) => m.number),
+        v.patches.length,
+        v.replies.length,
+        v.replyPatches.length,
+        v.cover?.index ?? null,
+      ]),
       [
         [1, 2, [0, 1, 2], 2, 0, 0, 1],
         [2, 2, [0, 1, 2], 2, 1, 1, 1],

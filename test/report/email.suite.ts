@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { simpleParser, type ParsedMail, type AddressObject } from 'mailparser';
 import { runCli as run } from '../support/cli.js';
 
-const addrs = (a: AddressObject | AddressObject[] | undefined): string[] => (a ? (Array.isArray(a) ? a : [a]).flatMap((x) => x.value.map((v) => v.address ?? '')) : []);
+const addrs = (a: AddressObject | AddressObject[] | undefined): string[] =>
+  a ? (Array.isArray(a) ? a : [a]).flatMap((x) => x.value.map((v) => v.address ?? '')) : [];
 
 /** A patch adding a file with two functions, each leaving its lock held on an error return. */
 const TWO_BUGS = [
@@ -97,7 +98,10 @@ describe('email reports', () => {
     const finding = lines.findIndex((l) => l.startsWith('drivers/misc/demo/demo-core.c:59 demo_queue_request() error: inconsistent returns'));
     assert.ok(attr > 0 && hunk > attr && finding > hunk, text);
     assert.equal(lines[finding - 2], '> +\treturn ret;', 'the flagged line is the last one quoted');
-    assert.ok(lines.slice(hunk, finding - 1).every((l) => l.startsWith('>')), 'nothing but the quote above the finding');
+    assert.ok(
+      lines.slice(hunk, finding - 1).every((l) => l.startsWith('>')),
+      'nothing but the quote above the finding',
+    );
     assert.match(text, /^ {2}kreview scan fixtures\/mail\/example\.mbox$/m);
     assert.match(text, /b4 am -o - 20240611073012\.18211-3-ada@example\.org \| kreview scan -/);
     assert.match(text, /^Reported-by: kreview <kreview@localhost>$/m);

@@ -57,7 +57,14 @@ async function checkDoc(sem: Semantics): Promise<RunDocument> {
   }
   files.push({ path: MISSING, status: 'unreadable', functions: 0, reason: 'no such file or directory' });
   markBaseline(findings, new Set([findings.find((f) => f.severity === 'warning' && f.witness)!.fingerprint]));
-  return runDocument({ command: 'check', invocation: invocation(['check', '--format', 'html', ...RACES, MISSING]), rules: ruleTable(undefined), files, findings, notes });
+  return runDocument({
+    command: 'check',
+    invocation: invocation(['check', '--format', 'html', ...RACES, MISSING]),
+    rules: ruleTable(undefined),
+    files,
+    findings,
+    notes,
+  });
 }
 
 /** The example scan with hostile HTML wherever mail, code or a tampered run document can put it. */
@@ -105,7 +112,9 @@ function hostileDoc(scan: RunDocument): RunDocument {
 
 /** Every tag the report may emit; anything else in the output came from the document unescaped. */
 const TAGS = new Set(
-  'html head meta link title style body main header section article h2 h3 h4 h5 h6 p span div a code pre table thead tbody tr th td ol ul li details summary form fieldset legend label input select option output button footer script br'.split(' '),
+  'html head meta link title style body main header section article h2 h3 h4 h5 h6 p span div a code pre table thead tbody tr th td ol ul li details summary form fieldset legend label input select option output button footer script br'.split(
+    ' ',
+  ),
 );
 
 /** The tags of the page outside its style and script, with their attributes (values unquoted). */
@@ -113,7 +122,10 @@ function tagsOf(html: string): { name: string; attrs: [string, string][] }[] {
   const out: { name: string; attrs: [string, string][] }[] = [];
   const body = html.replace(/<style>[\s\S]*?<\/style>|<script>[\s\S]*?<\/script>/g, '');
   for (const m of body.matchAll(/<\/?([a-zA-Z][a-zA-Z0-9]*)([^>]*)>/g)) {
-    const attrs = [...m[2]!.matchAll(/\s([^\s="'>\/]+)(?:=("[^"]*"|'[^']*'|[^\s>]+))?/g)].map((a): [string, string] => [a[1]!.toLowerCase(), (a[2] ?? '').replace(/^["']|["']$/g, '')]);
+    const attrs = [...m[2]!.matchAll(/\s([^\s="'>/]+)(?:=("[^"]*"|'[^']*'|[^\s>]+))?/g)].map((a): [string, string] => [
+      a[1]!.toLowerCase(),
+      (a[2] ?? '').replace(/^["']|["']$/g, ''),
+    ]);
     out.push({ name: m[1]!.toLowerCase(), attrs });
   }
   return out;
@@ -141,7 +153,8 @@ function assertSelfContained(html: string, what: string): void {
     for (const [a, v] of t.attrs) {
       assert.ok(!a.startsWith('on'), `${what}: event handler ${a} on <${t.name}>`);
       // No resource or link leaves the page: the only references are in-page anchors and data:.
-      if (['src', 'href', 'action', 'formaction', 'srcset', 'poster', 'data', 'background'].includes(a)) assert.ok(v.startsWith('#') || v.startsWith('data:'), `${what}: ${a}=${v}`);
+      if (['src', 'href', 'action', 'formaction', 'srcset', 'poster', 'data', 'background'].includes(a))
+        assert.ok(v.startsWith('#') || v.startsWith('data:'), `${what}: ${a}=${v}`);
     }
   }
 }
@@ -174,7 +187,10 @@ describe('report: html', () => {
           ['lock-leak', 'introduced'],
         ],
       );
-      assert.ok(check.findings.some((f) => f.witness && f.witness.threads.length >= 2), 'race findings with witnesses');
+      assert.ok(
+        check.findings.some((f) => f.witness && f.witness.threads.length >= 2),
+        'race findings with witnesses',
+      );
       assert.ok(new Set(check.findings.map((f) => f.rule)).size >= 2 && new Set(check.findings.map((f) => f.severity)).size >= 2);
       assert.equal(check.summary.baseline, 1);
     });
@@ -187,7 +203,18 @@ describe('report: html', () => {
     });
 
     it('escapes hostile subjects, names, C code, notes and rule ids in text and attributes', () => {
-      for (const raw of [SUBJECT_SCRIPT, SUBJECT_IMG, '<img src=x onerror=alert(1)>', '<iframe', '<svg', '<b onmouseover', '<style>body', '<u>fn</u>', '<CPU0>', 'onclick="window']) {
+      for (const raw of [
+        SUBJECT_SCRIPT,
+        SUBJECT_IMG,
+        '<img src=x onerror=alert(1)>',
+        '<iframe',
+        '<svg',
+        '<b onmouseover',
+        '<style>body',
+        '<u>fn</u>',
+        '<CPU0>',
+        'onclick="window',
+      ]) {
         assert.ok(!hostileHtml.includes(raw), `raw ${raw}`);
       }
       assert.ok(hostileHtml.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
@@ -209,7 +236,10 @@ describe('report: html', () => {
     it('scan: header, per-rule counts, series → patch → file → function, the fixing patch, inputs', () => {
       assert.ok(scanHtml.includes('<p class="summary" id="summary">1 introduced, 1 fixed, 0 already present</p>'));
       assert.match(scanHtml, /<span class="ver">\d+\.\d+\.\d+[^<]*<\/span><span class="cmd">scan<\/span>/);
-      assert.match(scanHtml, /<th scope="row"><code>lock-leak<\/code><\/th><td><span class="badge sev sev-error">error<\/span><\/td><td class="num n-introduced">1<\/td>/);
+      assert.match(
+        scanHtml,
+        /<th scope="row"><code>lock-leak<\/code><\/th><td><span class="badge sev sev-error">error<\/span><\/td><td class="num n-introduced">1<\/td>/,
+      );
       assert.match(scanHtml, /<th scope="row"><code>ref-leak<\/code><\/th><td>[^]*?<\/td><td class="num zero">0<\/td><td class="num n-fixed">1<\/td>/);
       // Nesting, in series order: the series, patch 1/2 (the fix), patch 2/2 (the new bug).
       const at = (s: string): number => {
@@ -228,12 +258,18 @@ describe('report: html', () => {
         at('data-status="introduced"'),
         at('<section id="inputs"'),
       ];
-      assert.deepEqual(order, [...order].sort((a, b) => a - b));
+      assert.deepEqual(
+        order,
+        [...order].sort((a, b) => a - b),
+      );
       assert.match(scanHtml, /<p class="fixedby">fixed by \[PATCH v2 1\/2\] misc: demo: unmap the page when the length check fails/);
       // The finding's line and the path's lines are marked differently; a gap is an ellipsis row.
       assert.match(scanHtml, /<tr class="hl-line"[^>]*><td class="ln">59<\/td><td class="src">\treturn ret;<\/td><\/tr>/);
       assert.match(scanHtml, /<tr class="hl-trace"[^>]*><td class="ln">42<\/td><td class="src">\tspin_lock_irqsave\(&amp;dd-&gt;lock, flags\);<\/td><\/tr>/);
-      assert.match(scanHtml, /<td class="ln">44<\/td>[^]*?<\/tr><tr class="gap"><td class="ln">⋮<\/td><td class="src">…<\/td><\/tr><tr><td class="ln">47<\/td>/);
+      assert.match(
+        scanHtml,
+        /<td class="ln">44<\/td>[^]*?<\/tr><tr class="gap"><td class="ln">⋮<\/td><td class="src">…<\/td><\/tr><tr><td class="ln">47<\/td>/,
+      );
       assert.match(scanHtml, /<details class="facts"><summary>rests on 2 facts<\/summary><ul><li>Locked on: 59<\/li>/);
       assert.ok(scanHtml.includes('fingerprint <code>lock-leak:'));
       // Inputs: the mbox with its message count, the cover letter without a patch, every patch, the notes.
@@ -314,16 +350,26 @@ describe('report: html', () => {
 
       await page.locator('input[name="status"][value="introduced"]').uncheck();
       s = await state(page);
-      assert.deepEqual(s.visible.map((f) => f.rule), ['ref-leak']);
+      assert.deepEqual(
+        s.visible.map((f) => f.rule),
+        ['ref-leak'],
+      );
       assert.equal(s.shown, 'showing 1 of 2');
       assert.equal(s.groups.find((g) => g.kind === 'series')!.count, '1 of 2 findings');
-      assert.deepEqual(s.groups.filter((g) => g.kind === 'patch' && g.visible).map((g) => g.head), [s.groups.find((g) => g.head.includes('unmap the page'))!.head], 'the patch with nothing left hides');
+      assert.deepEqual(
+        s.groups.filter((g) => g.kind === 'patch' && g.visible).map((g) => g.head),
+        [s.groups.find((g) => g.head.includes('unmap the page'))!.head],
+        'the patch with nothing left hides',
+      );
       assert.equal(s.facets['severity=error'], '(0)', 'counts follow the other filters');
 
       await page.locator('input[name="status"][value="introduced"]').check();
       await page.locator('select[name="rule"]').selectOption('lock-leak');
       s = await state(page);
-      assert.deepEqual(s.visible.map((f) => f.rule), ['lock-leak']);
+      assert.deepEqual(
+        s.visible.map((f) => f.rule),
+        ['lock-leak'],
+      );
       assert.ok(!s.groups.find((g) => g.head.includes('unmap the page'))!.visible);
       assert.equal(s.facets['status=fixed'], '(0)');
       assert.equal(s.ruleOptions[0], 'all rules (2)');
@@ -364,7 +410,11 @@ describe('report: html', () => {
         const shown = s.visible.find((x) => x.message === f.message && x.witness)!;
         assert.ok(shown, f.message);
         const w = shown.witness!;
-        assert.deepEqual(w.cpus, f.witness!.threads.map((x) => x.id), 'one column per CPU');
+        assert.deepEqual(
+          w.cpus,
+          f.witness!.threads.map((x) => x.id),
+          'one column per CPU',
+        );
         assert.equal(w.rows.length, f.witness!.steps.length, 'one row per step');
         f.witness!.steps.forEach((step, i) => {
           const col = f.witness!.threads.findIndex((x) => x.id === step.thread);
@@ -390,7 +440,10 @@ describe('report: html', () => {
       await page.locator('input[name="hidebase"]').check();
       s = await state(page);
       assert.equal(s.visible.length, check.findings.length - 1);
-      assert.ok(s.visible.every((f) => !f.baseline), 'the baseline finding hides');
+      assert.ok(
+        s.visible.every((f) => !f.baseline),
+        'the baseline finding hides',
+      );
       assert.deepEqual(requests, []);
     });
 
@@ -400,7 +453,10 @@ describe('report: html', () => {
       const { page, dialogs } = o;
       const s = await state(page);
       assert.ok(s.text.includes(SUBJECT_SCRIPT), 'the subject, as text');
-      assert.ok(s.visible.some((f) => f.message === `${SUBJECT_IMG} lock held`), 'the message, as text');
+      assert.ok(
+        s.visible.some((f) => f.message === `${SUBJECT_IMG} lock held`),
+        'the message, as text',
+      );
       assert.ok(s.code.includes(C_SCRIPT.trim()) && s.code.includes(C_ATTR.trim()), 'the C code, as text');
       assert.deepEqual(s.elements, { script: 1, img: 0, iframe: 0, svg: 0, b: 0, u: 0, i: 0, model: 0, handlers: 0 }, 'nothing but the report’s own markup');
       // The hostile rule id is a filter choice like any other; clicking around runs nothing.
@@ -414,7 +470,9 @@ describe('report: html', () => {
     });
 
     it('with JavaScript off every finding is shown and the filters are not offered', async (t) => {
-      const nojs = browser ? (await offlineContext(browser, null, { viewport: { width: 1000, height: 800 }, javaScriptEnabled: false }, requests)).context : null;
+      const nojs = browser
+        ? (await offlineContext(browser, null, { viewport: { width: 1000, height: 800 }, javaScriptEnabled: false }, requests)).context
+        : null;
       t.after(() => nojs?.close());
       const o = await open(t, checkHtml, nojs);
       if (!o) return;
@@ -436,7 +494,14 @@ interface PageState {
   nojs: boolean;
   facets: Record<string, string>;
   ruleOptions: string[];
-  visible: { rule: string; status: string; severity: string; baseline: boolean; message: string; witness: { cpus: string[]; rows: string[][]; breaks: string } | null }[];
+  visible: {
+    rule: string;
+    status: string;
+    severity: string;
+    baseline: boolean;
+    message: string;
+    witness: { cpus: string[]; rows: string[][]; breaks: string } | null;
+  }[];
   groups: { kind: string; head: string; visible: boolean; count: string }[];
   text: string;
   code: string;

@@ -51,20 +51,30 @@ describe('report: run document and formats', () => {
     const check = await run(['check', '-f', 'json', 'fixtures/c/check-then-act', 'fixtures/c/lock-leak/ladders.c', join(dir, 'missing.c')]);
     writeFileSync(join(dir, 'scan.json'), scan.out);
     const again = await run(['report', '-f', 'json', join(dir, 'scan.json')]);
-    for (const [name, out] of [['scan', scan.out], ['check', check.out], ['report', again.out]] as const) {
+    for (const [name, out] of [
+      ['scan', scan.out],
+      ['check', check.out],
+      ['report', again.out],
+    ] as const) {
       const doc = JSON.parse(out) as RunDocument;
       assert.deepEqual(validateRunDocument(doc), [], name);
       assert.equal(doc.schemaVersion, 1);
     }
     const c = JSON.parse(check.out) as RunDocument;
     assert.equal(c.command, 'check');
-    assert.ok(c.findings.some((f) => f.witness), 'race findings carry witnesses');
+    assert.ok(
+      c.findings.some((f) => f.witness),
+      'race findings carry witnesses',
+    );
     assert.equal(c.files.find((f) => f.path.endsWith('missing.c'))?.status, 'unreadable', 'a missing input is accounted for');
     assert.equal(check.code, 2);
     const s = JSON.parse(scan.out) as RunDocument;
     assert.deepEqual(s.summary.byStatus, { introduced: 1, fixed: 1, present: 0 });
     const intro = s.findings.find((f) => f.status === 'introduced')!;
-    assert.ok(intro.snippet.some((l) => l.line === intro.line), 'the snippet holds the finding line');
+    assert.ok(
+      intro.snippet.some((l) => l.line === intro.line),
+      'the snippet holds the finding line',
+    );
     assert.ok(intro.hunk && intro.hunk.lines.length > 0 && intro.hunk.header.startsWith('@@ -'), 'the hunk down to the line');
     assert.equal(s.messages[2]!.to[0], 'demo-devel@lists.example.org');
     assert.deepEqual(validateRunDocument({ ...s, schemaVersion: 2 }).length > 0, true, 'the schema rejects another version');
@@ -104,7 +114,11 @@ describe('report: run document and formats', () => {
       ['other.json', '{"tool": {"name": "eslint"}, "results": []}', /other\.json: not a kreview run document/],
       ['old.json', '{"tool": {"name": "kreview", "version": "0.0.9"}, "findings": []}', /old\.json: .*no schemaVersion/],
       ['v9.json', '{"schemaVersion": 9, "tool": {"name": "kreview", "version": "9.0.0"}, "findings": []}', /v9\.json: schema version 9 is not supported/],
-      ['bad.json', '{"schemaVersion": 1, "tool": {"name": "kreview", "version": "0.1.0"}, "findings": [{}]}', /bad\.json: does not match the run document schema/],
+      [
+        'bad.json',
+        '{"schemaVersion": 1, "tool": {"name": "kreview", "version": "0.1.0"}, "findings": [{}]}',
+        /bad\.json: does not match the run document schema/,
+      ],
     ];
     for (const [name, text, re] of cases) {
       writeFileSync(join(dir, name), text);

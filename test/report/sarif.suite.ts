@@ -49,11 +49,7 @@ const QUOTED_REPLY = [
   '',
 ].join('\n');
 
-const CHECKED = [
-  'fixtures/c/check-then-act/test-then-set.c',
-  'fixtures/models/dm/wq-rescue.c',
-  'fixtures/models/dm-ploop/wb-late-clear.c',
-];
+const CHECKED = ['fixtures/c/check-then-act/test-then-set.c', 'fixtures/models/dm/wq-rescue.c', 'fixtures/models/dm-ploop/wb-late-clear.c'];
 /** Checked under its absolute path, as `kreview check /abs/path` does. */
 const CHECKED_ABS = join(ROOT, 'fixtures/c/unguarded-access/globals.c');
 
@@ -101,7 +97,12 @@ describe('sarif', () => {
     markBaseline(findings, new Set([known.fingerprint]));
     check = runDocument({
       command: 'check',
-      invocation: { args: ['check', ...CHECKED.map(rel), CHECKED_ABS, 'drivers/gone.c', '--baseline', 'old.json'], tree: null, config: null, baseline: 'old.json' },
+      invocation: {
+        args: ['check', ...CHECKED.map(rel), CHECKED_ABS, 'drivers/gone.c', '--baseline', 'old.json'],
+        tree: null,
+        config: null,
+        baseline: 'old.json',
+      },
       rules: ruleTable(settings),
       files,
       findings,
@@ -291,7 +292,10 @@ describe('sarif', () => {
       deadlock.codeFlows!.at(-1)!.threadFlows.map((t) => t.id),
       ['CPU0', 'CPU1', 'CPU2'],
     );
-    assert.ok(check.findings.some((f) => f.witness?.invariant), 'a model finding with an invariant');
+    assert.ok(
+      check.findings.some((f) => f.witness?.invariant),
+      'a model finding with an invariant',
+    );
   });
 
   it('check: present findings unchanged, paths relative to SRCROOT, an absolute path a file URI', () => {
@@ -339,8 +343,16 @@ describe('sarif', () => {
     const sn = scanInv.toolExecutionNotifications!;
     const inputErrors = scan.inputs.flatMap((i) => i.errors);
     assert.ok(inputErrors.length > 0);
-    for (const e of inputErrors) assert.ok(sn.some((n) => n.level === 'error' && n.message.text === e), e);
-    for (const n of scan.notes) assert.ok(sn.some((x) => x.level === 'note' && x.message.text === n), n);
+    for (const e of inputErrors)
+      assert.ok(
+        sn.some((n) => n.level === 'error' && n.message.text === e),
+        e,
+      );
+    for (const n of scan.notes)
+      assert.ok(
+        sn.some((x) => x.level === 'note' && x.message.text === n),
+        n,
+      );
     const missing = sn.find((n) => n.level === 'error')!;
     assert.deepEqual(missing.locations![0]!.physicalLocation!.artifactLocation, { uri: rel('fixtures/mail/no-such.mbox'), uriBaseId: 'INPUTROOT' });
 
@@ -375,4 +387,3 @@ describe('sarif', () => {
     assert.deepEqual(problems, []);
   });
 });
-

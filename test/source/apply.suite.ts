@@ -45,7 +45,7 @@ describe('source: applying hunks', () => {
     assert.equal(r.post.lines[30 + 20 - 1], '\tadded();'); // one line removed by hunk 1
   });
 
-  it('matches ignoring whitespace, keeping the tree\'s own context lines', () => {
+  it("matches ignoring whitespace, keeping the tree's own context lines", () => {
     const r = applyHunks(splitText(file(6)), [hunk(2, [' line_2();', '-line_3();', '+three();', ' line_4();'])]);
     assert.ok(r.ok);
     assert.deepEqual(r.notes, ['hunk 1 matched ignoring whitespace']);

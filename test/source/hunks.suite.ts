@@ -84,7 +84,10 @@ describe('source: hunk mode (intact indentation)', () => {
     const f = fn(im.post, 'ring_drain');
     const rows = rowsOf(im.post!, 'ring_drain');
     assert.equal(f.gaps.filter((g) => rows.some((r) => r.text.includes(`${GAP_MARKER}(${g.id});`))).length, 1);
-    assert.ok(f.missing.some((m) => /^gap \d+ \(lines 94-96\)$/.test(m)), f.missing.join(', '));
+    assert.ok(
+      f.missing.some((m) => /^gap \d+ \(lines 94-96\)$/.test(m)),
+      f.missing.join(', '),
+    );
     // the first hunk starts inside the while loop (opener synthesised), the second closes it
     assert.match(rows[1]!.text, new RegExp(`if \\(${OPAQUE_COND}\\(`));
     assert.equal(rows[find(rows, /cond_resched/)]!.line, 100);
@@ -140,7 +143,10 @@ describe('source: hunk mode (intact indentation)', () => {
     assert.equal(rows[1]!.text, '\tdo {');
     assert.ok(rows.some((r) => r.text === '\t} while (spins < 100);'));
     assert.ok(!rows.some((r) => /RING_HW_READY/.test(r.text)));
-    assert.ok(f.missing.some((m) => /^partial statement at line 210$/.test(m)), f.missing.join(', '));
+    assert.ok(
+      f.missing.some((m) => /^partial statement at line 210$/.test(m)),
+      f.missing.join(', '),
+    );
   });
 
   it('line maps: every real row maps to its line in the image, synthesised rows to null', () => {
@@ -426,7 +432,15 @@ describe('source: hunk mode edge cases', () => {
     assert.equal(a!.pre, null);
     assert.equal(fn(a!.post, 'n_open').completeness, 'full');
     assert.equal(b!.pre!.origin, 'previous-patch');
-    assert.equal(b!.raw!.post, created.split('\n').slice(6).map((l) => l.slice(1)).join('\n').replace('\tn->users++;\n', '\tn->users++;\n\tif (n->users > N_MAX)\n\t\treturn -EBUSY;\n') + '\n');
+    assert.equal(
+      b!.raw!.post,
+      created
+        .split('\n')
+        .slice(6)
+        .map((l) => l.slice(1))
+        .join('\n')
+        .replace('\tn->users++;\n', '\tn->users++;\n\tif (n->users > N_MAX)\n\t\treturn -EBUSY;\n') + '\n',
+    );
     assert.equal(fn(b!.post, 'n_open').completeness, 'full');
     assert.equal(fn(b!.post, 'n_open').touched, true);
   });

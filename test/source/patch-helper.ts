@@ -149,7 +149,8 @@ export function fragmentPatch(text: string, opts: HelperOptions = {}): Patch {
     if (kind !== 'del') hunk.newLines++;
   });
   // trailing empty hunk lines from a final newline are not code
-  for (const h of file.hunks) while (h.lines.length && h.lines[h.lines.length - 1]!.text === '' && h.lines[h.lines.length - 1]!.kind === 'context') h.lines.pop();
+  for (const h of file.hunks)
+    while (h.lines.length && h.lines[h.lines.length - 1]!.text === '' && h.lines[h.lines.length - 1]!.kind === 'context') h.lines.pop();
   patch.files.push(file);
   return patch;
 }

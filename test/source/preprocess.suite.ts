@@ -49,7 +49,10 @@ describe('source: preprocessor', () => {
     const src = ['#ifdef CONFIG_X', 'x();', '#else', 'y_changed();', '#endif'].join('\n');
     const r = preprocess([run(src, [3])]);
     assert.deepEqual(kept(r.texts[0]!), ['y_changed();']);
-    assert.deepEqual(r.decisions.map((d) => d.taken), ['else', 'else']);
+    assert.deepEqual(
+      r.decisions.map((d) => d.taken),
+      ['else', 'else'],
+    );
   });
 
   it('an #if whose #endif is hidden, and an #else/#endif whose #if is hidden, across runs', () => {
@@ -76,10 +79,7 @@ describe('source: preprocessor', () => {
   });
 
   it('ignores directives inside comments and blanks a macro tail at the start of a run', () => {
-    const r = preprocess([
-      run(['/*', '#if 0', '*/', 'x();'].join('\n')),
-      run(['\t\tfoo(a); \\', '\t} while (0)', 'y();'].join('\n')),
-    ]);
+    const r = preprocess([run(['/*', '#if 0', '*/', 'x();'].join('\n')), run(['\t\tfoo(a); \\', '\t} while (0)', 'y();'].join('\n'))]);
     assert.deepEqual(kept(r.texts[0]!), ['/*', '#if 0', '*/', 'x();']);
     assert.deepEqual(kept(r.texts[1]!), ['y();']);
   });

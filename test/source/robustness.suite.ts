@@ -44,7 +44,8 @@ async function mutate(text: string, rnd: () => number): Promise<string> {
     const ind = /^\t+/.exec(lines[i]!)![0];
     const r = rnd();
     if (r < 0.25) lines.splice(i + 1, 0, `${ind}inserted_call(${e});`);
-    else if (r < 0.45) lines.splice(i + 1, 0, `${ind}if (cond_${e}) {`, `${ind}\tspin_lock(&l${e});`, `${ind}\tinner(${e});`, `${ind}\tspin_unlock(&l${e});`, `${ind}}`);
+    else if (r < 0.45)
+      lines.splice(i + 1, 0, `${ind}if (cond_${e}) {`, `${ind}\tspin_lock(&l${e});`, `${ind}\tinner(${e});`, `${ind}\tspin_unlock(&l${e});`, `${ind}}`);
     else if (r < 0.7) lines.splice(i, 1);
     else lines[i] = lines[i]!.replace(/;$/, ' /* edited */;');
   }

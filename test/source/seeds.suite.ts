@@ -45,7 +45,10 @@ describe('source: seed diffs', { skip: have ? false : 'no ../shared/seeds' }, ()
     const go = rows.findIndex((r) => /goto out_reset;/.test(r.text));
     const label = rows.findIndex((r) => /^out_reset:$/.test(r.text));
     assert.ok(gap > 0 && go > gap && label > go, 'gap, then the conditional goto, then the label');
-    assert.ok(rows.slice(gap, go).some((r) => r.text.includes(`${OPAQUE_COND}(`)), 'the goto sits in a block opened in the gap');
+    assert.ok(
+      rows.slice(gap, go).some((r) => r.text.includes(`${OPAQUE_COND}(`)),
+      'the goto sits in a block opened in the gap',
+    );
     assert.ok(rows.some((r) => /spin_lock_irq\(&ploop->bat_lock\);/.test(r.text)));
     const brk = fn(map.post, 'ploop_break_bat_update');
     assert.equal(brk.completeness, 'full');

@@ -150,7 +150,10 @@ describe('source: tree mode', () => {
     assert.equal(c.post?.origin, 'applied');
     assert.equal(c.raw?.pre, base[DEMO_C]);
     assert.equal(c.raw?.post, v1b);
-    assert.ok(c.notes.some((n) => /matches index/.test(n)), c.notes.join('; '));
+    assert.ok(
+      c.notes.some((n) => /matches index/.test(n)),
+      c.notes.join('; '),
+    );
     // whole file, identity line map
     assert.equal(c.post!.lineMap.length, v1b.split('\n').length - 1);
     assert.ok(c.post!.lineMap.every((l, i) => l === i + 1));
@@ -204,9 +207,18 @@ describe('source: tree mode', () => {
     assert.equal(res.doc.patches.length, 3);
     const reviews = await reviewScan(res, { sem: defaultSemantics(), tree: baseOnly });
     const posts = reviews.map((r) => r.images.find((i) => i.path === DEMO_C)!);
-    assert.deepEqual(posts.map((i) => i.pre?.origin), ['index-blob', 'previous-patch', 'previous-patch']);
-    assert.deepEqual(posts.map((i) => i.raw?.post), [v1b, v2, v3]);
-    assert.deepEqual(res.doc.patches.map((p) => p.files.find((f) => f.path === DEMO_C)?.functions), [['demo_dequeue'], ['demo_complete'], ['demo_register']]);
+    assert.deepEqual(
+      posts.map((i) => i.pre?.origin),
+      ['index-blob', 'previous-patch', 'previous-patch'],
+    );
+    assert.deepEqual(
+      posts.map((i) => i.raw?.post),
+      [v1b, v2, v3],
+    );
+    assert.deepEqual(
+      res.doc.patches.map((p) => p.files.find((f) => f.path === DEMO_C)?.functions),
+      [['demo_dequeue'], ['demo_complete'], ['demo_register']],
+    );
   });
 
   it('series on the full tree: every pre-image is the index blob', async () => {
@@ -230,9 +242,18 @@ describe('source: tree mode', () => {
     const images = await buildImages([p], { tree: drift });
     const c = imageOf(images, p, DEMO_C);
     assert.equal(c.pre?.origin, 'tree-head', c.notes.join('; '));
-    assert.ok(c.notes.some((n) => /offset \+5/.test(n)), c.notes.join('; '));
-    assert.ok(c.notes.some((n) => /fuzz/.test(n)), c.notes.join('; '));
-    assert.ok(c.notes.some((n) => /differs from index/.test(n)), c.notes.join('; '));
+    assert.ok(
+      c.notes.some((n) => /offset \+5/.test(n)),
+      c.notes.join('; '),
+    );
+    assert.ok(
+      c.notes.some((n) => /fuzz/.test(n)),
+      c.notes.join('; '),
+    );
+    assert.ok(
+      c.notes.some((n) => /differs from index/.test(n)),
+      c.notes.join('; '),
+    );
     assert.match(c.raw!.post!, /if \(dev->dead\)\n\t\tgoto out;/);
     assert.match(c.raw!.post!, /struct demo_req \*req = NULL; \/\* nothing yet \*\//); // the tree's context kept
   });
@@ -243,12 +264,21 @@ describe('source: tree mode', () => {
     let c = imageOf(await buildImages([p], { tree: full }), p, DEMO_C);
     assert.equal(c.post?.origin, 'index-blob');
     assert.equal(c.raw?.post, v1b);
-    assert.ok(c.notes.some((n) => /applied result differs/.test(n)), c.notes.join('; '));
+    assert.ok(
+      c.notes.some((n) => /applied result differs/.test(n)),
+      c.notes.join('; '),
+    );
     assert.deepEqual(c.functions, ['demo_dequeue']); // touched rows from the real blob
     c = imageOf(await buildImages([p], { tree: baseOnly }), p, DEMO_C);
     assert.equal(c.post?.origin, 'applied');
-    assert.ok(c.notes.some((n) => /matched ignoring whitespace/.test(n)), c.notes.join('; '));
-    assert.ok(c.notes.some((n) => /differs from index/.test(n)), c.notes.join('; '));
+    assert.ok(
+      c.notes.some((n) => /matched ignoring whitespace/.test(n)),
+      c.notes.join('; '),
+    );
+    assert.ok(
+      c.notes.some((n) => /differs from index/.test(n)),
+      c.notes.join('; '),
+    );
     assert.match(c.raw!.post!, /\nstatic struct demo_req \*demo_dequeue\(struct demo_dev \*dev\)\n\{\n\tstruct demo_req \*req = NULL;\n/); // context from the tree
     assert.deepEqual(c.functions, ['demo_dequeue']);
   });
@@ -271,7 +301,10 @@ describe('source: tree mode', () => {
     const p = parseGitDiff(text.replace(/\treq->status = err;\n/g, '\treq->status = err ^ 1;\n'), { id: 'bad#0.1' });
     p.baseCommit = null;
     const c = imageOf(await buildImages([p], { tree: baseOnly }), p, DEMO_C);
-    assert.ok(c.notes.some((n) => /does not apply to .*hunk 1 at line \d+/.test(n)), c.notes.join('; '));
+    assert.ok(
+      c.notes.some((n) => /does not apply to .*hunk 1 at line \d+/.test(n)),
+      c.notes.join('; '),
+    );
     assert.ok(c.notes.some((n) => /hunk mode/.test(n)));
     assert.equal(c.post?.origin, 'hunks');
     assert.equal(c.raw, undefined);

@@ -5,7 +5,15 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -15,7 +23,12 @@ export function launchChromium(): Promise<Browser> {
  * A context in which every request is aborted and recorded, except the navigation to documents
  * under `allowed` (a file:// folder): the pages must need nothing else.
  */
-export async function offlineContext(browser: Browser, allowed: string | null, options: BrowserContextOptions = {}, requests: string[] = []): Promise<{ context: BrowserContext; requests: string[] }> {
+export async function offlineContext(
+  browser: Browser,
+  allowed: string | null,
+  options: BrowserContextOptions = {},
+  requests: string[] = [],
+): Promise<{ context: BrowserContext; requests: string[] }> {
   const context = await browser.newContext(options);
   await context.route('**/*', (route) => {
     const r = route.request();

@@ -207,7 +207,16 @@ export class FakeGitHub {
       const review: Review = { id: this.nextId++, user: BOT, body: String(b.body ?? ''), state: String(b.event ?? 'COMMENT'), commit_id: p.headSha };
       this.reviews.push(review);
       for (const c of comments) {
-        this.reviewComments.push({ id: this.nextId++, pull_request_review_id: review.id, user: BOT, body: c.body, path: c.path, line: c.line, side: 'RIGHT', commit_id: p.headSha });
+        this.reviewComments.push({
+          id: this.nextId++,
+          pull_request_review_id: review.id,
+          user: BOT,
+          body: c.body,
+          path: c.path,
+          line: c.line,
+          side: 'RIGHT',
+          commit_id: p.headSha,
+        });
       }
       return send(200, review);
     }

@@ -7,7 +7,20 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'nod
 import { dirname, join } from 'node:path';
 
 const git = (dir: string, args: string[], input?: string): string =>
-  execFileSync('git', args, { cwd: dir, input, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'Ada Example', GIT_AUTHOR_EMAIL: 'ada@example.org', GIT_COMMITTER_NAME: 'Ada Example', GIT_COMMITTER_EMAIL: 'ada@example.org', GIT_AUTHOR_DATE: '2024-06-11T09:00:00Z', GIT_COMMITTER_DATE: '2024-06-11T09:00:00Z' } }).trim();
+  execFileSync('git', args, {
+    cwd: dir,
+    input,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Ada Example',
+      GIT_AUTHOR_EMAIL: 'ada@example.org',
+      GIT_COMMITTER_NAME: 'Ada Example',
+      GIT_COMMITTER_EMAIL: 'ada@example.org',
+      GIT_AUTHOR_DATE: '2024-06-11T09:00:00Z',
+      GIT_COMMITTER_DATE: '2024-06-11T09:00:00Z',
+    },
+  }).trim();
 
 export class Inbox {
   readonly epoch: string;

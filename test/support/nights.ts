@@ -74,13 +74,7 @@ export function makeNights(dir: string): Nights {
     subject: 'Re: [PATCH 1/2] demo: dial: refuse positions above max',
     id: 'bo-reply-1@example.net',
     inReplyTo: id(v1[1]!),
-    body: [
-      'On Tue, Ada Example wrote:',
-      '> +\tif (pos > d->max)',
-      '> +\t\treturn -ERANGE;',
-      '',
-      'This returns with d->lock held.',
-    ].join('\n'),
+    body: ['On Tue, Ada Example wrote:', '> +\tif (pos > d->max)', '> +\t\treturn -ERANGE;', '', 'This returns with d->lock held.'].join('\n'),
   });
   const unrelated = mail({ from: 'Cy <cy@example.com>', subject: 'Meeting notes for June', id: 'notes-1@example.com', body: 'Nothing to review here.' });
   const nights: Record<1 | 2 | 3, string[]> = { 1: [...v1, unrelated], 2: [...v2, reply], 3: [] };

@@ -79,7 +79,11 @@ export async function pullFiles(r: PullRepoMade): Promise<PullFile[]> {
     const [st, filename] = l.split('\t') as [string, string];
     const diff = await git.raw(['diff', mb, r.headSha, '--', filename]);
     const at = diff.indexOf('\n@@');
-    out.push({ filename, status: st === 'A' ? 'added' : st === 'D' ? 'removed' : 'modified', patch: at >= 0 ? diff.slice(at + 1).replace(/\n$/, '') : undefined });
+    out.push({
+      filename,
+      status: st === 'A' ? 'added' : st === 'D' ? 'removed' : 'modified',
+      patch: at >= 0 ? diff.slice(at + 1).replace(/\n$/, '') : undefined,
+    });
   }
   return out;
 }
@@ -93,7 +97,10 @@ export interface ActionRun {
 }
 
 /** Run the bundle as a workflow step: GITHUB_* and INPUT_* in the environment, the event payload in a file. */
-export async function runBundle(dir: string, o: { event: string; payload: unknown; workspace: string; api: string; inputs: Record<string, string> }): Promise<ActionRun> {
+export async function runBundle(
+  dir: string,
+  o: { event: string; payload: unknown; workspace: string; api: string; inputs: Record<string, string> },
+): Promise<ActionRun> {
   mkdirSync(dir, { recursive: true });
   const eventPath = join(dir, 'event.json');
   writeFileSync(eventPath, typeof o.payload === 'string' ? o.payload : JSON.stringify(o.payload));

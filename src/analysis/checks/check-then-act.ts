@@ -27,7 +27,8 @@ export const checkThenActRule = defineRule({
   id: 'check-then-act',
   severity: 'warning',
   kind: 'race',
-  summary: 'a decision on a value that can change before the code acts on it (atomic_read() last-reference tests, test_bit then set_bit, unlocked list_empty, re-use after unlock)',
+  summary:
+    'a decision on a value that can change before the code acts on it (atomic_read() last-reference tests, test_bit then set_bit, unlocked list_empty, re-use after unlock)',
   description:
     'Finds decisions taken on shared state that another CPU can change before the code acts on them: atomic_read()/refcount_read() == 1 deciding who is last (only the caller whose *_dec_and_test() reaches zero may act), test_bit() then set_bit() with no lock across both, atomic_read() deciding an atomic_set()/inc(), list_empty() checked without the lock that is then taken to work on the list, and a value tested under a lock that is changed after the lock was dropped. A second check under the lock (double-checked) makes each of these correct. Each finding comes with a CPU0/CPU1 witness.',
   help: {
@@ -43,10 +44,14 @@ export const checkThenActRule = defineRule({
   messages: {
     lastReference:
       'last-reference decision with {{read}} {{test}}: concurrent callers can all read the same count, so none (or several) act; only the caller whose {{family}}_dec_and_test() reaches zero may act',
-    readModify: '{{read}} {{test}} at {{line}} decides {{modify}}() at {{modLine}}, with no lock across both: another CPU can change {{obj}} in between; use {{fix}}',
-    testThenSet: 'test_bit({{bit}}) at {{line}} then {{set}}({{setBit}}) at {{setLine}} with no lock across both: two CPUs can both see {{bit}} clear and both go on; use test_and_set_bit()',
-    unlockedEmpty: "list_empty({{head}}) at {{line}} is checked without '{{lock}}', which is then taken to {{use}}() the list at {{useLine}}: the list can change in between",
-    staleDecision: "'{{path}}' tested under '{{lock}}' at {{line}} but changed at {{changed}} after '{{lock}}' was dropped: another CPU can change it in between (re-check under the lock)",
+    readModify:
+      '{{read}} {{test}} at {{line}} decides {{modify}}() at {{modLine}}, with no lock across both: another CPU can change {{obj}} in between; use {{fix}}',
+    testThenSet:
+      'test_bit({{bit}}) at {{line}} then {{set}}({{setBit}}) at {{setLine}} with no lock across both: two CPUs can both see {{bit}} clear and both go on; use test_and_set_bit()',
+    unlockedEmpty:
+      "list_empty({{head}}) at {{line}} is checked without '{{lock}}', which is then taken to {{use}}() the list at {{useLine}}: the list can change in between",
+    staleDecision:
+      "'{{path}}' tested under '{{lock}}' at {{line}} but changed at {{changed}} after '{{lock}}' was dropped: another CPU can change it in between (re-check under the lock)",
   },
 });
 
@@ -77,9 +82,10 @@ export const checkThenAct: RaceCheck = {
 function onStack(ctx: RaceContext, w: WalkResult, x: RawFinding): boolean {
   const obj = x.objects[0];
   if (!obj) return false;
-  const path = x.discriminator === 'test-then-set' || (x.discriminator === 'stale-decision' && /:[A-Za-z_]\w*$/.test(obj) && !obj.includes('->', obj.lastIndexOf(':')))
-    ? obj.slice(0, obj.lastIndexOf(':'))
-    : obj;
+  const path =
+    x.discriminator === 'test-then-set' || (x.discriminator === 'stale-decision' && /:[A-Za-z_]\w*$/.test(obj) && !obj.includes('->', obj.lastIndexOf(':')))
+      ? obj.slice(0, obj.lastIndexOf(':'))
+      : obj;
   const p = path.replace(/^&/, '');
   if (/^[A-Za-z_]\w*$/.test(p)) {
     // A bare name: a local object, not a pointer that may lead to shared data.
@@ -107,7 +113,11 @@ function selfOnly(ctx: RaceContext, w: WalkResult, x: RawFinding): boolean {
       const i = obj.lastIndexOf(':');
       const k = key(w.fn, obj.slice(0, i));
       const bit = obj.slice(i + 1);
-      match = (fn, op) => op.kind === 'flag' && op.bit === bit && (op.action === 'set' || op.action === 'test-set' || op.action === 'change' || op.action === 'test-change') && key(fn, op.word) === k;
+      match = (fn, op) =>
+        op.kind === 'flag' &&
+        op.bit === bit &&
+        (op.action === 'set' || op.action === 'test-set' || op.action === 'change' || op.action === 'test-change') &&
+        key(fn, op.word) === k;
       break;
     }
     case 'read-then-modify': {
@@ -124,9 +134,10 @@ function selfOnly(ctx: RaceContext, w: WalkResult, x: RawFinding): boolean {
       const i = obj.lastIndexOf(':');
       const flag = i > 0 && !obj.includes('->', i) ? { k: key(w.fn, obj.slice(0, i)), bit: obj.slice(i + 1) } : null;
       const k = key(w.fn, obj);
-      match = (fn, op) => flag
-        ? op.kind === 'flag' && op.bit === flag.bit && op.action !== 'test' && key(fn, op.word) === flag.k
-        : op.kind === 'access' && op.mode === 'write' && key(fn, op.path) === k;
+      match = (fn, op) =>
+        flag
+          ? op.kind === 'flag' && op.bit === flag.bit && op.action !== 'test' && key(fn, op.word) === flag.k
+          : op.kind === 'access' && op.mode === 'write' && key(fn, op.path) === k;
       break;
     }
     default:
@@ -146,7 +157,13 @@ function worthLooking(fn: FunctionIR): boolean {
   for (const b of fn.blocks) {
     if (b.term.k === 'branch') decides = true;
     for (const op of b.ops) {
-      if ((op.kind === 'atomic' && op.action === 'read') || (op.kind === 'flag' && op.action === 'test') || (op.kind === 'list' && op.action === 'empty') || op.kind === 'release') candidate = true;
+      if (
+        (op.kind === 'atomic' && op.action === 'read') ||
+        (op.kind === 'flag' && op.action === 'test') ||
+        (op.kind === 'list' && op.action === 'empty') ||
+        op.kind === 'release'
+      )
+        candidate = true;
     }
     if (decides && candidate) return true;
   }
@@ -270,7 +287,8 @@ class FnView {
       reads.some((r) => r.path.startsWith(`${p}->`)) && !mentions(cond, (x) => (x.k === 'path' && x.path === p) || (x.k === 'var' && x.name === p));
     for (const op of b.ops) {
       if (op.kind === 'access' && op.mode === 'read' && op.inCondition && !onlyOnTheWay(op.path)) out.push({ path: op.path, read: op });
-      if (op.kind === 'flag' && op.action === 'test' && op.result && mentions(cond, (x) => x.k === 'result' && x.id === op.result)) out.push({ path: `${op.word}:${op.bit}`, read: op });
+      if (op.kind === 'flag' && op.action === 'test' && op.result && mentions(cond, (x) => x.k === 'result' && x.id === op.result))
+        out.push({ path: `${op.word}:${op.bit}`, read: op });
     }
     const vars = new Set<string>();
     mentions(cond, (x) => {
@@ -282,8 +300,10 @@ class FnView {
         if (a.kind !== 'assign') continue;
         const ab = this.fn.blocks[this.block(a)]!.ops;
         for (const op of ab) {
-          if (op.kind === 'access' && op.mode === 'read' && op.line === a.line && mentions(a.value, (x) => x.k === 'path' && x.path === op.path)) out.push({ path: op.path, read: op });
-          if (op.kind === 'flag' && op.action === 'test' && op.result && mentions(a.value, (x) => x.k === 'result' && x.id === op.result)) out.push({ path: `${op.word}:${op.bit}`, read: op });
+          if (op.kind === 'access' && op.mode === 'read' && op.line === a.line && mentions(a.value, (x) => x.k === 'path' && x.path === op.path))
+            out.push({ path: op.path, read: op });
+          if (op.kind === 'flag' && op.action === 'test' && op.result && mentions(a.value, (x) => x.k === 'result' && x.id === op.result))
+            out.push({ path: `${op.word}:${op.bit}`, read: op });
         }
       }
     }
@@ -302,22 +322,34 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 function mentions(e: Expr, pred: (x: Expr) => boolean): boolean {
   if (pred(e)) return true;
   switch (e.k) {
-    case 'not': return mentions(e.e, pred);
-    case 'cmp': case 'logic': return mentions(e.a, pred) || mentions(e.b, pred);
-    case 'cond': return mentions(e.c, pred) || mentions(e.t, pred) || mentions(e.f, pred);
-    case 'arith': return mentions(e.a, pred) || (!!e.b && mentions(e.b, pred));
-    case 'is_err': return mentions(e.e, pred);
-    default: return false;
+    case 'not':
+      return mentions(e.e, pred);
+    case 'cmp':
+    case 'logic':
+      return mentions(e.a, pred) || mentions(e.b, pred);
+    case 'cond':
+      return mentions(e.c, pred) || mentions(e.t, pred) || mentions(e.f, pred);
+    case 'arith':
+      return mentions(e.a, pred) || (!!e.b && mentions(e.b, pred));
+    case 'is_err':
+      return mentions(e.e, pred);
+    default:
+      return false;
   }
 }
 
 function findExpr(e: Expr, pred: (x: Expr) => boolean): Expr | null {
   if (pred(e)) return e;
   switch (e.k) {
-    case 'not': return findExpr(e.e, pred);
-    case 'cmp': case 'logic': return findExpr(e.a, pred) ?? findExpr(e.b, pred);
-    case 'cond': return findExpr(e.c, pred) ?? findExpr(e.t, pred) ?? findExpr(e.f, pred);
-    default: return null;
+    case 'not':
+      return findExpr(e.e, pred);
+    case 'cmp':
+    case 'logic':
+      return findExpr(e.a, pred) ?? findExpr(e.b, pred);
+    case 'cond':
+      return findExpr(e.c, pred) ?? findExpr(e.t, pred) ?? findExpr(e.f, pred);
+    default:
+      return null;
   }
 }
 
@@ -351,7 +383,7 @@ const MODIFY = new Set(['set', 'inc', 'dec', 'add', 'sub']);
 /** Every change of the counter in the input happens under a lock that is also held at this read. */
 function serialisedByLock(ls: Lockset, op: Op): boolean {
   const rec = ls.byOp.get(op)?.[0];
-  if (!rec || !rec.held.length) return false;
+  if (!rec?.held.length) return false;
   const mods = (ls.byKey.get(rec.data.key) ?? []).filter((r) => r.kind === 'atomic' && r.mode === 'write' && r.side === rec.side);
   if (!mods.length) return false;
   return rec.held.some((h) => mods.every((m) => m.held.some((x) => x.key === h.key)));
@@ -360,51 +392,67 @@ function serialisedByLock(ls: Lockset, op: Op): boolean {
 function lastReference(ctx: RaceContext, f: FnView): Out[] {
   const out: Out[] = [];
   const fn = f.fn;
-  for (const b of fn.blocks) for (const op of b.ops) {
-    if (op.kind !== 'atomic' || op.action !== 'read' || !op.result) continue;
-    if (op.text && DIAGNOSTIC.test(op.text)) continue;
-    const refcount = op.family === 'refcount' || op.family === 'kref';
-    const dec = f.decidingBranches(op.result).find((d) => isLastTest(d.test, refcount));
-    if (!dec) continue;
-    if (serialisedByLock(ctx.lockset, op)) continue;
-    const t = dec.test!;
-    const n = t.value as number;
-    const body = firstOpLine(fn, dec.block);
-    const family = op.family === 'atomic' ? 'atomic' : op.family;
-    const drop = decrementOf(ctx, f, op);
-    const dropText = (left: number): string => drop ? `${drop.text}  /* ${op.obj}: ${left} */` : `drop its reference (${op.obj} -> ${left})`;
-    const seen = n + (t.op === '<' || t.op === '>=' ? 0 : 1);
-    out.push({
-      fn,
-      finding: report(checkThenActRule, {
-        confidence: 'high',
-        // Reading the count is an idiom (the sole owner takes a fast path); it decides nothing wrong
-        // unless the count is dropped apart from the read by a decrement that does not test it.
-        basis: { weak: ['idiom'], corroboration: lastCorroboration(ctx, fn.name, op, drop) },
-        messageId: 'lastReference',
-        data: { read: `${op.primitive}(&${op.obj})`, test: `${t.op} ${t.value}`, family },
-        line: op.line,
-        function: fn.name,
-        objects: [op.obj],
-        trace: [
-          { line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} without changing it` },
-          { line: dec.block.term.line, text: '', note: 'decides on the value read' },
-          ...(drop ? [{ line: drop.line, text: drop.text, note: `the reference is dropped separately${drop.fn !== fn.name ? ` in ${drop.fn}()` : ''}`, function: drop.fn !== fn.name ? drop.fn : undefined }] : []),
-        ],
-        facts: [
-          `${op.obj} is a counter other threads change; a plain read tells nothing about who drops the last reference`,
-          ...(drop ? [`it is decremented at line ${drop.line ?? '?'}${drop.fn !== fn.name ? ` in ${drop.fn}()` : ''}, apart from the read`] : [`no decrement of ${op.obj} in the input: it is dropped elsewhere`]),
-        ],
-        discriminator: 'last-reference',
-        witness: witness([fn.name, fn.name], [
-          { cpu: 0, fn: fn.name, line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} = ${seen}: not the last` },
-          { cpu: 1, fn: fn.name, line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} = ${seen}: not the last either` },
-          { cpu: 0, fn: drop?.fn ?? fn.name, line: drop?.line ?? null, text: dropText(seen - 1), note: 'drops its reference after deciding' },
-          { cpu: 1, fn: drop?.fn ?? fn.name, line: drop?.line ?? null, text: dropText(seen - 2), note: 'drops its reference after deciding' },
-        ], `both CPUs decided they were not last: the last-reference work${body !== null ? ` at line ${body}` : ''} never runs (with other timings both read ${seen - 1} and both run it)`),
-      }),
-    });
-  }
+  for (const b of fn.blocks)
+    for (const op of b.ops) {
+      if (op.kind !== 'atomic' || op.action !== 'read' || !op.result) continue;
+      if (op.text && DIAGNOSTIC.test(op.text)) continue;
+      const refcount = op.family === 'refcount' || op.family === 'kref';
+      const dec = f.decidingBranches(op.result).find((d) => isLastTest(d.test, refcount));
+      if (!dec) continue;
+      if (serialisedByLock(ctx.lockset, op)) continue;
+      const t = dec.test!;
+      const n = t.value as number;
+      const body = firstOpLine(fn, dec.block);
+      const family = op.family === 'atomic' ? 'atomic' : op.family;
+      const drop = decrementOf(ctx, f, op);
+      const dropText = (left: number): string => (drop ? `${drop.text}  /* ${op.obj}: ${left} */` : `drop its reference (${op.obj} -> ${left})`);
+      const seen = n + (t.op === '<' || t.op === '>=' ? 0 : 1);
+      out.push({
+        fn,
+        finding: report(checkThenActRule, {
+          confidence: 'high',
+          // Reading the count is an idiom (the sole owner takes a fast path); it decides nothing wrong
+          // unless the count is dropped apart from the read by a decrement that does not test it.
+          basis: { weak: ['idiom'], corroboration: lastCorroboration(ctx, fn.name, op, drop) },
+          messageId: 'lastReference',
+          data: { read: `${op.primitive}(&${op.obj})`, test: `${t.op} ${t.value}`, family },
+          line: op.line,
+          function: fn.name,
+          objects: [op.obj],
+          trace: [
+            { line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} without changing it` },
+            { line: dec.block.term.line, text: '', note: 'decides on the value read' },
+            ...(drop
+              ? [
+                  {
+                    line: drop.line,
+                    text: drop.text,
+                    note: `the reference is dropped separately${drop.fn !== fn.name ? ` in ${drop.fn}()` : ''}`,
+                    function: drop.fn !== fn.name ? drop.fn : undefined,
+                  },
+                ]
+              : []),
+          ],
+          facts: [
+            `${op.obj} is a counter other threads change; a plain read tells nothing about who drops the last reference`,
+            ...(drop
+              ? [`it is decremented at line ${drop.line ?? '?'}${drop.fn !== fn.name ? ` in ${drop.fn}()` : ''}, apart from the read`]
+              : [`no decrement of ${op.obj} in the input: it is dropped elsewhere`]),
+          ],
+          discriminator: 'last-reference',
+          witness: witness(
+            [fn.name, fn.name],
+            [
+              { cpu: 0, fn: fn.name, line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} = ${seen}: not the last` },
+              { cpu: 1, fn: fn.name, line: op.line, text: op.text ?? op.primitive, note: `reads ${op.obj} = ${seen}: not the last either` },
+              { cpu: 0, fn: drop?.fn ?? fn.name, line: drop?.line ?? null, text: dropText(seen - 1), note: 'drops its reference after deciding' },
+              { cpu: 1, fn: drop?.fn ?? fn.name, line: drop?.line ?? null, text: dropText(seen - 2), note: 'drops its reference after deciding' },
+            ],
+            `both CPUs decided they were not last: the last-reference work${body !== null ? ` at line ${body}` : ''} never runs (with other timings both read ${seen - 1} and both run it)`,
+          ),
+        }),
+      });
+    }
   return out;
 }
 
@@ -417,10 +465,11 @@ function claimedElsewhere(ctx: RaceContext, fn: FunctionIR, word: string, bit: s
       for (const op of b.ops) {
         if (op.kind !== 'flag' || op.bit !== bit) continue;
         if ((ctx.lockset.keys.data(w.fn, op.word)?.key ?? op.word) !== key) continue;
-        if (op.action === 'test-set' || (op.action === 'clear' && op.ordering === 'release')) return `${w.fn.name}() takes ${bit} like a lock (${op.primitive}() at line ${op.line ?? '?'})`;
+        if (op.action === 'test-set' || (op.action === 'clear' && op.ordering === 'release'))
+          return `${w.fn.name}() takes ${bit} like a lock (${op.primitive}() at line ${op.line ?? '?'})`;
         // Set elsewhere with a lock held: the input itself treats the bit as that lock's.
         const site = w.sites.find((x) => x.op === op);
-        if (op.action === 'set' && w.fn !== fn && site && site.held.size) return `${w.fn.name}() sets ${bit} holding a lock (line ${op.line ?? '?'})`;
+        if (op.action === 'set' && w.fn !== fn && site?.held.size) return `${w.fn.name}() sets ${bit} holding a lock (line ${op.line ?? '?'})`;
       }
     }
   }
@@ -440,7 +489,8 @@ function lastCorroboration(ctx: RaceContext, fn: string, read: Op, drop: { fn: s
     if (!f.rules.counters.length || !inScope(f.rules.applies, [rec])) continue;
     for (const c of f.rules.counters) {
       const member = c.count.split('.').slice(1).join('.');
-      if (c.count === rec.data.key || (!rec.data.typed && member === rec.data.member)) return `${f.path}: ${c.count} is a count that concurrent completions drop${c.why ? ` (${c.why})` : ''}`;
+      if (c.count === rec.data.key || (!rec.data.typed && member === rec.data.member))
+        return `${f.path}: ${c.count} is a count that concurrent completions drop${c.why ? ` (${c.why})` : ''}`;
     }
   }
   return null;
@@ -522,7 +572,15 @@ function readThenModify(f: FnView, reported: Set<number | null>, ctx: RaceContex
         finding: report(checkThenActRule, {
           confidence: 'high',
           messageId: 'readModify',
-          data: { read: `${rd.primitive}(&${rd.obj})`, test: `${t.op} ${t.value}`, line: rd.line, modify: m.primitive, modLine: m.line, obj: rd.obj, fix: m.action === 'set' ? 'atomic_cmpxchg()/atomic_try_cmpxchg()' : 'atomic_add_unless()/atomic_dec_if_positive()/atomic_try_cmpxchg()' },
+          data: {
+            read: `${rd.primitive}(&${rd.obj})`,
+            test: `${t.op} ${t.value}`,
+            line: rd.line,
+            modify: m.primitive,
+            modLine: m.line,
+            obj: rd.obj,
+            fix: m.action === 'set' ? 'atomic_cmpxchg()/atomic_try_cmpxchg()' : 'atomic_add_unless()/atomic_dec_if_positive()/atomic_try_cmpxchg()',
+          },
           line: m.line,
           function: fn.name,
           objects: [rd.obj],
@@ -532,12 +590,16 @@ function readThenModify(f: FnView, reported: Set<number | null>, ctx: RaceContex
           ],
           facts: [],
           discriminator: 'read-then-modify',
-          witness: witness([fn.name, fn.name], [
-            { cpu: 0, fn: fn.name, line: rd.line, text: rd.text ?? rd.primitive, note: `${rd.obj} ${t.op} ${t.value}: goes on` },
-            { cpu: 1, fn: fn.name, line: rd.line, text: rd.text ?? rd.primitive, note: `${rd.obj} ${t.op} ${t.value}: goes on too` },
-            { cpu: 0, fn: fn.name, line: m.line, text: m.text ?? m.primitive, note: `changes ${rd.obj}` },
-            { cpu: 1, fn: fn.name, line: m.line, text: m.text ?? m.primitive, note: `changes ${rd.obj} on a value that no longer holds` },
-          ], `both CPUs acted on the same reading of ${rd.obj}`),
+          witness: witness(
+            [fn.name, fn.name],
+            [
+              { cpu: 0, fn: fn.name, line: rd.line, text: rd.text ?? rd.primitive, note: `${rd.obj} ${t.op} ${t.value}: goes on` },
+              { cpu: 1, fn: fn.name, line: rd.line, text: rd.text ?? rd.primitive, note: `${rd.obj} ${t.op} ${t.value}: goes on too` },
+              { cpu: 0, fn: fn.name, line: m.line, text: m.text ?? m.primitive, note: `changes ${rd.obj}` },
+              { cpu: 1, fn: fn.name, line: m.line, text: m.text ?? m.primitive, note: `changes ${rd.obj} on a value that no longer holds` },
+            ],
+            `both CPUs acted on the same reading of ${rd.obj}`,
+          ),
         }),
       });
     }
@@ -551,10 +613,11 @@ function changedElsewhere(ctx: RaceContext, fn: FunctionIR, word: string): boole
   const k = ls.keys.data(fn, word)?.key ?? word;
   for (const o of ctx.walks) {
     if (o.fn === fn) continue;
-    for (const b of o.fn.blocks) for (const op of b.ops) {
-      if (op.kind === 'flag' && op.action !== 'test' && (ls.keys.data(o.fn, op.word)?.key ?? op.word) === k) return true;
-      if (op.kind === 'access' && op.mode === 'write' && (ls.keys.data(o.fn, op.path)?.key ?? op.path) === k) return true;
-    }
+    for (const b of o.fn.blocks)
+      for (const op of b.ops) {
+        if (op.kind === 'flag' && op.action !== 'test' && (ls.keys.data(o.fn, op.word)?.key ?? op.word) === k) return true;
+        if (op.kind === 'access' && op.mode === 'write' && (ls.keys.data(o.fn, op.path)?.key ?? op.path) === k) return true;
+      }
   }
   return false;
 }
@@ -578,54 +641,61 @@ function privateAt(ctx: RaceContext, f: FnView, op: Op, path: string): boolean {
 function testThenSet(f: FnView, ctx: RaceContext): Out[] {
   const fn = f.fn;
   const out: Out[] = [];
-  for (const same of f.flags.values()) for (const s of same) {
-    if (s.kind !== 'flag' || s.action !== 'set') continue;
-    // An object nobody else can see yet (allocated here, or passed fresh by every caller).
-    if (privateAt(ctx, f, s, s.word)) continue;
-    // Tests of the same bit that decide this set.
-    const tests: Op[] = [];
-    for (const t of same) {
-      if (t.kind !== 'flag' || t.action !== 'test' || !t.result) continue;
-      if (!f.before(t, s) || !f.decidedByResult(t.result, s)) continue;
-      tests.push(t);
+  for (const same of f.flags.values())
+    for (const s of same) {
+      if (s.kind !== 'flag' || s.action !== 'set') continue;
+      // An object nobody else can see yet (allocated here, or passed fresh by every caller).
+      if (privateAt(ctx, f, s, s.word)) continue;
+      // Tests of the same bit that decide this set.
+      const tests: Op[] = [];
+      for (const t of same) {
+        if (t.kind !== 'flag' || t.action !== 'test' || !t.result) continue;
+        if (!f.before(t, s) || !f.decidedByResult(t.result, s)) continue;
+        tests.push(t);
+      }
+      if (!tests.length || tests.some((t) => lockedAcross(f, t, s, ctx))) continue;
+      // Setting the bit only to go where its being set already leads (`if (test_bit(X)) goto skip;
+      // ... set_bit(X); goto skip;`) marks it; it claims nothing that two CPUs could both win.
+      if (tests.some((t) => marksOnly(f, t, s))) continue;
+      const t = tests.reduce((a, b) => ((b.line ?? 0) > (a.line ?? 0) ? b : a));
+      if (t.kind !== 'flag' || !f.site(t) || !f.site(s)) continue;
+      // A plain __set_bit() with no lock says the code takes the word as its own; unless something
+      // else in the input changes that word, nothing shows it is shared.
+      const privateWord = !s.atomic && !f.site(s)!.held.size && !changedElsewhere(ctx, f.fn, s.word);
+      out.push({
+        fn,
+        finding: report(checkThenActRule, {
+          ...(privateWord ? { severity: 'info' as const } : {}),
+          confidence: f.site(t)!.viaGap || f.site(s)!.viaGap ? 'medium' : 'high',
+          messageId: 'testThenSet',
+          data: { bit: t.bit, line: t.line, set: s.primitive, setBit: s.bit, setLine: s.line },
+          // Testing and setting a state bit is how code under an outer exclusion (a handling bit, a
+          // state machine) works; it races when the bit is claimed as a lock elsewhere.
+          basis: { weak: ['idiom'], corroboration: claimedElsewhere(ctx, f.fn, s.word, s.bit) },
+          line: s.line,
+          function: fn.name,
+          objects: [`${t.word}:${t.bit}`],
+          trace: [
+            { line: t.line, text: t.text ?? 'test_bit', note: `tests ${t.bit}` },
+            { line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit}` },
+          ],
+          facts: privateWord
+            ? [`${s.primitive}() is not atomic and no lock is held: the code treats '${s.word}' as private, and nothing else in the input changes it`]
+            : [],
+          discriminator: 'test-then-set',
+          witness: witness(
+            [fn.name, fn.name],
+            [
+              { cpu: 0, fn: fn.name, line: t.line, text: t.text ?? 'test_bit', note: `${t.bit} is clear` },
+              { cpu: 1, fn: fn.name, line: t.line, text: t.text ?? 'test_bit', note: `${t.bit} is clear` },
+              { cpu: 0, fn: fn.name, line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit}` },
+              { cpu: 1, fn: fn.name, line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit} too` },
+            ],
+            `both CPUs believe they own ${t.bit}`,
+          ),
+        }),
+      });
     }
-    if (!tests.length || tests.some((t) => lockedAcross(f, t, s, ctx))) continue;
-    // Setting the bit only to go where its being set already leads (`if (test_bit(X)) goto skip;
-    // ... set_bit(X); goto skip;`) marks it; it claims nothing that two CPUs could both win.
-    if (tests.some((t) => marksOnly(f, t, s))) continue;
-    const t = tests.reduce((a, b) => ((b.line ?? 0) > (a.line ?? 0) ? b : a));
-    if (t.kind !== 'flag' || !f.site(t) || !f.site(s)) continue;
-    // A plain __set_bit() with no lock says the code takes the word as its own; unless something
-    // else in the input changes that word, nothing shows it is shared.
-    const privateWord = !s.atomic && !f.site(s)!.held.size && !changedElsewhere(ctx, f.fn, s.word);
-    out.push({
-      fn,
-      finding: report(checkThenActRule, {
-        ...(privateWord ? { severity: 'info' as const } : {}),
-        confidence: f.site(t)!.viaGap || f.site(s)!.viaGap ? 'medium' : 'high',
-        messageId: 'testThenSet',
-        data: { bit: t.bit, line: t.line, set: s.primitive, setBit: s.bit, setLine: s.line },
-        // Testing and setting a state bit is how code under an outer exclusion (a handling bit, a
-        // state machine) works; it races when the bit is claimed as a lock elsewhere.
-        basis: { weak: ['idiom'], corroboration: claimedElsewhere(ctx, f.fn, s.word, s.bit) },
-        line: s.line,
-        function: fn.name,
-        objects: [`${t.word}:${t.bit}`],
-        trace: [
-          { line: t.line, text: t.text ?? 'test_bit', note: `tests ${t.bit}` },
-          { line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit}` },
-        ],
-        facts: privateWord ? [`${s.primitive}() is not atomic and no lock is held: the code treats '${s.word}' as private, and nothing else in the input changes it`] : [],
-        discriminator: 'test-then-set',
-        witness: witness([fn.name, fn.name], [
-          { cpu: 0, fn: fn.name, line: t.line, text: t.text ?? 'test_bit', note: `${t.bit} is clear` },
-          { cpu: 1, fn: fn.name, line: t.line, text: t.text ?? 'test_bit', note: `${t.bit} is clear` },
-          { cpu: 0, fn: fn.name, line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit}` },
-          { cpu: 1, fn: fn.name, line: s.line, text: s.text ?? s.primitive, note: `sets ${t.bit} too` },
-        ], `both CPUs believe they own ${t.bit}`),
-      }),
-    });
-  }
   return out;
 }
 
@@ -636,61 +706,80 @@ function removedElsewhere(ctx: RaceContext, fn: FunctionIR, del: Op): boolean {
   const node = del.kind === 'list' ? del.node : null;
   const typed = node ? typedObject(fn, node) : null;
   if (!typed) return true;
-  return ctx.walks.some((w) => w.fn !== fn && w.fn.blocks.some((b) => b.ops.some((op) =>
-    op.kind === 'list' && TAKES.has(op.action) && !!op.node && typedObject(w.fn, op.node) === typed)));
+  return ctx.walks.some(
+    (w) =>
+      w.fn !== fn &&
+      w.fn.blocks.some((b) => b.ops.some((op) => op.kind === 'list' && TAKES.has(op.action) && !!op.node && typedObject(w.fn, op.node) === typed)),
+  );
 }
 
 function unlockedEmpty(ctx: RaceContext, f: FnView): Out[] {
   const fn = f.fn;
   const out: Out[] = [];
-  for (const same of f.lists.values()) for (const e of same) {
-    if (e.kind !== 'list' || e.action !== 'empty' || e.family === 'llist' || !e.result || !e.head) continue;
-    const se = f.site(e);
-    if (!se) continue;
-    for (const u of same) {
-      if (u.kind !== 'list' || !TAKES.has(u.action) || (u.head !== e.head && u.node !== e.head)) continue;
-      // `if (!list_empty(&x->node)) { lock; list_del_init(&x->node); }`: the test is on the object's
-      // own link, a membership test: others' inserts and removals next to it never make it look
-      // empty, and list_del_init() of an entry someone already took off is a no-op. A plain
-      // list_del() is fine too when no other function takes such a node off.
-      if (u.node === e.head && (u.action === 'del-init' || (u.action === 'del' && !removedElsewhere(ctx, f.fn, u)))) continue;
-      const su = f.site(u);
-      if (!su || !f.before(e, u) || !f.decidedByResult(e.result, u)) continue;
-      const lock = [...su.held].find((l) => !se.held.has(l));
-      if (!lock) continue;
-      // Double-checked: the emptiness is tested again under the lock before acting.
-      const recheck = same.some((x) => x !== e && x.kind === 'list' && x.action === 'empty' && x.head === e.head && !!x.result
-        && f.site(x)?.held.has(lock) && f.before(x, u) && f.decidedByResult(x.result, u));
-      if (recheck) continue;
-      out.push({
-        fn,
-        finding: report(checkThenActRule, {
-          confidence: se.viaGap ? 'medium' : 'high',
-          messageId: 'unlockedEmpty',
-          data: { head: addressOf(fn, e.head), line: e.line, lock, use: u.primitive, useLine: u.line },
-          line: e.line,
-          function: fn.name,
-          objects: [e.head, lock],
-          trace: [
-            { line: e.line, text: e.text ?? 'list_empty', note: 'tests the list unlocked' },
-            { line: u.line, text: u.text ?? u.primitive, note: `works on the list under '${lock}'` },
-          ],
-          facts: [],
-          discriminator: 'unlocked-empty',
-          witness: witness([fn.name, fn.name], [
-            { cpu: 0, fn: fn.name, line: e.line, text: e.text ?? 'list_empty', note: 'sees one entry' },
-            { cpu: 1, fn: fn.name, line: e.line, text: e.text ?? 'list_empty', note: 'sees the same entry' },
-            acquireStep(1, fn, lock, u.line),
-            { cpu: 1, fn: fn.name, line: u.line, text: u.text ?? u.primitive, note: `takes it under '${lock}'` },
-            ((rel) => ({ cpu: 1 as const, fn: fn.name, line: rel?.line ?? null, text: rel?.text ?? `unlock(${lock})`, note: `releases '${lock}'` }))(releaseAfter(fn, (o) => o === lock, u.line)),
-            acquireStep(0, fn, lock, u.line),
-            { cpu: 0, fn: fn.name, line: u.line, text: u.text ?? u.primitive, note: `finds the list empty under '${lock}'` },
-          ], `CPU0 works on a list that became empty after it checked${u.action === 'first' ? ' (list_first_entry() on an empty list returns the head itself)' : ''}`),
-        }),
-      });
-      break;
+  for (const same of f.lists.values())
+    for (const e of same) {
+      if (e.kind !== 'list' || e.action !== 'empty' || e.family === 'llist' || !e.result || !e.head) continue;
+      const se = f.site(e);
+      if (!se) continue;
+      for (const u of same) {
+        if (u.kind !== 'list' || !TAKES.has(u.action) || (u.head !== e.head && u.node !== e.head)) continue;
+        // `if (!list_empty(&x->node)) { lock; list_del_init(&x->node); }`: the test is on the object's
+        // own link, a membership test: others' inserts and removals next to it never make it look
+        // empty, and list_del_init() of an entry someone already took off is a no-op. A plain
+        // list_del() is fine too when no other function takes such a node off.
+        if (u.node === e.head && (u.action === 'del-init' || (u.action === 'del' && !removedElsewhere(ctx, f.fn, u)))) continue;
+        const su = f.site(u);
+        if (!su || !f.before(e, u) || !f.decidedByResult(e.result, u)) continue;
+        const lock = [...su.held].find((l) => !se.held.has(l));
+        if (!lock) continue;
+        // Double-checked: the emptiness is tested again under the lock before acting.
+        const recheck = same.some(
+          (x) =>
+            x !== e &&
+            x.kind === 'list' &&
+            x.action === 'empty' &&
+            x.head === e.head &&
+            !!x.result &&
+            f.site(x)?.held.has(lock) &&
+            f.before(x, u) &&
+            f.decidedByResult(x.result, u),
+        );
+        if (recheck) continue;
+        out.push({
+          fn,
+          finding: report(checkThenActRule, {
+            confidence: se.viaGap ? 'medium' : 'high',
+            messageId: 'unlockedEmpty',
+            data: { head: addressOf(fn, e.head), line: e.line, lock, use: u.primitive, useLine: u.line },
+            line: e.line,
+            function: fn.name,
+            objects: [e.head, lock],
+            trace: [
+              { line: e.line, text: e.text ?? 'list_empty', note: 'tests the list unlocked' },
+              { line: u.line, text: u.text ?? u.primitive, note: `works on the list under '${lock}'` },
+            ],
+            facts: [],
+            discriminator: 'unlocked-empty',
+            witness: witness(
+              [fn.name, fn.name],
+              [
+                { cpu: 0, fn: fn.name, line: e.line, text: e.text ?? 'list_empty', note: 'sees one entry' },
+                { cpu: 1, fn: fn.name, line: e.line, text: e.text ?? 'list_empty', note: 'sees the same entry' },
+                acquireStep(1, fn, lock, u.line),
+                { cpu: 1, fn: fn.name, line: u.line, text: u.text ?? u.primitive, note: `takes it under '${lock}'` },
+                ((rel) => ({ cpu: 1 as const, fn: fn.name, line: rel?.line ?? null, text: rel?.text ?? `unlock(${lock})`, note: `releases '${lock}'` }))(
+                  releaseAfter(fn, (o) => o === lock, u.line),
+                ),
+                acquireStep(0, fn, lock, u.line),
+                { cpu: 0, fn: fn.name, line: u.line, text: u.text ?? u.primitive, note: `finds the list empty under '${lock}'` },
+              ],
+              `CPU0 works on a list that became empty after it checked${u.action === 'first' ? ' (list_first_entry() on an empty list returns the head itself)' : ''}`,
+            ),
+          }),
+        });
+        break;
+      }
     }
-  }
   return out;
 }
 
@@ -715,20 +804,22 @@ function staleDecision(f: FnView, sem: Semantics): Out[] {
   const seen = new Set<string>();
   // Writes of each path (and sets/clears of each bit).
   const writes = new Map<string, Op[]>();
-  for (const b of fn.blocks) for (const a of b.ops) {
-    const target = a.kind === 'access' && a.mode === 'write' ? a.path : a.kind === 'flag' && (a.action === 'set' || a.action === 'clear') ? `${a.word}:${a.bit}` : null;
-    if (!target) continue;
-    const l = writes.get(target) ?? [];
-    l.push(a);
-    writes.set(target, l);
-  }
+  for (const b of fn.blocks)
+    for (const a of b.ops) {
+      const target =
+        a.kind === 'access' && a.mode === 'write' ? a.path : a.kind === 'flag' && (a.action === 'set' || a.action === 'clear') ? `${a.word}:${a.bit}` : null;
+      if (!target) continue;
+      const l = writes.get(target) ?? [];
+      l.push(a);
+      writes.set(target, l);
+    }
   if (!writes.size) return out;
   const branches = fn.blocks.filter((b) => b.term.k === 'branch');
   const testsOf = new Map<Block, { path: string; read: Op }[]>(branches.map((b) => [b, f.tested(b)]));
   for (const b of branches) {
     for (const { path, read } of testsOf.get(b)!) {
       const sr = f.site(read);
-      if (!sr || !sr.held.size) continue;
+      if (!sr?.held.size) continue;
       for (const a of writes.get(path) ?? []) {
         if (!f.decidedBy(b.id, f.block(a)) || !f.before(read, a)) continue;
         const sa = f.site(a);
@@ -736,8 +827,12 @@ function staleDecision(f: FnView, sem: Semantics): Out[] {
         const dropped = [...sr.held].find((l) => !sem.globalContexts.has(l) && sa.released.has(l) && !sa.held.has(l));
         if (!dropped || seen.has(`${path}:${a.line}`)) continue;
         // Re-checked under a lock before the change: fine.
-        const recheck = branches.some((b2) => b2 !== b && f.decidedBy(b2.id, f.block(a))
-          && testsOf.get(b2)!.some((t) => t.path === path && [...(f.site(t.read)?.held ?? [])].some((l) => sa.held.has(l))));
+        const recheck = branches.some(
+          (b2) =>
+            b2 !== b &&
+            f.decidedBy(b2.id, f.block(a)) &&
+            testsOf.get(b2)!.some((t) => t.path === path && [...(f.site(t.read)?.held ?? [])].some((l) => sa.held.has(l))),
+        );
         if (recheck) continue;
         seen.add(`${path}:${a.line}`);
         const unlockLine = releaseLineOf(fn, dropped, read.line, a.line);
@@ -757,16 +852,20 @@ function staleDecision(f: FnView, sem: Semantics): Out[] {
             ],
             facts: [],
             discriminator: 'stale-decision',
-            witness: witness([fn.name, fn.name], [
-              acquireStep(0, fn, dropped, read.line),
-              { cpu: 0, fn: fn.name, line: read.line, text: read.text ?? path, note: `decides on '${path}' under '${dropped}'` },
-              { cpu: 0, fn: fn.name, line: unlockLine?.line ?? null, text: unlockLine?.text ?? `unlock(${dropped})`, note: 'drops the lock' },
-              acquireStep(1, fn, dropped, read.line),
-              { cpu: 1, fn: fn.name, line: read.line, text: read.text ?? path, note: 'decides the same way' },
-              { cpu: 1, fn: fn.name, line: unlockLine?.line ?? null, text: unlockLine?.text ?? `unlock(${dropped})`, note: 'drops the lock' },
-              { cpu: 1, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}'` },
-              { cpu: 0, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}' on a decision that no longer holds` },
-            ], `both CPUs acted on one decision about '${path}' taken under '${dropped}': the second change is made on a state the first one already changed`),
+            witness: witness(
+              [fn.name, fn.name],
+              [
+                acquireStep(0, fn, dropped, read.line),
+                { cpu: 0, fn: fn.name, line: read.line, text: read.text ?? path, note: `decides on '${path}' under '${dropped}'` },
+                { cpu: 0, fn: fn.name, line: unlockLine?.line ?? null, text: unlockLine?.text ?? `unlock(${dropped})`, note: 'drops the lock' },
+                acquireStep(1, fn, dropped, read.line),
+                { cpu: 1, fn: fn.name, line: read.line, text: read.text ?? path, note: 'decides the same way' },
+                { cpu: 1, fn: fn.name, line: unlockLine?.line ?? null, text: unlockLine?.text ?? `unlock(${dropped})`, note: 'drops the lock' },
+                { cpu: 1, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}'` },
+                { cpu: 0, fn: fn.name, line: a.line, text: a.text ?? path, note: `changes '${path}' on a decision that no longer holds` },
+              ],
+              `both CPUs acted on one decision about '${path}' taken under '${dropped}': the second change is made on a state the first one already changed`,
+            ),
           }),
         });
       }
@@ -778,11 +877,12 @@ function staleDecision(f: FnView, sem: Semantics): Out[] {
 /** The release of `lock` between two lines (the one that made the decision stale). */
 function releaseLineOf(fn: FunctionIR, lock: string, from: number | null, to: number | null): { line: number | null; text: string } | null {
   let best: { line: number | null; text: string } | null = null;
-  for (const b of fn.blocks) for (const op of b.ops) {
-    if (op.kind !== 'release' || op.obj !== lock || op.line === null) continue;
-    if (from !== null && op.line < from) continue;
-    if (to !== null && op.line > to) continue;
-    if (!best || op.line > (best.line ?? 0)) best = { line: op.line, text: op.text ?? op.primitive };
-  }
+  for (const b of fn.blocks)
+    for (const op of b.ops) {
+      if (op.kind !== 'release' || op.obj !== lock || op.line === null) continue;
+      if (from !== null && op.line < from) continue;
+      if (to !== null && op.line > to) continue;
+      if (!best || op.line > (best.line ?? 0)) best = { line: op.line, text: op.text ?? op.primitive };
+    }
   return best;
 }

@@ -39,16 +39,18 @@ export const errorPathFallthrough: Check = {
     for (const e of walk.events) {
       if (e.k !== 'err-fallthrough') continue;
       const { confidence, facts } = contextFacts(fn, false);
-      out.push(report(errorPathFallthroughRule, {
-        messageId: 'fallthrough',
-        data: { subject: e.subject, line: e.branchLine, cleanup: e.cleanup.text.replace(/;$/, ''), useLine: e.use.line, use: e.use.what },
-        confidence,
-        line: e.branchLine,
-        function: fn.name,
-        objects: [e.subject, e.cleanup.obj],
-        trace: [...e.trace, { line: e.use.line, text: e.use.text, note: e.use.what }],
-        facts: [...facts, `the error side ends at ${e.cleanup.line ?? '?'} without return/goto`],
-      }));
+      out.push(
+        report(errorPathFallthroughRule, {
+          messageId: 'fallthrough',
+          data: { subject: e.subject, line: e.branchLine, cleanup: e.cleanup.text.replace(/;$/, ''), useLine: e.use.line, use: e.use.what },
+          confidence,
+          line: e.branchLine,
+          function: fn.name,
+          objects: [e.subject, e.cleanup.obj],
+          trace: [...e.trace, { line: e.use.line, text: e.use.text, note: e.use.what }],
+          facts: [...facts, `the error side ends at ${e.cleanup.line ?? '?'} without return/goto`],
+        }),
+      );
     }
     return out;
   },

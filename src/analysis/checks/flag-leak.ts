@@ -15,7 +15,7 @@ export const flagLeakRule = defineRule({
   kind: 'path',
   summary: 'a flag set here is cleared on some exits but not on all (or a transient flag outlives the function)',
   description:
-    'Follows the bits a function sets (set_bit(), test_and_set_bit(), flag fields) and reports one that some path sets and clears again, as work done under a busy bit does, but that another return leaves set: the next caller finds the object busy forever. Flags rules/ declare transient must be cleared before every return. A mode switched on one branch and off on another, a bit numbered by a variable and a loop cursor\'s mark are not leaks.',
+    "Follows the bits a function sets (set_bit(), test_and_set_bit(), flag fields) and reports one that some path sets and clears again, as work done under a busy bit does, but that another return leaves set: the next caller finds the object busy forever. Flags rules/ declare transient must be cleared before every return. A mode switched on one branch and off on another, a bit numbered by a variable and a loop cursor's mark are not leaks.",
   help: {
     bad: `if (test_and_set_bit(DEV_BUSY, &dev->flags))
 \treturn -EBUSY;
@@ -53,7 +53,8 @@ export const flagLeak: Check = {
     const { fn, walk, sem } = ctx;
     const out: RawFinding[] = [];
     const clears = new Set<string>();
-    for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear')) clears.add(`${op.word}:${op.bit}`);
+    for (const b of fn.blocks)
+      for (const op of b.ops) if (op.kind === 'flag' && (op.action === 'clear' || op.action === 'test-clear')) clears.add(`${op.word}:${op.bit}`);
     const keys = new Set<string>();
     for (const x of walk.exits) for (const k of x.state.flags.keys()) if (!k.startsWith(CYCLED)) keys.add(k);
     // Flags some path sets and then clears again: work done under a busy bit.
@@ -96,26 +97,40 @@ export const flagLeak: Check = {
       // error path skipped the release). A bit taken with test_and_set_bit() is a busy bit.
       const takenBusy = busyTakes.has(key) || !!transient;
       const failed = left.find((x) => failing(fn.returnType, x));
-      const basis = takenBusy ? {} : {
-        weak: ['idiom' as const],
-        corroboration: failed && cleared.some((x) => !failing(fn.returnType, x)) ? `the return at ${failed.line ?? '?'} reports a failure and keeps ${bit}, while a return that does not fail clears it` : null,
-      };
+      const basis = takenBusy
+        ? {}
+        : {
+            weak: ['idiom' as const],
+            corroboration:
+              failed && cleared.some((x) => !failing(fn.returnType, x))
+                ? `the return at ${failed.line ?? '?'} reports a failure and keeps ${bit}, while a return that does not fail clears it`
+                : null,
+          };
       // Set on success and cleared on failure: handed to whoever finishes the work (a completion).
       if (!transient && splitByStatus(fn.returnType, new Set(left.map((e) => e.cls)), new Set(cleared.map((e) => e.cls)))) continue;
       const x = left[0]!;
-      const { confidence, facts } = contextFacts(fn, x.trace.some((t) => t.note.includes('gap')));
+      const { confidence, facts } = contextFacts(
+        fn,
+        x.trace.some((t) => t.note.includes('gap')),
+      );
       if (transient) facts.push(`${bit} is transient (${transient})`);
-      out.push(report(flagLeakRule, {
-        messageId: 'leftSet',
-        data: { bit, word, where: cleared.length ? besides(exitLines(left, cleared), `not set on return at ${exitLines(cleared, left)}`) : exitLines(left, cleared) },
-        confidence,
-        basis,
-        line: (failed ?? x).line,
-        function: fn.name,
-        objects: [`${word}:${bit}`],
-        trace: x.trace,
-        facts,
-      }));
+      out.push(
+        report(flagLeakRule, {
+          messageId: 'leftSet',
+          data: {
+            bit,
+            word,
+            where: cleared.length ? besides(exitLines(left, cleared), `not set on return at ${exitLines(cleared, left)}`) : exitLines(left, cleared),
+          },
+          confidence,
+          basis,
+          line: (failed ?? x).line,
+          function: fn.name,
+          objects: [`${word}:${bit}`],
+          trace: x.trace,
+          facts,
+        }),
+      );
     }
     return out;
   },

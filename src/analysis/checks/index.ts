@@ -11,6 +11,4 @@ import { refUnderflow } from './ref-underflow.js';
 import { sleepInAtomic } from './sleep-in-atomic.js';
 import { unlockUnheld } from './unlock-unheld.js';
 
-export const engineChecks: Check[] = [
-  lockLeak, doubleLock, unlockUnheld, irqMismatch, sleepInAtomic, refLeak, refUnderflow, flagLeak, errorPathFallthrough,
-];
+export const engineChecks: Check[] = [lockLeak, doubleLock, unlockUnheld, irqMismatch, sleepInAtomic, refLeak, refUnderflow, flagLeak, errorPathFallthrough];

@@ -34,7 +34,8 @@ spin_unlock_irqrestore(&port->lock, flags);`,
     nestedEnable: "releasing '{{obj}}' with the _irq variant re-enables interrupts while '{{outer}}' (taken with irqs off at {{line}}) is still held",
     flagsReused: "irqsave flags '{{flags}}' reused for '{{obj}}' while '{{outer}}' (saved at {{line}}) still needs them",
     context: "'{{obj}}' is taken with interrupts disabled at {{offLine}} but with interrupts enabled at {{onLine}}: an interrupt taking it there deadlocks",
-    interrupted: "'{{obj}}' is taken in {{where}} context by {{user}}() (line {{line}}) but here with {{what}} enabled: if it fires while this CPU holds the lock, it spins forever",
+    interrupted:
+      "'{{obj}}' is taken in {{where}} context by {{user}}() (line {{line}}) but here with {{what}} enabled: if it fires while this CPU holds the lock, it spins forever",
   },
 });
 
@@ -60,38 +61,74 @@ export const irqMismatch: Check = {
     for (const e of walk.events) {
       if (e.k === 'irq-release-mismatch') {
         if (suppliedByHand(e.held.irq, e.releasedIrq)) continue;
-        out.push(report(irqMismatchRule, {
-          messageId: 'variant', data: { obj: e.obj, taken: NAMES[e.held.irq], line: e.held.line, released: NAMES[e.releasedIrq] }, confidence: 'high',
-          line: e.line, function: fn.name, objects: [e.obj], trace: e.trace, facts: [], discriminator: 'variant',
-        }));
+        out.push(
+          report(irqMismatchRule, {
+            messageId: 'variant',
+            data: { obj: e.obj, taken: NAMES[e.held.irq], line: e.held.line, released: NAMES[e.releasedIrq] },
+            confidence: 'high',
+            line: e.line,
+            function: fn.name,
+            objects: [e.obj],
+            trace: e.trace,
+            facts: [],
+            discriminator: 'variant',
+          }),
+        );
       } else if (e.k === 'irq-enable-nested') {
-        out.push(report(irqMismatchRule, {
-          messageId: 'nestedEnable', data: { obj: e.obj, outer: e.other.obj, line: e.other.line }, confidence: 'high',
-          line: e.line, function: fn.name, objects: [e.obj, e.other.obj], trace: e.trace, facts: [], discriminator: 'nested',
-        }));
+        out.push(
+          report(irqMismatchRule, {
+            messageId: 'nestedEnable',
+            data: { obj: e.obj, outer: e.other.obj, line: e.other.line },
+            confidence: 'high',
+            line: e.line,
+            function: fn.name,
+            objects: [e.obj, e.other.obj],
+            trace: e.trace,
+            facts: [],
+            discriminator: 'nested',
+          }),
+        );
       } else if (e.k === 'flags-reused') {
-        out.push(report(irqMismatchRule, {
-          messageId: 'flagsReused', data: { flags: e.flags, obj: e.obj, outer: e.other.obj, line: e.other.line }, confidence: 'high',
-          line: e.line, function: fn.name, objects: [e.obj, e.other.obj], trace: e.trace, facts: [], discriminator: 'flags',
-        }));
+        out.push(
+          report(irqMismatchRule, {
+            messageId: 'flagsReused',
+            data: { flags: e.flags, obj: e.obj, outer: e.other.obj, line: e.other.line },
+            confidence: 'high',
+            line: e.line,
+            function: fn.name,
+            objects: [e.obj, e.other.obj],
+            trace: e.trace,
+            facts: [],
+            discriminator: 'flags',
+          }),
+        );
       }
     }
     // The same lock taken with interrupts off and, elsewhere in this function, with them on.
     const ctxs = walk.events.filter((e) => e.k === 'lock-context');
     const seen = new Set<string>();
     for (const a of ctxs) {
-      if (a.k !== 'lock-context' || a.family !== 'spin' && a.family !== 'raw_spin' && a.family !== 'rwlock') continue;
+      if (a.k !== 'lock-context' || (a.family !== 'spin' && a.family !== 'raw_spin' && a.family !== 'rwlock')) continue;
       if (a.irq !== 'none' || a.irqsOff || seen.has(a.obj)) continue;
       const off = ctxs.find((b) => b.k === 'lock-context' && b.obj === a.obj && (b.irq === 'irq' || b.irq === 'irqsave'));
-      if (!off || off.k !== 'lock-context') continue;
+      if (off?.k !== 'lock-context') continue;
       seen.add(a.obj);
-      out.push(report(irqMismatchRule, {
-        messageId: 'context', data: { obj: a.obj, offLine: off.line, onLine: a.line }, confidence: fn.meta.entryKnown ? 'medium' : 'low',
-        line: a.line, function: fn.name, objects: [a.obj],
-        trace: [{ line: off.line, text: off.text, note: 'taken with irqs off' }, { line: a.line, text: a.text, note: 'taken with irqs on' }],
-        facts: ['both acquisitions are in this function; its callers are not known to disable interrupts'],
-        discriminator: 'context',
-      }));
+      out.push(
+        report(irqMismatchRule, {
+          messageId: 'context',
+          data: { obj: a.obj, offLine: off.line, onLine: a.line },
+          confidence: fn.meta.entryKnown ? 'medium' : 'low',
+          line: a.line,
+          function: fn.name,
+          objects: [a.obj],
+          trace: [
+            { line: off.line, text: off.text, note: 'taken with irqs off' },
+            { line: a.line, text: a.text, note: 'taken with irqs on' },
+          ],
+          facts: ['both acquisitions are in this function; its callers are not known to disable interrupts'],
+          discriminator: 'context',
+        }),
+      );
     }
     out.push(...interruptedHolder(ctx, seen));
     return out;
@@ -123,14 +160,25 @@ function interruptedHolder(ctx: CheckContext, seen: Set<string>): RawFinding[] {
     if (cw && cw.sites > 0 && (use.ctx === 'hardirq' ? cw.irqsOff === cw.sites : cw.bhOff === cw.sites)) continue;
     seen.add(e.obj);
     const what = use.ctx === 'hardirq' ? 'interrupts' : 'bottom halves';
-    out.push(report(irqMismatchRule, {
-      messageId: 'interrupted', data: { obj: e.obj, where: use.ctx === 'hardirq' ? 'interrupt' : 'softirq', user: use.fn, line: use.line, what }, confidence: 'medium',
-      line: e.line, function: fn.name, objects: [e.obj],
-      trace: [{ line: use.line, text: '', note: `taken in ${use.ctx} context`, function: use.fn }, { line: e.line, text: e.text, note: `taken with ${what} enabled` }],
-      facts: [`${use.fn}() runs in ${use.ctx} context (${use.ctx === 'hardirq' ? 'an interrupt handler' : 'a timer, tasklet, RCU or NAPI callback'}, or called only from one)`,
-        `use ${use.ctx === 'hardirq' ? 'spin_lock_irqsave()/spin_lock_irq()' : 'spin_lock_bh()'} here`],
-      discriminator: 'interrupted',
-    }));
+    out.push(
+      report(irqMismatchRule, {
+        messageId: 'interrupted',
+        data: { obj: e.obj, where: use.ctx === 'hardirq' ? 'interrupt' : 'softirq', user: use.fn, line: use.line, what },
+        confidence: 'medium',
+        line: e.line,
+        function: fn.name,
+        objects: [e.obj],
+        trace: [
+          { line: use.line, text: '', note: `taken in ${use.ctx} context`, function: use.fn },
+          { line: e.line, text: e.text, note: `taken with ${what} enabled` },
+        ],
+        facts: [
+          `${use.fn}() runs in ${use.ctx} context (${use.ctx === 'hardirq' ? 'an interrupt handler' : 'a timer, tasklet, RCU or NAPI callback'}, or called only from one)`,
+          `use ${use.ctx === 'hardirq' ? 'spin_lock_irqsave()/spin_lock_irq()' : 'spin_lock_bh()'} here`,
+        ],
+        discriminator: 'interrupted',
+      }),
+    );
   }
   return out;
 }

@@ -22,7 +22,7 @@ export const lockLeakRule = defineRule({
   kind: 'path',
   summary: 'a return path keeps a lock that other paths release, or that the function never hands off',
   description:
-    "Follows every path of the function with the locks it holds and compares the returns: a lock held on some returns and released on others is Smatch's \"inconsistent returns\" (usually an error path that jumps past the unlock). A function that returns with a lock held on every path is reported only when nothing explains it: no __acquires() annotation, no handoff in rules/, no function of the input that releases it, no name that says it returns locked. Returns that differ by status (0 locked, an error unlocked) are a conditional lock and are reported as info for the caller to honour.",
+    'Follows every path of the function with the locks it holds and compares the returns: a lock held on some returns and released on others is Smatch\'s "inconsistent returns" (usually an error path that jumps past the unlock). A function that returns with a lock held on every path is reported only when nothing explains it: no __acquires() annotation, no handoff in rules/, no function of the input that releases it, no name that says it returns locked. Returns that differ by status (0 locked, an error unlocked) are a conditional lock and are reported as info for the caller to honour.',
   help: {
     bad: `mutex_lock(&dev->mutex);
 if (!dev->ready)
@@ -52,7 +52,10 @@ return ret;`,
       text: "returns holding '{{obj}}' when it returns {{heldWhen}}, not held when it returns {{freeWhen}}: callers must release it",
       severity: 'info',
     },
-    withObject: { text: "returns the object it locked: '{{obj}}' is held on return at {{held}} with the object it belongs to, which the caller gets", severity: 'info' },
+    withObject: {
+      text: "returns the object it locked: '{{obj}}' is held on return at {{held}} with the object it belongs to, which the caller gets",
+      severity: 'info',
+    },
     byArgument: { text: "returns holding '{{obj}}' depending on its arguments: it is taken only under a test of a parameter", severity: 'info' },
     declaredSome: { text: "returns holding '{{obj}}' on some paths: {{why}}", severity: 'info' },
     handoff: { text: "returns holding '{{obj}}': {{why}}", severity: 'info' },
@@ -77,7 +80,8 @@ export const lockLeak: Check = {
       for (const x of exits) {
         const l = x.state.locks.get(obj);
         if (!l) free.push(x);
-        else if (l.gapSince) hidden = true; // code we cannot see may release it on this path
+        else if (l.gapSince)
+          hidden = true; // code we cannot see may release it on this path
         else holding.push(x);
       }
       if (!holding.length) continue;
@@ -109,9 +113,12 @@ export const lockLeak: Check = {
         // A locking helper (by its name or a releasing partner) that takes it only under a test of
         // an argument, held or not at the very same returns: the caller chose (`foo_lock(f, global)`
         // takes the global lock when asked to).
-        const failed = (c: string): boolean => c === 'neg' || c === 'errptr' || (c === 'zero' && (fn.returnType.includes('*') || /\bbool\b/.test(fn.returnType)));
-        const byArgument = !!handoff && acquiredUnderArgument(ctx, obj)
-          && holding.every((h) => h.cls !== 'any' && !failed(h.cls) && free.some((f) => f.line === h.line && f.cls === h.cls));
+        const failed = (c: string): boolean =>
+          c === 'neg' || c === 'errptr' || (c === 'zero' && (fn.returnType.includes('*') || /\bbool\b/.test(fn.returnType)));
+        const byArgument =
+          !!handoff &&
+          acquiredUnderArgument(ctx, obj) &&
+          holding.every((h) => h.cls !== 'any' && !failed(h.cls) && free.some((f) => f.line === h.line && f.cls === h.cls));
         if (byArgument) {
           out.push(info(ctx, obj, holding, handoff, { messageId: 'byArgument', data: { obj } }));
           continue;
@@ -123,7 +130,10 @@ export const lockLeak: Check = {
           continue;
         }
         const worst = holding[0]!;
-        const ctxFacts = contextFacts(fn, worst.trace.some((t) => t.note.includes('gap')));
+        const ctxFacts = contextFacts(
+          fn,
+          worst.trace.some((t) => t.note.includes('gap')),
+        );
         const { facts } = ctxFacts;
         let { confidence } = ctxFacts;
         if (uncalled) {
@@ -140,25 +150,36 @@ export const lockLeak: Check = {
         // A semaphore this function never gives back after taking it counts a permit that goes with
         // the work (released by a completion), or lets others through (a barrier's up() on another
         // path): nothing here says it is used as a mutex.
-        const counting = sample.family === 'semaphore' && (isCountedSemaphore(ctx.side, fn, obj) || !free.some((x) => x.state.released.has(obj) && !x.state.entryReleased.has(obj)));
-        const corroboration = counting ? null : errorOverlap
-          ? `it returns holding '${obj}' on one ${errorOverlap} return and not on another: a failing helper gives its lock back`
-          : noCallerReleases(ctx, obj, handoff);
-        out.push(report(lockLeakRule, {
-          basis: { weak: counting ? ['counting'] : releases ? [] : ['never-released'], corroboration },
-          messageId: 'inconsistent',
-          data: { obj, held: exitLines(holding, free), other: free.some((x) => x.state.released.has(obj)) ? 'released' : 'not held', free: exitLines(free, holding) },
-          severity: confidence === 'high' ? 'error' : 'warning',
-          confidence,
-          line: worst.line,
-          function: fn.name,
-          objects: [obj],
-          trace: [
-            ...worst.trace,
-            { line: sample.line, text: '', note: `'${obj}' acquired at ${sample.line ?? '?'}${sample.via ? ` (inside ${sample.via}())` : ''}` },
-          ],
-          facts: [...facts, `Locked on: ${lines(holding.map((x) => x.line))}`, `Unlocked on: ${lines(free.map((x) => x.line))}`],
-        }));
+        const counting =
+          sample.family === 'semaphore' &&
+          (isCountedSemaphore(ctx.side, fn, obj) || !free.some((x) => x.state.released.has(obj) && !x.state.entryReleased.has(obj)));
+        const corroboration = counting
+          ? null
+          : errorOverlap
+            ? `it returns holding '${obj}' on one ${errorOverlap} return and not on another: a failing helper gives its lock back`
+            : noCallerReleases(ctx, obj, handoff);
+        out.push(
+          report(lockLeakRule, {
+            basis: { weak: counting ? ['counting'] : releases ? [] : ['never-released'], corroboration },
+            messageId: 'inconsistent',
+            data: {
+              obj,
+              held: exitLines(holding, free),
+              other: free.some((x) => x.state.released.has(obj)) ? 'released' : 'not held',
+              free: exitLines(free, holding),
+            },
+            severity: confidence === 'high' ? 'error' : 'warning',
+            confidence,
+            line: worst.line,
+            function: fn.name,
+            objects: [obj],
+            trace: [
+              ...worst.trace,
+              { line: sample.line, text: '', note: `'${obj}' acquired at ${sample.line ?? '?'}${sample.via ? ` (inside ${sample.via}())` : ''}` },
+            ],
+            facts: [...facts, `Locked on: ${lines(holding.map((x) => x.line))}`, `Unlocked on: ${lines(free.map((x) => x.line))}`],
+          }),
+        );
         continue;
       }
 
@@ -170,17 +191,19 @@ export const lockLeak: Check = {
       }
       if (sample.family === 'context') continue;
       const { confidence, facts } = contextFacts(fn, false);
-      out.push(report(lockLeakRule, {
-        messageId: 'heldEverywhere',
-        data: { obj, line: sample.line },
-        basis: sample.family === 'semaphore' ? { weak: ['absence', 'counting'] } : { weak: ['absence'], corroboration: noCallerReleases(ctx, obj, handoff) },
-        confidence: confidence === 'high' ? 'medium' : 'low',
-        line: holding[0]!.line,
-        function: fn.name,
-        objects: [obj],
-        trace: holding[0]!.trace,
-        facts: [...facts, 'no __acquires() annotation, no handoff in rules/, no function in the input that releases it'],
-      }));
+      out.push(
+        report(lockLeakRule, {
+          messageId: 'heldEverywhere',
+          data: { obj, line: sample.line },
+          basis: sample.family === 'semaphore' ? { weak: ['absence', 'counting'] } : { weak: ['absence'], corroboration: noCallerReleases(ctx, obj, handoff) },
+          confidence: confidence === 'high' ? 'medium' : 'low',
+          line: holding[0]!.line,
+          function: fn.name,
+          objects: [obj],
+          trace: holding[0]!.trace,
+          facts: [...facts, 'no __acquires() annotation, no handoff in rules/, no function in the input that releases it'],
+        }),
+      );
     }
     return out;
   },
@@ -205,9 +228,15 @@ function addressTaken(ctx: CheckContext): boolean {
   const name = ctx.fn.name;
   const mention = new RegExp(`(?:^|[^\\w])&?${name}(?:$|[^\\w])`);
   if (ctx.fn.unit?.callbacks?.some((c) => c.fn === name)) return true;
-  return ctx.side.some((w) => w.fn.blocks.some((b) => b.ops.some((op) =>
-    (op.kind === 'call' && op.argText.some((a) => mention.test(a))) ||
-    (op.kind === 'assign' && ((op.value.k === 'var' && op.value.name === name) || (op.value.k === 'unknown' && mention.test(op.value.text)))))));
+  return ctx.side.some((w) =>
+    w.fn.blocks.some((b) =>
+      b.ops.some(
+        (op) =>
+          (op.kind === 'call' && op.argText.some((a) => mention.test(a))) ||
+          (op.kind === 'assign' && ((op.value.k === 'var' && op.value.name === name) || (op.value.k === 'unknown' && mention.test(op.value.text)))),
+      ),
+    ),
+  );
 }
 
 /** Does any function of the input call this one directly? */
@@ -241,8 +270,9 @@ function acquiredUnderArgument(ctx: CheckContext, obj: string): boolean {
   const preds = new Map<number, number>();
   for (const b of fn.blocks) for (const s of successors(b.term)) preds.set(s, (preds.get(s) ?? 0) + 1);
   // The sides of such a branch: targets entered only from it (not the join after a one-armed if).
-  const sides = fn.blocks.flatMap((b) => (b.term.k === 'branch' && mentions(b.term.cond, params)
-    ? [b.term.t, b.term.f].filter((x) => preds.get(x) === 1) : []));
+  const sides = fn.blocks.flatMap((b) =>
+    b.term.k === 'branch' && mentions(b.term.cond, params) ? [b.term.t, b.term.f].filter((x) => preds.get(x) === 1) : [],
+  );
   if (!sides.length) return false;
   const blocks = walk.events.flatMap((e) => (e.k === 'acquire' && e.obj === obj ? [e.block] : []));
   return blocks.length > 0 && blocks.every((b) => sides.some((x) => dominates(walk.cfg, x, b)));
@@ -269,7 +299,8 @@ function explainHandoff(ctx: CheckContext, obj: string, holding: Exit[], _free: 
       if (w.fn === fn) continue;
       for (const x of w.exits) {
         for (const r of x.state.entryReleased.keys()) {
-          if (typedObject(w.fn, r) === typed) return { why: `released later by ${w.fn.name}(), which drops '${r}' without taking it`, strong: true, declared: false };
+          if (typedObject(w.fn, r) === typed)
+            return { why: `released later by ${w.fn.name}(), which drops '${r}' without taking it`, strong: true, declared: false };
         }
       }
     }

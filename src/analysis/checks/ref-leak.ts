@@ -86,7 +86,13 @@ export const refLeak: Check = {
       // on some returns and not on others says nothing about any one of them.
       if (manyInstances(fn, obj)) continue;
       // A fresh object's first reference is its creator's to hand on, not a get to balance here.
-      if (walk.exits.every((x) => { const r = x.state.refs.get(obj); return !r || (r.init && r.count === 1); })) continue;
+      if (
+        walk.exits.every((x) => {
+          const r = x.state.refs.get(obj);
+          return !r || (r.init && r.count === 1);
+        })
+      )
+        continue;
       const leaking: Exit[] = [];
       const clean: Exit[] = [];
       for (const x of walk.exits) {
@@ -109,8 +115,14 @@ export const refLeak: Check = {
       // `true` for a bool taking a reference on an object it was given (`sk_filter_charge(sk, fp)`):
       // the success is the caller's reference.
       const given = fn.params.some((p) => p.name === rootOf(obj));
-      if (!local && clean.length && keptOn.size === 1 && (ptr ? keptOn.has('ptr') || keptOn.has('any') : bool ? given && keptOn.has('pos') : keptOn.has('zero'))
-        && splitByStatus(fn.returnType, keptOn, cleanOn, false)) continue;
+      if (
+        !local &&
+        clean.length &&
+        keptOn.size === 1 &&
+        (ptr ? keptOn.has('ptr') || keptOn.has('any') : bool ? given && keptOn.has('pos') : keptOn.has('zero')) &&
+        splitByStatus(fn.returnType, keptOn, cleanOn, false)
+      )
+        continue;
       // A reference on an object that outlives the call (the caller's, a field's, a global's) taken
       // on some paths and on the others never taken is a conditional get: whatever decided to take
       // it records that (a field set, an object stored). It leaks only where the function itself
@@ -118,25 +130,43 @@ export const refLeak: Check = {
       // Returning a failure while holding it is such evidence too: callers of a failed call
       // assume nothing was taken.
       const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || (c === 'zero' && (ptr || bool));
-      if (!local && !ownedByFunction(fn, obj) && !clean.some((x) => x.state.dropped.has(obj) || wasHanded(x.state, obj))
-        && !leaking.some((x) => failure(cls(x)))) continue;
+      if (
+        !local &&
+        !ownedByFunction(fn, obj) &&
+        !clean.some((x) => x.state.dropped.has(obj) || wasHanded(x.state, obj)) &&
+        !leaking.some((x) => failure(cls(x)))
+      )
+        continue;
       // Held on every return: a reference handed to the caller unless the pair cannot outlive the function.
       if (!clean.length && !local) continue;
       // Pairs guessed from names need the function itself to use the put on other paths.
       if (sample.source === 'name' && !clean.length) continue;
       const x = leaking[0]!;
-      const { confidence, facts } = contextFacts(fn, x.trace.some((t) => t.note.includes('gap')));
-      out.push(report(refLeakRule, {
-        messageId: 'notReleased',
-        data: { obj, pair: sample.pair, line: sample.line, where: clean.length ? besides(exitLines(leaking, clean), `not held on return at ${exitLines(clean, leaking)}`) : exitLines(leaking, clean) },
-        confidence: sample.source === 'name' && confidence === 'high' ? 'medium' : confidence,
-        basis: { weak: sample.source === 'name' ? ['name-pair'] : [] },
-        line: x.line,
-        function: fn.name,
-        objects: [obj],
-        trace: x.trace,
-        facts: [...facts, `pair: ${sample.pair} (${sample.source === 'name' ? 'inferred from the function names' : sample.source === 'rule' ? 'declared in rules/' : 'kernel primitive'})`],
-      }));
+      const { confidence, facts } = contextFacts(
+        fn,
+        x.trace.some((t) => t.note.includes('gap')),
+      );
+      out.push(
+        report(refLeakRule, {
+          messageId: 'notReleased',
+          data: {
+            obj,
+            pair: sample.pair,
+            line: sample.line,
+            where: clean.length ? besides(exitLines(leaking, clean), `not held on return at ${exitLines(clean, leaking)}`) : exitLines(leaking, clean),
+          },
+          confidence: sample.source === 'name' && confidence === 'high' ? 'medium' : confidence,
+          basis: { weak: sample.source === 'name' ? ['name-pair'] : [] },
+          line: x.line,
+          function: fn.name,
+          objects: [obj],
+          trace: x.trace,
+          facts: [
+            ...facts,
+            `pair: ${sample.pair} (${sample.source === 'name' ? 'inferred from the function names' : sample.source === 'rule' ? 'declared in rules/' : 'kernel primitive'})`,
+          ],
+        }),
+      );
     }
     return out;
   },

@@ -13,7 +13,7 @@ export const refUnderflowRule = defineRule({
   kind: 'path',
   summary: 'a put with no matching get on the path, or a double put',
   description:
-    'Counts references along every path and reports a reference dropped twice (the second put may free the object under another user), and, as a warning, a put on a path that never took the reference the function takes on other paths. An object taken off a list comes with the list\'s reference: dropping it is not an underflow.',
+    "Counts references along every path and reports a reference dropped twice (the second put may free the object under another user), and, as a warning, a put on a path that never took the reference the function takes on other paths. An object taken off a list comes with the list's reference: dropping it is not an underflow.",
   help: {
     bad: `obj = lookup_obj(id);\t/* takes a reference */
 if (obj->dead) {
@@ -65,8 +65,7 @@ function fromOutside(fn: FunctionIR, obj: string, depth = 0): boolean {
  */
 function fieldOwned(fn: FunctionIR, obj: string): boolean {
   if (!isFieldPath(obj) || !fromOutside(fn, obj)) return false;
-  return fn.blocks.some((b) =>
-    b.ops.some((op) => (op.kind === 'assign' && op.target === obj) || (op.kind === 'access' && op.path === obj && op.inCondition)));
+  return fn.blocks.some((b) => b.ops.some((op) => (op.kind === 'assign' && op.target === obj) || (op.kind === 'access' && op.path === obj && op.inCondition)));
 }
 
 /**
@@ -124,19 +123,42 @@ export const refUnderflow: Check = {
     for (const e of walk.events) {
       if (e.k === 'double-put') {
         const { confidence, facts } = contextFacts(fn, e.viaGap);
-        out.push(report(refUnderflowRule, {
-          messageId: 'double', data: { obj: e.obj, pair: e.pair, prev: e.prevLine }, confidence,
-          basis: { weak: [...(e.source === 'name' ? ['name-pair' as const] : []), ...(e.handed && fromOutside(fn, e.obj) && (lineInLoop(fn, e.line) || lineInLoop(fn, e.prevLine) || twoKinds(fn, e.line, e.prevLine)) ? ['handed-in' as const] : [])] },
-          line: e.line, function: fn.name, objects: [e.obj], trace: e.trace, facts, discriminator: 'double',
-        }));
+        out.push(
+          report(refUnderflowRule, {
+            messageId: 'double',
+            data: { obj: e.obj, pair: e.pair, prev: e.prevLine },
+            confidence,
+            basis: {
+              weak: [
+                ...(e.source === 'name' ? ['name-pair' as const] : []),
+                ...(e.handed && fromOutside(fn, e.obj) && (lineInLoop(fn, e.line) || lineInLoop(fn, e.prevLine) || twoKinds(fn, e.line, e.prevLine))
+                  ? ['handed-in' as const]
+                  : []),
+              ],
+            },
+            line: e.line,
+            function: fn.name,
+            objects: [e.obj],
+            trace: e.trace,
+            facts,
+            discriminator: 'double',
+          }),
+        );
       } else if (e.k === 'put-unheld' && gets.has(e.obj) && !unlinked.has(e.obj)) {
-        out.push(report(refUnderflowRule, {
-          messageId: 'unheld', data: { obj: e.obj, pair: e.pair }, confidence: 'medium',
-          basis: { weak: [...(e.source === 'name' ? ['name-pair' as const] : []), ...(fieldOwned(fn, e.obj) ? ['handed-in' as const] : [])] },
-          line: e.line, function: fn.name, objects: [e.obj], trace: e.trace,
-          facts: ['the function takes this reference on other paths; this path reaches the put without it'],
-          discriminator: 'unheld',
-        }));
+        out.push(
+          report(refUnderflowRule, {
+            messageId: 'unheld',
+            data: { obj: e.obj, pair: e.pair },
+            confidence: 'medium',
+            basis: { weak: [...(e.source === 'name' ? ['name-pair' as const] : []), ...(fieldOwned(fn, e.obj) ? ['handed-in' as const] : [])] },
+            line: e.line,
+            function: fn.name,
+            objects: [e.obj],
+            trace: e.trace,
+            facts: ['the function takes this reference on other paths; this path reaches the put without it'],
+            discriminator: 'unheld',
+          }),
+        );
       }
     }
     return out;

@@ -44,18 +44,20 @@ export const sleepInAtomic: Check = {
       const confidence = e.sometimes ? 'low' : c0;
       if (e.sometimes) facts.push(`${e.via}() sleeps only on some of its paths`);
       const ctxText = held.map((l) => (l.family === 'rcu' ? 'an RCU read section' : `'${l.obj}' (taken at ${l.line ?? '?'})`)).join(', ');
-      out.push(report(sleepInAtomicRule, {
-        messageId: e.via ? 'callee' : 'direct',
-        basis: { weak: e.sometimes ? ['some-paths'] : [] },
-        data: { why: e.why, held: ctxText },
-        confidence: e.via && confidence === 'high' ? 'medium' : confidence,
-        line: e.line,
-        function: fn.name,
-        objects: [...held.map((l) => l.obj), e.what],
-        trace: [...e.trace, { line: e.line, text: e.text, note: e.why }],
-        facts: e.via ? [...facts, `${e.via}() may sleep according to its summary`] : facts,
-        discriminator: e.what,
-      }));
+      out.push(
+        report(sleepInAtomicRule, {
+          messageId: e.via ? 'callee' : 'direct',
+          basis: { weak: e.sometimes ? ['some-paths'] : [] },
+          data: { why: e.why, held: ctxText },
+          confidence: e.via && confidence === 'high' ? 'medium' : confidence,
+          line: e.line,
+          function: fn.name,
+          objects: [...held.map((l) => l.obj), e.what],
+          trace: [...e.trace, { line: e.line, text: e.text, note: e.why }],
+          facts: e.via ? [...facts, `${e.via}() may sleep according to its summary`] : facts,
+          discriminator: e.what,
+        }),
+      );
     }
     return out;
   },

@@ -17,8 +17,17 @@ import type { Confidence, Severity, Witness } from '../types.js';
 /** RCU accessors that say the update side's lock is held, or that only look at the pointer value. */
 
 const RCU_GUARD = (r: AccessRecord): Guard => ({
-  data: r.data, kind: 'rcu', lock: 'rcu', lockField: 'rcu', perObject: false, source: 'inferred', confidence: 'medium',
-  why: `'${r.path}' is read with rcu_dereference(), so it is an RCU-protected pointer`, held: 0, free: 0, functions: [],
+  data: r.data,
+  kind: 'rcu',
+  lock: 'rcu',
+  lockField: 'rcu',
+  perObject: false,
+  source: 'inferred',
+  confidence: 'medium',
+  why: `'${r.path}' is read with rcu_dereference(), so it is an RCU-protected pointer`,
+  held: 0,
+  free: 0,
+  functions: [],
 });
 
 export const unguardedAccessRule = defineRule({
@@ -27,7 +36,7 @@ export const unguardedAccessRule = defineRule({
   kind: 'race',
   summary: 'a read or write of a guarded field while its guard is not held on that path',
   description:
-    'Computes the locks held at every access of a shared field (through callers, for functions called with a lock held) and finds each field\'s guard: declared in rules/, written as __guarded_by()/__rcu/lockdep_assert_held(), or inferred when most accesses with a known lock state hold the same lock. Reports an access made without the guard, with the path that released it or the caller that did not take it and a CPU0/CPU1 witness. A guard only inferred, a READ_ONCE() peek or a wait_event() condition makes the finding info. Plain accesses to an __rcu pointer are warnings.',
+    "Computes the locks held at every access of a shared field (through callers, for functions called with a lock held) and finds each field's guard: declared in rules/, written as __guarded_by()/__rcu/lockdep_assert_held(), or inferred when most accesses with a known lock state hold the same lock. Reports an access made without the guard, with the path that released it or the caller that did not take it and a CPU0/CPU1 witness. A guard only inferred, a READ_ONCE() peek or a wait_event() condition makes the finding info. Plain accesses to an __rcu pointer are warnings.",
   help: {
     bad: `spin_lock(&q->lock);
 list_add_tail(&req->node, &q->pending);
@@ -102,7 +111,7 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   }
   if (rcuDeclared && r.via !== 'rcu' && r.kind === 'field') {
     // A plain load or store of an __rcu pointer bypasses the accessors (sparse's address-space check).
-    return locks.length ? locks.find((g) => isFree(r, g)) ?? null : rcuDeclared;
+    return locks.length ? (locks.find((g) => isFree(r, g)) ?? null) : rcuDeclared;
   }
   const g = locks.find((x) => isFree(r, x));
   if (!g) return null;
@@ -133,18 +142,22 @@ function excludesWriters(ls: Lockset, r: AccessRecord): boolean {
   if (!writes) bySide.set(r.side, (writes = all.filter((c) => c.side === r.side && c.mode === 'write' && !c.phase && c.kind !== 'atomic')));
   if (!writes.length) return false;
   const rel = (base: string | null, rec: AccessRecord): string => (base !== null && base === rec.data.base ? 'same' : 'other');
-  return r.held.some((h) => !ls.sem.globalContexts.has(h.key)
-    && writes.every((c) => c.held.some((x) => x.key === h.key && rel(x.base, c) === rel(h.base, r))));
+  return r.held.some((h) => !ls.sem.globalContexts.has(h.key) && writes.every((c) => c.held.some((x) => x.key === h.key && rel(x.base, c) === rel(h.base, r))));
 }
 
 /** A store of a constant (`lo->lo_state = Lo_rundown`, `d->dying = true`) made by the op at a record's site. */
 function storesConstant(w: AccessRecord): boolean {
   const fn = w.walk.fn;
   // An identifier nothing declares (not a local, parameter or global variable) is an enumerator or a macro.
-  const constant = (name: string): boolean => !fn.params.some((p) => p.name === name) && !fn.locals.some((l) => l.name === name)
-    && !fn.unit?.globals.some((g) => g.name === name);
-  return !!fn.blocks[w.site.block]?.ops.some((o) => o.kind === 'assign' && o.target === w.path && o.line === w.line
-    && (o.value.k === 'int' || o.value.k === 'const' || o.value.k === 'bool' || o.value.k === 'null' || (o.value.k === 'var' && constant(o.value.name))));
+  const constant = (name: string): boolean =>
+    !fn.params.some((p) => p.name === name) && !fn.locals.some((l) => l.name === name) && !fn.unit?.globals.some((g) => g.name === name);
+  return !!fn.blocks[w.site.block]?.ops.some(
+    (o) =>
+      o.kind === 'assign' &&
+      o.target === w.path &&
+      o.line === w.line &&
+      (o.value.k === 'int' || o.value.k === 'const' || o.value.k === 'bool' || o.value.k === 'null' || (o.value.k === 'var' && constant(o.value.name))),
+  );
 }
 
 /**
@@ -210,10 +223,13 @@ function checksState(ls: Lockset, w: AccessRecord['walk'], base: string, line: n
   if (depth >= 4) return false;
   const i = w.fn.params.findIndex((p) => p.name === base);
   const sites = i >= 0 ? ls.callSites(w) : [];
-  return sites.length > 0 && sites.every((s) => {
-    const a = s.args[i]?.trim();
-    return !!a && /^[A-Za-z_]\w*$/.test(a) && s.line !== null && checksState(ls, s.caller, a, s.line, states, g, depth + 1);
-  });
+  return (
+    sites.length > 0 &&
+    sites.every((s) => {
+      const a = s.args[i]?.trim();
+      return !!a && /^[A-Za-z_]\w*$/.test(a) && s.line !== null && checksState(ls, s.caller, a, s.line, states, g, depth + 1);
+    })
+  );
 }
 
 const ADDS = new Set(['add', 'add-tail']);
@@ -233,8 +249,13 @@ function closedBeforeDrain(ls: Lockset, r: AccessRecord, g: Guard): boolean {
   for (const w of ls.byFn.get(`${r.side}\0${r.fn.name}`) ?? []) {
     if (w.fn !== r.fn || w.kind !== 'field' || w.mode !== 'write' || w.data.base !== r.data.base) continue;
     if (w.line === null || r.line === null || w.line >= r.line || !holds(w, g)) continue;
-    const set = w.walk.fn.blocks[w.site.block]?.ops.some((o) => o.kind === 'assign' && o.target === w.path && o.line === w.line
-      && ((o.value.k === 'bool' && o.value.value) || (o.value.k === 'int' && o.value.value !== 0)));
+    const set = w.walk.fn.blocks[w.site.block]?.ops.some(
+      (o) =>
+        o.kind === 'assign' &&
+        o.target === w.path &&
+        o.line === w.line &&
+        ((o.value.k === 'bool' && o.value.value) || (o.value.k === 'int' && o.value.value !== 0)),
+    );
     if (set) flags.add(w.data.key);
   }
   if (!flags.size) return false;
@@ -242,8 +263,19 @@ function closedBeforeDrain(ls: Lockset, r: AccessRecord, g: Guard): boolean {
   for (const c of ls.byKey.get(r.data.key) ?? []) {
     if (c.side !== r.side || c.fn === r.fn || c.phase || c.mode !== 'write') continue;
     if (c.kind !== 'list' || !ADDS.has(c.action ?? '') || !holds(c, g)) return false;
-    const checked = [...flags].flatMap((k) => ls.byKey.get(k) ?? []).some((f) => f.fn === c.fn && f.side === c.side && f.mode === 'read'
-      && f.data.base === c.data.base && holds(f, g) && f.line !== null && c.line !== null && f.line <= c.line);
+    const checked = [...flags]
+      .flatMap((k) => ls.byKey.get(k) ?? [])
+      .some(
+        (f) =>
+          f.fn === c.fn &&
+          f.side === c.side &&
+          f.mode === 'read' &&
+          f.data.base === c.data.base &&
+          holds(f, g) &&
+          f.line !== null &&
+          c.line !== null &&
+          f.line <= c.line,
+      );
     if (!checked) return false;
     adders++;
   }
@@ -343,20 +375,26 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
   if (!released && (r.site.viaGap || r.fn.meta.completeness === 'partial')) confidence = confidence === 'high' ? 'medium' : 'low';
   const lines = [...new Set(all.map((a) => a.line))].filter((l) => l !== null).join(', ');
   const facts: string[] = [`guard: ${g.why}`];
-  if (g.kind === 'rcu' && r.via !== 'rcu') facts.push(`'${r.path}' is ${r.mode === 'write' ? 'written' : 'read'} with a plain access, not through the RCU accessors, and no update-side lock is held`);
+  if (g.kind === 'rcu' && r.via !== 'rcu')
+    facts.push(`'${r.path}' is ${r.mode === 'write' ? 'written' : 'read'} with a plain access, not through the RCU accessors, and no update-side lock is held`);
   else if (released) facts.push(`'${lock}' was released at line ${released.line ?? '?'} on this path`);
   else if (entry) facts.push(`'${lock}' is not held here: ${entry.why}`);
   else facts.push(`'${lock}' is not held here`);
   if (lines.includes(',')) facts.push(`unlocked at lines ${lines}`);
   if (weak) facts.push(`weak evidence: ${weak}`);
   if (peek) {
-    facts.push(r.waitCond || !isPeek(r)
-      ? 'part of a wait_event() condition: the waiter re-evaluates it after every wake-up, so a stale value only ends or repeats the wait early; what it then does must be re-checked under the lock'
-      : r.kind === 'list' ? 'list_empty() is a READ_ONCE peek: fine as a hint, wrong if it decides what is done to the list' : 'a READ_ONCE/WRITE_ONCE access: fine as a hint, wrong if it decides anything');
+    facts.push(
+      r.waitCond || !isPeek(r)
+        ? 'part of a wait_event() condition: the waiter re-evaluates it after every wake-up, so a stale value only ends or repeats the wait early; what it then does must be re-checked under the lock'
+        : r.kind === 'list'
+          ? 'list_empty() is a READ_ONCE peek: fine as a hint, wrong if it decides what is done to the list'
+          : 'a READ_ONCE/WRITE_ONCE access: fine as a hint, wrong if it decides anything',
+    );
   }
   let msg: MessageOf<typeof unguardedAccessRule, keyof typeof unguardedAccessRule.messages>;
   if (g.kind === 'rcu') {
-    msg = r.via === 'rcu' ? { messageId: 'rcuOutside', data: { path: r.path, why: g.why } } : { messageId: 'rcuPlain', data: { verb, path: r.path, why: g.why } };
+    msg =
+      r.via === 'rcu' ? { messageId: 'rcuOutside', data: { path: r.path, why: g.why } } : { messageId: 'rcuPlain', data: { verb, path: r.path, why: g.why } };
     if (r.via !== 'rcu') severity = 'warning';
   } else {
     const evidence = g.source === 'inferred' ? `${g.lock} held at ${g.held} of ${g.held + g.free} accesses with a known lock state` : g.why;
@@ -371,8 +409,11 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
     g.kind === 'rcu' && r.via !== 'rcu' && r.mode === 'read' && (r.inCondition || passedOn(r))
       ? { weak: ['idiom' as const] } // a NULL test, or the pointer handed to a function or macro that may read it properly
       : g.source === 'inferred'
-      ? { weak: ['inferred-guard' as const], corroboration: (released ? sharedUnderLock(ctx, r, g, lock, released.line) : null) ?? lostUpdate(ctx, r, g, lock) }
-      : {};
+        ? {
+            weak: ['inferred-guard' as const],
+            corroboration: (released ? sharedUnderLock(ctx, r, g, lock, released.line) : null) ?? lostUpdate(ctx, r, g, lock),
+          }
+        : {};
   return report(unguardedAccessRule, {
     ...msg,
     severity,
@@ -409,7 +450,9 @@ function lostUpdate(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string): 
   const reads = recs.some((x) => x.fn === r.fn && x.side === r.side && x.line === r.line && x.path === r.path && x.mode === 'read');
   if (!reads) return null;
   const other = recs.find((x) => x.fn !== r.fn && x.side === r.side && x.data.key === r.data.key && x.mode === 'write' && holds(x, g));
-  return other ? `'${r.path}' is updated in place here (read, then written) while ${other.fn.name}() writes it holding '${lock}' (line ${other.line ?? '?'}): one of the updates can be lost` : null;
+  return other
+    ? `'${r.path}' is updated in place here (read, then written) while ${other.fn.name}() writes it holding '${lock}' (line ${other.line ?? '?'}): one of the updates can be lost`
+    : null;
 }
 
 /**
@@ -424,10 +467,15 @@ function sharedUnderLock(ctx: RaceContext, r: AccessRecord, g: Guard, lock: stri
   const lockedAt = (line: number, path: string, mode?: 'read' | 'write'): boolean =>
     ctx.lockset.records.some((x) => x.fn === r.fn && x.side === r.side && x.line === line && x.path === path && (!mode || x.mode === mode) && holds(x, g));
   const unlinked = (slot: string, from: number): boolean =>
-    ops.some((op) => op.line !== null && op.line > from && op.line < r.line! &&
-      ((op.kind === 'assign' && (op.target === slot || op.target === v)) ||
-        (op.kind === 'list' && !!op.node && rootOf(op.node) === v && /^(del|move|splice)/.test(op.action)) ||
-        (op.kind === 'free' && op.obj === v)));
+    ops.some(
+      (op) =>
+        op.line !== null &&
+        op.line > from &&
+        op.line < r.line! &&
+        ((op.kind === 'assign' && (op.target === slot || op.target === v)) ||
+          (op.kind === 'list' && !!op.node && rootOf(op.node) === v && /^(del|move|splice)/.test(op.action)) ||
+          (op.kind === 'free' && op.obj === v)),
+    );
   for (const op of ops) {
     if (op.kind !== 'assign' || op.line === null || op.line >= releasedAt) continue;
     if (op.target === v && op.value.k === 'path' && lockedAt(op.line, op.value.path) && !unlinked(op.value.path, op.line)) {
@@ -455,9 +503,10 @@ function showLock(ls: Lockset, g: Guard, r: AccessRecord): string {
   }
   // How this function itself writes the lock, when it takes or drops it somewhere.
   for (const f of r.free) if (f.key === g.lock) return f.obj;
-  for (const b of r.fn.blocks) for (const op of b.ops) {
-    if ((op.kind === 'acquire' || op.kind === 'release') && ls.keys.lock(r.fn, op.obj).key === g.lock) return op.obj;
-  }
+  for (const b of r.fn.blocks)
+    for (const op of b.ops) {
+      if ((op.kind === 'acquire' || op.kind === 'release') && ls.keys.lock(r.fn, op.obj).key === g.lock) return op.obj;
+    }
   const text = ls.lockText.get(g.lock);
   if (text && inScope(r, text)) return text;
   return g.lock;
@@ -475,15 +524,23 @@ function inScope(r: AccessRecord, text: string): boolean {
 }
 
 /** CPU0 does the unlocked access; CPU1 works on the same field under the guard (another site, or the rule). */
-function buildWitness(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string, released: { line: number | null; text: string } | null,
-  via: { caller: string; line: number | null; text: string } | null): Witness | undefined {
+function buildWitness(
+  ctx: RaceContext,
+  r: AccessRecord,
+  g: Guard,
+  lock: string,
+  released: { line: number | null; text: string } | null,
+  via: { caller: string; line: number | null; text: string } | null,
+): Witness | undefined {
   const ls = ctx.lockset;
   const other = conflicting(ls, r, g);
   const steps: Step[] = [];
   // What puts CPU0 there without the lock: its own unlock, or the caller that never took it.
   const cpu0Release: Step | null = released
     ? { cpu: 0, fn: r.fn.name, line: released.line, text: released.text, note: `drops '${lock}'` }
-    : via ? { cpu: 0, fn: via.caller, line: via.line, text: via.text, note: `calls ${r.fn.name}() without '${lock}'` } : null;
+    : via
+      ? { cpu: 0, fn: via.caller, line: via.line, text: via.text, note: `calls ${r.fn.name}() without '${lock}'` }
+      : null;
   const access0: Step = { cpu: 0, fn: r.fn.name, line: r.line, text: r.text, note: `${verbOf(r)} '${r.path}' without '${lock}'` };
   const what = r.kind === 'list' ? 'the list' : `'${r.path}'`;
   if (other) {
@@ -495,9 +552,10 @@ function buildWitness(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string,
     if (cpu0Release) steps.push(cpu0Release);
     steps.push(...take, access1, access0);
     if (unlock1) steps.push(unlock1);
-    const breaks = r.mode === 'write'
-      ? `CPU0 changes ${what} while CPU1 is inside its '${lock}' section working on it: ${r.kind === 'list' ? 'the list links can be corrupted or an entry lost' : "one of the two updates is lost, or CPU1 acts on a value that changed under it"}`
-      : `CPU0 reads ${what} while CPU1 is changing it under '${lock}': CPU0 can see a half-done update and acts on a value nothing orders against CPU1's`;
+    const breaks =
+      r.mode === 'write'
+        ? `CPU0 changes ${what} while CPU1 is inside its '${lock}' section working on it: ${r.kind === 'list' ? 'the list links can be corrupted or an entry lost' : 'one of the two updates is lost, or CPU1 acts on a value that changed under it'}`
+        : `CPU0 reads ${what} while CPU1 is changing it under '${lock}': CPU0 can see a half-done update and acts on a value nothing orders against CPU1's`;
     return witness([r.fn.name, c.fn.name], steps, breaks);
   }
   if (g.source === 'inferred') return undefined;
@@ -505,7 +563,13 @@ function buildWitness(ctx: RaceContext, r: AccessRecord, g: Guard, lock: string,
   const userFn = '(any other user)';
   if (cpu0Release) steps.push(cpu0Release);
   steps.push({ cpu: 1, fn: userFn, line: null, text: `lock(${lock})`, note: `takes '${lock}' (${g.why})` });
-  steps.push({ cpu: 1, fn: userFn, line: null, text: r.kind === 'list' ? `list_add/list_del on ${r.path}` : `update ${r.path}`, note: `changes ${what} under '${lock}'` });
+  steps.push({
+    cpu: 1,
+    fn: userFn,
+    line: null,
+    text: r.kind === 'list' ? `list_add/list_del on ${r.path}` : `update ${r.path}`,
+    note: `changes ${what} under '${lock}'`,
+  });
   steps.push(access0);
   steps.push({ cpu: 1, fn: userFn, line: null, text: `unlock(${lock})`, note: `releases '${lock}'` });
   return witness([r.fn.name, userFn], steps, `CPU0 and CPU1 use ${what} at the same time; only CPU1 holds '${lock}'`);

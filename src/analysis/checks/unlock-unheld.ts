@@ -14,7 +14,7 @@ export const unlockUnheldRule = defineRule({
   kind: 'path',
   summary: 'releasing a lock not held on this path (double unlock, error label before the unlock)',
   description:
-    'Reports a release of a lock that is not held on the path that reaches it: a double unlock, or an error label placed before the unlock that paths jump to before taking the lock. A release of a lock the function never takes on any path is its caller\'s lock (foo_unlock() helpers) and is not reported.',
+    "Reports a release of a lock that is not held on the path that reaches it: a double unlock, or an error label placed before the unlock that paths jump to before taking the lock. A release of a lock the function never takes on any path is its caller's lock (foo_unlock() helpers) and is not reported.",
   help: {
     bad: `\tif (!buf)
 \t\tgoto out_unlock;\t/* the lock is not taken yet */
@@ -62,17 +62,21 @@ export const unlockUnheld: Check = {
       // A release of a lock this function never takes is its caller's lock (foo_unlock() helpers).
       if (!e.double && !takes.has(e.obj)) continue;
       const via = e.via ? `: inside ${e.via}()` : '';
-      out.push(report(unlockUnheldRule, {
-        ...(e.double ? { messageId: 'double' as const, data: { obj: e.obj, prev: e.prevLine, via } } : { messageId: 'unheld' as const, data: { obj: e.obj, via } }),
-        confidence: e.viaGap ? 'medium' : fn.meta.completeness === 'full' ? 'high' : 'medium',
-        basis: releaseBasis(e, takes, isCountedSemaphore(ctx.side, fn, e.obj)),
-        line: e.line,
-        function: fn.name,
-        objects: [e.obj],
-        trace: [...e.trace, { line: e.line, text: e.text, note: `releases '${e.obj}', not held here` }],
-        facts: e.double ? [`released at ${e.prevLine ?? '?'} and again at ${e.line ?? '?'} with no acquire in between`] : [],
-        discriminator: e.via,
-      }));
+      out.push(
+        report(unlockUnheldRule, {
+          ...(e.double
+            ? { messageId: 'double' as const, data: { obj: e.obj, prev: e.prevLine, via } }
+            : { messageId: 'unheld' as const, data: { obj: e.obj, via } }),
+          confidence: e.viaGap ? 'medium' : fn.meta.completeness === 'full' ? 'high' : 'medium',
+          basis: releaseBasis(e, takes, isCountedSemaphore(ctx.side, fn, e.obj)),
+          line: e.line,
+          function: fn.name,
+          objects: [e.obj],
+          trace: [...e.trace, { line: e.line, text: e.text, note: `releases '${e.obj}', not held here` }],
+          facts: e.double ? [`released at ${e.prevLine ?? '?'} and again at ${e.line ?? '?'} with no acquire in between`] : [],
+          discriminator: e.via,
+        }),
+      );
     }
     return out;
   },

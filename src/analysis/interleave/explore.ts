@@ -90,7 +90,7 @@ export function explore(init: State, fns: ExecEnv['fns'], hooks: Hooks, opts: Ex
       if (r.blocked) blocked.push({ thread: t.id, waits: r.blocked, ...where(t) });
       for (const res of r.results) {
         moved = true;
-        const bad = res.violation && !res.violation.sequential ? res.violation : hooks.check?.(res.state) ?? null;
+        const bad = res.violation && !res.violation.sequential ? res.violation : (hooks.check?.(res.state) ?? null);
         const key = stateKey(res.state);
         if (!bad && seen.has(key)) continue;
         seen.add(key);

@@ -15,7 +15,7 @@ function pathRoots(text: string | null | undefined, out: Set<string>): void {
   const r = p ? rootVar(p) : null;
   if (r) out.add(r);
   // Call roots (`container_of(w, ...)->x`) and anything unparsed: every name in it.
-  if (!p || p.root.k !== 'var') for (const m of text.match(IDENT) ?? []) out.add(m);
+  if (p?.root.k !== 'var') for (const m of text.match(IDENT) ?? []) out.add(m);
 }
 
 function exprRoots(e: Expr, out: Set<string>): void {

@@ -40,10 +40,12 @@ function opPaths(op: Op): (string | null)[] {
 function reach(fn: FunctionIR, fns: Map<string, FunctionIR>, out: Set<FunctionIR>): void {
   if (out.has(fn) || out.size > 400) return;
   out.add(fn);
-  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'call' && !op.indirect) {
-    const g = fns.get(op.callee);
-    if (g) reach(g, fns, out);
-  }
+  for (const b of fn.blocks)
+    for (const op of b.ops)
+      if (op.kind === 'call' && !op.indirect) {
+        const g = fns.get(op.callee);
+        if (g) reach(g, fns, out);
+      }
 }
 
 /**
@@ -56,12 +58,14 @@ export function sharedMembers(threads: FunctionIR[][], fns: Map<string, Function
   threads.forEach((entries, i) => {
     const all = new Set<FunctionIR>();
     for (const e of entries) reach(e, fns, all);
-    for (const f of all) for (const b of f.blocks) for (const op of b.ops) {
-      for (const p of opPaths(op)) {
-        const m = memberOf(p);
-        if (m) (by.get(m) ?? by.set(m, new Set()).get(m)!).add(i);
-      }
-    }
+    for (const f of all)
+      for (const b of f.blocks)
+        for (const op of b.ops) {
+          for (const p of opPaths(op)) {
+            const m = memberOf(p);
+            if (m) (by.get(m) ?? by.set(m, new Set()).get(m)!).add(i);
+          }
+        }
   });
   const out = new Set(extra);
   for (const [m, who] of by) if (who.size > 1) out.add(m);
@@ -92,14 +96,25 @@ export function relevance(fns: Map<string, FunctionIR>, shared: Set<string>, mea
     const all = new Set<FunctionIR>();
     reach(fn, fns, all);
     let yes = false;
-    outer: for (const f of all) for (const b of f.blocks) for (const op of b.ops) {
-      if (op.kind === 'call' && !op.indirect && meaningful(op.callee)) { yes = true; break outer; }
-      if (op.kind === 'ref' && meaningful(op.primitive)) { yes = true; break outer; }
-      for (const p of opPaths(op)) {
-        const m = memberOf(p);
-        if (m !== null && shared.has(m)) { yes = true; break outer; }
-      }
-    }
+    outer: for (const f of all)
+      for (const b of f.blocks)
+        for (const op of b.ops) {
+          if (op.kind === 'call' && !op.indirect && meaningful(op.callee)) {
+            yes = true;
+            break outer;
+          }
+          if (op.kind === 'ref' && meaningful(op.primitive)) {
+            yes = true;
+            break outer;
+          }
+          for (const p of opPaths(op)) {
+            const m = memberOf(p);
+            if (m !== null && shared.has(m)) {
+              yes = true;
+              break outer;
+            }
+          }
+        }
     memo.set(fn, yes);
     return yes;
   };

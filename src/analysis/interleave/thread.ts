@@ -13,7 +13,7 @@ import { completionCall, isCompletionCall } from './waits.js';
 import { mayBeShared } from './shared.js';
 import { liveVariables } from './live.js';
 import type { CallOp, Exec, Frame, Hooks, State, StepEvent, Thread, ThreadSpec, Violation } from './types.js';
-import { ANY, NULL, World, containerOf, fieldLoc, int, objectOf, ptr, truth, type Loc, type Value } from './world.js';
+import { ANY, NULL, type World, containerOf, fieldLoc, int, objectOf, ptr, truth, type Loc, type Value } from './world.js';
 
 /** Lock families that exclude other CPUs (RCU, irq and preempt sections do not). */
 const EXCLUSIVE = new Set(['spin', 'raw_spin', 'rwlock', 'mutex', 'rwsem', 'semaphore', 'bit_spin', 'seqlock', 'context']);
@@ -157,15 +157,24 @@ export function threadKey(t: Thread): string {
 
 function computeThreadKey(t: Thread): string {
   if (t.done) return 'done';
-  return (t.script ? `s${t.script.pc}${t.script.calling !== undefined ? `c${t.script.calling}` : ''}:` : '') + t.frames
-    .map((f) => {
-      const env = [...f.env].map(([k, v]) => `${k}=${vk(v)}`).sort().join(',');
-      const res = [...f.res].map(([k, v]) => `${k}=${vk(v)}`).sort().join(',');
-      const it = [...f.iters].map(([k, v]) => `${k}:${v.current ?? '-'}:${v.left.join('+')}`).join(',');
-      const lp = [...f.loops].map(([k, v]) => `${k}:${v}`).join(',');
-      return `${f.fn.name}@${f.b}.${f.i}[${env}|${res}|${f.took.join(',')}|${it}|${lp}|${f.came}]`;
-    })
-    .join('>');
+  return (
+    (t.script ? `s${t.script.pc}${t.script.calling !== undefined ? `c${t.script.calling}` : ''}:` : '') +
+    t.frames
+      .map((f) => {
+        const env = [...f.env]
+          .map(([k, v]) => `${k}=${vk(v)}`)
+          .sort()
+          .join(',');
+        const res = [...f.res]
+          .map(([k, v]) => `${k}=${vk(v)}`)
+          .sort()
+          .join(',');
+        const it = [...f.iters].map(([k, v]) => `${k}:${v.current ?? '-'}:${v.left.join('+')}`).join(',');
+        const lp = [...f.loops].map(([k, v]) => `${k}:${v}`).join(',');
+        return `${f.fn.name}@${f.b}.${f.i}[${env}|${res}|${f.took.join(',')}|${it}|${lp}|${f.came}]`;
+      })
+      .join('>')
+  );
 }
 
 const vk = (v: Value): string => (v.t === 'ptr' ? `&${v.loc}` : v.t === 'int' ? String(v.v) : v.t);
@@ -189,7 +198,11 @@ class Runner implements Exec {
   private modelled = false;
   line: number | null = null;
 
-  constructor(public s: State, public tid: number, private readonly env: ExecEnv) {
+  constructor(
+    public s: State,
+    public tid: number,
+    private readonly env: ExecEnv,
+  ) {
     this.w = s.world;
     this.thread = s.threads[tid]!;
   }
@@ -299,7 +312,12 @@ class Runner implements Exec {
       storeBack(ptr(loc));
       return loc;
     }
-    this.violate({ invariant: v.t === 'err' ? 'err-ptr-deref' : 'null-deref', message: `dereferences '${label}', which is ${v.t === 'err' ? 'an error pointer' : 'NULL'} here`, objects: [label], sequential: true });
+    this.violate({
+      invariant: v.t === 'err' ? 'err-ptr-deref' : 'null-deref',
+      message: `dereferences '${label}', which is ${v.t === 'err' ? 'an error pointer' : 'NULL'} here`,
+      objects: [label],
+      sequential: true,
+    });
     throw new Abort();
   }
 
@@ -583,8 +601,19 @@ class Runner implements Exec {
     this.visibleDone = true;
     const note = this.pendingNote ?? describeOp(op);
     this.pendingNote = null;
-    const text = op.kind === 'gap' ? hiddenText(f, op.id) : op.text ?? ('primitive' in op ? op.primitive : op.kind);
-    this.events.push({ thread: this.tid, function: f.fn.name, line: op.line, text, note, locs: [...new Set(this.touched)], mode: modeOf(op), ...(isTest(op) || this.readsList(op) ? { test: true } : {}), ...(op.kind === 'acquire' ? { dir: 'take' as const } : op.kind === 'release' ? { dir: 'drop' as const } : {}), ...(this.modelled ? { modelled: true } : {}) });
+    const text = op.kind === 'gap' ? hiddenText(f, op.id) : (op.text ?? ('primitive' in op ? op.primitive : op.kind));
+    this.events.push({
+      thread: this.tid,
+      function: f.fn.name,
+      line: op.line,
+      text,
+      note,
+      locs: [...new Set(this.touched)],
+      mode: modeOf(op),
+      ...(isTest(op) || this.readsList(op) ? { test: true } : {}),
+      ...(op.kind === 'acquire' ? { dir: 'take' as const } : op.kind === 'release' ? { dir: 'drop' as const } : {}),
+      ...(this.modelled ? { modelled: true } : {}),
+    });
   }
 
   /** A plain read of a whole list (`list = md->rescued`): what it saw decides what the thread does. */
@@ -609,7 +638,16 @@ class Runner implements Exec {
     const call = stepDef.call?.(this) ?? null;
     sc.pc++;
     this.visibleDone = true;
-    this.events.push({ thread: this.tid, function: this.thread.entry, line: null, text: stepDef.text, note: this.pendingNote ?? '', locs: [...new Set(this.touched)], mode: 'write', modelled: true });
+    this.events.push({
+      thread: this.tid,
+      function: this.thread.entry,
+      line: null,
+      text: stepDef.text,
+      note: this.pendingNote ?? '',
+      locs: [...new Set(this.touched)],
+      mode: 'write',
+      modelled: true,
+    });
     this.pendingNote = null;
     if (call) {
       sc.calling = sc.pc - 1;
@@ -675,10 +713,14 @@ class Runner implements Exec {
       }
       case 'switch': {
         const v = this.eval(t.on);
-        const matches = t.cases.filter((c) => c.match !== 'default' && c.match.some((m) => {
-          const mv = this.eval(m);
-          return v.t === 'int' && mv.t === 'int' && mv.v === v.v;
-        }));
+        const matches = t.cases.filter(
+          (c) =>
+            c.match !== 'default' &&
+            c.match.some((m) => {
+              const mv = this.eval(m);
+              return v.t === 'int' && mv.t === 'int' && mv.v === v.v;
+            }),
+        );
         if (v.t === 'int' && t.cases.every((c) => c.match === 'default' || c.match.every((m) => this.eval(m).t === 'int'))) {
           const target = matches[0] ?? t.cases.find((c) => c.match === 'default');
           if (target) this.jump(f, target.to, 'case');
@@ -700,7 +742,10 @@ class Runner implements Exec {
       case 'unknown-exit': {
         // The function goes on in code we cannot see: it returns something, and drops the locks it took.
         for (const l of f.took) this.w.release(l, this.tid);
-        if (f.took.length) this.assume(`the end of ${f.fn.name}() is not visible: the locks it took there (${f.took.map((l) => this.w.describe(l)).join(', ')}) are assumed released by it`);
+        if (f.took.length)
+          this.assume(
+            `the end of ${f.fn.name}() is not visible: the locks it took there (${f.took.map((l) => this.w.describe(l)).join(', ')}) are assumed released by it`,
+          );
         else this.assume(`the end of ${f.fn.name}() is not visible: its return value is not known`);
         f.took = [];
         this.finishFrame(ANY);
@@ -788,7 +833,13 @@ class Runner implements Exec {
       case 'atomic':
         return this.atomic(op, f);
       case 'ref':
-        if (this.env.hooks.calls?.has(op.primitive)) this.modelCall(op.primitive, [this.pathValue(op.obj)], { ...op, kind: 'call', callee: op.primitive, indirect: false, args: [], argText: [op.obj] } as CallOp, f);
+        if (this.env.hooks.calls?.has(op.primitive))
+          this.modelCall(
+            op.primitive,
+            [this.pathValue(op.obj)],
+            { ...op, kind: 'call', callee: op.primitive, indirect: false, args: [], argText: [op.obj] } as CallOp,
+            f,
+          );
         return;
       case 'alloc': {
         const loc = this.w.create(op.obj ? lastName(op.obj) : op.primitive, null);
@@ -861,17 +912,20 @@ class Runner implements Exec {
         }
         this.touched.length = saved;
       }
-      for (const s of successors(block.term)) if (!seen.has(s)) {
-        seen.add(s);
-        visit(s, 0);
-      }
+      for (const s of successors(block.term))
+        if (!seen.has(s)) {
+          seen.add(s);
+          visit(s, 0);
+        }
     };
     visit(f.b, f.i);
     for (const l of [...f.took]) {
       if (later.has(l)) continue;
       this.w.release(l, this.tid);
       f.took = f.took.filter((x) => x !== l);
-      this.assume(`${f.fn.name}(): ${this.w.describe(l)} is held into the ${where} the patch does not show and never released in the code it shows: assumed released there`);
+      this.assume(
+        `${f.fn.name}(): ${this.w.describe(l)} is held into the ${where} the patch does not show and never released in the code it shows: assumed released there`,
+      );
     }
   }
 
@@ -1073,13 +1127,20 @@ class Runner implements Exec {
         res(ANY);
         return;
     }
-    this.note(`${op.action === 'set' ? 'sets' : op.action === 'inc' ? 'increments' : op.action === 'dec' ? 'decrements' : 'changes'} ${name}${w.counts.has(loc) ? ` (now ${w.counts.get(loc)})` : ''}`);
+    this.note(
+      `${op.action === 'set' ? 'sets' : op.action === 'inc' ? 'increments' : op.action === 'dec' ? 'decrements' : 'changes'} ${name}${w.counts.has(loc) ? ` (now ${w.counts.get(loc)})` : ''}`,
+    );
   }
 
   private call(op: CallOp, f: Frame): void {
     const h = this.env.hooks;
     if (h.calls?.has(op.callee)) {
-      this.modelCall(op.callee, op.args.map((a) => this.eval(a)), op, f);
+      this.modelCall(
+        op.callee,
+        op.args.map((a) => this.eval(a)),
+        op,
+        f,
+      );
       return;
     }
     if (!op.indirect && isCompletionCall(op.callee)) {
@@ -1106,7 +1167,7 @@ class Runner implements Exec {
       this.assume(`${callee.name}() touches nothing another thread of the scenario touches: not followed (its result is not known)`);
       return;
     }
-    if (callee && callee.blocks.length && this.thread.frames.length < MAX_DEPTH && !this.thread.frames.some((fr) => fr.fn === callee)) {
+    if (callee?.blocks.length && this.thread.frames.length < MAX_DEPTH && !this.thread.frames.some((fr) => fr.fn === callee)) {
       const args = op.args.map((a) => this.eval(a));
       const frame = newFrame(callee, this.w, this.tid, args);
       if (op.result) frame.ret = op.result;
@@ -1150,7 +1211,12 @@ class Runner implements Exec {
     const isVar = p && p.root.k === 'var' && !p.steps.length && !p.derefs && !p.addr;
     if (isVar && f.storage.has(target)) {
       // Struct assignment: `list = md->rescued` copies the list and everything else below it.
-      const from = value.k === 'path' ? this.loc(value.path) : value.k === 'var' && f.storage.has(value.name) ? (f.env.get(value.name) as { loc: Loc } | undefined)?.loc ?? null : null;
+      const from =
+        value.k === 'path'
+          ? this.loc(value.path)
+          : value.k === 'var' && f.storage.has(value.name)
+            ? ((f.env.get(value.name) as { loc: Loc } | undefined)?.loc ?? null)
+            : null;
       const to = f.env.get(target);
       if (from && to?.t === 'ptr') this.w.copyTree(from, to.loc);
       return;
@@ -1280,14 +1346,27 @@ export function step(s: State, tid: number, env: ExecEnv): { results: StepResult
       r.assumptions.push(...takeEntryLocks({ world: r.w, threads }, threads.length - 1, env));
     }
     const event = r.events[r.events.length - 1] ?? null;
-    results.push({ state: { world: r.w, threads }, event: r.events.length > 1 ? mergeEvents(r.events) : event, assumptions: r.assumptions, violation: r.violation });
+    results.push({
+      state: { world: r.w, threads },
+      event: r.events.length > 1 ? mergeEvents(r.events) : event,
+      assumptions: r.assumptions,
+      violation: r.violation,
+    });
   }
   return { results, blocked: results.some((x) => x.event) ? null : blocked };
 }
 
 function mergeEvents(evs: StepEvent[]): StepEvent {
   const last = evs[evs.length - 1]!;
-  return { ...last, note: evs.map((e) => e.note).filter(Boolean).join('; '), locs: [...new Set(evs.flatMap((e) => e.locs))], modelled: evs.some((e) => e.modelled) };
+  return {
+    ...last,
+    note: evs
+      .map((e) => e.note)
+      .filter(Boolean)
+      .join('; '),
+    locs: [...new Set(evs.flatMap((e) => e.locs))],
+    modelled: evs.some((e) => e.modelled),
+  };
 }
 
 export function isLockEvent(e: StepEvent): boolean {

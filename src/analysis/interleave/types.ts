@@ -101,9 +101,7 @@ export interface Exec {
 
 export type CallEffect = { blocked: string } | { value?: Value; note?: string };
 
-export type ThreadSpec =
-  | { role: string; fn: FunctionIR; args?: Value[]; bind?: Record<string, Value> }
-  | { role: string; entry: string; script: ScriptStep[] };
+export type ThreadSpec = { role: string; fn: FunctionIR; args?: Value[]; bind?: Record<string, Value> } | { role: string; entry: string; script: ScriptStep[] };
 
 /** How a subsystem model takes part in execution. Every hook is optional. */
 export interface Hooks {
@@ -115,7 +113,7 @@ export interface Hooks {
   /** A name the visible code uses but does not declare (a partial function's hidden locals, parameters). */
   bind?(x: Exec, name: string): Value | undefined;
   /** Invariants checked after every step. */
-  check?(s: State): Omit<Violation, 'thread' | 'function' | 'line'> & { thread?: number; line?: number | null; function?: string } | null;
+  check?(s: State): (Omit<Violation, 'thread' | 'function' | 'line'> & { thread?: number; line?: number | null; function?: string }) | null;
   /** Invariants checked when every thread has finished. */
-  final?(s: State): Omit<Violation, 'thread' | 'function' | 'line'> & { thread?: number; line?: number | null; function?: string } | null;
+  final?(s: State): (Omit<Violation, 'thread' | 'function' | 'line'> & { thread?: number; line?: number | null; function?: string }) | null;
 }

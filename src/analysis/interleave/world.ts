@@ -131,7 +131,11 @@ export class World {
     const cur = this.bits.get(word) ?? [];
     const was = cur.includes(bit);
     if (on && !was) this.bits.set(word, [...cur, bit].sort());
-    if (!on && was) this.bits.set(word, cur.filter((b) => b !== bit));
+    if (!on && was)
+      this.bits.set(
+        word,
+        cur.filter((b) => b !== bit),
+      );
     return was;
   }
 
@@ -177,7 +181,7 @@ export class World {
   }
 
   /** Can `tid` take the lock in this mode now? */
-  canAcquire(loc: Loc, tid: number, shared: boolean): boolean {
+  canAcquire(loc: Loc, _tid: number, shared: boolean): boolean {
     const l = this.lockInfo(loc);
     if (l.owner !== null) return false;
     return shared || l.readers.length === 0;

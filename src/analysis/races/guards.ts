@@ -126,7 +126,16 @@ const globs = new Map<string, RegExp>();
 
 function glob(pattern: string): RegExp {
   let re = globs.get(pattern);
-  if (!re) globs.set(pattern, (re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)));
+  if (!re)
+    globs.set(
+      pattern,
+      (re = new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      )),
+    );
   return re;
 }
 
@@ -173,8 +182,17 @@ function ruleGuards(sem: Semantics, key: string, data: DataKey, recs: AccessReco
     if (!match) continue;
     const [ls, ...lm] = g.lock.split('.');
     out.push({
-      data, kind: 'lock', lock: g.lock, lockField: lm[lm.length - 1] ?? g.lock, perObject: ls === fs, source: 'rule', confidence: 'high',
-      why: `${g.source}: ${g.field} is guarded by ${g.lock}${g.why ? ` (${g.why})` : ''}`, held: 0, free: 0, functions: [],
+      data,
+      kind: 'lock',
+      lock: g.lock,
+      lockField: lm[lm.length - 1] ?? g.lock,
+      perObject: ls === fs,
+      source: 'rule',
+      confidence: 'high',
+      why: `${g.source}: ${g.field} is guarded by ${g.lock}${g.why ? ` (${g.why})` : ''}`,
+      held: 0,
+      free: 0,
+      functions: [],
     });
   }
   return out;
@@ -192,16 +210,32 @@ function annotationGuards(ls: Lockset, recs: AccessRecord[]): Guard[] {
     const sibling = data.container && !data.global && /^[A-Za-z_]\w*$/.test(name) && ls.keys.member(data.container, name);
     const lock = sibling ? `${data.container}.${name}` : name;
     out.push({
-      data, kind: 'lock', lock, lockField: name.split(/->|\./).pop() ?? name, perObject: !!sibling, source: 'annotation', confidence: 'high',
+      data,
+      kind: 'lock',
+      lock,
+      lockField: name.split(/->|\./).pop() ?? name,
+      perObject: !!sibling,
+      source: 'annotation',
+      confidence: 'high',
       why: `annotation: ${data.container ? `${data.container}.` : ''}${d.name} is declared __guarded_by(${d.guardedBy})${d.line !== null ? ` at line ${d.line}` : ''}`,
-      held: 0, free: 0, functions: [],
+      held: 0,
+      free: 0,
+      functions: [],
     });
   }
   if (d.rcu) {
     out.push({
-      data, kind: 'rcu', lock: 'rcu', lockField: 'rcu', perObject: false, source: 'annotation', confidence: 'high',
+      data,
+      kind: 'rcu',
+      lock: 'rcu',
+      lockField: 'rcu',
+      perObject: false,
+      source: 'annotation',
+      confidence: 'high',
       why: `annotation: ${data.container ? `${data.container}.` : ''}${d.name} is an __rcu pointer${d.line !== null ? ` (line ${d.line})` : ''}`,
-      held: 0, free: 0, functions: [],
+      held: 0,
+      free: 0,
+      functions: [],
     });
   }
   return out;
@@ -230,7 +264,10 @@ function infer(data: DataKey, ev: AccessRecord[], sem: Semantics): Guard[] {
   for (const k of instance) cands.delete(k);
   const out: Guard[] = [];
   for (const [lock, lockField] of cands) {
-    const perObject = !!data.container && lock.startsWith(`${data.container}${data.container.endsWith('->') ? '' : '.'}`) && !lock.slice(data.container.length + 1).includes('->');
+    const perObject =
+      !!data.container &&
+      lock.startsWith(`${data.container}${data.container.endsWith('->') ? '' : '.'}`) &&
+      !lock.slice(data.container.length + 1).includes('->');
     const g: Guard = { data, kind: 'lock', lock, lockField, perObject, source: 'inferred', why: '', confidence: 'medium', held: 0, free: 0, functions: [] };
     const held = new Set<string>();
     const free = new Set<string>();
@@ -255,7 +292,11 @@ function infer(data: DataKey, ev: AccessRecord[], sem: Semantics): Guard[] {
     g.free = free.size;
     g.functions = [...fns].sort();
     g.confidence = fns.size >= 3 && free.size * 4 <= held.size ? 'high' : 'medium';
-    const shown = g.functions.slice(0, 4).map((f) => `${f}()`).join(', ') + (g.functions.length > 4 ? ', ...' : '');
+    const shown =
+      g.functions
+        .slice(0, 4)
+        .map((f) => `${f}()`)
+        .join(', ') + (g.functions.length > 4 ? ', ...' : '');
     g.why = `inferred: '${lock}' is held at ${held.size} of ${total} accesses to ${data.key} whose lock state is known, in ${fns.size} functions (${shown})`;
     out.push(g);
   }

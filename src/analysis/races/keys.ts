@@ -128,8 +128,19 @@ export class KeyResolver {
     if (root) {
       let type: string | null = null;
       let by: Map<string, Map<string, DataKey | null>> | null = null;
-      for (const x of fn.params) if (x.name === root) { type = x.type; by = this.memoParam; break; }
-      if (!by) for (const x of fn.locals) if (x.name === root) { type = x.type; by = this.memoLocal; break; }
+      for (const x of fn.params)
+        if (x.name === root) {
+          type = x.type;
+          by = this.memoParam;
+          break;
+        }
+      if (!by)
+        for (const x of fn.locals)
+          if (x.name === root) {
+            type = x.type;
+            by = this.memoLocal;
+            break;
+          }
       if (by) {
         let t = by.get(type!);
         if (!t) by.set(type!, (t = new Map()));
@@ -152,11 +163,32 @@ export class KeyResolver {
     if (!steps.length) {
       // A bare variable: shared only if it is not a local or a parameter.
       const g = !d;
-      return { key: root, field: root, root, base: root, container: '', member: root, typed: false, local: !!d, global: g, ...(g && this.globals.get(root) ? { decl: this.globals.get(root) } : {}) };
+      return {
+        key: root,
+        field: root,
+        root,
+        base: root,
+        container: '',
+        member: root,
+        typed: false,
+        local: !!d,
+        global: g,
+        ...(g && this.globals.get(root) ? { decl: this.globals.get(root) } : {}),
+      };
     }
     if (d && isLocalObject(fn, root)) {
       const text = joinSteps(root, steps);
-      return { key: text, field: steps[steps.length - 1]!.name, root, base: root, container: root, member: steps.map((s) => s.name).join('.'), typed: false, local: true, global: false };
+      return {
+        key: text,
+        field: steps[steps.length - 1]!.name,
+        root,
+        base: root,
+        container: root,
+        member: steps.map((s) => s.name).join('.'),
+        typed: false,
+        local: true,
+        global: false,
+      };
     }
     const global = !d;
     // The object the first step works on.
@@ -165,12 +197,22 @@ export class KeyResolver {
     let base = root;
     let members: string[];
     if (steps[0]!.sep === '->') {
-      struct = d ? STRUCT_OF.exec(d.type)?.[1] ?? null : this.globals.get(root) ? STRUCT_OF.exec(this.globals.get(root)!.type)?.[1] ?? null : this.byName.get(root) ?? null;
+      struct = d
+        ? (STRUCT_OF.exec(d.type)?.[1] ?? null)
+        : this.globals.get(root)
+          ? (STRUCT_OF.exec(this.globals.get(root)!.type)?.[1] ?? null)
+          : (this.byName.get(root) ?? null);
       container = struct ?? `${root}->`;
       members = [];
     } else {
       // `workers.req_list`: the global (or an object local declared static) is the container.
-      struct = global ? (this.globals.get(root) ? STRUCT_OF.exec(this.globals.get(root)!.type)?.[1] ?? null : null) : d ? STRUCT_OF.exec(d.type)?.[1] ?? null : null;
+      struct = global
+        ? this.globals.get(root)
+          ? (STRUCT_OF.exec(this.globals.get(root)!.type)?.[1] ?? null)
+          : null
+        : d
+          ? (STRUCT_OF.exec(d.type)?.[1] ?? null)
+          : null;
       container = root;
       members = [];
     }
@@ -239,7 +281,6 @@ interface Step {
   sep: '->' | '.';
   name: string; // member, with [] when indexed
 }
-
 
 /**
  * A path as the race analysis sees it: a root variable and member steps, every element of an

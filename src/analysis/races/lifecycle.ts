@@ -44,10 +44,15 @@ function inObject(p: string, r: string): boolean {
 
 function mentionsResult(e: Expr, id: string): boolean {
   switch (e.k) {
-    case 'result': return e.id === id;
-    case 'not': return mentionsResult(e.e, id);
-    case 'cmp': case 'logic': return mentionsResult(e.a, id) || mentionsResult(e.b, id);
-    default: return false;
+    case 'result':
+      return e.id === id;
+    case 'not':
+      return mentionsResult(e.e, id);
+    case 'cmp':
+    case 'logic':
+      return mentionsResult(e.a, id) || mentionsResult(e.b, id);
+    default:
+      return false;
   }
 }
 
@@ -69,9 +74,12 @@ function stackObjects(fn: FunctionIR): string[] {
   let out = stackCache.get(fn);
   if (out) return out;
   let passed: Set<string> | null = null;
-  for (const b of fn.blocks) for (const o of b.ops) if (o.kind === 'call') for (const a of o.argText) if (a.charCodeAt(0) === 38) (passed ??= new Set()).add(a.slice(1).trim());
+  for (const b of fn.blocks)
+    for (const o of b.ops) if (o.kind === 'call') for (const a of o.argText) if (a.charCodeAt(0) === 38) (passed ??= new Set()).add(a.slice(1).trim());
   out = NO_NAMES;
-  if (passed) for (const l of fn.locals) if (passed.has(l.name) && !l.type.includes('*') && !/\bstatic\b/.test(l.type)) (out === NO_NAMES ? (out = []) : out).push(l.name);
+  if (passed)
+    for (const l of fn.locals)
+      if (passed.has(l.name) && !l.type.includes('*') && !/\bstatic\b/.test(l.type)) (out === NO_NAMES ? (out = []) : out).push(l.name);
   stackCache.set(fn, out);
   return out;
 }
@@ -119,7 +127,10 @@ export class Lifecycle {
   /** Roots stored into one another (or reached through one another): private together, published together. */
   private readonly clusters = new Map<string, Set<string>>();
 
-  constructor(private readonly w: WalkResult, ctx: LifeContext) {
+  constructor(
+    private readonly w: WalkResult,
+    ctx: LifeContext,
+  ) {
     this.fn = w.fn;
     this.sem = ctx.sem;
     const fn = this.fn;
@@ -131,9 +142,11 @@ export class Lifecycle {
     this.opCount = at;
     const declared = (r: string): boolean => fn.params.some((d) => d.name === r) || fn.locals.some((d) => d.name === r);
     this.globals = NO_SET;
-    for (const b of this.fn.blocks) for (const op of b.ops) {
-      if ((op.kind === 'alloc' && op.result) || allocCall(op, ctx)) (this.allocResults === NO_SET ? (this.allocResults = new Set()) : this.allocResults).add((op as { result?: string }).result!);
-    }
+    for (const b of this.fn.blocks)
+      for (const op of b.ops) {
+        if ((op.kind === 'alloc' && op.result) || allocCall(op, ctx))
+          (this.allocResults === NO_SET ? (this.allocResults = new Set()) : this.allocResults).add((op as { result?: string }).result!);
+      }
     for (const p of ctx.privateParams) this.root(p, true);
     // A struct on the stack whose address is handed on: private until it is published.
     for (const l of stackObjects(this.fn)) this.root(l, true);
@@ -157,7 +170,7 @@ export class Lifecycle {
           }
         }
         if (op.kind === 'free' || (op.kind === 'call' && ctx.sem.freers.has(op.callee))) {
-          const obj = op.kind === 'free' ? op.obj : op.argText[0] ?? '';
+          const obj = op.kind === 'free' ? op.obj : (op.argText[0] ?? '');
           if (/^[A-Za-z_]\w*$/.test(obj)) this.root(obj, false);
         }
         if (op.kind === 'call' && ctx.sem.quiescers.has(op.callee)) {
@@ -374,8 +387,7 @@ export class Lifecycle {
   /** Freed later on every path from each op (before the function returns). */
   private backward(r: string): Uint8Array {
     const fn = this.fn;
-    const frees = (op: Op): boolean =>
-      (op.kind === 'free' && op.obj === r) || (op.kind === 'call' && this.sem.freers.has(op.callee) && op.argText[0] === r);
+    const frees = (op: Op): boolean => (op.kind === 'free' && op.obj === r) || (op.kind === 'call' && this.sem.freers.has(op.callee) && op.argText[0] === r);
     const repoints = (op: Op): boolean => op.kind === 'assign' && op.target === r;
     const inOf = new Map<number, boolean>();
     const outOf = (b: number): boolean => {

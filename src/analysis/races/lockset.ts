@@ -9,7 +9,7 @@ import type { FunctionIR, Op } from '../../c/ir.js';
 import type { Semantics } from '../../semantics/index.js';
 import { successors } from '../cfg.js';
 import type { Site, WalkResult } from '../engine.js';
-import { KeyResolver, lockKey, type DataKey } from './keys.js';
+import { type KeyResolver, lockKey, type DataKey } from './keys.js';
 import { Lifecycle, type Phase } from './lifecycle.js';
 
 export type Side = 'pre' | 'post';
@@ -82,7 +82,22 @@ const NO_HELD: HeldLock[] = [];
 const NO_FREE: FreeLock[] = [];
 const NO_LATER = new Map<Site, Map<string, { obj: string; line: number | null; text: string }>>();
 const NO_KEYS = new Set<string>();
-const WRITE_LIST = new Set(['add', 'add-tail', 'del', 'del-init', 'move', 'move-tail', 'splice', 'splice-init', 'splice-tail', 'splice-tail-init', 'pop', 'init', 'del-all', 'replace']);
+const WRITE_LIST = new Set([
+  'add',
+  'add-tail',
+  'del',
+  'del-init',
+  'move',
+  'move-tail',
+  'splice',
+  'splice-init',
+  'splice-tail',
+  'splice-tail-init',
+  'pop',
+  'init',
+  'del-all',
+  'replace',
+]);
 
 /** Names kernel code gives helpers that run with a lock the caller holds. */
 const LOCKED_HELPER = /(^__)|(_locked|_nolock)$/;
@@ -113,8 +128,12 @@ export class Lockset {
   private readonly infos = new Map<WalkResult, FnInfo>();
   private readonly byName = new Map<Side, Map<string, FnInfo>>();
 
-  constructor(sides: { side: Side; walks: WalkResult[] }[], readonly keys: KeyResolver, readonly sem: Semantics,
-    private readonly instancesOf: (fn: FunctionIR) => number | undefined = () => undefined) {
+  constructor(
+    sides: { side: Side; walks: WalkResult[] }[],
+    readonly keys: KeyResolver,
+    readonly sem: Semantics,
+    private readonly instancesOf: (fn: FunctionIR) => number | undefined = () => undefined,
+  ) {
     for (const { side, walks } of sides) {
       const byName = new Map<string, FnInfo>();
       this.byName.set(side, byName);
@@ -122,7 +141,18 @@ export class Lockset {
       const callbacks: { fn: FnInfo; via: FnInfo; param: string }[] = [];
       for (const w of walks) {
         // Every field from the start: one shape for all, filled in later.
-        const info: FnInfo = { side, walk: w, callers: [], registered: null, addressTaken: false, heldAtEntry: undefined, entryFree: undefined, releasedLater: undefined, lifecycle: undefined, roots: undefined };
+        const info: FnInfo = {
+          side,
+          walk: w,
+          callers: [],
+          registered: null,
+          addressTaken: false,
+          heldAtEntry: undefined,
+          entryFree: undefined,
+          releasedLater: undefined,
+          lifecycle: undefined,
+          roots: undefined,
+        };
         this.infos.set(w, info);
         infos.push(info);
         if (!byName.has(w.fn.name)) byName.set(w.fn.name, info);
@@ -155,7 +185,8 @@ export class Lockset {
       }
       for (const { fn: t, via, param } of callbacks) {
         for (const s of via.walk.sites) {
-          if (s.op.kind === 'call' && s.op.indirect && s.op.callee === param && via !== t && !t.callers.some((c) => c.site === s)) t.callers.push({ caller: via, site: s });
+          if (s.op.kind === 'call' && s.op.indirect && s.op.callee === param && via !== t && !t.callers.some((c) => c.site === s))
+            t.callers.push({ caller: via, site: s });
         }
       }
       const allocators = this.allocatorsOf(infos);
@@ -167,7 +198,11 @@ export class Lockset {
 
   /** The calls of a function in the input (direct, and callbacks through a helper's parameter). */
   callSites(w: WalkResult): { caller: WalkResult; args: string[]; line: number | null }[] {
-    return (this.infos.get(w)?.callers ?? []).map(({ caller, site }) => ({ caller: caller.walk, args: site.op.kind === 'call' ? site.op.argText : [], line: site.op.line }));
+    return (this.infos.get(w)?.callers ?? []).map(({ caller, site }) => ({
+      caller: caller.walk,
+      args: site.op.kind === 'call' ? site.op.argText : [],
+      line: site.op.line,
+    }));
   }
 
   /** The locks every caller in the input holds when it calls the function (in its own terms). */
@@ -362,15 +397,20 @@ export class Lockset {
         const k = t ? this.lockOf(info.walk.fn, t) : { key: this.lockOf(caller.walk.fn, o.obj).key, base: null };
         if (here.some((h) => h.key === k.key)) continue;
         here.push({
-          key: k.key, base: k.base, obj: t ?? o.obj,
+          key: k.key,
+          base: k.base,
+          obj: t ?? o.obj,
           how: { k: 'caller', caller: caller.walk.fn.name, line: site.op.line, text: site.op.text ?? `${info.walk.fn.name}()`, outer: o.how },
         });
       }
       if (!acc) acc = here;
-      else acc = acc.filter((a) => here.some((h) => h.key === a.key)).map((a) => {
-        const h = here.find((x) => x.key === a.key)!;
-        return h.base === a.base ? a : { ...a, base: null };
-      });
+      else
+        acc = acc
+          .filter((a) => here.some((h) => h.key === a.key))
+          .map((a) => {
+            const h = here.find((x) => x.key === a.key)!;
+            return h.base === a.base ? a : { ...a, base: null };
+          });
     }
     stack.delete(info);
     info.heldAtEntry = acc?.length ? acc : NO_HELD;
@@ -387,7 +427,9 @@ export class Lockset {
     const fn = info.walk.fn;
     if (!fn.meta.entryKnown) return (info.entryFree = NO_ENTRY);
     if (info.registered) {
-      return (info.entryFree = [{ all: true, except: NO_KEYS, locks: NO_FREE, assumed: false, why: `${fn.name}() is started by ${info.registered}() with no locks held` }]);
+      return (info.entryFree = [
+        { all: true, except: NO_KEYS, locks: NO_FREE, assumed: false, why: `${fn.name}() is started by ${info.registered}() with no locks held` },
+      ]);
     }
     if (!info.callers.length) {
       if (LOCKED_HELPER.test(fn.name) || fn.annotations.mustHold.length || fn.annotations.releases.length) return (info.entryFree = NO_ENTRY);
@@ -416,7 +458,16 @@ export class Lockset {
         const line = releaseLine(caller.walk.fn, o, site.op.line);
         locks.push({ key: k.key, base: k.base, obj: t, line, text: textAt(caller.walk.fn, line, o) ?? `unlock ${o}` });
       }
-      if (locks.length) out.push({ all: false, except: NO_KEYS, locks, assumed: false, why: `${where} after releasing it${peekCall ? ', in a wait_event() condition' : ''}`, via, peek: peekCall });
+      if (locks.length)
+        out.push({
+          all: false,
+          except: NO_KEYS,
+          locks,
+          assumed: false,
+          why: `${where} after releasing it${peekCall ? ', in a wait_event() condition' : ''}`,
+          via,
+          peek: peekCall,
+        });
       if (!site.clean) continue;
       const ups = this.entryFree(caller, stack);
       if (!ups.length) continue;
@@ -425,7 +476,15 @@ export class Lockset {
       for (const h of this.heldAtEntry(caller)) upHeld.add(h.key);
       for (const up of ups) {
         if (up.all) {
-          out.push({ all: true, except: new Set([...up.except, ...upHeld]), locks: NO_FREE, assumed: up.assumed, why: `${where} without it (${up.why})`, via, peek: peekCall || !!up.peek });
+          out.push({
+            all: true,
+            except: new Set([...up.except, ...upHeld]),
+            locks: NO_FREE,
+            assumed: up.assumed,
+            why: `${where} without it (${up.why})`,
+            via,
+            peek: peekCall || !!up.peek,
+          });
         } else {
           const ls: FreeLock[] = [];
           for (const l of up.locks) {
@@ -433,7 +492,8 @@ export class Lockset {
             const t = this.translate(l.obj, caller.walk.fn, fn, args);
             if (t) ls.push({ ...l, ...this.lockOf(fn, t), obj: t });
           }
-          if (ls.length) out.push({ all: false, except: NO_KEYS, locks: ls, assumed: up.assumed, why: `${where} without it (${up.why})`, via, peek: peekCall || !!up.peek });
+          if (ls.length)
+            out.push({ all: false, except: NO_KEYS, locks: ls, assumed: up.assumed, why: `${where} without it (${up.why})`, via, peek: peekCall || !!up.peek });
         }
         if (out.length >= 8) break; // enough ways in to show one; the rest add nothing
       }
@@ -515,10 +575,11 @@ export class Lockset {
     const callees = new Map<FnInfo, Set<string>>();
     for (const i of cands) {
       const c = new Set<string>();
-      for (const b of i.walk.fn.blocks) for (const op of b.ops) {
-        if (op.kind === 'call') c.add(op.callee);
-        else if (op.kind === 'ref') c.add(op.primitive);
-      }
+      for (const b of i.walk.fn.blocks)
+        for (const op of b.ops) {
+          if (op.kind === 'call') c.add(op.callee);
+          else if (op.kind === 'ref') c.add(op.primitive);
+        }
       callees.set(i, c);
     }
     // After the first pass, only a function that calls a wrapper found in the last one can change.
@@ -605,11 +666,22 @@ export class Lockset {
       let p0: string | null = null;
       let p1: string | null = null;
       switch (op.kind) {
-        case 'access': p0 = op.path; break;
-        case 'list': p0 = op.head ? op.head : null; p1 = op.target ? op.target : null; break;
-        case 'flag': if (op.atomic) continue; p0 = op.word; break;
-        case 'atomic': p0 = op.obj; break;
-        default: continue;
+        case 'access':
+          p0 = op.path;
+          break;
+        case 'list':
+          p0 = op.head ? op.head : null;
+          p1 = op.target ? op.target : null;
+          break;
+        case 'flag':
+          if (op.atomic) continue;
+          p0 = op.word;
+          break;
+        case 'atomic':
+          p0 = op.obj;
+          break;
+        default:
+          continue;
       }
       let d0 = p0 !== null ? this.keys.data(fn, p0) : null;
       let d1 = p1 !== null ? this.keys.data(fn, p1) : null;
@@ -639,16 +711,17 @@ export class Lockset {
           addHeld(tmp, h);
         }
         for (const h of entryHeld) addHeld(tmp, h);
-        if (rel) for (const [k, r] of rel) {
-          if (hasKey(tmp, k)) continue;
-          let h: HeldLock | undefined;
-          if (laterMemo) for (const x of laterMemo) if (x.r === r && x.h.key === k) h = x.h;
-          if (!h) {
-            h = { key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text, shown: fn.meta.entryKnown } };
-            (laterMemo ??= []).push({ r, h });
+        if (rel)
+          for (const [k, r] of rel) {
+            if (hasKey(tmp, k)) continue;
+            let h: HeldLock | undefined;
+            if (laterMemo) for (const x of laterMemo) if (x.r === r && x.h.key === k) h = x.h;
+            if (!h) {
+              h = { key: k, base: this.lockOf(fn, r.obj).base, obj: r.obj, how: { k: 'later', line: r.line, text: r.text, shown: fn.meta.entryKnown } };
+              (laterMemo ??= []).push({ r, h });
+            }
+            addHeld(tmp, h);
           }
-          addHeld(tmp, h);
-        }
         if (tmp.length) held = intern((heldLists ??= []), tmp);
       }
       let free: FreeLock[] = NO_FREE;
@@ -676,10 +749,33 @@ export class Lockset {
       if (d0) {
         let kind: AccessKind, mode: 'read' | 'write', via: AccessRecord['via'], action: string | undefined, inCondition: boolean;
         switch (op.kind) {
-          case 'access': kind = 'field'; mode = op.mode; via = op.via; action = undefined; inCondition = op.inCondition; break;
-          case 'list': kind = 'list'; mode = WRITE_LIST.has(op.action) ? 'write' : 'read'; via = op.family === 'llist' ? 'llist' : 'list'; action = op.action; inCondition = op.action === 'empty'; break;
-          case 'flag': kind = 'flag'; mode = op.action === 'test' ? 'read' : 'write'; via = 'plain'; action = op.action; inCondition = op.action === 'test'; break;
-          default: kind = 'atomic'; mode = (op as { action: string }).action === 'read' ? 'read' : 'write'; via = 'atomic'; action = (op as { action: string }).action; inCondition = false;
+          case 'access':
+            kind = 'field';
+            mode = op.mode;
+            via = op.via;
+            action = undefined;
+            inCondition = op.inCondition;
+            break;
+          case 'list':
+            kind = 'list';
+            mode = WRITE_LIST.has(op.action) ? 'write' : 'read';
+            via = op.family === 'llist' ? 'llist' : 'list';
+            action = op.action;
+            inCondition = op.action === 'empty';
+            break;
+          case 'flag':
+            kind = 'flag';
+            mode = op.action === 'test' ? 'read' : 'write';
+            via = 'plain';
+            action = op.action;
+            inCondition = op.action === 'test';
+            break;
+          default:
+            kind = 'atomic';
+            mode = (op as { action: string }).action === 'read' ? 'read' : 'write';
+            via = 'atomic';
+            action = (op as { action: string }).action;
+            inCondition = false;
         }
         this.add(side, w, site, d0, p0!, kind, mode, via, action, inCondition, held, free, ent, life, diag, waits);
       }
@@ -696,14 +792,43 @@ export class Lockset {
     }
   }
 
-  private add(side: Side, w: WalkResult, site: Site, data: DataKey, path: string, kind: AccessKind, mode: 'read' | 'write', via: AccessRecord['via'],
-    action: string | undefined, inCondition: boolean, held: HeldLock[], free: FreeLock[], entry: EntryFree[], life: Lifecycle | null, diag: boolean,
-    waits: boolean): void {
+  private add(
+    side: Side,
+    w: WalkResult,
+    site: Site,
+    data: DataKey,
+    path: string,
+    kind: AccessKind,
+    mode: 'read' | 'write',
+    via: AccessRecord['via'],
+    action: string | undefined,
+    inCondition: boolean,
+    held: HeldLock[],
+    free: FreeLock[],
+    entry: EntryFree[],
+    life: Lifecycle | null,
+    diag: boolean,
+    waits: boolean,
+  ): void {
     const fn = w.fn;
     const op = site.op;
     const rec: AccessRecord = {
-      side, fn, walk: w, site, data, path, kind, mode, via, action, inCondition,
-      line: op.line, text: op.text ?? path, held, free, entry,
+      side,
+      fn,
+      walk: w,
+      site,
+      data,
+      path,
+      kind,
+      mode,
+      via,
+      action,
+      inCondition,
+      line: op.line,
+      text: op.text ?? path,
+      held,
+      free,
+      entry,
       phase: life ? life.phase(site.block, site.index, data.base) : null,
       diagnostic: diag,
       waitCond: waits && inWaitCond(fn, this.sem, op.line, path),
@@ -719,7 +844,6 @@ export class Lockset {
     if (same) same.push(rec);
     else this.byKey.set(data.key, [rec]);
   }
-
 }
 
 /** Scratch lists for a site's lock state, copied only when no site before had the same. */
@@ -741,7 +865,8 @@ function intern<T>(lists: T[][], tmp: T[]): T[] {
 }
 
 /** Reads inside WARN_ON()/BUG_ON()/printk are diagnostics, not decisions. */
-export const DIAGNOSTIC = /\b(WARN|BUG)(_ON)?(_ONCE|_RATELIMIT|_SMP)?\s*\(|\bpr_(debug|info|notice|warn|err|crit)\b|\bdev_(dbg|info|notice|warn|err)\b|\bprintk\b|\bseq_printf\b|\btrace_\w+\(/;
+export const DIAGNOSTIC =
+  /\b(WARN|BUG)(_ON)?(_ONCE|_RATELIMIT|_SMP)?\s*\(|\bpr_(debug|info|notice|warn|err|crit)\b|\bdev_(dbg|info|notice|warn|err)\b|\bprintk\b|\bseq_printf\b|\btrace_\w+\(/;
 
 function diagnostic(text: string): boolean {
   // Most statements name none of these: a cheap test first.
@@ -834,8 +959,10 @@ export function releaseLine(fn: FunctionIR, obj: string, line: number | null): n
 
 function textAt(fn: FunctionIR, line: number | null, obj: string): string | null {
   if (line === null) return null;
-  const op = lockOps(fn).releases.get(obj)?.find((o) => o.line === line);
-  return op ? op.text ?? (op.kind === 'release' ? `${op.primitive}(${obj})` : obj) : null;
+  const op = lockOps(fn)
+    .releases.get(obj)
+    ?.find((o) => o.line === line);
+  return op ? (op.text ?? (op.kind === 'release' ? `${op.primitive}(${obj})` : obj)) : null;
 }
 
 /** The wait_event() conditions of a function: the lines they span and their text. */
@@ -874,10 +1001,11 @@ export function waitConds(fn: FunctionIR, sem: Semantics): WaitCond[] {
       if (next === null) {
         const tl = b.term.line;
         if (tl !== null && tl > op.line) next = tl;
-        else for (const s of successors(b.term)) {
-          const first = fn.blocks[s]?.ops.find((o) => o.line !== null && o.line > op.line!);
-          if (first && (next === null || first.line! < next)) next = first.line;
-        }
+        else
+          for (const s of successors(b.term)) {
+            const first = fn.blocks[s]?.ops.find((o) => o.line !== null && o.line > op.line!);
+            if (first && (next === null || first.line! < next)) next = first.line;
+          }
       }
       if (out === NO_WAITS) out = [];
       out.push({ from: op.line, to: next !== null ? next - 1 : op.line + 20, text: op.argText.slice(1).join(',').replace(/\s+/g, '') });

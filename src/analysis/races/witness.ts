@@ -56,16 +56,17 @@ function stepsFor(cpu: 0 | 1, fn: string, obj: string, how: HeldHow): Step[] {
     case 'assert':
       return [{ cpu, fn: `caller of ${fn}`, line: null, text: `lock(${obj}) [${how.text.trim()}]`, note: `the caller holds '${obj}', as ${fn}() asserts` }];
     case 'later':
-      return [{
-        cpu, fn: how.shown ? `caller of ${fn}` : fn, line: null,
-        text: `${acquireFor(how.text)} [${how.shown ? 'by the caller' : 'before the code shown'}; released at ${how.line ?? '?'}]`,
-        note: `holds '${obj}' on entry: it is released at line ${how.line ?? '?'} without being taken`,
-      }];
-    case 'caller':
       return [
-        ...stepsFor(cpu, how.caller, obj, how.outer),
-        { cpu, fn: how.caller, line: how.line, text: how.text, note: `calls ${fn}() with '${obj}' held` },
+        {
+          cpu,
+          fn: how.shown ? `caller of ${fn}` : fn,
+          line: null,
+          text: `${acquireFor(how.text)} [${how.shown ? 'by the caller' : 'before the code shown'}; released at ${how.line ?? '?'}]`,
+          note: `holds '${obj}' on entry: it is released at line ${how.line ?? '?'} without being taken`,
+        },
       ];
+    case 'caller':
+      return [...stepsFor(cpu, how.caller, obj, how.outer), { cpu, fn: how.caller, line: how.line, text: how.text, note: `calls ${fn}() with '${obj}' held` }];
   }
 }
 
@@ -90,11 +91,12 @@ function memberOf(obj: string): string {
 /** The acquire of a lock (as written) nearest before `line`, as a step. */
 export function acquireStep(cpu: 0 | 1, fn: FunctionIR, obj: string, line: number | null): Step {
   let best: Op | null = null;
-  for (const b of fn.blocks) for (const op of b.ops) {
-    if (op.kind !== 'acquire' || op.obj !== obj || op.line === null) continue;
-    if (line !== null && op.line > line) continue;
-    if (!best || op.line > (best.line ?? 0)) best = op;
-  }
+  for (const b of fn.blocks)
+    for (const op of b.ops) {
+      if (op.kind !== 'acquire' || op.obj !== obj || op.line === null) continue;
+      if (line !== null && op.line > line) continue;
+      if (!best || op.line > (best.line ?? 0)) best = op;
+    }
   return best
     ? { cpu, fn: fn.name, line: best.line, text: opText(best), note: `takes '${obj}'` }
     : { cpu, fn: fn.name, line: null, text: `lock(${obj}) [before the code shown]`, note: `holds '${obj}'` };
@@ -117,11 +119,17 @@ export function releaseAfter(fn: FunctionIR, lockMatches: (obj: string) => boole
 export function opText(op: Op): string {
   if (op.text) return op.text.trim();
   switch (op.kind) {
-    case 'access': return op.path;
-    case 'atomic': return `${op.primitive}(&${op.obj})`;
-    case 'flag': return `${op.primitive}(${op.bit}, &${op.word})`;
-    case 'list': return `${op.primitive}(...)`;
-    case 'call': return `${op.callee}(...)`;
-    default: return op.kind;
+    case 'access':
+      return op.path;
+    case 'atomic':
+      return `${op.primitive}(&${op.obj})`;
+    case 'flag':
+      return `${op.primitive}(${op.bit}, &${op.word})`;
+    case 'list':
+      return `${op.primitive}(...)`;
+    case 'call':
+      return `${op.callee}(...)`;
+    default:
+      return op.kind;
   }
 }
