@@ -190,6 +190,27 @@ export function lineInLoop(fn: FunctionIR, line: number | null): boolean {
   return loops.size > 0 && fn.blocks.some((b) => loops.has(b.id) && b.ops.some((op) => op.line === line));
 }
 
+/**
+ * Gets and puts of one object both inside loops (`for each CRTC turned on: get`, `for i < n_off:
+ * put`): how many each loop takes or drops depends on its trip count, which the walk does not
+ * correlate; neither a leak nor an underflow is proven.
+ */
+export function countedInLoops(fn: FunctionIR, obj: string): boolean {
+  // A cursor or a per-pass value names another object each pass: counted exactly.
+  const root = rootOf(obj);
+  if (!root || loopAssigned(fn).has(root) || hasVariableIndex(obj)) return false;
+  let get = false;
+  let put = false;
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.kind !== 'ref' || refKey(op.obj, op.member) !== obj || !lineInLoop(fn, op.line)) continue;
+      if (op.action === 'get') get = true;
+      else if (op.action === 'put') put = true;
+    }
+  }
+  return get && put;
+}
+
 /** Variables assigned inside a loop (iterator cursors, `pos = pos->next`): each pass names another object. */
 export function loopAssigned(fn: FunctionIR): Set<string> {
   const hit = loopVarsCache.get(fn);

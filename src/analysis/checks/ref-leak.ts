@@ -7,7 +7,7 @@ import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { MAPPING_PAIRS, wasHanded, type HeldRef } from '../state.js';
 import { splitByStatus } from '../returns.js';
-import { manyInstances, rootOf } from '../objects.js';
+import { countedInLoops, manyInstances, rootOf } from '../objects.js';
 import { truthOf, valueOf } from '../values.js';
 import type { FunctionIR } from '../../c/ir.js';
 
@@ -84,7 +84,7 @@ export const refLeak: Check = {
     for (const [obj, sample] of refs) {
       // An array element's reference in a loop (`get_page(v->pages[i])`) stands for several: held
       // on some returns and not on others says nothing about any one of them.
-      if (manyInstances(fn, obj)) continue;
+      if (manyInstances(fn, obj) || countedInLoops(fn, obj)) continue;
       // A fresh object's first reference is its creator's to hand on, not a get to balance here.
       if (
         walk.exits.every((x) => {
@@ -137,6 +137,9 @@ export const refLeak: Check = {
         !leaking.some((x) => failure(cls(x)))
       )
         continue;
+      // A void function (a driver's enable callback) that drops it only inside its error branches and
+      // keeps it on every other return: the success is what the reference is for (its disable drops it).
+      if (!local && fn.returnType.trim().endsWith('void') && clean.length && clean.every((x) => x.state.err) && leaking.every((x) => !x.state.err)) continue;
       // Held on every return: a reference handed to the caller unless the pair cannot outlive the function.
       if (!clean.length && !local) continue;
       // Pairs guessed from names need the function itself to use the put on other paths.

@@ -3,7 +3,7 @@
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { defineRule, report } from '../rule.js';
 import { contextFacts } from '../check.js';
-import { lineInLoop, refKey, rootOf } from '../objects.js';
+import { countedInLoops, lineInLoop, refKey, rootOf } from '../objects.js';
 import { isFieldPath } from '../../c/path.js';
 import type { FunctionIR, Op } from '../../c/ir.js';
 
@@ -144,7 +144,7 @@ export const refUnderflow: Check = {
             discriminator: 'double',
           }),
         );
-      } else if (e.k === 'put-unheld' && gets.has(e.obj) && !unlinked.has(e.obj)) {
+      } else if (e.k === 'put-unheld' && gets.has(e.obj) && !unlinked.has(e.obj) && !countedInLoops(fn, e.obj)) {
         out.push(
           report(refUnderflowRule, {
             messageId: 'unheld',
