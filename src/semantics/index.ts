@@ -18,6 +18,8 @@ export class Semantics {
   private readonly nonSleepers = new Set<string>();
   /** Calls that hand an object to another context (rules `deferrers`). */
   readonly deferrers = new Set<string>();
+  /** Calls that set a semaphore's count (rules `semaphoreInits`). */
+  readonly semaphoreInits = new Set<string>();
   private readonly pairsByName = new Map<string, PairRule>();
   readonly handoffs: (RuleFile['handoffs'][number] & { source: string })[] = [];
   readonly guards: (RuleFile['guards'][number] & { source: string })[] = [];
@@ -61,6 +63,7 @@ export class Semantics {
       for (const s of rules.sleeping) this.sleepers.add(s);
       for (const s of rules.nonsleeping) this.nonSleepers.add(s);
       for (const d of rules.deferrers) this.deferrers.add(d);
+      for (const d of rules.semaphoreInits) this.semaphoreInits.add(d);
       for (const p of rules.pairs) {
         const r: PairRule = { ...p, source: path };
         this.pairsByName.set(p.get, r);

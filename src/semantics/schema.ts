@@ -290,6 +290,12 @@ export const RuleFile = z.strictObject({
    * timer, an RCU callback): the busy flag or the reference its caller set for that work goes with it.
    */
   deferrers: z.array(z.string()).default([]),
+  /**
+   * Calls that set a semaphore's count (`sema_init(&s, n)`): argument 0 the semaphore, argument 1
+   * the count. Any count but 1 makes it a counter or a signal (down() waits for another's up()),
+   * not a mutual-exclusion lock.
+   */
+  semaphoreInits: z.array(z.string()).default([]),
   pairs: z.array(Pair).default([]),
   /**
    * Words in the names of lock helpers and of their releasing counterparts (`mddev_lock` and

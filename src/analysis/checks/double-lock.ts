@@ -1,5 +1,6 @@
 // double-lock: acquiring a lock already held on this path, directly or inside a callee (self-deadlock).
 
+import { isBinarySemaphore } from '../semaphores.js';
 import type { FunctionIR } from '../../c/ir.js';
 import { successors } from '../cfg.js';
 import type { Check, CheckContext, RawFinding } from '../check.js';
@@ -67,7 +68,8 @@ export const doubleLock: Check = {
       const readNest = e.held.family === 'rwsem' && e.held.mode === 'read';
       const obj = e.obj;
       const weak: Weakness[] = [];
-      if (e.held.family === 'semaphore') weak.push('counting');
+      // A semaphore may count; one set up with sema_init(&s, 1) and never counted with is a lock.
+      if (e.held.family === 'semaphore' && !isBinarySemaphore(ctx.side, ctx.sem, fn, obj)) weak.push('counting');
       if (e.via && !e.via.always) weak.push('some-paths');
       if (hasVariableIndex(obj)) weak.push('may-alias');
       const common = {

@@ -152,7 +152,7 @@ export const lockLeak: Check = {
         // path): nothing here says it is used as a mutex.
         const counting =
           sample.family === 'semaphore' &&
-          (isCountedSemaphore(ctx.side, fn, obj) || !free.some((x) => x.state.released.has(obj) && !x.state.entryReleased.has(obj)));
+          (isCountedSemaphore(ctx.side, ctx.sem, fn, obj) || !free.some((x) => x.state.released.has(obj) && !x.state.entryReleased.has(obj)));
         const corroboration = counting
           ? null
           : errorOverlap

@@ -68,7 +68,7 @@ export const unlockUnheld: Check = {
             ? { messageId: 'double' as const, data: { obj: e.obj, prev: e.prevLine, via } }
             : { messageId: 'unheld' as const, data: { obj: e.obj, via } }),
           confidence: e.viaGap ? 'medium' : fn.meta.completeness === 'full' ? 'high' : 'medium',
-          basis: releaseBasis(e, takes, isCountedSemaphore(ctx.side, fn, e.obj)),
+          basis: releaseBasis(e, takes, isCountedSemaphore(ctx.side, ctx.sem, fn, e.obj)),
           line: e.line,
           function: fn.name,
           objects: [e.obj],
