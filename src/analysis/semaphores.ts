@@ -38,12 +38,19 @@ export function isCountedSemaphore(side: WalkResult[], sem: Semantics, fn: WalkR
 }
 
 /**
- * Is `obj` a semaphore the side initialises with a count of 1 (`sema_init(&s, 1)`) and never counts
- * with: a mutual-exclusion lock, so taking it twice is a self-deadlock.
+ * Is `obj` a semaphore the side initialises with a count of 1 (`sema_init(&s, 1)`), never counts
+ * with and always ups where it downs: a mutual-exclusion lock, so taking it twice is a self-deadlock.
  */
 export function isBinarySemaphore(side: WalkResult[], sem: Semantics, fn: WalkResult['fn'], obj: string): boolean {
   const key = typedObject(fn, obj) ?? obj;
   if (countedSemaphores(side, sem).has(key)) return false;
+  // Upped by a function that never downs it (an I/O completion): held across contexts, not a lock.
+  const ofKey = (w: WalkResult, o: string): boolean => (typedObject(w.fn, o) ?? o) === key;
+  const handedOff = side.some((w) => {
+    const ops = w.fn.blocks.flatMap((b) => b.ops);
+    return ops.some((op) => op.kind === 'release' && ofKey(w, op.obj)) && !ops.some((op) => op.kind === 'acquire' && ofKey(w, op.obj));
+  });
+  if (handedOff) return false;
   return side.some((w) =>
     w.fn.blocks.some((b) =>
       b.ops.some(

@@ -68,8 +68,10 @@ export const doubleLock: Check = {
       const readNest = e.held.family === 'rwsem' && e.held.mode === 'read';
       const obj = e.obj;
       const weak: Weakness[] = [];
-      // A semaphore may count; one set up with sema_init(&s, 1) and never counted with is a lock.
-      if (e.held.family === 'semaphore' && !isBinarySemaphore(ctx.side, ctx.sem, fn, obj)) weak.push('counting');
+      // A semaphore may count; one set up with sema_init(&s, 1) and never counted with is a lock
+      // when this function takes it twice itself (a callee returning with it may hand it to an
+      // I/O completion that ups it).
+      if (e.held.family === 'semaphore' && (e.held.via || e.via || !isBinarySemaphore(ctx.side, ctx.sem, fn, obj))) weak.push('counting');
       if (e.via && !e.via.always) weak.push('some-paths');
       if (hasVariableIndex(obj)) weak.push('may-alias');
       const common = {
