@@ -7,7 +7,8 @@ import type { Block, Expr, FunctionIR, IrqMode, LockFamily, LockMode, Op } from 
 import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
 import { parsePath } from '../c/path.js';
-import { derefs, manyInstances, memberClass, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
+import { KeyResolver } from './races/keys.js';
+import { derefs, manyInstances, reassignedInLoop, refKey, rootOf, substitute, typedObject } from './objects.js';
 import {
   addTrace,
   cloneOwning,
@@ -143,7 +144,6 @@ export type EngineEvent =
 /** Where a get/put pair is known from: a kernel primitive, rules/, or only its functions' names. */
 export type PairSource = 'primitive' | 'rule' | 'name';
 
-/** A reference taken or dropped: on what object, by which pair, where. */
 /** A lock taken or dropped: by a primitive, a callee's summary or a handoff in rules/. */
 interface LockMove {
   obj: string;
@@ -155,6 +155,7 @@ interface LockMove {
   flags?: string;
 }
 
+/** A reference taken or dropped: on what object, by which pair, where. */
 interface RefMove {
   obj: string;
   pair: string;
@@ -485,15 +486,15 @@ class Walker {
     switch (op.kind) {
       case 'acquire': {
         const a = this.aliases.has(op.obj) ? { ...op, obj: this.aliases.get(op.obj)! } : op;
+        let held: HeldLock | undefined;
         if (a.try) {
           this.pend(s, a.result, { fires: a.try === 'nonzero' ? firesNonzero : a.try === 'errno' ? firesZeroOrNonneg : firesZero, op: a, line: a.line });
           // The _interruptible/_killable ones wait for the lock (the trylocks do not).
           if (a.try === 'errno' && (a.family === 'mutex' || a.family === 'rwsem' || a.family === 'semaphore')) {
             this.sleepCheck(s, { line: a.line, what: a.primitive, why: `${a.primitive}() sleeps`, text: a.text ?? a.primitive });
           }
-        } else if (a.marker && this.findHeld(s, a.obj)) {
+        } else if (a.marker && (held = this.findHeld(s, a.obj))) {
           // `__acquire(&l); spin_unlock(&l)`: sparse's count of a lock held, which stays held for it.
-          const held = this.findHeld(s, a.obj)!;
           s.locks.set(held.obj, { ...held, count: held.count + 1 });
         } else {
           this.acquire(s, {
@@ -897,15 +898,30 @@ class Walker {
    */
   private copySource(obj: string): string[] | undefined {
     if (!/^[A-Za-z_]\w*$/.test(obj)) return undefined;
-    let from: string | undefined;
-    for (const b of this.fn.blocks) {
-      for (const op of b.ops) {
-        if (op.kind !== 'assign' || op.target !== obj) continue;
-        if (from !== undefined || op.value.k !== 'var' || !this.isLocal(op.value.name)) return undefined;
-        from = op.value.name;
+    if (!this.copySources) {
+      // Per variable: the local it is assigned from, when that is its only assignment ('' otherwise).
+      const m = new Map<string, string>();
+      for (const b of this.fn.blocks) {
+        for (const op of b.ops) {
+          if (op.kind !== 'assign' || !/^[A-Za-z_]\w*$/.test(op.target)) continue;
+          const from = op.value.k === 'var' && this.isLocal(op.value.name) ? op.value.name : '';
+          m.set(op.target, m.has(op.target) ? '' : from);
+        }
       }
+      this.copySources = m;
     }
+    const from = this.copySources.get(obj);
     return from ? [from] : undefined;
+  }
+
+  private copySources: Map<string, string> | null = null;
+
+  private keys: KeyResolver | null = null;
+  /** The struct member a lock is, however it is reached (the race checks' typed key); null when a type is not shown. */
+  private memberKey(obj: string): string | null {
+    this.keys ??= new KeyResolver([this.fn]);
+    const k = this.keys.data(this.fn, obj);
+    return k?.typed ? k.key : null;
   }
 
   /**
@@ -1181,12 +1197,16 @@ class Walker {
     forgetAfterCall(s, op.argText, this.isLocal);
     // `of_parse_phandle_with_args(.., &args)`, `grab_folios(.., folio)` with a local array: the
     // callee may fill it anew; what was dropped through it was the old value.
+    // (A plain call's state shares its `dropped` map with the one before it: copy before changing.)
     if (s.dropped.size) {
       for (const a of op.argText) {
         const m = /^(&?)([A-Za-z_]\w*)$/.exec(a);
         const v = m?.[2];
         if (!v || !this.isLocal(v) || (!m[1] && !this.fn.locals.some((l) => l.name === v && l.type.includes('[')))) continue;
-        for (const k of [...s.dropped.keys()]) if (rootOf(k.startsWith('>') ? k.slice(1) : k) === v) s.dropped.delete(k);
+        const stale = [...s.dropped.keys()].filter((k) => rootOf(k.startsWith('>') ? k.slice(1) : k) === v);
+        if (!stale.length) continue;
+        s.dropped = new Map(s.dropped);
+        for (const k of stale) s.dropped.delete(k);
       }
     }
     // Passing an error pointer into a call after the error branch fell through uses it.
@@ -1227,7 +1247,8 @@ class Walker {
     return m ? this.ownLockName(m) : m;
   }
 
-  private ownLocks: Set<string> | null = null;
+  /** The locks this function takes or drops itself, with the struct member each one is. */
+  private ownLocks: Map<string, string | null> | null = null;
   /**
    * A callee's lock in our terms, reached through a back-pointer (`wait_permit(&pool->limiter)`
    * releasing `&limiter->pool->lock`, i.e. `&pool->limiter.pool->lock`): the lock this function
@@ -1235,16 +1256,19 @@ class Walker {
    */
   private ownLockName(obj: string): string {
     if (!this.ownLocks) {
-      this.ownLocks = new Set();
-      for (const b of this.fn.blocks) for (const op of b.ops) if (op.kind === 'acquire' || op.kind === 'release') this.ownLocks.add(op.obj);
+      this.ownLocks = new Map();
+      for (const b of this.fn.blocks) {
+        for (const op of b.ops)
+          if ((op.kind === 'acquire' || op.kind === 'release') && !this.ownLocks.has(op.obj)) this.ownLocks.set(op.obj, this.memberKey(op.obj));
+      }
     }
     // Only a second dereference from the same root can lead back to it.
     if (!this.ownLocks.size || this.ownLocks.has(obj) || obj.split('->').length < 3) return obj;
-    const c = memberClass(this.fn, obj);
+    const c = this.memberKey(obj);
     if (!c) return obj;
     const root = rootOf(obj);
-    const same = [...this.ownLocks].filter((l) => rootOf(l) === root && memberClass(this.fn, l) === c);
-    return same.length === 1 ? same[0]! : obj;
+    const same = [...this.ownLocks].filter(([l, lc]) => lc === c && rootOf(l) === root);
+    return same.length === 1 ? same[0]![0] : obj;
   }
 
   private applySummary(s: State, op: Extract<Op, { kind: 'call' }>, sum: Summary): void {

@@ -102,27 +102,6 @@ export function typedObject(fn: FunctionIR, obj: string): string | null {
 }
 
 /**
- * The struct member an object is, whatever way it is reached: `&pool->limiter.pool->lock` is
- * `data_vio_pool.lock` when the unit shows that `limiter.pool` points to a `struct data_vio_pool`.
- * Back-pointers (a member's pointer to its container) make two names of one lock; this is how
- * they meet. Null when a step's type is not shown.
- */
-export function memberClass(fn: FunctionIR, obj: string): string | null {
-  const p = parsePath(obj);
-  const structs = fn.unit?.structs;
-  if (!p || !structs?.length || p.root.k !== 'var' || p.derefs || !p.steps.length) return null;
-  let cur = structOf(fn, p.root.name);
-  const steps = p.steps.filter((s) => s.op !== '[]');
-  for (let i = 0; i < steps.length - 1 && cur; i++) {
-    const st = structs.find((x) => x.name === cur);
-    const decl = st?.fields.find((f) => f.name === steps[i]!.field);
-    cur = decl ? (/\b(?:struct|union)\s+([A-Za-z_]\w*)/.exec(decl.type)?.[1] ?? null) : null;
-  }
-  const last = steps[steps.length - 1];
-  return cur && last?.field ? `${cur}.${last.field}` : null;
-}
-
-/**
  * The object a reference counts. A count embedded in a structure (`&grp->kref`, `&pdev->dev`,
  * `member`) is a reference on the structure, so kref_get(&grp->kref) pairs with grp_put(grp) and
  * returning `grp` hands it on; a pointer member (`ps->sk`) names the object it points to.
