@@ -7,6 +7,7 @@ import type { FunctionIR } from '../c/ir.js';
 import type { Semantics } from '../semantics/index.js';
 import type { WalkResult } from './engine.js';
 import { typedObject } from './objects.js';
+import { spins } from './domains/locks.js';
 
 export type ExecContext = 'hardirq' | 'softirq' | 'process';
 
@@ -133,7 +134,7 @@ export function irqContexts(side: WalkResult[], sem: Semantics): IrqContexts {
     const c = context.get(w.fn.name);
     if (c !== 'hardirq' && c !== 'softirq') continue;
     for (const e of w.events) {
-      if (e.k !== 'lock-context' || (e.family !== 'spin' && e.family !== 'raw_spin' && e.family !== 'rwlock')) continue;
+      if (e.k !== 'lock-context' || !spins(e.family)) continue;
       const key = lockClass(w.fn, e.obj);
       const cur = irqUses.get(key);
       if (!cur || (cur.ctx === 'softirq' && c === 'hardirq')) irqUses.set(key, { fn: w.fn.name, line: e.line, ctx: c });

@@ -2,71 +2,11 @@
 // facts about values, effects waiting on a result (trylock success), and how we got here.
 // States are treated as immutable: every transfer clones what it changes.
 
-import type { IrqMode, LockFamily, LockMode, Op } from '../c/ir.js';
-
-export interface HeldLock {
-  obj: string;
-  family: LockFamily;
-  mode: LockMode;
-  irq: IrqMode;
-  flags?: string;
-  line: number | null; // where it was acquired
-  via?: string; // acquired inside this callee
-  count: number; // nesting depth for families that nest (rcu, preempt, read locks)
-  gapSince: boolean; // a gap lies between the acquire and here: the hidden code may have released it
-  scoped?: boolean;
-  typed?: string; // type-qualified name (netfs_inode.wb_lock) when the root's type is known
-  fromEntry?: boolean; // assumed held on entry (lockdep_assert_held, __must_hold), not taken here
-}
-
-export interface HeldRef {
-  obj: string;
-  pair: string;
-  line: number | null;
-  source: 'primitive' | 'rule' | 'name';
-  count: number;
-  gapSince: boolean;
-  /** Other variables that name the same object (`child = of_node_get(np)`: held as child, also np). */
-  aliases?: string[];
-  /**
-   * The first reference of a fresh object (`refcount_set(&r->count, 1)`, `kref_init`): not a leak
-   * where it is made, but what a function returning the object hands its caller.
-   */
-  init?: boolean;
-  /** Taken more often than the walk counts (a get per loop pass): at least `count`, how many more unknown. */
-  saturated?: boolean;
-}
-
-/** References counted exactly on one object; beyond this the count saturates (loops that take one per pass). */
-export const REF_COUNT_CAP = 4;
-
-/**
- * Mappings (kmap_local_page, kmap_atomic): never NULL, never the same address twice while both are
- * held, and undone in the function that made them.
- */
-export const MAPPING_PAIRS = new Set(['kmap_local', 'kmap_atomic']);
-
-/** The path took a reference on `obj` and handed it on (stored it, queued it, returned it). */
-export function markHanded(s: State, obj: string, line: number | null): void {
-  s.dropped.set(`>${obj}`, line);
-}
-
-export function wasHanded(s: State, obj: string): boolean {
-  return s.dropped.has(`>${obj}`);
-}
-
-/** The key of the reference a variable names, directly or as an alias. */
-export function refOf(s: State, name: string): string | undefined {
-  if (s.refs.has(name)) return name;
-  for (const [k, r] of s.refs) if (r.aliases?.includes(name)) return k;
-  return undefined;
-}
-
-export interface SetFlag {
-  key: string; // word:bit
-  line: number | null;
-  gapSince: boolean;
-}
+import type { Op } from '../c/ir.js';
+import type { ErrorPathState } from './domains/error-paths.js';
+import type { FlagState } from './domains/flags.js';
+import type { LockEffectSet, LockState } from './domains/locks.js';
+import type { RefState } from './domains/ref-state.js';
 
 /** What is known about a variable's or result's value on this path. */
 export type Fact =
@@ -85,12 +25,6 @@ export type Fact =
   | { t: 'ne'; c: string } // differs from a constant: 'i:3' (an integer), 'n:PAGE_SIZE' (a named one)
   | { t: 'result'; id: string }; // aliases the value an op produced
 
-/** Lock effects of a callee as seen by the caller. */
-export interface LockEffectSet {
-  acquired: { obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; line: number | null }[];
-  released: { obj: string; family: LockFamily; mode: LockMode; irq: IrqMode; line: number | null; maybe?: boolean }[];
-}
-
 /**
  * An effect that happens only if a result turns out a certain way: a trylock that succeeded, a get
  * that did not fail, a callee that returns 0 holding its lock.
@@ -107,15 +41,6 @@ export interface Pending {
   line: number | null;
 }
 
-/** A path that took an error branch and cleaned up there (error-path-fallthrough). */
-export interface ErrorBranch {
-  subject: string; // the variable tested (wreq, ret)
-  line: number | null; // the branch
-  succ: number; // the first block of the error side (its dominance region is the error branch)
-  cleanup: { line: number | null; text: string; obj: string; kind: 'release' | 'put' | 'free' } | null;
-  fellThrough: boolean; // left the error side by falling through to the code after it
-}
-
 /** A persistent list of trace steps (shared tails, cheap to extend). */
 export interface TraceNode {
   line: number | null;
@@ -125,28 +50,14 @@ export interface TraceNode {
   prev: TraceNode | null;
 }
 
-export interface State {
-  locks: Map<string, HeldLock>;
-  /** Locks known not held: released on this path with no gap since. */
-  released: Map<string, number | null>; // obj -> release line
-  /** True while the path has seen no gap and the entry is known: every lock not in `locks` is known not held. */
-  clean: boolean;
-  /** Locks this path released without taking them: they were held on entry (obj -> what was released). */
-  entryReleased: Map<string, { family: LockFamily; mode: LockMode; irq: IrqMode; line: number | null }>;
-  refs: Map<string, HeldRef>;
-  /**
-   * Refs dropped on this path (obj -> line), for double puts. References the path took and handed
-   * on (stored, queued, returned) are kept here too, under `>obj` (see markHanded).
-   */
-  dropped: Map<string, number | null>;
-  /** References this path dropped without taking them: the caller's (obj -> pair). */
-  /** count: the embedded count dropped (`&sqd->free_refs`), when it is one: the summary keeps it apart from the object's others. */
-  entryPut: Map<string, { pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null; count?: string }>;
-  flags: Map<string, SetFlag>; // flags this function set (by us) and has not cleared
+/**
+ * The whole state: each domain's part (domains/), the value facts (values.ts) and how the path got
+ * here.
+ */
+export interface State extends LockState, RefState, FlagState, ErrorPathState {
   facts: Map<string, Fact>; // variable or path -> fact
   rfacts: Map<string, Fact>; // result id -> fact
   pending: Map<string, Pending[]>; // result id -> effects
-  err: ErrorBranch | null;
   viaGap: boolean; // the path crossed a gap
   trace: TraceNode | null;
 }
@@ -237,7 +148,7 @@ function factKey(f: Fact): string {
 }
 
 /** Keys of a map, sorted, each rendered by `f` (maps are small: usually empty or one entry). */
-function sortedParts<V>(m: Map<string, V>, f: (k: string, v: V) => string, out: string[]): void {
+export function sortedParts<V>(m: Map<string, V>, f: (k: string, v: V) => string, out: string[]): void {
   if (m.size === 0) return;
   if (m.size === 1) {
     for (const [k, v] of m) out.push(f(k, v));
@@ -246,35 +157,10 @@ function sortedParts<V>(m: Map<string, V>, f: (k: string, v: V) => string, out: 
   for (const k of [...m.keys()].sort()) out.push(f(k, m.get(k)!));
 }
 
-/**
- * The part of a state that decides what happens next. States with equal keys at the same block are
- * merged (only one is walked on); the trace is not part of the key. `shape` leaves out the value
- * facts (states of one shape are joined when too many reach a block).
- */
-export function stateKeys(s: State): { shape: string; full: string } {
-  const parts: string[] = [];
-  sortedParts(s.locks, (k, l) => `L${k}/${l.mode}/${l.irq}/${l.count}/${l.gapSince ? 'g' : ''}/${l.flags ?? ''}`, parts);
-  sortedParts(s.released, (k) => `U${k}`, parts);
-  parts.push(s.clean ? 'C' : 'c');
-  sortedParts(s.entryReleased, (k) => `N${k}`, parts);
-  sortedParts(s.refs, (k, r) => `R${k}/${r.count}${r.saturated ? '+' : ''}/${r.gapSince ? 'g' : ''}`, parts);
-  sortedParts(s.dropped, (k) => `D${k}`, parts);
-  sortedParts(s.entryPut, (k) => `Q${k}`, parts);
-  sortedParts(s.flags, (k, f) => `F${k}/${f.gapSince ? 'g' : ''}`, parts);
-  sortedParts(s.pending, (k) => `P${k}`, parts);
-  if (s.err) parts.push(`E${s.err.subject}@${s.err.line}/${s.err.cleanup ? 'c' : ''}/${s.err.fellThrough ? 'f' : ''}`);
-  parts.push(s.viaGap ? 'G' : '');
-  const shape = parts.join('|');
-  if (!s.facts.size && !s.rfacts.size) return { shape, full: shape };
-  const vals: string[] = [];
-  sortedParts(s.facts, (k, f) => `V${k}=${factKey(f)}`, vals);
-  sortedParts(s.rfacts, (k, f) => `X${k}=${factKey(f)}`, vals);
-  return { shape, full: `${shape}#${vals.join('|')}` };
-}
-
-export function stateKey(s: State, withFacts = true): string {
-  const k = stateKeys(s);
-  return withFacts ? k.full : k.shape;
+/** The value facts' part of a state's key (left out of its shape: see the walker's widening). */
+export function valueKeyParts(s: State, out: string[]): void {
+  sortedParts(s.facts, (k, f) => `V${k}=${factKey(f)}`, out);
+  sortedParts(s.rfacts, (k, f) => `X${k}=${factKey(f)}`, out);
 }
 
 /** The least fact implied by both (undefined: nothing is known on both paths). */
@@ -318,30 +204,4 @@ export function joinFacts(into: State, other: State): State {
   meet(out.rfacts, other.rfacts);
   out.trace = other.trace;
   return out;
-}
-
-/** Lock families where taking the same lock again nests legally. */
-export function nests(family: LockFamily, mode: LockMode): boolean {
-  return (
-    family === 'rcu' || family === 'srcu' || family === 'preempt' || family === 'local_irq' || family === 'local_bh' || (family === 'rwlock' && mode === 'read')
-  );
-}
-
-/** Lock families that make the context atomic (sleeping is a bug while they are held). */
-export function isAtomicFamily(l: HeldLock): boolean {
-  switch (l.family) {
-    case 'spin':
-    case 'raw_spin':
-    case 'rwlock':
-    case 'bit_spin':
-    case 'local_irq':
-    case 'local_bh':
-    case 'preempt':
-    case 'seqlock':
-      return true;
-    case 'rcu':
-      return true; // classic RCU read sections must not sleep (SRCU may)
-    default:
-      return l.irq === 'irq' || l.irq === 'irqsave';
-  }
 }

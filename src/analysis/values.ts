@@ -4,7 +4,8 @@
 
 import type { Expr } from '../c/ir.js';
 import { formatExpr } from '../c/format.js';
-import { MAPPING_PAIRS, refOf, type Fact, type Pending, type State } from './state.js';
+import { MAPPING_PAIRS, refOf } from './domains/ref-state.js';
+import type { Fact, Pending, State } from './state.js';
 
 // Conditions the facts below cannot take apart (`gfp & __GFP_DIRECT_RECLAIM`, `n > 1`,
 // `IS_ENABLED(CONFIG_X)`, `static_branch_unlikely(&key)`) are remembered whole, by their text,

@@ -5,6 +5,7 @@
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { defineRule, report } from '../rule.js';
 import { irqContexts, lockClass } from '../irq-context.js';
+import { spins } from '../domains/locks.js';
 
 const NAMES: Record<string, string> = { none: 'plain', irq: '_irq', irqsave: '_irqsave/_irqrestore', bh: '_bh' };
 
@@ -108,7 +109,7 @@ export const irqMismatch: Check = {
     const ctxs = walk.events.filter((e) => e.k === 'lock-context');
     const seen = new Set<string>();
     for (const a of ctxs) {
-      if (a.k !== 'lock-context' || (a.family !== 'spin' && a.family !== 'raw_spin' && a.family !== 'rwlock')) continue;
+      if (a.k !== 'lock-context' || !spins(a.family)) continue;
       if (a.irq !== 'none' || a.irqsOff || seen.has(a.obj)) continue;
       const off = ctxs.find((b) => b.k === 'lock-context' && b.obj === a.obj && (b.irq === 'irq' || b.irq === 'irqsave'));
       if (off?.k !== 'lock-context') continue;
@@ -150,7 +151,7 @@ function interruptedHolder(ctx: CheckContext, seen: Set<string>): RawFinding[] {
   const cw = ic.calledWith.get(fn.name);
   const eo = ic.entryOff.get(fn.name);
   for (const e of walk.events) {
-    if (e.k !== 'lock-context' || (e.family !== 'spin' && e.family !== 'raw_spin' && e.family !== 'rwlock')) continue;
+    if (e.k !== 'lock-context' || !spins(e.family)) continue;
     if (e.irqsOff || e.irq === 'irq' || e.irq === 'irqsave' || seen.has(e.obj)) continue;
     const use = ic.irqUses.get(lockClass(fn, e.obj));
     if (!use || use.fn === fn.name) continue;

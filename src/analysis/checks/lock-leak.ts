@@ -6,7 +6,7 @@ import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts, exitLines, lines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { manyInstances, rootOf, substitute, typedObject } from '../objects.js';
-import type { HeldLock } from '../state.js';
+import type { HeldLock } from '../domains/locks.js';
 import { exitsForArgs } from '../summary.js';
 import { splitByStatus } from '../returns.js';
 import { mentions } from '../entry-locks.js';

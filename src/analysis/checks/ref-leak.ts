@@ -5,7 +5,7 @@ import type { Check, CheckContext, RawFinding } from '../check.js';
 import { defineRule, report } from '../rule.js';
 import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
-import { MAPPING_PAIRS, wasHanded, type HeldRef } from '../state.js';
+import { MAPPING_PAIRS, wasHanded, type HeldRef } from '../domains/ref-state.js';
 import { splitByStatus } from '../returns.js';
 import { countedInLoops, manyInstances, rootOf } from '../objects.js';
 import { truthOf, valueOf } from '../values.js';
