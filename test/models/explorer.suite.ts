@@ -11,7 +11,7 @@ import { World, ptr } from '../../src/analysis/interleave/world.js';
 import { functionsOf } from './helpers.js';
 
 const DEV = `
-struct dev { spinlock_t a; spinlock_t b; atomic_t ref; atomic_t inside; int x; struct item *it; struct completion done; };
+struct dev { spinlock_t a; spinlock_t b; struct semaphore sem; atomic_t ref; atomic_t inside; int x; struct item *it; struct completion done; };
 `;
 
 /** Threads running functions of `src` on one shared `struct dev` (bound to every `d` parameter). */
@@ -49,6 +49,21 @@ void ab2(struct dev *d) { spin_lock(&d->a); spin_lock(&d->b); d->x = 2; spin_unl
       ['ab', 'ab2'],
     );
     assert.equal(ex.verdict, 'safe');
+  });
+
+  it('down_trylock() gives up at once when the semaphore is taken and says so with a non-zero result', async () => {
+    // The lock domain's trylock semantics (domains/locks.ts), shared with the path walker.
+    const busy: Hooks = {
+      calls: new Set(['note_busy']),
+      call(x) {
+        x.violate({ invariant: 'busy-seen', message: 'the trylock failed', objects: [] });
+        return { note: 'busy' };
+      },
+    };
+    const src = `void t(struct dev *d) { if (down_trylock(&d->sem)) { note_busy(d); return; } d->x = 1; up(&d->sem); }`;
+    const ex = await run(src, ['t', 't'], busy);
+    assert.equal(ex.verdict, 'violation', 'one CPU finds the semaphore taken');
+    assert.equal((await run(src, ['t'], busy)).verdict, 'safe', 'alone, the trylock always succeeds');
   });
 
   it('a spinlock excludes: never two CPUs inside the critical section', async () => {

@@ -14,9 +14,8 @@ import { mayBeShared } from './shared.js';
 import { liveVariables } from './live.js';
 import type { CallOp, Exec, Frame, Hooks, State, StepEvent, Thread, ThreadSpec, Violation } from './types.js';
 import { ANY, NULL, type World, containerOf, fieldLoc, int, objectOf, ptr, truth, type Loc, type Value } from './world.js';
+import { excludes, tryResult, waitsForLock } from '../domains/locks.js';
 
-/** Lock families that exclude other CPUs (RCU, irq and preempt sections do not). */
-const EXCLUSIVE = new Set(['spin', 'raw_spin', 'rwlock', 'mutex', 'rwsem', 'semaphore', 'bit_spin', 'seqlock', 'context']);
 const MAX_OPS_PER_STEP = 4000;
 
 const MAX_DEPTH = 8;
@@ -87,7 +86,7 @@ export function entryHeldLocks(fn: FunctionIR): Extract<Op, { kind: 'release' }>
     if (!block) continue;
     for (const op of block.ops) {
       if (op.kind === 'acquire') cur.add(op.obj);
-      if (op.kind === 'release' && !cur.has(op.obj) && EXCLUSIVE.has(op.family) && !out.has(op.obj)) out.set(op.obj, op);
+      if (op.kind === 'release' && !cur.has(op.obj) && excludes(op.family) && !out.has(op.obj)) out.set(op.obj, op);
     }
     for (const s of successors(block.term)) {
       const prev = taken.get(s) ?? new Set<string>();
@@ -533,7 +532,7 @@ class Runner implements Exec {
     switch (op.kind) {
       case 'acquire':
       case 'release':
-        return EXCLUSIVE.has(op.family) && sh(op.obj) && !this.isLocal(op.obj);
+        return excludes(op.family) && sh(op.obj) && !this.isLocal(op.obj);
       case 'flag':
         return sh(op.word) && !this.isLocal(op.word);
       case 'list':
@@ -783,7 +782,7 @@ class Runner implements Exec {
       case 'acquire':
         return this.acquire(op, f);
       case 'release': {
-        if (!EXCLUSIVE.has(op.family)) return;
+        if (!excludes(op.family)) return;
         const loc = this.lockLoc(op.obj);
         if (!loc) return;
         if (!this.w.release(loc, this.tid)) {
@@ -930,8 +929,8 @@ class Runner implements Exec {
   }
 
   private acquire(op: Extract<Op, { kind: 'acquire' }>, f: Frame): void {
-    if (!EXCLUSIVE.has(op.family)) {
-      if (op.result) f.res.set(op.result, int(op.try === 'nonzero' ? 1 : 0));
+    if (!excludes(op.family)) {
+      if (op.result) f.res.set(op.result, int(tryResult(op.try, true)));
       return;
     }
     const loc = this.lockLoc(op.obj);
@@ -939,13 +938,14 @@ class Runner implements Exec {
     const shared = op.mode === 'read';
     const l = this.w.lockInfo(loc);
     const mine = l.owner === this.tid || l.readers.includes(this.tid);
-    if (op.try === 'nonzero') {
+    if (!waitsForLock(op.try)) {
+      // A trylock: takes the lock if it is free, else fails at once.
       const ok = !mine && this.w.canAcquire(loc, this.tid, shared);
       if (ok) {
         this.w.acquire(loc, this.tid, shared);
         f.took.push(loc);
       }
-      if (op.result) f.res.set(op.result, int(ok ? 1 : 0));
+      if (op.result) f.res.set(op.result, int(tryResult(op.try, ok)));
       this.note(ok ? `takes ${this.w.describe(loc)}` : `${this.w.describe(loc)} is busy: the trylock fails`);
       return;
     }
@@ -957,7 +957,7 @@ class Runner implements Exec {
     }
     this.w.acquire(loc, this.tid, shared);
     f.took.push(loc);
-    if (op.result) f.res.set(op.result, int(0));
+    if (op.result) f.res.set(op.result, int(tryResult(op.try, true)));
     this.note(`takes ${this.w.describe(loc)}`);
   }
 
