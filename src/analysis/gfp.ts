@@ -3,7 +3,7 @@
 
 import type { Semantics } from '../semantics/index.js';
 import type { State } from './state.js';
-import { truthOf } from './values.js';
+import { bitKey, truthOf } from './values.js';
 
 /**
  * true: may sleep; false: does not; undefined: cannot tell. The flags are the rules' `gfp.sleeping`
@@ -19,6 +19,14 @@ export function gfpSleeps(gfp: string, s: State | undefined, sem: Semantics): bo
     const a = gfpSleeps(t[3]!, undefined, sem);
     const b = gfpSleeps(t[4]!, undefined, sem);
     return a || b ? true : a === false && b === false ? false : undefined;
+  }
+  // A mask in a variable the path added direct reclaim to (`gfp |= __GFP_DIRECT_RECLAIM`, or
+  // tested it: `if (gfp & __GFP_DIRECT_RECLAIM)`).
+  if (s && /^[A-Za-z_]\w*$/.test(gfp.trim())) {
+    const k = bitKey(gfp.trim(), '__GFP_DIRECT_RECLAIM');
+    const f = k ? s.facts.get(k) : undefined;
+    const v = truthOf(f?.t === 'result' ? s.rfacts.get(f.id) : f);
+    if (v !== undefined) return v;
   }
   if (sem.gfpAtomicPattern.test(gfp) && !/__GFP_DIRECT_RECLAIM/.test(gfp)) return false;
   if (sem.gfpSleepingPattern.test(gfp)) return true;

@@ -5,7 +5,7 @@
 
 import type { Block, Expr, FunctionIR, Op, Terminator } from '../c/ir.js';
 import { successors } from './cfg.js';
-import { condKey } from './values.js';
+import { bitKey, condKey } from './values.js';
 
 export interface Liveness {
   /** Per block: the variables, field paths and result ids read on some path from its entry before being redefined. */
@@ -70,6 +70,11 @@ function opUses(op: Op, out: Set<string>): void {
     case 'call':
       for (const a of op.args) exprUses(a, out);
       break;
+    case 'flag': {
+      const k = op.action === 'test' ? bitKey(op.word, op.bit) : null;
+      if (k) out.add(k);
+      break;
+    }
     case 'alloc':
       if (op.gfp) for (const m of op.gfp.match(IDENT) ?? []) out.add(m);
       break;

@@ -42,6 +42,16 @@ export function condKey(e: Expr): string | null {
   return key;
 }
 
+/**
+ * The key under which a bit test of a word (`x & BIT`, `test_bit(BIT, &x)`) is remembered: the
+ * same bit of the same word tests the same until the word changes (an assignment to it, a call
+ * that may change it, a set or clear of that bit).
+ */
+export function bitKey(word: string, bit: string): string | null {
+  const b: Expr = /^[A-Za-z_]\w*$/.test(bit) ? { k: 'var', name: bit } : { k: 'unknown', text: bit };
+  return condKey({ k: 'arith', op: '&', a: { k: 'path', path: word.replace(/^&/, '') }, b });
+}
+
 /** Free of op results and hidden conditions: the same text is the same value. */
 function stable(e: Expr): boolean {
   switch (e.k) {

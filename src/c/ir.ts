@@ -165,6 +165,8 @@ export type Op =
       obj: string | null; // the variable or path the allocation is stored in
       gfp: string | null; // the GFP flags expression text: 'GFP_NOIO', 'try ? GFP_NOIO : GFP_NOWAIT'
       result?: string;
+      /** Never NULL when the mask lets it sleep (rules: sleepingNeverFails). */
+      sleepingNeverFails?: boolean;
       primitive: string;
     })
   | (OpBase & { kind: 'free'; obj: string; primitive: string })

@@ -1583,7 +1583,15 @@ export class FunctionLowerer {
         evalArgs();
         const g = arg(p.gfp);
         const id = ctx.used ? this.result() : undefined;
-        this.emit({ kind: 'alloc', obj: ctx.target ?? null, gfp: g ? collapse(this.text(g)) : null, ...(id ? { result: id } : {}), primitive: name, ...at });
+        this.emit({
+          kind: 'alloc',
+          obj: ctx.target ?? null,
+          gfp: g ? collapse(this.text(g)) : null,
+          ...(id ? { result: id } : {}),
+          ...(p.sleepingNeverFails ? { sleepingNeverFails: true } : {}),
+          primitive: name,
+          ...at,
+        });
         return id ? { k: 'result', id } : { k: 'unknown', text: this.text(n) };
       }
       case 'free': {

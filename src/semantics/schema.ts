@@ -139,7 +139,15 @@ export const Primitive = z.discriminatedUnion('op', [
    * the reference stays (`d_instantiate()`, `sg_set_page()`), so the caller no longer owns it.
    */
   z.strictObject({ op: z.literal('keep'), obj: z.number().int().min(0) }),
-  z.strictObject({ op: z.literal('alloc'), gfp: z.number().int().min(0).optional() }),
+  z.strictObject({
+    op: z.literal('alloc'),
+    gfp: z.number().int().min(0).optional(),
+    /**
+     * Never returns NULL when its GFP mask lets it sleep (mempool_alloc(): a preallocated pool
+     * waits for an element to come back rather than fail).
+     */
+    sleepingNeverFails: z.boolean().optional(),
+  }),
   z.strictObject({ op: z.literal('free'), obj: z.number().int().min(0) }),
   z.strictObject({
     op: z.literal('access'),

@@ -6,6 +6,7 @@ import type { Op } from '../../c/ir.js';
 import { rootOf } from '../objects.js';
 import { addTrace, sortedParts, type State } from '../state.js';
 import { firesZero, type Summary } from '../summary.js';
+import { bitKey } from '../values.js';
 import type { CallOp, WalkContext } from './walk.js';
 
 export interface SetFlag {
@@ -43,10 +44,16 @@ export class Flags {
         break;
       case 'test':
         if (op.result && s.flags.has(key)) s.rfacts.set(op.result, { t: 'nonzero' });
+        else if (op.result) testAgain(s, op.word, op.bit, op.result);
         break;
       default:
         break;
     }
+    // What the bit is after the op, for the tests that follow.
+    const after = op.action === 'set' || op.action === 'test-set' ? true : op.action === 'clear' || op.action === 'test-clear' ? false : undefined;
+    const k = op.action === 'test' ? null : bitKey(op.word, op.bit);
+    if (k && after !== undefined) s.facts.set(k, after ? { t: 'nonzero' } : { t: 'zero' });
+    else if (k) s.facts.delete(k);
   }
 
   set(s: State, key: string, line: number | null, text: string): void {
@@ -88,6 +95,20 @@ export class Flags {
   gap(s: FlagState): void {
     for (const [k, f] of s.flags) if (!f.gapSince) s.flags.set(k, { ...f, gapSince: true });
   }
+}
+
+/**
+ * A test of a bit the path tested before, with nothing changing the word in between
+ * (`if (!(s->state & REPLAY)) down_read(..); ...; if (!(s->state & REPLAY)) up_read(..)`): it
+ * gives the same answer, so the second branch follows the first.
+ */
+function testAgain(s: State, word: string, bit: string, result: string): void {
+  const k = bitKey(word, bit);
+  if (!k) return;
+  const f = s.facts.get(k);
+  const known = f?.t === 'result' ? s.rfacts.get(f.id) : f;
+  if (known) s.rfacts.set(result, known);
+  else s.facts.set(k, { t: 'result', id: result });
 }
 
 export function flagKeyParts(s: FlagState, out: string[]): void {

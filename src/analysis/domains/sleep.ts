@@ -55,10 +55,11 @@ export class SleepContext {
     );
   }
 
-  /** An allocation with a GFP mask that lets it sleep. */
+  /** An allocation with a GFP mask that lets it sleep; a pool that then never fails. */
   allocOp(s: State, op: Extract<Op, { kind: 'alloc' }>): void {
-    if (op.gfp && gfpSleeps(op.gfp, s, this.cx.sem))
-      this.check(s, { line: op.line, what: op.primitive, why: `${op.primitive}(${op.gfp}) may sleep`, text: op.text ?? op.primitive });
+    if (!op.gfp || !gfpSleeps(op.gfp, s, this.cx.sem)) return;
+    this.check(s, { line: op.line, what: op.primitive, why: `${op.primitive}(${op.gfp}) may sleep`, text: op.text ?? op.primitive });
+    if (op.sleepingNeverFails && op.result) s.rfacts.set(op.result, { t: 'valid' });
   }
 
   /** A direct call: the context it is made in (for the irq-context checks) and whether rules/ say it sleeps. */
