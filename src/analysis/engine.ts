@@ -313,7 +313,7 @@ class Walker implements WalkContext {
         break;
       case 'free':
         this.errors.cleanup(s, op.line, op.text ?? op.primitive, op.obj, 'free');
-        this.refs.free(s, op.obj, op.line, op.text ?? op.primitive);
+        this.freed(s, op.obj, op.line, op.text ?? op.primitive);
         break;
       case 'atomic':
         this.refs.atomicOp(s, op);
@@ -433,10 +433,20 @@ class Walker implements WalkContext {
     this.refs.defer(s, roots, op.line, text);
   }
 
+  /** An object freed here or inside a callee: its references and the bits set in it go with it. */
+  private freed(s: State, obj: string, line: number | null, text: string): void {
+    this.refs.free(s, obj, line, text);
+    this.flags.freed(s, obj);
+  }
+
   /** What a callee's summary does, domain by domain; lock effects last (they may wait on the result). */
   private applySummary(s: State, op: CallOp, sum: Summary, text: string): void {
     this.locks.calleeAcquires(s, op, sum, text);
     this.flags.callee(s, op, sum, text);
+    for (const f of sum.frees ?? []) {
+      const obj = this.mapArgs(sum, op, f);
+      if (obj) this.freed(s, obj, op.line, `${text} (frees ${obj} inside ${op.callee}())`);
+    }
     this.refs.callee(s, op, sum, text);
     this.sleep.callee(s, op, sum, text);
     // The exits this call can reach: what the arguments say rules some out (`stop(x, false)`).

@@ -4,7 +4,7 @@
 
 import type { Expr, FunctionIR, Op } from '../../c/ir.js';
 import { dominates } from '../cfg.js';
-import { derefs } from '../objects.js';
+import { derefs, rootOf } from '../objects.js';
 import { addTrace, cloneState, traceSteps, type State } from '../state.js';
 import { isPointerLocal, type Trace, type WalkContext } from './walk.js';
 
@@ -80,9 +80,20 @@ export class ErrorPaths {
     }
   }
 
+  /**
+   * The object the error side cleaned up is taken again (the next pass of a loop locks it anew):
+   * a release or put after this is of the new hold, not the cleanup repeated.
+   */
+  retaken(s: ErrorPathState, obj: string): void {
+    if (s.err?.fellThrough && s.err.cleanup?.obj === obj) s.err = null;
+  }
+
   /** The tested variable gets a new value: the error branch is over. */
   assigned(s: ErrorPathState, target: string): void {
     if (s.err && target === s.err.subject) s.err = null;
+    // The cleaned-up variable holds a new object (`inode = iget(..)` on the next pass): a later
+    // release is of that one.
+    else if (s.err?.fellThrough && s.err.cleanup && rootOf(s.err.cleanup.obj) === target) s.err = null;
   }
 
   /** Entering the error side of a branch on `cond` (taken when it is `outcome`, into block `target`). */
@@ -93,13 +104,17 @@ export class ErrorPaths {
     }
   }
 
-  /** An edge: leaving the error side by falling into the code after it (not by goto/break/continue). */
+  /**
+   * An edge: leaving the error side by falling into the code after it, not by goto, break or
+   * continue, nor by reaching the end of a loop body (the next pass starts anew, like continue).
+   */
   edge(from: number, to: number, s: State, why: string): State {
     const e = s.err;
     const cfg = this.cx.cfg;
     if (!e || e.fellThrough || !dominates(cfg, e.succ, from) || dominates(cfg, e.succ, to)) return s;
     const st = cloneState(s);
-    st.err = why === 'fall' && e.cleanup ? { ...e, fellThrough: true } : null;
+    const backEdge = !!this.cx.fn.blocks[to]?.loopHead && dominates(cfg, to, from);
+    st.err = why === 'fall' && e.cleanup && !backEdge ? { ...e, fellThrough: true } : null;
     if (st.err) addTrace(st, e.cleanup?.line ?? null, e.cleanup?.text ?? '', 'the error branch falls through to the code after it');
     return st;
   }

@@ -92,6 +92,14 @@ export class Flags {
     }
   }
 
+  /** The object is freed: the bits set in it went with it, nobody can see them left set. */
+  freed(s: State, obj: string): void {
+    for (const key of [...s.flags.keys()]) {
+      const word = key.slice(key.startsWith(CYCLED) ? 1 : 0, key.lastIndexOf(':'));
+      if (rootOf(word) === obj) s.flags.delete(key);
+    }
+  }
+
   gap(s: FlagState): void {
     for (const [k, f] of s.flags) if (!f.gapSince) s.flags.set(k, { ...f, gapSince: true });
   }

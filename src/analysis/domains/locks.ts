@@ -369,6 +369,7 @@ export class Locks {
     });
     s.released.delete(obj);
     if (retake) s.entryReleased.delete(obj);
+    cx.errors.retaken(s, obj);
   }
 
   findHeld(s: LockState, obj: string): HeldLock | undefined {

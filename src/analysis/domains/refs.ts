@@ -152,6 +152,7 @@ export class Refs {
       ...(copies?.length ? { aliases: copies } : {}),
     });
     s.dropped.delete(obj);
+    cx.errors.retaken(s, obj);
     cx.emit({ k: 'ref-taken', line, obj, pair }, `rt:${obj}:${line}`);
     addTrace(s, line, text, via ? `takes a reference: ${obj} (${pair}) inside ${via}()` : `takes a reference: ${obj} (${pair})`);
   }
@@ -453,16 +454,12 @@ export class Refs {
     }
   }
 
-  /** References a callee's summary takes, frees, drops or returns, in our terms. */
+  /** References a callee's summary takes, drops or returns, in our terms (its frees: the walker's freed()). */
   callee(s: State, op: CallOp, sum: Summary, text: string): void {
     const cx = this.cx;
     for (const g of sum.refs.gets) {
       const obj = cx.mapArgs(sum, op, g.obj);
       if (obj) this.take(s, { obj, pair: g.pair, source: g.source, line: op.line, text, via: op.callee, init: g.init });
-    }
-    for (const f of sum.frees ?? []) {
-      const obj = cx.mapArgs(sum, op, f);
-      if (obj) this.free(s, obj, op.line, `${text} (frees ${obj} inside ${op.callee}())`);
     }
     for (const p of sum.refs.puts) {
       // An embedded count (`&sqd->free_refs`) stays that count: not the object's other ones.
