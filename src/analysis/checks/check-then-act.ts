@@ -219,13 +219,16 @@ class FnView {
     return this.blockOfOp.get(op) ?? -1;
   }
 
+  /** An assertion (BUG_ON(x)): one side of the branch ending block `d` stops the machine. */
+  asserts(d: number): boolean {
+    return successors(this.fn.blocks[d]!.term).some((s) => this.fn.blocks[s]?.term.k === 'noreturn');
+  }
+
   /** Is block `b` only reached through one side of the branch ending block `d`? */
   decidedBy(d: number, b: number): boolean {
-    const t = this.fn.blocks[d]!.term;
-    const next = successors(t);
-    // An assertion (BUG_ON(x)): one side stops the machine, so the test decides nothing that runs.
-    if (next.some((s) => this.fn.blocks[s]?.term.k === 'noreturn')) return false;
-    return next.some((s) => s !== d && dominates(this.w.cfg, s, b));
+    // An assertion decides nothing that runs.
+    if (this.asserts(d)) return false;
+    return successors(this.fn.blocks[d]!.term).some((s) => s !== d && dominates(this.w.cfg, s, b));
   }
 
   /** Does `a` run before `b` on every path to `b`? */
@@ -397,7 +400,8 @@ function lastReference(ctx: RaceContext, f: FnView): Out[] {
       if (op.kind !== 'atomic' || op.action !== 'read' || !op.result) continue;
       if (op.text && DIAGNOSTIC.test(op.text)) continue;
       const refcount = op.family === 'refcount' || op.family === 'kref';
-      const dec = f.decidingBranches(op.result).find((d) => isLastTest(d.test, refcount));
+      // A count checked by an assertion (BUG_ON(atomic_read(..) != 1)) decides nothing that runs.
+      const dec = f.decidingBranches(op.result).find((d) => isLastTest(d.test, refcount) && !f.asserts(d.block.id));
       if (!dec) continue;
       if (serialisedByLock(ctx.lockset, op)) continue;
       const t = dec.test!;
@@ -713,6 +717,9 @@ function removedElsewhere(ctx: RaceContext, fn: FunctionIR, del: Op): boolean {
   );
 }
 
+/** List ops that move a whole list: on an empty one they do nothing. */
+const SPLICES_ALL = new Set(['splice', 'splice-init', 'splice-tail', 'splice-tail-init']);
+
 function unlockedEmpty(ctx: RaceContext, f: FnView): Out[] {
   const fn = f.fn;
   const out: Out[] = [];
@@ -728,6 +735,9 @@ function unlockedEmpty(ctx: RaceContext, f: FnView): Out[] {
         // empty, and list_del_init() of an entry someone already took off is a no-op. A plain
         // list_del() is fine too when no other function takes such a node off.
         if (u.node === e.head && (u.action === 'del-init' || (u.action === 'del' && !removedElsewhere(ctx, f.fn, u)))) continue;
+        // `if (!list_empty(&c->done)) { lock; list_splice_init(&c->done, &tmp); }`: moving all of a
+        // list that became empty meanwhile moves nothing; the unlocked test only saves the lock.
+        if (u.head === e.head && SPLICES_ALL.has(u.action)) continue;
         const su = f.site(u);
         if (!su || !f.before(e, u) || !f.decidedByResult(e.result, u)) continue;
         const lock = [...su.held].find((l) => !se.held.has(l));
