@@ -123,6 +123,11 @@ export const refLeak: Check = {
         splitByStatus(fn.returnType, keptOn, cleanOn, false)
       )
         continue;
+      // Get or create: the successful returns that made a new object handed it on with its first
+      // reference (put it on a list, stored it); one that found an existing object and took a
+      // reference on it leaves that reference where it found the object, as the contract says.
+      const sameClass = clean.filter((x) => keptOn.has(cls(x) as Exit['cls']));
+      if (!local && sameClass.length && sameClass.every((x) => wasHanded(x.state, obj)) && leaking.every((x) => !x.state.refs.get(obj)?.init)) continue;
       // A reference on an object that outlives the call (the caller's, a field's, a global's) taken
       // on some paths and on the others never taken is a conditional get: whatever decided to take
       // it records that (a field set, an object stored). It leaks only where the function itself
