@@ -95,19 +95,23 @@ export const refUnderflow: Check = {
   run(ctx: CheckContext): RawFinding[] {
     const { fn, walk } = ctx;
     const out: RawFinding[] = [];
-    const gets = new Set<string>();
+    // Where each object's references are taken (the lines tell a name declared twice apart).
+    const gets = new Map<string, (number | null)[]>();
+    const got = (obj: string, line: number | null): void => void gets.set(obj, [...(gets.get(obj) ?? []), line]);
     // Gets the walk only ever saw taken for a copy stored or queued before them: not this function's.
     const own = new Set(walk.events.flatMap((e) => (e.k === 'ref-taken' && !e.copy ? [e.line] : [])));
     const copies = new Set(walk.events.flatMap((e) => (e.k === 'ref-taken' && e.copy && !own.has(e.line) ? [e.line] : [])));
     for (const b of fn.blocks) {
       for (const op of b.ops) {
-        if (op.kind === 'ref' && op.action === 'get' && !copies.has(op.line)) gets.add(refKey(op.obj, op.member));
-        if (op.kind === 'atomic' && op.family === 'refcount' && (op.action === 'inc' || op.action === 'inc-not-zero')) gets.add(refKey(op.obj, true));
+        if (op.kind === 'ref' && op.action === 'get' && !copies.has(op.line)) got(refKey(op.obj, op.member), op.line);
+        if (op.kind === 'atomic' && op.family === 'refcount' && (op.action === 'inc' || op.action === 'inc-not-zero')) got(refKey(op.obj, true), op.line);
       }
     }
     // Gets through callees (lookups that return a reference, helpers that take one).
-    for (const e of walk.exits) for (const r of e.state.refs.values()) gets.add(r.obj);
-    for (const e of walk.events) if (e.k === 'ref-taken' && !e.copy) gets.add(e.obj);
+    for (const e of walk.exits) for (const r of e.state.refs.values()) got(r.obj, r.line);
+    for (const e of walk.events) if (e.k === 'ref-taken' && !e.copy) got(e.obj, e.line);
+    /** The function takes a reference on the variable this put drops (not a namesake in another block). */
+    const takes = (obj: string, line: number | null): boolean => (gets.get(obj) ?? []).some((g) => sameDeclaration(fn, obj, g, line));
     // Objects the function takes off a list: the list's reference comes with them, and dropping it
     // is not a put of something never taken (a request unlinked from the pending queue).
     const unlinked = new Set<string>();
@@ -144,7 +148,7 @@ export const refUnderflow: Check = {
             discriminator: 'double',
           }),
         );
-      } else if (e.k === 'put-unheld' && gets.has(e.obj) && !unlinked.has(e.obj) && !countedInLoops(fn, e.obj)) {
+      } else if (e.k === 'put-unheld' && takes(e.obj, e.line) && !unlinked.has(e.obj) && !countedInLoops(fn, e.obj)) {
         out.push(
           report(refUnderflowRule, {
             messageId: 'unheld',
@@ -164,3 +168,16 @@ export const refUnderflow: Check = {
     return out;
   },
 };
+
+/**
+ * Whether two lines of a function see the same declaration of the variable `obj` is rooted at:
+ * block-scoped namesakes (`struct file *f` in two blocks) are different variables. Each line is
+ * taken to see the nearest declaration before it.
+ */
+function sameDeclaration(fn: FunctionIR, obj: string, a: number | null, b: number | null): boolean {
+  const root = rootOf(obj);
+  const decls = fn.locals.filter((l) => l.name === root).map((l) => l.line);
+  if (decls.length < 2 || a === null || b === null) return true;
+  const nearest = (line: number): number => Math.max(-1, ...decls.filter((d): d is number => d !== null && d <= line));
+  return nearest(a) === nearest(b);
+}
