@@ -4,11 +4,12 @@
 import type { Block } from '../c/ir.js';
 import { dominates } from './cfg.js';
 import type { WalkResult } from './engine.js';
-import { contractOf, mergeExits, type ExitEffect, type LockRef, type Summary } from './summary.js';
+import { contractOf, implementations, mergeExits, type ExitEffect, type LockRef, type Summary, type SummaryTable } from './summary.js';
 import { rootOf } from './objects.js';
+import { isMemory } from './domains/refs.js';
 import { isNullOrErr } from './values.js';
 
-export function summarize(w: WalkResult): Summary {
+export function summarize(w: WalkResult, callees?: SummaryTable): Summary {
   const fn = w.fn;
   const returnBlocks = fn.blocks.filter((b: Block) => b.term.k === 'return' && w.cfg.reachable.has(b.id)).map((b) => b.id);
   const acquires = new Map<string, LockRef & { always: boolean }>();
@@ -112,6 +113,7 @@ export function summarize(w: WalkResult): Summary {
     partial: fn.meta.completeness !== 'full',
     contract: contractOf(fn.annotations),
     frees: freedParams(w, returnBlocks),
+    keeps: keptParams(w, callees),
     flagClears: [
       ...new Set(
         fn.blocks.flatMap((b) =>
@@ -176,6 +178,38 @@ function freedParams(w: WalkResult, returnBlocks: number[]): string[] {
   for (const b of fn.blocks) {
     for (const op of b.ops) {
       if (op.kind === 'free' && params.has(op.obj) && returnBlocks.every((r) => dominates(w.cfg, b.id, r))) out.add(op.obj);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Parameters it stores where they outlive the call: assigned into memory (`fc->priv = priv`), put
+ * on a list (`list_add_tail(&req->list, &q->pending)`), handed to a callee rules/ say keeps them or
+ * to one whose summary says so.
+ * A reference the caller took on such an object goes with the stored pointer.
+ */
+function keptParams(w: WalkResult, callees?: SummaryTable): string[] {
+  const fn = w.fn;
+  const params = new Set(fn.params.map((p) => p.name));
+  // A parameter assigned a new value inside is not the caller's object any more.
+  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'assign' && params.has(op.target)) params.delete(op.target);
+  const out = new Set<string>();
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.kind === 'assign' && isMemory(op.target) && op.value.k === 'var' && params.has(op.value.name)) out.add(op.value.name);
+      else if (op.kind === 'list' && op.node && (op.action === 'add' || op.action === 'add-tail') && params.has(rootOf(op.node) ?? ''))
+        out.add(rootOf(op.node)!);
+      else if (op.kind === 'ref' && op.action === 'keep' && params.has(op.obj)) out.add(op.obj);
+      else if (op.kind === 'call' && callees) {
+        // Through a callee that keeps it (for an ops-table call: every implementation in the unit).
+        const names = op.indirect ? implementations(fn, op.callee) : [op.callee];
+        const sums = names.map((n) => (n === fn.name ? undefined : callees.get(n)));
+        if (!sums.length || sums.some((x) => !x)) continue;
+        op.argText.forEach((a, i) => {
+          if (params.has(a) && sums.every((x) => x!.keeps?.includes(x!.params[i] ?? ''))) out.add(a);
+        });
+      }
     }
   }
   return [...out];

@@ -381,6 +381,9 @@ export class Refs {
             ? value.path.slice(1)
             : null;
     const from = name ? refOf(s, name) : undefined;
+    // `mddev->pers = pers` after try_module_get(pers->owner): what the stored object reaches
+    // through its fields goes with it.
+    if (name && value.k === 'var' && isMemory(target)) handMembers(s, name, null);
     // `&obj->member` in a local is a pointer into the object, not its owner; in a value temporary
     // (`$t1`, a ternary's value) it is what the expression hands on.
     if (from && value.k === 'path' && !target.startsWith('$') && !isMemory(target)) return;
@@ -466,6 +469,15 @@ export class Refs {
       const count = p.count ? cx.mapArgs(sum, op, p.count) : null;
       const obj = count ?? cx.mapArgs(sum, op, p.obj);
       if (obj) this.put(s, { obj, pair: p.pair, source: p.source, line: op.line, text, via: op.callee, ...(count ? { member: true } : {}) });
+    }
+    for (const p of sum.keeps ?? []) {
+      const obj = cx.mapArgs(sum, op, p);
+      if (!obj || !IDENT.test(obj)) continue;
+      const k = refOf(s, obj);
+      if (k) s.refs.delete(k);
+      markHanded(s, k ?? obj, op.line);
+      if (k) addTrace(s, op.line, text, `hands the reference on: ${k} kept by ${op.callee}()`);
+      handMembers(s, obj, op.line);
     }
     if (sum.refs.returns && op.result) this.resultRefs.set(op.result, { pair: sum.refs.returns.pair, source: sum.refs.returns.source, callee: op.callee });
   }
@@ -564,6 +576,15 @@ export function isMemory(target: string): boolean {
 /** `name` is assigned a new value: it stops naming the object it was an alias of. */
 function unalias(s: RefState, name: string): void {
   for (const [k, r] of s.refs) if (r.aliases?.includes(name)) s.refs.set(k, { ...r, aliases: r.aliases.filter((a) => a !== name) });
+}
+
+/** References held on objects reached through `name`'s fields (`pers->owner`) go with `name`. */
+function handMembers(s: RefState, name: string, line: number | null): void {
+  for (const k of [...s.refs.keys()]) {
+    if (k === name || !derefs(k, name)) continue;
+    s.refs.delete(k);
+    markHanded(s, k, line);
+  }
 }
 
 /** One of the references held on `k` goes with a stored copy. */
