@@ -35,6 +35,8 @@ export interface Pending {
   alive?: (f: Fact) => boolean;
   op?: Op; // the acquire or get
   effect?: LockEffectSet; // a callee's effects for the matching return values
+  /** The result's value once the effect fired, when firing says more than the fact that fired it. */
+  means?: (f: Fact) => Fact | undefined;
   /** A reference taken before its result was known, forgotten when the result says it failed. */
   undo?: string;
   via?: string;

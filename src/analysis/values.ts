@@ -369,6 +369,10 @@ function setSlot(s: State, slot: Slot, f: Fact, fire: Pending[]): void {
   const left = pend.filter((p) => {
     if (p.fires(f)) {
       fire.push(p);
+      // What the effect says of the result once it happened (`!IS_ERR()` of a pointer that comes
+      // with a lock: the object, not NULL).
+      const m = p.means?.(f);
+      if (m) s.rfacts.set(slot.id, m);
       return false;
     }
     return p.alive ? p.alive(f) : !decides(f);

@@ -446,6 +446,8 @@ export class Locks {
           this.cx.pend(s, op.result, {
             fires: (f) => f.t !== 'errptr' && f.t !== 'bad' && f.t !== 'null' && f.t !== 'zero' && f.t !== 'neg',
             op: { ...op, kind: 'acquire', obj, family: 'context', mode: 'exclusive', irq: 'none', primitive: op.callee } as Op,
+            // A pointer returned with the lock held is the object: not NULL once it is not an error.
+            means: (f) => (f.t === 'noterr' ? { t: 'valid' } : undefined),
             line: op.line,
           });
         else this.acquire(s, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: op.line, text });
