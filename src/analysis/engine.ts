@@ -418,6 +418,14 @@ class Walker implements WalkContext {
     this.locks.handoff(s, op, text);
     const sum = op.indirect || op.callee === this.fn.name ? undefined : this.summaries.get(op.callee);
     if (sum) this.applySummary(s, op, sum, text);
+    // A helper that queues what it is given (an asynchronous registration): deferred here too.
+    if (sum?.defers?.length)
+      this.defer(
+        s,
+        op,
+        text,
+        sum.defers.flatMap((p) => this.mapArgs(sum, op, p) ?? []),
+      );
     forgetAfterCall(s, op.argText, this.isLocal);
     this.refs.afterCall(s, op);
   }
@@ -426,8 +434,8 @@ class Walker implements WalkContext {
    * `queue_work(wq, &v->work)`: the object goes to another context that finishes the work. The
    * busy bits this path set in it and the reference it holds on it are that work's now.
    */
-  private defer(s: State, op: CallOp, text: string): void {
-    const roots = new Set(op.argText.map((a) => rootOf(a)).filter((r): r is string => !!r));
+  private defer(s: State, op: CallOp, text: string, args: string[] = op.argText): void {
+    const roots = new Set(args.map((a) => rootOf(a)).filter((r): r is string => !!r));
     if (!roots.size) return;
     this.flags.defer(s, roots, op.line, text);
     this.refs.defer(s, roots, op.line, text);

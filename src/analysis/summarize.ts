@@ -9,7 +9,7 @@ import { rootOf } from './objects.js';
 import { isMemory } from './domains/refs.js';
 import { isNullOrErr } from './values.js';
 
-export function summarize(w: WalkResult, callees?: SummaryTable): Summary {
+export function summarize(w: WalkResult, callees?: SummaryTable, deferrers: ReadonlySet<string> = new Set()): Summary {
   const fn = w.fn;
   const returnBlocks = fn.blocks.filter((b: Block) => b.term.k === 'return' && w.cfg.reachable.has(b.id)).map((b) => b.id);
   const acquires = new Map<string, LockRef & { always: boolean }>();
@@ -114,6 +114,7 @@ export function summarize(w: WalkResult, callees?: SummaryTable): Summary {
     contract: contractOf(fn.annotations),
     frees: freedParams(w, returnBlocks),
     keeps: keptParams(w, callees),
+    defers: deferredParams(w, deferrers, callees),
     flagClears: [
       ...new Set(
         fn.blocks.flatMap((b) =>
@@ -210,6 +211,29 @@ function keptParams(w: WalkResult, callees?: SummaryTable): string[] {
           if (params.has(a) && sums.every((x) => x!.keeps?.includes(x!.params[i] ?? ''))) out.add(a);
         });
       }
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Parameters it queues to deferred work (`queue_delayed_work(wq, &args->work, ..)` in a helper
+ * that starts an asynchronous registration), itself or through a callee that does: what the
+ * caller holds for the work goes with it.
+ */
+function deferredParams(w: WalkResult, deferrers: ReadonlySet<string>, callees?: SummaryTable): string[] {
+  const fn = w.fn;
+  const params = new Set(fn.params.map((p) => p.name));
+  const out = new Set<string>();
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.kind !== 'call' || op.indirect) continue;
+      const sum = callees?.get(op.callee);
+      op.argText.forEach((a, i) => {
+        const r = rootOf(a);
+        if (!r || !params.has(r)) return;
+        if (deferrers.has(op.callee) || (sum && op.callee !== fn.name && sum.defers?.includes(sum.params[i] ?? ''))) out.add(r);
+      });
     }
   }
   return [...out];

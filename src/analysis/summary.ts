@@ -102,6 +102,8 @@ export interface Summary {
   frees?: string[];
   /** Parameters it stores where they outlive the call (a field, a list): a caller's reference on them goes with them. */
   keeps?: string[];
+  /** Parameters it queues to deferred work (itself or through a callee). */
+  defers?: string[];
 }
 
 export interface Contract {

@@ -417,8 +417,18 @@ export class Refs {
     }
   }
 
-  /** The references held on objects queued to deferred work go with the work. */
+  /**
+   * The references held on objects queued to deferred work go with the work, and so do those on
+   * global objects (`try_module_get(THIS_MODULE)` before queueing: the work drops it when done).
+   */
   defer(s: State, roots: Set<string>, line: number | null, text: string): void {
+    for (const k of [...s.refs.keys()]) {
+      const r = rootOf(k);
+      if (!r || this.cx.isLocal(r) || roots.has(r)) continue;
+      s.refs.delete(k);
+      markHanded(s, k, line);
+      addTrace(s, line, text, `hands the reference on: ${k} goes with the deferred work`);
+    }
     for (const root of roots) {
       const k = refOf(s, root);
       // Queued first, referenced second (`if (!mod_timer(&n->timer, t)) neigh_hold(n);`): the
