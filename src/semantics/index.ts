@@ -38,6 +38,8 @@ export class Semantics {
   readonly freers = new Set<string>();
   /** Calls that wait for an object's other users to stop (rules `quiescers`). */
   readonly quiescers = new Set<string>();
+  /** Calls that do nothing more when done twice (rules `idempotent`). */
+  readonly idempotent = new Set<string>();
   /** Barriers that order earlier writes against a later store (rules `orderingBarriers`). */
   readonly orderingBarriers = new Set<string>();
   /** Global execution contexts, not exclusive locks (rules `globalContexts`). */
@@ -81,6 +83,7 @@ export class Semantics {
       for (const c of rules.initializers) this.initializers.add(c);
       for (const c of rules.freers) this.freers.add(c);
       for (const c of rules.quiescers) this.quiescers.add(c);
+      for (const c of rules.idempotent) this.idempotent.add(c);
       for (const w of rules.publishWords) this.publishWords.add(w);
       for (const [to, from] of [
         [this.waiters, rules.waiters],

@@ -337,6 +337,8 @@ export const RuleFile = z.strictObject({
   freers: z.array(z.string()).default([]),
   /** Calls that wait for an object's other users (work, timers, threads, interrupts) to stop for good. */
   quiescers: z.array(z.string()).default([]),
+  /** Calls that do nothing more when done twice (queueing work already pending, waking the woken). */
+  idempotent: z.array(z.string()).default([]),
   /** Words in the names of calls that make an object reachable by others (`list_add`, `idr_alloc`). */
   publishWords: z.array(z.string()).default([]),
   /** Waits whose second argument is a condition the waiter re-evaluates after every wake-up. */

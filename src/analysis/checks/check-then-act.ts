@@ -558,6 +558,28 @@ function lockedAcross(f: FnView, a: Op, b: Op, ctx: RaceContext): boolean {
   return ctx.lockset.entryHeld(f.w).some((l) => !sa.released.has(l) && !sb.released.has(l));
 }
 
+/**
+ * `if (!atomic_read(&x->scheduled)) { queue_delayed_work(..); atomic_set(&x->scheduled, 1); }`: two
+ * CPUs that both pass the test set the same value after making calls that do nothing more the
+ * second time (rules `idempotent`): what one of them alone would have done.
+ */
+function onlyIdempotent(f: FnView, deciders: { block: Block }[], set: Op, sem: Semantics): boolean {
+  if (set.kind !== 'atomic' || !/,\s*-?\d+\s*\)\s*;?\s*$/.test(set.text ?? '')) return false;
+  const region = f.fn.blocks.filter((b) => deciders.some((d) => f.decidedBy(d.block.id, b.id)) && b.id === f.block(set));
+  // The work is the calls; a block that returns what it decided (`set; return true;`) is a claim.
+  if (!region.length || region.some((b) => b.term.k !== 'jump' || !b.ops.some((op) => op.kind === 'call'))) return false;
+  return region.every((b) =>
+    b.ops.every(
+      (op) =>
+        op === set ||
+        op.kind === 'access' ||
+        op.kind === 'barrier' ||
+        (op.kind === 'call' && !op.indirect && sem.idempotent.has(op.callee)) ||
+        (op.kind === 'atomic' && op.action === 'read'),
+    ),
+  );
+}
+
 /** atomic_read() deciding an atomic_set()/inc()/dec() of the same counter: another CPU can change it in between. */
 function readThenModify(f: FnView, reported: Set<number | null>, ctx: RaceContext): Out[] {
   const out: Out[] = [];
@@ -570,6 +592,7 @@ function readThenModify(f: FnView, reported: Set<number | null>, ctx: RaceContex
     for (const m of f.atomics.get(rd.obj) ?? []) {
       if (m.kind !== 'atomic' || !MODIFY.has(m.action) || !f.before(rd, m)) continue;
       if (!deciders.some((d) => f.decidedBy(d.block.id, f.block(m))) || lockedAcross(f, rd, m, ctx)) continue;
+      if (m.action === 'set' && onlyIdempotent(f, deciders, m, ctx.sem)) continue;
       const t = deciders[0]!.test!;
       out.push({
         fn,
