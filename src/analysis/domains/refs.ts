@@ -354,12 +354,55 @@ export class Refs {
       const k = src ? refOf(s, src) : undefined;
       if (k) handOne(s, k, op.line);
     }
+    if (isMemory(op.target)) this.slotReplaced(s, op.target, op.line, op.text ?? op.target);
     s.dropped.delete(op.target); // a new value: earlier puts were of the old one
     if (s.dropped.size && ident) {
       for (const k of [...s.dropped.keys()]) if (derefs(k, op.target)) s.dropped.delete(k); // and of what it pointed to
     }
     this.escape(s, op.target, op.value);
   }
+
+  /**
+   * `old = page_folio(*pagep); ...; *pagep = new;`: the slot the object came from held a reference
+   * on it (a caller's array, a field), and replacing it gives that reference to this function: one
+   * more to drop (a put for the slot and one for its own get is no double put).
+   */
+  private slotReplaced(s: State, slot: string, line: number | null, text: string): void {
+    if (!s.refs.size) return;
+    for (const [k, r] of s.refs) {
+      if (r.saturated || this.slotOf(k) !== slot) continue;
+      s.refs.set(k, { ...r, count: Math.min(r.count + 1, REF_COUNT_CAP) });
+      addTrace(s, line, text, `replaces the slot '${slot}' held: its reference on ${k} is this function's now`);
+    }
+  }
+
+  /** The memory slot a variable's only value was loaded from (`*pagep`, `d->cur`), also through a conversion (`page_folio(*pagep)`). */
+  private slotOf(name: string): string | undefined {
+    if (!IDENT.test(name)) return undefined;
+    if (!this.slots) {
+      const m = new Map<string, string>();
+      const calls = new Map<string, Extract<Op, { kind: 'call' }>>();
+      for (const b of this.cx.fn.blocks) for (const op of b.ops) if (op.kind === 'call' && op.result) calls.set(op.result, op);
+      for (const b of this.cx.fn.blocks) {
+        for (const op of b.ops) {
+          if (op.kind !== 'assign' || !IDENT.test(op.target)) continue;
+          const v = op.value;
+          const conv = v.k === 'result' ? calls.get(v.id) : undefined;
+          const from =
+            v.k === 'path' && isMemory(v.path)
+              ? v.path
+              : conv && !conv.indirect && !this.cx.summaries.has(conv.callee) && conv.argText.length === 1 && isMemory(conv.argText[0]!)
+                ? conv.argText[0]!
+                : '';
+          m.set(op.target, m.has(op.target) ? '' : from);
+        }
+      }
+      this.slots = m;
+    }
+    return this.slots.get(name) || undefined;
+  }
+
+  private slots: Map<string, string> | null = null;
 
   /** A local of an integer type (not bool, not a pointer): holds a status or a count. */
   private isStatusVariable(name: string): boolean {
