@@ -25,7 +25,9 @@ export type Weakness =
   /** A pattern that is also a common correct idiom (reading a count the caller may own alone). */
   | 'idiom'
   /** References the function was handed (a caller's, or one a structure field owns): how many, the code does not show. */
-  | 'handed-in';
+  | 'handed-in'
+  /** Both halves on paths of one function, which conditions the walk cannot relate may keep apart. */
+  | 'one-function';
 
 const WHY: Record<Weakness, string> = {
   'name-pair': 'a get/put pair guessed from the function names (no rule declares it, no body in the input shows it)',
@@ -37,6 +39,7 @@ const WHY: Record<Weakness, string> = {
   'never-released': 'a lock this function never releases on any path, as a helper that returns it to its caller does',
   idiom: 'a pattern that is also a common correct idiom',
   'handed-in': 'references the function was handed (by its caller, or owned by a structure field), whose number the code does not show',
+  'one-function': 'two paths of one function, which conditions the walk cannot relate (a field tested again after a call) may keep apart',
 };
 
 export interface Basis {

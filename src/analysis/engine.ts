@@ -17,7 +17,7 @@ import { assign, assume, forgetAfterCall, forgetAtLoop, freshResult, learnNonNul
 import { liveness, type Liveness } from './liveness.js';
 import { ErrorPaths, errorKeyParts } from './domains/error-paths.js';
 import { CYCLED, Flags, flagKeyParts } from './domains/flags.js';
-import { Locks, lockKeyParts } from './domains/locks.js';
+import { Locks, lockKeyParts, waitsForLock } from './domains/locks.js';
 import { refKeyParts, type HeldRef } from './domains/ref-state.js';
 import { Refs } from './domains/refs.js';
 import { SleepContext } from './domains/sleep.js';
@@ -277,7 +277,16 @@ class Walker implements WalkContext {
     }
     const op = p.op;
     if (op?.kind === 'acquire')
-      this.locks.acquire(s, { obj: op.obj, family: op.family, mode: op.mode, irq: op.irq, line: op.line, text: op.text ?? op.primitive, flags: op.flags });
+      this.locks.acquire(s, {
+        obj: op.obj,
+        family: op.family,
+        mode: op.mode,
+        irq: op.irq,
+        line: op.line,
+        text: op.text ?? op.primitive,
+        flags: op.flags,
+        ...(op.try && !waitsForLock(op.try) ? { tries: true } : {}),
+      });
     else if (op?.kind === 'ref')
       this.refs.take(s, { obj: op.obj, pair: op.pair, source: op.source, line: op.line, text: op.text ?? op.primitive, member: op.member });
     else if (op?.kind === 'flag') this.flags.set(s, `${op.word}:${op.bit}`, op.line, op.text ?? op.primitive);

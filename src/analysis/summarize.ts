@@ -12,14 +12,15 @@ import { isNullOrErr } from './values.js';
 export function summarize(w: WalkResult, callees?: SummaryTable, deferrers: ReadonlySet<string> = new Set()): Summary {
   const fn = w.fn;
   const returnBlocks = fn.blocks.filter((b: Block) => b.term.k === 'return' && w.cfg.reachable.has(b.id)).map((b) => b.id);
-  const acquires = new Map<string, LockRef & { always: boolean }>();
+  const acquires = new Map<string, LockRef & { always: boolean; tries?: boolean }>();
   for (const e of w.events) {
     // Taking back the caller's lock is not taking a lock the caller does not hold.
     if (e.k !== 'acquire' || e.retake) continue;
     // On every path: it dominates every return, and no hidden code before it may return first.
     const always = !e.sometimes && !e.afterGap && fn.meta.entryKnown && returnBlocks.length > 0 && returnBlocks.every((r) => dominates(w.cfg, e.block, r));
     const cur = acquires.get(e.obj);
-    if (!cur || (always && !cur.always)) acquires.set(e.obj, { obj: e.obj, family: e.family, mode: e.mode, irq: e.irq, line: e.line, always });
+    if (!cur || (always && !cur.always))
+      acquires.set(e.obj, { obj: e.obj, family: e.family, mode: e.mode, irq: e.irq, line: e.line, always, ...(e.tries ? { tries: true } : {}) });
   }
 
   // Group exits by return class; within a class keep what every exit of it agrees on. What a

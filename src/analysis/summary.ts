@@ -77,7 +77,7 @@ export interface Summary {
   params: string[];
   locals: Set<string>;
   /** Locks it takes while not holding them; `always` when every path from its entry takes it. */
-  acquires: (LockRef & { always: boolean })[];
+  acquires: (LockRef & { always: boolean; tries?: boolean })[];
   /** One entry per return class seen on its known exits. */
   exits: ExitEffect[];
   exitsKnown: boolean; // false when its end (or a path to it) is not visible

@@ -6,9 +6,21 @@ import { errorPathFallthrough } from './error-path-fallthrough.js';
 import { flagLeak } from './flag-leak.js';
 import { irqMismatch } from './irq-mismatch.js';
 import { lockLeak } from './lock-leak.js';
+import { lockOrder } from './lock-order.js';
 import { refLeak } from './ref-leak.js';
 import { refUnderflow } from './ref-underflow.js';
 import { sleepInAtomic } from './sleep-in-atomic.js';
 import { unlockUnheld } from './unlock-unheld.js';
 
-export const engineChecks: Check[] = [lockLeak, doubleLock, unlockUnheld, irqMismatch, sleepInAtomic, refLeak, refUnderflow, flagLeak, errorPathFallthrough];
+export const engineChecks: Check[] = [
+  lockLeak,
+  doubleLock,
+  unlockUnheld,
+  irqMismatch,
+  sleepInAtomic,
+  refLeak,
+  refUnderflow,
+  flagLeak,
+  errorPathFallthrough,
+  lockOrder,
+];

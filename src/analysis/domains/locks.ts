@@ -85,6 +85,25 @@ export type LockEvent =
       sometimes?: boolean;
       afterGap: boolean;
       retake?: boolean;
+      /** Taken by a trylock: it never waited for the lock. */
+      tries?: boolean;
+    }
+  /**
+   * A lock this path waits for while it holds others: the edges of the lock-order graph (which
+   * lock is taken under which), as lockdep records its dependencies.
+   */
+  | {
+      k: 'lock-order';
+      line: number | null;
+      obj: string;
+      text: string;
+      held: { obj: string; line: number | null; text: string }[];
+      /** Taken inside this callee (at `viaLine` there). */
+      via?: string;
+      viaLine?: number | null;
+      /** The callee takes it on some of its paths only. */
+      sometimes?: boolean;
+      trace: Trace;
     };
 
 /** A lock taken or dropped: by a primitive, a callee's summary or a handoff in rules/. */
@@ -128,6 +147,16 @@ export function nests(family: LockFamily, mode: LockMode): boolean {
   return (
     family === 'rcu' || family === 'srcu' || family === 'preempt' || family === 'local_irq' || family === 'local_bh' || (family === 'rwlock' && mode === 'read')
   );
+}
+
+/**
+ * Acquisitions that order locks (a CPU waits for them while holding others, so two CPUs taking two
+ * of them in opposite orders deadlock): exclusive locks and rw_semaphores; not RCU, irq or preempt
+ * sections, not the recursive read side of an rwlock, not a semaphore (which may count).
+ */
+export function orders(family: LockFamily, mode: LockMode): boolean {
+  if (family === 'rwlock') return mode !== 'read';
+  return excludes(family) && family !== 'semaphore' && family !== 'context';
 }
 
 /** Families whose acquire waits by sleeping. */
@@ -313,14 +342,15 @@ export class Locks {
     if (!s.locks.has(obj)) s.locks.set(obj, entryLock(obj, line));
   }
 
-  acquire(s: State, a: LockMove & { via?: { callee: string; line: number | null; always: boolean }; scoped?: boolean }): void {
+  acquire(s: State, a: LockMove & { via?: { callee: string; line: number | null; always: boolean }; scoped?: boolean; tries?: boolean }): void {
     const cx = this.cx;
-    const { obj, family, mode, irq, line, text, flags, via, scoped } = a;
+    const { obj, family, mode, irq, line, text, flags, via, scoped, tries } = a;
     const irqsOff = irqsDisabled(s);
     const bhOff = irqsOff || bhDisabled(s);
     if (!via) cx.emit({ k: 'lock-context', line, obj, family, irq, irqsOff, bhOff, text }, `ctx:${obj}:${line}:${irqsOff}:${bhOff}`);
     // Through a callee, its summary's may-sleep already said so at this call.
-    if (!via && sleepsToTake(family)) {
+    // A trylock that succeeded took it without waiting.
+    if (!via && !tries && sleepsToTake(family)) {
       cx.sleep.check(s, { line, what: text, why: `taking ${family === 'rwsem' ? 'a rw_semaphore' : `a ${family}`} may sleep`, text });
     }
     const held = s.locks.get(obj);
@@ -328,9 +358,11 @@ export class Locks {
     const retake = !held && s.entryReleased.has(obj);
     if (!held)
       cx.emit(
-        { k: 'acquire', line, obj, family, mode, irq, block: cx.block, via: via?.callee, afterGap: s.viaGap, retake },
+        { k: 'acquire', line, obj, family, mode, irq, block: cx.block, via: via?.callee, afterGap: s.viaGap, retake, ...(tries ? { tries } : {}) },
         `acq:${obj}:${line}:${via?.callee ?? ''}`,
       );
+    if (!held && !tries && orders(family, mode))
+      this.order(s, { obj, line, text, ...(via ? { via: via.callee, viaLine: via.line, sometimes: !via.always } : {}) });
     if (held) {
       // A nesting lock (rcu_read_lock) taken again, also over the caller's that an annotation
       // names (`__acquires(RCU)`, held as a plain context): one more level, not a deadlock.
@@ -370,6 +402,25 @@ export class Locks {
     s.released.delete(obj);
     if (retake) s.entryReleased.delete(obj);
     cx.errors.retaken(s, obj);
+  }
+
+  /** Record the locks held while this one is waited for (lock-order edges). */
+  private order(s: State, e: { obj: string; line: number | null; text: string; via?: string; viaLine?: number | null; sometimes?: boolean }): void {
+    const held = [...s.locks.values()].filter((l) => l.obj !== e.obj && orders(l.family, l.mode) && !l.gapSince);
+    if (!held.length) return;
+    const key = held
+      .map((l) => l.obj)
+      .sort()
+      .join(',');
+    this.cx.emit(
+      {
+        k: 'lock-order',
+        ...e,
+        held: held.map((l) => ({ obj: l.obj, line: l.line, text: l.via ? `${l.via}()` : l.fromEntry ? '(held by the caller)' : '' })),
+        trace: traceSteps(s),
+      },
+      `ord:${e.obj}:${e.line}:${e.via ?? ''}:${key}`,
+    );
   }
 
   findHeld(s: LockState, obj: string): HeldLock | undefined {
@@ -483,6 +534,7 @@ export class Locks {
           `dbl:${obj}:${op.line}:${op.callee}`,
         );
       } else if (!held) {
+        if (!a.tries && orders(a.family, a.mode)) this.order(s, { obj, line: op.line, text, via: op.callee, viaLine: a.line, sometimes: !a.always });
         // Taken inside the callee: part of this function's summary too (callers two levels up),
         // unless it takes back the caller's lock this function dropped.
         cx.emit(
