@@ -27,7 +27,11 @@ export type Weakness =
   /** References the function was handed (a caller's, or one a structure field owns): how many, the code does not show. */
   | 'handed-in'
   /** Both halves on paths of one function, which conditions the walk cannot relate may keep apart. */
-  | 'one-function';
+  | 'one-function'
+  /** A callee the input does not show was given the object: it may have kept or freed it. */
+  | 'unknown-callee'
+  /** Handed on only inside a loop: the path that keeps it is the one where the loop runs no pass. */
+  | 'loop-skipped';
 
 const WHY: Record<Weakness, string> = {
   'name-pair': 'a get/put pair guessed from the function names (no rule declares it, no body in the input shows it)',
@@ -39,6 +43,8 @@ const WHY: Record<Weakness, string> = {
   'never-released': 'a lock this function never releases on any path, as a helper that returns it to its caller does',
   idiom: 'a pattern that is also a common correct idiom',
   'handed-in': 'references the function was handed (by its caller, or owned by a structure field), whose number the code does not show',
+  'unknown-callee': 'a callee that was given the object and may have kept or freed it (one the input does not show, or one that frees it on some of its paths)',
+  'loop-skipped': 'a loop that hands it on, which the path that keeps it skips only when the loop runs no pass at all',
   'one-function': 'two paths of one function, which conditions the walk cannot relate (a field tested again after a call) may keep apart',
 };
 

@@ -20,6 +20,7 @@ import { CYCLED, Flags, flagKeyParts } from './domains/flags.js';
 import { Locks, lockKeyParts, waitsForLock } from './domains/locks.js';
 import { refKeyParts, type HeldRef } from './domains/ref-state.js';
 import { Refs } from './domains/refs.js';
+import { Memory, memoryKeyParts } from './domains/memory.js';
 import { SleepContext } from './domains/sleep.js';
 import { isPointerLocal, type CallOp, type EngineEvent, type Trace, type WalkContext } from './domains/walk.js';
 
@@ -92,6 +93,7 @@ export function stateKeys(s: State): { shape: string; full: string } {
   const parts: string[] = [];
   lockKeyParts(s, parts);
   refKeyParts(s, parts);
+  memoryKeyParts(s, parts);
   flagKeyParts(s, parts);
   sortedParts(s.pending, (k) => `P${k}`, parts);
   errorKeyParts(s, parts);
@@ -124,6 +126,7 @@ class Walker implements WalkContext {
 
   readonly locks: Locks;
   readonly refs: Refs;
+  readonly memory: Memory;
   readonly flags: Flags;
   readonly sleep: SleepContext;
   readonly errors: ErrorPaths;
@@ -140,6 +143,7 @@ class Walker implements WalkContext {
     this.live = liveness(fn);
     this.fixedParams = new Set(fn.params.map((p) => p.name).filter((p) => !fn.blocks.some((b) => b.ops.some((op) => op.kind === 'assign' && op.target === p))));
     this.refs = new Refs(this);
+    this.memory = new Memory(this);
     this.flags = new Flags(this);
     this.sleep = new SleepContext(this);
     this.errors = new ErrorPaths(this);
@@ -315,9 +319,11 @@ class Walker implements WalkContext {
         break;
       case 'ref':
         this.refs.refOp(s, op);
+        if (op.action === 'keep') this.memory.hand(s, op.obj, op.line, op.text ?? op.primitive);
         break;
       case 'alloc':
         this.sleep.allocOp(s, op);
+        this.memory.allocOp(op);
         if (op.obj && op.result) assign(s, op.obj, { k: 'result', id: op.result });
         break;
       case 'free':
@@ -336,6 +342,7 @@ class Walker implements WalkContext {
       case 'assign':
         assign(s, op.target, op.value);
         this.refs.assign(s, op);
+        this.memory.assign(s, op);
         // `b = next_node()`: a lock released through the old `b` is not the new one's.
         if (s.released.size && /^[A-Za-z_]\w*$/.test(op.target)) {
           for (const k of [...s.released.keys()]) if (derefs(k, op.target)) s.released.delete(k);
@@ -351,6 +358,7 @@ class Walker implements WalkContext {
         break;
       case 'list':
         this.refs.listOp(s, op);
+        this.memory.listOp(s, op);
         break;
       default:
         break;
@@ -427,6 +435,7 @@ class Walker implements WalkContext {
     this.locks.handoff(s, op, text);
     const sum = op.indirect || op.callee === this.fn.name ? undefined : this.summaries.get(op.callee);
     if (sum) this.applySummary(s, op, sum, text);
+    else this.memory.passed(s, op);
     // A helper that queues what it is given (an asynchronous registration): deferred here too.
     if (sum?.defers?.length)
       this.defer(
@@ -448,11 +457,13 @@ class Walker implements WalkContext {
     if (!roots.size) return;
     this.flags.defer(s, roots, op.line, text);
     this.refs.defer(s, roots, op.line, text);
+    this.memory.defer(s, roots, op.line, text);
   }
 
   /** An object freed here or inside a callee: its references and the bits set in it go with it. */
   private freed(s: State, obj: string, line: number | null, text: string): void {
     this.refs.free(s, obj, line, text);
+    this.memory.free(s, obj, line, text);
     this.flags.freed(s, obj);
   }
 
@@ -465,6 +476,7 @@ class Walker implements WalkContext {
       if (obj) this.freed(s, obj, op.line, `${text} (frees ${obj} inside ${op.callee}())`);
     }
     this.refs.callee(s, op, sum, text);
+    this.memory.callee(s, op, sum, text);
     this.sleep.callee(s, op, sum, text);
     // The exits this call can reach: what the arguments say rules some out (`stop(x, false)`).
     const exits = exitsForArgs(
@@ -516,6 +528,7 @@ class Walker implements WalkContext {
     s.viaGap = true;
     this.locks.gap(s);
     this.refs.gap(s);
+    this.memory.gap(s);
     this.flags.gap(s);
     addTrace(s, line, '...', 'code not shown in the patch (gap)');
   }
@@ -585,6 +598,7 @@ class Walker implements WalkContext {
 
   private exit(t: Extract<Block['term'], { k: 'return' }>, s: State): void {
     const st = cloneState(s);
+    if (t.value && st.allocs.size) this.memory.returned(st, t, this.refs.returnedVars(t.value, st));
     const returnedRef = this.refs.returned(st, t);
     const cls = classOfReturn(t.value, st);
     addTrace(st, t.line, 'return', `returns${t.value ? ` (${cls})` : ''}`);
@@ -600,12 +614,14 @@ class Walker implements WalkContext {
     for (const outcome of [true, false]) {
       // Learning from the condition changes value facts only; effects it releases need a full copy.
       const r = assume(t.cond, outcome, s, (x) => cloneOwning(x, OWN.facts | OWN.rfacts | OWN.pending));
-      if (!r) continue;
+      if (!r || this.memory.impossible(t.cond, outcome, s)) continue;
       const failedGet = this.refs.failedGets(r.state);
-      const st = r.fire.length || failedGet ? cloneState(r.state) : r.state === s ? cloneOwning(s, 0) : r.state;
+      const failedAlloc = this.memory.failed(r.state);
+      const st = r.fire.length || failedGet || failedAlloc ? cloneState(r.state) : r.state === s ? cloneOwning(s, 0) : r.state;
       for (const p of r.fire) this.fire(st, p);
-      // A failed get: the reference variable is NULL or an error here.
+      // A failed get or allocation: the variable is NULL or an error here.
       if (failedGet) this.refs.dropFailedGets(st);
+      if (failedAlloc) this.memory.dropFailed(st);
       const target = outcome ? t.t : t.f;
       this.errors.branch(st, t.cond, outcome, target, t.line);
       if (t.why !== 'loop' && t.why !== 'iterator') addTrace(st, t.line, '', `condition ${outcome ? 'true' : 'false'}`);
@@ -628,7 +644,11 @@ function inert(op: Op, s: State): boolean {
       return op.family !== 'refcount' && !(op.family === 'kref' && op.action === 'set') && !(op.result && knowsResult(s, op.result));
     case 'list':
       if (op.result && knowsResult(s, op.result)) return false;
-      return !(op.node && s.refs.size && (op.action === 'add' || op.action === 'add-tail' || op.action === 'move' || op.action === 'move-tail'));
+      return !(
+        op.node &&
+        (s.refs.size || s.allocs.size) &&
+        (op.action === 'add' || op.action === 'add-tail' || op.action === 'move' || op.action === 'move-tail')
+      );
     default:
       return false;
   }

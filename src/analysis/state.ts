@@ -6,6 +6,7 @@ import type { Op } from '../c/ir.js';
 import type { ErrorPathState } from './domains/error-paths.js';
 import type { FlagState } from './domains/flags.js';
 import type { LockEffectSet, LockState } from './domains/locks.js';
+import type { MemoryState } from './domains/memory.js';
 import type { RefState } from './domains/ref-state.js';
 
 /** What is known about a variable's or result's value on this path. */
@@ -56,7 +57,7 @@ export interface TraceNode {
  * The whole state: each domain's part (domains/), the value facts (values.ts) and how the path got
  * here.
  */
-export interface State extends LockState, RefState, FlagState, ErrorPathState {
+export interface State extends LockState, RefState, MemoryState, FlagState, ErrorPathState {
   facts: Map<string, Fact>; // variable or path -> fact
   rfacts: Map<string, Fact>; // result id -> fact
   pending: Map<string, Pending[]>; // result id -> effects
@@ -73,6 +74,8 @@ export function initialState(entryKnown: boolean): State {
     refs: new Map(),
     dropped: new Map(),
     entryPut: new Map(),
+    allocs: new Map(),
+    allocEnd: new Map(),
     flags: new Map(),
     facts: new Map(),
     rfacts: new Map(),
@@ -98,6 +101,8 @@ export function cloneState(s: State): State {
     refs: copy(s.refs),
     dropped: copy(s.dropped),
     entryPut: copy(s.entryPut),
+    allocs: copy(s.allocs),
+    allocEnd: copy(s.allocEnd),
     flags: copy(s.flags),
     facts: copy(s.facts),
     rfacts: copy(s.rfacts),
@@ -125,6 +130,8 @@ export function cloneOwning(s: State, own: number): State {
     refs: own & OWN.refs ? copy(s.refs) : s.refs,
     dropped: own & OWN.dropped ? copy(s.dropped) : s.dropped,
     entryPut: s.entryPut,
+    allocs: s.allocs,
+    allocEnd: s.allocEnd,
     flags: s.flags,
     facts: own & OWN.facts ? copy(s.facts) : s.facts,
     rfacts: own & OWN.rfacts ? copy(s.rfacts) : s.rfacts,

@@ -114,6 +114,7 @@ export function summarize(w: WalkResult, callees?: SummaryTable, deferrers: Read
     partial: fn.meta.completeness !== 'full',
     contract: contractOf(fn.annotations),
     frees: freedParams(w, returnBlocks),
+    mayFree: freedParams(w, returnBlocks, true),
     keeps: keptParams(w, callees),
     defers: deferredParams(w, deferrers, callees),
     flagClears: [
@@ -172,14 +173,39 @@ function refMoves(w: WalkResult): Summary['refs'] {
 }
 
 /** Parameters a free op releases on every path to a return (the free's block dominates them all). */
-function freedParams(w: WalkResult, returnBlocks: number[]): string[] {
+/**
+ * Parameters it frees on every path where they are not NULL (past a WARN_ON() that fired, it may
+ * give up). With `some`: the ones it frees on some path (`if (flags & MALLOC) kvfree(p)`).
+ */
+function freedParams(w: WalkResult, returnBlocks: number[], some = false): string[] {
   const fn = w.fn;
-  if (!returnBlocks.length || !fn.meta.entryKnown || !fn.meta.exitKnown) return [];
+  if ((!some && !returnBlocks.length) || !fn.meta.entryKnown || !fn.meta.exitKnown) return [];
   const params = new Set(fn.params.map((p) => p.name));
   const out = new Set<string>();
+  // Returns reached only when the parameter is NULL (`if (!pl) return;`) free nothing to free.
+  const blockOf = new Map<number | null, number[]>();
+  for (const b of fn.blocks) if (b.term.k === 'return') blockOf.set(b.term.line, [...(blockOf.get(b.term.line) ?? []), b.id]);
+  const nullOnly = (p: string, r: number): boolean => {
+    const line = fn.blocks[r]?.term.line ?? null;
+    const xs = w.exits.filter((x) => x.line === line && (blockOf.get(line) ?? []).includes(r));
+    return xs.length > 0 && xs.every((x) => isNullOrErr(x.state, p));
+  };
+  // `struct foo *wreq = priv;`: a local whose only value is a parameter stands for it.
+  const standsFor = new Map<string, string>();
+  for (const b of fn.blocks)
+    for (const op of b.ops)
+      if (op.kind === 'assign' && !params.has(op.target) && op.value.k === 'var' && params.has(op.value.name))
+        standsFor.set(op.target, standsFor.has(op.target) ? '' : op.value.name);
+  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'assign' && standsFor.has(op.target) && op.value.k !== 'var') standsFor.set(op.target, '');
+  const paramOf = (obj: string): string | undefined => (params.has(obj) ? obj : standsFor.get(obj) || undefined);
+  // Returns past a WARN_ON() that fired: the kernel reports a bug there and gives up.
+  const warned = fn.blocks.flatMap((b) => (b.term.k === 'branch' && b.term.warns ? [b.term.t] : []));
+  const onWarning = (r: number): boolean => warned.some((s) => dominates(w.cfg, s, r));
   for (const b of fn.blocks) {
     for (const op of b.ops) {
-      if (op.kind === 'free' && params.has(op.obj) && returnBlocks.every((r) => dominates(w.cfg, b.id, r))) out.add(op.obj);
+      if (op.kind !== 'free') continue;
+      const p = paramOf(op.obj);
+      if (p && (some || returnBlocks.every((r) => dominates(w.cfg, b.id, r) || nullOnly(op.obj, r) || onWarning(r)))) out.add(p);
     }
   }
   return [...out];

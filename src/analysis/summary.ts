@@ -100,6 +100,8 @@ export interface Summary {
   flagClears: string[];
   /** Parameters it frees on every path (`fuse_file_free(ff)` ends in kfree(ff)): their references go with them. */
   frees?: string[];
+  /** Parameters it frees on some of its paths only (the caller's flags decide). */
+  mayFree?: string[];
   /** Parameters it stores where they outlive the call (a field, a list): a caller's reference on them goes with them. */
   keeps?: string[];
   /** Parameters it queues to deferred work (itself or through a callee). */

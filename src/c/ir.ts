@@ -167,6 +167,8 @@ export type Op =
       result?: string;
       /** Never NULL when the mask lets it sleep (rules: sleepingNeverFails). */
       sleepingNeverFails?: boolean;
+      /** What frees it (rules: release): the caller owns it until then. */
+      release?: string;
       primitive: string;
     })
   | (OpBase & { kind: 'free'; obj: string; primitive: string })
@@ -212,6 +214,8 @@ export type Terminator =
       /** A side that is a bare `goto label;` (`if (ret) goto err;`): the jump folded into the branch. */
       gotoT?: { label: string; line: number | null };
       gotoF?: { label: string; line: number | null };
+      /** The condition is WARN_ON()'s: its true side is a bug the kernel warns about. */
+      warns?: boolean;
     }
   | { k: 'switch'; on: Expr; cases: { match: Expr[] | 'default'; to: number }[]; line: number | null }
   | { k: 'return'; value: Expr | null; line: number | null }

@@ -150,6 +150,8 @@ export class FunctionLowerer {
   private marked = 0;
   /** The WARN_ON(...)-style call around the expression being lowered. */
   private warnText: string | null = null;
+  /** The block a WARN_ON(...) condition's true side goes to. */
+  private warnTarget: number | null = null;
 
   private inWrapper<T>(call: SNode, f: () => T): T {
     const fnNode = field(call, 'function');
@@ -849,12 +851,22 @@ export class FunctionLowerer {
     }
     if (n.type === 'call_expression') {
       const pass = this.passthroughArg(n);
-      if (pass) return this.inWrapper(n, () => this.cond(pass, t, f, why));
+      if (pass) {
+        const outer = this.warnTarget;
+        if (this.warnText === null) this.warnTarget = t;
+        try {
+          return this.inWrapper(n, () => this.cond(pass, t, f, why));
+        } finally {
+          this.warnTarget = outer;
+        }
+      }
     }
     this.condDepth++;
     const e = this.value(n, { used: true });
     this.condDepth--;
-    this.b.terminate({ k: 'branch', cond: e, t, f, why: e.k === 'opaque' ? 'gap' : why, line: this.lineOfRow(n.row) });
+    // `if (WARN_ON(x))`: the true side is where the kernel warns of a bug.
+    const warns = this.warnText !== null && t === this.warnTarget;
+    this.b.terminate({ k: 'branch', cond: e, t, f, why: e.k === 'opaque' ? 'gap' : why, line: this.lineOfRow(n.row), ...(warns ? { warns } : {}) });
   }
 
   /** Conditions that lower to more than one branch (so a `!` in front swaps the targets). */
@@ -1582,6 +1594,8 @@ export class FunctionLowerer {
       case 'alloc': {
         evalArgs();
         const g = arg(p.gfp);
+        const kept = p.keeps !== undefined ? arg(p.keeps) : undefined;
+        if (kept) this.emit({ kind: 'ref', action: 'keep', obj: dataObject(kept, src), pair: '*', source: 'primitive', primitive: name, ...at });
         const id = ctx.used ? this.result() : undefined;
         this.emit({
           kind: 'alloc',
@@ -1589,6 +1603,7 @@ export class FunctionLowerer {
           gfp: g ? collapse(this.text(g)) : null,
           ...(id ? { result: id } : {}),
           ...(p.sleepingNeverFails ? { sleepingNeverFails: true } : {}),
+          ...(p.release ? { release: p.release } : {}),
           primitive: name,
           ...at,
         });

@@ -49,6 +49,8 @@ export class Semantics {
   private readonly softirqParams = new Set<string>();
   private readonly publishWords = new Set<string>();
   private readonly waiters = { names: new Set<string>(), prefixes: new Set<string>() };
+  private readonly borrowers = { names: new Set<string>(), prefixes: new Set<string>() };
+  private borrowerRe: RegExp | undefined;
   private readonly gfpSleeping = { names: new Set<string>(), prefixes: new Set<string>() };
   private readonly gfpAtomic = { names: new Set<string>(), prefixes: new Set<string>() };
   private singleParamRe?: RegExp;
@@ -87,6 +89,7 @@ export class Semantics {
       for (const w of rules.publishWords) this.publishWords.add(w);
       for (const [to, from] of [
         [this.waiters, rules.waiters],
+        [this.borrowers, rules.borrowers],
         [this.gfpSleeping, rules.gfp.sleeping],
         [this.gfpAtomic, rules.gfp.atomic],
       ] as const) {
@@ -142,6 +145,11 @@ export class Semantics {
   /** A wait whose second argument is a condition re-evaluated after every wake-up (`wait_event_timeout`). */
   get waiterPattern(): RegExp {
     return (this.waiterRe ??= new RegExp(`^${shapes(this.waiters)}$`));
+  }
+
+  /** A call that uses memory it is given without keeping or freeing it (rules `borrowers`). */
+  borrows(callee: string): boolean {
+    return (this.borrowerRe ??= new RegExp(`^${shapes(this.borrowers)}$`)).test(callee);
   }
 
   /** A GFP mask (expression text) naming a flag that lets the allocation sleep. */

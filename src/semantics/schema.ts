@@ -147,6 +147,14 @@ export const Primitive = z.discriminatedUnion('op', [
      * waits for an element to come back rather than fail).
      */
     sleepingNeverFails: z.boolean().optional(),
+    /**
+     * The call that gives back what it returns (`kfree` for kmalloc()): the caller owns the memory
+     * until it frees it or hands it on (alloc-leak). Absent for allocations released by a put
+     * (pages, bios, skbs) or owned elsewhere (devm_, idr).
+     */
+    release: z.string().optional(),
+    /** An argument it stores with the new entry (`idr_alloc(idr, ptr, ..)` keeps `ptr`): handed on. */
+    keeps: z.number().int().min(0).optional(),
   }),
   z.strictObject({ op: z.literal('free'), obj: z.number().int().min(0) }),
   z.strictObject({
@@ -343,6 +351,8 @@ export const RuleFile = z.strictObject({
   publishWords: z.array(z.string()).default([]),
   /** Waits whose second argument is a condition the waiter re-evaluates after every wake-up. */
   waiters: NameShapes.default({ names: [], prefixes: [] }),
+  /** Calls that use memory they are given (read it, fill it, print it) without keeping or freeing it. */
+  borrowers: NameShapes.default({ names: [], prefixes: [] }),
   /** GFP flags that let an allocation sleep (direct reclaim), and flags that keep it atomic. */
   gfp: z
     .strictObject({

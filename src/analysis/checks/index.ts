@@ -1,6 +1,7 @@
 // Every check kreview runs, in report order. One file per rule.
 
 import type { Check } from '../check.js';
+import { allocLeak } from './alloc-leak.js';
 import { doubleLock } from './double-lock.js';
 import { errorPathFallthrough } from './error-path-fallthrough.js';
 import { flagLeak } from './flag-leak.js';
@@ -20,6 +21,7 @@ export const engineChecks: Check[] = [
   sleepInAtomic,
   refLeak,
   refUnderflow,
+  allocLeak,
   flagLeak,
   errorPathFallthrough,
   lockOrder,

@@ -193,6 +193,8 @@ export class Refs {
   put(s: State, r: RefMove): void {
     const cx = this.cx;
     const { pair, source, line, text, via, member } = r;
+    // A counted object's put may be its last: its memory goes with it.
+    if (s.allocs.size) cx.memory.free(s, rootOf(r.obj) ?? r.obj, line, text);
     const obj = refOf(s, refKey(r.obj, member)) ?? refKey(r.obj, member);
     if (!s.refs.has(obj)) this.undecidedGet(s, obj);
     const cur = s.refs.get(obj);
@@ -571,7 +573,7 @@ export class Refs {
    * arm of `obj ? &obj->ns : NULL`, and, in a function returning a pointer, a conversion of it
    * through a call the unit cannot see (`container_of(dev, ...)`, `to_port(dev)`, `dst_rtable(dst)`).
    */
-  private returnedVars(e: Expr, s: State): string[] {
+  returnedVars(e: Expr, s: State): string[] {
     switch (e.k) {
       case 'var': {
         // `port = container_of(dev, ...); return port;`: the variable holds the conversion's value.

@@ -12,6 +12,7 @@ import type { Summary, SummaryTable } from '../summary.js';
 import type { ErrorPathEvent, ErrorPaths } from './error-paths.js';
 import type { FlagEvent, Flags } from './flags.js';
 import type { LockEvent, Locks } from './locks.js';
+import type { Memory } from './memory.js';
 import type { RefEvent, Refs } from './refs.js';
 import type { SleepContext, SleepEvent } from './sleep.js';
 
@@ -43,6 +44,7 @@ export interface WalkContext {
   mapArgs(sum: Summary, op: CallOp, obj: string): string | null;
   readonly locks: Locks;
   readonly refs: Refs;
+  readonly memory: Memory;
   readonly flags: Flags;
   readonly sleep: SleepContext;
   readonly errors: ErrorPaths;
