@@ -302,16 +302,21 @@ class Walker implements WalkContext {
   private transfer(op: Op, s0: State): State {
     if (inert(op, s0)) {
       // Most ops (reads and writes of fields, barriers, plain atomics) leave the state as it is.
-      if (op.kind === 'access') this.errors.access(s0, op);
+      if (op.kind === 'access') {
+        this.errors.access(s0, op);
+        this.refs.used(s0, op.path, op.line, op.text ?? op.path);
+      }
       return s0;
     }
     const s = this.copyFor(op, s0);
     if ('result' in op && op.result) freshResult(s, op.result);
     switch (op.kind) {
       case 'acquire':
+        this.refs.used(s, op.obj, op.line, op.text ?? op.primitive);
         this.derefed(s, this.locks.acquireOp(s, op));
         break;
       case 'release':
+        this.refs.used(s, op.obj, op.line, op.text ?? op.primitive);
         this.locks.releaseOp(s, op);
         break;
       case 'flag':
@@ -338,6 +343,7 @@ class Walker implements WalkContext {
         break;
       case 'access':
         this.errors.access(s, op);
+        this.refs.used(s, op.path, op.line, op.text ?? op.path);
         break;
       case 'assign':
         assign(s, op.target, op.value);
@@ -435,7 +441,7 @@ class Walker implements WalkContext {
     this.locks.handoff(s, op, text);
     const sum = op.indirect || op.callee === this.fn.name ? undefined : this.summaries.get(op.callee);
     if (sum) this.applySummary(s, op, sum, text);
-    else this.memory.passed(s, op);
+    this.memory.passed(s, op, !!sum);
     // A helper that queues what it is given (an asynchronous registration): deferred here too.
     if (sum?.defers?.length)
       this.defer(

@@ -68,7 +68,7 @@ function walkImage(checked: FunctionIR[], sem: Semantics, opts: AnalyzeOptions):
     const w = walkFunction(fn, { sem, summaries, budget: opts.budget });
     if (!contextSet.has(fn)) walks.push(w);
     if (summaries.has(fn.name)) continue;
-    const s = summarize(w, summaries, sem.deferrers);
+    const s = summarize(w, summaries, sem.deferrers, (c) => sem.borrows(c));
     summaries.set(s);
     for (const c of releaseCounterparts(s, bodiless, sem)) if (!summaries.has(c.name)) summaries.set(c);
   }

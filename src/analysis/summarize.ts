@@ -9,7 +9,12 @@ import { rootOf } from './objects.js';
 import { isMemory } from './domains/refs.js';
 import { isNullOrErr } from './values.js';
 
-export function summarize(w: WalkResult, callees?: SummaryTable, deferrers: ReadonlySet<string> = new Set()): Summary {
+export function summarize(
+  w: WalkResult,
+  callees?: SummaryTable,
+  deferrers: ReadonlySet<string> = new Set(),
+  borrows: (callee: string) => boolean = () => false,
+): Summary {
   const fn = w.fn;
   const returnBlocks = fn.blocks.filter((b: Block) => b.term.k === 'return' && w.cfg.reachable.has(b.id)).map((b) => b.id);
   const acquires = new Map<string, LockRef & { always: boolean; tries?: boolean }>();
@@ -117,6 +122,7 @@ export function summarize(w: WalkResult, callees?: SummaryTable, deferrers: Read
     mayFree: freedParams(w, returnBlocks, true),
     keeps: keptParams(w, callees),
     defers: deferredParams(w, deferrers, callees),
+    mayKeep: passedOnParams(w, borrows, callees),
     flagClears: [
       ...new Set(
         fn.blocks.flatMap((b) =>
@@ -260,6 +266,36 @@ function deferredParams(w: WalkResult, deferrers: ReadonlySet<string>, callees?:
         const r = rootOf(a);
         if (!r || !params.has(r)) return;
         if (deferrers.has(op.callee) || (sum && op.callee !== fn.name && sum.defers?.includes(sum.params[i] ?? ''))) out.add(r);
+      });
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Parameters it gives to a callee that may keep them: one the unit does not show (not a rules/
+ * borrower), or one whose own summary says so. What a caller allocated and passed here may have
+ * been kept.
+ */
+function passedOnParams(w: WalkResult, borrows: (callee: string) => boolean, callees?: SummaryTable): string[] {
+  const fn = w.fn;
+  const params = new Set(fn.params.map((p) => p.name));
+  const out = new Set<string>();
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.kind !== 'call') continue;
+      const sum = op.indirect || op.callee === fn.name ? undefined : callees?.get(op.callee);
+      if (!op.indirect && !sum && borrows(op.callee)) continue;
+      op.argText.forEach((a, i) => {
+        // A member of it (`rb_link_node(&tm->node, ..)`) links the whole object in, whoever the callee.
+        const r = rootOf(a);
+        if (r && params.has(r) && a.startsWith('&') && a !== `&${r}`) {
+          out.add(r);
+          return;
+        }
+        if (!params.has(a)) return;
+        const q = sum?.params[i] ?? '';
+        if (!sum || sum.mayKeep?.includes(q) || sum.keeps?.includes(q)) out.add(a);
       });
     }
   }

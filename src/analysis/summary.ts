@@ -104,6 +104,8 @@ export interface Summary {
   mayFree?: string[];
   /** Parameters it stores where they outlive the call (a field, a list): a caller's reference on them goes with them. */
   keeps?: string[];
+  /** Parameters it gives to a callee that may keep them (one the input does not show). */
+  mayKeep?: string[];
   /** Parameters it queues to deferred work (itself or through a callee). */
   defers?: string[];
 }

@@ -8,6 +8,7 @@ import { flagLeak } from './flag-leak.js';
 import { irqMismatch } from './irq-mismatch.js';
 import { lockLeak } from './lock-leak.js';
 import { lockOrder } from './lock-order.js';
+import { putBeforeUse } from './put-before-use.js';
 import { refLeak } from './ref-leak.js';
 import { refUnderflow } from './ref-underflow.js';
 import { sleepInAtomic } from './sleep-in-atomic.js';
@@ -22,6 +23,7 @@ export const engineChecks: Check[] = [
   refLeak,
   refUnderflow,
   allocLeak,
+  putBeforeUse,
   flagLeak,
   errorPathFallthrough,
   lockOrder,

@@ -7,41 +7,8 @@ import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { MAPPING_PAIRS, wasHanded, type HeldRef } from '../domains/ref-state.js';
 import { splitByStatus } from '../returns.js';
-import { countedInLoops, manyInstances, rootOf } from '../objects.js';
+import { countedInLoops, manyInstances, ownedByFunction, rootOf } from '../objects.js';
 import { truthOf, valueOf } from '../values.js';
-import type { FunctionIR } from '../../c/ir.js';
-
-/**
- * Is the object named only by the function's own locals (a lookup's or a mapping's result), so
- * nothing outside it can drop the reference once it returns? Field paths and objects reached from
- * parameters or globals outlive the call.
- */
-function ownedByFunction(fn: FunctionIR, obj: string): boolean {
-  const root = rootOf(obj);
-  if (!root || obj.replace(/^&/, '') !== root) return false;
-  return fn.locals.some((l) => l.name === root) && !fn.params.some((p) => p.name === root) && !borrowed(fn, root);
-}
-
-/**
- * A local that walks a list or takes a pointer out of a longer-lived structure names an object
- * that outlives the call (`list_for_each_entry(d, &global_list, ..)`, `d = p->child`).
- */
-function borrowed(fn: FunctionIR, name: string): boolean {
-  const params = new Set(fn.params.map((p) => p.name));
-  const locals = new Set(fn.locals.map((l) => l.name));
-  for (const b of fn.blocks) {
-    for (const op of b.ops) {
-      if (op.kind !== 'assign' || op.target !== name) continue;
-      const v = op.value;
-      if (v.k === 'unknown' && v.text.startsWith('next ')) return true;
-      if (v.k === 'path' && !v.path.startsWith('&')) {
-        const r = rootOf(v.path);
-        if (r && (params.has(r) || !locals.has(r))) return true;
-      }
-    }
-  }
-  return false;
-}
 
 /** Mappings that must be undone in the function that made them. */
 const LOCAL_ONLY = MAPPING_PAIRS;

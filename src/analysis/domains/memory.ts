@@ -44,15 +44,18 @@ export class Memory {
   }
 
   /**
-   * Given to a callee the unit cannot see: it may have kept or freed it. A leak after that rests on
-   * an unknown callee (said at info).
+   * Given to a callee that may have kept or freed it (one the unit cannot see, or a member of it
+   * given to any callee): a leak after that rests on that callee (said at info).
    */
-  passed(s: State, op: CallOp): void {
+  passed(s: State, op: CallOp, summarized: boolean): void {
     if (!s.allocs.size || (!op.indirect && this.cx.sem.borrows(op.callee))) return;
     for (const arg of op.argText) {
-      // The allocation itself or a member of it (`rb_link_node(&n->node, ..)` links it in).
+      // The allocation itself or a member of it (`rb_link_node(&n->node, ..)` links it in). A
+      // callee the input shows says what it does with the allocation itself, but not with a
+      // member it may turn back into the object (`free_ws(&ws->list)` with container_of()).
       const r = rootOf(arg);
-      const a = r && (arg === r || derefs(arg.replace(/^&/, ''), r)) ? this.find(s, r) : undefined;
+      const interior = !!r && arg.startsWith('&') && derefs(arg.replace(/^&/, ''), r);
+      const a = r && ((arg === r && !summarized) || interior) ? this.find(s, r) : undefined;
       if (!a || a.passed) continue;
       s.allocs = new Map(s.allocs);
       s.allocs.set(a.obj, { ...a, passed: op.callee });
@@ -148,8 +151,9 @@ export class Memory {
       const obj = this.cx.mapArgs(sum, op, p);
       if (obj && IDENT.test(obj)) this.hand(s, obj, op.line, text);
     }
-    // It may free it, depending on what the caller passed: what follows rests on that callee.
-    for (const p of sum.mayFree ?? []) {
+    // It may free it (depending on what the caller passed) or give it to a callee that may keep
+    // it: what follows rests on that callee.
+    for (const p of [...(sum.mayFree ?? []), ...(sum.mayKeep ?? [])]) {
       if (sum.frees?.includes(p)) continue;
       const obj = this.cx.mapArgs(sum, op, p);
       const a = obj && IDENT.test(obj) ? this.find(s, obj) : undefined;

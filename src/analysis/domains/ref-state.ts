@@ -34,6 +34,11 @@ export interface RefState {
    * the object's others.
    */
   entryPut: Map<string, { pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null; count?: string }>;
+  /**
+   * Objects whose last reference this path may have dropped (obj -> the put): its own last one
+   * (`own`), or one the caller handed it. A use after it may touch freed memory.
+   */
+  lastPut: Map<string, { line: number | null; text: string; pair: string; own: boolean }>;
 }
 
 /** References counted exactly on one object; beyond this the count saturates (loops that take one per pass). */
@@ -66,4 +71,5 @@ export function refKeyParts(s: RefState, out: string[]): void {
   sortedParts(s.refs, (k, r) => `R${k}/${r.count}${r.saturated ? '+' : ''}/${r.gapSince ? 'g' : ''}`, out);
   sortedParts(s.dropped, (k) => `D${k}`, out);
   sortedParts(s.entryPut, (k) => `Q${k}`, out);
+  sortedParts(s.lastPut, (k) => `W${k}`, out);
 }

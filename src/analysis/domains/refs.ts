@@ -5,7 +5,7 @@
 // callee's summary gets or puts.
 
 import type { Block, Expr, Op } from '../../c/ir.js';
-import { derefs, manyInstances, reassignedInLoop, refKey, rootOf } from '../objects.js';
+import { derefs, manyInstances, ownedByFunction, reassignedInLoop, refKey, rootOf } from '../objects.js';
 import { addTrace, traceSteps, type Fact, type Pending, type State } from '../state.js';
 import { firesNonnull, firesNonzero, firesZero, firesZeroOrNonneg, type Summary } from '../summary.js';
 import { isNullOrErr, truthOf, valueOf } from '../values.js';
@@ -31,6 +31,8 @@ export type RefEvent =
       trace: Trace;
     }
   | { k: 'put-unheld'; line: number | null; obj: string; pair: string; source: PairSource; text: string; via?: string; trace: Trace }
+  /** A dereference of an object after a put that may have been its last (own: the function's own last reference). */
+  | { k: 'use-after-put'; line: number | null; obj: string; pair: string; putLine: number | null; putText: string; own: boolean; text: string; trace: Trace }
   /** copy: taken for a copy stored or queued earlier on the path, not kept by this function. */
   | { k: 'ref-taken'; line: number | null; obj: string; pair: string; copy?: boolean };
 
@@ -152,6 +154,10 @@ export class Refs {
       ...(copies?.length ? { aliases: copies } : {}),
     });
     s.dropped.delete(obj);
+    if (s.lastPut.has(obj)) {
+      s.lastPut = new Map(s.lastPut);
+      s.lastPut.delete(obj);
+    }
     cx.errors.retaken(s, obj);
     cx.emit({ k: 'ref-taken', line, obj, pair }, `rt:${obj}:${line}`);
     addTrace(s, line, text, via ? `takes a reference: ${obj} (${pair}) inside ${via}()` : `takes a reference: ${obj} (${pair})`);
@@ -203,9 +209,14 @@ export class Refs {
     // A put known only by its name proves nothing about a reference this path did not take.
     if (!cur && source === 'name') return;
     cx.errors.cleanup(s, line, text, obj, 'put');
+    // Puts that may free the object: a plain one (put_device(), fput()) or kref_put() with its release.
+    const mayFree = source !== 'name' && (!member || pair === 'kref');
     if (cur) {
       if (cur.count > 1) s.refs.set(obj, { ...cur, count: cur.count - 1 });
       else s.refs.delete(obj);
+      // Its own last one on an object only it can reach (a lookup's result): nothing else keeps it.
+      if (mayFree && cur.count === 1 && !cur.saturated && !cur.aliases?.length && ownedByFunction(cx.fn, obj))
+        this.putLast(s, obj, { line, text, pair, own: true });
       // The last of a count the walk lost track of proves nothing about a put that follows.
       if (!cur.saturated || cur.count > 1) s.dropped.set(obj, line);
       addTrace(s, line, text, via ? `drops the reference: ${obj} inside ${via}()` : `drops the reference: ${obj}`);
@@ -248,10 +259,29 @@ export class Refs {
       );
     } else if (!s.dropped.has(obj)) {
       if (s.clean) cx.emit({ k: 'put-unheld', line, obj, pair, source, text, via, trace: traceSteps(s) }, `punheld:${obj}:${line}`);
+      if (mayFree) this.putLast(s, obj, { line, text, pair, own: false });
       s.entryPut.set(obj, { pair, source, line, ...(member && r.obj !== obj ? { count: r.obj } : {}) });
     }
     s.dropped.set(obj, line);
     if (count) s.dropped.set(count, line);
+  }
+
+  private putLast(s: State, obj: string, p: { line: number | null; text: string; pair: string; own: boolean }): void {
+    s.lastPut = new Map(s.lastPut);
+    s.lastPut.set(obj, p);
+  }
+
+  /** A dereference (a field read or written, a lock inside it) of an object whose last reference may be gone. */
+  used(s: State, path: string, line: number | null, text: string): void {
+    if (!s.lastPut.size) return;
+    const p = path.replace(/^&/, '');
+    for (const [obj, put] of s.lastPut) {
+      if (!IDENT.test(obj) || !derefs(p, obj) || line === put.line) continue;
+      this.cx.emit(
+        { k: 'use-after-put', line, obj, pair: put.pair, putLine: put.line, putText: put.text, own: put.own, text, trace: traceSteps(s) },
+        `uap:${obj}:${line}`,
+      );
+    }
   }
 
   /**
@@ -358,6 +388,10 @@ export class Refs {
     }
     if (isMemory(op.target)) this.slotReplaced(s, op.target, op.line, op.text ?? op.target);
     s.dropped.delete(op.target); // a new value: earlier puts were of the old one
+    if (ident && s.lastPut.has(op.target)) {
+      s.lastPut = new Map(s.lastPut);
+      s.lastPut.delete(op.target);
+    }
     if (s.dropped.size && ident) {
       for (const k of [...s.dropped.keys()]) if (derefs(k, op.target)) s.dropped.delete(k); // and of what it pointed to
     }
@@ -613,6 +647,7 @@ export class Refs {
   /** Code the patch does not show: what was dropped says nothing any more, what is held may not be. */
   gap(s: RefState): void {
     s.dropped.clear();
+    s.lastPut.clear();
     for (const [k, r] of s.refs) if (!r.gapSince) s.refs.set(k, { ...r, gapSince: true });
   }
 }
