@@ -358,6 +358,7 @@ class Walker implements WalkContext {
       case 'assert':
         if (op.what === 'might-sleep') this.sleep.check(s, { line: op.line, what: op.primitive, why: 'might_sleep()', text: op.text ?? op.primitive });
         else if (op.what === 'held' && op.obj) this.locks.assertHeld(s, op.obj, op.line);
+        else if (op.what === 'might-lock' && op.obj) this.locks.mightLock(s, op.obj, op.line, op.text ?? op.primitive);
         break;
       case 'gap':
         this.gap(s, op.line);

@@ -192,7 +192,7 @@ export type Op =
   | (OpBase & { kind: 'assign'; target: string; value: Expr }) // to a local variable or a path
   | (OpBase & {
       kind: 'assert'; // what the code states about its context
-      what: 'held' | 'claimed' | 'not-held' | 'might-sleep' | 'irqs-disabled' | 'in-atomic';
+      what: 'held' | 'claimed' | 'not-held' | 'might-sleep' | 'might-lock' | 'irqs-disabled' | 'in-atomic';
       obj: string | null;
       primitive: string;
     })

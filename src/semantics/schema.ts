@@ -170,7 +170,8 @@ export const Primitive = z.discriminatedUnion('op', [
   z.strictObject({
     op: z.literal('assert'),
     /** claimed: the code says the lock is held here (lockdep_is_held() inside an expression), a hint about the caller's context, not a lock fact. */
-    what: z.enum(['held', 'claimed', 'not-held', 'might-sleep', 'irqs-disabled', 'in-atomic']),
+    /** might-lock: the code may take the lock here (might_lock()): as lockdep, a take and a release at once. */
+    what: z.enum(['held', 'claimed', 'not-held', 'might-sleep', 'might-lock', 'irqs-disabled', 'in-atomic']),
     lock: z.number().int().min(0).optional(),
   }),
   z.strictObject({ op: z.literal('barrier') }),

@@ -337,6 +337,25 @@ export class Locks {
     else this.release(s, { obj, family: op.family, mode: op.mode, irq: op.irq, line: op.line, text: op.text ?? op.primitive });
   }
 
+  /**
+   * might_lock(x): the lock may be taken here (on a rare path the code does not show): taking it
+   * while it is held is a self-deadlock, and the locks held now are ordered before it.
+   */
+  mightLock(s: State, obj: string, line: number | null, text: string): void {
+    const held = this.findHeld(s, obj);
+    if (held && !nests(held.family, held.mode)) {
+      this.cx.emit({ k: 'double-acquire', line, obj, text, held, viaGap: s.viaGap, block: this.cx.block, trace: traceSteps(s) }, `dbl:${obj}:${line}:`);
+      return;
+    }
+    if (held) return;
+    this.order(s, { obj, line, text });
+    // For callers: lockdep counts it as taken on every call that reaches it, whichever path would.
+    // Its family as the function takes it elsewhere, if it does (else a plain context).
+    let family: LockFamily = 'context';
+    for (const b of this.cx.fn.blocks) for (const op of b.ops) if (op.kind === 'acquire' && op.obj === obj) family = op.family;
+    this.cx.emit({ k: 'acquire', line, obj, family, mode: 'exclusive', irq: 'none', block: this.cx.block, afterGap: s.viaGap }, `acq:${obj}:${line}:might`);
+  }
+
   /** lockdep_assert_held(x) of a lock this path does not hold: the caller holds it; the function relies on it. */
   assertHeld(s: LockState, obj: string, line: number | null): void {
     if (!s.locks.has(obj)) s.locks.set(obj, entryLock(obj, line));
