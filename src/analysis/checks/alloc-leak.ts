@@ -5,9 +5,8 @@
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
-import { splitByStatus } from '../returns.js';
+import { keptOnSuccess, keptOutsideErrors } from './kept-on-success.js';
 import { defineRule, report } from '../rule.js';
-import { truthOf, valueOf } from '../values.js';
 import { loopBlocks, rootOf } from '../objects.js';
 import { isMemory } from '../domains/refs.js';
 import type { FunctionIR } from '../../c/ir.js';
@@ -82,15 +81,8 @@ export const allocLeak: Check = {
       if (!leaking.length) continue;
       // Evidence that the function disposes of it itself: another return freed it or handed it on.
       if (!clean.some((x) => x.state.allocEnd.has(obj))) continue;
-      const ptr = fn.returnType.includes('*');
-      const cls = (x: Exit): Exit['cls'] => (ptr && x.cls === 'any' && x.value && truthOf(valueOf(x.value, x.state)) === true ? 'ptr' : x.cls) as Exit['cls'];
-      const keptOn = new Set(leaking.map(cls));
-      const cleanOn = new Set(clean.map(cls));
       // Kept when it succeeds, freed when it fails: the success gave it to a callee that keeps it.
-      if (keptOn.size === 1 && (ptr ? keptOn.has('ptr') || keptOn.has('any') : keptOn.has('zero')) && splitByStatus(fn.returnType, keptOn, cleanOn, false))
-        continue;
-      // A void function that frees it only inside its error branches: the rest handed it on.
-      if (fn.returnType.trim().endsWith('void') && clean.every((x) => x.state.err) && leaking.every((x) => !x.state.err)) continue;
+      if (keptOnSuccess(fn, leaking, clean) || keptOutsideErrors(fn, leaking, clean)) continue;
       // Where a return holds it without having given it to a callee the input does not show, if one does.
       const x = leaking.find((l) => !l.state.allocs.get(obj)!.passed) ?? leaking[0]!;
       const a = x.state.allocs.get(obj)!;

@@ -6,9 +6,8 @@ import { defineRule, report } from '../rule.js';
 import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { MAPPING_PAIRS, wasHanded, type HeldRef } from '../domains/ref-state.js';
-import { splitByStatus } from '../returns.js';
+import { exitClass, keptOnSuccess, keptOutsideErrors } from './kept-on-success.js';
 import { countedInLoops, manyInstances, ownedByFunction, rootOf } from '../objects.js';
-import { truthOf, valueOf } from '../values.js';
 
 /** Mappings that must be undone in the function that made them. */
 const LOCAL_ONLY = MAPPING_PAIRS;
@@ -70,26 +69,13 @@ export const refLeak: Check = {
       }
       if (!leaking.length) continue;
       const local = LOCAL_ONLY.has(sample.pair);
-      // Kept when it returns 0, dropped with an error: the success handed it on (registered it).
-      // Likewise a constructor that keeps it when it returns the new object and drops it when it
-      // returns NULL or an error pointer: the object holds it.
-      const ptr = fn.returnType.includes('*');
-      // A pointer known not to be NULL (`if (!td) return NULL; ... return td;`) is the object.
-      const cls = (x: Exit): string => (ptr && x.cls === 'any' && x.value && truthOf(valueOf(x.value, x.state)) === true ? 'ptr' : x.cls);
-      const keptOn = new Set(leaking.map(cls)) as Set<Exit['cls']>;
-      const cleanOn = new Set(clean.map(cls)) as Set<Exit['cls']>;
-      const bool = /\bbool\b/.test(fn.returnType);
-      // `true` for a bool taking a reference on an object it was given (`sk_filter_charge(sk, fp)`):
-      // the success is the caller's reference.
+      // Kept when it returns 0 (the new object, or `true` for a bool taking a reference on an
+      // object it was given: `sk_filter_charge(sk, fp)`), dropped when it fails: the success
+      // handed it on (registered it).
       const given = fn.params.some((p) => p.name === rootOf(obj));
-      if (
-        !local &&
-        clean.length &&
-        keptOn.size === 1 &&
-        (ptr ? keptOn.has('ptr') || keptOn.has('any') : bool ? given && keptOn.has('pos') : keptOn.has('zero')) &&
-        splitByStatus(fn.returnType, keptOn, cleanOn, false)
-      )
-        continue;
+      if (!local && keptOnSuccess(fn, leaking, clean, given)) continue;
+      const cls = (x: Exit): Exit['cls'] => exitClass(fn, x);
+      const keptOn = new Set(leaking.map(cls));
       // Get or create: the successful returns that made a new object handed it on with its first
       // reference (put it on a list, stored it); one that found an existing object and took a
       // reference on it leaves that reference where it found the object, as the contract says.
@@ -101,7 +87,8 @@ export const refLeak: Check = {
       // shows how it disposes of it: another path that took it drops it or hands it on.
       // Returning a failure while holding it is such evidence too: callers of a failed call
       // assume nothing was taken.
-      const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || (c === 'zero' && (ptr || bool));
+      const ptrOrBool = fn.returnType.includes('*') || /\bbool\b/.test(fn.returnType);
+      const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || (c === 'zero' && ptrOrBool);
       if (
         !local &&
         !ownedByFunction(fn, obj) &&
@@ -111,7 +98,7 @@ export const refLeak: Check = {
         continue;
       // A void function (a driver's enable callback) that drops it only inside its error branches and
       // keeps it on every other return: the success is what the reference is for (its disable drops it).
-      if (!local && fn.returnType.trim().endsWith('void') && clean.length && clean.every((x) => x.state.err) && leaking.every((x) => !x.state.err)) continue;
+      if (!local && keptOutsideErrors(fn, leaking, clean)) continue;
       // Held on every return: a reference handed to the caller unless the pair cannot outlive the function.
       if (!clean.length && !local) continue;
       // Pairs guessed from names need the function itself to use the put on other paths.
