@@ -229,9 +229,12 @@ function keptParams(w: WalkResult, callees?: SummaryTable): string[] {
   // A parameter assigned a new value inside is not the caller's object any more.
   for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'assign' && params.has(op.target)) params.delete(op.target);
   const out = new Set<string>();
+  const locals = new Set([...fn.params.map((p) => p.name), ...fn.locals.map((l) => l.name)]);
+  // Memory, or a global variable (`fib_info_hash = hash`).
+  const outlives = (target: string): boolean => isMemory(target) || (/^[A-Za-z_]\w*$/.test(target) && !locals.has(target));
   for (const b of fn.blocks) {
     for (const op of b.ops) {
-      if (op.kind === 'assign' && isMemory(op.target) && op.value.k === 'var' && params.has(op.value.name)) out.add(op.value.name);
+      if (op.kind === 'assign' && outlives(op.target) && op.value.k === 'var' && params.has(op.value.name)) out.add(op.value.name);
       else if (op.kind === 'list' && op.node && (op.action === 'add' || op.action === 'add-tail') && params.has(rootOf(op.node) ?? ''))
         out.add(rootOf(op.node)!);
       else if (op.kind === 'ref' && op.action === 'keep' && params.has(op.obj)) out.add(op.obj);

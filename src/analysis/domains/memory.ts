@@ -103,7 +103,8 @@ export class Memory {
     const from = pointerRoot(v);
     const a = from ? this.find(s, from) : undefined;
     if (!a) return;
-    if (isMemory(target)) this.end(s, a, 'handed', op.line, op.text ?? target);
+    // Into memory, or into a global (`fib_info_hash = new_hash`).
+    if (isMemory(target) || (IDENT.test(target) && !this.cx.isLocal(target))) this.end(s, a, 'handed', op.line, op.text ?? target);
     else if (local && v.k === 'var') {
       s.allocs = new Map(s.allocs);
       s.allocs.set(a.obj, { ...a, names: [...a.names, target] });
