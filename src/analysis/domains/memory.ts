@@ -20,7 +20,7 @@ export interface HeldAlloc {
   primitive: string;
   line: number | null;
   gapSince: boolean;
-  /** Handed as an argument to a callee the unit cannot see (its name). */
+  /** Given to a callee that may have kept or freed it (its name): a leak after that is said at info. */
   passed?: string;
 }
 
