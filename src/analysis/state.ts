@@ -102,9 +102,10 @@ export function cloneState(s: State): State {
     refs: copy(s.refs),
     dropped: copy(s.dropped),
     entryPut: copy(s.entryPut),
-    lastPut: copy(s.lastPut),
-    allocs: copy(s.allocs),
-    allocEnd: copy(s.allocEnd),
+    // Replaced, never changed in place, by their domains: shared between copies.
+    lastPut: s.lastPut,
+    allocs: s.allocs,
+    allocEnd: s.allocEnd,
     flags: copy(s.flags),
     facts: copy(s.facts),
     rfacts: copy(s.rfacts),

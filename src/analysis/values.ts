@@ -48,9 +48,17 @@ export function condKey(e: Expr): string | null {
  * that may change it, a set or clear of that bit).
  */
 export function bitKey(word: string, bit: string): string | null {
+  const id = `${word}\u0000${bit}`;
+  const hit = bitKeys.get(id);
+  if (hit !== undefined) return hit;
   const b: Expr = /^[A-Za-z_]\w*$/.test(bit) ? { k: 'var', name: bit } : { k: 'unknown', text: bit };
-  return condKey({ k: 'arith', op: '&', a: { k: 'path', path: word.replace(/^&/, '') }, b });
+  const k = condKey({ k: 'arith', op: '&', a: { k: 'path', path: word.replace(/^&/, '') }, b });
+  if (bitKeys.size > 100000) bitKeys.clear();
+  bitKeys.set(id, k);
+  return k;
 }
+
+const bitKeys = new Map<string, string | null>();
 
 /** Free of op results and hidden conditions: the same text is the same value. */
 function stable(e: Expr): boolean {

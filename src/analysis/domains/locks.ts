@@ -103,7 +103,6 @@ export type LockEvent =
       viaLine?: number | null;
       /** The callee takes it on some of its paths only. */
       sometimes?: boolean;
-      trace: Trace;
     };
 
 /** A lock taken or dropped: by a primitive, a callee's summary or a handoff in rules/. */
@@ -436,7 +435,6 @@ export class Locks {
         k: 'lock-order',
         ...e,
         held: held.map((l) => ({ obj: l.obj, line: l.line, text: l.via ? `${l.via}()` : l.fromEntry ? '(held by the caller)' : '' })),
-        trace: traceSteps(s),
       },
       `ord:${e.obj}:${e.line}:${e.via ?? ''}:${key}`,
     );

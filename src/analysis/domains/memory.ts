@@ -222,7 +222,9 @@ export class Memory {
   }
 
   gap(s: MemoryState): void {
-    for (const [k, a] of s.allocs) if (!a.gapSince) s.allocs.set(k, { ...a, gapSince: true });
+    if (!s.allocs.size) return;
+    // Copied, never changed in place: states share these maps (state.ts).
+    s.allocs = new Map([...s.allocs].map(([k, a]) => [k, a.gapSince ? a : { ...a, gapSince: true }]));
   }
 }
 

@@ -647,7 +647,7 @@ export class Refs {
   /** Code the patch does not show: what was dropped says nothing any more, what is held may not be. */
   gap(s: RefState): void {
     s.dropped.clear();
-    s.lastPut.clear();
+    if (s.lastPut.size) s.lastPut = new Map();
     for (const [k, r] of s.refs) if (!r.gapSince) s.refs.set(k, { ...r, gapSince: true });
   }
 }
