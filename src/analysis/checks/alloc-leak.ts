@@ -7,8 +7,7 @@ import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { keptOnSuccess, keptOutsideErrors } from './kept-on-success.js';
 import { defineRule, report } from '../rule.js';
-import { loopBlocks, rootOf } from '../objects.js';
-import { isMemory } from '../domains/refs.js';
+import { loopBlocks } from '../objects.js';
 import type { FunctionIR } from '../../c/ir.js';
 
 export const allocLeakRule = defineRule({
@@ -45,22 +44,12 @@ dev->name = name;`,
   },
 });
 
-/** Every place the function stores `obj` where it outlives the call is inside a loop. */
-function handedOnlyInLoops(fn: FunctionIR, obj: string): boolean {
+/** Every return that handed `obj` on did so inside a loop (a store, a list add, a keeping callee). */
+function handedOnlyInLoops(fn: FunctionIR, obj: string, clean: Exit[]): boolean {
+  const ends = clean.flatMap((x) => x.state.allocEnd.get(obj) ?? []);
+  if (!ends.some((e) => e.how === 'handed')) return false;
   const loops = loopBlocks(fn);
-  let sites = 0;
-  for (const b of fn.blocks) {
-    for (const op of b.ops) {
-      const stores =
-        (op.kind === 'assign' && isMemory(op.target) && op.value.k === 'var' && op.value.name === obj) ||
-        (op.kind === 'assign' && isMemory(op.target) && op.value.k === 'arith' && op.value.a.k === 'var' && op.value.a.name === obj) ||
-        (op.kind === 'list' && !!op.node && rootOf(op.node) === obj && (op.action === 'add' || op.action === 'add-tail'));
-      if (!stores) continue;
-      if (!loops.has(b.id)) return false;
-      sites++;
-    }
-  }
-  return sites > 0;
+  return ends.every((e) => e.how !== 'handed' || loops.has(e.block));
 }
 
 export const allocLeak: Check = {
@@ -100,15 +89,12 @@ export const allocLeak: Check = {
             where: besides(exitLines(leaking, clean), `not held on return at ${exitLines(clean, leaking)}`),
           },
           confidence,
-          basis: { weak: [...(a.passed ? (['unknown-callee'] as const) : []), ...(handedOnlyInLoops(fn, obj) ? (['loop-skipped'] as const) : [])] },
+          basis: { weak: [...(a.passed ? (['unknown-callee'] as const) : []), ...(handedOnlyInLoops(fn, obj, clean) ? (['loop-skipped'] as const) : [])] },
           line: x.line,
           function: fn.name,
           objects: [obj],
           trace: x.trace,
-          facts: [
-            ...facts,
-            `other returns ${[...new Set(clean.flatMap((c) => (c.state.allocEnd.get(obj) ? [c.state.allocEnd.get(obj)] : [])))].join(' or ')} it`,
-          ],
+          facts: [...facts, `other returns ${[...new Set(clean.flatMap((c) => c.state.allocEnd.get(obj)?.how ?? []))].join(' or ')} it`],
         }),
       );
     }

@@ -26,8 +26,8 @@ export interface HeldAlloc {
 
 export interface MemoryState {
   allocs: Map<string, HeldAlloc>;
-  /** How allocations stopped being this path's (variable -> 'freed' | 'handed'), for evidence. */
-  allocEnd: Map<string, 'freed' | 'handed'>;
+  /** How allocations stopped being this path's, and in which block (for evidence). */
+  allocEnd: Map<string, { how: 'freed' | 'handed'; block: number }>;
 }
 
 const IDENT = /^[A-Za-z_]\w*$/;
@@ -74,7 +74,7 @@ export class Memory {
     s.allocs = new Map(s.allocs);
     s.allocs.delete(a.obj);
     s.allocEnd = new Map(s.allocEnd);
-    s.allocEnd.set(a.obj, how);
+    s.allocEnd.set(a.obj, { how, block: this.cx.block });
     addTrace(s, line, text, how === 'freed' ? `frees ${a.obj}` : `hands ${a.obj} on`);
   }
 
@@ -246,5 +246,5 @@ function pointerRoot(e: Expr): string | null {
 
 export function memoryKeyParts(s: MemoryState, out: string[]): void {
   sortedParts(s.allocs, (k, a) => `A${k}/${a.names.join(',')}/${a.gapSince ? 'g' : ''}${a.passed ? 'p' : ''}`, out);
-  sortedParts(s.allocEnd, (k, e) => `Z${k}/${e}`, out);
+  sortedParts(s.allocEnd, (k, e) => `Z${k}/${e.how}`, out);
 }
