@@ -32,6 +32,9 @@ export type ErrorPathEvent = {
 };
 
 export class ErrorPaths {
+  /** Each branch condition's error side, worked out once (branches are walked many times). */
+  private readonly sides = new WeakMap<Expr, { subject: string; outcome: boolean } | null>();
+
   constructor(private readonly cx: WalkContext) {}
 
   /** A release, put or free: the error side's cleanup, or a repeat of it after falling through. */
@@ -98,7 +101,8 @@ export class ErrorPaths {
 
   /** Entering the error side of a branch on `cond` (taken when it is `outcome`, into block `target`). */
   branch(s: State, cond: Expr, outcome: boolean, target: number, line: number | null): void {
-    const side = errorSide(cond, this.cx.fn);
+    let side = this.sides.get(cond);
+    if (side === undefined) this.sides.set(cond, (side = errorSide(cond, this.cx.fn)));
     if (side && side.outcome === outcome && (!s.err || (!s.err.fellThrough && !s.err.cleanup))) {
       s.err = { subject: side.subject, line, succ: target, cleanup: null, fellThrough: false };
     }
