@@ -5,7 +5,7 @@
 // same leading word, a release word of rules' `lockWords` where the helper has its take word.
 
 import type { Semantics } from '../semantics/index.js';
-import type { LockRef, Summary } from './summary.js';
+import { noContract, type LockRef, type Summary } from './summary.js';
 import { rootOf } from './objects.js';
 
 /** The words of a function name (`__mddev_lock_nointr` -> mddev, lock, nointr). */
@@ -66,7 +66,7 @@ function counterpart(name: string, taker: Summary, locks: LockRef[]): Summary {
     refs: { gets: [], puts: [], returns: null },
     maySleep: null,
     partial: true,
-    contract: { acquires: [], releases: [], mustHold: [] },
+    contract: noContract(),
     flagClears: [],
   };
 }

@@ -93,8 +93,9 @@ export function summarize(
   const contract = contractOf(fn.annotations);
   for (const obj of [...contract.mustHold, ...contract.releases])
     if (!requires.has(obj)) requires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
-  // An annotation says it takes the lock even when the visible body does not show where.
-  for (const obj of contract.acquires)
+  // An annotation says it takes the lock even when the visible body does not show where;
+  // `__must_not_hold(x)` says it takes x (and lets it go): a caller holding x deadlocks.
+  for (const obj of [...contract.acquires, ...contract.mustNotHold])
     if (!acquires.has(obj)) acquires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine, always: true });
 
   // Prefer a sleep on every path (its block dominates every return) to one on some paths.

@@ -114,11 +114,24 @@ export interface Contract {
   acquires: string[]; // __acquires(x), context(x, 0, 1): returns holding x
   releases: string[]; // __releases(x), context(x, 1, 0): returns without x, which the caller held
   mustHold: string[]; // __must_hold(x), context(x, 1, 1)
+  condAcquires: { lock: string; when: 'nonzero' | 'zero' }[]; // __cond_acquires(x): returns holding x when it succeeds
+  mustNotHold: string[]; // __must_not_hold(x): takes x itself, so its caller must not hold it
+}
+
+/** No annotations: what a summary from rules/ or a guessed counterpart promises. */
+export function noContract(): Contract {
+  return { acquires: [], releases: [], mustHold: [], condAcquires: [], mustNotHold: [] };
 }
 
 /** The promise a function's annotations make. */
 export function contractOf(a: FunctionIR['annotations']): Contract {
-  const c: Contract = { acquires: [...a.acquires], releases: [...a.releases], mustHold: [...a.mustHold] };
+  const c: Contract = {
+    acquires: [...a.acquires],
+    releases: [...a.releases],
+    mustHold: [...a.mustHold],
+    condAcquires: [...a.condAcquires],
+    mustNotHold: [...a.mustNotHold],
+  };
   for (const x of a.context) {
     const list = x.entry === 0 && x.exit > 0 ? c.acquires : x.entry > 0 && x.exit === 0 ? c.releases : x.entry > 0 && x.exit > 0 ? c.mustHold : null;
     if (list && !list.includes(x.lock)) list.push(x.lock);
@@ -127,7 +140,7 @@ export function contractOf(a: FunctionIR['annotations']): Contract {
 }
 
 export function hasContract(c: Contract): boolean {
-  return !!(c.acquires.length || c.releases.length || c.mustHold.length);
+  return !!(c.acquires.length || c.releases.length || c.mustHold.length || c.condAcquires.length || c.mustNotHold.length);
 }
 
 /** A function the input only declares, from the annotations on its prototype. */
@@ -139,17 +152,32 @@ export function annotationSummary(d: NonNullable<FunctionIR['declared']>[number]
     ...contract.acquires.map((o) => `__acquires(${o})`),
     ...contract.releases.map((o) => `__releases(${o})`),
     ...contract.mustHold.map((o) => `__must_hold(${o})`),
+    ...contract.condAcquires.map((c) => `__cond_acquires(${c.lock})`),
+    ...contract.mustNotHold.map((o) => `__must_not_hold(${o})`),
   ];
+  const released = contract.releases.map(ref);
+  // A conditional acquire holds on the exits its success value classifies as; not on the others.
+  const cond = contract.condAcquires;
+  const held = (cls: RetClass): LockRef[] => [
+    ...contract.acquires.map(ref),
+    ...cond.filter((c) => (c.when === 'zero' ? cls === 'zero' : cls !== 'zero' && cls !== 'neg' && cls !== 'errptr')).map((c) => ref(c.lock)),
+  ];
+  const classes: RetClass[] = cond.length ? (cond.some((c) => c.when === 'zero') ? ['zero', 'neg'] : ['pos', 'zero']) : ['any'];
   return {
     name: d.name,
     source: 'annotation',
     origin: `${names.join(' ')} on its declaration${d.line !== null ? ` (line ${d.line})` : ''}`,
     params: d.params.map((p) => p.name),
     locals: new Set(),
-    acquires: contract.acquires.map((o) => ({ ...ref(o), always: true })),
-    exits: [{ cls: 'any', acquired: contract.acquires.map(ref), released: contract.releases.map(ref), lines: [] }],
+    // `__must_not_hold(x)`: it takes x (and lets it go), as might_lock() says: a caller holding x deadlocks.
+    acquires: [
+      ...contract.acquires.map((o) => ({ ...ref(o), always: true })),
+      ...cond.map((c) => ({ ...ref(c.lock), always: true, tries: true })),
+      ...contract.mustNotHold.map((o) => ({ ...ref(o), always: true })),
+    ],
+    exits: classes.map((cls) => ({ cls, acquired: held(cls), released, lines: [] })),
     exitsKnown: true,
-    touches: [...contract.acquires, ...contract.releases].map(ref),
+    touches: [...contract.acquires, ...contract.releases, ...cond.map((c) => c.lock)].map(ref),
     requires: [...contract.releases, ...contract.mustHold].map(ref),
     refs: { gets: [], puts: [], returns: null },
     maySleep: null,

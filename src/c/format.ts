@@ -190,6 +190,8 @@ export function formatFunctionIR(fn: FunctionIR): string {
     ...a.acquires.map((x) => `__acquires(${x})`),
     ...a.releases.map((x) => `__releases(${x})`),
     ...a.mustHold.map((x) => `__must_hold(${x})`),
+    ...a.condAcquires.map((c) => `__cond_acquires(${c.when === 'zero' ? '0' : 'true'}, ${c.lock})`),
+    ...a.mustNotHold.map((x) => `__must_not_hold(${x})`),
     ...a.context.map((c) => `context(${c.lock}, ${c.entry}, ${c.exit})`),
   ];
   if (ann.length) lines.push(`  annotations: ${ann.join(' ')}`);

@@ -125,7 +125,7 @@ function fromMacroHeader(prev: SNode, body: SNode, src: string): FoundFunction |
 export type Annotations = FunctionIR['annotations'];
 
 export function emptyAnnotations(): Annotations {
-  return { acquires: [], releases: [], mustHold: [], context: [] };
+  return { acquires: [], releases: [], mustHold: [], context: [], condAcquires: [], mustNotHold: [] };
 }
 
 function addAnnotation(a: Annotations, kind: string, args: string[]): void {
@@ -143,7 +143,16 @@ function addAnnotation(a: Annotations, kind: string, args: string[]): void {
     if (!a.context.some((c) => c.lock === obj)) a.context.push({ lock: obj, entry: n(entry), exit: n(exit) });
     return;
   }
-  const list = kind === 'acquires' ? a.acquires : kind === 'releases' ? a.releases : a.mustHold;
+  if (kind === 'condAcquires') {
+    // `__cond_acquires(x)`, or the compiler's `__cond_acquires(ret, x)`: held when it returns ret.
+    const [first, second] = args;
+    const lock = annotationLock((second ?? first ?? '').trim());
+    const ret = second === undefined ? 'true' : (first ?? '').trim();
+    const when = ret === '0' || ret === 'false' ? 'zero' : 'nonzero';
+    if (lock && !a.condAcquires.some((c) => c.lock === lock)) a.condAcquires.push({ lock, when });
+    return;
+  }
+  const list = kind === 'acquires' ? a.acquires : kind === 'releases' ? a.releases : kind === 'mustNotHold' ? a.mustNotHold : a.mustHold;
   for (const arg of args) add(list, annotationLock(arg));
 }
 
@@ -203,6 +212,8 @@ export function annotationsFor(root: SNode, src: string, prep: Prepared, fns: Fo
       for (const x of proto.acquires) addAnnotation(ann, 'acquires', [x]);
       for (const x of proto.releases) addAnnotation(ann, 'releases', [x]);
       for (const x of proto.mustHold) addAnnotation(ann, 'mustHold', [x]);
+      for (const x of proto.mustNotHold) addAnnotation(ann, 'mustNotHold', [x]);
+      for (const c of proto.condAcquires) if (!ann.condAcquires.some((y) => y.lock === c.lock)) ann.condAcquires.push(c);
       for (const c of proto.context) if (!ann.context.some((y) => y.lock === c.lock)) ann.context.push(c);
     }
     out.set(f, ann);

@@ -246,6 +246,10 @@ export interface FunctionIR {
     acquires: string[];
     releases: string[];
     mustHold: string[];
+    /** `__cond_acquires(x)` (sparse: held when it returns non-zero), `__cond_acquires(ret, x)` (Clang: held when it returns `ret`). */
+    condAcquires: { lock: string; when: 'nonzero' | 'zero' }[];
+    /** `__must_not_hold(x)`: it takes x itself; a caller holding x deadlocks. */
+    mustNotHold: string[];
     context: { lock: string; entry: number; exit: number }[];
   };
   blocks: Block[]; // blocks[0] is the entry

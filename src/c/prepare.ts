@@ -13,7 +13,7 @@
 // position map so that original text can still be sliced.
 
 export interface Annotation {
-  kind: 'acquires' | 'releases' | 'mustHold' | 'context';
+  kind: 'acquires' | 'releases' | 'mustHold' | 'context' | 'condAcquires' | 'mustNotHold';
   args: string[]; // raw argument texts
   at: number; // index in the prepared text
 }
@@ -100,7 +100,6 @@ const BARE_ATTRS = new Set([
   '__no_sanitize_address',
   '__no_stack_protector',
   'noinline_for_stack',
-  '__must_hold_shared',
   '__inline',
   '__inline__',
   '__always_inline_or_noinline',
@@ -111,8 +110,6 @@ const BARE_ATTRS = new Set([
   '__devinit',
   '__devexit',
   '__cpuinit',
-  '__releases_shared',
-  '__acquires_shared',
   '__counted_by_ptr',
   '__nonstring',
   '__fix_address',
@@ -134,9 +131,7 @@ const ARG_ATTRS = new Set([
   '__malloc',
   '__guarded_by',
   '__pt_guarded_by',
-  '__cond_acquires',
   '__cond_releases',
-  '__cond_acquires_shared',
   '__no_sanitize',
   '__diag',
   '__nocapture',
@@ -152,6 +147,13 @@ const ANNOTATIONS: Record<string, Annotation['kind']> = {
   __acquires: 'acquires',
   __releases: 'releases',
   __must_hold: 'mustHold',
+  // The compiler's context analysis: a shared (reader) hold is a hold for what callers owe.
+  __acquires_shared: 'acquires',
+  __releases_shared: 'releases',
+  __must_hold_shared: 'mustHold',
+  __cond_acquires: 'condAcquires',
+  __cond_acquires_shared: 'condAcquires',
+  __must_not_hold: 'mustNotHold',
 };
 
 const TYPEOF = new Set(['typeof', '__typeof__', '__typeof', 'typeof_unqual', '__typeof_unqual__']);

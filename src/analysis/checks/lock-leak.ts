@@ -101,10 +101,13 @@ export const lockLeak: Check = {
         // Only a lock whose taking can fail (a trylock, _killable, a helper that returns with it
         // on success), or that a failing path takes and gives back, is a conditional lock; one
         // taken for good after an early error return is held on every return that took it.
-        const conditional = !!handoff || free.some((x) => x.state.released.has(obj)) || conditionalAcquire(ctx, obj);
+        // `__cond_acquires(obj)` declares it so: nothing to tell the caller that it does not say.
+        const declared = fn.annotations.condAcquires.some((c) => c.lock === obj);
+        const conditional = declared || !!handoff || free.some((x) => x.state.released.has(obj)) || conditionalAcquire(ctx, obj);
         // And someone must use it so: a static function of a fully visible file that nothing in
         // the input calls (a sysfs handler, a callback) has no caller to release the lock.
         const split = conditional && splitByStatus(fn.returnType, hc, fc);
+        if (split && declared) continue;
         const uncalled = split && !handoff && fn.isStatic && fn.meta.completeness === 'full' && !calledInInput(ctx);
         if (split && !uncalled) {
           out.push(info(ctx, obj, holding, handoff, { messageId: 'conditional', data: { obj, heldWhen: [...hc].join('/'), freeWhen: [...fc].join('/') } }));
