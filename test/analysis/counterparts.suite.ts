@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { releaseCounterparts } from '../../src/analysis/counterparts.js';
-import type { Summary } from '../../src/analysis/summary.js';
+import { noContract, type Summary } from '../../src/analysis/summary.js';
 import { defaultSemantics } from '../../src/semantics/index.js';
 
 /** A helper that returns holding `lock` of its first parameter (or drops it again when `drops`). */
@@ -22,7 +22,7 @@ function helper(name: string, lock = '&m->lock', drops = false): Summary {
     refs: { gets: [], puts: [], returns: null },
     maySleep: null,
     partial: false,
-    contract: { acquires: [], releases: [], mustHold: [] },
+    contract: noContract(),
     flagClears: [],
   };
 }
