@@ -1,9 +1,11 @@
 // What ref-leak and alloc-leak share: when a function that still holds something at some returns
 // is handing it on by contract rather than leaking it. Kept when it returns 0 (or the new object,
 // or a bool true for an object it was given), dropped when it fails: the success registered it.
-// A void function that drops it only inside its error branches: the rest is what it is for.
+// A void function that drops it only inside its error branches: the rest is what it is for. And
+// a put of its own under a test of something else, which the walk cannot tie to the get.
 
-import type { FunctionIR } from '../../c/ir.js';
+import type { Expr, FunctionIR } from '../../c/ir.js';
+import { rootOf } from '../objects.js';
 import type { Exit } from '../engine.js';
 import { splitByStatus } from '../returns.js';
 import { truthOf, valueOf } from '../values.js';
@@ -34,4 +36,41 @@ export function keptOnSuccess(fn: FunctionIR, leaking: Exit[], clean: Exit[], gi
 /** A void function that lets it go only inside its error branches and keeps it on every other return. */
 export function keptOutsideErrors(fn: FunctionIR, leaking: Exit[], clean: Exit[]): boolean {
   return fn.returnType.trim().endsWith('void') && clean.length > 0 && clean.every((x) => x.state.err) && leaking.every((x) => !x.state.err);
+}
+
+/**
+ * The lines of the tests under which the function drops the reference in a block of its own,
+ * testing something else (`if (args.add_ref) put_net(target);`, `if (nsid >= 0) put_net(net);`):
+ * a flag or value it sets along with the get, which the walk cannot tie to it, decides whether the
+ * put runs. A path that skipped such a put at its test may be one the code never takes; one that
+ * left before reaching it (an error return) is not.
+ */
+export function putGuardLines(fn: FunctionIR, obj: string): Set<number> {
+  const out = new Set<number>();
+  const root = rootOf(obj);
+  const puts = new Set(fn.blocks.filter((b) => b.ops.some((op) => op.kind === 'ref' && op.action === 'put' && op.obj === obj)).map((b) => b.id));
+  if (!puts.size || !root) return out;
+  const mentions = (e: Expr): boolean => {
+    if (e.k === 'var') return e.name === root;
+    if (e.k === 'path') return rootOf(e.path) === root;
+    if (e.k === 'unknown') return new RegExp(`\\b${root}\\b`).test(e.text);
+    return Object.values(e).some((v) => !!v && typeof v === 'object' && 'k' in v && mentions(v as Expr));
+  };
+  // One side is the put and then rejoins the other, which went around it: not an error branch
+  // that drops it and leaves.
+  const around = (side: number, other: number): boolean => {
+    const b = fn.blocks[side];
+    return !!b && puts.has(side) && !puts.has(other) && b.term.k === 'jump' && b.term.to === other;
+  };
+  for (const b of fn.blocks) {
+    const t = b.term;
+    if (t.k === 'branch' && t.line !== null && !mentions(t.cond) && (around(t.t, t.f) || around(t.f, t.t))) out.add(t.line);
+  }
+  return out;
+}
+
+/** Every path in `traces` passed one of the guards (and, reaching the exit without the put, skipped it). */
+export function skippedGuardedPut(fn: FunctionIR, obj: string, traces: { line: number | null }[][]): boolean {
+  const guards = putGuardLines(fn, obj);
+  return guards.size > 0 && traces.every((tr) => tr.some((t) => t.line !== null && guards.has(t.line)));
 }

@@ -5,6 +5,7 @@ import { isCountedSemaphore } from '../semaphores.js';
 import type { Check, CheckContext, RawFinding } from '../check.js';
 import { contextFacts, exitLines, lines } from '../check.js';
 import type { Exit } from '../engine.js';
+import type { FunctionIR } from '../../c/ir.js';
 import { manyInstances, rootOf, substitute, typedObject } from '../objects.js';
 import type { HeldLock } from '../domains/locks.js';
 import { exitsForArgs } from '../summary.js';
@@ -296,15 +297,22 @@ function explainHandoff(ctx: CheckContext, obj: string, holding: Exit[], _free: 
       return { why: `handed off to ${h.release}() (${h.source}${h.why ? `: ${h.why}` : ''})`, strong: true, declared: h.acquire === fn.name };
     }
   }
-  // A function of the input that releases a lock of the same type it did not take.
-  if (typed) {
-    for (const w of ctx.side) {
-      if (w.fn === fn) continue;
-      for (const x of w.exits) {
-        for (const r of x.state.entryReleased.keys()) {
-          if (typedObject(w.fn, r) === typed)
-            return { why: `released later by ${w.fn.name}(), which drops '${r}' without taking it`, strong: true, declared: false };
-        }
+  // A function of the input that releases a lock of the same type it did not take, or the same
+  // lock of its parameters (`&EXT4_SB(sb)->s_lock` in both, where no struct type is known).
+  const shape = (f: FunctionIR, o: string): string | null =>
+    substitute(
+      o,
+      f.params.map((p) => p.name),
+      f.params.map(() => 'ARG'),
+      new Set(),
+    );
+  const own = shape(fn, obj);
+  for (const w of ctx.side) {
+    if (w.fn === fn) continue;
+    for (const x of w.exits) {
+      for (const r of x.state.entryReleased.keys()) {
+        if ((typed && typedObject(w.fn, r) === typed) || (own !== null && own !== obj && shape(w.fn, r) === own))
+          return { why: `released later by ${w.fn.name}(), which drops '${r}' without taking it`, strong: true, declared: false };
       }
     }
   }

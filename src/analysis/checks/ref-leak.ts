@@ -6,7 +6,7 @@ import { defineRule, report } from '../rule.js';
 import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { MAPPING_PAIRS, wasHanded, type HeldRef } from '../domains/ref-state.js';
-import { exitClass, keptOnSuccess, keptOutsideErrors } from './kept-on-success.js';
+import { exitClass, keptOnSuccess, keptOutsideErrors, skippedGuardedPut } from './kept-on-success.js';
 import { countedInLoops, manyInstances, ownedByFunction, rootOf } from '../objects.js';
 
 /** Mappings that must be undone in the function that made them. */
@@ -118,7 +118,12 @@ export const refLeak: Check = {
             where: clean.length ? besides(exitLines(leaking, clean), `not held on return at ${exitLines(clean, leaking)}`) : exitLines(leaking, clean),
           },
           confidence: sample.source === 'name' && confidence === 'high' ? 'medium' : confidence,
-          basis: { weak: sample.source === 'name' ? ['name-pair'] : [] },
+          basis: {
+            weak: [
+              ...(sample.source === 'name' ? (['name-pair'] as const) : []),
+              ...(skippedGuardedPut(fn, obj, [x.trace]) ? (['one-function'] as const) : []),
+            ],
+          },
           line: x.line,
           function: fn.name,
           objects: [obj],

@@ -6,6 +6,7 @@ import { contextFacts } from '../check.js';
 import { countedInLoops, lineInLoop, refKey, rootOf } from '../objects.js';
 import { isFieldPath } from '../../c/path.js';
 import type { FunctionIR, Op } from '../../c/ir.js';
+import { putGuardLines } from './kept-on-success.js';
 
 export const refUnderflowRule = defineRule({
   id: 'ref-underflow',
@@ -148,13 +149,19 @@ export const refUnderflow: Check = {
             discriminator: 'double',
           }),
         );
-      } else if (e.k === 'put-unheld' && takes(e.obj, e.line) && !unlinked.has(e.obj) && !countedInLoops(fn, e.obj)) {
+      } else if (e.k === 'put-unheld' && takes(e.obj, e.line) && !unlinked.has(e.obj) && !countedInLoops(fn, e.obj) && !filledByCallee(fn, e.obj)) {
         out.push(
           report(refUnderflowRule, {
             messageId: 'unheld',
             data: { obj: e.obj, pair: e.pair },
             confidence: 'medium',
-            basis: { weak: [...(e.source === 'name' ? ['name-pair' as const] : []), ...(fieldOwned(fn, e.obj) ? ['handed-in' as const] : [])] },
+            basis: {
+              weak: [
+                ...(e.source === 'name' ? ['name-pair' as const] : []),
+                ...(fieldOwned(fn, e.obj) ? ['handed-in' as const] : []),
+                ...(putGuardLines(fn, e.obj).size ? ['one-function' as const] : []),
+              ],
+            },
             line: e.line,
             function: fn.name,
             objects: [e.obj],
@@ -168,6 +175,16 @@ export const refUnderflow: Check = {
     return out;
   },
 };
+
+/**
+ * A variable whose address the function gives a callee (`lookup_name(.., &inode)`): the callee
+ * may store a new reference in it, which the put then drops.
+ */
+function filledByCallee(fn: FunctionIR, obj: string): boolean {
+  const root = rootOf(obj);
+  if (!root || root !== obj) return false;
+  return fn.blocks.some((b) => b.ops.some((op) => op.kind === 'call' && op.argText.includes(`&${root}`)));
+}
 
 /**
  * Whether two lines of a function see the same declaration of the variable `obj` is rooted at:
