@@ -1,7 +1,7 @@
 // A callee's summary from its walked body: the locks it takes, what it holds or has released at each
 // kind of return, what it needs held, whether it may sleep.
 
-import type { Block } from '../c/ir.js';
+import type { Block, FunctionIR } from '../c/ir.js';
 import { dominates } from './cfg.js';
 import type { WalkResult } from './engine.js';
 import { contractOf, implementations, mergeExits, type ExitEffect, type LockRef, type Summary, type SummaryTable } from './summary.js';
@@ -63,9 +63,12 @@ export function summarize(
       const held = x.state.locks.get(obj);
       if (!promised.acquires.includes(obj) && (!held || held.fromEntry) && !released.some((r) => r.obj === obj)) released.push(promisedRef(obj));
     }
+    // Where the body takes the lock itself, its paths say when it holds (a trylock annotated as
+    // __acquires() does not hold on its failure returns).
     for (const obj of promised.acquires) {
-      if (!promised.releases.includes(obj) && !x.state.locks.has(obj) && !x.state.entryReleased.has(obj)) acquired.push(promisedRef(obj));
+      if (!promised.releases.includes(obj) && !acquires.has(obj) && !x.state.locks.has(obj) && !x.state.entryReleased.has(obj)) acquired.push(promisedRef(obj));
     }
+    pairThroughLocal(acquired, released, fn);
     add({ cls: x.cls, acquired, released, lines: [x.line], when: whenOf(x.state) });
   }
   const hiddenExits = !fn.meta.exitKnown || fn.meta.gaps.length > 0 || w.budgetExceeded;
@@ -231,8 +234,14 @@ function keptParams(w: WalkResult, callees?: SummaryTable): string[] {
   for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'assign' && params.has(op.target)) params.delete(op.target);
   const out = new Set<string>();
   const locals = new Set([...fn.params.map((p) => p.name), ...fn.locals.map((l) => l.name)]);
-  // Memory, or a global variable (`fib_info_hash = hash`).
-  const outlives = (target: string): boolean => isMemory(target) || (/^[A-Za-z_]\w*$/.test(target) && !locals.has(target));
+  // Memory, or a global variable (`fib_info_hash = hash`); not a member of a struct or array on
+  // the function's own stack (`key.folio = folio` for a wait key), which ends with the call.
+  const onStack = (target: string): boolean => {
+    const r = rootOf(target);
+    const local = r ? fn.locals.find((l) => l.name === r) : undefined;
+    return !!local && (target.startsWith(`${r}.`) || target.startsWith(`${r}[`)) && (!local.type.includes('*') || local.type.includes('['));
+  };
+  const outlives = (target: string): boolean => (isMemory(target) && !onStack(target)) || (/^[A-Za-z_]\w*$/.test(target) && !locals.has(target));
   for (const b of fn.blocks) {
     for (const op of b.ops) {
       if (op.kind === 'assign' && outlives(op.target) && op.value.k === 'var' && params.has(op.value.name)) out.add(op.value.name);
@@ -304,4 +313,21 @@ function passedOnParams(w: WalkResult, borrows: (callee: string) => boolean, cal
     }
   }
   return [...out];
+}
+
+/**
+ * `base = lock_timer_base(timer, ..)` (annotated `__acquires(timer->base->lock)`), then
+ * `raw_spin_unlock(&base->lock)`: the release through a local named after the field it was
+ * loaded from is the release of the lock the annotation named. Neither is left for callers.
+ */
+function pairThroughLocal(acquired: LockRef[], released: LockRef[], fn: FunctionIR): void {
+  const params = new Set(fn.params.map((p) => p.name));
+  for (let i = released.length - 1; i >= 0; i--) {
+    const m = /^&([A-Za-z_]\w*)(->.+)$/.exec(released[i]!.obj);
+    if (!m || params.has(m[1]!) || !fn.locals.some((l) => l.name === m[1])) continue;
+    const j = acquired.findIndex((a) => a.family === 'context' && a.obj.endsWith(`->${m[1]}${m[2]}`));
+    if (j < 0) continue;
+    acquired.splice(j, 1);
+    released.splice(i, 1);
+  }
 }
