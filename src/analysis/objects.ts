@@ -197,6 +197,11 @@ export function loopAssigned(fn: FunctionIR): Set<string> {
   const loops = loopBlocks(fn);
   const out = new Set<string>();
   for (const b of fn.blocks) {
+    // An iterator macro (`xas_for_each(&xas, page, last)`) steps the plain variables it is given.
+    if (b.term.k === 'branch' && b.term.why === 'iterator' && b.term.cond.k === 'unknown') {
+      const open = b.term.cond.text.indexOf('(');
+      for (const a of b.term.cond.text.slice(open + 1, -1).split(',')) if (/^\s*[A-Za-z_]\w*\s*$/.test(a)) out.add(a.trim());
+    }
     if (!loops.has(b.id)) continue;
     for (const op of b.ops) if (op.kind === 'assign' && /^[A-Za-z_]\w*$/.test(op.target)) out.add(op.target);
   }

@@ -7,6 +7,7 @@ import { countedInLoops, lineInLoop, refKey, rootOf } from '../objects.js';
 import { isFieldPath } from '../../c/path.js';
 import type { FunctionIR, Op } from '../../c/ir.js';
 import { putGuardLines } from './kept-on-success.js';
+import type { SummaryTable } from '../summary.js';
 
 export const refUnderflowRule = defineRule({
   id: 'ref-underflow',
@@ -149,7 +150,7 @@ export const refUnderflow: Check = {
             discriminator: 'double',
           }),
         );
-      } else if (e.k === 'put-unheld' && takes(e.obj, e.line) && !unlinked.has(e.obj) && !countedInLoops(fn, e.obj) && !filledByCallee(fn, e.obj)) {
+      } else if (e.k === 'put-unheld' && takes(e.obj, e.line) && !unlinked.has(e.obj) && !countedInLoops(fn, e.obj) && !filledByCallee(fn, e.obj, ctx.summaries)) {
         out.push(
           report(refUnderflowRule, {
             messageId: 'unheld',
@@ -177,13 +178,23 @@ export const refUnderflow: Check = {
 };
 
 /**
- * A variable whose address the function gives a callee (`lookup_name(.., &inode)`): the callee
- * may store a new reference in it, which the put then drops.
+ * A variable a callee filled: given its address (`lookup_name(.., &inode)`), or assigned what a
+ * call returned that nothing says the references of (`folio = grab_folio(..)`, a page-cache
+ * lookup no rule or body in the input describes). The callee may have handed it a reference,
+ * which the put then drops.
  */
-function filledByCallee(fn: FunctionIR, obj: string): boolean {
+function filledByCallee(fn: FunctionIR, obj: string, summaries: SummaryTable): boolean {
   const root = rootOf(obj);
   if (!root || root !== obj) return false;
-  return fn.blocks.some((b) => b.ops.some((op) => op.kind === 'call' && op.argText.includes(`&${root}`)));
+  const calls = new Set<string>();
+  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'call' && op.result && !summaries.get(op.callee)?.refs.returns) calls.add(op.result);
+  return fn.blocks.some((b) =>
+    b.ops.some(
+      (op) =>
+        (op.kind === 'call' && op.argText.includes(`&${root}`)) ||
+        (op.kind === 'assign' && op.target === root && op.value.k === 'result' && calls.has(op.value.id)),
+    ),
+  );
 }
 
 /**
