@@ -237,6 +237,69 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       io.stdout(renderRules(o.format));
     });
 
+  const semantics = program.command('semantics').description('kernel semantics kreview reads from rules/ and from kernel trees');
+  semantics
+    .command('mine')
+    .description(
+      'read a kernel source tree and write what its functions do for their callers (lock and get/put wrappers, sleeping functions, locks they need) as a rules file',
+    )
+    .argument('<tree>', 'the top of a kernel source tree')
+    .option('--dirs <dirs>', 'directories, files or globs of the tree to read (comma or whitespace list; repeatable; default: all of it)', list)
+    .option('-o, --output <file>', 'write the rules file (JSON) here (default: stdout)')
+    .option('--passes <n>', 'passes over the tree; each sees the wrappers the one before found', '2')
+    .option('--kernel-version <v>', "the tree's kernel version (default: from its Makefile)")
+    .addOption(rulesOpt())
+    .action(async (tree: string, o: { dirs?: string[]; output?: string; passes: string; kernelVersion?: string; rules?: string }) => {
+      const { mineTree, minedRulesJson, treeVersion } = await import('./mine/index.js');
+      const { loadRuleDir } = await import('./semantics/load.js');
+      let st: ReturnType<typeof statSync> | undefined;
+      try {
+        st = statSync(tree);
+      } catch {
+        throw new UsageError(`${tree}: no such directory`);
+      }
+      if (!st.isDirectory()) throw new UsageError(`${tree}: not a directory`);
+      const passes = Number(o.passes);
+      if (!Number.isInteger(passes) || passes < 1) throw new UsageError(`--passes ${o.passes}: not a positive whole number`);
+      // Mined from the hand-written rules only: an earlier mined file must not feed the new one.
+      loadSemantics(o.rules);
+      const rules = loadRuleDir(o.rules).filter((f) => !f.rules.provenance);
+      const dirs = (o.dirs ?? []).flatMap((d) => d.split(/[,\s]+/)).filter(Boolean);
+      const bar = io.isTTY ? new SingleBar({ format: 'mining pass {pass} [{bar}] {value}/{total} files', hideCursor: true }, Presets.shades_classic) : null;
+      let started = 0;
+      let r: Awaited<ReturnType<typeof mineTree>>;
+      try {
+        r = await mineTree({
+          tree,
+          dirs,
+          rules,
+          passes,
+          progress: (pass, done, total) => {
+            if (!bar) return;
+            if (started !== pass) {
+              if (started) bar.stop();
+              bar.start(total, done, { pass });
+              started = pass;
+            } else bar.update(done, { pass });
+          },
+        });
+      } catch (e) {
+        throw new UsageError(e instanceof Error ? e.message : String(e));
+      } finally {
+        bar?.stop();
+      }
+      const version = o.kernelVersion ?? treeVersion(tree) ?? 'unknown';
+      const command = ['kreview semantics mine', `linux-${version}`, ...(dirs.length ? [`--dirs ${dirs.join(',')}`] : []), `--passes ${passes}`].join(' ');
+      const text = minedRulesJson(r, { tree: `linux-${version}`, version, command, files: r.files, generated: new Date().toISOString().slice(0, 10) });
+      if (o.output) writeFileSync(o.output, text);
+      else io.stdout(text);
+      for (const f of r.failed) io.stderr(`kreview: ${f.path}: not read: ${f.error}\n`);
+      for (const f of r.skipped) io.stderr(`kreview: ${f.path}: skipped: ${f.why}\n`);
+      io.stderr(
+        `kreview: ${Object.keys(r.functions).length} functions from ${r.files} files (${r.failed.length} not read, ${r.skipped.length} skipped, ${r.ambiguous.length} names left out: defined more than once with different effects)\n`,
+      );
+    });
+
   program
     .command('cron')
     .description('the nightly job: follow mailing-list archives, remember every series across versions, publish what changed')

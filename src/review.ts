@@ -3,7 +3,8 @@
 
 import type { FunctionIR } from './c/ir.js';
 import { lowerUnit } from './c/index.js';
-import { analyzeImages, analyzeSide, compareImages, type SideAnalysis } from './analysis/index.js';
+import { analyzeImages, analyzeSide, compareImages, walkImage, type SideAnalysis } from './analysis/index.js';
+import type { SummaryTable } from './analysis/summary.js';
 import type { RawFinding } from './analysis/check.js';
 import { fingerprint } from './analysis/fingerprint.js';
 import type { Finding } from './analysis/types.js';
@@ -261,4 +262,21 @@ export async function checkFile(path: string, text: string, opts: ReviewOptions)
   for (const name of a.exhausted) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
   notes.push(...a.notes);
   return { path, functions: fns, findings: sideFindings(a, origins, { input: path, patch: null, messageId: null }), notes };
+}
+
+/**
+ * A file's functions and what each does for its callers, without running the checks: what
+ * `kreview semantics mine` reads from a kernel tree (`path` is where it is on disk).
+ */
+export async function summarizeFile(
+  path: string,
+  text: string,
+  sem: Semantics,
+): Promise<{ functions: FunctionIR[]; summaries: SummaryTable; notes: string[] }> {
+  const notes: string[] = [];
+  const unit = await wholeFileUnit(path, text);
+  const fns = await lowerAll([{ unit, file: null }], sem, notes, new Map());
+  const context = await headerHelpers(path, text, fns, sem, notes);
+  const { summaries } = walkImage(fns, sem, { context });
+  return { functions: fns, summaries, notes };
 }

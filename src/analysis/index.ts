@@ -8,6 +8,7 @@ import { engineChecks } from './checks/index.js';
 import { walkFunction, type WalkResult } from './engine.js';
 import { annotationSummary, bottomUp, calleesOf, SummaryTable } from './summary.js';
 import { releaseCounterparts } from './counterparts.js';
+import { summaryOfFacts } from './mined.js';
 import { summarize } from './summarize.js';
 import type { Status } from './types.js';
 import { analyzeRaces, raceChecks } from './races/index.js';
@@ -45,7 +46,7 @@ export function analyzeSide(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOpti
 }
 
 /** Walk one image: callees first, so their summaries are ready when their callers are walked. */
-function walkImage(checked: FunctionIR[], sem: Semantics, opts: AnalyzeOptions): { walks: WalkResult[]; summaries: SummaryTable } {
+export function walkImage(checked: FunctionIR[], sem: Semantics, opts: AnalyzeOptions): { walks: WalkResult[]; summaries: SummaryTable } {
   const summaries = new SummaryTable();
   const walks: WalkResult[] = [];
   // Context helpers the checked functions define themselves are not needed.
@@ -62,8 +63,13 @@ function walkImage(checked: FunctionIR[], sem: Semantics, opts: AnalyzeOptions):
       if (s) summaries.set(s);
     }
   }
-  // Callees without a body in the input: a lock helper's release counterpart may be among them.
+  // Callees without a body in the input: what their bodies in the kernel do, when mined into
+  // rules/; else a lock helper's release counterpart may be among them.
   const bodiless = new Set([...fns.flatMap((f) => [...calleesOf(f)])].filter((n) => !bodies.has(n)));
+  for (const name of bodiless) {
+    const m = summaries.has(name) ? undefined : sem.functionFacts(name);
+    if (m) summaries.set(summaryOfFacts(name, m.facts, `${m.source}: mined from ${m.facts.at}${m.version ? ` (linux ${m.version})` : ''}`));
+  }
   for (const fn of bottomUp(fns)) {
     const w = walkFunction(fn, { sem, summaries, budget: opts.budget });
     if (!contextSet.has(fn)) walks.push(w);

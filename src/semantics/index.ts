@@ -1,7 +1,8 @@
 // The merged semantics: every rule file folded into lookup tables used by the front end and the checks.
 
-import type { Primitive, RuleFile } from './schema.js';
-import { loadRuleDir, type LoadedRuleFile } from './load.js';
+import { FunctionFacts as FunctionFactsSchema, type Primitive, type RuleFile } from './schema.js';
+import type { FunctionFacts } from './schema.js';
+import { loadRuleDir, RuleError, type LoadedRuleFile } from './load.js';
 
 export interface PairRule {
   get: string;
@@ -44,6 +45,10 @@ export class Semantics {
   readonly orderingBarriers = new Set<string>();
   /** Global execution contexts, not exclusive locks (rules `globalContexts`). */
   readonly globalContexts = new Set<string>();
+  /** Functions the miner leaves out (rules `notMined`). */
+  readonly notMined = new Set<string>();
+  /** What functions of a kernel tree do for their callers (rules `functions`, mined), with the file and version. */
+  private readonly mined = new Map<string, { facts: FunctionFacts | null; raw?: unknown; source: string; version: string | null }>();
   // What the patterns below are built from (each built once per instance, when first asked).
   private readonly singleParams = new Set<string>();
   private readonly softirqParams = new Set<string>();
@@ -62,7 +67,7 @@ export class Semantics {
 
   constructor(files: LoadedRuleFile[]) {
     this.files = files;
-    for (const { path, rules } of files) {
+    for (const { path, rules, unchecked } of files) {
       for (const [name, p] of Object.entries(rules.primitives)) this.prims.set(name, p);
       for (const s of rules.sleeping) this.sleepers.add(s);
       for (const s of rules.nonsleeping) this.nonSleepers.add(s);
@@ -98,6 +103,10 @@ export class Semantics {
       }
       for (const b of rules.orderingBarriers) this.orderingBarriers.add(b);
       for (const c of rules.globalContexts) this.globalContexts.add(c);
+      for (const c of rules.notMined) this.notMined.add(c);
+      const version = rules.provenance?.version ?? null;
+      for (const [name, facts] of Object.entries(rules.functions)) this.mined.set(name, { facts, source: path, version });
+      for (const [name, raw] of Object.entries(unchecked ?? {})) this.mined.set(name, { facts: null, raw, source: path, version });
     }
   }
 
@@ -115,6 +124,28 @@ export class Semantics {
     if (this.sleepers.has(name)) return true;
     const p = this.prims.get(name);
     return !!p && p.op === 'acquire' && p.sleeps;
+  }
+
+  /** What a function defined elsewhere in the kernel does for its callers (mined from its body), if known. */
+  functionFacts(name: string): { facts: FunctionFacts; source: string; version: string | null } | undefined {
+    const m = this.mined.get(name);
+    if (!m || this.notMined.has(name)) return undefined;
+    if (!m.facts) {
+      // A generated file's entry, checked the first time it is needed.
+      const r = FunctionFactsSchema.safeParse(m.raw);
+      if (!r.success) {
+        const issue = r.error.issues[0]!;
+        throw new RuleError(`${m.source}: functions.${name}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
+      }
+      m.facts = r.data;
+      m.raw = undefined;
+    }
+    return { facts: m.facts, source: m.source, version: m.version };
+  }
+
+  /** How many functions the rules describe by their mined bodies. */
+  get minedCount(): number {
+    return this.mined.size;
   }
 
   /** One subsystem's rule file (for the models), by its `subsystem:` name. */

@@ -1,4 +1,5 @@
-// Loading rules/*.yaml: parse, validate with the schema, and name the file and line of any error.
+// Loading rules/*.yaml (written by people) and rules/*.json (generated: kernel-mined.json): parse,
+// validate with the schema, and name the file and line of any error.
 
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, basename } from 'node:path';
@@ -14,6 +15,11 @@ export class RuleError extends Error {}
 export interface LoadedRuleFile {
   path: string;
   rules: RuleFile;
+  /**
+   * A generated file's `functions`, checked against the schema one by one when first looked up
+   * (tens of thousands of entries: checking them all would be most of every run's start-up).
+   */
+  unchecked?: Record<string, unknown>;
 }
 
 /** Parse and validate one rule file's text; errors name `path:line`. */
@@ -42,14 +48,47 @@ export function parseRuleText(text: string, path: string): RuleFile {
   throw new RuleError(msgs.join('\n'));
 }
 
-/** Load every *.yaml in a directory (kernel.yaml first, then by name). */
+/**
+ * A generated rule file in JSON: everything but `functions` is checked now; each function's entry
+ * when it is first looked up (`Semantics.functionFacts`), naming the file and the function.
+ */
+export function parseRuleJson(text: string, path: string): LoadedRuleFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    // V8 says where only sometimes: JSON is YAML, whose parser always does (slow, but only here).
+    const pos = /position (\d+)/.exec(msg);
+    let line = pos ? text.slice(0, Number(pos[1])).split('\n').length : 1;
+    if (!pos) {
+      const lc = new LineCounter();
+      const err = parseDocument(text, { lineCounter: lc, prettyErrors: false }).errors[0];
+      if (err) line = lc.linePos(err.pos[0]).line;
+    }
+    throw new RuleError(`${path}:${line}: JSON error: ${msg}`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new RuleError(`${path}:1: (top): expected an object`);
+  const { functions, ...rest } = raw as Record<string, unknown>;
+  if (functions !== undefined && (!functions || typeof functions !== 'object' || Array.isArray(functions)))
+    throw new RuleError(`${path}:1: functions: expected an object of function entries`);
+  const parsed = RuleFile.safeParse(rest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RuleError(`${path}:1: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  return { path, rules: parsed.data, unchecked: (functions as Record<string, unknown> | undefined) ?? {} };
+}
+
+/** Load every *.yaml and generated *.json in a directory (kernel.yaml first, then by name). */
 export function loadRuleDir(dir: string = DEFAULT_RULES_DIR): LoadedRuleFile[] {
   if (!existsSync(dir)) throw new RuleError(`rules directory not found: ${dir}`);
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml') || f.endsWith('.json'))
     .sort((a, b) => (a.startsWith('kernel.') ? -1 : b.startsWith('kernel.') ? 1 : a.localeCompare(b)));
   return files.map((f) => {
-    const path = join(dir, f);
-    return { path: `${basename(dir)}/${f}`, rules: parseRuleText(readFileSync(path, 'utf8'), `${basename(dir)}/${f}`) };
+    const path = `${basename(dir)}/${f}`;
+    const text = readFileSync(join(dir, f), 'utf8');
+    return f.endsWith('.json') ? parseRuleJson(text, path) : { path, rules: parseRuleText(text, path) };
   });
 }

@@ -278,6 +278,55 @@ export const RescueRule = z.strictObject({
   why: z.string().optional(),
 });
 
+/** A return class: what a function's value says on one of its exits (`zero`, a negative errno ...). */
+const ReturnClass = z.enum(['void', 'zero', 'neg', 'pos', 'errptr', 'ptr', 'any']);
+
+/** A lock a function leaves taken or dropped, in its own parameters' names (`&dev->lock`) or a global's. */
+const FunctionLock = z.strictObject({
+  lock: z.string(),
+  family: LockFamily,
+  mode: LockMode.default('exclusive'),
+  irq: IrqMode.default('none'),
+  /** The return classes on which it holds (`mutex_lock_interruptible` wrappers: zero); every exit when absent. */
+  on: z.array(ReturnClass).optional(),
+});
+
+/**
+ * What a function does for its callers, read from its body in a kernel tree by
+ * `kreview semantics mine` (rules/kernel-mined.json): the summary kreview would compute had the
+ * body been in the input. Names are the function's own parameter names.
+ */
+export const FunctionFacts = z.strictObject({
+  /** Where the body is: `path:line` in the tree of the file's `provenance`. */
+  at: z.string(),
+  params: z.array(z.string()),
+  /** The return classes of its exits. */
+  exits: z.array(ReturnClass).min(1),
+  /** Locks it returns holding (taken inside, not released). */
+  takes: z.array(FunctionLock).default([]),
+  /** Locks it releases that its caller held. */
+  drops: z.array(FunctionLock.omit({ on: true })).default([]),
+  /** Locks its caller must hold (asserted, or released and taken back). */
+  needs: z.array(FunctionLock.omit({ on: true })).default([]),
+  /** The sleeping call it makes, and the chain of calls down to it; `always` when on every path. */
+  sleeps: z.strictObject({ why: z.string(), via: z.array(z.string()).default([]), always: z.boolean() }).optional(),
+  /** References it takes on an object reached from a parameter, and leaves taken. */
+  gets: z.array(z.strictObject({ obj: z.string(), pair: z.string() })).default([]),
+  /** References of its caller it drops (`count`: the embedded counter it drops them on). */
+  puts: z.array(z.strictObject({ obj: z.string(), pair: z.string(), count: z.string().optional() })).default([]),
+  /** The get/put pair of a new reference it returns. */
+  returns: z.string().optional(),
+  /** Parameters it frees on every path / on some paths, keeps where they outlive the call, may keep through a callee, queues to deferred work. */
+  frees: z.array(z.string()).default([]),
+  mayFree: z.array(z.string()).default([]),
+  keeps: z.array(z.string()).default([]),
+  mayKeep: z.array(z.string()).default([]),
+  defers: z.array(z.string()).default([]),
+  /** Flags (`word:bit`, parameter names) it may clear. */
+  clears: z.array(z.string()).default([]),
+});
+export type FunctionFacts = z.infer<typeof FunctionFacts>;
+
 /**
  * Names written whole or as a prefix: a prefix stands for every longer name that goes on from it
  * with letters, digits and underscores (`wait_event_` for `wait_event_timeout`).
@@ -382,5 +431,15 @@ export const RuleFile = z.strictObject({
   blocking: z.array(BlockingRule).default([]),
   rescue: z.array(RescueRule).default([]),
   lookups: z.array(LookupRule).default([]),
+  /**
+   * Functions whose bodies their callers must not be judged by (`kreview semantics mine` leaves
+   * them out): they move an object's own base reference or state, not one the caller holds
+   * (`percpu_ref_kill()` drops the reference the object was created with).
+   */
+  notMined: z.array(z.string()).default([]),
+  /** Where a generated file came from: the tree, its kernel version and the command that wrote it. */
+  provenance: z.strictObject({ tree: z.string(), version: z.string(), command: z.string(), files: z.number().int(), generated: z.string() }).optional(),
+  /** What functions defined in a kernel tree do for their callers, mined from their bodies. */
+  functions: z.record(z.string(), FunctionFacts).default({}),
 });
 export type RuleFile = z.infer<typeof RuleFile>;

@@ -559,7 +559,10 @@ export class Refs {
       const obj = count ?? cx.mapArgs(sum, op, p.obj);
       if (obj) this.put(s, { obj, pair: p.pair, source: p.source, line: op.line, text, via: op.callee, ...(count ? { member: true } : {}) });
     }
-    for (const p of sum.keeps ?? []) {
+    // A summary from rules/ (mined from a tree) was made without the code its body hands
+    // parameters to: what it may keep (`d_obtain_alias()` consuming its inode) is handed on, as
+    // to a callee nothing is known of.
+    for (const p of sum.source === 'rule' ? [...(sum.keeps ?? []), ...(sum.mayKeep ?? [])] : (sum.keeps ?? [])) {
       const obj = cx.mapArgs(sum, op, p);
       if (!obj || !IDENT.test(obj)) continue;
       const k = refOf(s, obj);
