@@ -150,7 +150,13 @@ export const refUnderflow: Check = {
             discriminator: 'double',
           }),
         );
-      } else if (e.k === 'put-unheld' && takes(e.obj, e.line) && !unlinked.has(e.obj) && !countedInLoops(fn, e.obj) && !filledByCallee(fn, e.obj, ctx.summaries)) {
+      } else if (
+        e.k === 'put-unheld' &&
+        takes(e.obj, e.line) &&
+        !unlinked.has(e.obj) &&
+        !countedInLoops(fn, e.obj) &&
+        !filledByCallee(fn, e.obj, ctx.summaries)
+      ) {
         out.push(
           report(refUnderflowRule, {
             messageId: 'unheld',
