@@ -1,8 +1,8 @@
 // Reviewing patches and files: images -> IR -> analysis -> findings with introduced/fixed/present.
 // The scan pipeline calls reviewPatches(); `kreview check` calls checkFiles().
 
-import type { FunctionIR } from './c/ir.js';
-import { lowerUnit } from './c/index.js';
+import type { FunctionIR, StructInfo } from './c/ir.js';
+import { lowerUnit, unitStructs } from './c/index.js';
 import { analyzeImages, analyzeSide, compareImages, walkImage, type SideAnalysis } from './analysis/index.js';
 import type { SummaryTable } from './analysis/summary.js';
 import type { RawFinding } from './analysis/check.js';
@@ -252,11 +252,48 @@ async function headerHelpers(path: string, text: string, fns: FunctionIR[], sem:
   return [...out];
 }
 
+/** Struct definitions of each local header (read once per process). */
+const headerStructCache = new Map<string, Promise<StructInfo[]>>();
+
+/**
+ * The structs the file's local headers define (and the file does not), with the locking
+ * annotations on their members: `__guarded_by(&lock)` and `__rcu` written in `md.h` guard the
+ * fields `md.c` touches. Added to the unit the file's functions share.
+ */
+async function addHeaderStructs(path: string, text: string, fns: FunctionIR[], sem: Semantics, notes: string[]): Promise<void> {
+  if (path.endsWith('.h') || !fns.length) return;
+  const unit = fns.find((f) => f.unit)?.unit ?? { structs: [], globals: [], callbacks: [] };
+  const have = new Set(unit.structs.map((s) => s.name));
+  for (const h of localIncludes(path, text)) {
+    let p = headerStructCache.get(h);
+    if (!p) {
+      p = (async () => {
+        const t = headerText(h);
+        if (t instanceof Error) throw t;
+        const structs = await unitStructs(await wholeFileUnit(h, t), sem);
+        return structs.map((s) => ({ ...s, fields: s.fields.map((f) => ({ ...f, file: h })) }));
+      })();
+      headerStructCache.set(h, p);
+    }
+    try {
+      for (const s of await p) {
+        if (have.has(s.name)) continue;
+        have.add(s.name);
+        unit.structs.push(s);
+      }
+    } catch (e) {
+      notes.push(`${h}: included header not read: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  for (const f of fns) f.unit ??= unit;
+}
+
 export async function checkFile(path: string, text: string, opts: ReviewOptions): Promise<FileCheck> {
   const notes: string[] = [];
   const unit = await wholeFileUnit(path, text);
   const origins = new Map<FunctionIR, Origin>();
   const fns = await lowerAll([{ unit, file: null }], opts.sem, notes, origins);
+  await addHeaderStructs(path, text, fns, opts.sem, notes);
   const context = await headerHelpers(path, text, fns, opts.sem, notes);
   const a = analyzeSide(fns, opts.sem, { rules: opts.rules, context });
   for (const name of a.exhausted) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);

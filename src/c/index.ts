@@ -3,7 +3,7 @@
 
 import type { Semantics } from '../semantics/index.js';
 import type { CUnit, FunctionMeta } from '../source/types.js';
-import type { FunctionIR } from './ir.js';
+import type { FunctionIR, StructInfo } from './ir.js';
 import { parseC } from './parser.js';
 import { findBlock, prepare, type Prepared } from './prepare.js';
 import { toSyntax, type SNode } from './syntax.js';
@@ -62,6 +62,22 @@ export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR
   if (declared.length) for (const fn of out) fn.declared = declared;
   if (types.structs.length || types.globals.length || types.callbacks.length) for (const fn of out) fn.unit = types;
   return out;
+}
+
+/**
+ * The struct definitions of a unit, without lowering its functions: what a header declares
+ * (`__guarded_by()`, `__rcu` on members, member types) for the files that include it.
+ */
+export async function unitStructs(unit: CUnit, sem: Semantics): Promise<StructInfo[]> {
+  const prep = prepare(expandLocalMacros(unit.text, unit.defines ?? [], sem));
+  const tree = await parseC(prep.text);
+  let root: SNode;
+  try {
+    root = toSyntax(tree, prep.text);
+  } finally {
+    tree.delete();
+  }
+  return unitTypes(root, prep.text, prep, unit.lineMap).structs;
 }
 
 function lineRange(lineMap: (number | null)[], from: number, to: number): { start: number | null; end: number | null } {

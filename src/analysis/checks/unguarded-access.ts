@@ -435,7 +435,18 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
 /** The access is an argument of a call on its line (the pointer handed on, not read through). */
 function passedOn(r: AccessRecord): boolean {
   const plain = (t: string): string => t.replace(/\[[^\]]*\]/g, '[]').replace(/^&/, '');
-  return r.fn.blocks.some((b) => b.ops.some((op) => op.kind === 'call' && op.line === r.line && op.argText.some((a) => plain(a) === r.path)));
+  return r.fn.blocks.some((b) =>
+    b.ops.some(
+      (op, i) =>
+        op.line === r.line &&
+        ((op.kind === 'call' && op.argText.some((a) => plain(a) === r.path)) ||
+          // The value `rcu_assign_pointer(dst, src->ptr)` moves from one __rcu slot to another.
+          (op.kind === 'access' &&
+            op.mode === 'write' &&
+            op.via === 'rcu' &&
+            b.ops.slice(i + 1).some((x) => x.kind === 'assign' && x.target === op.path && x.value.k === 'path' && plain(x.value.path) === r.path))),
+    ),
+  );
 }
 
 /**
