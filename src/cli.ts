@@ -295,6 +295,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       else io.stdout(text);
       for (const f of r.failed) io.stderr(`kreview: ${f.path}: not read: ${f.error}\n`);
       for (const f of r.skipped) io.stderr(`kreview: ${f.path}: skipped: ${f.why}\n`);
+      for (const n of r.notes) io.stderr(`kreview: ${n.path}: ${n.note}\n`);
       io.stderr(
         `kreview: ${Object.keys(r.functions).length} functions from ${r.files} files (${r.failed.length} not read, ${r.skipped.length} skipped, ${r.ambiguous.length} names left out: defined more than once with different effects)\n`,
       );

@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mineTree, minedRulesJson, treeVersion } from '../src/mine/index.js';
@@ -106,6 +106,8 @@ describe('semantics mine: functions of a kernel tree as rules', () => {
       mkdirSync(dirname(join(tree, p)), { recursive: true });
       writeFileSync(join(tree, p), text);
     }
+    // A link back up the tree: followed, it would never end.
+    symlinkSync('..', join(tree, 'drivers/gadget/up'));
   });
   after(() => rmSync(tree, { recursive: true, force: true }));
 
@@ -142,7 +144,9 @@ describe('semantics mine: functions of a kernel tree as rules', () => {
     assert.equal(f.gadget_swap, undefined);
     // Released through the pointer a helper returned: what it leaves taken cannot be named.
     assert.deepEqual(f.gadget_touch?.takes ?? [], []);
+    // Four files, each read once: the symbolic link is not followed.
     assert.equal(r.files, 4);
+    assert.deepEqual(r.failed, []);
   });
 
   it('one pass does not see through a wrapper defined in another file', async () => {

@@ -8,7 +8,7 @@
 // kept: functions that are not static, and the static inline helpers of headers. A second pass
 // reads the tree again with the first pass's facts loaded, so a wrapper of a wrapper is seen too.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { factsOf } from '../analysis/mined.js';
@@ -34,32 +34,33 @@ export interface MineOptions {
 export interface MineResult {
   functions: Record<string, FunctionFacts>;
   files: number;
-  /** Files that could not be read or parsed, and why: said in the output, never dropped silently. */
+  /** Files (and directories) that could not be read or parsed, and why: said, never dropped silently. */
   failed: { path: string; error: string }[];
+  /** What reading a file noted (a header it includes that could not be read). */
+  notes: { path: string; note: string }[];
   skipped: { path: string; why: string }[];
   /** Names defined more than once with different effects (config or arch variants): left out. */
   ambiguous: string[];
 }
 
-/** The C sources and headers under the given directories, sorted (no symlinks followed). */
-export function sourceFiles(tree: string, dirs: string[]): string[] {
+/**
+ * The C sources and headers under the given directories, sorted. Symbolic links are not followed
+ * (a link loop would never end); a directory that cannot be read is named in `unreadable`.
+ */
+export function sourceFiles(tree: string, dirs: string[], unreadable: string[] = []): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
     let names: string[];
     try {
       names = readdirSync(dir).sort();
-    } catch {
+    } catch (e) {
+      unreadable.push(`${relative(tree, dir) || '.'}: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
     for (const n of names) {
       if (n.startsWith('.')) continue;
       const p = join(dir, n);
-      let st: ReturnType<typeof statSync>;
-      try {
-        st = statSync(p, { throwIfNoEntry: false }) as ReturnType<typeof statSync>;
-      } catch {
-        continue;
-      }
+      const st = lstatSync(p, { throwIfNoEntry: false });
       if (!st) continue;
       if (st.isDirectory()) walk(p);
       else if (st.isFile() && (n.endsWith('.c') || n.endsWith('.h'))) out.push(p);
@@ -89,17 +90,19 @@ export function sourceFiles(tree: string, dirs: string[]): string[] {
 const effect = (f: FunctionFacts): string => JSON.stringify({ ...f, at: '' });
 
 export async function mineTree(o: MineOptions): Promise<MineResult> {
-  const files = sourceFiles(o.tree, o.dirs ?? []);
+  const unreadable: string[] = [];
+  const files = sourceFiles(o.tree, o.dirs ?? [], unreadable);
   const maxBytes = o.maxBytes ?? 1_000_000;
   let functions: Record<string, FunctionFacts> = {};
-  let last: MineResult = { functions, files: files.length, failed: [], skipped: [], ambiguous: [] };
+  let last: MineResult = { functions, files: files.length, failed: [], notes: [], skipped: [], ambiguous: [] };
   const passes = Math.max(1, o.passes ?? 2);
   for (let pass = 1; pass <= passes; pass++) {
     const mined: LoadedRuleFile[] = pass > 1 ? [{ path: `mined (pass ${pass - 1})`, rules: RuleFile.parse({ subsystem: 'mined', functions }) }] : [];
     const sem = new Semantics([...o.rules, ...mined]);
     const found = new Map<string, FunctionFacts>();
     const ambiguous = new Set<string>();
-    const failed: MineResult['failed'] = [];
+    const failed: MineResult['failed'] = unreadable.map((u) => ({ path: u.slice(0, u.indexOf(': ')), error: u.slice(u.indexOf(': ') + 2) }));
+    const notes: MineResult['notes'] = [];
     const skipped: MineResult['skipped'] = [];
     for (const [i, path] of files.entries()) {
       o.progress?.(pass, i, files.length);
@@ -123,6 +126,7 @@ export async function mineTree(o: MineOptions): Promise<MineResult> {
         failed.push({ path: rel, error: e instanceof Error ? e.message : String(e) });
         continue;
       }
+      for (const note of got.notes) notes.push({ path: rel, note });
       const header = rel.endsWith('.h');
       for (const fn of got.functions) {
         // What another file can call: exported functions, and a header's inline helpers.
@@ -141,7 +145,7 @@ export async function mineTree(o: MineOptions): Promise<MineResult> {
     }
     o.progress?.(pass, files.length, files.length);
     functions = Object.fromEntries([...found.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    last = { functions, files: files.length, failed, skipped, ambiguous: [...ambiguous].sort() };
+    last = { functions, files: files.length, failed, notes, skipped, ambiguous: [...ambiguous].sort() };
   }
   return last;
 }
