@@ -13,7 +13,7 @@ import { hunkDownTo } from './patch/excerpt.js';
 import type { Semantics } from './semantics/index.js';
 import { buildImages, wholeFileUnit, type FileImages } from './source/index.js';
 import { excerpt } from './source/excerpt.js';
-import { headerText, localIncludes } from './source/headers.js';
+import { forgetHeaderTexts, headerText, localIncludes } from './source/headers.js';
 import type { CUnit } from './source/types.js';
 import type { RuleSettings } from './analysis/registry.js';
 
@@ -204,7 +204,17 @@ export interface FileCheck {
 
 /** `kreview check`: whole C files, no patch; every finding is `present`. */
 /** Lowered functions of each local header, per semantics (rules change what the front end emits). */
-const headerFns = new WeakMap<Semantics, Map<string, Promise<FunctionIR[]>>>();
+let headerFns = new WeakMap<Semantics, Map<string, Promise<FunctionIR[]>>>();
+
+/**
+ * Forget the local headers read so far (their texts, helpers and structs): a run over a whole
+ * tree (`semantics mine`) keeps only those of the directory at hand, so its memory stays flat.
+ */
+export function forgetHeaders(): void {
+  headerFns = new WeakMap();
+  headerStructCache.clear();
+  forgetHeaderTexts();
+}
 
 /**
  * The helpers a file calls from its local headers, lowered (once per header): context for the

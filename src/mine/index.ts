@@ -9,10 +9,10 @@
 // reads the tree again with the first pass's facts loaded, so a wrapper of a wrapper is seen too.
 
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { factsOf } from '../analysis/mined.js';
-import { summarizeFile } from '../review.js';
+import { forgetHeaders, summarizeFile } from '../review.js';
 import { Semantics } from '../semantics/index.js';
 import type { LoadedRuleFile } from '../semantics/load.js';
 import { type FunctionFacts, RuleFile } from '../semantics/schema.js';
@@ -104,8 +104,14 @@ export async function mineTree(o: MineOptions): Promise<MineResult> {
     const failed: MineResult['failed'] = unreadable.map((u) => ({ path: u.slice(0, u.indexOf(': ')), error: u.slice(u.indexOf(': ') + 2) }));
     const notes: MineResult['notes'] = [];
     const skipped: MineResult['skipped'] = [];
+    let dir = '';
     for (const [i, path] of files.entries()) {
       o.progress?.(pass, i, files.length);
+      // Local headers are read beside the file: those of a directory left behind are not needed.
+      if (dirname(path) !== dir) {
+        dir = dirname(path);
+        forgetHeaders();
+      }
       const rel = relative(o.tree, path).split(sep).join('/');
       let text: string;
       try {

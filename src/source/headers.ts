@@ -23,8 +23,13 @@ export function localIncludes(path: string, text: string): string[] {
   return out;
 }
 
-/** A header's text, read once per process. */
+/** A header's text, read once per process (until forgotten). */
 const texts = new Map<string, string | Error>();
+
+/** Forget the texts read so far: a long run over a tree keeps only the directory at hand. */
+export function forgetHeaderTexts(): void {
+  texts.clear();
+}
 
 export function headerText(path: string): string | Error {
   let t = texts.get(path);
