@@ -10,6 +10,7 @@ import { manyInstances, rootOf, substitute, typedObject } from '../objects.js';
 import type { HeldLock } from '../domains/locks.js';
 import { exitsForArgs } from '../summary.js';
 import { splitByStatus } from '../returns.js';
+import { truthOf } from '../values.js';
 import { mentions } from '../entry-locks.js';
 import { dominates, successors } from '../cfg.js';
 import { defineRule, report, type MessageOf } from '../rule.js';
@@ -58,6 +59,7 @@ return ret;`,
       severity: 'info',
     },
     byArgument: { text: "returns holding '{{obj}}' depending on its arguments: it is taken only under a test of a parameter", severity: 'info' },
+    byOutParam: { text: "returns holding '{{obj}}' when it sets '{{flag}}': callers must release it when told so", severity: 'info' },
     declaredSome: { text: "returns holding '{{obj}}' on some paths: {{why}}", severity: 'info' },
     handoff: { text: "returns holding '{{obj}}': {{why}}", severity: 'info' },
   },
@@ -109,6 +111,13 @@ export const lockLeak: Check = {
         // the input calls (a sysfs handler, a callback) has no caller to release the lock.
         const split = conditional && splitByStatus(fn.returnType, hc, fc);
         if (split && declared) continue;
+        // `*locked = true` where it returns holding the lock, false where it returns the same
+        // kind of value without: it tells its caller through an out-parameter.
+        const flag = outParamTells(fn, holding, free);
+        if (flag) {
+          out.push(info(ctx, obj, holding, handoff, { messageId: 'byOutParam', data: { obj, flag } }));
+          continue;
+        }
         const uncalled = split && !handoff && fn.isStatic && fn.meta.completeness === 'full' && !calledInInput(ctx);
         if (split && !uncalled) {
           out.push(info(ctx, obj, holding, handoff, { messageId: 'conditional', data: { obj, heldWhen: [...hc].join('/'), freeWhen: [...fc].join('/') } }));
@@ -321,7 +330,7 @@ function explainHandoff(ctx: CheckContext, obj: string, holding: Exit[], _free: 
   return null;
 }
 
-type InfoMessage = 'conditional' | 'byArgument' | 'declaredSome' | 'handoff' | 'withObject';
+type InfoMessage = 'conditional' | 'byArgument' | 'declaredSome' | 'handoff' | 'withObject' | 'byOutParam';
 
 function info(ctx: CheckContext, obj: string, holding: Exit[], h: Handoff | null, msg: MessageOf<typeof lockLeakRule, InfoMessage>): RawFinding {
   return report(lockLeakRule, {
@@ -334,4 +343,25 @@ function info(ctx: CheckContext, obj: string, holding: Exit[], h: Handoff | null
     facts: h ? [`handoff: ${h.why}`] : ['conditional lock: the return value tells the caller whether it holds the lock'],
     discriminator: 'handoff',
   });
+}
+
+/**
+ * A pointer parameter the function sets to a true value on every return that holds the lock, and to
+ * false on every return of the same kind that does not (`*mmap_locked = true`): the caller is told
+ * whether it holds the lock. Returns the out-parameter, or null.
+ */
+function outParamTells(fn: FunctionIR, holding: Exit[], free: Exit[]): string | null {
+  const held = new Set(holding.map((x) => x.cls));
+  const same = free.filter((x) => held.has(x.cls));
+  if (!same.length) return null;
+  for (const p of fn.params) {
+    if (!p.type.includes('*')) continue;
+    const slot = `*${p.name}`;
+    const truth = (x: Exit): boolean | undefined => {
+      const f = x.state.facts.get(slot);
+      return f ? truthOf(f) : undefined;
+    };
+    if (holding.every((x) => truth(x) === true) && same.every((x) => truth(x) === false)) return slot;
+  }
+  return null;
 }
