@@ -4,7 +4,8 @@
 // A void function that drops it only inside its error branches: the rest is what it is for. And
 // a put of its own under a test of something else, which the walk cannot tie to the get.
 
-import type { Expr, FunctionIR } from '../../c/ir.js';
+import type { Expr, FunctionIR, Op } from '../../c/ir.js';
+import type { SummaryTable } from '../summary.js';
 import { rootOf } from '../objects.js';
 import type { Exit } from '../engine.js';
 import { splitByStatus } from '../returns.js';
@@ -43,12 +44,21 @@ export function keptOutsideErrors(fn: FunctionIR, leaking: Exit[], clean: Exit[]
  * testing something else (`if (args.add_ref) put_net(target);`, `if (nsid >= 0) put_net(net);`):
  * a flag or value it sets along with the get, which the walk cannot tie to it, decides whether the
  * put runs. A path that skipped such a put at its test may be one the code never takes; one that
- * left before reaching it (an error return) is not.
+ * left before reaching it (an error return) is not. `putLines` collects the lines of those puts.
  */
-export function putGuardLines(fn: FunctionIR, obj: string): Set<number> {
+export function putGuardLines(fn: FunctionIR, obj: string, summaries: SummaryTable, putLines?: Set<number>): Set<number> {
   const out = new Set<number>();
   const root = rootOf(obj);
-  const puts = new Set(fn.blocks.filter((b) => b.ops.some((op) => op.kind === 'ref' && op.action === 'put' && op.obj === obj)).map((b) => b.id));
+  // A put primitive, or a helper whose summary drops what it is given (`__sock_put(sk)`).
+  const isPut = (op: Op): boolean =>
+    (op.kind === 'ref' && op.action === 'put' && op.obj === obj) ||
+    (op.kind === 'call' &&
+      !op.indirect &&
+      !!summaries.get(op.callee)?.refs.puts.some((p) => {
+        const i = summaries.get(op.callee)!.params.indexOf(p.obj);
+        return i >= 0 && op.argText[i] === obj;
+      }));
+  const puts = new Set(fn.blocks.filter((b) => b.ops.some(isPut)).map((b) => b.id));
   if (!puts.size || !root) return out;
   const mentions = (e: Expr): boolean => {
     if (e.k === 'var') return e.name === root;
@@ -64,13 +74,17 @@ export function putGuardLines(fn: FunctionIR, obj: string): Set<number> {
   };
   for (const b of fn.blocks) {
     const t = b.term;
-    if (t.k === 'branch' && t.line !== null && !mentions(t.cond) && (around(t.t, t.f) || around(t.f, t.t))) out.add(t.line);
+    if (t.k !== 'branch' || t.line === null || mentions(t.cond)) continue;
+    const side = around(t.t, t.f) ? t.t : around(t.f, t.t) ? t.f : null;
+    if (side === null) continue;
+    out.add(t.line);
+    for (const op of fn.blocks[side]!.ops) if (isPut(op) && op.line !== null) putLines?.add(op.line);
   }
   return out;
 }
 
 /** Every path in `traces` passed one of the guards (and, reaching the exit without the put, skipped it). */
-export function skippedGuardedPut(fn: FunctionIR, obj: string, traces: { line: number | null }[][]): boolean {
-  const guards = putGuardLines(fn, obj);
+export function skippedGuardedPut(fn: FunctionIR, obj: string, summaries: SummaryTable, traces: { line: number | null }[][]): boolean {
+  const guards = putGuardLines(fn, obj, summaries);
   return guards.size > 0 && traces.every((tr) => tr.some((t) => t.line !== null && guards.has(t.line)));
 }

@@ -121,7 +121,7 @@ export const refLeak: Check = {
           basis: {
             weak: [
               ...(sample.source === 'name' ? (['name-pair'] as const) : []),
-              ...(skippedGuardedPut(fn, obj, [x.trace]) ? (['one-function'] as const) : []),
+              ...(skippedGuardedPut(fn, obj, ctx.summaries, [x.trace]) ? (['one-function'] as const) : []),
             ],
           },
           line: x.line,

@@ -137,7 +137,13 @@ export const refUnderflow: Check = {
             basis: {
               weak: [
                 ...(e.source === 'name' ? ['name-pair' as const] : []),
-                ...(e.handed && fromOutside(fn, e.obj) && (lineInLoop(fn, e.line) || lineInLoop(fn, e.prevLine) || twoKinds(fn, e.line, e.prevLine))
+                // The first put dropped a caller's reference (or the function takes none at all).
+                ...((e.handed || !takes(e.obj, e.line)) &&
+                fromOutside(fn, e.obj) &&
+                (lineInLoop(fn, e.line) ||
+                  lineInLoop(fn, e.prevLine) ||
+                  twoKinds(fn, e.line, e.prevLine) ||
+                  eachUnderItsTest(fn, e.obj, e.line, e.prevLine, ctx.summaries))
                   ? ['handed-in' as const]
                   : []),
               ],
@@ -166,7 +172,7 @@ export const refUnderflow: Check = {
               weak: [
                 ...(e.source === 'name' ? ['name-pair' as const] : []),
                 ...(fieldOwned(fn, e.obj) ? ['handed-in' as const] : []),
-                ...(putGuardLines(fn, e.obj).size ? ['one-function' as const] : []),
+                ...(putGuardLines(fn, e.obj, ctx.summaries).size ? ['one-function' as const] : []),
               ],
             },
             line: e.line,
@@ -214,4 +220,16 @@ function sameDeclaration(fn: FunctionIR, obj: string, a: number | null, b: numbe
   if (decls.length < 2 || a === null || b === null) return true;
   const nearest = (line: number): number => Math.max(-1, ...decls.filter((d): d is number => d !== null && d <= line));
   return nearest(a) === nearest(b);
+}
+
+/**
+ * Two puts of a caller's object, each in a block of its own under a test of something else
+ * (`if (flags & TSQ_DEFERRED) { ..; __sock_put(sk); }` then the same for another flag): one
+ * reference handed in per condition, as deferred work that each took one does.
+ */
+function eachUnderItsTest(fn: FunctionIR, obj: string, a: number | null, b: number | null, summaries: SummaryTable): boolean {
+  if (a === null || b === null || a === b) return false;
+  const puts = new Set<number>();
+  putGuardLines(fn, obj, summaries, puts);
+  return puts.has(a) && puts.has(b);
 }
