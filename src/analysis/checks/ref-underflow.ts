@@ -128,6 +128,8 @@ export const refUnderflow: Check = {
     }
     for (const e of walk.events) {
       if (e.k === 'double-put') {
+        // Two counters of one object (`mm` users and `mm_count`): each put drops its own.
+        if (otherPair(fn, e.obj, e.prevLine, e.pair, ctx.summaries)) continue;
         const { confidence, facts } = contextFacts(fn, e.viaGap);
         out.push(
           report(refUnderflowRule, {
@@ -232,4 +234,24 @@ function eachUnderItsTest(fn: FunctionIR, obj: string, a: number | null, b: numb
   const puts = new Set<number>();
   putGuardLines(fn, obj, summaries, puts);
   return puts.has(a) && puts.has(b);
+}
+
+/**
+ * The put at `line` drops another pair's count of the object than `pair` (`kthread_unuse_mm(mm)`
+ * drops `mm_count`, `mmput(mm)` the users): two counters, not one dropped twice.
+ */
+function otherPair(fn: FunctionIR, obj: string, line: number | null, pair: string, summaries: SummaryTable): boolean {
+  if (line === null) return false;
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.line !== line) continue;
+      if (op.kind === 'ref' && op.action === 'put' && op.obj === obj) return op.pair !== pair;
+      if (op.kind === 'call' && !op.indirect) {
+        const sum = summaries.get(op.callee);
+        const p = sum?.refs.puts.find((x) => op.argText[sum.params.indexOf(x.obj)] === obj);
+        if (p) return p.pair !== pair;
+      }
+    }
+  }
+  return false;
 }

@@ -131,8 +131,12 @@ export class Refs {
     const obj = refKey(r.obj, r.member);
     const cur = s.refs.get(obj);
     // Stored first, referenced second (`j->log = log; get_file(log);`, `sg_set_page(sge, p); get_page(p);`):
-    // the reference is the stored copy's, owned where it was stored.
-    if (!cur && wasHanded(s, obj)) {
+    // the reference is the stored copy's, owned where it was stored. So is one taken for a field
+    // of an object already stored where others find it (`iocb->private = priv; ..
+    // mmgrab(priv->mm);`): the object owns it.
+    const root = rootOf(obj);
+    const ownerStored = !!root && obj.startsWith(`${root}->`) && wasHanded(s, root);
+    if (!cur && (wasHanded(s, obj) || ownerStored)) {
       cx.emit({ k: 'ref-taken', line, obj, pair, copy: true }, `rtc:${obj}:${line}`);
       addTrace(s, line, text, `takes a reference for the copy stored earlier: ${obj} (${pair})`);
       return;
