@@ -16,16 +16,20 @@ import { annotatedPrototypes, annotationsFor, emptyAnnotations, findFunctions, m
 export type { FunctionIR } from './ir.js';
 export { formatFunctionIR, formatExpr, formatOp } from './format.js';
 
-/** Parse a unit and lower every function definition in it to IR on a CFG. */
-export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR[]> {
+/** A unit's text prepared for the grammar and parsed into the plain syntax tree. */
+async function parseUnit(unit: CUnit, sem: Semantics): Promise<{ prep: Prepared; root: SNode }> {
   const prep = prepare(expandLocalMacros(unit.text, unit.defines ?? [], sem));
   const tree = await parseC(prep.text);
-  let root: SNode;
   try {
-    root = toSyntax(tree, prep.text);
+    return { prep, root: toSyntax(tree, prep.text) };
   } finally {
     tree.delete();
   }
+}
+
+/** Parse a unit and lower every function definition in it to IR on a CFG. */
+export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR[]> {
+  const { prep, root } = await parseUnit(unit, sem);
   const ctx: UnitContext = { prep, src: prep.text, lineMap: unit.lineMap, sem, calledInUnit: calledNames(prep.text) };
   const found = findFunctions(root, prep.text, prep);
   ctx.definedInUnit = new Set(found.map((f) => f.name));
@@ -69,14 +73,7 @@ export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR
  * (`__guarded_by()`, `__rcu` on members, member types) for the files that include it.
  */
 export async function unitStructs(unit: CUnit, sem: Semantics): Promise<StructInfo[]> {
-  const prep = prepare(expandLocalMacros(unit.text, unit.defines ?? [], sem));
-  const tree = await parseC(prep.text);
-  let root: SNode;
-  try {
-    root = toSyntax(tree, prep.text);
-  } finally {
-    tree.delete();
-  }
+  const { prep, root } = await parseUnit(unit, sem);
   return unitTypes(root, prep.text, prep, unit.lineMap).structs;
 }
 
