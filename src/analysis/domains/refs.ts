@@ -262,7 +262,10 @@ export class Refs {
         `dput:${obj}:${line}`,
       );
     } else if (!s.dropped.has(obj)) {
-      if (s.clean) cx.emit({ k: 'put-unheld', line, obj, pair, source, text, via, trace: traceSteps(s) }, `punheld:${obj}:${line}`);
+      // A put of a variable this path knows is NULL (`adap = NULL` where the get did not run):
+      // the put does nothing, it drops no one's reference.
+      const none = IDENT.test(obj) && isNullOrErr(s, obj) && valueOf({ k: 'var', name: obj }, s)?.t !== 'errptr';
+      if (s.clean && !none) cx.emit({ k: 'put-unheld', line, obj, pair, source, text, via, trace: traceSteps(s) }, `punheld:${obj}:${line}`);
       if (mayFree) this.putLast(s, obj, { line, text, pair, own: false });
       s.entryPut.set(obj, { pair, source, line, ...(member && r.obj !== obj ? { count: r.obj } : {}) });
     }
