@@ -40,6 +40,17 @@ export function keptOutsideErrors(fn: FunctionIR, leaking: Exit[], clean: Exit[]
 }
 
 /**
+ * The pair of the reference `op` drops on `obj`: a put primitive, or a call of a helper whose
+ * summary drops what it is given there (`__sock_put(sk)`). Null when it drops none.
+ */
+export function putPair(op: Op, obj: string, summaries: SummaryTable): string | null {
+  if (op.kind === 'ref') return op.action === 'put' && op.obj === obj ? op.pair : null;
+  if (op.kind !== 'call' || op.indirect) return null;
+  const sum = summaries.get(op.callee);
+  return sum?.refs.puts.find((p) => op.argText[sum.params.indexOf(p.obj)] === obj)?.pair ?? null;
+}
+
+/**
  * The lines of the tests under which the function drops the reference in a block of its own,
  * testing something else (`if (args.add_ref) put_net(target);`, `if (nsid >= 0) put_net(net);`):
  * a flag or value it sets along with the get, which the walk cannot tie to it, decides whether the
@@ -49,15 +60,7 @@ export function keptOutsideErrors(fn: FunctionIR, leaking: Exit[], clean: Exit[]
 export function putGuardLines(fn: FunctionIR, obj: string, summaries: SummaryTable, putLines?: Set<number>): Set<number> {
   const out = new Set<number>();
   const root = rootOf(obj);
-  // A put primitive, or a helper whose summary drops what it is given (`__sock_put(sk)`).
-  const isPut = (op: Op): boolean =>
-    (op.kind === 'ref' && op.action === 'put' && op.obj === obj) ||
-    (op.kind === 'call' &&
-      !op.indirect &&
-      !!summaries.get(op.callee)?.refs.puts.some((p) => {
-        const i = summaries.get(op.callee)!.params.indexOf(p.obj);
-        return i >= 0 && op.argText[i] === obj;
-      }));
+  const isPut = (op: Op): boolean => putPair(op, obj, summaries) !== null;
   const puts = new Set(fn.blocks.filter((b) => b.ops.some(isPut)).map((b) => b.id));
   if (!puts.size || !root) return out;
   const mentions = (e: Expr): boolean => {

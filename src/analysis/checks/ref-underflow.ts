@@ -6,7 +6,7 @@ import { contextFacts } from '../check.js';
 import { countedInLoops, lineInLoop, refKey, rootOf } from '../objects.js';
 import { isFieldPath } from '../../c/path.js';
 import type { FunctionIR, Op } from '../../c/ir.js';
-import { putGuardLines } from './kept-on-success.js';
+import { putGuardLines, putPair } from './kept-on-success.js';
 import type { SummaryTable } from '../summary.js';
 
 export const refUnderflowRule = defineRule({
@@ -244,13 +244,8 @@ function otherPair(fn: FunctionIR, obj: string, line: number | null, pair: strin
   if (line === null) return false;
   for (const b of fn.blocks) {
     for (const op of b.ops) {
-      if (op.line !== line) continue;
-      if (op.kind === 'ref' && op.action === 'put' && op.obj === obj) return op.pair !== pair;
-      if (op.kind === 'call' && !op.indirect) {
-        const sum = summaries.get(op.callee);
-        const p = sum?.refs.puts.find((x) => op.argText[sum.params.indexOf(x.obj)] === obj);
-        if (p) return p.pair !== pair;
-      }
+      const p = op.line === line ? putPair(op, obj, summaries) : null;
+      if (p !== null) return p !== pair;
     }
   }
   return false;

@@ -447,8 +447,8 @@ export class Locks {
     if (t) for (const l of s.locks.values()) if (l.typed === t || l.obj === t) return l;
     // `base = lock_timer_base(timer, ..)`, annotated `__acquires(timer->base->lock)`, released as
     // `&base->lock`: a local named after the field it was loaded from stands for that field.
-    const m = /^&([A-Za-z_]\w*)(->.+)$/.exec(obj);
-    if (m && s.locks.size && this.cx.isLocal(m[1]!)) {
+    const m = s.locks.size ? /^&([A-Za-z_]\w*)(->.+)$/.exec(obj) : null;
+    if (m && this.cx.isLocal(m[1]!)) {
       for (const l of s.locks.values()) if (l.family === 'context' && !l.fromEntry && l.obj.endsWith(`->${m[1]}${m[2]}`)) return l;
     }
     return undefined;
