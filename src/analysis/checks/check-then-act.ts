@@ -122,7 +122,18 @@ function selfOnly(ctx: RaceContext, w: WalkResult, x: RawFinding): boolean {
     }
     case 'read-then-modify': {
       const k = key(w.fn, obj);
-      match = (fn, op) => op.kind === 'atomic' && op.action !== 'read' && key(fn, op.obj) === k;
+      // A single consumer that takes one off a count it saw non-zero stays right while the others
+      // only add to it (producer/consumer): their changes keep what it decided true.
+      const takes = w.fn.blocks.some((b) =>
+        b.ops.some((op) => op.kind === 'atomic' && op.line === x.line && key(w.fn, op.obj) === k && (op.action === 'dec' || op.action === 'sub')),
+      );
+      match = (fn, op) =>
+        op.kind === 'atomic' &&
+        op.action !== 'read' &&
+        key(fn, op.obj) === k &&
+        !(takes && onlyAdds(op)) &&
+        // Set up before the object is published, or torn down after: no interleaving.
+        !ls.byOp.get(op)?.some((r) => r.phase !== null);
       break;
     }
     case 'unlocked-empty': {
@@ -148,6 +159,14 @@ function selfOnly(ctx: RaceContext, w: WalkResult, x: RawFinding): boolean {
     for (const b of o.fn.blocks) for (const op of b.ops) if (match(o.fn, op)) return false;
   }
   return true;
+}
+
+/** An atomic op that can only make the counter larger (`atomic_inc()`, `atomic_add(n, ..)` of a non-negative amount). */
+function onlyAdds(op: Op): boolean {
+  if (op.kind !== 'atomic') return false;
+  if (op.action === 'inc' || op.action === 'inc-return') return true;
+  if (op.action !== 'add' && op.action !== 'add-return') return false;
+  return !/\(\s*-/.test(op.text ?? '');
 }
 
 /** Only functions that test something and either read a counter, test a bit or a list, or drop a lock can have a check-then-act. */
