@@ -59,6 +59,20 @@ export function wasHanded(s: RefState, obj: string): boolean {
   return s.dropped.has(`>${obj}`);
 }
 
+/**
+ * One of several references on `obj` was handed to a callee that may instead have taken its own:
+ * when the path's last held one is dropped, a later put may still be giving the handed one back.
+ */
+export function markHandedOne(s: RefState, obj: string, line: number | null): void {
+  markHanded(s, obj, line);
+  s.dropped.set(`^${obj}`, line);
+}
+
+/** Was one of several references on `obj` handed on (see markHandedOne)? Forgets it. */
+export function takeHandedOne(s: RefState, obj: string): boolean {
+  return s.dropped.delete(`^${obj}`);
+}
+
 /** The key of the reference a variable names, directly or as an alias. */
 export function refOf(s: RefState, name: string): string | undefined {
   if (s.refs.has(name)) return name;

@@ -9,7 +9,7 @@ import { derefs, manyInstances, ownedByFunction, reassignedInLoop, refKey, rootO
 import { addTrace, traceSteps, type Fact, type Pending, type State } from '../state.js';
 import { firesNonnull, firesNonzero, firesZero, firesZeroOrNonneg, type Summary } from '../summary.js';
 import { isNullOrErr, truthOf, valueOf } from '../values.js';
-import { MAPPING_PAIRS, REF_COUNT_CAP, markHanded, refOf, wasHanded, type HeldRef, type RefState } from './ref-state.js';
+import { MAPPING_PAIRS, REF_COUNT_CAP, markHanded, markHandedOne, refOf, takeHandedOne, wasHanded, type HeldRef, type RefState } from './ref-state.js';
 import type { CallOp, Trace, WalkContext } from './walk.js';
 
 /** Where a get/put pair is known from: a kernel primitive, rules/, or only its functions' names. */
@@ -221,8 +221,10 @@ export class Refs {
       // Its own last one on an object only it can reach (a lookup's result): nothing else keeps it.
       if (mayFree && cur.count === 1 && !cur.saturated && !cur.aliases?.length && ownedByFunction(cx.fn, obj))
         this.putLast(s, obj, { line, text, pair, own: true });
-      // The last of a count the walk lost track of proves nothing about a put that follows.
-      if (!cur.saturated || cur.count > 1) s.dropped.set(obj, line);
+      // The last of a count the walk lost track of proves nothing about a put that follows, nor
+      // the last held one when another went to a callee that may have taken its own.
+      const handedOne = cur.count === 1 && takeHandedOne(s, obj);
+      if ((!cur.saturated || cur.count > 1) && !handedOne) s.dropped.set(obj, line);
       addTrace(s, line, text, via ? `drops the reference: ${obj} inside ${via}()` : `drops the reference: ${obj}`);
       return;
     }
@@ -569,12 +571,21 @@ export class Refs {
     // A summary from rules/ (mined from a tree) was made without the code its body hands
     // parameters to: what it may keep (`d_obtain_alias()` consuming its inode) is handed on, as
     // to a callee nothing is known of.
-    for (const p of sum.source === 'rule' ? [...(sum.keeps ?? []), ...(sum.mayKeep ?? [])] : (sum.keeps ?? [])) {
+    for (const p of new Set(sum.source === 'rule' ? [...(sum.keeps ?? []), ...(sum.mayKeep ?? [])] : (sum.keeps ?? []))) {
       const obj = cx.mapArgs(sum, op, p);
       if (!obj || !IDENT.test(obj)) continue;
       const k = refOf(s, obj);
-      if (k) s.refs.delete(k);
-      markHanded(s, k ?? obj, op.line);
+      // One reference goes with what the callee kept; others the path holds (`kref_get()` for a
+      // completion that drops one) stay this function's. As with a store, a put of the object
+      // later may give the kept one back: the summary cannot tell whether the callee took its own.
+      const r = k ? s.refs.get(k) : undefined;
+      if (k && r && r.count > 1 && !r.saturated) {
+        s.refs.set(k, { ...r, count: r.count - 1 });
+        markHandedOne(s, k, op.line);
+      } else {
+        if (k) s.refs.delete(k);
+        markHanded(s, k ?? obj, op.line);
+      }
       if (k) addTrace(s, op.line, text, `hands the reference on: ${k} kept by ${op.callee}()`);
       handMembers(s, obj, op.line);
     }
