@@ -31,7 +31,13 @@ export type Weakness =
   /** A callee the input does not show was given the object: it may have kept or freed it. */
   | 'unknown-callee'
   /** Handed on only inside a loop: the path that keeps it is the one where the loop runs no pass. */
-  | 'loop-skipped';
+  | 'loop-skipped'
+  /** Found only on paths where a callee changed a field of an object it was handed. */
+  | 'callee-changes-field'
+  /** A callee on the path finds an object of this type again itself and drops a reference it never took. */
+  | 'refound-by-callee'
+  /** The context callers run the function in (bottom halves, interrupts), when no caller is in the input and nothing in it shows. */
+  | 'entry-context';
 
 const WHY: Record<Weakness, string> = {
   'name-pair': 'a get/put pair guessed from the function names (no rule declares it, no body in the input shows it)',
@@ -46,6 +52,11 @@ const WHY: Record<Weakness, string> = {
   'unknown-callee': 'a callee that was given the object and may have kept or freed it (one the input does not show, or one that frees it on some of its paths)',
   'loop-skipped': 'a loop that hands it on, which the path that keeps it skips only when the loop runs no pass at all',
   'one-function': 'two paths of one function, which conditions the walk cannot relate (a field tested again after a call) may keep apart',
+  'callee-changes-field':
+    'a path that is only possible if a callee changes a field this function tested before handing it the object (the same test gives the same answer otherwise)',
+  'entry-context': 'the context its callers run it in, which the input does not show (a global function called only from other files, which does not sleep)',
+  'refound-by-callee':
+    'a callee on the path that looks an object of this type up again and drops a reference on it that it never took: the one taken here, handed over',
 };
 
 export interface Basis {
@@ -61,4 +72,11 @@ export function judged(severity: Severity, basis: Basis): { severity: Severity; 
   if (!weak.length || severity === 'info') return { severity, facts: [] };
   if (basis.corroboration) return { severity, facts: [`rests on ${weak.map((w) => WHY[w]).join('; ')}, corroborated: ${basis.corroboration}`] };
   return { severity: 'info', facts: weak.map((w) => `info: rests on ${WHY[w]}`) };
+}
+
+/** The same policy, for a weakness found after the finding was made (by a second look at its function). */
+export function weakened<T extends { severity: Severity; facts: string[] }>(f: T, weak: Weakness): void {
+  const p = judged(f.severity, { weak: [weak] });
+  f.severity = p.severity;
+  f.facts.push(...p.facts);
 }

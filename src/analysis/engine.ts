@@ -65,6 +65,12 @@ export interface EngineOptions {
   summaries: SummaryTable;
   /** Block visits allowed per function before giving up (and saying so). */
   budget?: number;
+  /**
+   * Assume a call keeps the fields of the objects it is handed (`work(dev)` leaves `dev->flag` as
+   * tested before it). Unsound, so findings never come from it: a second walk with it tells
+   * which findings need a callee to change such a field on their path.
+   */
+  keepHandedFields?: boolean;
 }
 
 /**
@@ -115,6 +121,8 @@ class Walker implements WalkContext {
   private readonly shapes = new Map<number, Map<string, { n: number; acc: State }>>();
   private readonly eventKeys = new Set<string>();
   private readonly budget: number;
+  private readonly keepHandedFields: boolean;
+  private readonly exactElsewhere: number;
   private current = 0;
 
   // Facts computed once per function, shared by the domains.
@@ -137,6 +145,9 @@ class Walker implements WalkContext {
     readonly cfg: CfgInfo,
   ) {
     this.budget = o.budget ?? 20000;
+    this.keepHandedFields = !!o.keepHandedFields;
+    // The second look keeps more correlated branches apart: it runs only where a finding was made.
+    this.exactElsewhere = o.keepHandedFields ? EXACT_ELSEWHERE * 8 : EXACT_ELSEWHERE;
     this.sem = o.sem;
     this.summaries = o.summaries;
     this.localNames = new Set([...fn.params.map((p) => p.name), ...fn.locals.map((l) => l.name)]);
@@ -176,7 +187,7 @@ class Walker implements WalkContext {
       if (!sh) shapes.set(shape, { n: 1, acc: st });
       else {
         sh.acc = joinFacts(sh.acc, st);
-        if (++sh.n > (block.loopHead ? EXACT_AT_LOOP_HEAD : EXACT_ELSEWHERE)) {
+        if (++sh.n > (block.loopHead ? EXACT_AT_LOOP_HEAD : this.exactElsewhere)) {
           // Widening: walk on with what all the states of this shape agree on.
           st = sh.acc;
           key = stateKeys(st).full;
@@ -451,7 +462,7 @@ class Walker implements WalkContext {
         text,
         sum.defers.flatMap((p) => this.mapArgs(sum, op, p) ?? []),
       );
-    forgetAfterCall(s, op.argText, this.isLocal);
+    forgetAfterCall(s, op.argText, this.isLocal, this.keepHandedFields);
     this.refs.afterCall(s, op);
   }
 

@@ -15,6 +15,7 @@ import { analyzeRaces, raceChecks } from './races/index.js';
 import { analyzeModels } from './models.js';
 import type { Side } from './races/lockset.js';
 import { effectiveSeverity, ruleEnabled, type RuleSettings } from './registry.js';
+import { weakened } from './confidence.js';
 import { deadlockRule, modelViolationRule } from './models.js';
 
 export interface SideAnalysis {
@@ -94,7 +95,10 @@ export function analyzeImages(images: { side: Side; fns: FunctionIR[] }[], sem: 
     const findings: SideAnalysis['findings'] = [];
     for (const w of walks) {
       const ctx: CheckContext = { fn: w.fn, walk: w, side: walks, summaries, sem };
-      for (const c of checks) for (const f of c.run(ctx)) findings.push({ fn: w.fn, finding: f });
+      const mine: RawFinding[] = [];
+      for (const c of checks) for (const f of c.run(ctx)) mine.push(f);
+      if (mine.some((f) => f.severity !== 'info')) weakenFieldChanges({ ...ctx, walk: w }, mine, checks, opts.budget);
+      for (const f of mine) findings.push({ fn: w.fn, finding: f });
     }
     out[side] = { walks, summaries, findings, exhausted: walks.filter((w) => w.budgetExceeded).map((w) => w.fn.name), notes: [] };
   }
@@ -118,6 +122,21 @@ export function analyzeImages(images: { side: Side; fns: FunctionIR[] }[], sem: 
     for (const a of Object.values(out)) for (const { finding } of a.findings) finding.severity = effectiveSeverity(opts.rules, finding.rule, finding.severity);
   }
   return out;
+}
+
+/**
+ * Kernel code tests a field, hands the object to a helper, and relies on the field reading the
+ * same after it (`if (io->async) get(io); submit(io); if (io->async) put(io);`). The walk must
+ * assume the helper may change it; a finding seen only on such a path rests on that assumption.
+ * Walk the function again keeping handed objects' fields, and say so of what is gone there.
+ */
+function weakenFieldChanges(ctx: CheckContext, found: RawFinding[], checks: Check[], budget: number | undefined): void {
+  const again = walkFunction(ctx.fn, { sem: ctx.sem, summaries: ctx.summaries, budget, keepHandedFields: true });
+  if (again.budgetExceeded) return;
+  const key = (f: RawFinding): string => `${f.rule}|${f.line}|${f.objects[0] ?? ''}|${f.discriminator ?? ''}`;
+  const still = new Set<string>();
+  for (const c of checks) for (const f of c.run({ ...ctx, walk: again })) still.add(key(f));
+  for (const f of found) if (f.severity !== 'info' && !still.has(key(f))) weakened(f, 'callee-changes-field');
 }
 
 export interface Compared<T> {

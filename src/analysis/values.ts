@@ -621,7 +621,7 @@ function argValues(a: string): string[] {
  * call gets its address (`f(&len)`). Fields of objects the call is not given keep what the path
  * knows, so `if (p->m) lock(p->m); work(x); if (p->m) unlock(p->m);` stays correlated.
  */
-export function forgetAfterCall(s: State, argText: string[], isLocal: (name: string) => boolean): void {
+export function forgetAfterCall(s: State, argText: string[], isLocal: (name: string) => boolean, keepHandedFields = false): void {
   const handed: string[] = [];
   const addressOf = new Set<string>();
   for (const a0 of argText.flatMap(argValues)) {
@@ -639,6 +639,9 @@ export function forgetAfterCall(s: State, argText: string[], isLocal: (name: str
     const root = /^[A-Za-z_]\w*/.exec(k)?.[0];
     if (!root || !isLocal(root)) return true;
     if (k === root) return addressOf.has(root);
+    // Assuming callees leave alone the fields of what they are handed (see EngineOptions), only a
+    // field whose own address the call gets may change.
+    if (keepHandedFields) return [...addressOf].some((h) => h !== root && touches(k, h));
     return handed.some((h) => h !== k && touches(k, h)) || addressOf.has(k);
   };
   for (const k of [...s.facts.keys()]) {
