@@ -7,7 +7,7 @@ import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { MAPPING_PAIRS, wasHanded, type HeldRef } from '../domains/ref-state.js';
 import { exitClass, keptOnSuccess, keptOutsideErrors, skippedGuardedPut } from './kept-on-success.js';
-import { countedInLoops, manyInstances, ownedByFunction, rootOf } from '../objects.js';
+import { countedInLoops, manyInstances, ownedByFunction, rootOf, structOf } from '../objects.js';
 
 /** Mappings that must be undone in the function that made them. */
 const LOCAL_ONLY = MAPPING_PAIRS;
@@ -104,6 +104,7 @@ export const refLeak: Check = {
       // Pairs guessed from names need the function itself to use the put on other paths.
       if (sample.source === 'name' && !clean.length) continue;
       const x = leaking[0]!;
+      const refoundBy = refoundByCallee(ctx, obj, sample, leaking);
       const { confidence, facts } = contextFacts(
         fn,
         x.trace.some((t) => t.note.includes('gap')),
@@ -122,6 +123,7 @@ export const refLeak: Check = {
             weak: [
               ...(sample.source === 'name' ? (['name-pair'] as const) : []),
               ...(skippedGuardedPut(fn, obj, ctx.summaries, [x.trace]) ? (['one-function'] as const) : []),
+              ...(refoundBy ? (['refound-by-callee'] as const) : []),
             ],
           },
           line: x.line,
@@ -131,6 +133,7 @@ export const refLeak: Check = {
           facts: [
             ...facts,
             `pair: ${sample.pair} (${sample.source === 'name' ? 'inferred from the function names' : sample.source === 'rule' ? 'declared in rules/' : 'kernel primitive'})`,
+            ...(refoundBy ? [`${refoundBy}() drops a ${sample.pair} reference on a ${structOf(fn, obj)} it finds itself and never took`] : []),
           ],
         }),
       );
@@ -138,3 +141,27 @@ export const refLeak: Check = {
     return out;
   },
 };
+
+/**
+ * `refcount_inc(&m->ref); up_read(&t->sem); return upgrade(t, idx);` where upgrade() looks the
+ * object up again under the lock and drops a reference it never took: the pin was taken for it.
+ * Names the callee: a function of the input called after the get, before every leaking return.
+ */
+function refoundByCallee(ctx: CheckContext, obj: string, ref: HeldRef, leaking: Exit[]): string | null {
+  const fn = ctx.fn;
+  const type = /^[A-Za-z_]\w*$/.test(obj) ? structOf(fn, obj) : null;
+  if (!type || ref.line === null) return null;
+  for (const b of fn.blocks)
+    for (const op of b.ops) {
+      if (op.kind !== 'call' || op.indirect || op.line === null || op.line < ref.line) continue;
+      // Between the get and each leaking return, in the text (a tail call `return upgrade(..)` is).
+      if (!leaking.every((x) => x.line !== null && x.line >= op.line!)) continue;
+      const callee = ctx.side.find((w) => w.fn.name === op.callee);
+      if (!callee) continue;
+      const drops = callee.exits.some((e) =>
+        [...e.state.entryPut].some(([o, p]) => p.pair === ref.pair && !callee.fn.params.some((q) => q.name === o) && structOf(callee.fn, o) === type),
+      );
+      if (drops) return op.callee;
+    }
+  return null;
+}
