@@ -150,6 +150,9 @@ function interruptedHolder(ctx: CheckContext, seen: Set<string>): RawFinding[] {
   if (mine === 'hardirq') return out;
   const cw = ic.calledWith.get(fn.name);
   const eo = ic.entryOff.get(fn.name);
+  // A global function no code of the input calls, which does not sleep: its callers are in other
+  // files, and whether they run it with bottom halves or interrupts off, nothing here shows.
+  const unseenCallers = !fn.isStatic && !cw?.sites && !mine && !ctx.summaries.get(fn.name)?.maySleep;
   for (const e of walk.events) {
     if (e.k !== 'lock-context' || !spins(e.family)) continue;
     if (e.irqsOff || e.irq === 'irq' || e.irq === 'irqsave' || seen.has(e.obj)) continue;
@@ -166,6 +169,7 @@ function interruptedHolder(ctx: CheckContext, seen: Set<string>): RawFinding[] {
         messageId: 'interrupted',
         data: { obj: e.obj, where: use.ctx === 'hardirq' ? 'interrupt' : 'softirq', user: use.fn, line: use.line, what },
         confidence: 'medium',
+        basis: { weak: unseenCallers ? ['entry-context'] : [] },
         line: e.line,
         function: fn.name,
         objects: [e.obj],
