@@ -333,6 +333,10 @@ function weakEvidence(ls: Lockset, r: AccessRecord, g: Guard): string | null {
   if (known.own.has(g.lock)) return null;
   const assumed = ways.every((e) => e.assumed);
   const byCallers = known.callers.has(g.lock);
+  // Handed as an argument to a function the input does not show (`read_metadata(store, add_cb,
+  // ctx)`): it may call it back while its own caller holds the lock, or before anything is shared.
+  const callback = ways.every((e) => e.callback) ? ways[0]!.callback : undefined;
+  if (callback) return `the only way in without '${g.lock}' is as a callback handed to ${callback}(), whose context the input does not show`;
   if (r.mode === 'write' && (byCallers || !assumed)) return null;
   if (r.mode === 'read' && byCallers && !assumed) return null;
   const why = assumed

@@ -43,6 +43,8 @@ export interface EntryFree {
   except: Set<string>; // keys excluded from `all` (a caller holds them)
   locks: FreeLock[];
   assumed: boolean; // no caller in the input: assumed entered without locks
+  /** Assumed so for a function only handed as an argument to this callee, which may call it back in its caller's context. */
+  callback?: string;
   why: string;
   /** The call this way in goes through (the nearest caller). */
   via?: { caller: string; line: number | null; text: string };
@@ -108,6 +110,7 @@ interface FnInfo {
   callers: { caller: FnInfo; site: Site }[];
   registered: string | null; // the registrar its address was passed to
   addressTaken: boolean;
+  handedTo?: string; // the callee its address was passed to
   heldAtEntry?: HeldLock[];
   entryFree?: EntryFree[];
   releasedLater?: Map<Site, Map<string, { obj: string; line: number | null; text: string }>>;
@@ -167,6 +170,7 @@ export class Lockset {
               const t = byName.get(a.charCodeAt(0) === 38 /* & */ ? a.slice(1) : a);
               if (!t) continue;
               t.addressTaken = true;
+              t.handedTo ??= op.callee;
               // Functions whose address is handed to the kernel as a thread, work item or callback
               // (rules `registrars.entry`) start with no locks held.
               if (sem.entryRegistrars.has(op.callee)) t.registered = op.callee;
@@ -438,7 +442,9 @@ export class Lockset {
       const why = info.addressTaken
         ? `${fn.name}() is called back through a pointer; assumed entered without this code's locks`
         : `no caller of ${fn.name}() in the input; assumed entered without locks`;
-      return (info.entryFree = [{ all: true, except: NO_KEYS, locks: NO_FREE, assumed: true, why }]);
+      return (info.entryFree = [
+        { all: true, except: NO_KEYS, locks: NO_FREE, assumed: true, why, ...(info.addressTaken && info.handedTo ? { callback: info.handedTo } : {}) },
+      ]);
     }
     if (stack.has(info)) return [];
     stack.add(info);
@@ -481,6 +487,7 @@ export class Lockset {
             except: new Set([...up.except, ...upHeld]),
             locks: NO_FREE,
             assumed: up.assumed,
+            ...(up.callback ? { callback: up.callback } : {}),
             why: `${where} without it (${up.why})`,
             via,
             peek: peekCall || !!up.peek,
@@ -493,7 +500,16 @@ export class Lockset {
             if (t) ls.push({ ...l, ...this.lockOf(fn, t), obj: t });
           }
           if (ls.length)
-            out.push({ all: false, except: NO_KEYS, locks: ls, assumed: up.assumed, why: `${where} without it (${up.why})`, via, peek: peekCall || !!up.peek });
+            out.push({
+              all: false,
+              except: NO_KEYS,
+              locks: ls,
+              assumed: up.assumed,
+              ...(up.callback ? { callback: up.callback } : {}),
+              why: `${where} without it (${up.why})`,
+              via,
+              peek: peekCall || !!up.peek,
+            });
         }
         if (out.length >= 8) break; // enough ways in to show one; the rest add nothing
       }
