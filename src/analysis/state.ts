@@ -16,6 +16,7 @@ export type Fact =
   | { t: 'nonzero' }
   | { t: 'neg' } // < 0
   | { t: 'nonneg' } // >= 0
+  | { t: 'nonpos' } // <= 0: zero or a negative errno (`if (ret <= 0) return ret;`)
   | { t: 'null' }
   | { t: 'errptr' }
   | { t: 'valid' } // non-NULL, not an error pointer
@@ -188,6 +189,8 @@ export function joinFact(a: Fact, b: Fact): Fact | undefined {
   if (sa === 'zero' && sb === 'zero') return { t: 'zero' };
   const nonneg = (f: Fact, x: string | undefined): boolean => x === 'zero' || x === 'pos' || f.t === 'nonneg';
   if (nonneg(a, sa) && nonneg(b, sb)) return { t: 'nonneg' };
+  const nonpos = (f: Fact, x: string | undefined): boolean => x === 'zero' || x === 'neg' || f.t === 'nonpos';
+  if (nonpos(a, sa) && nonpos(b, sb)) return { t: 'nonpos' };
   const truthy = (f: Fact): boolean =>
     f.t === 'nonzero' || f.t === 'neg' || f.t === 'valid' || f.t === 'nonnull' || f.t === 'errptr' || (f.t === 'int' && f.v !== 0);
   if ((a.t === 'valid' || a.t === 'nonnull') && (b.t === 'valid' || b.t === 'nonnull')) return { t: 'nonnull' };

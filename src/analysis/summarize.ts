@@ -4,10 +4,10 @@
 import type { Block, FunctionIR } from '../c/ir.js';
 import { dominates } from './cfg.js';
 import type { WalkResult } from './engine.js';
-import { contractOf, implementations, mergeExits, type ExitEffect, type LockRef, type Summary, type SummaryTable } from './summary.js';
+import { contractOf, implementations, mergeExits, type ExitEffect, type LockRef, type RetClass, type Summary, type SummaryTable } from './summary.js';
 import { rootOf } from './objects.js';
 import { isMemory } from './domains/refs.js';
-import { isNullOrErr } from './values.js';
+import { isNullOrErr, valueOf } from './values.js';
 
 export function summarize(
   w: WalkResult,
@@ -47,9 +47,13 @@ export function summarize(
   };
   const promised = contractOf(fn.annotations);
   const promisedRef = (obj: string): LockRef => ({ obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine });
+  // `if (ret <= 0) goto out; ... out: unlock; return ret;` returns zero or an errno there: an exit
+  // of each class, so a caller's own `ret <= 0` (or `ret < 0`) test selects it.
+  const classesOf = (x: (typeof w.exits)[number]): RetClass[] =>
+    x.cls === 'any' && x.value && valueOf(x.value, x.state)?.t === 'nonpos' ? ['zero', 'neg'] : [x.cls];
   for (const x of w.exits) {
     if (x.state.viaGap) {
-      add({ cls: x.cls, acquired: [], released: [], lines: [x.line], unknown: true, when: whenOf(x.state) });
+      for (const cls of classesOf(x)) add({ cls, acquired: [], released: [], lines: [x.line], unknown: true, when: whenOf(x.state) });
       continue;
     }
     const acquired: LockRef[] = [...x.state.locks.values()]
@@ -69,7 +73,7 @@ export function summarize(
       if (!promised.releases.includes(obj) && !acquires.has(obj) && !x.state.locks.has(obj) && !x.state.entryReleased.has(obj)) acquired.push(promisedRef(obj));
     }
     pairThroughLocal(acquired, released, fn);
-    add({ cls: x.cls, acquired, released, lines: [x.line], when: whenOf(x.state) });
+    for (const cls of classesOf(x)) add({ cls, acquired, released, lines: [x.line], when: whenOf(x.state) });
   }
   const hiddenExits = !fn.meta.exitKnown || fn.meta.gaps.length > 0 || w.budgetExceeded;
   if (hiddenExits) add({ cls: 'any', acquired: [], released: [], lines: [], unknown: true });

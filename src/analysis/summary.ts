@@ -226,6 +226,8 @@ export function classesAllowed(f: Fact): Set<RetClass> {
       return new Set(['neg']);
     case 'nonneg':
       return new Set(['zero', 'pos']);
+    case 'nonpos':
+      return new Set(['zero', 'neg']);
     case 'errptr':
       return new Set(['errptr']);
     case 'valid':

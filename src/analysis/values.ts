@@ -322,6 +322,7 @@ function compare(op: string, a: Fact | undefined, b: Fact | undefined): Fact | u
     if (op === '!=' && ta !== undefined) return bool(ta);
     if (a.t === 'neg') return op === '<' || op === '<=' || op === '!=' ? bool(true) : bool(false);
     if (a.t === 'nonneg') return op === '>=' ? bool(true) : op === '<' ? bool(false) : undefined;
+    if (a.t === 'nonpos') return op === '<=' ? bool(true) : op === '>' ? bool(false) : undefined;
     if (a.t === 'zero' || a.t === 'null' || (a.t === 'int' && a.v === 0)) return bool(op === '==' || op === '<=' || op === '>=');
   }
   return undefined;
@@ -391,7 +392,7 @@ function setSlot(s: State, slot: Slot, f: Fact, fire: Pending[]): void {
 
 /** Facts that settle whether a result is zero, and its sign or error-pointer-ness. */
 function decides(f: Fact): boolean {
-  return f.t !== 'nonneg' && f.t !== 'const' && !(f.t === 'ne' && f.c !== 'i:0');
+  return f.t !== 'nonneg' && f.t !== 'nonpos' && f.t !== 'const' && !(f.t === 'ne' && f.c !== 'i:0');
 }
 
 /** Does the new fact contradict what is known? */
@@ -407,6 +408,8 @@ export function contradicts(old: Fact | undefined, f: Fact): boolean {
   if (old.t === 'int' && f.t === 'nonneg') return old.v < 0;
   if (old.t === 'neg' && (f.t === 'nonneg' || (f.t === 'int' && f.v >= 0))) return true;
   if (old.t === 'nonneg' && (f.t === 'neg' || (f.t === 'int' && f.v < 0))) return true;
+  if (old.t === 'int' && f.t === 'nonpos') return old.v > 0;
+  if (old.t === 'nonpos' && f.t === 'int') return f.v > 0;
   if (old.t === 'errptr' && (f.t === 'valid' || f.t === 'noterr')) return true;
   if ((old.t === 'bad' && f.t === 'valid') || (old.t === 'valid' && f.t === 'bad')) return true;
   if ((old.t === 'valid' || old.t === 'noterr') && f.t === 'errptr') return true;
@@ -426,6 +429,9 @@ function refineFact(old: Fact | undefined, f: Fact): Fact {
   if ((old.t === 'noterr' && (f.t === 'nonzero' || f.t === 'nonnull')) || ((old.t === 'nonzero' || old.t === 'nonnull') && f.t === 'noterr'))
     return { t: 'valid' };
   if (old.t === 'noterr' && f.t === 'zero') return { t: 'null' };
+  // At most zero, then told not zero (or not negative): the sign settles.
+  if ((old.t === 'nonpos' && f.t === 'nonzero') || (old.t === 'nonzero' && f.t === 'nonpos')) return { t: 'neg' };
+  if ((old.t === 'nonpos' && f.t === 'nonneg') || (old.t === 'nonneg' && f.t === 'nonpos')) return { t: 'zero' };
   // NULL or an error, then told which: keep the sharper one.
   if (old.t === 'bad' && (f.t === 'noterr' || f.t === 'zero' || f.t === 'null')) return { t: 'null' };
   if (old.t === 'bad' && (f.t === 'nonnull' || f.t === 'nonzero' || f.t === 'errptr')) return { t: 'errptr' };
@@ -528,7 +534,7 @@ function learn(e: Expr, outcome: boolean, s: State, fire: Pending[]): boolean {
           case '>':
             return put(s, a, { t: 'nonzero' }, fire) && put(s, a, { t: 'nonneg' }, fire);
           case '<=':
-            return true;
+            return put(s, a, { t: 'nonpos' }, fire);
         }
       }
       if (op === '==') return put(s, a, { t: 'int', v: c }, fire);

@@ -10,7 +10,7 @@ import { entryLocks, type CallLock, type EntryLocks } from '../entry-locks.js';
 import { lockAliases } from '../lock-aliases.js';
 import { manyInstances, reassignedInLoop } from '../objects.js';
 import { addTrace, sortedParts, traceSteps, type Fact, type State } from '../state.js';
-import { exitsForArgs, exitsSelected, firesNonzero, firesZero, firesZeroOrNonneg, splitEffects, type Summary } from '../summary.js';
+import { exitsForArgs, exitsSelected, firesNonzero, firesZero, firesZeroOrNonneg, splitEffects, type ExitEffect, type Summary } from '../summary.js';
 import type { CallOp, Trace, WalkContext } from './walk.js';
 
 export interface HeldLock {
@@ -613,15 +613,22 @@ export class Locks {
       });
     this.applyEffects(s, { acquired: map(common.acquired), released: map(common.released) }, op.line, op.callee);
     if (op.result && byClass.length) {
-      // Effects that depend on the return value wait until the caller's tests select one exit.
+      // Effects that depend on the return value wait until the caller's tests select exits that
+      // all have them (`if (ret <= 0)` selects the zero and the negative exits, which unlock alike).
+      const groups = new Map<string, { exits: Set<ExitEffect>; e: ExitEffect }>();
       for (const e of byClass) {
-        const mine = exits.find((x) => x.cls === e.cls)!;
+        const k = effectKey(e);
+        const g = groups.get(k);
+        if (g) g.exits.add(exits.find((x) => x.cls === e.cls)!);
+        else groups.set(k, { exits: new Set([exits.find((x) => x.cls === e.cls)!]), e });
+      }
+      for (const { exits: mine, e } of groups.values()) {
         cx.pend(s, op.result, {
           fires: (f) => {
             const sel = exitsSelected(exits, f);
-            return sel.size === 1 && sel.has(mine);
+            return sel.size > 0 && [...sel].every((x) => mine.has(x));
           },
-          alive: (f) => exitsSelected(exits, f).has(mine),
+          alive: (f) => [...exitsSelected(exits, f)].some((x) => mine.has(x)),
           effect: { acquired: map(e.acquired), released: map(e.released) },
           via: op.callee,
           line: op.line,
@@ -672,4 +679,14 @@ export function lockKeyParts(s: LockState, out: string[]): void {
   sortedParts(s.released, (k) => `U${k}`, out);
   out.push(s.clean ? 'C' : 'c');
   sortedParts(s.entryReleased, (k) => `N${k}`, out);
+}
+
+/** Exits with equal keys have the same lock effects. */
+function effectKey(e: ExitEffect): string {
+  const refs = (l: ExitEffect['acquired']): string =>
+    l
+      .map((r) => `${r.obj}/${r.mode}/${r.irq}`)
+      .sort()
+      .join(',');
+  return `${e.unknown ? '?' : ''}+${refs(e.acquired)}-${refs(e.released)}`;
 }
