@@ -8,9 +8,9 @@
 import type { Block, Expr, FunctionIR, Op } from '../c/ir.js';
 import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
-import { parsePath } from '../c/path.js';
+import { parsePath, printPath } from '../c/path.js';
 import { KeyResolver } from './races/keys.js';
-import { rootOf, substitute, typedObject, derefs } from './objects.js';
+import { rootOf, substitute, typedObject, derefs, valueDefs } from './objects.js';
 import { addTrace, cloneOwning, cloneState, initialState, OWN, joinFacts, sortedParts, traceSteps, valueKeyParts, type Pending, type State } from './state.js';
 import { classOfReturn, exitsForArgs, implementations, type RetClass, type Summary, type SummaryTable } from './summary.js';
 import { assign, assume, forgetAfterCall, forgetAtLoop, freshResult, learnNonNull, valueOf } from './values.js';
@@ -507,8 +507,20 @@ class Walker implements WalkContext {
   /** A callee's object (in its parameters' terms) in this function's terms. */
   mapArgs(sum: Summary, op: Extract<Op, { kind: 'call' }>, obj: string): string | null {
     const m = substitute(obj, sum.params, op.argText, sum.locals);
-    return m ? this.ownLockName(m) : m;
+    if (m) return this.ownLockName(m);
+    // A callee's local naming a value of its parameters is ours when we name the same value.
+    if (!sum.localDefs?.size) return m;
+    const via = substitute(obj, sum.params, op.argText, sum.locals, sum.localDefs);
+    if (!via) return null;
+    this.ownDefs ??= new Map([...valueDefs(this.fn, new Set(this.fn.params.map((p) => p.name)))].map(([l, t]) => [t, l]));
+    const p = parsePath(via);
+    const base = p?.root.k === 'call' ? p.root.text : p?.root.k === 'paren' ? printPath(p.root.inner) : null;
+    const mine = base !== null ? this.ownDefs.get(base) : undefined;
+    return p && mine ? printPath({ ...p, root: { k: 'var', name: mine } }) : null;
   }
+
+  /** Our own locals that name a value of our parameters, by that value's text. */
+  private ownDefs: Map<string, string> | null = null;
 
   /** The locks this function takes or drops itself, with the struct member each one is. */
   private ownLocks: Map<string, string | null> | null = null;

@@ -2,7 +2,7 @@
 // caller passed `dev` for `p`; and `&ictx->wb_lock` is `netfs_inode.wb_lock` when `ictx` is a
 // `struct netfs_inode *`, which is how rules/ name objects.
 
-import type { FunctionIR } from '../c/ir.js';
+import type { FunctionIR, Op } from '../c/ir.js';
 import { hasVariableIndex, parsePath, printPath, printStep, rootOf } from '../c/path.js';
 
 export { rootOf };
@@ -27,9 +27,17 @@ const PLAIN = /^[A-Za-z_][\w>.\-[\]]*$/;
  * the caller's normalised argument texts. Returns null when the object is rooted in a callee local
  * (it means nothing to the caller). Objects rooted in globals come back unchanged.
  */
-export function substitute(obj: string, params: string[], args: string[], calleeLocals: Set<string>): string | null {
+export function substitute(obj: string, params: string[], args: string[], calleeLocals: Set<string>, localDefs?: Map<string, string>): string | null {
   const p = parsePath(obj);
   if (!p) return obj;
+  // A local that only names a value of the parameters: that value, in the caller's terms.
+  const def = p.root.k === 'var' ? localDefs?.get(p.root.name) : undefined;
+  if (def !== undefined) {
+    const inner = parsePath(def);
+    if (!inner) return null;
+    const whole = inner.addr || inner.derefs ? { ...p, root: { k: 'paren' as const, inner } } : { ...p, root: inner.root, steps: [...inner.steps, ...p.steps] };
+    return substitute(printPath(whole), params, args, calleeLocals);
+  }
   if (p.root.k !== 'var') {
     if (p.root.k === 'call') {
       // An accessor's value (`&EXT4_I(inode)->i_data_sem`): its arguments in the caller's terms.
@@ -252,4 +260,69 @@ function borrowed(fn: FunctionIR, name: string): boolean {
     }
   }
   return false;
+}
+
+/**
+ * Locals assigned once, from a value of the names in `over` only (`inode = file_inode(iocb->ki_filp)`,
+ * `host = file->f_mapping->host`): local -> that value's text. Names in `over` must not be assigned
+ * either. A direct call's value counts: the same accessor of the same object gives the same object.
+ */
+export function valueDefs(fn: FunctionIR, over: Set<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  const assigned = new Map<string, Op[]>();
+  const calls = new Map<string, Op>();
+  for (const b of fn.blocks)
+    for (const op of b.ops) {
+      if (op.kind === 'assign') assigned.set(op.target, [...(assigned.get(op.target) ?? []), op]);
+      else if (op.kind === 'call' && op.result) calls.set(op.result, op);
+    }
+  for (const name of over) if (assigned.has(name)) return out;
+  const raw = new Map<string, string>();
+  for (const l of fn.locals) {
+    const ops = assigned.get(l.name);
+    if (ops?.length !== 1) continue;
+    const op = ops[0]!;
+    if (op.kind !== 'assign') continue;
+    const v = op.value;
+    if (v.k === 'path') raw.set(l.name, v.path);
+    else if (v.k === 'var') raw.set(l.name, v.name);
+    else if (v.k === 'result') {
+      const c = calls.get(v.id);
+      if (c?.kind === 'call' && !c.indirect) raw.set(l.name, `${c.callee}(${c.argText.join(', ')})`);
+    }
+  }
+  // Through other such locals (`file = iocb->ki_filp; inode = file_inode(file)`), to a fixpoint.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [l, text] of raw) {
+      if (out.has(l)) continue;
+      if (namesOnly(text, over)) {
+        out.set(l, text);
+        changed = true;
+        continue;
+      }
+      const spelled = text.replace(NAME, (m, sep: string | undefined, name: string, call: string | undefined) => {
+        const d = !sep && !call ? out.get(name) : undefined;
+        return d === undefined ? m : /[^\w>.\-(),\s]/.test(d) ? `(${d})` : d;
+      });
+      if (spelled !== text && namesOnly(spelled, over)) {
+        out.set(l, spelled);
+        changed = true;
+      }
+    }
+  }
+  return out;
+}
+
+const NAME = /(->|\.)?\s*([A-Za-z_]\w*)(\s*\()?/g;
+
+/** Every variable the text reads is one of `names` (fields, called functions and constants aside). */
+function namesOnly(text: string, names: Set<string>): boolean {
+  let any = false;
+  for (const m of text.matchAll(NAME)) {
+    if (m[1] || m[3] || /^_*[A-Z][A-Z0-9_]*$/.test(m[2]!)) continue;
+    if (!names.has(m[2]!)) return false;
+    any = true;
+  }
+  return any;
 }

@@ -5,7 +5,7 @@ import type { Block, FunctionIR } from '../c/ir.js';
 import { dominates } from './cfg.js';
 import type { WalkResult } from './engine.js';
 import { contractOf, implementations, mergeExits, type ExitEffect, type LockRef, type RetClass, type Summary, type SummaryTable } from './summary.js';
-import { rootOf } from './objects.js';
+import { rootOf, valueDefs } from './objects.js';
 import { isMemory } from './domains/refs.js';
 import { isNullOrErr, valueOf } from './values.js';
 
@@ -117,6 +117,7 @@ export function summarize(
     origin: `its body in the input (${fn.meta.completeness}${fn.meta.missing.length ? `: missing ${fn.meta.missing.join(', ')}` : ''})`,
     params: fn.params.map((p) => p.name),
     locals: new Set(fn.locals.map((l) => l.name)),
+    localDefs: valueDefs(fn, new Set(fn.params.map((p) => p.name))),
     acquires: [...acquires.values()],
     exits,
     exitsKnown: !hiddenExits,

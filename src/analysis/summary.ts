@@ -76,6 +76,11 @@ export interface Summary {
   origin: string; // "body in the input (full)", "rules/netfs.yaml", "__acquires annotation"
   params: string[];
   locals: Set<string>;
+  /**
+   * Locals that only ever name a value of the parameters (`inode = file_inode(iocb->ki_filp)`):
+   * its text, so a lock on the local means the same object to a caller that computes it too.
+   */
+  localDefs?: Map<string, string>;
   /** Locks it takes while not holding them; `always` when every path from its entry takes it. */
   acquires: (LockRef & { always: boolean; tries?: boolean })[];
   /** One entry per return class seen on its known exits. */
