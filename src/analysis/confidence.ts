@@ -36,7 +36,7 @@ export type Weakness =
   | 'callee-changes-field'
   /** A callee on the path finds an object of this type again itself and drops a reference it never took. */
   | 'refound-by-callee'
-  /** The context callers run the function in (bottom halves, interrupts), when no caller is in the input and nothing in it shows. */
+  /** The context callers run the function in (bottom halves, interrupts, RCU), when no caller is in the input and nothing in it shows. */
   | 'entry-context';
 
 const WHY: Record<Weakness, string> = {
@@ -54,7 +54,8 @@ const WHY: Record<Weakness, string> = {
   'one-function': 'two paths of one function, which conditions the walk cannot relate (a field tested again after a call) may keep apart',
   'callee-changes-field':
     'a path that is only possible if a callee changes a field this function tested before handing it the object (the same test gives the same answer otherwise)',
-  'entry-context': 'the context its callers run it in, which the input does not show (a global function called only from other files, which does not sleep)',
+  'entry-context':
+    'the context its callers run it in (bottom halves, interrupts or an RCU read side), which the input does not show: no caller of it is in the input',
   'refound-by-callee':
     'a callee on the path that looks an object of this type up again and drops a reference on it that it never took: the one taken here, handed over',
 };

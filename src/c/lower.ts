@@ -942,7 +942,8 @@ export class FunctionLowerer {
           this.addressOf(inner);
           return { k: 'path', path: normalize(n, this.u.src) };
         }
-        const v = this.value(arg, { used: true, arg: ctx.arg });
+        // `&global` takes its address: nothing is read (`return &esp4_handlers;`).
+        const v = this.value(arg, { used: true, arg: ctx.arg || inner.type === 'identifier' });
         return { k: 'addr', e: v };
       }
       case 'call_expression':

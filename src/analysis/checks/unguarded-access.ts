@@ -412,12 +412,16 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
   const basis =
     g.kind === 'rcu' && r.via !== 'rcu' && r.mode === 'read' && (r.inCondition || passedOn(r))
       ? { weak: ['idiom' as const] } // a NULL test, or the pointer handed to a function or macro that may read it properly
-      : g.source === 'inferred'
-        ? {
-            weak: ['inferred-guard' as const],
-            corroboration: (released ? sharedUnderLock(ctx, r, g, lock, released.line) : null) ?? lostUpdate(ctx, r, g, lock),
-          }
-        : {};
+      : // rcu_dereference() where callers may hold rcu_read_lock() (a receive handler's softirq);
+        // not in a function that sleeps, which no read side may call.
+        g.kind === 'rcu' && r.via === 'rcu' && assumedEntry && !r.walk.events.some((e) => e.k === 'may-sleep')
+        ? { weak: ['entry-context' as const] }
+        : g.source === 'inferred'
+          ? {
+              weak: ['inferred-guard' as const],
+              corroboration: (released ? sharedUnderLock(ctx, r, g, lock, released.line) : null) ?? lostUpdate(ctx, r, g, lock),
+            }
+          : {};
   return report(unguardedAccessRule, {
     ...msg,
     severity,
