@@ -1425,7 +1425,7 @@ export class FunctionLowerer {
       const bit = args[p.bit] ? collapse(this.text(unparen(args[p.bit]!))) : '?';
       return `${word}:${bit}`;
     }
-    if (typeof p.lock === 'number') return args[p.lock] ? lockObject(args[p.lock], src) : '?';
+    if (typeof p.lock === 'number') return args[p.lock] ? memberLock(lockObject(args[p.lock], src), p.member) : '?';
     if (p.lock === 'return') return normalize(n, src);
     return '?';
   }
@@ -1876,3 +1876,10 @@ export function typeText(decl: SNode, src: string, prep: Prepared): string {
 }
 
 export { dropAddr };
+
+/** `sk` with member `sk_lock.slock` is `&sk->sk_lock.slock`; `&s` is `&s.sk_lock.slock`. */
+function memberLock(obj: string, member: string | undefined): string {
+  if (!member) return obj;
+  if (obj.startsWith('&')) return `${obj}.${member}`;
+  return /^[A-Za-z_][\w>.\-[\]]*$/.test(obj) ? `&${obj}->${member}` : `&(${obj})->${member}`;
+}

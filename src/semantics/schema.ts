@@ -32,6 +32,8 @@ const lockFields = {
   irq: IrqMode.default('none'),
   /** Argument holding the lock; omitted when `object` names a global context (rcu, irq, preempt). */
   lock: ArgRef.optional(),
+  /** The lock is this member of the object the argument points to (`sk_lock.slock` for bh_lock_sock(sk)). */
+  member: z.string().optional(),
   /** A fixed object for global contexts: 'rcu', 'irq', 'bh', 'preempt'. */
   object: z.string().optional(),
   /** Argument holding the irqsave flags. */
