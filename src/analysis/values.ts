@@ -136,11 +136,11 @@ function touches(input: string, target: string): boolean {
   return input.startsWith(target) && (c === 45 /* - of -> */ || c === 46 /* . */ || c === 91) /* [ */;
 }
 
-function forgetConds(s: State, gone: (input: string) => boolean): void {
+function forgetConds(s: State, gone: (input: string) => boolean, pureGone: (input: string) => boolean = gone): void {
   for (const k of [...s.facts.keys()]) {
     if (k.charCodeAt(0) !== 63 /* ? */) continue;
     const c = condInputs.get(k);
-    if (!c || c.reads.some(gone) || c.inPure.some(gone)) s.facts.delete(k);
+    if (!c || c.reads.some(gone) || c.inPure.some(pureGone)) s.facts.delete(k);
   }
 }
 
@@ -578,7 +578,13 @@ function negate(op: CmpOp): CmpOp {
 /** Facts learned from an assignment `target = value`. */
 export function assign(s: State, target: string, value: Expr): void {
   for (const k of [...s.facts.keys()]) if (k === target || k.startsWith(`${target}->`) || k.startsWith(`${target}.`)) s.facts.delete(k);
-  forgetConds(s, (i) => touches(i, target));
+  // A side-effect-free call reads through the names it is given (`sk_fullsock(sk)` reads
+  // sk->sk_state): a store below one of them changes its answer too.
+  forgetConds(
+    s,
+    (i) => touches(i, target),
+    (i) => touches(i, target) || touches(target, i),
+  );
   if (value.k === 'result') {
     s.facts.set(target, { t: 'result', id: value.id });
     return;
