@@ -326,3 +326,10 @@ function namesOnly(text: string, names: Set<string>): boolean {
   }
   return any;
 }
+
+/** A member of a struct or array on the function's own stack (`desc.pg_dreq`, `key.folio`): it ends with the call. */
+export function onStackMember(fn: FunctionIR, target: string): boolean {
+  const r = rootOf(target);
+  const local = r ? fn.locals.find((l) => l.name === r) : undefined;
+  return !!local && (target.startsWith(`${r}.`) || target.startsWith(`${r}[`)) && (!local.type.includes('*') || local.type.includes('['));
+}

@@ -4,8 +4,17 @@
 import type { Block, FunctionIR } from '../c/ir.js';
 import { dominates } from './cfg.js';
 import type { WalkResult } from './engine.js';
-import { contractOf, implementations, mergeExits, type ExitEffect, type LockRef, type RetClass, type Summary, type SummaryTable } from './summary.js';
-import { rootOf, valueDefs } from './objects.js';
+import {
+  contractOf,
+  implementations,
+  mergeExits,
+  type ExitEffect,
+  type LockRef,
+  type RetClass,
+  type Summary,
+  type SummaryTable,
+} from './summary.js';
+import { onStackMember, rootOf, valueDefs } from './objects.js';
 import { isMemory } from './domains/refs.js';
 import { isNullOrErr, valueOf } from './values.js';
 
@@ -177,13 +186,24 @@ function refMoves(w: WalkResult): Summary['refs'] {
       puts.set(obj, { obj, pair: p.pair, source: p.source, line: p.line, ...(p.count ? { count: p.count } : {}) });
     }
   }
+  const mayPut = new Set<string>();
+  for (const x of exits)
+    for (const obj of x.state.entryPut.keys()) {
+      const r = rootOf(obj);
+      if (!puts.has(obj) && r && params.has(r) && obj === r) mayPut.add(r);
+    }
   const failure = (c: string): boolean => c === 'neg' || c === 'errptr' || c === 'zero' || c === 'void';
   const success = exits.filter((x) => !failure(x.cls));
   const returned = success.length && success.every((x) => x.returnedRef) ? success[0]!.returnedRef! : null;
+  // `kref_init(&r->kref); kref_get(&r->kref); return r;`: one for the caller, one for the
+  // completion. Said when every such exit returns the same, exactly counted, number.
+  const counts = new Set(success.map((x) => (x.returnedRef?.saturated ? 0 : (x.returnedRef?.count ?? 1))));
+  const count = counts.size === 1 ? [...counts][0]! : 1;
   return {
     gets: [...gets.values()],
     puts: [...puts.values()],
-    returns: returned ? { pair: returned.pair, source: returned.source, line: returned.line } : null,
+    returns: returned ? { pair: returned.pair, source: returned.source, line: returned.line, ...(count > 1 ? { count } : {}) } : null,
+    ...(mayPut.size ? { mayPut: [...mayPut] } : {}),
   };
 }
 
@@ -241,12 +261,7 @@ function keptParams(w: WalkResult, callees?: SummaryTable): string[] {
   const locals = new Set([...fn.params.map((p) => p.name), ...fn.locals.map((l) => l.name)]);
   // Memory, or a global variable (`fib_info_hash = hash`); not a member of a struct or array on
   // the function's own stack (`key.folio = folio` for a wait key), which ends with the call.
-  const onStack = (target: string): boolean => {
-    const r = rootOf(target);
-    const local = r ? fn.locals.find((l) => l.name === r) : undefined;
-    return !!local && (target.startsWith(`${r}.`) || target.startsWith(`${r}[`)) && (!local.type.includes('*') || local.type.includes('['));
-  };
-  const outlives = (target: string): boolean => (isMemory(target) && !onStack(target)) || (/^[A-Za-z_]\w*$/.test(target) && !locals.has(target));
+  const outlives = (target: string): boolean => (isMemory(target) && !onStackMember(fn, target)) || (/^[A-Za-z_]\w*$/.test(target) && !locals.has(target));
   for (const b of fn.blocks) {
     for (const op of b.ops) {
       if (op.kind === 'assign' && outlives(op.target) && op.value.k === 'var' && params.has(op.value.name)) out.add(op.value.name);

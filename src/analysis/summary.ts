@@ -94,7 +94,10 @@ export interface Summary {
   refs: {
     gets: { obj: string; pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null; init?: boolean }[];
     puts: { obj: string; pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null; count?: string }[];
-    returns: { pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null } | null;
+    /** Parameters whose reference it drops on some of its exits only (a completion that may run now or later). */
+    mayPut?: string[];
+    /** count: how many it returns, when more than one (an object set up with one for its completion too). */
+    returns: { pair: string; source: 'primitive' | 'rule' | 'name'; line: number | null; count?: number } | null;
   };
   /** The sleeping call it (or a callee, `via`) makes: its reason and line in the function that sleeps. */
   maySleep: { why: string; line: number | null; via: string[]; always: boolean; drops: string[] } | null;

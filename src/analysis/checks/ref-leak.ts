@@ -105,6 +105,7 @@ export const refLeak: Check = {
       if (sample.source === 'name' && !clean.length) continue;
       const x = leaking[0]!;
       const refoundBy = refoundByCallee(ctx, obj, sample, leaking);
+      const mayPutBy = handedToMayPut(ctx, obj, sample, leaking);
       const { confidence, facts } = contextFacts(
         fn,
         x.trace.some((t) => t.note.includes('gap')),
@@ -124,6 +125,7 @@ export const refLeak: Check = {
               ...(sample.source === 'name' ? (['name-pair'] as const) : []),
               ...(skippedGuardedPut(fn, obj, ctx.summaries, [x.trace]) ? (['one-function'] as const) : []),
               ...(refoundBy ? (['refound-by-callee'] as const) : []),
+              ...(mayPutBy ? (['unknown-callee'] as const) : []),
             ],
           },
           line: x.line,
@@ -134,6 +136,7 @@ export const refLeak: Check = {
             ...facts,
             `pair: ${sample.pair} (${sample.source === 'name' ? 'inferred from the function names' : sample.source === 'rule' ? 'declared in rules/' : 'kernel primitive'})`,
             ...(refoundBy ? [`${refoundBy}() drops a ${sample.pair} reference on a ${structOf(fn, obj)} it finds itself and never took`] : []),
+            ...(mayPutBy ? [`${mayPutBy}() is handed '${obj}' and drops a reference on it on some of its paths`] : []),
           ],
         }),
       );
@@ -162,6 +165,20 @@ function refoundByCallee(ctx: CheckContext, obj: string, ref: HeldRef, leaking: 
         [...e.state.entryPut].some(([o, p]) => p.pair === ref.pair && !callee.fn.params.some((q) => q.name === o) && structOf(callee.fn, o) === type),
       );
       if (drops) return op.callee;
+    }
+  return null;
+}
+
+/** A callee handed the object after the get, before every leaking return, that drops a reference on it on some of its paths. */
+function handedToMayPut(ctx: CheckContext, obj: string, ref: HeldRef, leaking: Exit[]): string | null {
+  if (ref.line === null) return null;
+  for (const b of ctx.fn.blocks)
+    for (const op of b.ops) {
+      if (op.kind !== 'call' || op.indirect || op.line === null || op.line < ref.line) continue;
+      if (!leaking.every((x) => x.line !== null && x.line >= op.line!)) continue;
+      const sum = ctx.summaries.get(op.callee);
+      if (!sum?.refs.mayPut?.length) continue;
+      if (op.argText.some((a, i) => a === obj && sum.refs.mayPut!.includes(sum.params[i] ?? ''))) return op.callee;
     }
   return null;
 }

@@ -37,15 +37,19 @@ export class ErrorPaths {
 
   constructor(private readonly cx: WalkContext) {}
 
-  /** A release, put or free: the error side's cleanup, or a repeat of it after falling through. */
-  cleanup(s: State, line: number | null, text: string, obj: string, kind: 'release' | 'put' | 'free'): void {
+  /**
+   * A release, put or free: the error side's cleanup, or a repeat of it after falling through.
+   * `held`: the path still holds what this one drops (a second reference the error side's put
+   * did not reach), so a repeat is no double drop.
+   */
+  cleanup(s: State, line: number | null, text: string, obj: string, kind: 'release' | 'put' | 'free', held = false): void {
     const e = s.err;
     if (!e) return;
     if (!e.fellThrough) {
       if (!e.cleanup && dominates(this.cx.cfg, e.succ, this.cx.block)) s.err = { ...e, cleanup: { line, text, obj, kind } };
       return;
     }
-    if (e.cleanup && e.cleanup.obj === obj) {
+    if (e.cleanup && e.cleanup.obj === obj && !held) {
       this.cx.emit(
         {
           k: 'err-fallthrough',

@@ -5,7 +5,7 @@
 // callee's summary gets or puts.
 
 import type { Block, Expr, Op } from '../../c/ir.js';
-import { derefs, manyInstances, ownedByFunction, reassignedInLoop, refKey, rootOf } from '../objects.js';
+import { derefs, manyInstances, onStackMember, ownedByFunction, reassignedInLoop, refKey, rootOf } from '../objects.js';
 import { addTrace, traceSteps, type Fact, type Pending, type State } from '../state.js';
 import { firesNonnull, firesNonzero, firesZero, firesZeroOrNonneg, type Summary } from '../summary.js';
 import { isNullOrErr, truthOf, valueOf } from '../values.js';
@@ -58,7 +58,7 @@ const IDENT = /^[A-Za-z_]\w*$/;
 
 export class Refs {
   /** Call results that carry a new reference (from the callee's summary). */
-  private readonly resultRefs = new Map<string, { pair: string; source: PairSource; callee: string }>();
+  private readonly resultRefs = new Map<string, { pair: string; source: PairSource; callee: string; count?: number }>();
   /** Results of gets that return the object they took a reference on. */
   private readonly getResults = new Map<string, string>();
   /** Per variable: the local it is assigned from, when that is its only assignment ('' otherwise). */
@@ -212,7 +212,7 @@ export class Refs {
     if (!cur && !member && truthOf(valueOf({ k: 'var', name: r.obj }, s)) === false) return;
     // A put known only by its name proves nothing about a reference this path did not take.
     if (!cur && source === 'name') return;
-    cx.errors.cleanup(s, line, text, obj, 'put');
+    cx.errors.cleanup(s, line, text, obj, 'put', !!cur);
     // Puts that may free the object: a plain one (put_device(), fput()) or kref_put() with its release.
     const mayFree = source !== 'name' && (!member || pair === 'kref');
     if (cur) {
@@ -364,7 +364,9 @@ export class Refs {
     if (op.value.k === 'result' && ident) {
       // `x = lookup()` where the callee returns a new reference: x holds it.
       const rr = this.resultRefs.get(op.value.id);
-      if (rr) this.take(s, { obj: op.target, pair: rr.pair, source: rr.source, line: op.line, text: op.text ?? rr.callee, via: rr.callee });
+      if (rr)
+        for (let i = 0; i < (rr.count ?? 1); i++)
+          this.take(s, { obj: op.target, pair: rr.pair, source: rr.source, line: op.line, text: op.text ?? rr.callee, via: rr.callee });
       // `child = of_node_get(np)`: the get returns its argument; child names the reference now.
       const src = this.getResults.get(op.value.id);
       const status = !!src && this.isStatusVariable(op.target);
@@ -479,8 +481,9 @@ export class Refs {
       // A ref'd variable overwritten by a NULL/error result is a failed get.
       const t = refOf(s, target);
       if (t && isNullOrErr(s, target)) s.refs.delete(t);
-      // Stored before any reference is taken: a get that follows is for the stored copy.
-      if (name && value.k === 'var' && isMemory(target)) markHanded(s, name, null);
+      // Stored before any reference is taken: a get that follows is for the stored copy. Not a
+      // member of a struct on this function's stack (`desc.pg_dreq = dreq`), which dies with it.
+      if (name && value.k === 'var' && isMemory(target) && !onStackMember(this.cx.fn, target)) markHanded(s, name, null);
       return;
     }
     if (isMemory(target)) {
@@ -589,7 +592,13 @@ export class Refs {
       if (k) addTrace(s, op.line, text, `hands the reference on: ${k} kept by ${op.callee}()`);
       handMembers(s, obj, op.line);
     }
-    if (sum.refs.returns && op.result) this.resultRefs.set(op.result, { pair: sum.refs.returns.pair, source: sum.refs.returns.source, callee: op.callee });
+    if (sum.refs.returns && op.result)
+      this.resultRefs.set(op.result, {
+        pair: sum.refs.returns.pair,
+        source: sum.refs.returns.source,
+        callee: op.callee,
+        ...(sum.refs.returns.count ? { count: sum.refs.returns.count } : {}),
+      });
   }
 
   /** A branch where a variable holding a reference is NULL or an error: the get failed. */
