@@ -10,9 +10,10 @@ import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
 import { parsePath, printPath } from '../c/path.js';
 import { KeyResolver } from './races/keys.js';
+import { lockAliases } from './lock-aliases.js';
 import { rootOf, substitute, typedObject, derefs, valueDefs } from './objects.js';
 import { addTrace, cloneOwning, cloneState, initialState, OWN, joinFacts, sortedParts, traceSteps, valueKeyParts, type Pending, type State } from './state.js';
-import { classOfReturn, exitsForArgs, implementations, type RetClass, type Summary, type SummaryTable } from './summary.js';
+import { classOfReturn, exitsForArgs, implementations, RETURNED_LOCK, type RetClass, type Summary, type SummaryTable } from './summary.js';
 import { assign, assume, forgetAfterCall, forgetAtLoop, freshResult, learnNonNull, valueOf } from './values.js';
 import { liveness, type Liveness } from './liveness.js';
 import { ErrorPaths, errorKeyParts } from './domains/error-paths.js';
@@ -358,6 +359,7 @@ class Walker implements WalkContext {
         break;
       case 'assign':
         assign(s, op.target, op.value);
+        this.bindReturnedLock(s, op);
         this.refs.assign(s, op);
         this.memory.assign(s, op);
         // `b = next_node()`: a lock released through the old `b` is not the new one's.
@@ -506,6 +508,14 @@ class Walker implements WalkContext {
 
   /** A callee's object (in its parameters' terms) in this function's terms. */
   mapArgs(sum: Summary, op: Extract<Op, { kind: 'call' }>, obj: string): string | null {
+    // The lock it returns is named as the call's value is (lock-aliases.ts spells `ptl =
+    // pmd_lock(mm, pmd)` that way).
+    if (obj === RETURNED_LOCK) {
+      if (op.indirect) return null;
+      const name = `${op.callee}(${op.argText.join(', ')})`;
+      if (op.result) this.returnedLocks.set(op.result, name);
+      return name;
+    }
     const m = substitute(obj, sum.params, op.argText, sum.locals);
     if (m) return this.ownLockName(m);
     // A callee's local naming a value of its parameters is ours when we name the same value.
@@ -517,6 +527,34 @@ class Walker implements WalkContext {
     const base = p?.root.k === 'call' ? p.root.text : p?.root.k === 'paren' ? printPath(p.root.inner) : null;
     const mine = base !== null ? this.ownDefs.get(base) : undefined;
     return p && mine ? printPath({ ...p, root: { k: 'var', name: mine } }) : null;
+  }
+
+  /** Call results that are the lock the call returned holding, with the name it was taken under. */
+  private readonly returnedLocks = new Map<string, string>();
+  /** Lock objects the function's own lock and unlock calls name. */
+  private namedLocks: Set<string> | null = null;
+
+  /**
+   * `lock = pud_lock(mm, pud)` or `vmf->ptl = pmd_lock(..)`, where the function then unlocks
+   * through that name (`spin_unlock(lock)`), the name not being one spelling of one value
+   * (lock-aliases.ts): the lock held under the call's text is held under that name from here on.
+   */
+  private bindReturnedLock(s: State, op: Extract<Op, { kind: 'assign' }>): void {
+    if (op.value.k !== 'result') return;
+    const taken = this.returnedLocks.get(op.value.id);
+    if (!taken) return;
+    if (!this.namedLocks) {
+      // Names the function's lock calls use that are not one spelling of another value.
+      const aliases = lockAliases(this.fn);
+      this.namedLocks = new Set();
+      for (const b of this.fn.blocks)
+        for (const o of b.ops) if ((o.kind === 'acquire' || o.kind === 'release') && !aliases.has(o.obj)) this.namedLocks.add(o.obj);
+    }
+    const held = s.locks.get(taken);
+    if (!held || !this.namedLocks.has(op.target) || s.locks.has(op.target)) return;
+    s.locks = new Map(s.locks);
+    s.locks.delete(taken);
+    s.locks.set(op.target, { ...held, obj: op.target });
   }
 
   /** Our own locals that name a value of our parameters, by that value's text. */

@@ -115,9 +115,17 @@ export function entryLocks(
       const block: Block | undefined = fn.blocks[id];
       if (!block) continue;
       let first: 'acquire' | 'release' | null = null;
+      const calls = new Map<string, CallOp>();
       for (const op of block.ops) {
         if ((op.kind === 'acquire' || op.kind === 'release') && objOf(op) === obj) first = op.kind;
-        else if (op.kind === 'call' && !op.indirect) first = callTouch(op, obj);
+        else if (op.kind === 'call' && !op.indirect) {
+          first = callTouch(op, obj);
+          if (op.result) calls.set(op.result, op);
+        } else if (op.kind === 'assign' && op.target === obj && op.value.k === 'result') {
+          // `lock = pud_lock(mm, pud)`: a call that returns the lock it took names it so here.
+          const c = calls.get(op.value.id);
+          if (c && callTouch(c, `${c.callee}(${c.argText.join(', ')})`) === 'acquire') first = 'acquire';
+        }
         if (first) break;
       }
       if (first === 'acquire') {

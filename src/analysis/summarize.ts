@@ -8,6 +8,7 @@ import {
   contractOf,
   implementations,
   mergeExits,
+  RETURNED_LOCK,
   type ExitEffect,
   type LockRef,
   type RetClass,
@@ -15,6 +16,7 @@ import {
   type SummaryTable,
 } from './summary.js';
 import { onStackMember, rootOf, valueDefs } from './objects.js';
+import { lockAliases } from './lock-aliases.js';
 import { isMemory } from './domains/refs.js';
 import { isNullOrErr, valueOf } from './values.js';
 
@@ -113,6 +115,18 @@ export function summarize(
   // `__must_not_hold(x)` says it takes x (and lets it go): a caller holding x deadlocks.
   for (const obj of [...contract.acquires, ...contract.mustNotHold])
     if (!acquires.has(obj)) acquires.set(obj, { obj, family: 'context', mode: 'exclusive', irq: 'none', line: fn.startLine, always: true });
+
+  // `ptl = pmd_lockptr(mm, pmd); spin_lock(ptl); return ptl;`: the lock it returns holding is
+  // the value it returns. Callers name it as they name that value (the call), so it is said as
+  // RETURNED_LOCK, which mapArgs() turns into the call's text.
+  const returned = returnedLock(w, exits);
+  if (returned) {
+    const rename = (r: LockRef): LockRef => (r.obj === returned ? { ...r, obj: RETURNED_LOCK } : r);
+    for (const [k, a] of [...acquires]) if (k === returned) acquires.set(k, { ...a, obj: RETURNED_LOCK });
+    for (const e of exits) e.acquired = e.acquired.map(rename);
+    const t = touches.get(returned);
+    if (t) touches.set(returned, rename(t));
+  }
 
   // Prefer a sleep on every path (its block dominates every return) to one on some paths.
   const sleeps = w.events.filter((e): e is Extract<typeof e, { k: 'may-sleep' }> => e.k === 'may-sleep');
@@ -350,4 +364,25 @@ function pairThroughLocal(acquired: LockRef[], released: LockRef[], fn: Function
     acquired.splice(j, 1);
     released.splice(i, 1);
   }
+}
+
+/**
+ * The lock held on every return that holds anything, where each such return gives the lock
+ * itself back (`return ptl;` with `ptl` the lock, directly or as the one spelling the function
+ * uses for it); null otherwise.
+ */
+function returnedLock(w: WalkResult, exits: ExitEffect[]): string | null {
+  const holding = w.exits.filter((x) => x.state.locks.size);
+  if (!holding.length || !exits.some((e) => e.acquired.length)) return null;
+  const aliases = lockAliases(w.fn);
+  let lock: string | null = null;
+  for (const x of holding) {
+    const v = x.value?.k === 'var' ? x.value.name : x.value?.k === 'path' ? x.value.path : null;
+    if (!v) return null;
+    const named = aliases.get(v) ?? v;
+    const held = [...x.state.locks.values()].filter((l) => !l.fromEntry && !l.scoped);
+    if (held.length !== 1 || held[0]!.obj !== named || (lock !== null && lock !== named)) return null;
+    lock = named;
+  }
+  return lock;
 }

@@ -70,6 +70,9 @@ export function exitsForArgs(sum: Summary, args: (Fact | undefined)[]): ExitEffe
   return mergeExits(kept.map((e) => ({ ...e, when: undefined })));
 }
 
+/** A summary's name for the lock a function returns holding, as its value (`pmd_lock()`). */
+export const RETURNED_LOCK = '$return';
+
 export interface Summary {
   name: string;
   source: 'body' | 'rule' | 'annotation';
