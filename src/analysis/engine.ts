@@ -468,6 +468,17 @@ class Walker implements WalkContext {
     this.refs.afterCall(s, op);
   }
 
+  private isLockName(name: string): boolean {
+    if (!this.namedLocks) {
+      // Names the function's lock calls use that are not one spelling of another value.
+      const aliases = lockAliases(this.fn);
+      this.namedLocks = new Set();
+      for (const b of this.fn.blocks)
+        for (const o of b.ops) if ((o.kind === 'acquire' || o.kind === 'release') && !aliases.has(o.obj)) this.namedLocks.add(o.obj);
+    }
+    return this.namedLocks.has(name);
+  }
+
   /**
    * `queue_work(wq, &v->work)`: the object goes to another context that finishes the work. The
    * busy bits this path set in it and the reference it holds on it are that work's now.
@@ -543,15 +554,21 @@ class Walker implements WalkContext {
     if (op.value.k !== 'result') return;
     const taken = this.returnedLocks.get(op.value.id);
     if (!taken) return;
-    if (!this.namedLocks) {
-      // Names the function's lock calls use that are not one spelling of another value.
-      const aliases = lockAliases(this.fn);
-      this.namedLocks = new Set();
-      for (const b of this.fn.blocks)
-        for (const o of b.ops) if ((o.kind === 'acquire' || o.kind === 'release') && !aliases.has(o.obj)) this.namedLocks.add(o.obj);
-    }
+    if (!this.isLockName(op.target) || s.locks.has(op.target)) return;
     const held = s.locks.get(taken);
-    if (!held || !this.namedLocks.has(op.target) || s.locks.has(op.target)) return;
+    if (!held) {
+      // Taken only on some of its returns (`ptl = pmd_trans_huge_lock(..); if (!ptl) return 0;`):
+      // the effect waiting for the test takes it under this name.
+      const list = s.pending.get(op.value.id);
+      if (list?.some((p) => p.effect?.acquired.some((a) => a.obj === taken)))
+        s.pending.set(
+          op.value.id,
+          list.map((p) =>
+            p.effect ? { ...p, effect: { ...p.effect, acquired: p.effect.acquired.map((a) => (a.obj === taken ? { ...a, obj: op.target } : a)) } } : p,
+          ),
+        );
+      return;
+    }
     s.locks = new Map(s.locks);
     s.locks.delete(taken);
     s.locks.set(op.target, { ...held, obj: op.target });

@@ -118,8 +118,11 @@ export function entryLocks(
       const calls = new Map<string, CallOp>();
       for (const op of block.ops) {
         if ((op.kind === 'acquire' || op.kind === 'release') && objOf(op) === obj) first = op.kind;
-        else if (op.kind === 'call' && !op.indirect) {
-          first = callTouch(op, obj);
+        else if (op.kind === 'call') {
+          first = op.indirect ? null : callTouch(op, obj);
+          // `pte_offset_map_lock(mm, pmd, addr, &ptl)`: the call fills in the lock pointer (and
+          // takes that lock): a release through it afterwards is not the caller's.
+          if (!first && op.argText.includes(`&${obj}`)) first = 'acquire';
           if (op.result) calls.set(op.result, op);
         } else if (op.kind === 'assign' && op.target === obj && op.value.k === 'result') {
           // `lock = pud_lock(mm, pud)`: a call that returns the lock it took names it so here.

@@ -2,8 +2,8 @@
 //   spinlock_t *ptl = &dev->lock;            spin_lock(ptl) ... spin_unlock(&dev->lock)
 //   spinlock_t *lock = group_lock_ptr(sb, g); spin_lock(lock) ... spin_unlock(group_lock_ptr(sb, g))
 //   struct sbi *sbi = SBI(inode->sb);         spin_lock(&SBI(inode->sb)->lk) ... spin_unlock(&sbi->lk)
-// A local pointer assigned once (and nothing else) from an address, a field or an accessor call is
-// that value everywhere in the function. A local that is the lock itself always takes the other
+// A local pointer assigned once (and nothing else, not through its address) from an address, a
+// field or an accessor call is that value everywhere in the function. A local that is the lock itself always takes the other
 // spelling (its name means nothing to callers); a local that is the root of a lock's path does so
 // only where the function also writes the other spelling.
 
@@ -50,6 +50,8 @@ export function lockAliases(fn: FunctionIR): Map<string, string> {
   const seen = new Map<string, string | null>();
   for (const b of fn.blocks) {
     for (const op of b.ops) {
+      // `pte_offset_map_lock(mm, pmd, addr, &ptl)` sets it too: not one value.
+      if (op.kind === 'call') for (const a of op.argText) if (a.startsWith('&') && pointers.has(a.slice(1))) seen.set(a.slice(1), null);
       if (op.kind !== 'assign' || !pointers.has(op.target)) continue;
       const a = valueText(op.value, calls);
       const cur = seen.get(op.target);

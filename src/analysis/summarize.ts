@@ -17,6 +17,7 @@ import {
 } from './summary.js';
 import { onStackMember, rootOf, valueDefs } from './objects.js';
 import { lockAliases } from './lock-aliases.js';
+import { subscript } from '../c/path.js';
 import { isMemory } from './domains/refs.js';
 import { isNullOrErr, valueOf } from './values.js';
 
@@ -379,10 +380,15 @@ function returnedLock(w: WalkResult, exits: ExitEffect[]): string | null {
   for (const x of holding) {
     const v = x.value?.k === 'var' ? x.value.name : x.value?.k === 'path' ? x.value.path : null;
     if (!v) return null;
-    const named = aliases.get(v) ?? v;
+    const named = canonicalIndexes(aliases.get(v) ?? v);
     const held = [...x.state.locks.values()].filter((l) => !l.fromEntry && !l.scoped);
-    if (held.length !== 1 || held[0]!.obj !== named || (lock !== null && lock !== named)) return null;
-    lock = named;
+    if (held.length !== 1 || canonicalIndexes(held[0]!.obj) !== named || (lock !== null && lock !== held[0]!.obj)) return null;
+    lock = held[0]!.obj;
   }
   return lock;
+}
+
+/** `&t->slots[i]` as lock objects spell it: a variable index is any element, `[]`. */
+function canonicalIndexes(text: string): string {
+  return text.replace(/\[([^\[\]]*)\]/g, (_, i: string) => subscript(i.trim()));
 }

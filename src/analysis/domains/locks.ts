@@ -499,7 +499,9 @@ export class Locks {
       return;
     }
     // Whether the caller holds it follows an argument (`if (!locked) spin_lock(..)`): not known here.
-    if (s.clean && !this.entry.unknown.has(obj)) {
+    // Nor for a lock pointer a call fills in (`pte_offset_map_lock(mm, pmd, addr, &ptl)`), which
+    // may take the lock it stores there.
+    if (s.clean && !this.entry.unknown.has(obj) && !this.filledByCall(obj)) {
       cx.emit(
         { k: 'release-unheld', line, obj, family, text, double: false, prevLine: null, via, viaGap: false, trace: traceSteps(s) },
         `unheld:${obj}:${line}:${via ?? ''}`,
@@ -509,6 +511,17 @@ export class Locks {
     s.entryReleased.set(obj, { family, mode, irq, line });
     s.released.set(obj, line);
     addTrace(s, line, text, `releases '${obj}' (held on entry)`);
+  }
+
+  private filled: Set<string> | null = null;
+  /** A lock pointer whose address the function hands to a call. */
+  private filledByCall(obj: string): boolean {
+    if (!this.filled) {
+      this.filled = new Set();
+      for (const b of this.cx.fn.blocks)
+        for (const op of b.ops) if (op.kind === 'call') for (const a of op.argText) if (a.startsWith('&')) this.filled.add(a.slice(1));
+    }
+    return this.filled.has(obj);
   }
 
   /** A call named by a handoff in rules/: it takes the lock (when its result says so) or drops it. */
