@@ -55,8 +55,10 @@ function fromOutside(fn: FunctionIR, obj: string, depth = 0): boolean {
   if (v.k === 'var') return fromOutside(fn, v.name, depth + 1);
   if (v.k === 'path') return fromOutside(fn, v.path, depth + 1);
   if (v.k !== 'result') return false;
-  const call = fn.blocks.flatMap((b) => b.ops).find((op) => op.kind === 'call' && op.result === v.id);
-  return call?.kind === 'call' && call.argText.length > 0 && fromOutside(fn, call.argText[0]!, depth + 1);
+  const op = fn.blocks.flatMap((b) => b.ops).find((o) => (o.kind === 'call' || o.kind === 'list') && o.result === v.id);
+  // Taken off a list (`list_first_entry(&dispose, ..)`): the list held it with references of its own.
+  if (op?.kind === 'list') return true;
+  return op?.kind === 'call' && op.argText.length > 0 && fromOutside(fn, op.argText[0]!, depth + 1);
 }
 
 /**
