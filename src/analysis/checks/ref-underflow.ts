@@ -8,6 +8,7 @@ import { isFieldPath } from '../../c/path.js';
 import type { FunctionIR, Op } from '../../c/ir.js';
 import { putGuardLines, putPair } from './kept-on-success.js';
 import type { SummaryTable } from '../summary.js';
+import { dominates } from '../cfg.js';
 
 export const refUnderflowRule = defineRule({
   id: 'ref-underflow',
@@ -94,6 +95,29 @@ function twoKinds(fn: FunctionIR, a: number | null, b: number | null): boolean {
   return !!x && !!y && x !== y;
 }
 
+/**
+ * Blocks reached only when a test_and_set_bit() found the bit clear: a reference taken there is
+ * for whoever clears the bit (`if (!test_and_set_bit(DEFERRED, &f)) sock_hold(sk);` hands one to
+ * the deferred handler), not one this function balances.
+ */
+function claimedByFlag(ctx: CheckContext): Set<number> {
+  const { fn, walk } = ctx;
+  const out = new Set<number>();
+  const claims = new Set<string>();
+  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'flag' && op.action === 'test-set' && op.result) claims.add(op.result);
+  if (!claims.size) return out;
+  for (const b of fn.blocks) {
+    const t = b.term;
+    if (t.k !== 'branch') continue;
+    const c = t.cond;
+    // The side where the bit was clear: `!r` true, or `r` false.
+    const clear = c.k === 'not' && c.e.k === 'result' && claims.has(c.e.id) ? t.t : c.k === 'result' && claims.has(c.id) ? t.f : null;
+    if (clear === null) continue;
+    for (const x of fn.blocks) if (x.id !== b.id && dominates(walk.cfg, clear, x.id)) out.add(x.id);
+  }
+  return out;
+}
+
 export const refUnderflow: Check = {
   meta: refUnderflowRule,
   run(ctx: CheckContext): RawFinding[] {
@@ -105,15 +129,17 @@ export const refUnderflow: Check = {
     // Gets the walk only ever saw taken for a copy stored or queued before them: not this function's.
     const own = new Set(walk.events.flatMap((e) => (e.k === 'ref-taken' && !e.copy ? [e.line] : [])));
     const copies = new Set(walk.events.flatMap((e) => (e.k === 'ref-taken' && e.copy && !own.has(e.line) ? [e.line] : [])));
+    const claimed = claimedByFlag(ctx);
+    const claimedLines = new Set(fn.blocks.filter((b) => claimed.has(b.id)).flatMap((b) => b.ops.map((op) => op.line)));
     for (const b of fn.blocks) {
       for (const op of b.ops) {
-        if (op.kind === 'ref' && op.action === 'get' && !copies.has(op.line)) got(refKey(op.obj, op.member), op.line);
+        if (op.kind === 'ref' && op.action === 'get' && !copies.has(op.line) && !claimed.has(b.id)) got(refKey(op.obj, op.member), op.line);
         if (op.kind === 'atomic' && op.family === 'refcount' && (op.action === 'inc' || op.action === 'inc-not-zero')) got(refKey(op.obj, true), op.line);
       }
     }
     // Gets through callees (lookups that return a reference, helpers that take one).
-    for (const e of walk.exits) for (const r of e.state.refs.values()) got(r.obj, r.line);
-    for (const e of walk.events) if (e.k === 'ref-taken' && !e.copy) got(e.obj, e.line);
+    for (const e of walk.exits) for (const r of e.state.refs.values()) if (!claimedLines.has(r.line)) got(r.obj, r.line);
+    for (const e of walk.events) if (e.k === 'ref-taken' && !e.copy && !claimedLines.has(e.line)) got(e.obj, e.line);
     /** The function takes a reference on the variable this put drops (not a namesake in another block). */
     const takes = (obj: string, line: number | null): boolean => (gets.get(obj) ?? []).some((g) => sameDeclaration(fn, obj, g, line));
     // Objects the function takes off a list: the list's reference comes with them, and dropping it
