@@ -25,6 +25,36 @@ export function signatureContext(fn: FunctionIR, sem: Semantics): ExecContext | 
   return null;
 }
 
+/**
+ * hrtimer callbacks the input sets up with a `_SOFT` mode, which run in softirq context, not in
+ * the hard interrupt: `hrtimer_setup(&t, fn, clock, HRTIMER_MODE_REL_SOFT)`, or
+ * `hrtimer_init(&x->t, clock, ..._SOFT)` with `x->t.function = fn` (matched by the timer's field).
+ */
+function softTimerCallbacks(side: WalkResult[]): Set<string> {
+  const out = new Set<string>();
+  const softFields = new Set<string>();
+  const field = (text: string): string | null => /([A-Za-z_]\w*)\s*$/.exec(text.replace(/^&/, ''))?.[1] ?? null;
+  for (const w of side)
+    for (const b of w.fn.blocks)
+      for (const op of b.ops) {
+        if (op.kind !== 'call' || !/^hrtimer_(init|setup)\b/.test(op.callee)) continue;
+        if (!op.argText.some((a) => /_SOFT\b/.test(a))) continue;
+        if (op.callee.startsWith('hrtimer_setup') && op.argText[1]) out.add(op.argText[1].replace(/^&/, ''));
+        const f = op.argText[0] ? field(op.argText[0]) : null;
+        if (f) softFields.add(f);
+      }
+  if (!softFields.size) return out;
+  for (const w of side)
+    for (const b of w.fn.blocks)
+      for (const op of b.ops) {
+        if (op.kind !== 'assign' || !/(\.|->)function$/.test(op.target)) continue;
+        const f = field(op.target.replace(/(\.|->)function$/, ''));
+        const v = op.value.k === 'var' ? op.value.name : op.value.k === 'path' ? op.value.path.replace(/^&/, '') : null;
+        if (f && v && softFields.has(f)) out.add(v);
+      }
+  return out;
+}
+
 export interface IrqUse {
   fn: string;
   line: number | null;
@@ -58,8 +88,9 @@ export function irqContexts(side: WalkResult[], sem: Semantics): IrqContexts {
   const context = new Map<string, ExecContext>();
   const callers = new Map<string, Set<string>>();
   const sites: { caller: string; callee: string; irqsOff: boolean; bhOff: boolean }[] = [];
+  const soft = softTimerCallbacks(side);
   for (const w of side) {
-    const c = signatureContext(w.fn, sem);
+    const c = soft.has(w.fn.name) ? 'softirq' : signatureContext(w.fn, sem);
     if (c) context.set(w.fn.name, c);
     for (const e of w.events) {
       if (e.k !== 'call-context') continue;
