@@ -10,6 +10,7 @@ import { rootOf } from '../objects.js';
 import type { Exit } from '../engine.js';
 import { splitByStatus } from '../returns.js';
 import { truthOf, valueOf } from '../values.js';
+import { dominates, type CfgInfo } from '../cfg.js';
 
 /** An exit's return class, with a pointer known not to be NULL (`return td;` after `if (!td) return NULL;`) as 'ptr'. */
 export function exitClass(fn: FunctionIR, x: Exit): Exit['cls'] {
@@ -90,4 +91,33 @@ export function putGuardLines(fn: FunctionIR, obj: string, summaries: SummaryTab
 export function skippedGuardedPut(fn: FunctionIR, obj: string, summaries: SummaryTable, traces: { line: number | null }[][]): boolean {
   const guards = putGuardLines(fn, obj, summaries);
   return guards.size > 0 && traces.every((tr) => tr.some((t) => t.line !== null && guards.has(t.line)));
+}
+
+/**
+ * Blocks reached only when a test_and_set_bit() found the bit clear: a reference taken there is
+ * for whoever clears the bit (`if (!test_and_set_bit(DEFERRED, &f)) sock_hold(sk);` hands one to
+ * the deferred handler), not one this function balances.
+ */
+export function claimedByFlag(fn: FunctionIR, cfg: CfgInfo): Set<number> {
+  const out = new Set<number>();
+  const claims = new Set<string>();
+  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'flag' && op.action === 'test-set' && op.result) claims.add(op.result);
+  if (!claims.size) return out;
+  for (const b of fn.blocks) {
+    const t = b.term;
+    if (t.k !== 'branch') continue;
+    const c = t.cond;
+    // The side where the bit was clear: `!r` or `r == 0` true, `r` or `r != 0` false.
+    const isClaim = (e: typeof c): boolean => e.k === 'result' && claims.has(e.id);
+    const zero = (e: typeof c): boolean => e.k === 'int' && e.value === 0;
+    const clear =
+      (c.k === 'not' && isClaim(c.e)) || (c.k === 'cmp' && c.op === '==' && isClaim(c.a) && zero(c.b))
+        ? t.t
+        : isClaim(c) || (c.k === 'cmp' && c.op === '!=' && isClaim(c.a) && zero(c.b))
+          ? t.f
+          : null;
+    if (clear === null) continue;
+    for (const x of fn.blocks) if (x.id !== b.id && dominates(cfg, clear, x.id)) out.add(x.id);
+  }
+  return out;
 }

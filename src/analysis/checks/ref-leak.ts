@@ -6,7 +6,7 @@ import { defineRule, report } from '../rule.js';
 import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
 import { MAPPING_PAIRS, wasHanded, type HeldRef } from '../domains/ref-state.js';
-import { exitClass, keptOnSuccess, keptOutsideErrors, skippedGuardedPut } from './kept-on-success.js';
+import { claimedByFlag, exitClass, keptOnSuccess, keptOutsideErrors, skippedGuardedPut } from './kept-on-success.js';
 import { countedInLoops, manyInstances, ownedByFunction, rootOf, structOf } from '../objects.js';
 
 /** Mappings that must be undone in the function that made them. */
@@ -47,7 +47,11 @@ export const refLeak: Check = {
     const out: RawFinding[] = [];
     const refs = new Map<string, HeldRef>();
     for (const x of walk.exits) for (const r of x.state.refs.values()) if (!refs.has(r.obj)) refs.set(r.obj, r);
+    // References taken only after winning a test_and_set_bit(): the bit's owner's to drop.
+    const claimed = claimedByFlag(fn, walk.cfg);
+    const claimedLines = new Set(fn.blocks.filter((b) => claimed.has(b.id)).flatMap((b) => b.ops.map((op) => op.line)));
     for (const [obj, sample] of refs) {
+      if (claimedLines.has(sample.line)) continue;
       // An array element's reference in a loop (`get_page(v->pages[i])`) stands for several: held
       // on some returns and not on others says nothing about any one of them.
       if (manyInstances(fn, obj) || countedInLoops(fn, obj)) continue;

@@ -6,9 +6,8 @@ import { contextFacts } from '../check.js';
 import { countedInLoops, lineInLoop, refKey, rootOf } from '../objects.js';
 import { isFieldPath } from '../../c/path.js';
 import type { FunctionIR, Op } from '../../c/ir.js';
-import { putGuardLines, putPair } from './kept-on-success.js';
+import { claimedByFlag, putGuardLines, putPair } from './kept-on-success.js';
 import type { SummaryTable } from '../summary.js';
-import { dominates } from '../cfg.js';
 
 export const refUnderflowRule = defineRule({
   id: 'ref-underflow',
@@ -95,29 +94,6 @@ function twoKinds(fn: FunctionIR, a: number | null, b: number | null): boolean {
   return !!x && !!y && x !== y;
 }
 
-/**
- * Blocks reached only when a test_and_set_bit() found the bit clear: a reference taken there is
- * for whoever clears the bit (`if (!test_and_set_bit(DEFERRED, &f)) sock_hold(sk);` hands one to
- * the deferred handler), not one this function balances.
- */
-function claimedByFlag(ctx: CheckContext): Set<number> {
-  const { fn, walk } = ctx;
-  const out = new Set<number>();
-  const claims = new Set<string>();
-  for (const b of fn.blocks) for (const op of b.ops) if (op.kind === 'flag' && op.action === 'test-set' && op.result) claims.add(op.result);
-  if (!claims.size) return out;
-  for (const b of fn.blocks) {
-    const t = b.term;
-    if (t.k !== 'branch') continue;
-    const c = t.cond;
-    // The side where the bit was clear: `!r` true, or `r` false.
-    const clear = c.k === 'not' && c.e.k === 'result' && claims.has(c.e.id) ? t.t : c.k === 'result' && claims.has(c.id) ? t.f : null;
-    if (clear === null) continue;
-    for (const x of fn.blocks) if (x.id !== b.id && dominates(walk.cfg, clear, x.id)) out.add(x.id);
-  }
-  return out;
-}
-
 export const refUnderflow: Check = {
   meta: refUnderflowRule,
   run(ctx: CheckContext): RawFinding[] {
@@ -129,7 +105,7 @@ export const refUnderflow: Check = {
     // Gets the walk only ever saw taken for a copy stored or queued before them: not this function's.
     const own = new Set(walk.events.flatMap((e) => (e.k === 'ref-taken' && !e.copy ? [e.line] : [])));
     const copies = new Set(walk.events.flatMap((e) => (e.k === 'ref-taken' && e.copy && !own.has(e.line) ? [e.line] : [])));
-    const claimed = claimedByFlag(ctx);
+    const claimed = claimedByFlag(fn, walk.cfg);
     const claimedLines = new Set(fn.blocks.filter((b) => claimed.has(b.id)).flatMap((b) => b.ops.map((op) => op.line)));
     for (const b of fn.blocks) {
       for (const op of b.ops) {
