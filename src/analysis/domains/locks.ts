@@ -479,6 +479,22 @@ export class Locks {
           else s.locks.delete(off.obj);
         }
       }
+      // spin_lock_bh + spin_unlock ... local_bh_enable (and the same for interrupts): the plain
+      // unlock leaves the section the locking variant opened, which the code closes by hand.
+      const section = held.irq === 'bh' ? 'bh' : held.irq === 'irq' || held.irq === 'irqsave' ? 'irq' : null;
+      if (irq === 'none' && !via && section && this.closesByHand(section)) {
+        const cur = s.locks.get(section);
+        s.locks.set(section, {
+          obj: section,
+          family: section === 'bh' ? 'local_bh' : 'local_irq',
+          mode: 'exclusive',
+          irq: held.irq,
+          line: held.line,
+          count: (cur?.count ?? 0) + 1,
+          gapSince: false,
+          ...(held.flags ? { flags: held.flags } : {}),
+        });
+      }
       if (held.fromEntry) s.entryReleased.set(obj, { family, mode, irq, line });
       s.released.set(obj, line);
       addTrace(s, line, text, via ? `releases '${obj}' inside ${via}()` : `releases '${obj}'`);
@@ -511,6 +527,17 @@ export class Locks {
     s.entryReleased.set(obj, { family, mode, irq, line });
     s.released.set(obj, line);
     addTrace(s, line, text, `releases '${obj}' (held on entry)`);
+  }
+
+  private byHand: Set<string> | null = null;
+  /** Does the function itself end a bottom-half (`bh`) or interrupt (`irq`) section with local_bh_enable()/local_irq_*()? */
+  private closesByHand(section: 'bh' | 'irq'): boolean {
+    if (!this.byHand) {
+      this.byHand = new Set();
+      for (const b of this.cx.fn.blocks)
+        for (const op of b.ops) if (op.kind === 'release' && (op.family === 'local_bh' || op.family === 'local_irq')) this.byHand.add(op.obj);
+    }
+    return this.byHand.has(section);
   }
 
   private filled: Set<string> | null = null;
