@@ -135,7 +135,9 @@ export class Refs {
     // of an object already stored where others find it (`iocb->private = priv; ..
     // mmgrab(priv->mm);`): the object owns it.
     const root = rootOf(obj);
-    const ownerStored = !!root && obj.startsWith(`${root}->`) && wasHanded(s, root);
+    // `mr->r_sock = rs; sock_hold(rds_rs_to_sk(rs));`: an accessor of the stored object is it.
+    const accessorOf = /^[A-Za-z_]\w*\(\s*([A-Za-z_]\w*)\s*\)$/.exec(obj)?.[1];
+    const ownerStored = (!!root && obj.startsWith(`${root}->`) && wasHanded(s, root)) || (!!accessorOf && wasHanded(s, accessorOf));
     if (!cur && (wasHanded(s, obj) || ownerStored)) {
       cx.emit({ k: 'ref-taken', line, obj, pair, copy: true }, `rtc:${obj}:${line}`);
       addTrace(s, line, text, `takes a reference for the copy stored earlier: ${obj} (${pair})`);
