@@ -83,6 +83,30 @@ static void gadget_private(struct gadget *g)
 {
 	mutex_lock(&g->lock);
 }
+spinlock_t *gadget_slot_lockptr(struct gadget *g, int slot);
+spinlock_t *gadget_slot_lock(struct gadget *g, int slot)
+{
+	spinlock_t *ptl = gadget_slot_lockptr(g, slot);
+
+	spin_lock(ptl);
+	return ptl;
+}
+static struct gadget *gadget_begin(struct gadget *parent)
+{
+	mutex_lock(&parent->lock);
+	return gadget_new(parent);
+}
+static void gadget_end(struct gadget *child)
+{
+	mutex_unlock(&child->parent->lock);
+}
+struct gadget *gadget_create(struct gadget *parent)
+{
+	struct gadget *child = gadget_begin(parent);
+
+	gadget_end(child);
+	return child;
+}
 `,
   'drivers/gadget/variant_a.c': `void gadget_poke(struct gadget *g)
 {
@@ -144,6 +168,13 @@ describe('semantics mine: functions of a kernel tree as rules', () => {
     assert.equal(f.gadget_swap, undefined);
     // Released through the pointer a helper returned: what it leaves taken cannot be named.
     assert.deepEqual(f.gadget_touch?.takes ?? [], []);
+    // A lock it returns holding is its value, as the caller names the call.
+    assert.deepEqual(
+      f.gadget_slot_lock?.takes.map((t) => t.lock),
+      ['$return'],
+    );
+    // Taken by one helper, given back by another through a name this function does not have.
+    assert.deepEqual(f.gadget_create?.takes ?? [], []);
     // Four files, each read once: the symbolic link is not followed.
     assert.equal(r.files, 4);
     assert.deepEqual(r.failed, []);

@@ -48,7 +48,12 @@ export function factsOf(sum: Summary, at: string, fn: FunctionIR, sem: Semantics
   // releases nothing else, or one that releases and takes nothing back. A body that also releases
   // another object (a lock reached through a pointer it looked up, `&base->lock` for
   // `&timer->base->lock`) or takes back what it drops has effects a name cannot carry.
-  const released = new Set(fn.blocks.flatMap((b) => b.ops.flatMap((op) => (op.kind === 'release' ? [op.obj] : []))));
+  // Its own unlocks, and those its callees do for it (`end_creating(dentry)` dropping the parent
+  // directory's lock that `start_creating(parent)` took, through the new dentry).
+  const released = new Set([
+    ...fn.blocks.flatMap((b) => b.ops.flatMap((op) => (op.kind === 'release' ? [op.obj] : []))),
+    ...exits.flatMap((e) => e.released.map((r) => r.obj)),
+  ]);
   const taken = new Set(sum.acquires.map((a) => a.obj));
   if ([...released].some((o) => !globals.has(o) && !takes.some((t) => t.lock === o))) takes = [];
   if (drops.some((d) => taken.has(d.lock))) drops = [];
