@@ -107,6 +107,18 @@ struct gadget *gadget_create(struct gadget *parent)
 	gadget_end(child);
 	return child;
 }
+static struct gadget *__gadget_create_named(struct gadget *parent, const char *name)
+{
+	struct gadget *child = gadget_begin(parent);
+
+	gadget_name(child, name);
+	gadget_end(child);
+	return child;
+}
+struct gadget *gadget_create_named(struct gadget *parent, const char *name)
+{
+	return __gadget_create_named(parent, name);
+}
 `,
   'drivers/gadget/variant_a.c': `void gadget_poke(struct gadget *g)
 {
@@ -175,6 +187,8 @@ describe('semantics mine: functions of a kernel tree as rules', () => {
     );
     // Taken by one helper, given back by another through a name this function does not have.
     assert.deepEqual(f.gadget_create?.takes ?? [], []);
+    // Also one level up, where the helper's new object is its own local.
+    assert.deepEqual(f.gadget_create_named?.takes ?? [], []);
     // Four files, each read once: the symbolic link is not followed.
     assert.equal(r.files, 4);
     assert.deepEqual(r.failed, []);

@@ -56,6 +56,9 @@ export function factsOf(sum: Summary, at: string, fn: FunctionIR, sem: Semantics
   ]);
   const taken = new Set(sum.acquires.map((a) => a.obj));
   if ([...released].some((o) => !globals.has(o) && !takes.some((t) => t.lock === o))) takes = [];
+  // So does one whose callee releases a lock it cannot name at all (reached through that callee's
+  // own locals: `__debugfs_create_file()` ends with `end_creating(dentry)` for its new dentry).
+  if (sum.unnamedRelease) takes = [];
   if (drops.some((d) => taken.has(d.lock))) drops = [];
   // Interrupt, bottom-half, preemption and RCU sections pair across functions in ways the name of
   // one does not say (irqs restored by the caller of a grab helper): a `_bh` wrapper's section

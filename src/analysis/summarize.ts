@@ -142,6 +142,7 @@ export function summarize(
     params: fn.params.map((p) => p.name),
     locals: new Set(fn.locals.map((l) => l.name)),
     localDefs: valueDefs(fn, new Set(fn.params.map((p) => p.name))),
+    ...(w.events.some((e) => e.k === 'unnamed-release') ? { unnamedRelease: true } : {}),
     acquires: [...acquires.values()],
     exits,
     exitsKnown: !hiddenExits,

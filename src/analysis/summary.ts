@@ -117,6 +117,8 @@ export interface Summary {
   keeps?: string[];
   /** Parameters it gives to a callee that may keep them (one the input does not show). */
   mayKeep?: string[];
+  /** A callee releases a lock this function cannot name: what it takes may be given back there. */
+  unnamedRelease?: boolean;
   /** Parameters it queues to deferred work (itself or through a callee). */
   defers?: string[];
 }

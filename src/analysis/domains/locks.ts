@@ -46,6 +46,8 @@ export interface LockState {
 }
 
 export type LockEvent =
+  /** A callee released a lock this function cannot name (one reached through the callee's own locals). */
+  | { k: 'unnamed-release'; line: number | null; callee: string }
   | {
       k: 'double-acquire';
       line: number | null;
@@ -652,6 +654,8 @@ export class Locks {
         return obj ? [{ ...r, obj }] : [];
       });
     this.applyEffects(s, { acquired: map(common.acquired), released: map(common.released) }, op.line, op.callee);
+    if ([...common.released, ...byClass.flatMap((e) => e.released)].some((r) => !r.maybe && !cx.mapArgs(sum, op, r.obj)))
+      cx.emit({ k: 'unnamed-release', line: op.line, callee: op.callee }, `unrel:${op.line}:${op.callee}`);
     if (op.result && byClass.length) {
       // Effects that depend on the return value wait until the caller's tests select exits that
       // all have them (`if (ret <= 0)` selects the zero and the negative exits, which unlock alike).
