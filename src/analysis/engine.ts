@@ -10,7 +10,6 @@ import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
 import { parsePath, printPath } from '../c/path.js';
 import { KeyResolver } from './races/keys.js';
-import { lockAliases } from './lock-aliases.js';
 import { rootOf, substitute, typedObject, derefs, valueDefs } from './objects.js';
 import { addTrace, cloneOwning, cloneState, initialState, OWN, joinFacts, sortedParts, traceSteps, valueKeyParts, type Pending, type State } from './state.js';
 import { classOfReturn, exitsForArgs, implementations, RETURNED_LOCK, type RetClass, type Summary, type SummaryTable } from './summary.js';
@@ -468,17 +467,6 @@ class Walker implements WalkContext {
     this.refs.afterCall(s, op);
   }
 
-  private isLockName(name: string): boolean {
-    if (!this.namedLocks) {
-      // Names the function's lock calls use that are not one spelling of another value.
-      const aliases = lockAliases(this.fn);
-      this.namedLocks = new Set();
-      for (const b of this.fn.blocks)
-        for (const o of b.ops) if ((o.kind === 'acquire' || o.kind === 'release') && !aliases.has(o.obj)) this.namedLocks.add(o.obj);
-    }
-    return this.namedLocks.has(name);
-  }
-
   /**
    * `queue_work(wq, &v->work)`: the object goes to another context that finishes the work. The
    * busy bits this path set in it and the reference it holds on it are that work's now.
@@ -544,6 +532,17 @@ class Walker implements WalkContext {
   private readonly returnedLocks = new Map<string, string>();
   /** Lock objects the function's own lock and unlock calls name. */
   private namedLocks: Set<string> | null = null;
+
+  /** A name the function's lock calls use that is not one spelling of another value (lock-aliases.ts). */
+  private isLockName(name: string): boolean {
+    if (!this.namedLocks) {
+      const aliases = this.locks.aliases;
+      this.namedLocks = new Set();
+      for (const b of this.fn.blocks)
+        for (const o of b.ops) if ((o.kind === 'acquire' || o.kind === 'release') && !aliases.has(o.obj)) this.namedLocks.add(o.obj);
+    }
+    return this.namedLocks.has(name);
+  }
 
   /**
    * `lock = pud_lock(mm, pud)` or `vmf->ptl = pmd_lock(..)`, where the function then unlocks

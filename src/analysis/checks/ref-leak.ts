@@ -5,6 +5,7 @@ import type { Check, CheckContext, RawFinding } from '../check.js';
 import { defineRule, report } from '../rule.js';
 import { besides, contextFacts, exitLines } from '../check.js';
 import type { Exit } from '../engine.js';
+import type { Op } from '../../c/ir.js';
 import { MAPPING_PAIRS, wasHanded, type HeldRef } from '../domains/ref-state.js';
 import { claimedByFlag, exitClass, keptOnSuccess, keptOutsideErrors, skippedGuardedPut } from './kept-on-success.js';
 import { countedInLoops, manyInstances, ownedByFunction, rootOf, structOf } from '../objects.js';
@@ -155,34 +156,34 @@ export const refLeak: Check = {
  * Names the callee: a function of the input called after the get, before every leaking return.
  */
 function refoundByCallee(ctx: CheckContext, obj: string, ref: HeldRef, leaking: Exit[]): string | null {
-  const fn = ctx.fn;
-  const type = /^[A-Za-z_]\w*$/.test(obj) ? structOf(fn, obj) : null;
-  if (!type || ref.line === null) return null;
-  for (const b of fn.blocks)
-    for (const op of b.ops) {
-      if (op.kind !== 'call' || op.indirect || op.line === null || op.line < ref.line) continue;
-      // Between the get and each leaking return, in the text (a tail call `return upgrade(..)` is).
-      if (!leaking.every((x) => x.line !== null && x.line >= op.line!)) continue;
-      const callee = ctx.side.find((w) => w.fn.name === op.callee);
-      if (!callee) continue;
-      const drops = callee.exits.some((e) =>
-        [...e.state.entryPut].some(([o, p]) => p.pair === ref.pair && !callee.fn.params.some((q) => q.name === o) && structOf(callee.fn, o) === type),
-      );
-      if (drops) return op.callee;
-    }
+  const type = /^[A-Za-z_]\w*$/.test(obj) ? structOf(ctx.fn, obj) : null;
+  if (!type) return null;
+  for (const op of callsBeforeLeaks(ctx, ref, leaking)) {
+    const callee = ctx.side.find((w) => w.fn.name === op.callee);
+    const drops = callee?.exits.some((e) =>
+      [...e.state.entryPut].some(([o, p]) => p.pair === ref.pair && !callee.fn.params.some((q) => q.name === o) && structOf(callee.fn, o) === type),
+    );
+    if (drops) return op.callee;
+  }
   return null;
 }
 
 /** A callee handed the object after the get, before every leaking return, that drops a reference on it on some of its paths. */
 function handedToMayPut(ctx: CheckContext, obj: string, ref: HeldRef, leaking: Exit[]): string | null {
-  if (ref.line === null) return null;
+  for (const op of callsBeforeLeaks(ctx, ref, leaking)) {
+    const sum = ctx.summaries.get(op.callee);
+    const mayPut = sum?.refs.mayPut;
+    if (mayPut?.length && op.argText.some((a, i) => a === obj && mayPut.includes(sum!.params[i] ?? ''))) return op.callee;
+  }
+  return null;
+}
+
+/** Direct calls after the get and before every leaking return, in the text (a tail call `return upgrade(..)` is). */
+function* callsBeforeLeaks(ctx: CheckContext, ref: HeldRef, leaking: Exit[]): Generator<Extract<Op, { kind: 'call' }>> {
+  if (ref.line === null) return;
   for (const b of ctx.fn.blocks)
     for (const op of b.ops) {
       if (op.kind !== 'call' || op.indirect || op.line === null || op.line < ref.line) continue;
-      if (!leaking.every((x) => x.line !== null && x.line >= op.line!)) continue;
-      const sum = ctx.summaries.get(op.callee);
-      if (!sum?.refs.mayPut?.length) continue;
-      if (op.argText.some((a, i) => a === obj && sum.refs.mayPut!.includes(sum.params[i] ?? ''))) return op.callee;
+      if (leaking.every((x) => x.line !== null && x.line >= op.line!)) yield op;
     }
-  return null;
 }
