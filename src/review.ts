@@ -12,8 +12,9 @@ import type { FilePatch, Patch } from './patch/types.js';
 import { hunkDownTo } from './patch/excerpt.js';
 import type { Semantics } from './semantics/index.js';
 import { buildImages, wholeFileUnit, type FileImages } from './source/index.js';
+import { GitTree } from './source/git.js';
 import { excerpt } from './source/excerpt.js';
-import { forgetHeaderTexts, headerText, localIncludes } from './source/headers.js';
+import { diskHeaders, forgetHeaderTexts, treeHeaders, type HeaderSource } from './source/headers.js';
 import type { CUnit } from './source/types.js';
 import type { RuleSettings } from './analysis/registry.js';
 
@@ -143,54 +144,93 @@ export function applicationGroups(patches: Patch[]): Patch[][] {
 
 export async function reviewPatches(patches: Patch[], opts: ReviewOptions): Promise<PatchReview[]> {
   const out: PatchReview[] = [];
-  for (const group of applicationGroups(patches)) {
-    const images = await buildImages(group, { tree: opts.tree });
-    for (const patch of group) {
-      const all = images.filter((i) => i.patch === patch);
-      const notes: string[] = [];
-      const mine: FileImages[] = [];
-      for (const i of all) {
-        if (i.path !== null && opts.ignored?.(i.path)) notes.push(`${i.path}: not reviewed: ignored by the configuration`);
-        else {
-          mine.push(i);
-          notes.push(...i.notes.map((n) => `${i.path ?? '<fragment>'}: ${n}`));
-        }
-      }
-      const origins = new Map<FunctionIR, Origin>();
-      const pre = await lowerAll(
-        mine.flatMap((i) => (i.pre ? [{ unit: i.pre, file: i.file }] : [])),
-        opts.sem,
-        notes,
-        origins,
-      );
-      const post = await lowerAll(
-        mine.flatMap((i) => (i.post ? [{ unit: i.post, file: i.file }] : [])),
-        opts.sem,
-        notes,
-        origins,
-      );
-      const where = { input: patch.input, patch: patch.id, messageId: patch.messageId };
-      const sides = analyzeImages(
-        [
-          { side: 'pre', fns: pre },
-          { side: 'post', fns: post },
-        ],
-        opts.sem,
-        { rules: opts.rules },
-      );
-      const preA = sides.pre!;
-      const postA = sides.post!;
-      for (const name of [...preA.exhausted, ...postA.exhausted]) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
-      notes.push(...new Set([...preA.notes, ...postA.notes]));
-      // Code quoted in a review (no diff) is what the review is about: all of it counts as touched.
-      const quotedCode = patch.kind === 'code';
-      const touched = new Set([...pre, ...post].filter((f) => quotedCode || f.meta.touched).map((f) => `${f.file}\0${f.name}`));
-      const findings = compareImages(sideFindings(preA, origins, where), sideFindings(postA, origins, where))
-        // Pre-existing problems only where the patch touched the function; changes anywhere.
-        .filter((c) => c.status !== 'present' || touched.has(`${c.item.file}\0${c.item.function}`))
-        .map((c) => ({ ...c.item, status: c.status }));
-      out.push({ patch, images: mine, pre, post, findings, notes });
+  // With a tree, the files' headers come from it (at the patch's base commit, else HEAD).
+  const tree = opts.tree ? await GitTree.open(opts.tree) : null;
+  try {
+    for (const group of applicationGroups(patches)) out.push(...(await reviewGroup(group, tree, opts)));
+  } finally {
+    tree?.close();
+  }
+  return out;
+}
+
+/**
+ * The headers of each file a patch touches, from the tree: structs added to each image's unit,
+ * and the local helpers the functions call, lowered once as context for both sides.
+ */
+async function treeContext(
+  src: HeaderSource,
+  images: FileImages[],
+  fns: FunctionIR[],
+  origins: Map<FunctionIR, Origin>,
+  sem: Semantics,
+  notes: string[],
+): Promise<FunctionIR[]> {
+  const context = new Set<FunctionIR>();
+  for (const i of images) {
+    if (i.path === null) continue;
+    for (const unit of [i.pre, i.post]) {
+      if (!unit) continue;
+      const mine = fns.filter((f) => origins.get(f)?.unit === unit);
+      const text = unit.raw?.join('\n') ?? unit.text;
+      await addHeaderStructs(src, i.path, text, mine, sem, notes);
+      for (const h of await headerHelpers(src, i.path, text, mine, sem, notes)) context.add(h);
     }
+  }
+  return [...context];
+}
+
+async function reviewGroup(group: Patch[], tree: GitTree | null, opts: ReviewOptions): Promise<PatchReview[]> {
+  const out: PatchReview[] = [];
+  const images = await buildImages(group, { tree: opts.tree });
+  for (const patch of group) {
+    const all = images.filter((i) => i.patch === patch);
+    const notes: string[] = [];
+    const mine: FileImages[] = [];
+    for (const i of all) {
+      if (i.path !== null && opts.ignored?.(i.path)) notes.push(`${i.path}: not reviewed: ignored by the configuration`);
+      else {
+        mine.push(i);
+        notes.push(...i.notes.map((n) => `${i.path ?? '<fragment>'}: ${n}`));
+      }
+    }
+    const origins = new Map<FunctionIR, Origin>();
+    const pre = await lowerAll(
+      mine.flatMap((i) => (i.pre ? [{ unit: i.pre, file: i.file }] : [])),
+      opts.sem,
+      notes,
+      origins,
+    );
+    const post = await lowerAll(
+      mine.flatMap((i) => (i.post ? [{ unit: i.post, file: i.file }] : [])),
+      opts.sem,
+      notes,
+      origins,
+    );
+    const where = { input: patch.input, patch: patch.id, messageId: patch.messageId };
+    const headerNotes: string[] = [];
+    const context = tree ? await treeContext(treeHeaders(tree, patch.baseCommit ?? 'HEAD'), mine, [...pre, ...post], origins, opts.sem, headerNotes) : [];
+    notes.push(...new Set(headerNotes));
+    const sides = analyzeImages(
+      [
+        { side: 'pre', fns: pre },
+        { side: 'post', fns: post },
+      ],
+      opts.sem,
+      { rules: opts.rules, context },
+    );
+    const preA = sides.pre!;
+    const postA = sides.post!;
+    for (const name of [...preA.exhausted, ...postA.exhausted]) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
+    notes.push(...new Set([...preA.notes, ...postA.notes]));
+    // Code quoted in a review (no diff) is what the review is about: all of it counts as touched.
+    const quotedCode = patch.kind === 'code';
+    const touched = new Set([...pre, ...post].filter((f) => quotedCode || f.meta.touched).map((f) => `${f.file}\0${f.name}`));
+    const findings = compareImages(sideFindings(preA, origins, where), sideFindings(postA, origins, where))
+      // Pre-existing problems only where the patch touched the function; changes anywhere.
+      .filter((c) => c.status !== 'present' || touched.has(`${c.item.file}\0${c.item.function}`))
+      .map((c) => ({ ...c.item, status: c.status }));
+    out.push({ patch, images: mine, pre, post, findings, notes });
   }
   return out;
 }
@@ -202,13 +242,12 @@ export interface FileCheck {
   notes: string[];
 }
 
-/** `kreview check`: whole C files, no patch; every finding is `present`. */
 /** Lowered functions of each local header, per semantics (rules change what the front end emits). */
 let headerFns = new WeakMap<Semantics, Map<string, Promise<FunctionIR[]>>>();
 
 /**
- * Forget the local headers read so far (their texts, helpers and structs): a run over a whole
- * tree (`semantics mine`) keeps only those of the directory at hand, so its memory stays flat.
+ * Forget the headers read so far (their texts, helpers and structs): a run over a whole tree
+ * (`semantics mine`) keeps only those of the directory at hand, so its memory stays flat.
  */
 export function forgetHeaders(): void {
   headerFns = new WeakMap();
@@ -216,13 +255,27 @@ export function forgetHeaders(): void {
   forgetHeaderTexts();
 }
 
+function once<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) cache.set(key, (p = make()));
+  return p;
+}
+
+async function headerUnit(src: HeaderSource, h: string): Promise<CUnit> {
+  const t = await src.read(h);
+  if (t instanceof Error) throw t;
+  return wholeFileUnit(h, t);
+}
+
+const unread = (h: string, e: unknown): string => `${h}: included header not read: ${e instanceof Error ? e.message : String(e)}`;
+
 /**
  * The helpers a file calls from its local headers, lowered (once per header): context for the
  * file's summaries, never checked themselves (the header is checked as a file of its own).
  */
-async function headerHelpers(path: string, text: string, fns: FunctionIR[], sem: Semantics, notes: string[]): Promise<FunctionIR[]> {
+async function headerHelpers(src: HeaderSource, path: string, text: string, fns: FunctionIR[], sem: Semantics, notes: string[]): Promise<FunctionIR[]> {
   if (path.endsWith('.h')) return [];
-  const headers = localIncludes(path, text);
+  const headers = await src.local(path, text);
   if (!headers.length) return [];
   let bySem = headerFns.get(sem);
   if (!bySem) headerFns.set(sem, (bySem = new Map()));
@@ -233,19 +286,10 @@ async function headerHelpers(path: string, text: string, fns: FunctionIR[], sem:
   for (const f of fns) calls(f);
   const available: FunctionIR[] = [];
   for (const h of headers) {
-    let p = bySem.get(h);
-    if (!p) {
-      p = (async () => {
-        const t = headerText(h);
-        if (t instanceof Error) throw t;
-        return lowerUnit(await wholeFileUnit(h, t), sem);
-      })();
-      bySem.set(h, p);
-    }
     try {
-      available.push(...(await p));
+      available.push(...(await once(bySem, `${src.id}\0${h}`, async () => lowerUnit(await headerUnit(src, h), sem))));
     } catch (e) {
-      notes.push(`${h}: included header not read: ${e instanceof Error ? e.message : String(e)}`);
+      notes.push(unread(h, e));
     }
   }
   // The helpers the file calls, and the helpers those call.
@@ -262,49 +306,48 @@ async function headerHelpers(path: string, text: string, fns: FunctionIR[], sem:
   return [...out];
 }
 
-/** Struct definitions of each local header (read once per process). */
+/** Struct definitions of each header (read once per process). */
 const headerStructCache = new Map<string, Promise<StructInfo[]>>();
 
 /**
- * The structs the file's local headers define (and the file does not), with the locking
- * annotations on their members: `__guarded_by(&lock)` and `__rcu` written in `md.h` guard the
- * fields `md.c` touches. Added to the unit the file's functions share.
+ * The structs the file's headers define (and the file does not), with the locking annotations on
+ * their members: `__guarded_by(&lock)` and `__rcu` written in `md.h` or `include/linux/netdevice.h`
+ * guard the fields `md.c` touches. Every struct of a local header; of the tree's `include/`, the
+ * ones the file names (`struct net_device`), so a file does not take on the whole kernel's types.
+ * Added to the unit the file's functions share.
  */
-async function addHeaderStructs(path: string, text: string, fns: FunctionIR[], sem: Semantics, notes: string[]): Promise<void> {
+async function addHeaderStructs(src: HeaderSource, path: string, text: string, fns: FunctionIR[], sem: Semantics, notes: string[]): Promise<void> {
   if (path.endsWith('.h') || !fns.length) return;
   const unit = fns.find((f) => f.unit)?.unit ?? { structs: [], globals: [], callbacks: [] };
   const have = new Set(unit.structs.map((s) => s.name));
-  for (const h of localIncludes(path, text)) {
-    let p = headerStructCache.get(h);
-    if (!p) {
-      p = (async () => {
-        const t = headerText(h);
-        if (t instanceof Error) throw t;
-        const structs = await unitStructs(await wholeFileUnit(h, t), sem);
-        return structs.map((s) => ({ ...s, fields: s.fields.map((f) => ({ ...f, file: h })) }));
-      })();
-      headerStructCache.set(h, p);
-    }
+  const named = new Set([...text.matchAll(/\b(?:struct|union)\s+([A-Za-z_]\w*)/g)].map((m) => m[1]!));
+  const headers = [...(await src.local(path, text)).map((h) => ({ h, all: true })), ...(await src.system(path, text)).map((h) => ({ h, all: false }))];
+  for (const { h, all } of headers) {
     try {
-      for (const s of await p) {
-        if (have.has(s.name)) continue;
+      const structs = await once(headerStructCache, `${src.id}\0${h}`, async () => {
+        const ss = await unitStructs(await headerUnit(src, h), sem);
+        return ss.map((s) => ({ ...s, fields: s.fields.map((f) => ({ ...f, file: h })) }));
+      });
+      for (const s of structs) {
+        if (have.has(s.name) || (!all && !named.has(s.name))) continue;
         have.add(s.name);
         unit.structs.push(s);
       }
     } catch (e) {
-      notes.push(`${h}: included header not read: ${e instanceof Error ? e.message : String(e)}`);
+      notes.push(unread(h, e));
     }
   }
   for (const f of fns) f.unit ??= unit;
 }
 
+/** `kreview check`: whole C files, no patch; every finding is `present`. */
 export async function checkFile(path: string, text: string, opts: ReviewOptions): Promise<FileCheck> {
   const notes: string[] = [];
   const unit = await wholeFileUnit(path, text);
   const origins = new Map<FunctionIR, Origin>();
   const fns = await lowerAll([{ unit, file: null }], opts.sem, notes, origins);
-  await addHeaderStructs(path, text, fns, opts.sem, notes);
-  const context = await headerHelpers(path, text, fns, opts.sem, notes);
+  await addHeaderStructs(diskHeaders, path, text, fns, opts.sem, notes);
+  const context = await headerHelpers(diskHeaders, path, text, fns, opts.sem, notes);
   const a = analyzeSide(fns, opts.sem, { rules: opts.rules, context });
   for (const name of a.exhausted) notes.push(`${name}(): analysis budget exhausted; findings may be incomplete`);
   notes.push(...a.notes);
@@ -323,7 +366,7 @@ export async function summarizeFile(
   const notes: string[] = [];
   const unit = await wholeFileUnit(path, text);
   const fns = await lowerAll([{ unit, file: null }], sem, notes, new Map());
-  const context = await headerHelpers(path, text, fns, sem, notes);
+  const context = await headerHelpers(diskHeaders, path, text, fns, sem, notes);
   const { summaries } = walkImage(fns, sem, { context });
   return { functions: fns, summaries, notes };
 }
