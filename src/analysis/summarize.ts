@@ -391,5 +391,5 @@ function returnedLock(w: WalkResult, exits: ExitEffect[]): string | null {
 
 /** `&t->slots[i]` as lock objects spell it: a variable index is any element, `[]`. */
 function canonicalIndexes(text: string): string {
-  return text.replace(/\[([^\[\]]*)\]/g, (_, i: string) => subscript(i.trim()));
+  return text.replace(/\[([^[\]]*)\]/g, (_, i: string) => subscript(i.trim()));
 }

@@ -90,7 +90,10 @@ describe('source: headers from the kernel tree', () => {
     const r = await checkFile(path, readFileSync(path, 'utf8'), { sem });
     const unguarded = r.findings.filter((f) => f.rule === 'unguarded-access');
     assert.deepEqual(rulesOf(unguarded), ['unguarded-access:13', 'unguarded-access:20']);
-    assert.ok(unguarded.every((f) => f.facts.some((x) => x.includes('include/linux/gizmo.h'))), JSON.stringify(unguarded.map((f) => f.facts)));
+    assert.ok(
+      unguarded.every((f) => f.facts.some((x) => x.includes('include/linux/gizmo.h'))),
+      JSON.stringify(unguarded.map((f) => f.facts)),
+    );
     // Only the structs the file names come from include/: gizmo_unused is not taken on.
     const structs = r.functions[0]!.unit!.structs.map((s) => s.name).sort();
     assert.deepEqual(structs, ['gizmo', 'gizmo_cfg']);
