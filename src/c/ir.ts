@@ -268,6 +268,8 @@ export interface VarInfo {
   type: string; // 'struct hsp_port *', 'spinlock_t', 'struct tpm_stats'
   line: number | null;
   guardedBy?: string; // __guarded_by(&lock): the lock, as written
+  /** Set when `guardedBy` comes from a comment ("protected by ->lock"), not the annotation: what it says. */
+  guardComment?: string;
   /** Where it is declared when not in the unit itself (a struct of an included header). */
   file?: string;
   ptGuardedBy?: string; // __pt_guarded_by(&lock): what the pointer points to is guarded

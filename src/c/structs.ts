@@ -9,6 +9,7 @@ import { declaredNames } from './declarations.js';
 import { typeText } from './lower.js';
 import type { Prepared } from './prepare.js';
 import { field, type SNode } from './syntax.js';
+import { applyGuardComments, type FieldText } from './guard-comments.js';
 
 const GUARDED = /\b__guarded_by\s*\(\s*([^()]*(?:\([^()]*\)[^()]*)*)\)/;
 const PT_GUARDED = /\b__pt_guarded_by\s*\(\s*([^()]*(?:\([^()]*\)[^()]*)*)\)/;
@@ -64,7 +65,20 @@ export function unitTypes(root: SNode, src: string, prep: Prepared, lineMap: (nu
       const nameNode = field(n, 'name');
       const body = field(n, 'body')!;
       const fields: VarInfo[] = [];
-      for (const f of body.children) if (f.type === 'field_declaration') fields.push(...declarators(f, src, prep, line));
+      const texts: FieldText[] = [];
+      let from = prep.toOriginal(body.start) + 1;
+      for (const f of body.children) {
+        if (f.type !== 'field_declaration') continue;
+        const end = prep.toOriginal(f.end);
+        const after = restOfLine(prep.original, end);
+        const before = prep.original.slice(from, prep.toOriginal(f.start));
+        from = end + after.length;
+        for (const v of declarators(f, src, prep, line)) {
+          fields.push(v);
+          texts.push({ field: v, before, after });
+        }
+      }
+      applyGuardComments(texts, docBefore(prep.original, prep.toOriginal(n.start)));
       if (nameNode) structs.push({ name: src.slice(nameNode.start, nameNode.end), line: line(n.row), fields });
     }
     if (n.type === 'declaration' && n !== root && isTopLevel(n, root)) globals.push(...declarators(n, src, prep, line));
@@ -77,6 +91,27 @@ export function unitTypes(root: SNode, src: string, prep: Prepared, lineMap: (nu
     for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
   }
   return { structs, globals, callbacks };
+}
+
+/** The rest of a line after `at`, through a comment that starts on it and ends on a later one. */
+function restOfLine(text: string, at: number): string {
+  let nl = text.indexOf('\n', at);
+  if (nl < 0) nl = text.length;
+  const line = text.slice(at, nl);
+  const open = line.lastIndexOf('/*');
+  if (open >= 0 && line.indexOf('*/', open) < 0) {
+    const close = text.indexOf('*/', at + open);
+    if (close >= 0) return text.slice(at, close + 2);
+  }
+  return line;
+}
+
+/** The kernel-doc comment (`/** ... *\/`) just before a struct (or its `typedef`), if any. */
+function docBefore(text: string, at: number): string | null {
+  const close = text.lastIndexOf('*/', at);
+  if (close < 0 || !/^\s*(?:(?:typedef|static)\s+)*$/.test(text.slice(close + 2, at))) return null;
+  const open = text.lastIndexOf('/*', close);
+  return open >= 0 && text[open + 2] === '*' ? text.slice(open + 3, close) : null;
 }
 
 function isTopLevel(n: SNode, root: SNode): boolean {

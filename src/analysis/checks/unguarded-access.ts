@@ -1,6 +1,6 @@
 // unguarded-access: a read or write of a guarded field with its guard not held on that path.
-// The guard comes from rules/, from an annotation on the member, or is inferred from the locks held
-// at the field's other accesses. Lockless idioms are told apart: marked peeks (READ_ONCE,
+// The guard comes from rules/, from an annotation on the member, from a struct comment, or is
+// inferred from the locks held at the field's other accesses. Lockless idioms are told apart: marked peeks (READ_ONCE,
 // list_empty) are reported at info, RCU reads under rcu_read_lock() and llists not at all, nor
 // objects being set up before they are published or torn down after their last reference.
 
@@ -36,7 +36,7 @@ export const unguardedAccessRule = defineRule({
   kind: 'race',
   summary: 'a read or write of a guarded field while its guard is not held on that path',
   description:
-    "Computes the locks held at every access of a shared field (through callers, for functions called with a lock held) and finds each field's guard: declared in rules/, written as __guarded_by()/__rcu/lockdep_assert_held(), or inferred when most accesses with a known lock state hold the same lock. Reports an access made without the guard, with the path that released it or the caller that did not take it and a CPU0/CPU1 witness. A guard only inferred, a READ_ONCE() peek or a wait_event() condition makes the finding info. Plain accesses to an __rcu pointer are warnings.",
+    'Computes the locks held at every access of a shared field (through callers, for functions called with a lock held) and finds each field\'s guard: declared in rules/, written as __guarded_by()/__rcu/lockdep_assert_held() (on the struct in the file, its local headers or the kernel tree\'s include/), said by a struct comment ("protected by ->lock", "protects a, b", kernel-doc), or inferred when most accesses with a known lock state hold the same lock. Reports an access made without the guard, with the path that released it or the caller that did not take it and a CPU0/CPU1 witness. A guard only inferred or commented (except a write against a comment), a READ_ONCE() peek or a wait_event() condition makes the finding info. Plain accesses to an __rcu pointer are warnings.',
   help: {
     bad: `spin_lock(&q->lock);
 list_add_tail(&req->node, &q->pending);
@@ -86,6 +86,9 @@ export const unguardedAccess: RaceCheck = {
 };
 
 const NO_GUARDS: Guard[] = [];
+
+/** A guard only presumed (a majority vote, or a comment that may be stale): its violations need the same second look. */
+const presumed = (g: Guard): boolean => g.source === 'inferred' || g.source === 'comment';
 const lockGuardsOf = new WeakMap<Guard[], Guard[]>();
 
 /** A field's lock guards (asked for each of its records). */
@@ -116,12 +119,12 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   const g = locks.find((x) => isFree(r, x));
   if (!g) return null;
   if (closedBeforeDrain(ctx.lockset, r, g)) return null;
-  if (g.source === 'inferred' && stateExcludes(ctx.lockset, r, g)) return null;
-  if (r.mode === 'read' && g.source === 'inferred' && excludesWriters(ctx.lockset, r)) return null;
+  if (presumed(g) && stateExcludes(ctx.lockset, r, g)) return null;
+  if (r.mode === 'read' && presumed(g) && excludesWriters(ctx.lockset, r)) return null;
   // A read races only with a writer: an inferred guard needs a write somewhere that is not set-up.
-  if (r.mode === 'read' && g.source === 'inferred' && !hasWriter(ctx.lockset, r)) return null;
+  if (r.mode === 'read' && presumed(g) && !hasWriter(ctx.lockset, r)) return null;
   // Everything that could conflict runs in the same work item as this access: nothing overlaps it.
-  if (g.source === 'inferred' && oneThread(ctx.lockset, r)) return null;
+  if (presumed(g) && oneThread(ctx.lockset, r)) return null;
   return g;
 }
 
@@ -325,7 +328,7 @@ function flagBitAt(c: AccessRecord): string | null {
  * assumed one) reaches it without.
  */
 function weakEvidence(ls: Lockset, r: AccessRecord, g: Guard): string | null {
-  if (g.source !== 'inferred' || g.kind !== 'lock') return null;
+  if (!presumed(g) || g.kind !== 'lock') return null;
   if (r.free.some((f) => lockMatches(g, r, f.key, f.base))) return null;
   const ways = freeEntries(r, g);
   if (!ways.length || ways.some((e) => !e.all)) return null; // a caller released it before the call
@@ -373,7 +376,7 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
   const entry = released ? null : freeEntry(r, g);
   const assumedEntry = !!entry?.assumed;
   let severity: Severity = peek || weak ? 'info' : 'warning';
-  let confidence: Confidence = g.source === 'inferred' ? g.confidence : 'high';
+  let confidence: Confidence = presumed(g) ? g.confidence : 'high';
   if (assumedEntry && confidence === 'high') confidence = 'medium';
   // Code the patch does not show lowers confidence, unless this path itself shows the release.
   if (!released && (r.site.viaGap || r.fn.meta.completeness === 'partial')) confidence = confidence === 'high' ? 'medium' : 'low';
@@ -416,7 +419,8 @@ function accessFinding(ctx: RaceContext, r: AccessRecord, g: Guard, all: AccessR
         // not in a function that sleeps, which no read side may call.
         g.kind === 'rcu' && r.via === 'rcu' && assumedEntry && !r.walk.events.some((e) => e.k === 'may-sleep')
         ? { weak: ['entry-context' as const] }
-        : g.source === 'inferred'
+        : // A comment that names the lock is the declaration a write breaks; a read may be a hint it allows.
+          presumed(g) && !(g.source === 'comment' && r.mode === 'write')
           ? {
               weak: ['inferred-guard' as const],
               corroboration: (released ? sharedUnderLock(ctx, r, g, lock, released.line) : null) ?? lostUpdate(ctx, r, g, lock),

@@ -15,7 +15,8 @@ export interface Guard {
   lock: string; // lock key ('rcu' for kind rcu)
   lockField: string; // member name of the lock (for matching mentions whose type is unknown)
   perObject: boolean; // the lock lives in the same object as the field (`dev->lock` for `dev->queue`)
-  source: 'rule' | 'annotation' | 'inferred';
+  /** comment: a struct comment says so ("protected by ->lock"): trusted as much as an inferred guard. */
+  source: 'rule' | 'annotation' | 'comment' | 'inferred';
   why: string;
   confidence: 'high' | 'medium';
   held: number; // accesses (distinct sites) with the lock held
@@ -209,15 +210,19 @@ function annotationGuards(ls: Lockset, recs: AccessRecord[]): Guard[] {
     const name = d.guardedBy.replace(/^&/, '').trim();
     const sibling = data.container && !data.global && /^[A-Za-z_]\w*$/.test(name) && ls.keys.member(data.container, name);
     const lock = sibling ? `${data.container}.${name}` : name;
+    const member = `${data.container ? `${data.container}.` : ''}${d.name}`;
+    const at = d.line !== null ? ` at ${d.file ? `${d.file}:` : 'line '}${d.line}` : '';
     out.push({
       data,
       kind: 'lock',
       lock,
       lockField: name.split(/->|\./).pop() ?? name,
       perObject: !!sibling,
-      source: 'annotation',
-      confidence: 'high',
-      why: `annotation: ${data.container ? `${data.container}.` : ''}${d.name} is declared __guarded_by(${d.guardedBy})${d.line !== null ? ` at ${d.file ? `${d.file}:` : 'line '}${d.line}` : ''}`,
+      source: d.guardComment ? 'comment' : 'annotation',
+      confidence: d.guardComment ? 'medium' : 'high',
+      why: d.guardComment
+        ? `comment: ${member} is documented as guarded by '${name}' ("${d.guardComment.slice(0, 80)}")${at}`
+        : `annotation: ${member} is declared __guarded_by(${d.guardedBy})${at}`,
       held: 0,
       free: 0,
       functions: [],
