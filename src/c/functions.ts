@@ -77,16 +77,17 @@ function fromDefinition(def: SNode, src: string, prep: Prepared): FoundFunction 
   };
 }
 
-function paramsOf(list: SNode | undefined, src: string, prep: Prepared): { name: string; type: string }[] {
+function paramsOf(list: SNode | undefined, src: string, prep: Prepared): { name: string; type: string; rcu?: boolean }[] {
   if (!list) return [];
-  const out: { name: string; type: string }[] = [];
+  const out: { name: string; type: string; rcu?: boolean }[] = [];
   for (const p of list.children) {
     if (p.type !== 'parameter_declaration') continue;
     const d = field(p, 'declarator');
     const base = typeText(p, src, prep);
     if (!d) continue; // `void`, or an unnamed parameter
     const { name, suffix } = declaredNames(d, src);
-    if (name) out.push({ name, type: `${base}${suffix}`.trim() });
+    const rcu = /\b__rcu\b/.test(prep.original.slice(prep.toOriginal(p.start), prep.toOriginal(p.end)));
+    if (name) out.push({ name, type: `${base}${suffix}`.trim(), ...(rcu ? { rcu } : {}) });
   }
   return out;
 }

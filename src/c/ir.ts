@@ -239,8 +239,9 @@ export interface FunctionIR {
   endLine: number | null;
   isStatic: boolean;
   returnType: string; // 'void', 'int', 'bool', 'struct netfs_io_request *' ...
-  params: { name: string; type: string }[];
-  locals: { name: string; type: string; line: number | null }[];
+  /** rcu: declared `__rcu` (a pointer into RCU's address space, or a pointer to one). */
+  params: { name: string; type: string; rcu?: boolean }[];
+  locals: { name: string; type: string; line: number | null; rcu?: boolean }[];
   /** Sparse-style annotations on the definition: __acquires(x), __releases(x), __must_hold(x), __attribute__((context(x,a,b))). */
   annotations: {
     acquires: string[];

@@ -115,6 +115,12 @@ export class FunctionLowerer {
     return this.u.lineMap[row] ?? null;
   }
 
+  /** A node's source as written (annotations the pre-pass blanked included). */
+  private original(n: SNode): string {
+    const p = this.u.prep;
+    return p.original.slice(p.toOriginal(n.start), p.toOriginal(n.end));
+  }
+
   private text(n: SNode): string {
     // An op and the value it stands for ask for the same node's text one after the other.
     if (n === this.lastTextNode) return this.lastText;
@@ -204,9 +210,9 @@ export class FunctionLowerer {
     return 0;
   }
 
-  private declareLocal(name: string, type: string, n: SNode): void {
+  private declareLocal(name: string, type: string, n: SNode, rcu = false): void {
     if (!name) return;
-    this.locals.push({ name, type, line: this.lineOfRow(n.row) });
+    this.locals.push({ name, type, line: this.lineOfRow(n.row), ...(rcu ? { rcu } : {}) });
     this.localNames.add(name);
   }
 
@@ -351,6 +357,8 @@ export class FunctionLowerer {
   private declaration(n: SNode): void {
     const base = typeText(n, this.u.src, this.u.prep);
     const isExtern = n.children.some((c) => c.type === 'storage_class_specifier' && this.raw(c) === 'extern');
+    // The pre-pass blanks `__rcu` for the grammar: read it back from the declaration as written.
+    const rcu = /\b__rcu\b/.test(this.original(n));
     for (const d of n.children) {
       if (d.field !== 'declarator') continue;
       const inner = d.type === 'init_declarator' ? field(d, 'declarator') : d;
@@ -359,7 +367,7 @@ export class FunctionLowerer {
       if (inner.type === 'function_declarator' && (!value || field(inner, 'declarator')?.type === 'identifier')) continue; // a prototype (or damage read as one)
       const { name, suffix } = declaredNames(inner, this.u.src);
       if (isExtern) continue;
-      this.declareLocal(name, `${base}${suffix}`.trim(), d);
+      this.declareLocal(name, `${base}${suffix}`.trim(), d, rcu);
       const cleanup = this.cleanupVars.find((c) => c.variable === name && c.at >= n.start && c.at < n.end);
       if (value) {
         if (value.type === 'initializer_list') {

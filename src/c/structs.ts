@@ -13,7 +13,8 @@ import { applyGuardComments, type FieldText } from './guard-comments.js';
 
 const GUARDED = /\b__guarded_by\s*\(\s*([^()]*(?:\([^()]*\)[^()]*)*)\)/;
 const PT_GUARDED = /\b__pt_guarded_by\s*\(\s*([^()]*(?:\([^()]*\)[^()]*)*)\)/;
-const RCU = /\b__rcu\b/;
+/** `__rcu` qualifying the member's own pointer (`T __rcu *p`, `T __rcu *p[N]`), not a pointee's (`T __rcu * __percpu *p`). */
+const RCU = /\b__rcu\s*\*\s*(?:(?:const|volatile|__[a-z_]+)\s+)*[A-Za-z_]\w*\s*(?:\[[^\]]*\]\s*)*(?:__\w+(?:\([^()]*\))?\s*)*(?:[;,=:]|$)/;
 
 export interface UnitTypes {
   structs: StructInfo[];
@@ -64,20 +65,23 @@ export function unitTypes(root: SNode, src: string, prep: Prepared, lineMap: (nu
     if ((n.type === 'struct_specifier' || n.type === 'union_specifier') && field(n, 'body')) {
       const nameNode = field(n, 'name');
       const body = field(n, 'body')!;
-      const fields: VarInfo[] = [];
       const texts: FieldText[] = [];
-      let from = prep.toOriginal(body.start) + 1;
-      for (const f of body.children) {
-        if (f.type !== 'field_declaration') continue;
-        const end = prep.toOriginal(f.end);
-        const after = restOfLine(prep.original, end);
-        const before = prep.original.slice(from, prep.toOriginal(f.start));
-        from = end + after.length;
-        for (const v of declarators(f, src, prep, line)) {
-          fields.push(v);
-          texts.push({ field: v, before, after });
+      // Members of anonymous structs and unions inside are the struct's own (`x->next_rcu`).
+      const members = (b: SNode): void => {
+        let from = prep.toOriginal(b.start) + 1;
+        for (const f of b.children) {
+          if (f.type !== 'field_declaration') continue;
+          const end = prep.toOriginal(f.end);
+          const after = restOfLine(prep.original, end);
+          const before = prep.original.slice(from, prep.toOriginal(f.start));
+          from = end + after.length;
+          const inner = f.children.find((c) => (c.type === 'struct_specifier' || c.type === 'union_specifier') && !field(c, 'name') && field(c, 'body'));
+          if (inner && !f.children.some((c) => c.field === 'declarator')) members(field(inner, 'body')!);
+          for (const v of declarators(f, src, prep, line)) texts.push({ field: v, before, after });
         }
-      }
+      };
+      members(body);
+      const fields = texts.map((t) => t.field);
       applyGuardComments(texts, docBefore(prep.original, prep.toOriginal(n.start)));
       if (nameNode) structs.push({ name: src.slice(nameNode.start, nameNode.end), line: line(n.row), fields });
     }
