@@ -4,7 +4,7 @@
 // list_empty) are reported at info, RCU reads under rcu_read_lock() and llists not at all, nor
 // objects being set up before they are published or torn down after their last reference.
 
-import type { FunctionIR } from '../../c/ir.js';
+import type { Expr, FunctionIR } from '../../c/ir.js';
 import { rootOf } from '../../c/path.js';
 import type { RawFinding } from '../check.js';
 import type { RaceCheck, RaceContext } from '../races/context.js';
@@ -103,9 +103,12 @@ function lockGuards(gs: Guard[]): Guard[] {
 function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   const gs = ctx.guards.get(r.data.key) ?? NO_GUARDS;
   const locks = lockGuards(gs);
+  const rcuDeclared = gs.find((g) => g.kind === 'rcu');
+  // A plain pointer stored into an __rcu slot is published without the barrier rcu_assign_pointer()
+  // gives: readers take no lock, so holding the update lock does not help.
+  if (rcuDeclared && r.via === 'plain' && r.kind === 'field' && r.mode === 'write' && !r.phase && !sameAddressSpace(ctx.lockset, r)) return rcuDeclared;
   const lockHeld = locks.some((g) => holds(r, g));
   if (lockHeld) return null;
-  const rcuDeclared = gs.find((g) => g.kind === 'rcu');
   if (r.via === 'rcu' && r.mode === 'read') {
     // rcu_dereference(): fine under rcu_read_lock(), or with the update lock held.
     if (r.site.op.kind === 'access' && r.site.op.protected) return null;
@@ -114,7 +117,9 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   }
   if (rcuDeclared && r.via !== 'rcu' && r.kind === 'field') {
     // A plain load or store of an __rcu pointer bypasses the accessors (sparse's address-space check).
-    return locks.length ? (locks.find((g) => isFree(r, g)) ?? null) : rcuDeclared;
+    if (sameAddressSpace(ctx.lockset, r)) return null;
+    // Without its update lock (when one is known) nothing makes the plain load safe: sparse's report.
+    return !locks.length || locks.some((g) => isFree(r, g)) ? rcuDeclared : null;
   }
   const g = locks.find((x) => isFree(r, x));
   if (!g) return null;
@@ -127,6 +132,53 @@ function violated(ctx: RaceContext, r: AccessRecord): Guard | null {
   if (presumed(g) && oneThread(ctx.lockset, r)) return null;
   return g;
 }
+
+/**
+ * Sparse's rule for `__rcu`: a plain access is wrong only where the pointer value crosses between
+ * RCU's address space and the normal one. A store of NULL, a copy from one `__rcu` slot to another
+ * (`*pprev = n->next` while unlinking, `new->next = head->first` before publishing) and a test
+ * against NULL (`x->p == NULL`) keep it where it is.
+ */
+function sameAddressSpace(ls: Lockset, r: AccessRecord): boolean {
+  const fn = r.fn;
+  // Which space a place is in: an __rcu member or variable, what an `__rcu **` points at; unknown
+  // where the declaration is not in view (a struct of a header the file reaches indirectly).
+  const space = (t: string): Space => {
+    const s = t.replace(/^\*\s*/, '').replace(/\[\]$/, '');
+    if (/^[A-Za-z_]\w*$/.test(s)) {
+      const d = fn.locals.find((l) => l.name === s) ?? fn.params.find((p) => p.name === s) ?? fn.unit?.globals.find((g) => g.name === s);
+      return d ? (d.rcu ? 'rcu' : 'normal') : 'unknown';
+    }
+    const d = ls.keys.data(fn, t)?.decl;
+    return d ? (d.rcu ? 'rcu' : 'normal') : 'unknown';
+  };
+  const valueSpace = (e: Expr): Space => {
+    if (e.k === 'null' || (e.k === 'int' && e.value === 0)) return 'rcu'; // NULL belongs to both
+    if (e.k === 'path') return space(e.path);
+    if (e.k === 'var') return space(e.name);
+    if (e.k === 'result' || e.k === 'addr') return 'normal';
+    if (e.k === 'cond') {
+      const t = valueSpace(e.t);
+      const f = valueSpace(e.f);
+      return t === f ? t : t === 'normal' || f === 'normal' ? 'normal' : 'unknown';
+    }
+    return 'unknown';
+  };
+  const reads = (e: Expr): boolean =>
+    (e.k === 'path' && e.path === r.path) || (e.k === 'var' && e.name === r.path) || (e.k === 'cond' && (reads(e.t) || reads(e.f)));
+  for (const op of fn.blocks[r.site.block]?.ops ?? []) {
+    if (op.kind !== 'assign' || op.line !== r.line) continue;
+    const v = op.value;
+    // Only a value known to come from (or go to) the normal space crosses over.
+    if (r.mode === 'write' && op.target === r.path) return valueSpace(v) !== 'normal';
+    if (r.mode === 'read' && reads(v)) return space(op.target) !== 'normal';
+    if (r.mode === 'read' && v.k === 'cmp' && [v.a, v.b].some((e) => e.k === 'path' && e.path === r.path) && [v.a, v.b].some((e) => e.k === 'null'))
+      return true;
+  }
+  return false;
+}
+
+type Space = 'rcu' | 'normal' | 'unknown';
 
 /**
  * A read holding a lock that every write of the field holds as well (writers take both locks,
