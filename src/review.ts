@@ -53,7 +53,10 @@ async function lowerAll(
   for (const { unit: u, file } of units) {
     try {
       const fns = await lowerUnit(u, sem);
-      for (const fn of fns) origins.set(fn, { unit: u, file });
+      for (const fn of fns) {
+        origins.set(fn, { unit: u, file });
+        if (fn.notAnalysed) notes.push(`${u.file ?? '<fragment>'}: ${fn.name}() (${u.side}, line ${fn.startLine ?? '?'}): not analysed: ${fn.notAnalysed}`);
+      }
       out.push(...fns);
     } catch (e) {
       notes.push(`${u.file ?? '<fragment>'} (${u.side}): could not parse: ${e instanceof Error ? e.message : String(e)}`);

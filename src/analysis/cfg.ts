@@ -18,8 +18,11 @@ export function successors(t: Terminator): number[] {
 
 export interface CfgInfo {
   preds: number[][];
-  /** dom[b] = set of blocks dominating b (including b); undefined for unreachable blocks. */
-  dom: (Set<number> | undefined)[];
+  /** Immediate dominator of each block (-1: unreachable; the entry is its own). */
+  idom: Int32Array;
+  /** Entry and exit times of each block in a walk of the dominator tree: a dominates b iff b's span is inside a's. */
+  pre: Int32Array;
+  post: Int32Array;
   reachable: Set<number>;
 }
 
@@ -37,32 +40,57 @@ export function analyzeCfg(fn: FunctionIR): CfgInfo {
     for (const s of successors(fn.blocks[b]!.term)) stack.push(s);
   }
 
-  // Iterative dominator sets (functions are small; clarity over Lengauer-Tarjan).
+  // Immediate dominators (Cooper, Harvey and Kennedy's iteration over the reverse postorder):
+  // linear in memory, where sets of dominators per block grow with the square of a long function.
   const order = reversePostorder(fn.blocks);
-  const dom: (Set<number> | undefined)[] = new Array(n).fill(undefined);
-  if (n) dom[0] = new Set([0]);
-  let changed = true;
-  while (changed) {
+  const rpo = new Int32Array(n).fill(-1);
+  order.forEach((b, i) => {
+    rpo[b] = i;
+  });
+  const idom = new Int32Array(n).fill(-1);
+  if (n) idom[0] = 0;
+  const intersect = (a: number, b: number): number => {
+    while (a !== b) {
+      while (rpo[a]! > rpo[b]!) a = idom[a]!;
+      while (rpo[b]! > rpo[a]!) b = idom[b]!;
+    }
+    return a;
+  };
+  for (let changed = true; changed; ) {
     changed = false;
     for (const b of order) {
       if (b === 0) continue;
-      let acc: Set<number> | undefined;
-      for (const p of preds[b]!) {
-        const dp = dom[p];
-        if (!dp) continue;
-        if (!acc) acc = new Set(dp);
-        else for (const x of acc) if (!dp.has(x)) acc.delete(x);
-      }
-      if (!acc) continue;
-      acc.add(b);
-      const old = dom[b];
-      if (!old || old.size !== acc.size || [...acc].some((x) => !old.has(x))) {
-        dom[b] = acc;
+      let d = -1;
+      for (const p of preds[b]!) if (idom[p] !== -1) d = d === -1 ? p : intersect(p, d);
+      if (d !== -1 && idom[b] !== d) {
+        idom[b] = d;
         changed = true;
       }
     }
   }
-  return { preds, dom, reachable };
+  // Number the dominator tree depth first (without recursion: long functions make deep trees).
+  const children: number[][] = Array.from({ length: n }, () => []);
+  for (let b = 1; b < n; b++) if (idom[b] !== -1) children[idom[b]!]!.push(b);
+  const pre = new Int32Array(n).fill(-1);
+  const post = new Int32Array(n).fill(-1);
+  let clock = 0;
+  if (n) {
+    const walk: [number, number][] = [[0, 0]];
+    pre[0] = clock++;
+    while (walk.length) {
+      const top = walk[walk.length - 1]!;
+      const kids = children[top[0]]!;
+      if (top[1] < kids.length) {
+        const c = kids[top[1]++]!;
+        pre[c] = clock++;
+        walk.push([c, 0]);
+      } else {
+        post[top[0]] = clock++;
+        walk.pop();
+      }
+    }
+  }
+  return { preds, idom, pre, post, reachable };
 }
 
 function reversePostorder(blocks: Block[]): number[] {
@@ -91,6 +119,9 @@ function reversePostorder(blocks: Block[]): number[] {
   return out.reverse();
 }
 
+/** Does every path from the entry to `b` pass through `a` (both reachable; a block dominates itself)? */
 export function dominates(info: CfgInfo, a: number, b: number): boolean {
-  return !!info.dom[b]?.has(a);
+  const pa = info.pre[a] ?? -1;
+  const pb = info.pre[b] ?? -1;
+  return pa >= 0 && pb >= 0 && pa <= pb && info.post[b]! <= info.post[a]!;
 }

@@ -5,6 +5,7 @@
 // callee summaries through them. It does not judge: it records what happened (events) and how each
 // path ended (exits); the checks in checks/ decide what to report.
 
+import { BUDGETS } from '../budgets.js';
 import type { Block, Expr, FunctionIR, Op } from '../c/ir.js';
 import type { Semantics } from '../semantics/index.js';
 import { analyzeCfg, dominates, type CfgInfo } from './cfg.js';
@@ -144,7 +145,7 @@ class Walker implements WalkContext {
     o: EngineOptions,
     readonly cfg: CfgInfo,
   ) {
-    this.budget = o.budget ?? 20000;
+    this.budget = o.budget ?? BUDGETS.functionVisits;
     this.keepHandedFields = !!o.keepHandedFields;
     // The second look keeps more correlated branches apart: it runs only where a finding was made.
     this.exactElsewhere = o.keepHandedFields ? EXACT_ELSEWHERE * 8 : EXACT_ELSEWHERE;

@@ -47,9 +47,10 @@ export function analyzeSide(fns: FunctionIR[], sem: Semantics, opts: AnalyzeOpti
 }
 
 /** Walk one image: callees first, so their summaries are ready when their callers are walked. */
-export function walkImage(checked: FunctionIR[], sem: Semantics, opts: AnalyzeOptions): { walks: WalkResult[]; summaries: SummaryTable } {
+export function walkImage(checked: FunctionIR[], sem: Semantics, opts: AnalyzeOptions): { walks: WalkResult[]; summaries: SummaryTable; notes: string[] } {
   const summaries = new SummaryTable();
   const walks: WalkResult[] = [];
+  const notes: string[] = [];
   // Context helpers the checked functions define themselves are not needed.
   const own = new Set(checked.map((f) => f.name));
   const context = (opts.context ?? []).filter((f) => !own.has(f.name));
@@ -72,14 +73,26 @@ export function walkImage(checked: FunctionIR[], sem: Semantics, opts: AnalyzeOp
     if (m) summaries.set(summaryOfFacts(name, m.facts, `${m.source}: mined from ${m.facts.at}${m.version ? ` (linux ${m.version})` : ''}`));
   }
   for (const fn of bottomUp(fns)) {
-    const w = walkFunction(fn, { sem, summaries, budget: opts.budget });
-    if (!contextSet.has(fn)) walks.push(w);
-    if (summaries.has(fn.name)) continue;
-    const s = summarize(w, summaries, sem.deferrers, (c) => sem.borrows(c));
-    summaries.set(s);
-    for (const c of releaseCounterparts(s, bodiless, sem)) if (!summaries.has(c.name)) summaries.set(c);
+    // One function the engine fails on is said and left out (its callers see an unknown callee);
+    // the others are analysed as usual.
+    try {
+      const w = walkFunction(fn, { sem, summaries, budget: opts.budget });
+      if (!contextSet.has(fn)) walks.push(w);
+      if (summaries.has(fn.name)) continue;
+      const s = summarize(w, summaries, sem.deferrers, (c) => sem.borrows(c));
+      summaries.set(s);
+      for (const c of releaseCounterparts(s, bodiless, sem)) if (!summaries.has(c.name)) summaries.set(c);
+    } catch (e) {
+      if (!contextSet.has(fn)) notes.push(failure(`${fn.name}()`, 'the path engine', e));
+    }
   }
-  return { walks, summaries };
+  return { walks, summaries, notes };
+}
+
+/** A note for analysis that failed on one part of the input: what, where, and why. */
+function failure(what: string, where: string, e: unknown): string {
+  const why = e instanceof RangeError ? 'nested too deeply' : e instanceof Error ? e.message : String(e);
+  return `${what}: not analysed by ${where}: ${why}`;
 }
 
 /**
@@ -91,31 +104,49 @@ export function analyzeImages(images: { side: Side; fns: FunctionIR[] }[], sem: 
   const on = (id: string): boolean => ruleEnabled(opts.rules, id);
   const checks = (opts.checks ?? engineChecks).filter((c) => on(c.meta.id));
   const walked = images.map(({ side, fns }) => ({ side, ...walkImage(fns, sem, opts) }));
-  for (const { side, walks, summaries } of walked) {
+  for (const { side, walks, summaries, notes } of walked) {
     const findings: SideAnalysis['findings'] = [];
     for (const w of walks) {
       const ctx: CheckContext = { fn: w.fn, walk: w, side: walks, summaries, sem };
       const mine: RawFinding[] = [];
-      for (const c of checks) for (const f of c.run(ctx)) mine.push(f);
-      if (mine.some((f) => f.severity !== 'info')) weakenFieldChanges({ ...ctx, walk: w }, mine, checks, opts.budget);
+      for (const c of checks) {
+        try {
+          for (const f of c.run(ctx)) mine.push(f);
+        } catch (e) {
+          notes.push(failure(`${w.fn.name}()`, `check ${c.meta.id}`, e));
+        }
+      }
+      try {
+        if (mine.some((f) => f.severity !== 'info')) weakenFieldChanges({ ...ctx, walk: w }, mine, checks, opts.budget);
+      } catch (e) {
+        notes.push(failure(`${w.fn.name}()`, 'the second walk', e));
+      }
       for (const f of mine) findings.push({ fn: w.fn, finding: f });
     }
-    out[side] = { walks, summaries, findings, exhausted: walks.filter((w) => w.budgetExceeded).map((w) => w.fn.name), notes: [] };
+    out[side] = { walks, summaries, findings, exhausted: walks.filter((w) => w.budgetExceeded).map((w) => w.fn.name), notes };
   }
   const races = raceChecks.filter((c) => on(c.meta.id));
   if (opts.races !== false && races.length) {
-    const found = analyzeRaces(
-      walked.map(({ side, walks }) => ({ side, walks })),
-      sem,
-      races,
-    );
-    for (const side of ['pre', 'post'] as Side[]) out[side]?.findings.push(...found.findings[side]);
+    try {
+      const found = analyzeRaces(
+        walked.map(({ side, walks }) => ({ side, walks })),
+        sem,
+        races,
+      );
+      for (const side of ['pre', 'post'] as Side[]) out[side]?.findings.push(...found.findings[side]);
+    } catch (e) {
+      for (const a of Object.values(out)) a.notes.push(failure('race checks', 'the lock-set analysis', e));
+    }
   }
   if (opts.models !== false && (on(modelViolationRule.id) || on(deadlockRule.id))) {
     for (const { side, fns } of images) {
-      const m = analyzeModels(side, fns, sem);
-      out[side]?.findings.push(...m.findings.filter((f) => on(f.finding.rule)));
-      out[side]?.notes.push(...m.notes);
+      try {
+        const m = analyzeModels(side, fns, sem);
+        out[side]?.findings.push(...m.findings.filter((f) => on(f.finding.rule)));
+        out[side]?.notes.push(...m.notes);
+      } catch (e) {
+        out[side]?.notes.push(failure('subsystem models', 'the model explorer', e));
+      }
     }
   }
   if (opts.rules?.severity.size) {

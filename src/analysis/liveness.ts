@@ -4,6 +4,7 @@
 // apart and forces widening that also forgets the facts that matter (`if (try) lock ... if (try) unlock`).
 
 import type { Block, Expr, FunctionIR, Op, Terminator } from '../c/ir.js';
+import { BUDGETS } from '../budgets.js';
 import { successors } from './cfg.js';
 import { bitKey, condKey } from './values.js';
 
@@ -118,10 +119,16 @@ function useDef(b: Block): { use: Set<string>; def: Set<string> } {
   return { use, def };
 }
 
+/**
+ * Live sets per block. Their total size grows with blocks times names: past
+ * `BUDGETS.livenessEntries` (a function of 20,000 `if`s) nothing is pruned, which only keeps more
+ * facts, and the engine's own visit budget bounds the walk.
+ */
 export function liveness(fn: FunctionIR): Liveness {
   const n = fn.blocks.length;
   const ud = fn.blocks.map(useDef);
   const liveIn: Set<string>[] = ud.map((x) => new Set(x.use));
+  let total = liveIn.reduce((a, s) => a + s.size, 0);
   const succ = fn.blocks.map((b) => successors(b.term).filter((s) => s < n));
   let changed = true;
   while (changed) {
@@ -134,6 +141,7 @@ export function liveness(fn: FunctionIR): Liveness {
           if (!def.has(x) && !cur.has(x)) {
             cur.add(x);
             changed = true;
+            if (++total > BUDGETS.livenessEntries) return { liveIn: [] };
           }
         }
       }

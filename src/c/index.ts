@@ -11,6 +11,7 @@ import { FunctionLowerer, type UnitContext } from './lower.js';
 import { calledNames } from './calls.js';
 import { expandLocalMacros } from './macros.js';
 import { unitTypes } from './structs.js';
+import { BUDGETS } from '../budgets.js';
 import { annotatedPrototypes, annotationsFor, emptyAnnotations, findFunctions, metaFor, paramsIn, type FoundFunction } from './functions.js';
 
 export type { FunctionIR } from './ir.js';
@@ -39,12 +40,12 @@ export async function lowerUnit(unit: CUnit, sem: Semantics): Promise<FunctionIR
   const types = unitTypes(root, prep.text, prep, unit.lineMap);
   for (const f of found) {
     const meta = metaFor(f, unit.functions, used);
-    out.push(lowerFunction(unit, ctx, f, meta, annotations.get(f) ?? emptyAnnotations()));
+    out.push(lowerWithin(unit, ctx, f, meta, annotations.get(f) ?? emptyAnnotations()));
   }
   // Functions the parser did not see as definitions (a damaged signature, text the source stage
   // knows is a function): the body is parsed again on its own and lowered, and that is said.
   for (const r of await recover(root, prep, unit, found, used)) {
-    const fn = lowerFunction(unit, ctx, r.f, r.meta, emptyAnnotations());
+    const fn = lowerWithin(unit, ctx, r.f, r.meta, emptyAnnotations());
     fn.diagnostics.unshift(r.note);
     if (r.empty) {
       fn.blocks = [
@@ -119,6 +120,56 @@ function lowerFunction(unit: CUnit, ctx: UnitContext, f: FoundFunction, meta: Fu
     blocks: body.blocks,
     meta,
     diagnostics,
+  };
+}
+
+/** How deep a syntax tree nests, counted without recursion. */
+function nestingDepth(root: SNode, limit: number): number {
+  let max = 0;
+  const stack: { n: SNode; d: number }[] = [{ n: root, d: 0 }];
+  while (stack.length) {
+    const { n, d } = stack.pop()!;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    for (const c of n.children) stack.push({ n: c, d: d + 1 });
+  }
+  return max;
+}
+
+/**
+ * Lower one function within its budget: one nested past `BUDGETS.functionNesting`, or one whose
+ * lowering fails, becomes a function of one unknown step with `notAnalysed` saying why, so the
+ * unit's other functions are lowered and checked as usual.
+ */
+function lowerWithin(unit: CUnit, ctx: UnitContext, f: FoundFunction, meta: FunctionMeta, annotations: FunctionIR['annotations']): FunctionIR {
+  const depth = nestingDepth(f.body, BUDGETS.functionNesting);
+  let why: string;
+  if (depth > BUDGETS.functionNesting) why = `its code nests more than ${BUDGETS.functionNesting} levels deep (the nesting budget)`;
+  else
+    try {
+      return lowerFunction(unit, ctx, f, meta, annotations);
+    } catch (e) {
+      why =
+        e instanceof RangeError ? 'its code nests too deeply for the front end' : `the front end failed on it (${e instanceof Error ? e.message : String(e)})`;
+    }
+  const lines = lineRange(unit.lineMap, f.node.row, f.node.endRow);
+  const line = unit.lineMap[f.node.row] ?? null;
+  return {
+    name: f.name,
+    file: unit.file,
+    side: unit.side,
+    origin: unit.origin,
+    startLine: lines.start,
+    endLine: lines.end,
+    isStatic: f.isStatic,
+    returnType: f.returnType,
+    params: f.params,
+    locals: [],
+    annotations,
+    blocks: [{ id: 0, ops: [{ kind: 'unknown', reason: `not analysed: ${why}`, line, row: f.node.row }], term: { k: 'unknown-exit', line: null } }],
+    meta,
+    diagnostics: [`not analysed: ${why}`],
+    notAnalysed: why,
   };
 }
 

@@ -242,6 +242,8 @@ export interface FunctionIR {
   /** rcu: declared `__rcu` (a pointer into RCU's address space, or a pointer to one). */
   params: { name: string; type: string; rcu?: boolean }[];
   locals: { name: string; type: string; line: number | null; rcu?: boolean }[];
+  /** Set when the function was not lowered (over a budget, or the front end failed on it): why. */
+  notAnalysed?: string;
   /** Sparse-style annotations on the definition: __acquires(x), __releases(x), __must_hold(x), __attribute__((context(x,a,b))). */
   annotations: {
     acquires: string[];

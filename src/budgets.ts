@@ -1,0 +1,14 @@
+// Every limit kreview puts on the work one input may cause, in one place. Each is reported when
+// hit (a note naming the input and the budget); the run goes on with the rest of the input.
+
+export const BUDGETS = {
+  /**
+   * Syntax nesting of one function (statements and expressions): a function nested deeper (a
+   * 3,000-branch `else if` chain, a 5,000-deep `?:`) is not lowered; the file's other functions are.
+   */
+  functionNesting: 1500,
+  /** Entries of a function's live-variable sets (blocks x names): past it no fact is pruned. */
+  livenessEntries: 2_000_000,
+  /** Block visits of one walk of a function by the path engine: past it the walk stops, partial. */
+  functionVisits: 20_000,
+} as const;
