@@ -273,8 +273,11 @@ export function valueDefs(fn: FunctionIR, over: Set<string>): Map<string, string
   const calls = new Map<string, Op>();
   for (const b of fn.blocks)
     for (const op of b.ops) {
-      if (op.kind === 'assign') assigned.set(op.target, [...(assigned.get(op.target) ?? []), op]);
-      else if (op.kind === 'call' && op.result) calls.set(op.result, op);
+      if (op.kind === 'assign') {
+        const list = assigned.get(op.target);
+        if (list) list.push(op);
+        else assigned.set(op.target, [op]);
+      } else if (op.kind === 'call' && op.result) calls.set(op.result, op);
     }
   for (const name of over) if (assigned.has(name)) return out;
   const raw = new Map<string, string>();

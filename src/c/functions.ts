@@ -223,9 +223,22 @@ export function annotationsFor(root: SNode, src: string, prep: Prepared, fns: Fo
 }
 
 /** The meta the source stage gave for a definition (by row overlap, same name first), or a full one. */
+/** A unit's metas by name, built once per unit (a file of thousands of functions asks for each). */
+const metasByName = new WeakMap<FunctionMeta[], Map<string, FunctionMeta[]>>();
+
 export function metaFor(f: FoundFunction, metas: FunctionMeta[], used: Set<FunctionMeta>): FunctionMeta {
   const overlaps = (m: FunctionMeta): boolean => m.startRow <= f.node.endRow && m.endRow >= f.node.row;
-  const m = metas.find((x) => !used.has(x) && x.name === f.name && overlaps(x)) ?? metas.find((x) => !used.has(x) && overlaps(x));
+  let byName = metasByName.get(metas);
+  if (!byName) {
+    byName = new Map();
+    for (const m of metas) {
+      const l = byName.get(m.name);
+      if (l) l.push(m);
+      else byName.set(m.name, [m]);
+    }
+    metasByName.set(metas, byName);
+  }
+  const m = byName.get(f.name)?.find((x) => !used.has(x) && overlaps(x)) ?? metas.find((x) => !used.has(x) && overlaps(x));
   if (m) {
     used.add(m);
     return m;

@@ -57,9 +57,9 @@ const short = (id: string): string => id.slice(0, 12);
 
 /** Functions the patch changes; for quoted code (nothing changed), the functions it shows. */
 function touchedNames(pre: CUnit | null, post: CUnit | null, shown: boolean): string[] {
-  const out: string[] = [];
-  for (const u of [pre, post]) for (const f of u?.functions ?? []) if ((f.touched || shown) && !out.includes(f.name)) out.push(f.name);
-  return out;
+  const out = new Set<string>();
+  for (const u of [pre, post]) for (const f of u?.functions ?? []) if (f.touched || shown) out.add(f.name);
+  return [...out];
 }
 
 interface Candidate {
