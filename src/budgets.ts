@@ -9,6 +9,12 @@ export const BUDGETS = {
   functionNesting: 1500,
   /** Entries of a function's live-variable sets (blocks x names): past it no fact is pruned. */
   livenessEntries: 2_000_000,
+  /** Bytes of one C file (or header) read for analysis: a bigger one is refused with a note. */
+  sourceBytes: 4 * 1024 * 1024,
+  /** MIME nesting of one message: deeper multiparts are read as text, and the message says so. */
+  mimeDepth: 20,
+  /** Heap of one analysis worker, in MB: a file whose analysis needs more is reported as failed. */
+  workerHeapMb: 2048,
   /** Block visits of one walk of a function by the path engine: past it the walk stops, partial. */
   functionVisits: 20_000,
 } as const;

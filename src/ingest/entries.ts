@@ -5,10 +5,19 @@ import type { InputSummary, Message, MessageOrigin } from './types.js';
 import { decodeGuess } from './charset.js';
 import { parseArchiveText } from './archive.js';
 import { parseMessage } from './message.js';
+import { bareCrToLfChunks } from './lineends.js';
 import { splitMbox, unescapeFromLines } from './mbox.js';
 import { parsePatchText } from './patchtext.js';
 import { utf16ToUtf8, type Sniffed } from './sniff.js';
 import { readAll } from './stream.js';
+
+/** Inputs refused whole (binary content named on the command line), by summary: why. */
+const refusals = new WeakMap<InputSummary, string>();
+
+/** Why an input was not read at all (its content is not mail), or null: the CLI exits 2 for it. */
+export function refusal(summary: InputSummary): string | null {
+  return refusals.get(summary) ?? null;
+}
 
 /** One input being read: hands out message ordinals and keeps its summary current. */
 export class InputRun {
@@ -31,6 +40,12 @@ export class InputRun {
 
   skip(item: string, reason: string): void {
     this.summary.skipped.push({ item, reason });
+  }
+
+  /** The input itself is not mail: nothing of it was read. */
+  refuse(reason: string): void {
+    this.error(null, reason);
+    refusals.set(this.summary, reason);
   }
 }
 
@@ -80,6 +95,18 @@ async function withoutBom(e: Entry): Promise<{ chunks: AsyncIterable<Buffer>; of
   return { chunks: once(utf16ToUtf8(await readAll(e.chunks()), bom)), offset: 0 };
 }
 
+/** The entry's text as the readers want it: no BOM, LF or CRLF line ends; and the damage that undoing cost. */
+async function content(e: Entry): Promise<{ chunks: AsyncIterable<Buffer>; offset: number; damage: string[] }> {
+  const { chunks, offset } = await withoutBom(e);
+  if (e.sniffed.lineEnds === 'cr') return { chunks: bareCrToLfChunks(chunks), offset, damage: ['cr-line-ends'] };
+  return { chunks, offset, damage: [] };
+}
+
+function withDamage(m: Message, damage: readonly string[]): Message {
+  for (const d of damage) if (!m.damage.includes(d)) m.damage.push(d);
+  return m;
+}
+
 async function* skipBytes(src: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
   for await (const c of src) {
     if (n >= c.length) {
@@ -103,30 +130,32 @@ export async function* entryMessages(run: InputRun, e: Entry): AsyncGenerator<Me
   try {
     switch (e.sniffed.kind) {
       case 'mbox': {
-        const { chunks, offset } = await withoutBom(e);
+        const { chunks, offset, damage } = await content(e);
         const onPreamble = (n: number): void => run.error(where, `${n} bytes before the first "From " line are not part of any message`);
         for await (const raw of splitMbox(chunks, onPreamble, offset)) {
           const origin = run.origin({ ...file, offset: raw.offset });
           read++;
-          yield await parseMessage(unescapeFromLines(raw.bytes), origin, { truncated: raw.noFinalNewline });
+          yield withDamage(await parseMessage(unescapeFromLines(raw.bytes), origin, { truncated: raw.noFinalNewline }), damage);
         }
         break;
       }
       case 'message': {
-        const bytes = trimLeadingBlankLines(await readAll((await withoutBom(e)).chunks));
+        const { chunks, damage } = await content(e);
+        const bytes = trimLeadingBlankLines(await readAll(chunks));
         read++;
-        yield await parseMessage(bytes, run.origin(file));
+        yield withDamage(await parseMessage(bytes, run.origin(file)), damage);
         break;
       }
       case 'patch-text':
       case 'archive-text': {
-        const dec = decodeGuess(await readAll((await withoutBom(e)).chunks));
+        const { chunks, damage } = await content(e);
+        const dec = decodeGuess(await readAll(chunks));
         const text = dec.text.includes('\r') ? dec.text.replace(/\r\n/g, '\n') : dec.text;
         const origin = run.origin(file);
         const msg = e.sniffed.kind === 'patch-text' ? parsePatchText(text, origin, subjectFromName(e.name)) : parseArchiveText(text, origin);
         if (dec.fallback) msg.damage.push('charset-fallback');
         read++;
-        yield msg;
+        yield withDamage(msg, damage);
         break;
       }
       // Empty and binary entries are never opened for reading.
@@ -135,7 +164,7 @@ export async function* entryMessages(run: InputRun, e: Entry): AsyncGenerator<Me
         break;
       case 'binary':
         run.skip(e.rel ?? run.summary.path, `not mail: ${e.sniffed.reason}`);
-        if (e.rel === undefined) run.error(null, `not mail: ${e.sniffed.reason}`);
+        if (e.rel === undefined) run.refuse(`not mail: ${e.sniffed.reason}`);
         break;
     }
   } catch (err) {

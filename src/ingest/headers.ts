@@ -38,6 +38,11 @@ function fieldNameEnd(buf: Uint8Array, i: number, end: number): number {
   return k < end && buf[k] === 0x3a ? k + 1 : 0;
 }
 
+/** Is the line [i, e) a header field (`Name: value`)? */
+export function isFieldLine(buf: Uint8Array, i: number, e: number): boolean {
+  return fieldNameEnd(buf, i, e) > 0;
+}
+
 /** End of the line starting at `i` (index of '\n', or `end`). */
 function lineEnd(buf: Buffer, i: number, end: number): number {
   const n = buf.indexOf(NL, i);

@@ -57,6 +57,9 @@ export async function parseMessage(raw: Buffer, origin: MessageOrigin, opts: Par
 async function fill(msg: Message, raw: Buffer, opts: ParseOptions): Promise<void> {
   const damage = new Set<string>();
   if (opts.truncated) damage.add('truncated');
+  // Mail text never holds NUL (RFC 5322); one here is damage to this message (a disk block lost to zeros, a
+  // binary pasted in), read around as text.
+  if (raw.indexOf(0) !== -1) damage.add('nul-bytes');
   const hb = splitHeaderBlock(raw);
   if (!hb) {
     const text = decodeGuess(raw);

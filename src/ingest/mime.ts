@@ -11,6 +11,7 @@
 //    `0001-foo.patch` is no longer told apart from the message it came with.
 // mailparser is still what turns HTML-only mail into text (html-to-text with its settings); it is loaded
 // only when such a message is met.
+import { BUDGETS } from '../budgets.js';
 import type { Attachment } from './types.js';
 import { decodeCharset } from './charset.js';
 import { header, parseParams, splitHeaderBlock, type HeaderField, type ParamValue } from './headers.js';
@@ -38,6 +39,13 @@ interface Collected {
   damage: Set<string>;
   dropped: string[];
 }
+
+/**
+ * How many multiparts deep the walker opens (the message's own multipart counts as the first). Mail clients
+ * nest a handful (signed, mixed, alternative, related); the limit keeps a crafted message from costing
+ * time or stack. A multipart below it is read as plain text, flagged 'mime-depth-limit' (see damage.ts).
+ */
+export const MAX_MIME_DEPTH = BUDGETS.mimeDepth;
 
 const PATCH_TYPES = /^(?:text|application)\/(?:x-)?(?:patch|diff)$/;
 const PATCH_NAME = /\.(?:patch|diff)$/i;
@@ -185,6 +193,9 @@ function filenameOf(fields: HeaderField[], ct: ParamValue): string | null {
   return disp.params.get('filename') ?? ct.params.get('name') ?? null;
 }
 
+/** The part read as plain text whatever it declares (a broken or too deeply nested multipart). */
+const asPlainText = (leaf: Leaf): Leaf => ({ ...leaf, ct: { value: 'text/plain', params: new Map() } });
+
 function walk(buf: Buffer, start: number, end: number, dflt: string, out: Collected, depth: number): void {
   const hb = splitHeaderBlock(buf, start, end, false);
   // A part with no header lines is all body (after its empty header block's blank line), with the default type.
@@ -193,12 +204,18 @@ function walk(buf: Buffer, start: number, end: number, dflt: string, out: Collec
   const ct = contentType(fields, dflt);
   const leaf: Leaf = { fields, ct, raw: buf.subarray(start, end), body: buf.subarray(bodyStart, end) };
 
-  if (ct.value.startsWith('multipart/') && depth < 20) {
+  if (ct.value.startsWith('multipart/')) {
+    if (depth >= MAX_MIME_DEPTH) {
+      // Its text (boundaries and part headers included) is still searched: a patch in it is not lost.
+      out.damage.add('mime-depth-limit');
+      out.bodyParts.push(leafText(asPlainText(leaf), out.damage));
+      return;
+    }
     const boundary = ct.params.get('boundary');
     const mp = boundary ? splitMultipart(buf, bodyStart, end, boundary) : null;
     if (!mp || mp.parts.length === 0) {
       out.damage.add('mime-broken');
-      out.bodyParts.push(leafText({ ...leaf, ct: { value: 'text/plain', params: new Map() } }, out.damage));
+      out.bodyParts.push(leafText(asPlainText(leaf), out.damage));
       return;
     }
     if (!mp.closed) out.damage.add('truncated');
@@ -213,7 +230,7 @@ function walk(buf: Buffer, start: number, end: number, dflt: string, out: Collec
   classifyLeaf(leaf, out);
 }
 
-/** multipart/alternative: the text/plain alternative when there is one, else the first that yields text. */
+/** multipart/alternative (at `depth`): the text/plain alternative when there is one, else the first that yields text. */
 function walkAlternative(buf: Buffer, mp: Multipart, dflt: string, out: Collected, depth: number): void {
   const kids = mp.parts.map((p) => {
     const hb = splitHeaderBlock(buf, p.start, p.end, false);
@@ -278,11 +295,11 @@ export async function decodeMimeBody(buf: Buffer, fields: HeaderField[], bodySta
     const mp = boundary ? splitMultipart(buf, bodyStart, buf.length, boundary) : null;
     if (!mp || mp.parts.length === 0) {
       out.damage.add('mime-broken');
-      out.bodyParts.push(leafText({ ...root, ct: { value: 'text/plain', params: new Map() } }, out.damage));
+      out.bodyParts.push(leafText(asPlainText(root), out.damage));
     } else {
       if (!mp.closed) out.damage.add('truncated');
       const childDefault = ct.value === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
-      if (ct.value === 'multipart/alternative') walkAlternative(buf, mp, childDefault, out, 1);
+      if (ct.value === 'multipart/alternative') walkAlternative(buf, mp, childDefault, out, 0);
       else for (const p of mp.parts) walk(buf, p.start, p.end, childDefault, out, 1);
     }
   } else if (ct.value === 'text/plain' || !ct.value) {

@@ -3,6 +3,7 @@
 import { TextDecoder } from 'node:util';
 import { isFromLine } from './mbox.js';
 import { header, splitHeaderBlock } from './headers.js';
+import { bareCrToLf, hasBareCrLineEnds } from './lineends.js';
 import { containsDiff, looksLikePatchText } from './patchtext.js';
 
 /** A byte order mark at the start of a file (Windows "Save as" text). */
@@ -16,7 +17,11 @@ export type Sniffed = (
   | { kind: 'patch-text' }
   /** `mailLike` names what makes it look like mail (null: plain text with nothing of mail in it). */
   | { kind: 'archive-text'; mailLike: string | null }
-) & { bom?: Bom };
+) & {
+  bom?: Bom;
+  /** Lines end in bare CRs (classic Mac OS): the content is read through bareCrToLf(). */
+  lineEnds?: 'cr';
+};
 
 export function bomOf(b: Uint8Array): Bom | null {
   if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return 'utf-8';
@@ -76,35 +81,76 @@ export function mailSignal(text: string): string | null {
   if (/^-{3,}\s*Original Message\s*-{3,}\s*$/im.test(head)) return 'quoted Original Message';
   if (/^\s*On .*wrote:\s*$/m.test(head)) return 'reply attribution';
   if (/^(?:From|Date|Subject):\s*\S/m.test(head.split('\n').slice(0, 15).join('\n'))) return 'From/Date/Subject lines';
-  if (/^.*\S+ at [A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\s*\n\s*\w{3} \w{3} +\d{1,2} \d{2}:\d{2}/m.test(head)) return 'pipermail sender line';
+  if (pipermailSender(head)) return 'pipermail sender line';
   if (containsDiff(text)) return 'a diff';
   if (/^>+ ?[+-][^+-]/m.test(head)) return 'quoted diff lines';
   return null;
 }
 
+/** A pipermail sender line (`name at example.org`) followed by its date line, line by line (linear). */
+function pipermailSender(head: string): boolean {
+  const lines = head.split('\n');
+  for (let i = 0; i + 1 < lines.length; i++)
+    if (/\S at [A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\s*$/.test(lines[i]!) && /^\s*\w{3} \w{3} +\d{1,2} \d{2}:\d{2}/.test(lines[i + 1]!)) return true;
+  return false;
+}
+
 /** Classify a sample of a file (the first SNIFF_BYTES, or all of it if shorter). */
 export function sniff(sample: Buffer, name: string): Sniffed {
   const bom = bomOf(sample);
-  if (bom) {
-    const inner = bom === 'utf-8' ? sample.subarray(3) : utf16ToUtf8(sample.subarray(0, sample.length & ~1), bom);
-    return { ...sniffText(inner, name), bom };
-  }
-  return sniffText(sample, name);
+  let text = sample;
+  if (bom) text = bom === 'utf-8' ? sample.subarray(3) : utf16ToUtf8(sample.subarray(0, sample.length & ~1), bom);
+  const cr = hasBareCrLineEnds(text);
+  const s = sniffText(cr ? bareCrToLf(text) : text, name);
+  if (bom) s.bom = bom;
+  if (cr) s.lineEnds = 'cr';
+  return s;
 }
 
+/**
+ * How many non-blank lines an mbox may carry before its first envelope and still be read as one when no
+ * second envelope shows it is an archive: a stray line or two (a mail client's status line, a shell prompt)
+ * is damage; a page of text before one envelope is a document that quotes a message.
+ */
+const MAX_PREAMBLE_LINES = 5;
+
+/** The line [p, e) as a string, without a trailing CR. */
+const lineAt = (b: Buffer, p: number, e: number): string => b.toString('latin1', p, e).replace(/\r$/, '');
+
+/**
+ * An mbox with something before its first envelope: envelope lines further on, each followed by mail
+ * headers, with few lines before the first, or with a second one (an archive whose first message was cut).
+ */
+function mboxAfterPreamble(sample: Buffer, start: number): boolean {
+  let first = -1;
+  for (let hit = sample.indexOf('\nFrom ', start, 'latin1'); hit !== -1; hit = sample.indexOf('\nFrom ', hit + 1, 'latin1')) {
+    const p = hit + 1;
+    const e = sample.indexOf(0x0a, p);
+    if (e === -1) break; // the sample ends inside the line
+    if (!isFromLine(lineAt(sample, p, e)) || !mailHeaderBlock(sample.subarray(p))) continue;
+    if (first !== -1) return true;
+    first = p;
+  }
+  if (first === -1) return false;
+  const preamble = sample.toString('latin1', start, first).split('\n');
+  return preamble.filter((l) => l.trim()).length <= MAX_PREAMBLE_LINES;
+}
+
+// Structure is decided before bytes: binary bytes inside an mbox or a message are damage to one message
+// (message.ts flags NUL bytes), not a reason to read nothing of the file.
 function sniffText(sample: Buffer, name: string): Sniffed {
   if (sample.length === 0) return { kind: 'empty' };
-  const bin = binaryReason(sample);
-  if (bin) return { kind: 'binary', reason: bin };
   // Leading blank lines do not matter.
   let start = 0;
   while (start < sample.length && (sample[start] === 0x0a || sample[start] === 0x0d || sample[start] === 0x20 || sample[start] === 0x09)) start++;
   if (start === sample.length) return { kind: 'empty' };
   let lineEnd = sample.indexOf(0x0a, start);
   if (lineEnd === -1) lineEnd = sample.length;
-  const first = sample.toString('latin1', start, lineEnd).replace(/\r$/, '');
-  if (isFromLine(first)) return { kind: 'mbox' };
+  if (isFromLine(lineAt(sample, start, lineEnd))) return { kind: 'mbox' };
   if (mailHeaderBlock(sample.subarray(start))) return { kind: 'message' };
+  if (mboxAfterPreamble(sample, start)) return { kind: 'mbox' };
+  const bin = binaryReason(sample);
+  if (bin) return { kind: 'binary', reason: bin };
   const text = sample.toString('utf8');
   if (/\.(?:patch|diff)$/i.test(name) || looksLikePatchText(text)) return { kind: 'patch-text' };
   return { kind: 'archive-text', mailLike: mailSignal(text) };

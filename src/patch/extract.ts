@@ -10,7 +10,7 @@
 import type { FilePatch, Patch, PatchKind, ReviewComment } from './types.js';
 import { bodyLines, type BodyLine } from './lines.js';
 import { fileHeaderAt, parseFileHeader, unknownFile } from './diff-headers.js';
-import { parseHunkHeader, readHunk, type HunkRead, type ReadOptions } from './hunks.js';
+import { parseHunkHeader, readHunk, type HunkHeader, type HunkRead, type ReadOptions } from './hunks.js';
 import { baseCommitOf, headerBlockAt, isFooter, isRule, isScissors, isSignature, isSnip } from './markers.js';
 import { mayStartFragment, readFragment } from './fragments.js';
 import { numberedCodeAt } from './numbered.js';
@@ -44,7 +44,15 @@ export interface TextStats {
 }
 
 /** Damage hints from ingest that concern the text of a patch. */
-const TEXT_HINTS = new Set(['format-flowed', 'format-flowed-delsp', 'html-converted', 'quoted-printable-soft-breaks', 'charset-fallback', 'truncated']);
+const TEXT_HINTS = new Set([
+  'format-flowed',
+  'format-flowed-delsp',
+  'html-converted',
+  'quoted-printable-soft-breaks',
+  'charset-fallback',
+  'truncated',
+  'cr-line-ends',
+]);
 
 class Builder {
   readonly files: FilePatch[] = [];
@@ -188,6 +196,9 @@ function textStats(lines: readonly BodyLine[]): TextStats {
   return { lines: lines.length, quoted, own, diffLike: 0, shortlog, pullRequest };
 }
 
+/** The `@@ ... @@` part of a hunk header line (the section after it can be long). */
+const hunkHeaderText = (t: string): string => t.slice(0, t.indexOf('@@', 2) + 2);
+
 /** Patches in one text. */
 export function extractText(text: string, src: TextSource): TextExtraction {
   const lines = bodyLines(text);
@@ -281,7 +292,14 @@ export function extractText(text: string, src: TextSource): TextExtraction {
     const hh = parseHunkHeader(t);
     if (hh) {
       const b = joinable(d, true) ?? start(d, L.no);
-      const read = readHunk(lines, i + 1, d, hh, L.no, opts);
+      let header: HunkHeader | null = null;
+      if ('damaged' in hh) {
+        // The lines are still the patch's; read them as a piece without a header, so without line numbers.
+        notes.push(`body line ${L.no}: damaged hunk header ${JSON.stringify(hunkHeaderText(t))}: ${hh.damaged}; its lines are read without line numbers`);
+        b.damage.add('damaged-hunk-header');
+      } else header = hh;
+      const read = readHunk(lines, i + 1, d, header, L.no, opts);
+      if (!header) read.hunk.section = hh.section;
       b.addHunk(read, true);
       i = Math.max(read.next, i + 1);
       continue;

@@ -35,17 +35,33 @@ export interface HunkHeader {
   section: string;
 }
 
-export function parseHunkHeader(t: string): HunkHeader | null {
+/** A line shaped like a hunk header whose numbers no diff can have: why, and its section (still good). */
+export interface DamagedHunkHeader {
+  damaged: string;
+  section: string;
+}
+
+/**
+ * The `@@ -a,b +c,d @@ section` line, or null when `t` is not one. Numbers beyond exact integer range
+ * (2^53) would silently turn into floats; such a header is damaged, and its line numbers are not used.
+ */
+export function parseHunkHeader(t: string): HunkHeader | DamagedHunkHeader | null {
   if (!t.startsWith('@@')) return null;
   const m = HUNK_HEADER.exec(t);
   if (!m) return null;
-  return {
+  const h: HunkHeader = {
     oldStart: Number(m[1]),
     oldLines: m[2] === undefined ? 1 : Number(m[2]),
     newStart: Number(m[3]),
     newLines: m[4] === undefined ? 1 : Number(m[4]),
     section: (m[5] ?? '').replace(/\s+$/, ''),
   };
+  const bad = [m[1], m[2], m[3], m[4]].find((d) => d !== undefined && !Number.isSafeInteger(Number(d)));
+  if (bad !== undefined) return { damaged: `${bad} is too large for a line number or count`, section: h.section };
+  // Line numbers are counted up from the start: the last one must be exact too.
+  if (!Number.isSafeInteger(h.oldStart + h.oldLines) || !Number.isSafeInteger(h.newStart + h.newLines))
+    return { damaged: 'its lines would run past the largest exact line number', section: h.section };
+  return h;
 }
 
 export interface ReadOptions {

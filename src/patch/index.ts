@@ -1,5 +1,6 @@
 // Patch stage entry point: every diff, quoted diff, fragment and line-numbered code in a message
 // (body and text attachments), and the message's place in a series.
+import { damageNotes } from '../ingest/damage.js';
 import type { Message } from '../ingest/types.js';
 import type { Patch } from './types.js';
 import { extractText, type TextSource, type TextStats } from './extract.js';
@@ -41,7 +42,9 @@ export function extractPatches(msg: Message): Extraction {
     hints: msg.damage,
   };
   const found: Omit<Patch, 'id'>[] = [];
-  const notes: string[] = [];
+  // What ingest had to work around comes first, in words; with no patch it goes with the reason.
+  const ingestNotes = damageNotes(msg);
+  const notes = [...ingestNotes];
   const bases: string[] = [];
   const body = extractText(msg.body, src);
   found.push(...body.patches);
@@ -58,7 +61,7 @@ export function extractPatches(msg: Message): Extraction {
   const patches: Patch[] = found.map((p, k) => ({ id: `${msg.origin.input}#${msg.origin.index}.${k + 1}`, ...p }));
   return {
     patches,
-    reason: patches.length ? null : nothingFound(msg, body.stats),
+    reason: patches.length ? null : [nothingFound(msg, body.stats), ...ingestNotes].join('; '),
     notes,
     baseCommits: [...new Set(bases)],
   };

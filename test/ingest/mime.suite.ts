@@ -1,8 +1,9 @@
 // Ingest: MIME bodies (base64, quoted-printable, charsets, attachments, format=flowed, HTML-only, alternatives).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeQuotedPrintable } from '../../src/ingest/mime.js';
+import { decodeQuotedPrintable, MAX_MIME_DEPTH } from '../../src/ingest/mime.js';
 import { parseMessage } from '../../src/ingest/message.js';
+import { extractPatches } from '../../src/patch/index.js';
 import { fixture, readInput } from './helpers.js';
 
 const one = async (name: string) => (await readInput(fixture(name))).messages[0]!;
@@ -20,6 +21,32 @@ const DIFF_LINES = [
 function hasDiff(text: string): void {
   const lines = text.split('\n');
   for (const l of DIFF_LINES) assert.ok(lines.includes(l), `missing line: ${JSON.stringify(l)}`);
+}
+
+const GIZMO_PATCH = [
+  'diff --git a/drivers/misc/gizmo/ring.c b/drivers/misc/gizmo/ring.c',
+  'index 0a1b2c3..4d5e6f7 100644',
+  '--- a/drivers/misc/gizmo/ring.c',
+  '+++ b/drivers/misc/gizmo/ring.c',
+  '@@ -40,6 +40,7 @@ static int gizmo_ring_fill(struct gizmo_ring *r)',
+  ' \tspin_lock(&r->lock);',
+  ' \tif (!r->slots) {',
+  ' \t\tr->err = -ENOMEM;',
+  '+\t\tspin_unlock(&r->lock);',
+  ' \t\treturn -ENOMEM;',
+  ' \t}',
+  ' \tspin_unlock(&r->lock);',
+  '',
+].join('\n');
+
+/** A message of `levels` multiparts nested in one another (its own included); `leaf` is the innermost part. */
+function nestedMultiparts(levels: number, leaf: string): Buffer {
+  let part = leaf;
+  for (let k = levels; k >= 1; k--) {
+    const head = k === 1 ? 'From: Dana Dev <dana@example.org>\nSubject: [PATCH] gizmo: unlock on error\nMIME-Version: 1.0\n' : '';
+    part = `${head}Content-Type: multipart/mixed; boundary="lvl${k}"\n\n--lvl${k}\nContent-Type: text/plain\n\nwrapped at level ${k}\n--lvl${k}\n${part}\n--lvl${k}--\n`;
+  }
+  return Buffer.from(part);
 }
 
 describe('ingest/mime', () => {
@@ -118,6 +145,40 @@ describe('ingest/mime', () => {
     });
     assert.equal(ok.body, 'longline a=b\n');
     assert.deepEqual(ok.damage, []);
+  });
+
+  it('reads multiparts nested past the depth limit as text, so a patch there is found, and says so', async () => {
+    const patch = `Content-Type: text/x-patch; name="0001-gizmo.patch"\nContent-Disposition: attachment; filename="0001-gizmo.patch"\n\n${GIZMO_PATCH}`;
+    const origin = { input: 'deep.eml', index: 7 };
+    // At the limit every multipart is opened: the patch is an attachment, nothing is damaged.
+    const within = await parseMessage(nestedMultiparts(MAX_MIME_DEPTH, patch), origin);
+    assert.deepEqual(within.damage, []);
+    assert.deepEqual(
+      within.attachments.map((a) => a.filename),
+      ['0001-gizmo.patch'],
+    );
+    assert.deepEqual(extractPatches(within).notes, []);
+
+    const deep = await parseMessage(nestedMultiparts(MAX_MIME_DEPTH + 1, patch), origin);
+    assert.equal(deep.error, null);
+    assert.deepEqual(deep.damage, ['mime-depth-limit']);
+    // The text parts above the limit are read as parts; the rest is searched as text.
+    for (let k = 1; k <= MAX_MIME_DEPTH; k++) assert.match(deep.body, new RegExp(`^wrapped at level ${k}$`, 'm'));
+    const ex = extractPatches(deep);
+    assert.equal(ex.patches.length, 1);
+    assert.equal(ex.patches[0]!.files[0]!.path, 'drivers/misc/gizmo/ring.c');
+    assert.deepEqual(
+      ex.patches[0]!.files[0]!.hunks.map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines]),
+      [[40, 6, 40, 7]],
+    );
+    const note = `deep.eml: message 7: MIME multiparts nested more than ${MAX_MIME_DEPTH} deep (the depth limit): the parts below the limit were read as plain text`;
+    assert.deepEqual(ex.notes, [note]);
+
+    // With no patch to be found there, the note goes with the reason.
+    const image = 'Content-Type: image/png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n';
+    const none = extractPatches(await parseMessage(nestedMultiparts(MAX_MIME_DEPTH + 3, image), origin));
+    assert.equal(none.patches.length, 0);
+    assert.ok(none.reason?.endsWith(`; ${note}`), none.reason ?? '');
   });
 
   it('decodes quoted-printable soft breaks, escapes and broken escapes', () => {

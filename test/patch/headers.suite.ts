@@ -158,4 +158,40 @@ describe('patch: file headers', () => {
     assert.deepEqual(shape(p), [' -']);
     assert.equal(p.files[0]!.hunks[0]!.lines[1]!.text, '- ');
   });
+
+  it('a hunk header with numbers past exact integers is damaged: named in a note, its lines kept unnumbered', () => {
+    const diff = (header: string): string =>
+      [
+        'diff --git a/drivers/misc/gizmo/ring.c b/drivers/misc/gizmo/ring.c',
+        '--- a/drivers/misc/gizmo/ring.c',
+        '+++ b/drivers/misc/gizmo/ring.c',
+        `${header} static int gizmo_ring_fill(struct gizmo_ring *r)`,
+        ' \tspin_lock(&r->lock);',
+        '+\tspin_unlock(&r->lock);',
+        ' \treturn -ENOMEM;',
+        '',
+      ].join('\n');
+    for (const [header, why] of [
+      ['@@ -12345678901234567890,2 +1,3 @@', '12345678901234567890 is too large for a line number or count'],
+      ['@@ -1,2 +1,18446744073709551616 @@', '18446744073709551616 is too large for a line number or count'],
+      ['@@ -9007199254740990,2 +1,3 @@', 'its lines would run past the largest exact line number'],
+    ]) {
+      const ex = extractBody(diff(header!));
+      assert.equal(ex.patches.length, 1, header);
+      const p = ex.patches[0]!;
+      assert.equal(p.kind, 'diff');
+      assert.ok(p.damage.includes('damaged-hunk-header'), header);
+      assert.deepEqual(ex.notes, [`body line 4: damaged hunk header ${JSON.stringify(header)}: ${why}; its lines are read without line numbers`]);
+      const h = p.files[0]!.hunks[0]!;
+      assert.deepEqual([h.oldStart, h.newStart, h.declared, h.section], [null, null, null, 'static int gizmo_ring_fill(struct gizmo_ring *r)']);
+      assert.deepEqual(shape(p), [' + ']);
+      assert.ok(h.lines.every((l) => l.oldLine === null && l.newLine === null));
+      assert.doesNotMatch(JSON.stringify(p), /\de[+-]?\d/); // no number written as a float
+    }
+    // Large but exact numbers are a header like any other.
+    const ok = extractBody(diff('@@ -4294967296,2 +4294967296,3 @@'));
+    const h = ok.patches[0]!.files[0]!.hunks[0]!;
+    assert.deepEqual([h.oldStart, h.newStart, h.lines.at(-1)!.oldLine], [4294967296, 4294967296, 4294967297]);
+    assert.deepEqual(ok.notes, []);
+  });
 });
