@@ -1,6 +1,6 @@
 // kreview command line: scan, check, report, rules, cron, ir, explain.
 
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
@@ -14,7 +14,10 @@ import { VERSION } from './version.js';
 import { FAIL_ON, ignoreMatcher, type Config, type FailOn } from './config/index.js';
 import { readRunDocument, runDocument, RunFileError, summarize, type CheckedFile, type RunDocument } from './report/document.js';
 import { markBaseline } from './report/baseline.js';
-import { failCode, loadSemantics, loadSetup, scanRun, SetupError, type SetupOptions } from './run.js';
+import { checkTree, exitCode, failCode, loadSemantics, loadSetup, scanRun, SetupError, type SetupOptions } from './run.js';
+import { TreeError } from './source/git.js';
+import { notReadMessage, readSource, sourceInputs } from './source-file.js';
+import { Interrupt, markIncomplete, SIGNAL_EXIT } from './interrupt.js';
 import { ConfigError } from './config/index.js';
 import type { NightConfig } from './cron/config.js';
 import { FORMATS, render, type Format } from './report/index.js';
@@ -94,29 +97,18 @@ async function emit(io: Io, doc: RunDocument, o: Pick<RunOptions, 'format' | 'ou
   else io.stdout(files[0]!.content);
 }
 
-/** C files named on the command line, directories searched recursively. */
-function cFiles(paths: string[]): { files: string[]; missing: string[] } {
-  const files: string[] = [];
-  const missing: string[] = [];
-  const walk = (p: string): void => {
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(p);
-    } catch {
-      missing.push(p);
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const e of readdirSync(p).sort()) walk(join(p, e));
-    } else if (['.c', '.h'].includes(extname(p))) {
-      files.push(p);
-    }
-  };
-  for (const p of paths) walk(p);
-  return { files, missing };
+/** A C file named on the command line, read; a file that cannot be read ends the command (exit 2). */
+async function namedSource(path: string): Promise<string> {
+  const r = await readSource(path);
+  if (!r.ok) throw new UsageError(notReadMessage(path, r));
+  return r.text;
 }
 
-/** Run the CLI; returns the exit code (0 done, 1 findings at or above --fail-on, 2 unusable arguments or input). */
+/**
+ * Run the CLI; returns the exit code (README, "Exit codes"): 0 nothing at or above --fail-on, 1
+ * findings at or above it, 2 unusable arguments or an input named that could not be read at all,
+ * 130/143 a check or scan stopped by SIGINT/SIGTERM (the report of what was done is still written).
+ */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let code = 0;
   const program = new Command('kreview')
@@ -132,6 +124,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .argument('<inputs...>', 'files, directories or - for stdin')
       .option('--tree <dir>', 'kernel git tree for pre-images (index blobs, base-commit, HEAD)'),
   ).action(async (inputs: string[], o: RunOptions) => {
+    const stop = Interrupt.listen();
+    try {
+      code = await scan(inputs, o, stop);
+    } finally {
+      stop.dispose();
+    }
+  });
+
+  async function scan(inputs: string[], o: RunOptions, stop: Interrupt): Promise<number> {
+    await checkTree(o.tree);
     const setup = loadSetup(o);
     const sem = loadSemantics(o.rules, setup.cfg.semantics);
     let bar: SingleBar | null = null;
@@ -141,6 +143,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       tree: o.tree,
       args: argv,
       stdin: io.stdin,
+      signal: stop.signal,
       onMessage: (n: number) => {
         if (!io.isTTY) return;
         if (n === 500 && !bar) {
@@ -151,10 +154,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       },
     });
     (bar as SingleBar | null)?.stop();
+    if (stop.received) markIncomplete(doc, stop.received, `the ${doc.messages.length} messages read before it, and their patches analysed by then`);
     await emit(io, doc, o, setup.cfg);
     for (const i of doc.inputs) for (const e of i.errors) io.stderr(`kreview: ${e}\n`);
-    code = unreadable.length ? 2 : failCode(doc.findings, o.failOn ?? setup.cfg.failOn ?? 'error');
-  });
+    if (stop.received) return SIGNAL_EXIT[stop.received];
+    return exitCode(unreadable.length, doc.findings, o.failOn ?? setup.cfg.failOn ?? 'error');
+  }
 
   addRunOptions(
     program
@@ -162,31 +167,47 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .description('analyse whole C files (no patch): every finding is reported as present')
       .argument('<paths...>', 'C files or directories'),
   ).action(async (paths: string[], o: RunOptions) => {
+    const stop = Interrupt.listen();
+    try {
+      code = await check(paths, o, stop);
+    } finally {
+      stop.dispose();
+    }
+  });
+
+  async function check(paths: string[], o: RunOptions, stop: Interrupt): Promise<number> {
     const { cfg, baseline, baselinePath } = loadSetup(o);
     const sem = loadSemantics(o.rules, cfg.semantics);
     const ignored = ignoreMatcher(cfg);
-    const { files, missing } = cFiles(paths);
     const findings: Finding[] = [];
     const notes: string[] = [];
     const checked: CheckedFile[] = [];
-    for (const f of files) {
-      if (ignored?.(f)) {
-        checked.push({ path: f, status: 'ignored', functions: 0, reason: 'ignored by the configuration' });
+    // Named inputs that could not be read at all: they, and only they, make the exit code 2.
+    const failedNamed: string[] = [];
+    for await (const s of sourceInputs(paths)) {
+      if (stop.received) break;
+      if (s.skipped) {
+        checked.push({ path: s.path, status: s.skipped.status, functions: 0, reason: s.skipped.reason });
+        if (s.named && s.skipped.status === 'unreadable') failedNamed.push(notReadMessage(s.path, { status: 'unreadable', reason: s.skipped.reason }));
         continue;
       }
-      let text: string;
-      try {
-        text = readFileSync(f, 'utf8');
-      } catch (e) {
-        checked.push({ path: f, status: 'unreadable', functions: 0, reason: (e as NodeJS.ErrnoException).code ?? String(e) });
+      if (ignored?.(s.path)) {
+        checked.push({ path: s.path, status: 'ignored', functions: 0, reason: 'ignored by the configuration' });
         continue;
       }
-      const r = await checkFile(f, text, { sem, rules: cfg.rules });
-      findings.push(...r.findings);
-      notes.push(...r.notes.map((n) => `${f}: ${n}`));
-      checked.push({ path: f, status: 'ok', functions: r.functions.length, reason: null });
+      const r = await readSource(s.path, s.named);
+      if (!r.ok) {
+        // Refused (binary, too large, a FIFO) is reported as unreadable: either way it was not read.
+        checked.push({ path: s.path, status: 'unreadable', functions: 0, reason: r.reason });
+        if (s.named) failedNamed.push(notReadMessage(s.path, r));
+        continue;
+      }
+      notes.push(...r.notes.map((n) => `${s.path}: ${n}`));
+      const res = await checkFile(s.path, r.text, { sem, rules: cfg.rules });
+      findings.push(...res.findings);
+      notes.push(...res.notes.map((n) => `${s.path}: ${n}`));
+      checked.push({ path: s.path, status: 'ok', functions: res.functions.length, reason: null });
     }
-    for (const m of missing) checked.push({ path: m, status: 'unreadable', functions: 0, reason: 'no such file or directory' });
     if (baseline) markBaseline(findings, baseline);
     const doc = runDocument({
       command: 'check',
@@ -196,10 +217,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       findings,
       notes,
     });
+    if (stop.received) markIncomplete(doc, stop.received, `the ${checked.length} files dealt with before it`);
     await emit(io, doc, o, cfg);
-    for (const c of checked) if (c.status === 'unreadable') io.stderr(`kreview: ${c.path}: cannot read (${c.reason})\n`);
-    code = checked.some((c) => c.status === 'unreadable') ? 2 : failCode(findings, o.failOn ?? cfg.failOn ?? 'error');
-  });
+    for (const m of failedNamed) io.stderr(`kreview: ${m}\n`);
+    if (stop.received) return SIGNAL_EXIT[stop.received];
+    return exitCode(failedNamed.length, findings, o.failOn ?? cfg.failOn ?? 'error');
+  }
 
   program
     .command('report')
@@ -360,23 +383,22 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(rulesOpt())
     .action(async (input: string, o: { function?: string; tree?: string; format: string; rules?: string }) => {
+      await checkTree(o.tree);
       const sem = loadSemantics(o.rules);
       const fns = [];
       if (['.c', '.h'].includes(extname(input))) {
-        let text: string;
-        try {
-          text = readFileSync(input, 'utf8');
-        } catch {
-          throw new UsageError(`${input}: cannot read`);
-        }
-        fns.push(...(await checkFile(input, text, { sem })).functions);
+        fns.push(...(await checkFile(input, await namedSource(input), { sem })).functions);
       } else {
         const res = await scanMessages([input], { stdin: io.stdin });
-        if (res.unreadable.length) throw new UsageError(`${input}: cannot read`);
+        if (res.unreadable.length) throw new UsageError(res.doc.inputs[0]?.errors[0] ?? `${input}: cannot read`);
         for (const r of await reviewPatches(res.patches, { sem, tree: o.tree })) fns.push(...r.pre, ...r.post);
       }
       const chosen = o.function ? fns.filter((f) => f.name === o.function) : fns;
-      if (o.function && !chosen.length) io.stderr(`kreview: no function '${o.function}' in ${input}\n`);
+      if (o.function && !chosen.length)
+        throw new UsageError(
+          `no function '${o.function}' in ${input} (${fns.length} functions: ${[...new Set(fns.map((f) => f.name))].slice(0, 10).join(', ') || 'none'})`,
+        );
+      if (!fns.length) io.stderr(`kreview: no functions in ${input}\n`);
       if (o.format === 'json') io.stdout(JSON.stringify(chosen, null, 1) + '\n');
       else io.stdout(chosen.map((f) => formatFunctionIR(f)).join('\n'));
     });
@@ -401,10 +423,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         findings = Array.isArray(doc.findings) ? doc.findings : [];
       } else {
         if (!inputs.length) throw new UsageError('explain needs --from FILE.json or inputs to re-run on');
+        await checkTree(o.tree);
         const sem = loadSemantics(o.rules);
         findings = [];
-        const { files } = cFiles(inputs.filter((i) => ['.c', '.h'].includes(extname(i))));
-        for (const f of files) findings.push(...(await checkFile(f, readFileSync(f, 'utf8'), { sem })).findings);
+        for await (const s of sourceInputs(inputs.filter((i) => ['.c', '.h'].includes(extname(i))))) {
+          if (s.skipped?.status === 'unreadable' && s.named) throw new UsageError(notReadMessage(s.path, { status: 'unreadable', reason: s.skipped.reason }));
+          if (s.skipped) continue;
+          const r = await readSource(s.path, s.named);
+          if (!r.ok && s.named) throw new UsageError(notReadMessage(s.path, r));
+          if (r.ok) findings.push(...(await checkFile(s.path, r.text, { sem })).findings);
+        }
         const mail = inputs.filter((i) => !['.c', '.h'].includes(extname(i)));
         if (mail.length) {
           const res = await scanMessages(mail, { stdin: io.stdin });
@@ -425,7 +453,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UsageError || e instanceof SetupError) {
+    // TreeError: git failed on the tree mid-run (it was checked before): said in one line too.
+    if (e instanceof UsageError || e instanceof SetupError || e instanceof TreeError) {
       io.stderr(`kreview: ${e.message}\n`);
       return 2;
     }

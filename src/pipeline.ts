@@ -2,11 +2,13 @@
 // Everything a run reads is accounted for in the document it returns.
 
 import { openInput, openText, InputError } from './ingest/index.js';
+import { refusal } from './ingest/entries.js';
+import { ABORTED, unlessAborted } from './interrupt.js';
 import type { InputSummary, Message } from './ingest/types.js';
 import { extractPatches, groupSeries, seriesOf, type SeriesEntry, type SeriesMember } from './patch/index.js';
 import type { Patch, ReviewComment, SeriesInfo } from './patch/types.js';
 import type { Finding } from './analysis/types.js';
-import { reviewPatches, type PatchReview, type ReviewOptions } from './review.js';
+import { applicationGroups, reviewPatches, type PatchReview, type ReviewOptions } from './review.js';
 
 export interface MessageEntry {
   input: string;
@@ -72,13 +74,15 @@ export interface ScanDocument {
 export interface ScanOptions {
   stdin?: NodeJS.ReadableStream;
   onMessage?: (count: number, input: string) => void;
+  /** Stop reading (SIGINT, SIGTERM): what was read so far is the result. */
+  signal?: AbortSignal;
 }
 
 export interface ScanResult {
   doc: ScanDocument;
   /** The patches with their lines, in input order (for the later stages). */
   patches: Patch[];
-  /** Inputs that could not be opened at all (the CLI exits 2). */
+  /** Inputs that could not be read at all: not opened, or content that is not mail (the CLI exits 2). */
   unreadable: string[];
 }
 
@@ -105,22 +109,29 @@ export async function scanMessages(inputs: ScanInput[], opts: ScanOptions = {}):
   let count = 0;
 
   for (const input of inputs) {
+    if (opts.signal?.aborted) break;
     const path = typeof input === 'string' ? input : input.name;
-    let reader: Awaited<ReturnType<typeof openInput>>;
+    let reader: Awaited<ReturnType<typeof openInput>> | typeof ABORTED;
     try {
-      reader = typeof input === 'string' ? await openInput(path, { stdin: opts.stdin }) : await openText(path, input.text);
+      // Opening stdin or a FIFO waits for its first bytes: a signal must not wait with it.
+      reader = await unlessAborted(typeof input === 'string' ? openInput(path, { stdin: opts.stdin }) : openText(path, input.text), opts.signal);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       unreadable.push(path);
       doc.inputs.push({ path, kind: 'message', messages: 0, errors: [describeError(e)], skipped: [] });
       continue;
     }
+    if (reader === ABORTED) break;
     doc.inputs.push(reader.summary);
-    for await (const msg of reader.messages()) {
-      const entry = processMessage(msg, patches, members, memberEntries);
+    const messages = reader.messages();
+    for (;;) {
+      const next = await unlessAborted(messages.next(), opts.signal);
+      if (next === ABORTED || next.done) break;
+      const entry = processMessage(next.value, patches, members, memberEntries);
       doc.messages.push(entry);
       opts.onMessage?.(++count, path);
     }
+    if (refusal(reader.summary)) unreadable.push(path);
   }
   settleSeries(doc, patches, members, memberEntries);
   for (const p of patches) doc.patches.push(patchEntry(p));
@@ -236,9 +247,23 @@ function patchEntry(p: Patch): PatchEntry {
   };
 }
 
+/**
+ * Series reviewed per step when a run may be stopped: each step opens the tree again (as every
+ * series already does once), so a few at a time keep a signal's wait short at little cost.
+ */
+const REVIEW_STEP = 4;
+
 /** Analyse the patches of a scan: fills `functions` of each patch file and the document's findings. */
-export async function reviewScan(res: ScanResult, opts: ReviewOptions): Promise<PatchReview[]> {
-  const reviews = await reviewPatches(res.patches, opts);
+export async function reviewScan(res: ScanResult, opts: ReviewOptions & { signal?: AbortSignal }): Promise<PatchReview[]> {
+  let reviews: PatchReview[] = [];
+  if (!opts.signal) {
+    reviews = await reviewPatches(res.patches, opts);
+  } else {
+    const groups = applicationGroups(res.patches);
+    for (let k = 0; k < groups.length && !opts.signal.aborted; k += REVIEW_STEP) {
+      reviews.push(...(await reviewPatches(groups.slice(k, k + REVIEW_STEP).flat(), opts)));
+    }
+  }
   const entries = new Map(res.doc.patches.map((p) => [p.id, p]));
   for (const r of reviews) {
     const entry = entries.get(r.patch.id);

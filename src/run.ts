@@ -1,6 +1,7 @@
 // One run, as the CLI, the GitHub Action and the nightly job make it: the configuration (file,
 // then flags) and baseline, the semantics they name, the analysis, and the run document.
 
+import { statSync } from 'node:fs';
 import { ruleTable } from './analysis/registry.js';
 import type { Finding, Severity } from './analysis/types.js';
 import { applyRuleFlags, ConfigError, emptyConfig, findConfig, ignoreMatcher, loadConfig, type Config, type FailOn, type RuleFlags } from './config/index.js';
@@ -9,6 +10,8 @@ import { BaselineError, loadBaseline, markBaseline } from './report/baseline.js'
 import { runDocument, type RunDocument } from './report/document.js';
 import { Semantics } from './semantics/index.js';
 import { loadRuleDir, RuleError } from './semantics/load.js';
+import { treeProblem } from './source/git.js';
+import { errnoReason } from './source-file.js';
 
 /** A configuration, baseline or rules directory that cannot be used: the CLI exits 2, the Action fails. */
 export class SetupError extends Error {}
@@ -52,8 +55,29 @@ export function loadSetup(o: SetupOptions, cwd = process.cwd()): Setup {
   return { cfg, baseline, baselinePath };
 }
 
-/** The bundled rules (or `dir`), then the configuration's extra semantics directories. */
+/** A directory an option names: missing, a file or unreadable is said naming the option. */
+function needDirectory(what: string, dir: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    const why = errnoReason(e);
+    throw new SetupError(`${what} ${dir}: ${why === 'no such file or directory' ? 'no such directory' : `cannot read (${why})`}`);
+  }
+  if (!isDir) throw new SetupError(`${what} ${dir}: not a directory`);
+}
+
+/** `--tree DIR` must be a git repository: said before any input is read, naming the option. */
+export async function checkTree(dir: string | undefined): Promise<void> {
+  if (dir === undefined) return;
+  const problem = await treeProblem(dir);
+  if (problem) throw new SetupError(`--tree ${dir}: ${problem}`);
+}
+
+/** The bundled rules (or `dir`, from --rules), then the configuration's extra semantics directories. */
 export function loadSemantics(dir: string | undefined, extra: string[] = []): Semantics {
+  if (dir !== undefined) needDirectory('--rules', dir);
+  for (const d of extra) needDirectory('semantics directory (configuration)', d);
   try {
     if (!extra.length) return Semantics.load(dir);
     return new Semantics([...loadRuleDir(dir), ...extra.flatMap((d) => loadRuleDir(d))]);
@@ -63,7 +87,7 @@ export function loadSemantics(dir: string | undefined, extra: string[] = []): Se
   }
 }
 
-export interface ScanRunOptions extends Pick<ScanOptions, 'stdin' | 'onMessage'> {
+export interface ScanRunOptions extends Pick<ScanOptions, 'stdin' | 'onMessage' | 'signal'> {
   setup: Setup;
   sem: Semantics;
   tree?: string;
@@ -74,8 +98,8 @@ export interface ScanRunOptions extends Pick<ScanOptions, 'stdin' | 'onMessage'>
 /** Read the mail, review every patch, mark the baseline: the run document, and the inputs that could not be opened. */
 export async function scanRun(inputs: ScanInput[], o: ScanRunOptions): Promise<{ doc: RunDocument; unreadable: string[] }> {
   const { cfg, baseline, baselinePath } = o.setup;
-  const res = await scanMessages(inputs, { stdin: o.stdin, onMessage: o.onMessage });
-  await reviewScan(res, { sem: o.sem, tree: o.tree, rules: cfg.rules, ignored: ignoreMatcher(cfg) });
+  const res = await scanMessages(inputs, { stdin: o.stdin, onMessage: o.onMessage, signal: o.signal });
+  await reviewScan(res, { sem: o.sem, tree: o.tree, rules: cfg.rules, ignored: ignoreMatcher(cfg), signal: o.signal });
   if (baseline) markBaseline(res.doc.findings, baseline);
   const doc = runDocument({
     command: 'scan',
@@ -84,6 +108,15 @@ export async function scanRun(inputs: ScanInput[], o: ScanRunOptions): Promise<{
     scan: res.doc,
   });
   return { doc, unreadable: res.unreadable };
+}
+
+/**
+ * A run's exit code (README, "Exit codes"): 2 when an input named on the command line could not be
+ * read at all, whatever was found in the others (the run did not see what it was asked to), else
+ * failCode. What a directory holds that cannot be read is reported and changes nothing.
+ */
+export function exitCode(unreadableNamed: number, findings: Finding[], level: FailOn): number {
+  return unreadableNamed ? 2 : failCode(findings, level);
 }
 
 const RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };

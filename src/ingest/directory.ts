@@ -1,15 +1,15 @@
 // Directories of mail: a Maildir (cur/ new/ tmp/) or any directory of message files, read recursively in a
-// deterministic order (names compared by code point). Files that are not mail are listed as skipped, with why.
+// deterministic order (names compared by code point). Files that are not mail are listed as skipped, with why;
+// so are symbolic links (never followed), FIFOs, sockets and devices (never opened): see walk.ts.
 import type { Dirent } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { byName, Walk, type EntryKind } from '../walk.js';
 import type { Message } from './types.js';
 import { describeError, entryMessages, type InputRun } from './entries.js';
 import { isBareRepo } from './public-inbox.js';
 import { isGzip, sniff, SNIFF_BYTES, type Sniffed } from './sniff.js';
 import { fileChunks, gunzipChunks, gunzipHead, readHead } from './stream.js';
-
-const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Sniff a file: its content kind, and whether it is gzip-compressed (then the sniff is of the content). */
 export async function sniffFile(path: string): Promise<{ sniffed: Sniffed; gzip: boolean }> {
@@ -30,11 +30,11 @@ export function fileEntryChunks(path: string, gzip: boolean): () => AsyncIterabl
   return () => (gzip ? gunzipChunks(fileChunks(path)) : fileChunks(path));
 }
 
-/** A Maildir: cur/ and new/ subdirectories. */
+/** A Maildir: cur/ and new/ subdirectories (real ones: a link there would lead out of the tree). */
 export async function isMaildir(dir: string): Promise<boolean> {
   const sub = async (n: string): Promise<boolean> => {
     try {
-      return (await stat(join(dir, n))).isDirectory();
+      return (await lstat(join(dir, n))).isDirectory();
     } catch {
       return false;
     }
@@ -67,38 +67,36 @@ async function list(run: InputRun, dir: string, rel: string): Promise<Dirent[] |
   }
 }
 
-/** Kind of a directory entry, following symlinks. */
-async function entryType(abs: string, d: Dirent): Promise<'dir' | 'file' | 'other' | 'broken'> {
-  if (d.isDirectory()) return 'dir';
-  if (d.isFile()) return 'file';
-  if (d.isSymbolicLink()) {
-    try {
-      const st = await stat(abs);
-      return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
-    } catch {
-      return 'broken';
-    }
-  }
-  return 'other';
+/** A directory being read: its walk (directories entered, by device and inode) and the real path of its top. */
+interface Tree {
+  walk: Walk;
+  top: string;
+}
+
+async function tree(root: string): Promise<Tree> {
+  return { walk: new Walk(), top: await realpath(root).catch(() => root) };
+}
+
+/**
+ * An entry that is not read: a dangling link is an error of the input (reported, the run goes on);
+ * other links, FIFOs, sockets and devices are skipped with why.
+ */
+function notRead(run: InputRun, rel: string, k: Extract<EntryKind, { type: 'skip' }>): void {
+  if (k.broken) run.error(rel, k.reason);
+  else run.skip(rel, k.reason);
 }
 
 /** Every message under a directory, depth first, names in code point order. */
 export async function* directoryMessages(run: InputRun, root: string): AsyncGenerator<Message> {
-  const seen = new Set<string>();
+  const t = await tree(root);
   async function* walk(dir: string, rel: string): AsyncGenerator<Message> {
-    let real: string;
-    try {
-      real = await realpath(dir);
-    } catch {
-      real = dir;
-    }
-    if (seen.has(real)) {
-      run.skip(rel, 'directory already read (symlink loop)');
+    const st = await stat(dir).catch(() => null); // gone: list() says so
+    if (st && !t.walk.enter(st)) {
+      run.skip(rel, 'directory already read (a loop)');
       return;
     }
-    seen.add(real);
     if (rel && (await isMaildir(dir))) {
-      yield* maildirMessages(run, dir, rel);
+      yield* maildirMessages(run, dir, rel, t);
       return;
     }
     const entries = await list(run, dir, rel);
@@ -106,17 +104,15 @@ export async function* directoryMessages(run: InputRun, root: string): AsyncGene
     for (const d of entries) {
       const abs = join(dir, d.name);
       const r = rel ? `${rel}/${d.name}` : d.name;
-      const t = await entryType(abs, d);
-      if (t === 'dir') {
+      const k = await t.walk.kind(abs, t.top);
+      if (k.type === 'dir') {
         if (d.name === '.git') run.skip(r, 'git metadata');
         else if (await isBareRepo(abs)) run.skip(r, 'git repository (give it as an input of its own to read it as a public-inbox archive)');
         else yield* walk(abs, r);
-      } else if (t === 'file') {
+      } else if (k.type === 'file') {
         yield* fileMessages(run, abs, r, true);
-      } else if (t === 'broken') {
-        run.skip(r, 'broken symbolic link');
       } else {
-        run.skip(r, 'not a regular file');
+        notRead(run, r, k);
       }
     }
   }
@@ -127,23 +123,25 @@ export async function* directoryMessages(run: InputRun, root: string): AsyncGene
  * A Maildir: messages of new/ and cur/ ordered by file name (delivery time comes first in Maildir names);
  * tmp/ holds deliveries in progress and is listed as skipped. Maildir++ folders (`.Name/`) are read too.
  */
-export async function* maildirMessages(run: InputRun, root: string, rel = ''): AsyncGenerator<Message> {
+export async function* maildirMessages(run: InputRun, root: string, rel = '', within?: Tree): AsyncGenerator<Message> {
+  const t = within ?? (await tree(root));
   const prefix = rel ? `${rel}/` : '';
   const files: { sub: string; name: string }[] = [];
   for (const sub of ['new', 'cur']) {
     const entries = await list(run, join(root, sub), `${prefix}${sub}`);
     for (const d of entries ?? []) {
-      const abs = join(root, sub, d.name);
-      const t = await entryType(abs, d);
-      if (t === 'file') files.push({ sub, name: d.name });
-      else run.skip(`${prefix}${sub}/${d.name}`, t === 'dir' ? 'directory inside a Maildir folder' : 'not a regular file');
+      const k = await t.walk.kind(join(root, sub, d.name), t.top);
+      const r = `${prefix}${sub}/${d.name}`;
+      if (k.type === 'file') files.push({ sub, name: d.name });
+      else if (k.type === 'dir') run.skip(r, 'directory inside a Maildir folder');
+      else notRead(run, r, k);
     }
   }
   files.sort((a, b) => byName(a.name, b.name) || byName(a.sub, b.sub));
   for (const f of files) yield* fileMessages(run, join(root, f.sub, f.name), `${prefix}${f.sub}/${f.name}`, false);
 
   const tmp = join(root, 'tmp');
-  const hasTmp = await stat(tmp).then(
+  const hasTmp = await lstat(tmp).then(
     (st) => st.isDirectory(),
     () => false,
   );
@@ -155,8 +153,8 @@ export async function* maildirMessages(run: InputRun, root: string, rel = ''): A
     if (['cur', 'new', 'tmp'].includes(d.name)) continue;
     const abs = join(root, d.name);
     const r = `${prefix}${d.name}`;
-    if (d.name.startsWith('.') && (await entryType(abs, d)) === 'dir' && (await isMaildir(abs))) {
-      yield* maildirMessages(run, abs, r);
+    if (d.name.startsWith('.') && (await t.walk.kind(abs, t.top)).type === 'dir' && (await isMaildir(abs))) {
+      yield* maildirMessages(run, abs, r, t);
     } else {
       run.skip(r, 'not part of a Maildir (cur/ new/ tmp/)');
     }

@@ -83,12 +83,25 @@ export function parseRuleJson(text: string, path: string): LoadedRuleFile {
 /** Load every *.yaml and generated *.json in a directory (kernel.yaml first, then by name). */
 export function loadRuleDir(dir: string = DEFAULT_RULES_DIR): LoadedRuleFile[] {
   if (!existsSync(dir)) throw new RuleError(`rules directory not found: ${dir}`);
-  const files = readdirSync(dir)
+  // File system errors name the file, as a rule error does (a directory named x.yaml, no permission).
+  const fsError = (path: string, e: unknown): RuleError => new RuleError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    throw fsError(dir, e);
+  }
+  const files = names
     .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml') || f.endsWith('.json'))
     .sort((a, b) => (a.startsWith('kernel.') ? -1 : b.startsWith('kernel.') ? 1 : a.localeCompare(b)));
   return files.map((f) => {
     const path = `${basename(dir)}/${f}`;
-    const text = readFileSync(join(dir, f), 'utf8');
+    let text: string;
+    try {
+      text = readFileSync(join(dir, f), 'utf8');
+    } catch (e) {
+      throw fsError(path, e);
+    }
     return f.endsWith('.json') ? parseRuleJson(text, path) : { path, rules: parseRuleText(text, path) };
   });
 }

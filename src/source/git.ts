@@ -3,6 +3,7 @@
 
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -23,6 +24,28 @@ export function blobId(content: string | Buffer, format: 'sha1' | 'sha256' = 'sh
   return createHash(format).update(`blob ${buf.length}\0`).update(buf).digest('hex');
 }
 
+/** Why `dir` cannot be read as a kernel tree (missing, not a directory, not a git repository), or null. */
+export async function treeProblem(dir: string): Promise<string | null> {
+  try {
+    if (!(await stat(dir)).isDirectory()) return 'not a directory';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such directory' : `cannot read (${code ?? String(e)})`;
+  }
+  try {
+    await run('git', ['-C', dir, 'rev-parse', '--git-dir'], { maxBuffer: 1 << 20 });
+  } catch (e) {
+    const msg =
+      e instanceof Error && 'stderr' in e
+        ? String((e as { stderr: unknown }).stderr)
+            .trim()
+            .split('\n')[0]
+        : String(e);
+    return msg && !/not a git repository/.test(msg) ? `not usable as a git repository (${msg})` : 'not a git repository';
+  }
+  return null;
+}
+
 export class GitTree {
   private proc: ChildProcessWithoutNullStreams | null = null;
   private buf: Buffer = Buffer.alloc(0);
@@ -37,12 +60,8 @@ export class GitTree {
 
   /** Open a checkout or bare repository; throws TreeError naming the tree when it is not one. */
   static async open(dir: string): Promise<GitTree> {
-    try {
-      await run('git', ['-C', dir, 'rev-parse', '--git-dir'], { maxBuffer: 1 << 20 });
-    } catch (e) {
-      const msg = e instanceof Error && 'stderr' in e ? String((e as { stderr: unknown }).stderr).trim() : String(e);
-      throw new TreeError(`tree ${dir}: not a git repository (${msg || 'git rev-parse failed'})`);
-    }
+    const problem = await treeProblem(dir);
+    if (problem) throw new TreeError(`tree ${dir}: ${problem}`);
     let format: 'sha1' | 'sha256' = 'sha1';
     try {
       const { stdout } = await run('git', ['-C', dir, 'rev-parse', '--show-object-format']);

@@ -7,6 +7,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
+import { BUDGETS } from '../budgets.js';
 import type { GitTree } from './git.js';
 
 const LOCAL = /^[ \t]*#[ \t]*include[ \t]*"([^"]+)"/gm;
@@ -93,6 +94,8 @@ export const diskHeaders: HeaderSource = {
   read(path) {
     return cached(`disk\0${path}`, async () => {
       try {
+        const size = statSync(path).size;
+        if (size > BUDGETS.sourceBytes) return new Error(`${size} bytes, over the budget for one file (${BUDGETS.sourceBytes})`);
         return readFileSync(path, 'utf8');
       } catch (e) {
         return e instanceof Error ? e : new Error(String(e));
