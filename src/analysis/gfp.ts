@@ -10,7 +10,8 @@ import { bitKey, truthOf } from './values.js';
  * and `gfp.atomic`.
  */
 export function gfpSleeps(gfp: string, s: State | undefined, sem: Semantics): boolean | undefined {
-  const t = /^\s*\(?\s*(!?)\s*([A-Za-z_]\w*)\s*\)?\s*\?\s*([^:]+):\s*(.+)$/.exec(gfp);
+  // `(cond) ? A : B`, written so that no two parts can match the same spaces (linear on any text).
+  const t = /^(?:\(\s*)?(!?)\s*([A-Za-z_]\w*)\s*(?:\)\s*)?\?([^:]+):(.+)$/.exec(gfp.trim());
   if (t) {
     const f = s?.facts.get(t[2]!);
     const v = f && f.t !== 'result' ? truthOf(f) : undefined;

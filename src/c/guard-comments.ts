@@ -16,7 +16,7 @@ const LOCK_TYPE = /^(?:(?:raw_)?spinlock_t|rwlock_t|seqlock_t|struct (?:mutex|rw
 const BY =
   /\b(?:protected|guarded|serialized|serialised|covered)\s+by\s+(?:the\s+)?([@&]?(?:[A-Za-z_]\w*(?:->|\.))*(?:->)?[A-Za-z_]\w*)(?:\s+(?:spin)?lock|\s+mutex|\s+semaphore)?\s*(?:$|[.;:)]|\*\/)/i;
 /** "protects a, b and c" / "lock: protects a" */
-const PROTECTS = /^\s*(?:[A-Za-z_]\w*\s*:\s*)?protects\s+(.+?)\s*\.?\s*$/i;
+const PROTECTS = /^(?:[A-Za-z_]\w*\s*:\s*)?protects\s+(.+)$/i;
 
 /** The text of comments in a stretch of source, one string per comment, markers removed. */
 export function commentsIn(text: string): string[] {
@@ -44,9 +44,10 @@ function lockNamed(comment: string, locks: Set<string>): string | null {
 
 /** Member names a "protects a, b and c" comment on a lock lists, when every one is a member. */
 function protectedList(comment: string, members: Set<string>): string[] {
-  const m = PROTECTS.exec(comment);
+  const m = PROTECTS.exec(comment.trim());
   if (!m) return [];
   const names = m[1]!
+    .replace(/\.$/, '')
     .split(/\s*(?:,|\band\b|&)\s*/)
     .map((s) => s.trim().replace(/^(?:->|@|\.)/, ''))
     .filter(Boolean);

@@ -14,7 +14,7 @@ import { applyGuardComments, type FieldText } from './guard-comments.js';
 const GUARDED = /\b__guarded_by\s*\(\s*([^()]*(?:\([^()]*\)[^()]*)*)\)/;
 const PT_GUARDED = /\b__pt_guarded_by\s*\(\s*([^()]*(?:\([^()]*\)[^()]*)*)\)/;
 /** `__rcu` qualifying the member's own pointer (`T __rcu *p`, `T __rcu *p[N]`), not a pointee's (`T __rcu * __percpu *p`). */
-const RCU = /\b__rcu\s*\*\s*(?:(?:const|volatile|__[a-z_]+)\s+)*[A-Za-z_]\w*\s*(?:\[[^\]]*\]\s*)*(?:__\w+(?:\([^()]*\))?\s*)*(?:[;,=:]|$)/;
+const RCU = /\b__rcu\s*\*\s*(?:(?:const|volatile|__[a-z_]+)\s+)*[A-Za-z_]\w*\s*(?:\[[^\]]*\]\s*)*(?:__\w+\b(?:\([^()]*\))?\s*)*(?:[;,=:]|$)/;
 
 export interface UnitTypes {
   structs: StructInfo[];

@@ -18,6 +18,8 @@ interface Found {
 
 const HEADER_LINE = /^(from|date|subject|sent|to|cc|message-id|in-reply-to|references|list|newsgroups|reply-to|author)\s*:\s*(.*)$/i;
 const ATTRIBUTION = /^On (.*),\s*([^,]+?)\s+wrote:\s*$/;
+/** Longest line read as an attribution or a subject (and the bound that keeps ATTRIBUTION cheap). */
+const MAX_ATTRIBUTION = 300;
 const ORIGINAL_MESSAGE = /^-{3,}\s*Original Message\s*-{3,}\s*$/i;
 const PIPERMAIL_FOOTER = /^More information about the .* mailing list\s*$/;
 const REPLY_VIA = /Reply via email to/i;
@@ -72,11 +74,11 @@ function scanHead(lines: string[]): Found {
   if (
     first.trim() &&
     !HEADER_LINE.test(first) &&
+    first.length <= MAX_ATTRIBUTION &&
     !ATTRIBUTION.test(first) &&
     !ORIGINAL_MESSAGE.test(first) &&
     !/^\s*>/.test(first) &&
-    !isDiffish(first) &&
-    first.length <= 300
+    !isDiffish(first)
   ) {
     const s = cleanSubject(first);
     if (s) found.subject = s;
@@ -155,7 +157,8 @@ function leadingAttribution(lines: string[]): { name: string; date: string | nul
   for (const l of lines) {
     const t = l.trim();
     if (!t) continue;
-    const m = ATTRIBUTION.exec(t);
+    // Attribution lines are short; the pattern is cubic on a long hostile one.
+    const m = t.length <= MAX_ATTRIBUTION ? ATTRIBUTION.exec(t) : null;
     if (m) return { name: from(m[2]!), date: parseDate(m[1]!) };
     if (++seen >= 8) break;
   }

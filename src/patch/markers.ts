@@ -119,7 +119,8 @@ export function headerBlockAt(lines: readonly BodyLine[], i: number, depth: numb
 
 /** `On <date>, Name <addr> wrote:` / `Name <addr> writes:` / `On (09/22/16 15:42), Name wrote:`: the quoted author. */
 export function attributionOf(t: string): string | null {
-  if (!/wrote|writes|schrieb|écrit/i.test(t)) return null;
+  // Attribution lines are short; the pattern below is cubic on a long hostile one.
+  if (t.length > 300 || !/wrote|writes|schrieb|écrit/i.test(t)) return null;
   const m = /^(?:On\b.*?,\s*|Am\b.*?\s|Le\b.*?,\s*|\s*)?([^,]*?)\s*(?:wrote|writes|schrieb|a écrit)\s*:\s*$/i.exec(t.trim());
   if (!m) return null;
   let who = m[1]!.replace(/^(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?\s*,?\s*/i, '').trim();

@@ -17,7 +17,7 @@ import { attributionOf, headerBlockAt } from './markers.js';
 /** The name an author is compared by: "Name <addr>" → name (folded), else the address. */
 export function authorKey(from: string | null): string | null {
   if (!from) return null;
-  const m = /^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$/.exec(from);
+  const m = /^"?([^"<]*)"?\s*<([^>]*)>$/.exec(from.trim());
   const name = (m ? m[1]! : /@/.test(from) ? '' : from).trim();
   const addr = (m ? m[2]! : /@/.test(from) ? from : '').trim().toLowerCase();
   const folded = name

@@ -292,7 +292,7 @@ export function sectionSignature(section: string): SectionSignature | null {
     }
   }
   // `static DEVICE_ATTR_RW(x);`, a prototype: a declaration, so the hunk is at file scope after it
-  if (closedAt >= 0 && /^\s*(?:__\w+(?:\s*\([^)]*\))?\s*)*;/.test(lx.code.slice(closedAt))) return null;
+  if (closedAt >= 0 && /^\s*(?:__\w+\b(?:\s*\([^)]*\))?\s*)*;/.test(lx.code.slice(closedAt))) return null;
   // Cut before the `)`: a final fragment after the last comma may be cut mid-parameter; dropped.
   const truncated = closedAt < 0;
   const firstArg = toks[name.parenIdx + 1];
