@@ -2,7 +2,7 @@
 
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, extname } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { reviewScan, scanMessages } from './pipeline.js';
 import { checkFile, reviewPatches } from './review.js';
@@ -17,6 +17,7 @@ import { markBaseline } from './report/baseline.js';
 import { checkTree, exitCode, failCode, loadSemantics, loadSetup, scanRun, SetupError, type SetupOptions } from './run.js';
 import { TreeError } from './source/git.js';
 import { notReadMessage, readSource, sourceInputs } from './source-file.js';
+import { defaultJobs, fileChecker } from './workers/check-files.js';
 import { Interrupt, markIncomplete, SIGNAL_EXIT } from './interrupt.js';
 import { ConfigError } from './config/index.js';
 import type { NightConfig } from './cron/config.js';
@@ -67,6 +68,8 @@ function addRunOptions(c: Command): Command {
 
 interface RunOptions extends SetupOptions {
   format: Format;
+  /** check: files analysed at once, each on a worker thread (default: the cores; 1: this thread). */
+  jobs?: number;
   output?: string;
   outDir?: string;
   failOn?: FailOn;
@@ -77,6 +80,15 @@ interface RunOptions extends SetupOptions {
   severity?: string[];
   baseline?: string;
   tree?: string;
+}
+
+/** A regular file (a single file named alone is checked in this thread: no worker to start). */
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Write the run in the format asked for; the exit code --fail-on gives. */
@@ -165,7 +177,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     program
       .command('check')
       .description('analyse whole C files (no patch): every finding is reported as present')
-      .argument('<paths...>', 'C files or directories'),
+      .argument('<paths...>', 'C files or directories')
+      .option('-j, --jobs <n>', 'files analysed at once, each on a worker thread with a memory budget (default: the cores; 1: no workers)', (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of at least 1');
+        return n;
+      }),
   ).action(async (paths: string[], o: RunOptions) => {
     const stop = Interrupt.listen();
     try {
@@ -184,29 +201,52 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const checked: CheckedFile[] = [];
     // Named inputs that could not be read at all: they, and only they, make the exit code 2.
     const failedNamed: string[] = [];
-    for await (const s of sourceInputs(paths)) {
-      if (stop.received) break;
-      if (s.skipped) {
-        checked.push({ path: s.path, status: s.skipped.status, functions: 0, reason: s.skipped.reason });
-        if (s.named && s.skipped.status === 'unreadable') failedNamed.push(notReadMessage(s.path, { status: 'unreadable', reason: s.skipped.reason }));
-        continue;
+    // Files are analysed on workers (a directory or several files) and their results taken in the
+    // order the files were walked; at most a few per job are in flight, so memory stays flat.
+    const jobs = o.jobs ?? (paths.length === 1 && isFile(paths[0]!) ? 1 : defaultJobs());
+    const checker = fileChecker({ jobs, sem, rules: cfg.rules, rulesDir: o.rules, extraSemantics: cfg.semantics });
+    const inFlight: Promise<() => void>[] = [];
+    const take = async (): Promise<void> => (await inFlight.shift()!)();
+    const now = (f: CheckedFile): void => {
+      inFlight.push(Promise.resolve(() => checked.push(f)));
+    };
+    try {
+      for await (const s of sourceInputs(paths)) {
+        if (stop.received) break;
+        if (s.skipped) {
+          now({ path: s.path, status: s.skipped.status, functions: 0, reason: s.skipped.reason });
+          if (s.named && s.skipped.status === 'unreadable') failedNamed.push(notReadMessage(s.path, { status: 'unreadable', reason: s.skipped.reason }));
+          continue;
+        }
+        if (ignored?.(s.path)) {
+          now({ path: s.path, status: 'ignored', functions: 0, reason: 'ignored by the configuration' });
+          continue;
+        }
+        const r = await readSource(s.path, s.named);
+        if (!r.ok) {
+          // Refused (binary, too large, a FIFO) is reported as unreadable: either way it was not read.
+          now({ path: s.path, status: 'unreadable', functions: 0, reason: r.reason });
+          if (s.named) failedNamed.push(notReadMessage(s.path, r));
+          continue;
+        }
+        const readNotes = r.notes.map((n) => `${s.path}: ${n}`);
+        inFlight.push(
+          checker.check({ path: s.path, text: r.text }).then((res) => () => {
+            notes.push(...readNotes);
+            if (!res.ok) {
+              checked.push({ path: s.path, status: 'failed', functions: 0, reason: res.error });
+              return;
+            }
+            findings.push(...res.value.findings);
+            notes.push(...res.value.notes.map((n) => `${s.path}: ${n}`));
+            checked.push({ path: s.path, status: 'ok', functions: res.value.functions, reason: null });
+          }),
+        );
+        while (inFlight.length > 2 * jobs) await take();
       }
-      if (ignored?.(s.path)) {
-        checked.push({ path: s.path, status: 'ignored', functions: 0, reason: 'ignored by the configuration' });
-        continue;
-      }
-      const r = await readSource(s.path, s.named);
-      if (!r.ok) {
-        // Refused (binary, too large, a FIFO) is reported as unreadable: either way it was not read.
-        checked.push({ path: s.path, status: 'unreadable', functions: 0, reason: r.reason });
-        if (s.named) failedNamed.push(notReadMessage(s.path, r));
-        continue;
-      }
-      notes.push(...r.notes.map((n) => `${s.path}: ${n}`));
-      const res = await checkFile(s.path, r.text, { sem, rules: cfg.rules });
-      findings.push(...res.findings);
-      notes.push(...res.notes.map((n) => `${s.path}: ${n}`));
-      checked.push({ path: s.path, status: 'ok', functions: res.functions.length, reason: null });
+      while (inFlight.length) await take();
+    } finally {
+      await checker.close();
     }
     if (baseline) markBaseline(findings, baseline);
     const doc = runDocument({

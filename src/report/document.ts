@@ -17,7 +17,8 @@ export const SCHEMA_VERSION = 1;
 /** A C file given to `kreview check`, and what became of it. */
 export interface CheckedFile {
   path: string;
-  status: 'ok' | 'ignored' | 'unreadable';
+  /** failed: read, but its analysis died (a worker out of its memory budget, a crash): said, never lost. */
+  status: 'ok' | 'ignored' | 'unreadable' | 'failed';
   functions: number;
   /** Why it was not analysed, when it was not. */
   reason: string | null;

@@ -591,13 +591,13 @@ function checkInputs(doc: RunDocument): string {
       `${plural(doc.files.length, 'file')} given: ${ok.length} analysed (${plural(
         ok.reduce((a, f) => a + f.functions, 0),
         'function',
-      )}), ${other.filter((f) => f.status === 'ignored').length} ignored, ${other.filter((f) => f.status === 'unreadable').length} unreadable`,
+      )}), ${other.filter((f) => f.status === 'ignored').length} ignored, ${other.filter((f) => f.status === 'unreadable').length} unreadable${other.some((f) => f.status === 'failed') ? `, ${other.filter((f) => f.status === 'failed').length} failed` : ''}`,
     )}.</p>`,
   ];
   if (other.length) {
     const rows = other.map((f: CheckedFile) => [
       `<code>${esc(f.path)}</code>`,
-      `<span class="${f.status === 'unreadable' ? 'err' : 'muted'}">${esc(f.status)}</span>`,
+      `<span class="${f.status === 'unreadable' || f.status === 'failed' ? 'err' : 'muted'}">${esc(f.status)}</span>`,
       esc(f.reason ?? ''),
     ]);
     out.push(`<h3>Files not analysed</h3>${table(['file', 'status', 'why'], rows)}`);

@@ -94,7 +94,7 @@ export function renderMarkdown(doc: RunDocument): string {
   const problems = [
     ...doc.inputs.flatMap((i) => i.errors),
     ...doc.messages.filter((m) => m.status === 'error').map((m) => m.error ?? `${m.input}#${m.index}: error`),
-    ...doc.files.filter((f) => f.status === 'unreadable').map((f) => `${f.path}: ${f.reason ?? 'cannot read'}`),
+    ...doc.files.filter((f) => f.status === 'unreadable' || f.status === 'failed').map((f) => `${f.path}: ${f.reason ?? 'cannot read'}`),
   ];
   if (problems.length)
     out.push(

@@ -416,8 +416,10 @@ function notifications(doc: RunDocument): Notification[] {
   for (const f of doc.files) {
     if (f.status === 'ok') continue;
     out.push({
-      level: f.status === 'unreadable' ? 'error' : 'note',
-      message: { text: `${f.path}: ${f.status === 'unreadable' ? 'cannot read' : 'not analysed'}${f.reason ? ` (${f.reason})` : ''}` },
+      level: f.status === 'unreadable' || f.status === 'failed' ? 'error' : 'note',
+      message: {
+        text: `${f.path}: ${f.status === 'unreadable' ? 'cannot read' : f.status === 'failed' ? 'analysis failed' : 'not analysed'}${f.reason ? ` (${f.reason})` : ''}`,
+      },
       locations: [{ physicalLocation: { artifactLocation: artifactFor(f.path, SRCROOT) } }],
     });
   }
