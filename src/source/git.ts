@@ -4,6 +4,7 @@
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { posix } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -163,7 +164,11 @@ export class GitTree {
 
   /** The blob at `rev:path`, or null. */
   async fileAt(rev: string, path: string): Promise<GitObject | null> {
-    const r = await this.read(`${rev}:${path}`);
+    // A path from a diff names a file in the tree or nothing: `../x` would make git leave the
+    // repository (and end the batch process), `/x` or `./x` mean the working directory.
+    const norm = posix.normalize(path);
+    if (norm === '..' || norm.startsWith('../') || norm.startsWith('/') || path.startsWith('./') || /[\0\n\r]/.test(path)) return null;
+    const r = await this.read(`${rev}:${norm}`);
     return r !== 'missing' && r !== 'ambiguous' && r.type === 'blob' ? r : null;
   }
 
