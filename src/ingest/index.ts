@@ -73,8 +73,16 @@ function newSummary(path: string, kind: InputKind): InputSummary {
 /** A byte stream (stdin, a FIFO): sniffed from its head, which is kept. */
 async function openStream(path: string, src: AsyncIterable<Buffer | string>, kind: InputKind): Promise<InputReader> {
   let p = await peek(src, SNIFF_BYTES);
-  if (isGzip(p.head)) p = await peek(gunzipChunks(p.all), SNIFF_BYTES);
-  const sniffed = sniff(p.head, path);
+  let corrupt: string | null = null;
+  if (isGzip(p.head)) {
+    try {
+      p = await peek(gunzipChunks(p.all), SNIFF_BYTES);
+    } catch (e) {
+      // Gzip magic and then garbage (or a cut-off stream): refused like any binary input, never thrown.
+      corrupt = `corrupt gzip data (${describeError(e)})`;
+    }
+  }
+  const sniffed: Sniffed = corrupt ? { kind: 'binary', reason: corrupt } : sniff(p.head, path);
   const summary = newSummary(path, kind);
   const format = kindOf(sniffed, path);
   if (kind === 'stdin') summary.format = format;

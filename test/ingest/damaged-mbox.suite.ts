@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { scanMessages } from '../../src/pipeline.js';
 import { bareCrToLfChunks } from '../../src/ingest/lineends.js';
 import { splitMbox } from '../../src/ingest/mbox.js';
 import type { Message } from '../../src/ingest/types.js';
@@ -271,5 +273,16 @@ describe('ingest/damaged-mbox', () => {
     );
     assert.deepEqual(doc.messages[2]!.damage, ['nul-bytes']);
     assert.match(doc.messages[2]!.note ?? '', /^.*all\.mbox: message 3 \(offset \d+\): NUL bytes/);
+  });
+
+  // Found by the fuzz properties (npm run fuzz, seed 42): gzip magic bytes and nothing after them
+  // threw out of the reader for mail given in memory or on a stream.
+  it('gzip magic followed by garbage or nothing is refused as corrupt gzip, never thrown', async () => {
+    const cut = gzipSync(Buffer.from(SERIES)).subarray(0, 40);
+    for (const bytes of [Buffer.from([0x1f, 0x8b]), cut]) {
+      const r = await scanMessages([{ name: 'x.mbox', text: bytes }]);
+      assert.deepEqual(r.unreadable, ['x.mbox']);
+      assert.match(r.doc.inputs[0]!.errors[0]!, /corrupt gzip data/);
+    }
   });
 });
