@@ -102,9 +102,22 @@ function lowerFunction(unit: CUnit, ctx: UnitContext, f: FoundFunction, meta: Fu
     f.node,
   );
   const body = lowerer.lower(f.body);
-  const lines = lineRange(unit.lineMap, f.node.row, f.node.endRow);
   const diagnostics = [...body.diagnostics];
   if (f.how === 'macro') diagnostics.unshift(`defined through a macro header; name and parameters read from the macro's arguments`);
+  return functionIR(unit, f, meta, annotations, body, diagnostics);
+}
+
+/** The IR of a found function from its lowered body (or the one unknown step that stands for it). */
+function functionIR(
+  unit: CUnit,
+  f: FoundFunction,
+  meta: FunctionMeta,
+  annotations: FunctionIR['annotations'],
+  body: Pick<FunctionIR, 'locals' | 'blocks'>,
+  diagnostics: string[],
+  notAnalysed?: string,
+): FunctionIR {
+  const lines = lineRange(unit.lineMap, f.node.row, f.node.endRow);
   return {
     name: f.name,
     file: unit.file,
@@ -120,6 +133,7 @@ function lowerFunction(unit: CUnit, ctx: UnitContext, f: FoundFunction, meta: Fu
     blocks: body.blocks,
     meta,
     diagnostics,
+    ...(notAnalysed ? { notAnalysed } : {}),
   };
 }
 
@@ -152,25 +166,11 @@ function lowerWithin(unit: CUnit, ctx: UnitContext, f: FoundFunction, meta: Func
       why =
         e instanceof RangeError ? 'its code nests too deeply for the front end' : `the front end failed on it (${e instanceof Error ? e.message : String(e)})`;
     }
-  const lines = lineRange(unit.lineMap, f.node.row, f.node.endRow);
   const line = unit.lineMap[f.node.row] ?? null;
-  return {
-    name: f.name,
-    file: unit.file,
-    side: unit.side,
-    origin: unit.origin,
-    startLine: lines.start,
-    endLine: lines.end,
-    isStatic: f.isStatic,
-    returnType: f.returnType,
-    params: f.params,
-    locals: [],
-    annotations,
-    blocks: [{ id: 0, ops: [{ kind: 'unknown', reason: `not analysed: ${why}`, line, row: f.node.row }], term: { k: 'unknown-exit', line: null } }],
-    meta,
-    diagnostics: [`not analysed: ${why}`],
-    notAnalysed: why,
-  };
+  const blocks: FunctionIR['blocks'] = [
+    { id: 0, ops: [{ kind: 'unknown', reason: `not analysed: ${why}`, line, row: f.node.row }], term: { k: 'unknown-exit', line: null } },
+  ];
+  return functionIR(unit, f, meta, annotations, { locals: [], blocks }, [`not analysed: ${why}`], why);
 }
 
 const RECOVERED_HEADER = 'void __kreview_recovered(void)\n';
