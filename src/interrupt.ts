@@ -7,12 +7,6 @@ import type { RunDocument } from './report/document.js';
 export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 export type StopSignal = keyof typeof SIGNAL_EXIT;
 
-/** How a run document says it was cut short (an added field: readers of schema 1 ignore it). */
-export interface Incomplete {
-  signal: StopSignal;
-  reason: string;
-}
-
 export class Interrupt {
   private readonly ac = new AbortController();
   private readonly handlers: [StopSignal, () => void][] = [];
@@ -74,6 +68,6 @@ export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal | undefined)
 /** Say in the document (a field and a note every format prints) that the run was cut short. */
 export function markIncomplete(doc: RunDocument, signal: StopSignal, done: string): void {
   const reason = `interrupted by ${signal}: the run stopped early; this report covers only ${done}`;
-  (doc as RunDocument & { incomplete?: Incomplete }).incomplete = { signal, reason };
+  doc.incomplete = { signal, reason };
   doc.notes.push(reason);
 }

@@ -48,6 +48,8 @@ export interface RunDocument {
   findings: Finding[];
   notes: string[];
   summary: RunSummary;
+  /** Set when a signal stopped the run: which, and what the report covers. */
+  incomplete?: { signal: 'SIGINT' | 'SIGTERM'; reason: string };
   /** The pull request a GitHub Action run reviewed. */
   pullRequest?: PullRequestRun;
 }
