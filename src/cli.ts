@@ -17,7 +17,7 @@ import { markBaseline } from './report/baseline.js';
 import { checkTree, exitCode, failCode, loadSemantics, loadSetup, scanRun, SetupError, type SetupOptions } from './run.js';
 import { TreeError } from './source/git.js';
 import { notReadMessage, readSource, sourceInputs } from './source-file.js';
-import { defaultJobs, fileChecker } from './workers/check-files.js';
+import { fileChecker } from './workers/check-files.js';
 import { Interrupt, markIncomplete, SIGNAL_EXIT } from './interrupt.js';
 import { ConfigError } from './config/index.js';
 import type { NightConfig } from './cron/config.js';
@@ -68,7 +68,7 @@ function addRunOptions(c: Command): Command {
 
 interface RunOptions extends SetupOptions {
   format: Format;
-  /** check: files analysed at once, each on a worker thread (default: the cores; 1: this thread). */
+  /** check: files analysed at once, each on a worker thread (default 1: this thread). */
   jobs?: number;
   output?: string;
   outDir?: string;
@@ -80,15 +80,6 @@ interface RunOptions extends SetupOptions {
   severity?: string[];
   baseline?: string;
   tree?: string;
-}
-
-/** A regular file (a single file named alone is checked in this thread: no worker to start). */
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** Write the run in the format asked for; the exit code --fail-on gives. */
@@ -178,7 +169,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .command('check')
       .description('analyse whole C files (no patch): every finding is reported as present')
       .argument('<paths...>', 'C files or directories')
-      .option('-j, --jobs <n>', 'files analysed at once, each on a worker thread with a memory budget (default: the cores; 1: no workers)', (v) => {
+      .option('-j, --jobs <n>', 'files analysed at once, each on a worker thread with a memory budget (default 1: in this thread, no workers)', (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of at least 1');
         return n;
@@ -201,9 +192,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const checked: CheckedFile[] = [];
     // Named inputs that could not be read at all: they, and only they, make the exit code 2.
     const failedNamed: string[] = [];
-    // Files are analysed on workers (a directory or several files) and their results taken in the
-    // order the files were walked; at most a few per job are in flight, so memory stays flat.
-    const jobs = o.jobs ?? (paths.length === 1 && isFile(paths[0]!) ? 1 : defaultJobs());
+    // With --jobs N, files are analysed on workers and their results taken in the order the files
+    // were walked, a few per job in flight. Each worker loads the rules itself, which costs more
+    // than it saves until they are cached (#17): one thread unless asked.
+    const jobs = o.jobs ?? 1;
     const checker = fileChecker({ jobs, sem, rules: cfg.rules, rulesDir: o.rules, extraSemantics: cfg.semantics });
     const inFlight: Promise<() => void>[] = [];
     const take = async (): Promise<void> => (await inFlight.shift()!)();

@@ -1,6 +1,5 @@
 // Checking C files for `kreview check`: in this thread for one job, else on a pool of workers, each
 // with a heap limit (a file whose analysis dies is reported as failed; the others go on).
-import { availableParallelism } from 'node:os';
 import type { RuleSettings } from '../analysis/registry.js';
 import { checkFile } from '../review.js';
 import type { Semantics } from '../semantics/index.js';
@@ -17,9 +16,6 @@ export interface FileCheckerOptions extends CheckWorkerData {
   jobs: number;
   sem: Semantics;
 }
-
-/** The default number of jobs: one per core the process may use. */
-export const defaultJobs = (): number => availableParallelism();
 
 export function fileChecker(o: FileCheckerOptions): FileChecker {
   if (o.jobs <= 1)
