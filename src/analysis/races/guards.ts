@@ -99,7 +99,8 @@ export function guardsOf(ls: Lockset, sem: Semantics): Map<string, Guard[]> {
     const gs: Guard[] = ruleGuards(sem, key, data, recs);
     for (const g of annotationGuards(ls, recs)) gs.push(g);
     let ev: AccessRecord[] | null = null;
-    if (!gs.some((g) => g.kind === 'lock')) for (const g of infer(data, (ev = recs.filter(evidence)), sem)) gs.push(g);
+    if (!gs.some((g) => g.kind === 'lock'))
+      for (const g of infer(data, (ev = recs.filter(evidence)), (ls.unlinks.get(key) ?? []).filter(evidence), sem)) gs.push(g);
     // An inferred guard was counted when it was inferred.
     for (const g of gs) if (g.source !== 'inferred') count(g, (ev ??= recs.filter(evidence)));
     if (gs.length) out.set(key, gs);
@@ -246,8 +247,12 @@ function annotationGuards(ls: Lockset, recs: AccessRecord[]): Guard[] {
   return out;
 }
 
-/** A lock is a guard of a field when it is held at enough of its accesses, in more than one function. */
-function infer(data: DataKey, ev: AccessRecord[], sem: Semantics): Guard[] {
+/**
+ * A lock is a guard of a field when it is held at enough of its accesses, in more than one function.
+ * `unlinks` (a list's entries taken off by member alone) count only where they hold the lock: the
+ * object whose lock it is goes unnamed, and an unlocked one may be on a private list by then.
+ */
+function infer(data: DataKey, ev: AccessRecord[], unlinks: AccessRecord[], sem: Semantics): Guard[] {
   const cands = new Map<string, string>(); // key -> lock member
   const instance = new Set<string>();
   // A global (not reached through a pointer) is one object: a lock of which every caller may hold
@@ -267,6 +272,7 @@ function infer(data: DataKey, ev: AccessRecord[], sem: Semantics): Guard[] {
     }
   }
   for (const k of instance) cands.delete(k);
+  // A lock only unlinks hold is no candidate: they support a guard the head's own accesses suggest.
   const out: Guard[] = [];
   for (const [lock, lockField] of cands) {
     const perObject =
@@ -289,6 +295,11 @@ function infer(data: DataKey, ev: AccessRecord[], sem: Semantics): Guard[] {
         freeFns.add(r.fn.name);
       }
     }
+    for (const r of unlinks)
+      if (r.held.some((h) => h.key === lock)) {
+        held.add(place(r));
+        fns.add(r.fn.name);
+      }
     const total = held.size + free.size;
     // Enough evidence: locked accesses in at least two functions, and a clear majority of the places
     // (or twice as many functions locking as not).

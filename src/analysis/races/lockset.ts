@@ -101,6 +101,10 @@ const WRITE_LIST = new Set([
   'replace',
 ]);
 
+/** List actions that link an entry onto the head they name, and those that unlink it from its current head. */
+const ADDS = new Set(['add', 'add-tail']);
+const UNLINKS = new Set(['del', 'del-init', 'move', 'move-tail']);
+
 /** Names kernel code gives helpers that run with a lock the caller holds. */
 const LOCKED_HELPER = /(^__)|(_locked|_nolock)$/;
 
@@ -126,8 +130,16 @@ export class Lockset {
   readonly byKey = new Map<string, AccessRecord[]>();
   /** The records of each function, by name and side (`post\0name`). */
   readonly byFn = new Map<string, AccessRecord[]>();
+  /**
+   * Unlinks that name only the entry (`list_del(&req->node)`), filed under the head the input puts
+   * that kind of entry on: evidence for the head's lock when made under it, never reported (the
+   * entry may sit on a private list by then).
+   */
+  readonly unlinks = new Map<string, AccessRecord[]>();
   /** A lock key -> how the code writes it (`&ploop->bat_lock`), for messages. */
   readonly lockText = new Map<string, string>();
+  /** An entry's list member (`nvme_cmd.entry`) -> the one shared head the input adds it to, or null for several. */
+  private readonly nodeHeads = new Map<string, DataKey | null>();
   private readonly infos = new Map<WalkResult, FnInfo>();
   private readonly byName = new Map<Side, Map<string, FnInfo>>();
 
@@ -193,6 +205,7 @@ export class Lockset {
             t.callers.push({ caller: via, site: s });
         }
       }
+      this.mapNodeHeads(infos);
       const allocators = this.allocatorsOf(infos);
       const stack = new Set<FnInfo>(); // empty again after each function
       for (const info of infos) this.lifecycleOf(info, allocators, stack);
@@ -581,6 +594,28 @@ export class Lockset {
     return out;
   }
 
+  /** Which shared head each kind of entry is added to (`list_add(&c->entry, &q->pending)`), by the entry's member key. */
+  private mapNodeHeads(infos: FnInfo[]): void {
+    for (const { walk } of infos)
+      for (const b of walk.fn.blocks)
+        for (const op of b.ops) {
+          if (op.kind !== 'list' || !op.head || !op.node || !ADDS.has(op.action)) continue;
+          const node = this.keys.data(walk.fn, op.node);
+          const head = this.keys.data(walk.fn, op.head);
+          if (!node?.typed || !head || head.local) continue;
+          const seen = this.nodeHeads.get(node.key);
+          if (seen === undefined) this.nodeHeads.set(node.key, head);
+          else if (seen && seen.key !== head.key) this.nodeHeads.set(node.key, null);
+        }
+  }
+
+  /** The shared head an entry unlinked by its member alone comes off, when the input adds such entries to one head. */
+  private unlinkedFrom(fn: FunctionIR, op: Op): DataKey | null {
+    if (op.kind !== 'list' || op.head || !op.node || !UNLINKS.has(op.action)) return null;
+    const node = this.keys.data(fn, op.node);
+    return (node?.typed && this.nodeHeads.get(node.key)) || null;
+  }
+
   /**
    * Functions of one side that return a fresh object on every path that returns one (allocator
    * wrappers), found to a fixpoint so that wrappers of wrappers count.
@@ -703,7 +738,8 @@ export class Lockset {
       let d1 = p1 !== null ? this.keys.data(fn, p1) : null;
       if (d0?.local) d0 = null;
       if (d1?.local) d1 = null;
-      if (!d0 && !d1) continue;
+      const dn = this.nodeHeads.size ? this.unlinkedFrom(fn, op) : null;
+      if (!d0 && !d1 && !dn) continue;
       if (!entryHeld) {
         entryHeld = this.heldAtEntry(info);
         entry = this.entryFree(info);
@@ -798,6 +834,29 @@ export class Lockset {
       if (d1 && op.kind === 'list') {
         this.add(side, w, site, d1, p1!, 'list', 'write', op.family === 'llist' ? 'llist' : 'list', op.action, false, held, free, ent, life, diag, waits);
       }
+      if (dn && op.kind === 'list') {
+        const rec = this.record(
+          side,
+          w,
+          site,
+          dn,
+          (op as { node: string }).node,
+          'list',
+          'write',
+          'list',
+          op.action,
+          false,
+          held,
+          free,
+          ent,
+          life,
+          diag,
+          false,
+        );
+        const same = this.unlinks.get(dn.key);
+        if (same) same.push(rec);
+        else this.unlinks.set(dn.key, [rec]);
+      }
     }
     // This function's records, filed once under its name: they are the last ones added.
     if (this.records.length > first) {
@@ -826,9 +885,39 @@ export class Lockset {
     diag: boolean,
     waits: boolean,
   ): void {
+    const rec = this.record(side, w, site, data, path, kind, mode, via, action, inCondition, held, free, entry, life, diag, waits);
+    this.records.push(rec);
+    if (kind === 'atomic') {
+      const list = this.byOp.get(site.op);
+      if (list) list.push(rec);
+      else this.byOp.set(site.op, [rec]);
+    }
+    const same = this.byKey.get(data.key);
+    if (same) same.push(rec);
+    else this.byKey.set(data.key, [rec]);
+  }
+
+  private record(
+    side: Side,
+    w: WalkResult,
+    site: Site,
+    data: DataKey,
+    path: string,
+    kind: AccessKind,
+    mode: 'read' | 'write',
+    via: AccessRecord['via'],
+    action: string | undefined,
+    inCondition: boolean,
+    held: HeldLock[],
+    free: FreeLock[],
+    entry: EntryFree[],
+    life: Lifecycle | null,
+    diag: boolean,
+    waits: boolean,
+  ): AccessRecord {
     const fn = w.fn;
     const op = site.op;
-    const rec: AccessRecord = {
+    return {
       side,
       fn,
       walk: w,
@@ -850,15 +939,6 @@ export class Lockset {
       waitCond: waits && inWaitCond(fn, this.sem, op.line, path),
       place: undefined,
     };
-    this.records.push(rec);
-    if (kind === 'atomic') {
-      const list = this.byOp.get(op);
-      if (list) list.push(rec);
-      else this.byOp.set(op, [rec]);
-    }
-    const same = this.byKey.get(data.key);
-    if (same) same.push(rec);
-    else this.byKey.set(data.key, [rec]);
   }
 }
 
