@@ -10,7 +10,7 @@ import { lowerUnit } from '../src/c/index.js';
 import { analyzeSide } from '../src/analysis/index.js';
 import { checkFile } from '../src/review.js';
 import { wholeFileUnit } from '../src/source/index.js';
-import { defaultSemantics } from '../src/semantics/index.js';
+import { defaultSemantics } from '../src/semantics/load.js';
 
 /** Best of `n` runs: the bench measures the code, not the machine's noise. */
 async function best(n: number, f: () => Promise<number>): Promise<{ ms: number; out: number }> {

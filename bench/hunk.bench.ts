@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { BenchResult } from './run.js';
 import { scanMessages } from '../src/pipeline.js';
 import { reviewPatches, type PatchReview } from '../src/review.js';
-import { defaultSemantics } from '../src/semantics/index.js';
+import { defaultSemantics } from '../src/semantics/load.js';
 import type { Finding } from '../src/analysis/types.js';
 
 const serious = (f: Finding): boolean => f.severity === 'error' || f.severity === 'warning';

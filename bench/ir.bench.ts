@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { BenchResult } from './run.js';
 import { parseC } from '../src/c/parser.js';
 import { lowerUnit } from '../src/c/index.js';
-import { defaultSemantics } from '../src/semantics/index.js';
+import { defaultSemantics } from '../src/semantics/load.js';
 import type { CUnit } from '../src/source/types.js';
 import { rng } from '../test/support/rng.js';
 

@@ -9,7 +9,7 @@ import { lowerUnit } from '../src/c/index.js';
 import { analyzeModels } from '../src/analysis/models.js';
 import { scanMessages } from '../src/pipeline.js';
 import { reviewPatches } from '../src/review.js';
-import { defaultSemantics } from '../src/semantics/index.js';
+import { defaultSemantics } from '../src/semantics/load.js';
 import { wholeFileUnit } from '../src/source/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

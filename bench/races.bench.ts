@@ -8,7 +8,7 @@ import type { BenchResult } from './run.js';
 import { lowerUnit } from '../src/c/index.js';
 import type { FunctionIR } from '../src/c/ir.js';
 import { analyzeSide } from '../src/analysis/index.js';
-import { defaultSemantics } from '../src/semantics/index.js';
+import { defaultSemantics } from '../src/semantics/load.js';
 import { rng } from '../test/support/rng.js';
 
 const TARGET_LINES = 100_000;

@@ -15,7 +15,7 @@ import { ruleTable } from '../src/analysis/registry.js';
 import { reviewScan, scanMessages } from '../src/pipeline.js';
 import { runDocument } from '../src/report/document.js';
 import { renderHtml } from '../src/report/html.js';
-import { Semantics } from '../src/semantics/index.js';
+import { loadSemanticsDir } from '../src/semantics/load.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WIDTH = 1200;
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   process.chdir(root);
   const input = 'fixtures/mail/example.mbox';
   const res = await scanMessages([input]);
-  await reviewScan(res, { sem: Semantics.load() });
+  await reviewScan(res, { sem: loadSemanticsDir() });
   const doc = runDocument({
     command: 'scan',
     invocation: { args: ['scan', '--format', 'html', input], tree: null, config: null, baseline: null },

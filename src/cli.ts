@@ -137,8 +137,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 
   async function scan(inputs: string[], o: RunOptions, stop: Interrupt): Promise<number> {
     await checkTree(o.tree);
-    const setup = loadSetup(o);
-    const sem = loadSemantics(o.rules, setup.cfg.semantics);
+    const setup = await loadSetup(o);
+    const sem = await loadSemantics(o.rules, setup.cfg.semantics);
     let bar: SingleBar | null = null;
     const { doc, unreadable } = await scanRun(inputs, {
       setup,
@@ -184,8 +184,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   });
 
   async function check(paths: string[], o: RunOptions, stop: Interrupt): Promise<number> {
-    const { cfg, baseline, baselinePath } = loadSetup(o);
-    const sem = loadSemantics(o.rules, cfg.semantics);
+    const { cfg, baseline, baselinePath } = await loadSetup(o);
+    const sem = await loadSemantics(o.rules, cfg.semantics);
     const ignored = ignoreMatcher(cfg);
     const findings: Finding[] = [];
     const notes: string[] = [];
@@ -274,7 +274,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         if (e instanceof RunFileError) throw new UsageError(e.message);
         throw e;
       }
-      const { cfg, baseline, baselinePath } = loadSetup(o);
+      const { cfg, baseline, baselinePath } = await loadSetup(o);
       if (baseline) {
         markBaseline(doc.findings, baseline);
         doc.summary = summarize(doc.findings);
@@ -317,7 +317,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const passes = Number(o.passes);
       if (!Number.isInteger(passes) || passes < 1) throw new UsageError(`--passes ${o.passes}: not a positive whole number`);
       // Mined from the hand-written rules only: an earlier mined file must not feed the new one.
-      loadSemantics(o.rules);
+      await loadSemantics(o.rules);
       const rules = loadRuleDir(o.rules).filter((f) => !f.rules.provenance);
       const dirs = (o.dirs ?? []).flatMap((d) => d.split(/[,\s]+/)).filter(Boolean);
       const bar = io.isTTY ? new SingleBar({ format: 'mining pass {pass} [{bar}] {value}/{total} files', hideCursor: true }, Presets.shades_classic) : null;
@@ -416,7 +416,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .addOption(rulesOpt())
     .action(async (input: string, o: { function?: string; tree?: string; format: string; rules?: string }) => {
       await checkTree(o.tree);
-      const sem = loadSemantics(o.rules);
+      const sem = await loadSemantics(o.rules);
       const fns = [];
       if (['.c', '.h'].includes(extname(input))) {
         fns.push(...(await checkFile(input, await namedSource(input), { sem })).functions);
@@ -456,7 +456,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       } else {
         if (!inputs.length) throw new UsageError('explain needs --from FILE.json or inputs to re-run on');
         await checkTree(o.tree);
-        const sem = loadSemantics(o.rules);
+        const sem = await loadSemantics(o.rules);
         findings = [];
         for await (const s of sourceInputs(inputs.filter((i) => ['.c', '.h'].includes(extname(i))))) {
           if (s.skipped?.status === 'unreadable' && s.named) throw new UsageError(notReadMessage(s.path, { status: 'unreadable', reason: s.skipped.reason }));

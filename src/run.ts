@@ -4,12 +4,14 @@
 import { statSync } from 'node:fs';
 import { ruleTable } from './analysis/registry.js';
 import type { Finding, Severity } from './analysis/types.js';
-import { applyRuleFlags, ConfigError, emptyConfig, findConfig, ignoreMatcher, loadConfig, type Config, type FailOn, type RuleFlags } from './config/index.js';
+import { applyRuleFlags, ConfigError, emptyConfig, findConfig, ignoreMatcher, type Config, type FailOn, type RuleFlags } from './config/index.js';
 import { reviewScan, scanMessages, type ScanInput, type ScanOptions } from './pipeline.js';
 import { BaselineError, loadBaseline, markBaseline } from './report/baseline.js';
 import { runDocument, type RunDocument } from './report/document.js';
 import { Semantics } from './semantics/index.js';
-import { loadRuleDir, RuleError } from './semantics/load.js';
+import { cachedRuleDir } from './semantics/cache.js';
+import { RuleError } from './semantics/errors.js';
+import { DEFAULT_RULES_DIR } from './semantics/where.js';
 import { treeProblem } from './source/git.js';
 import { errnoReason } from './source-file.js';
 
@@ -31,12 +33,12 @@ export interface Setup {
   baselinePath: string | null;
 }
 
-/** The configuration (file, then flags) and the baseline. */
-export function loadSetup(o: SetupOptions, cwd = process.cwd()): Setup {
+/** The configuration file (its reader loaded only when there is one) with the flags on top, and the baseline. */
+export async function loadSetup(o: SetupOptions, cwd = process.cwd()): Promise<Setup> {
   let cfg: Config;
   try {
     const path = o.config ?? findConfig(o.tree, cwd);
-    cfg = path ? loadConfig(path) : emptyConfig();
+    cfg = path ? (await import('./config/file.js')).loadConfig(path) : emptyConfig();
     applyRuleFlags(cfg, o);
   } catch (e) {
     if (e instanceof ConfigError) throw new SetupError(e.message);
@@ -74,13 +76,18 @@ export async function checkTree(dir: string | undefined): Promise<void> {
   if (problem) throw new SetupError(`--tree ${dir}: ${problem}`);
 }
 
-/** The bundled rules (or `dir`, from --rules), then the configuration's extra semantics directories. */
-export function loadSemantics(dir: string | undefined, extra: string[] = []): Semantics {
+/**
+ * The bundled rules (or `dir`, from --rules), then the configuration's extra semantics directories,
+ * each from its compiled copy in the cache (semantics/cache.ts), made when its content is new.
+ */
+export async function loadSemantics(dir: string | undefined, extra: string[] = []): Promise<Semantics> {
   if (dir !== undefined) needDirectory('--rules', dir);
   for (const d of extra) needDirectory('semantics directory (configuration)', d);
+  const compile = async (d: string) => (await import('./semantics/load.js')).compileRuleDir(d);
   try {
-    if (!extra.length) return Semantics.load(dir);
-    return new Semantics([...loadRuleDir(dir), ...extra.flatMap((d) => loadRuleDir(d))]);
+    const files = [];
+    for (const d of [dir ?? DEFAULT_RULES_DIR, ...extra]) files.push(...(await cachedRuleDir(d, compile)));
+    return new Semantics(files);
   } catch (e) {
     if (e instanceof RuleError) throw new SetupError(`rules: ${e.message}`);
     throw e;

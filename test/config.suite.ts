@@ -6,7 +6,8 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync, readFileSync } from 'nod
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { runCli as run } from './support/cli.js';
-import { findConfig, loadConfig, ConfigError } from '../src/config/index.js';
+import { findConfig, ConfigError } from '../src/config/index.js';
+import { loadConfig } from '../src/config/file.js';
 import type { RunDocument } from '../src/report/document.js';
 
 const LEAK = [

@@ -1,11 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRuleText, RuleError } from '../src/semantics/load.js';
-import { Semantics } from '../src/semantics/index.js';
+import { loadSemanticsDir, parseRuleText, RuleError } from '../src/semantics/load.js';
 
 describe('semantics: rule files', () => {
   it('loads the bundled rules and answers lookups', () => {
-    const sem = Semantics.load();
+    const sem = loadSemanticsDir();
     assert.equal(sem.primitive('spin_lock_irqsave')?.op, 'acquire');
     assert.equal(sem.sleeps('msleep'), true);
     assert.equal(sem.sleeps('mutex_lock'), true);

@@ -56,8 +56,8 @@ async function analysis(inputs: ActionInputs): Promise<number> {
   if (inputs.config && config === null) throw new ActionError(`input config: ${inputs.config} is not in the base commit ${mergeBase.slice(0, 12)}`);
   const baseline = inputs.baseline ? await fromBase(repo, mergeBase, inputs.baseline, outDir) : null;
   if (inputs.baseline && baseline === null) throw new ActionError(`input baseline: ${inputs.baseline} is not in the base commit ${mergeBase.slice(0, 12)}`);
-  const setup = loadSetup({ config: config ?? undefined, baseline: baseline ?? undefined }, outDir);
-  const sem = loadSemantics(
+  const setup = await loadSetup({ config: config ?? undefined, baseline: baseline ?? undefined }, outDir);
+  const sem = await loadSemantics(
     undefined,
     setup.cfg.semantics.map((d) => resolve(ws, d)),
   );

@@ -5,7 +5,8 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
-import { ConfigError, readYamlConfig } from '../config/index.js';
+import { ConfigError } from '../config/index.js';
+import { readYamlConfig } from '../config/file.js';
 
 const common = {
   name: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ - only'),

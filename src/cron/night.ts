@@ -83,8 +83,8 @@ export async function runNight(cfg: NightConfig, opts: NightOptions = {}): Promi
   const now = opts.now ?? (() => new Date());
   const log: NightLog = opts.log ?? (() => {});
   const writeReports = opts.writeReports ?? (async (db: NightDb, runId: number, c: NightConfig) => (await import('./report.js')).writeReports(db, runId, c));
-  const setup = loadSetup({ config: cfg.analysis ?? undefined });
-  const sem = loadSemantics(undefined, setup.cfg.semantics);
+  const setup = await loadSetup({ config: cfg.analysis ?? undefined });
+  const sem = await loadSemantics(undefined, setup.cfg.semantics);
   const db = new NightDb(cfg.database);
   try {
     const semHash = semanticsHash(sem, cfg.analysis);

@@ -3,8 +3,6 @@
 
 import type { EmailSettings } from '../config/index.js';
 import type { RunDocument } from './document.js';
-import { renderEmails } from './email.js';
-import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import { renderSarif } from './sarif.js';
 import { renderText } from './text.js';
@@ -33,8 +31,9 @@ export async function render(doc: RunDocument, format: Format, opts: RenderOptio
     case 'markdown':
       return [{ name: 'kreview.md', content: renderMarkdown(doc) }];
     case 'html':
-      return [{ name: 'kreview.html', content: renderHtml(doc) }];
+      // Loaded when asked for: mail composition and the HTML page are most of the report code.
+      return [{ name: 'kreview.html', content: (await import('./html.js')).renderHtml(doc) }];
     case 'email':
-      return renderEmails(doc, opts.email);
+      return (await import('./email.js')).renderEmails(doc, opts.email);
   }
 }

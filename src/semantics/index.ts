@@ -1,8 +1,19 @@
 // The merged semantics: every rule file folded into lookup tables used by the front end and the checks.
 
-import { FunctionFacts as FunctionFactsSchema, type Primitive, type RuleFile } from './schema.js';
-import type { FunctionFacts } from './schema.js';
-import { loadRuleDir, RuleError, type LoadedRuleFile } from './load.js';
+import type { FunctionFacts, Primitive, RuleFile } from './schema.js';
+import type { FunctionIndex, LoadedRuleFile } from './files.js';
+import { indexedEntry } from './cache.js';
+
+/** A mined function's facts, parsed (and checked) when first looked up. */
+interface MinedEntry {
+  facts: FunctionFacts | null;
+  source: string;
+  version: string | null;
+  raw?: unknown;
+  file?: LoadedRuleFile; // which checks `raw`
+  index?: FunctionIndex; // or: a compiled copy's text, at `at`
+  at?: number;
+}
 
 export interface PairRule {
   get: string;
@@ -48,7 +59,7 @@ export class Semantics {
   /** Functions the miner leaves out (rules `notMined`). */
   readonly notMined = new Set<string>();
   /** What functions of a kernel tree do for their callers (rules `functions`, mined), with the file and version. */
-  private readonly mined = new Map<string, { facts: FunctionFacts | null; raw?: unknown; source: string; version: string | null }>();
+  private readonly mined = new Map<string, MinedEntry>();
   // What the patterns below are built from (each built once per instance, when first asked).
   private readonly singleParams = new Set<string>();
   private readonly softirqParams = new Set<string>();
@@ -67,7 +78,8 @@ export class Semantics {
 
   constructor(files: LoadedRuleFile[]) {
     this.files = files;
-    for (const { path, rules, unchecked } of files) {
+    for (const file of files) {
+      const { path, rules, unchecked, functionIndex } = file;
       for (const [name, p] of Object.entries(rules.primitives)) this.prims.set(name, p);
       for (const s of rules.sleeping) this.sleepers.add(s);
       for (const s of rules.nonsleeping) this.nonSleepers.add(s);
@@ -106,12 +118,9 @@ export class Semantics {
       for (const c of rules.notMined) this.notMined.add(c);
       const version = rules.provenance?.version ?? null;
       for (const [name, facts] of Object.entries(rules.functions)) this.mined.set(name, { facts, source: path, version });
-      for (const [name, raw] of Object.entries(unchecked ?? {})) this.mined.set(name, { facts: null, raw, source: path, version });
+      for (const [name, raw] of Object.entries(unchecked ?? {})) this.mined.set(name, { facts: null, raw, file, source: path, version });
+      if (functionIndex) for (const [name, at] of functionIndex.at) this.mined.set(name, { facts: null, index: functionIndex, at, source: path, version });
     }
-  }
-
-  static load(dir?: string): Semantics {
-    return new Semantics(loadRuleDir(dir));
   }
 
   primitive(name: string): Primitive | undefined {
@@ -131,13 +140,9 @@ export class Semantics {
     const m = this.mined.get(name);
     if (!m || this.notMined.has(name)) return undefined;
     if (!m.facts) {
-      // A generated file's entry, checked the first time it is needed.
-      const r = FunctionFactsSchema.safeParse(m.raw);
-      if (!r.success) {
-        const issue = r.error.issues[0]!;
-        throw new RuleError(`${m.source}: functions.${name}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
-      }
-      m.facts = r.data;
+      // A generated file's entry: checked the first time it is needed, or when its compiled copy was made.
+      if (m.index) m.facts = indexedEntry(m.index, m.at!, m.source, name) as FunctionFacts;
+      else m.facts = m.file!.checkEntry!(name, m.raw);
       m.raw = undefined;
     }
     return { facts: m.facts, source: m.source, version: m.version };
@@ -207,11 +212,4 @@ function shapes(s: { names: Set<string>; prefixes: Set<string> }): string {
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-let shared: Semantics | null = null;
-/** The semantics from the bundled rules/ directory, loaded once per process. */
-export function defaultSemantics(): Semantics {
-  shared ??= Semantics.load();
-  return shared;
 }

@@ -1,26 +1,19 @@
 // Loading rules/*.yaml (written by people) and rules/*.json (generated: kernel-mined.json): parse,
 // validate with the schema, and name the file and line of any error.
 
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join, basename } from 'node:path';
-import { PACKAGE_ROOT } from '../paths.js';
 import { parseDocument, LineCounter, isNode } from 'yaml';
-import { RuleFile } from './schema.js';
+import { FunctionFacts, RuleFile } from './schema.js';
+import { RuleError } from './errors.js';
+import type { LoadedRuleFile } from './files.js';
+import { compileRules, ruleFileNames } from './cache.js';
+import { DEFAULT_RULES_DIR } from './where.js';
+import { Semantics } from './index.js';
 
-/** The bundled rules/ at the package root. */
-export const DEFAULT_RULES_DIR = join(PACKAGE_ROOT, 'rules');
-
-export class RuleError extends Error {}
-
-export interface LoadedRuleFile {
-  path: string;
-  rules: RuleFile;
-  /**
-   * A generated file's `functions`, checked against the schema one by one when first looked up
-   * (tens of thousands of entries: checking them all would be most of every run's start-up).
-   */
-  unchecked?: Record<string, unknown>;
-}
+export { RuleError } from './errors.js';
+export type { LoadedRuleFile } from './files.js';
+export { DEFAULT_RULES_DIR } from './where.js';
 
 /** Parse and validate one rule file's text; errors name `path:line`. */
 export function parseRuleText(text: string, path: string): RuleFile {
@@ -77,7 +70,49 @@ export function parseRuleJson(text: string, path: string): LoadedRuleFile {
     const issue = parsed.error.issues[0]!;
     throw new RuleError(`${path}:1: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
   }
-  return { path, rules: parsed.data, unchecked: (functions as Record<string, unknown> | undefined) ?? {} };
+  return {
+    path,
+    rules: parsed.data,
+    unchecked: (functions as Record<string, unknown> | undefined) ?? {},
+    checkEntry: (name, raw) => checkFunction(path, name, raw),
+  };
+}
+
+/** One mined function's entry, checked against the schema; the error names the file and the function. */
+function checkFunction(path: string, name: string, raw: unknown): FunctionFacts {
+  const r = FunctionFacts.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw new RuleError(`${path}: functions.${name}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
+}
+
+/** A directory's rule files, loaded and checked, and how to compile them for the cache (every function entry checked now). */
+export function compileRuleDir(dir: string): { files: LoadedRuleFile[]; compile: (key: string) => Buffer } {
+  const files = loadRuleDir(dir);
+  return {
+    files,
+    compile: (key) =>
+      compileRules(key, files, (f, name, raw) => {
+        try {
+          return { facts: checkFunction(f.path, name, raw) };
+        } catch (e) {
+          if (e instanceof RuleError) return { error: e.message };
+          throw e;
+        }
+      }),
+  };
+}
+
+/** The semantics of a rules directory (default: the bundled one), loaded and checked now. */
+export function loadSemanticsDir(dir?: string): Semantics {
+  return new Semantics(loadRuleDir(dir));
+}
+
+let shared: Semantics | null = null;
+/** The semantics from the bundled rules/ directory, loaded once per process. */
+export function defaultSemantics(): Semantics {
+  shared ??= loadSemanticsDir();
+  return shared;
 }
 
 /** Load every *.yaml and generated *.json in a directory (kernel.yaml first, then by name). */
@@ -85,15 +120,12 @@ export function loadRuleDir(dir: string = DEFAULT_RULES_DIR): LoadedRuleFile[] {
   if (!existsSync(dir)) throw new RuleError(`rules directory not found: ${dir}`);
   // File system errors name the file, as a rule error does (a directory named x.yaml, no permission).
   const fsError = (path: string, e: unknown): RuleError => new RuleError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  let names: string[];
+  let files: string[];
   try {
-    names = readdirSync(dir);
+    files = ruleFileNames(dir);
   } catch (e) {
     throw fsError(dir, e);
   }
-  const files = names
-    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml') || f.endsWith('.json'))
-    .sort((a, b) => (a.startsWith('kernel.') ? -1 : b.startsWith('kernel.') ? 1 : a.localeCompare(b)));
   return files.map((f) => {
     const path = `${basename(dir)}/${f}`;
     let text: string;

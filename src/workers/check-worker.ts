@@ -23,7 +23,7 @@ export interface CheckOutcome {
 }
 
 const data = workerData as CheckWorkerData;
-const sem = loadSemantics(data.rulesDir, data.extraSemantics);
+const sem = await loadSemantics(data.rulesDir, data.extraSemantics);
 
 parentPort!.on('message', async (t: CheckTask) => {
   try {

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkFile } from '../../src/review.js';
-import { defaultSemantics } from '../../src/semantics/index.js';
+import { defaultSemantics } from '../../src/semantics/load.js';
 import { reviewPatches } from '../../src/review.js';
 import { parseGitDiff } from '../source/patch-helper.js';
 import { BUDGETS } from '../../src/budgets.js';

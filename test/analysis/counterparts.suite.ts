@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { releaseCounterparts } from '../../src/analysis/counterparts.js';
 import { noContract, type Summary } from '../../src/analysis/summary.js';
-import { defaultSemantics } from '../../src/semantics/index.js';
+import { defaultSemantics } from '../../src/semantics/load.js';
 
 /** A helper that returns holding `lock` of its first parameter (or drops it again when `drops`). */
 function helper(name: string, lock = '&m->lock', drops = false): Summary {

@@ -9,8 +9,8 @@ import { SummaryTable } from '../../src/analysis/summary.js';
 import { joinFact } from '../../src/analysis/state.js';
 import { entryLocks } from '../../src/analysis/entry-locks.js';
 import { checkFile } from '../../src/review.js';
-import { defaultSemantics, Semantics } from '../../src/semantics/index.js';
-import { parseRuleText } from '../../src/semantics/load.js';
+import { Semantics } from '../../src/semantics/index.js';
+import { defaultSemantics, loadSemanticsDir, parseRuleText } from '../../src/semantics/load.js';
 import { fileUnit, fn, lowerText, meta } from '../c/helpers.js';
 import { lowerUnit } from '../../src/c/index.js';
 import type { CUnit } from '../../src/source/types.js';
@@ -335,7 +335,7 @@ transientFlags: [TX_PREPARING]
 `,
       'rules/t.yaml',
     );
-    const rsem = new Semantics([...Semantics.load().files, { path: 'rules/t.yaml', rules: extra }]);
+    const rsem = new Semantics([...loadSemanticsDir().files, { path: 'rules/t.yaml', rules: extra }]);
     const fns = await lowerUnit(
       fileUnit(`
 static int tx_step(struct tx_ctx *c)

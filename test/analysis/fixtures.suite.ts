@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkFile } from '../../src/review.js';
-import { defaultSemantics } from '../../src/semantics/index.js';
+import { defaultSemantics } from '../../src/semantics/load.js';
 import { parseExpectations } from './annotations.js';
 import { RULES } from '../../src/analysis/registry.js';
 

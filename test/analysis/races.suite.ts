@@ -15,7 +15,7 @@ import { KeyResolver } from '../../src/analysis/races/keys.js';
 import { analyzeRaces } from '../../src/analysis/races/index.js';
 import type { Finding } from '../../src/analysis/types.js';
 import { checkFile, reviewPatches } from '../../src/review.js';
-import { defaultSemantics } from '../../src/semantics/index.js';
+import { defaultSemantics } from '../../src/semantics/load.js';
 import { formatWitness } from '../../src/report/smatch.js';
 import { main } from '../../src/cli.js';
 import { parseExpectations } from './annotations.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { lowerUnit } from '../../src/c/index.js';
 import { formatOp } from '../../src/c/format.js';
 import type { Block, FunctionIR, Op } from '../../src/c/ir.js';
-import { defaultSemantics } from '../../src/semantics/index.js';
+import { defaultSemantics } from '../../src/semantics/load.js';
 import type { CUnit, FunctionMeta } from '../../src/source/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

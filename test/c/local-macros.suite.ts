@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandLocalMacros } from '../../src/c/macros.js';
-import { defaultSemantics } from '../../src/semantics/index.js';
+import { defaultSemantics } from '../../src/semantics/load.js';
 import { fn, lowerText, ops } from './helpers.js';
 
 const sem = defaultSemantics();

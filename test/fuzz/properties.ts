@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { scanMessages, type ScanDocument } from '../../src/pipeline.js';
 import { checkFile, reviewPatches } from '../../src/review.js';
-import { defaultSemantics } from '../../src/semantics/index.js';
+import { defaultSemantics } from '../../src/semantics/load.js';
 
 const sem = defaultSemantics();
 const root = join(import.meta.dirname, '../..');

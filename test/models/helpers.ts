@@ -12,7 +12,7 @@ import type { Finding } from '../../src/analysis/types.js';
 import { emptyMessage } from '../../src/ingest/message.js';
 import { extractPatches } from '../../src/patch/index.js';
 import { reviewPatches } from '../../src/review.js';
-import { defaultSemantics } from '../../src/semantics/index.js';
+import { defaultSemantics } from '../../src/semantics/load.js';
 import { wholeFileUnit } from '../../src/source/index.js';
 
 export const sem = defaultSemantics();

@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { reviewScan, scanMessages, type ScanResult } from '../../src/pipeline.js';
-import { Semantics } from '../../src/semantics/index.js';
+import { loadSemanticsDir } from '../../src/semantics/load.js';
 
 const seeds = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/seeds');
 const have = existsSync(seeds);
@@ -27,7 +27,7 @@ describe('patch: seed threads through the pipeline', { skip: have ? false : 'no 
       .sort()
       .map((f) => join(seeds, f));
     res = await scanMessages(files);
-    await reviewScan(res, { sem: Semantics.load() });
+    await reviewScan(res, { sem: loadSemanticsDir() });
   });
 
   it('000: one diff of one file, patch 38 of 65, v2; its first hunk inside ploop_bat_write_complete', () => {

@@ -21,7 +21,8 @@ import { markBaseline } from '../../src/report/baseline.js';
 import { runDocument, type CheckedFile, type RunDocument } from '../../src/report/document.js';
 import { renderHtml } from '../../src/report/html.js';
 import { checkFile } from '../../src/review.js';
-import { Semantics } from '../../src/semantics/index.js';
+import type { Semantics } from '../../src/semantics/index.js';
+import { loadSemanticsDir } from '../../src/semantics/load.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const MBOX = join(root, 'fixtures/mail/example.mbox');
@@ -169,7 +170,7 @@ describe('report: html', () => {
   let hostileHtml: string;
 
   before(async () => {
-    sem = Semantics.load();
+    sem = loadSemanticsDir();
     scan = await scanDoc(sem);
     check = await checkDoc(sem);
     hostile = hostileDoc(scan);

@@ -15,7 +15,7 @@ import { reviewScan, scanMessages } from '../../src/pipeline.js';
 import { checkFile } from '../../src/review.js';
 import { RULES, ruleTable, type RuleSettings } from '../../src/analysis/registry.js';
 import type { Finding } from '../../src/analysis/types.js';
-import { defaultSemantics } from '../../src/semantics/index.js';
+import { defaultSemantics } from '../../src/semantics/load.js';
 import { runDocument, type CheckedFile, type RunDocument } from '../../src/report/document.js';
 import { markBaseline } from '../../src/report/baseline.js';
 import { render } from '../../src/report/index.js';

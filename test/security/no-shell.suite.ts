@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { reviewPatches } from '../../src/review.js';
-import { defaultSemantics } from '../../src/semantics/index.js';
+import { defaultSemantics } from '../../src/semantics/load.js';
 import { parseGitDiff } from '../source/patch-helper.js';
 
 const root = join(import.meta.dirname, '../..');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { checkFile, forgetHeaders, reviewPatches } from '../../src/review.js';
-import { defaultSemantics } from '../../src/semantics/index.js';
+import { defaultSemantics } from '../../src/semantics/load.js';
 import { kernelRoot } from '../../src/source/headers.js';
 import { parseGitDiff } from './patch-helper.js';
 

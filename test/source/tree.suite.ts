@@ -200,7 +200,7 @@ describe('source: tree mode', () => {
 
   it('end to end: kreview scan of the format-patch mbox with --tree applies the series in order', async () => {
     const { scanMessages, reviewScan } = await import('../../src/pipeline.js');
-    const { defaultSemantics } = await import('../../src/semantics/index.js');
+    const { defaultSemantics } = await import('../../src/semantics/load.js');
     const mbox = join(root, 'series.mbox');
     writeFileSync(mbox, seriesText);
     const res = await scanMessages([mbox]);
