@@ -1,4 +1,4 @@
-// kreview command line: scan, check, report, rules, cron, ir, explain.
+// kreview command line: scan, check, report, merge, rules, cron, ir, explain.
 
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, extname } from 'node:path';
@@ -23,6 +23,7 @@ import { ConfigError } from './config/index.js';
 import type { NightConfig } from './cron/config.js';
 import { FORMATS, render, type Format } from './report/index.js';
 import { renderRules, RULE_FORMATS } from './report/rules.js';
+import { parseShard, Partition, pathKey, ShardError, type Shard } from './shard.js';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -50,6 +51,15 @@ const failOnOpt = (dflt?: FailOn) => {
 };
 const rulesOpt = () => new Option('--rules <dir>', 'rules directory (default: the bundled rules/)');
 const list = (v: string, prev: string[] = []): string[] => [...prev, v];
+const shardOpt = () =>
+  new Option('--shard <i/n>', 'analyse the I-th of N parts of the inputs (I from 1); join the N JSON outputs with `kreview merge`').argParser((v) => {
+    try {
+      return parseShard(v);
+    } catch (e) {
+      if (e instanceof ShardError) throw new InvalidArgumentError(e.message);
+      throw e;
+    }
+  });
 
 /** Options every analysing command takes: output, rule selection, config, baseline. */
 function addRunOptions(c: Command): Command {
@@ -80,6 +90,8 @@ interface RunOptions extends SetupOptions {
   severity?: string[];
   baseline?: string;
   tree?: string;
+  /** --shard I/N: this run's part of the inputs (shard.ts). */
+  shard?: Shard;
 }
 
 /** Write the run in the format asked for; the exit code --fail-on gives. */
@@ -125,7 +137,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .command('scan')
       .description('read mail (mbox, Maildir, public-inbox git, archived text, .eml/.patch, - for stdin), extract patches, report findings')
       .argument('<inputs...>', 'files, directories or - for stdin')
-      .option('--tree <dir>', 'kernel git tree for pre-images (index blobs, base-commit, HEAD)'),
+      .option('--tree <dir>', 'kernel git tree for pre-images (index blobs, base-commit, HEAD)')
+      .addOption(shardOpt()),
   ).action(async (inputs: string[], o: RunOptions) => {
     const stop = Interrupt.listen();
     try {
@@ -147,6 +160,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       args: argv,
       stdin: io.stdin,
       signal: stop.signal,
+      shard: o.shard,
       onMessage: (n: number) => {
         if (!io.isTTY) return;
         if (n === 500 && !bar) {
@@ -173,7 +187,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of at least 1');
         return n;
-      }),
+      })
+      .addOption(shardOpt()),
   ).action(async (paths: string[], o: RunOptions) => {
     const stop = Interrupt.listen();
     try {
@@ -199,12 +214,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const checker = fileChecker({ jobs, sem, rules: cfg.rules, rulesDir: o.rules, extraSemantics: cfg.semantics });
     const inFlight: Promise<() => void>[] = [];
     const take = async (): Promise<void> => (await inFlight.shift()!)();
+    // --shard: every file is walked and counted, this shard's analysed (by its path under the input named).
+    const part = o.shard ? new Partition(o.shard, 'path') : null;
     const now = (f: CheckedFile): void => {
       inFlight.push(Promise.resolve(() => checked.push(f)));
     };
     try {
       for await (const s of sourceInputs(paths)) {
         if (stop.received) break;
+        if (part && !part.take(pathKey(s.root, s.path))) continue;
         if (s.skipped) {
           now({ path: s.path, status: s.skipped.status, functions: 0, reason: s.skipped.reason });
           if (s.named && s.skipped.status === 'unreadable') failedNamed.push(notReadMessage(s.path, { status: 'unreadable', reason: s.skipped.reason }));
@@ -248,6 +266,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       files: checked,
       findings,
       notes,
+      shard: part?.info(),
     });
     if (stop.received) markIncomplete(doc, stop.received, `the ${checked.length} files dealt with before it`);
     await emit(io, doc, o, cfg);
@@ -282,6 +301,41 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       }
       await emit(io, doc, o, cfg);
       code = failCode(doc.findings, o.failOn ?? 'never');
+    });
+
+  program
+    .command('merge')
+    .description('join the JSON outputs of `kreview check|scan --shard I/N` into the report the unsharded run makes')
+    .argument('<runs...>', 'JSON run documents, one per shard')
+    .addOption(formatOpt())
+    .option('-o, --output <file>', 'write the report to FILE instead of stdout')
+    .option('--out-dir <dir>', 'directory for --format email (one .eml per patch)')
+    .addOption(failOnOpt('never'))
+    .option('--config <file>', 'configuration file (email settings)')
+    .action(async (runs: string[], o: RunOptions) => {
+      const { mergeShards, MergeError } = await import('./report/merge.js');
+      const docs: { path: string; doc: RunDocument }[] = [];
+      for (const path of runs) {
+        try {
+          docs.push({ path, doc: await readRunDocument(path) });
+        } catch (e) {
+          if (e instanceof RunFileError) throw new UsageError(e.message);
+          throw e;
+        }
+      }
+      let merged: ReturnType<typeof mergeShards>;
+      try {
+        merged = mergeShards(docs, argv);
+      } catch (e) {
+        if (e instanceof MergeError) throw new UsageError(e.message);
+        throw e;
+      }
+      const { cfg } = await loadSetup({ config: o.config });
+      await emit(io, merged.doc, o, cfg);
+      for (const w of merged.warnings) io.stderr(`kreview: ${w}\n`);
+      // A shard missing or interrupted: the report is written, marked incomplete, and the merge exits 2.
+      if (merged.doc.incomplete) io.stderr(`kreview: ${merged.doc.incomplete.reason}\n`);
+      code = merged.lacking.length ? 2 : failCode(merged.doc.findings, o.failOn ?? 'never');
     });
 
   program

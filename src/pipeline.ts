@@ -9,6 +9,7 @@ import { extractPatches, groupSeries, seriesOf, type SeriesEntry, type SeriesMem
 import type { Patch, ReviewComment, SeriesInfo } from './patch/types.js';
 import type { Finding } from './analysis/types.js';
 import { applicationGroups, reviewPatches, type PatchReview, type ReviewOptions } from './review.js';
+import { contentKey, shardScan, type Shard, type ShardInfo } from './shard.js';
 
 export interface MessageEntry {
   input: string;
@@ -76,6 +77,8 @@ export interface ScanOptions {
   onMessage?: (count: number, input: string) => void;
   /** Stop reading (SIGINT, SIGTERM): what was read so far is the result. */
   signal?: AbortSignal;
+  /** Keep only this shard's messages (all are read: series are settled over the whole mail). */
+  shard?: Shard;
 }
 
 export interface ScanResult {
@@ -84,6 +87,8 @@ export interface ScanResult {
   patches: Patch[];
   /** Inputs that could not be read at all: not opened, or content that is not mail (the CLI exits 2). */
   unreadable: string[];
+  /** With ScanOptions.shard: what this shard holds. */
+  shard?: ShardInfo;
 }
 
 function describeError(e: unknown): string {
@@ -106,6 +111,8 @@ export async function scanMessages(inputs: ScanInput[], opts: ScanOptions = {}):
   const members: SeriesMember[] = [];
   const memberEntries: MessageEntry[] = [];
   const unreadable: string[] = [];
+  // With a shard: each message's content key (for one with no Message-ID), in message order.
+  const contents: (string | null)[] = [];
   let count = 0;
 
   for (const input of inputs) {
@@ -129,13 +136,16 @@ export async function scanMessages(inputs: ScanInput[], opts: ScanOptions = {}):
       if (next === ABORTED || next.done) break;
       const entry = processMessage(next.value, patches, members, memberEntries);
       doc.messages.push(entry);
+      if (opts.shard) contents.push(next.value.messageId ? null : contentKey(next.value));
       opts.onMessage?.(++count, path);
     }
     if (refusal(reader.summary)) unreadable.push(path);
   }
   settleSeries(doc, patches, members, memberEntries);
-  for (const p of patches) doc.patches.push(patchEntry(p));
-  return { doc, patches, unreadable };
+  const part = opts.shard ? shardScan(doc, patches, contents, opts.shard) : null;
+  const kept = part?.patches ?? patches;
+  for (const p of kept) doc.patches.push(patchEntry(p));
+  return { doc, patches: kept, unreadable, ...(part ? { shard: part.info } : {}) };
 }
 
 /** Series ids over the whole input: patches take their thread's series, covers pass on their base-commit. */

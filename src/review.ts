@@ -116,11 +116,11 @@ function sideFindings(a: SideAnalysis, origins: Map<FunctionIR, Origin>, where: 
  * one after another (a reply with several in-body patches). Everything else (quoted diffs, fragments,
  * code, lone patches) alone. Groups keep the position of their first patch.
  */
-export function applicationGroups(patches: Patch[]): Patch[][] {
-  const groups: Patch[][] = [];
-  const byKey = new Map<string, Patch[]>();
+export function applicationGroups<P extends Pick<Patch, 'kind' | 'input' | 'messageIndex' | 'series'>>(patches: P[]): P[][] {
+  const groups: P[][] = [];
+  const byKey = new Map<string, P[]>();
   const order = new Map(patches.map((p, k) => [p, k]));
-  const msgKey = (p: Patch): string => `message\0${p.input}\0${p.messageIndex}`;
+  const msgKey = (p: P): string => `message\0${p.input}\0${p.messageIndex}`;
   const diffsPerMessage = new Map<string, number>();
   for (const p of patches) if (p.kind === 'diff') diffsPerMessage.set(msgKey(p), (diffsPerMessage.get(msgKey(p)) ?? 0) + 1);
   for (const p of patches) {
@@ -140,7 +140,7 @@ export function applicationGroups(patches: Patch[]): Patch[][] {
     }
     g.push(p);
   }
-  const num = (p: Patch): number => (p.series && !p.series.reply ? (p.series.number ?? 0) : 0);
+  const num = (p: P): number => (p.series && !p.series.reply ? (p.series.number ?? 0) : 0);
   for (const g of groups) g.sort((a, b) => num(a) - num(b) || order.get(a)! - order.get(b)!);
   return groups;
 }

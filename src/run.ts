@@ -94,7 +94,7 @@ export async function loadSemantics(dir: string | undefined, extra: string[] = [
   }
 }
 
-export interface ScanRunOptions extends Pick<ScanOptions, 'stdin' | 'onMessage' | 'signal'> {
+export interface ScanRunOptions extends Pick<ScanOptions, 'stdin' | 'onMessage' | 'signal' | 'shard'> {
   setup: Setup;
   sem: Semantics;
   tree?: string;
@@ -105,7 +105,7 @@ export interface ScanRunOptions extends Pick<ScanOptions, 'stdin' | 'onMessage' 
 /** Read the mail, review every patch, mark the baseline: the run document, and the inputs that could not be opened. */
 export async function scanRun(inputs: ScanInput[], o: ScanRunOptions): Promise<{ doc: RunDocument; unreadable: string[] }> {
   const { cfg, baseline, baselinePath } = o.setup;
-  const res = await scanMessages(inputs, { stdin: o.stdin, onMessage: o.onMessage, signal: o.signal });
+  const res = await scanMessages(inputs, { stdin: o.stdin, onMessage: o.onMessage, signal: o.signal, shard: o.shard });
   await reviewScan(res, { sem: o.sem, tree: o.tree, rules: cfg.rules, ignored: ignoreMatcher(cfg), signal: o.signal });
   if (baseline) markBaseline(res.doc.findings, baseline);
   const doc = runDocument({
@@ -113,6 +113,7 @@ export async function scanRun(inputs: ScanInput[], o: ScanRunOptions): Promise<{
     invocation: { args: o.args, tree: o.tree ?? null, config: cfg.path, baseline: baselinePath },
     rules: ruleTable(cfg.rules),
     scan: res.doc,
+    shard: res.shard,
   });
   return { doc, unreadable: res.unreadable };
 }

@@ -132,6 +132,8 @@ export interface SourceInput {
   path: string;
   /** Named on the command line: a file that cannot be read makes the run exit 2. */
   named: boolean;
+  /** The path named on the command line it was found under (itself, when named). */
+  root: string;
   /** `unreadable`: a problem (dangling link, unlistable directory); `ignored`: not read by rule (links, FIFOs). */
   skipped?: { status: 'unreadable' | 'ignored'; reason: string };
 }
@@ -146,19 +148,21 @@ export async function* sourceInputs(paths: string[], walk = new Walk()): AsyncGe
     try {
       st = await stat(p);
     } catch (e) {
-      yield { path: p, named: true, skipped: { status: 'unreadable', reason: errnoReason(e) } };
+      yield { path: p, named: true, root: p, skipped: { status: 'unreadable', reason: errnoReason(e) } };
       continue;
     }
     if (!st.isDirectory()) {
       const first = st.isFile() ? walk.alreadyRead(st, p) : null;
-      yield first === null ? { path: p, named: true } : { path: p, named: true, skipped: { status: 'ignored', reason: `same file as ${first}, already read` } };
+      yield first === null
+        ? { path: p, named: true, root: p }
+        : { path: p, named: true, root: p, skipped: { status: 'ignored', reason: `same file as ${first}, already read` } };
       continue;
     }
     for await (const f of walkFiles(walk, p, isC)) {
       // The directory named could not be listed at all: the named input is unreadable.
       const named = f.path === p;
-      if (f.skipped === undefined) yield { path: f.path, named };
-      else yield { path: f.path, named, skipped: { status: f.broken ? 'unreadable' : 'ignored', reason: f.skipped } };
+      if (f.skipped === undefined) yield { path: f.path, named, root: p };
+      else yield { path: f.path, named, root: p, skipped: { status: f.broken ? 'unreadable' : 'ignored', reason: f.skipped } };
     }
   }
 }

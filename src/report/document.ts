@@ -10,6 +10,7 @@ import type { Finding, Severity, Status } from '../analysis/types.js';
 import type { InputSummary } from '../ingest/types.js';
 import type { SeriesEntry } from '../patch/index.js';
 import type { MessageEntry, PatchEntry, ScanDocument } from '../pipeline.js';
+import type { ShardInfo } from '../shard.js';
 import { VERSION } from '../version.js';
 
 export const SCHEMA_VERSION = 1;
@@ -48,10 +49,25 @@ export interface RunDocument {
   findings: Finding[];
   notes: string[];
   summary: RunSummary;
-  /** Set when a signal stopped the run: which, and what the report covers. */
-  incomplete?: { signal: 'SIGINT' | 'SIGTERM'; reason: string };
+  /**
+   * Set when the report lacks part of what it was asked to cover: a signal stopped the run (which,
+   * and what the report covers), or a merge was given some shards only (`shards`: the ones missing
+   * or themselves incomplete).
+   */
+  incomplete?: { signal: 'SIGINT' | 'SIGTERM'; reason: string } | { shards: number[]; reason: string };
+  /** A `--shard I/N` run: which shard, and what it holds of the whole run (shard.ts). */
+  shard?: ShardInfo;
+  /** Made by `kreview merge` from shards: its command line, how many shards, and each one's. */
+  merge?: MergeInfo;
   /** The pull request a GitHub Action run reviewed. */
   pullRequest?: PullRequestRun;
+}
+
+export interface MergeInfo {
+  /** The merge's command line (invocation.args is the first shard's, without --shard). */
+  args: string[];
+  count: number;
+  shards: { index: number; args: string[] }[];
 }
 
 /** What the Action knew of the pull request it reviewed (and the posting job checks again). */
@@ -108,6 +124,7 @@ export interface RunParts {
   files?: CheckedFile[];
   findings?: Finding[];
   notes?: string[];
+  shard?: ShardInfo;
 }
 
 export function runDocument(p: RunParts): RunDocument {
@@ -126,6 +143,7 @@ export function runDocument(p: RunParts): RunDocument {
     findings,
     notes: [...(p.scan?.notes ?? []), ...(p.notes ?? [])],
     summary: summarize(findings),
+    ...(p.shard ? { shard: p.shard } : {}),
   };
 }
 

@@ -2,7 +2,7 @@
 // pull_request and never on pull_request_target, post only from workflow_run without checking the
 // pull request out, and hand the run over under the artifact name and file the other side expects.
 // The nightly one runs `kreview cron --once` on a schedule, carries its state in the Actions cache
-// and publishes the reports on Pages.
+// and publishes the reports on Pages. The backfill one runs N shards as a matrix and merges them.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -20,6 +20,7 @@ interface Step {
 }
 interface Job {
   needs?: string | string[];
+  strategy?: { 'fail-fast'?: boolean; matrix: Record<string, unknown> };
   if?: string;
   permissions?: Record<string, string>;
   environment?: { name: string; url?: string };
@@ -42,11 +43,11 @@ describe('action: workflows', () => {
   const files = readdirSync(join(ROOT, 'workflows')).filter((f) => f.endsWith('.yml'));
 
   it('use the Action with inputs it declares, and declare their permissions', () => {
-    assert.deepEqual(files.sort(), ['kreview-nightly.yml', 'kreview-patch-queue.yml', 'kreview-post.yml', 'kreview-pr.yml']);
+    assert.deepEqual(files.sort(), ['kreview-backfill.yml', 'kreview-nightly.yml', 'kreview-patch-queue.yml', 'kreview-post.yml', 'kreview-pr.yml']);
     for (const f of files) {
       const w = read(f);
       assert.ok(w.permissions && Object.keys(w.permissions).length > 0, `${f}: permissions`);
-      if (f === 'kreview-nightly.yml') continue; // runs the CLI, not the Action
+      if (f === 'kreview-nightly.yml' || f === 'kreview-backfill.yml') continue; // run the CLI, not the Action
       const ours = steps(w).filter((s) => s.uses?.endsWith('/kreview@v1'));
       assert.equal(ours.length, 1, `${f}: one kreview step`);
       for (const k of Object.keys(ours[0]!.with ?? {})) assert.ok(k in action.inputs, `${f}: input ${k} is not in action.yml`);
@@ -127,5 +128,40 @@ describe('action: workflows', () => {
     assert.match(deploy.if ?? '', /needs\.nightly\.outputs\.pages == 'success'/);
     assert.equal(nightly.outputs?.pages, `\${{ steps.${pages!.id}.outcome }}`);
     assert.equal(nightly.permissions?.pages, undefined, 'only the deploy job may write Pages');
+  });
+
+  it('backfill: N shards as a matrix, each --shard I/N of one pinned input and version, one merge that publishes', () => {
+    const w = read('kreview-backfill.yml');
+    assert.deepEqual(Object.keys(w.on), ['workflow_dispatch'], 'started by hand');
+    const inputs = (w.on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs;
+    assert.ok('shards' in inputs && 'what' in inputs);
+    assert.deepEqual(w.permissions, { contents: 'read' });
+    const { plan, shard, merge } = w.jobs;
+    assert.ok(plan && shard && merge);
+    assert.equal(shard.needs, 'plan');
+    assert.equal(shard.strategy?.['fail-fast'], false, 'one shard failing does not cancel the others');
+    assert.equal(shard.strategy?.matrix.index, `\${{ fromJSON(needs.plan.outputs.shards) }}`);
+    const run = shard.steps.find((s) => s.run?.includes('--shard'))!;
+    assert.equal(run.env?.SHARD, `\${{ matrix.index }}/\${{ needs.plan.outputs.count }}`);
+    for (const cmd of ['check', 'scan']) assert.match(run.run!, new RegExp(`kreview ${cmd} .*--shard "\\$SHARD" --format json --output "\\$OUT"`));
+    const upload = shard.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!;
+    assert.equal(upload.with?.name, `kreview-shard-\${{ matrix.index }}`);
+    for (const s of shard.steps.filter((x) => x.uses?.startsWith('actions/checkout'))) assert.equal(s.with?.['persist-credentials'], false);
+    // Every job installs the version the plan resolved: the merge refuses shards of two versions.
+    for (const j of [shard, merge])
+      assert.ok(j.steps.some((s) => s.env?.VERSION === `\${{ needs.plan.outputs.version }}` && /kreview@\$VERSION/.test(s.run ?? '')));
+
+    assert.deepEqual(merge.needs, ['plan', 'shard']);
+    assert.match(merge.if ?? '', /!cancelled\(\)/, 'the merge runs when a shard failed, and names it');
+    const download = merge.steps.find((s) => s.uses?.startsWith('actions/download-artifact@'))!;
+    assert.equal(download.with?.pattern, 'kreview-shard-*');
+    assert.equal(download.with?.['merge-multiple'], true);
+    assert.ok(merge.steps.some((s) => /kreview merge shards\/\*\.json --format json --output kreview\.json/.test(s.run ?? '')));
+    assert.ok(
+      merge.steps.some((s) => /GITHUB_STEP_SUMMARY/.test(s.run ?? '')),
+      'the Markdown in the job summary',
+    );
+    assert.ok(merge.steps.some((s) => s.uses?.startsWith('github/codeql-action/upload-sarif@')));
+    assert.equal(merge.permissions?.['security-events'], 'write');
   });
 });
