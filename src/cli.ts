@@ -16,8 +16,9 @@ import { readRunDocument, runDocument, RunFileError, summarize, type CheckedFile
 import { markBaseline } from './report/baseline.js';
 import { checkTree, exitCode, failCode, loadSemantics, loadSetup, scanRun, SetupError, type SetupOptions } from './run.js';
 import { TreeError } from './source/git.js';
-import { notReadMessage, readSource, sourceInputs } from './source-file.js';
+import { notReadMessage, readSource, sourceInputs, type SourceInput } from './source-file.js';
 import { fileChecker } from './workers/check-files.js';
+import { defaultJobs } from './workers/pool.js';
 import { Interrupt, markIncomplete, SIGNAL_EXIT } from './interrupt.js';
 import { ConfigError } from './config/index.js';
 import type { NightConfig } from './cron/config.js';
@@ -51,6 +52,17 @@ const failOnOpt = (dflt?: FailOn) => {
 };
 const rulesOpt = () => new Option('--rules <dir>', 'rules directory (default: the bundled rules/)');
 const list = (v: string, prev: string[] = []): string[] => [...prev, v];
+/** -j N: work on N worker threads, each with a memory budget; one that dies fails only its input. */
+const jobsOpt = (what: string) =>
+  new Option(
+    '-j, --jobs <n>',
+    `${what} analysed at once, each on a worker thread with a memory budget (default: every core, ${defaultJobs()} here; 1: in this thread)`,
+  ).argParser((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of at least 1');
+    return n;
+  });
+
 const shardOpt = () =>
   new Option('--shard <i/n>', 'analyse the I-th of N parts of the inputs (I from 1); join the N JSON outputs with `kreview merge`').argParser((v) => {
     try {
@@ -78,7 +90,7 @@ function addRunOptions(c: Command): Command {
 
 interface RunOptions extends SetupOptions {
   format: Format;
-  /** check: files analysed at once, each on a worker thread (default 1: this thread). */
+  /** Files (check) or application groups (scan) analysed at once on worker threads (default: every core). */
   jobs?: number;
   output?: string;
   outDir?: string;
@@ -138,6 +150,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .description('read mail (mbox, Maildir, public-inbox git, archived text, .eml/.patch, - for stdin), extract patches, report findings')
       .argument('<inputs...>', 'files, directories or - for stdin')
       .option('--tree <dir>', 'kernel git tree for pre-images (index blobs, base-commit, HEAD)')
+      .addOption(jobsOpt('series (or lone patches)'))
       .addOption(shardOpt()),
   ).action(async (inputs: string[], o: RunOptions) => {
     const stop = Interrupt.listen();
@@ -157,6 +170,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       setup,
       sem,
       tree: o.tree,
+      jobs: o.jobs,
+      rulesDir: o.rules,
       args: argv,
       stdin: io.stdin,
       signal: stop.signal,
@@ -183,11 +198,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .command('check')
       .description('analyse whole C files (no patch): every finding is reported as present')
       .argument('<paths...>', 'C files or directories')
-      .option('-j, --jobs <n>', 'files analysed at once, each on a worker thread with a memory budget (default 1: in this thread, no workers)', (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of at least 1');
-        return n;
-      })
+      .addOption(jobsOpt('files'))
       .addOption(shardOpt()),
   ).action(async (paths: string[], o: RunOptions) => {
     const stop = Interrupt.listen();
@@ -207,10 +218,20 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const checked: CheckedFile[] = [];
     // Named inputs that could not be read at all: they, and only they, make the exit code 2.
     const failedNamed: string[] = [];
-    // With --jobs N, files are analysed on workers and their results taken in the order the files
-    // were walked, a few per job in flight. Each worker loads the rules itself, which costs more
-    // than it saves until they are cached (#17): one thread unless asked.
-    const jobs = o.jobs ?? 1;
+    // Files are analysed on workers (by default one per core) and their results taken in the order
+    // the files were walked, a few per job in flight. A single file is checked in this thread
+    // unless --jobs asks: a worker's start would cost more than the file.
+    const walk = sourceInputs(paths)[Symbol.asyncIterator]();
+    const ahead: SourceInput[] = [];
+    for (let r = await walk.next(); !r.done; r = await walk.next()) {
+      ahead.push(r.value);
+      if (ahead.filter((x) => !x.skipped).length > 1) break;
+    }
+    const jobs = o.jobs ?? (ahead.filter((x) => !x.skipped).length > 1 ? defaultJobs() : 1);
+    async function* walked(): AsyncGenerator<SourceInput> {
+      yield* ahead;
+      for (let r = await walk.next(); !r.done; r = await walk.next()) yield r.value;
+    }
     const checker = fileChecker({ jobs, sem, rules: cfg.rules, rulesDir: o.rules, extraSemantics: cfg.semantics });
     const inFlight: Promise<() => void>[] = [];
     const take = async (): Promise<void> => (await inFlight.shift()!)();
@@ -220,7 +241,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       inFlight.push(Promise.resolve(() => checked.push(f)));
     };
     try {
-      for await (const s of sourceInputs(paths)) {
+      for await (const s of walked()) {
         if (stop.received) break;
         if (part && !part.take(pathKey(s.root, s.path))) continue;
         if (s.skipped) {

@@ -10,6 +10,8 @@ import type { Patch, ReviewComment, SeriesInfo } from './patch/types.js';
 import type { Finding } from './analysis/types.js';
 import { applicationGroups, reviewPatches, type PatchReview, type ReviewOptions } from './review.js';
 import { contentKey, shardScan, type Shard, type ShardInfo } from './shard.js';
+import { groupReviewer, slimReview, type ReviewWorkerData, type SlimReview } from './workers/review-groups.js';
+import type { TaskResult } from './workers/pool.js';
 
 export interface MessageEntry {
   input: string;
@@ -263,28 +265,77 @@ function patchEntry(p: Patch): PatchEntry {
  */
 const REVIEW_STEP = 4;
 
+export interface ReviewScanOptions extends ReviewOptions {
+  signal?: AbortSignal;
+  /**
+   * With more than one: the application groups are reviewed on that many workers (one group that
+   * kills its worker fails only its patches), and the reviews returned are empty: what the run
+   * document needs comes back from the workers.
+   */
+  jobs?: number;
+  /** What the workers load for themselves (the rules directories, the ignore globs' file). */
+  workers?: Omit<ReviewWorkerData, 'rules' | 'tree'>;
+  /** Each worker's heap (default: BUDGETS.workerHeapMb). */
+  heapMb?: number;
+}
+
 /** Analyse the patches of a scan: fills `functions` of each patch file and the document's findings. */
-export async function reviewScan(res: ScanResult, opts: ReviewOptions & { signal?: AbortSignal }): Promise<PatchReview[]> {
+export async function reviewScan(res: ScanResult, opts: ReviewScanOptions): Promise<PatchReview[]> {
+  const groups = applicationGroups(res.patches);
+  const apply = applier(res.doc);
+  if ((opts.jobs ?? 1) > 1 && groups.length > 1) {
+    await reviewOnWorkers(groups, opts, apply);
+    return [];
+  }
   let reviews: PatchReview[] = [];
   if (!opts.signal) {
     reviews = await reviewPatches(res.patches, opts);
   } else {
-    const groups = applicationGroups(res.patches);
     for (let k = 0; k < groups.length && !opts.signal.aborted; k += REVIEW_STEP) {
       reviews.push(...(await reviewPatches(groups.slice(k, k + REVIEW_STEP).flat(), opts)));
     }
   }
-  const entries = new Map(res.doc.patches.map((p) => [p.id, p]));
-  for (const r of reviews) {
-    const entry = entries.get(r.patch.id);
-    if (entry) {
-      r.patch.files.forEach((f, i) => {
-        const img = r.images.find((im) => im.file === f);
-        if (img && entry.files[i]) entry.files[i]!.functions = img.functions;
-      });
-    }
-    res.doc.findings.push(...r.findings);
-    res.doc.notes.push(...r.notes.map((n) => `${r.patch.id}: ${n}`));
-  }
+  for (const r of reviews) apply(slimReview(r));
   return reviews;
+}
+
+/** Groups on a worker pool, a few per worker in flight, results applied in group order. */
+async function reviewOnWorkers(groups: Patch[][], opts: ReviewScanOptions, apply: (r: SlimReview) => void): Promise<void> {
+  const jobs = Math.min(opts.jobs!, groups.length);
+  const pool = groupReviewer(
+    jobs,
+    { ...(opts.workers ?? { rulesDir: undefined, extraSemantics: [], ignore: [], configPath: null }), rules: opts.rules, tree: opts.tree },
+    opts.heapMb,
+  );
+  const inFlight: { group: Patch[]; result: Promise<TaskResult<SlimReview[]>> }[] = [];
+  const take = async (): Promise<void> => {
+    const { group, result } = inFlight.shift()!;
+    const r = await result;
+    if (r.ok) for (const s of r.value) apply(s);
+    else for (const p of group) apply({ id: p.id, findings: [], notes: [`not reviewed: ${r.error}`], functions: [] });
+  };
+  try {
+    for (const group of groups) {
+      if (opts.signal?.aborted) break;
+      inFlight.push({ group, result: pool.review(group) });
+      while (inFlight.length > 2 * jobs) await take();
+    }
+    while (inFlight.length) await take();
+  } finally {
+    await pool.close();
+  }
+}
+
+/** What a patch's review gives the run document: its files' functions, its findings and notes. */
+function applier(doc: ScanDocument): (r: SlimReview) => void {
+  const entries = new Map(doc.patches.map((p) => [p.id, p]));
+  return (r) => {
+    const entry = entries.get(r.id);
+    if (entry)
+      r.functions.forEach((fns, i) => {
+        if (fns && entry.files[i]) entry.files[i]!.functions = fns;
+      });
+    doc.findings.push(...r.findings);
+    doc.notes.push(...r.notes.map((n) => `${r.id}: ${n}`));
+  };
 }

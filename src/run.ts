@@ -13,6 +13,7 @@ import { cachedRuleDir } from './semantics/cache.js';
 import { RuleError } from './semantics/errors.js';
 import { DEFAULT_RULES_DIR } from './semantics/where.js';
 import { treeProblem } from './source/git.js';
+import { defaultJobs } from './workers/pool.js';
 import { errnoReason } from './source-file.js';
 
 /** A configuration, baseline or rules directory that cannot be used: the CLI exits 2, the Action fails. */
@@ -95,6 +96,10 @@ export async function loadSemantics(dir: string | undefined, extra: string[] = [
 }
 
 export interface ScanRunOptions extends Pick<ScanOptions, 'stdin' | 'onMessage' | 'signal' | 'shard'> {
+  /** Application groups reviewed at once on worker threads (default: every core). */
+  jobs?: number;
+  /** --rules, for the workers to load. */
+  rulesDir?: string;
   setup: Setup;
   sem: Semantics;
   tree?: string;
@@ -106,7 +111,15 @@ export interface ScanRunOptions extends Pick<ScanOptions, 'stdin' | 'onMessage' 
 export async function scanRun(inputs: ScanInput[], o: ScanRunOptions): Promise<{ doc: RunDocument; unreadable: string[] }> {
   const { cfg, baseline, baselinePath } = o.setup;
   const res = await scanMessages(inputs, { stdin: o.stdin, onMessage: o.onMessage, signal: o.signal, shard: o.shard });
-  await reviewScan(res, { sem: o.sem, tree: o.tree, rules: cfg.rules, ignored: ignoreMatcher(cfg), signal: o.signal });
+  await reviewScan(res, {
+    sem: o.sem,
+    tree: o.tree,
+    rules: cfg.rules,
+    ignored: ignoreMatcher(cfg),
+    signal: o.signal,
+    jobs: o.jobs ?? defaultJobs(),
+    workers: { rulesDir: o.rulesDir, extraSemantics: cfg.semantics, ignore: cfg.ignore, configPath: cfg.path },
+  });
   if (baseline) markBaseline(res.doc.findings, baseline);
   const doc = runDocument({
     command: 'scan',

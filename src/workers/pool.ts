@@ -3,8 +3,18 @@
 // in native code) fails only the task it was running; the pool starts a new one for the rest.
 // Results come back per task; callers keep their own order by awaiting tasks in order.
 
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BUDGETS } from '../budgets.js';
+import { BUNDLE } from '../paths.js';
+
+/**
+ * Workers a run uses unless told: one per core the process may use; none in the Action's single
+ * bundle, which has no worker modules beside it.
+ */
+export function defaultJobs(): number {
+  return BUNDLE ? 1 : availableParallelism();
+}
 
 export type TaskResult<R> = { ok: true; value: R } | { ok: false; error: string };
 
