@@ -134,6 +134,8 @@ function addAnnotation(a: Annotations, kind: string, args: string[]): void {
     if (v && !list.includes(v)) list.push(v);
   };
   if (kind === 'context') {
+    // `context(x, in, out)`; `context(in, out)` names no lock (sparse's one anonymous context).
+    if (args.length < 3) return;
     const [lock, entry, exit] = args;
     if (!lock) return;
     const obj = annotationLock(lock);
@@ -141,7 +143,11 @@ function addAnnotation(a: Annotations, kind: string, args: string[]): void {
       const v = Number.parseInt((s ?? '0').trim(), 10);
       return Number.isFinite(v) ? v : 0;
     };
-    if (!a.context.some((c) => c.lock === obj)) a.context.push({ lock: obj, entry: n(entry), exit: n(exit) });
+    const [i, o] = [n(entry), n(exit)];
+    if (!a.context.some((c) => c.lock === obj)) a.context.push({ lock: obj, entry: i, exit: o });
+    // What sparse's own macros spell it as: __acquires(x) is context(x,0,1), __releases(x)
+    // context(x,1,0), __must_hold(x) context(x,1,1).
+    add(i > 0 ? (o > 0 ? a.mustHold : a.releases) : o > 0 ? a.acquires : [], obj);
     return;
   }
   if (kind === 'condAcquires') {
