@@ -15,6 +15,17 @@ export const BUDGETS = {
   mimeDepth: 20,
   /** Heap of one analysis worker, in MB: a file whose analysis needs more is reported as failed. */
   workerHeapMb: 2048,
+  /**
+   * Share of the machine's memory (or its container's limit) one run's workers may take together:
+   * by default a run starts no more workers than fit in it at their heap budget each.
+   */
+  runMemoryShare: 0.75,
   /** Block visits of one walk of a function by the path engine: past it the walk stops, partial. */
   functionVisits: 20_000,
+  /**
+   * Milliseconds of one walk of a function: past it the walk stops, partial, as with the visits.
+   * A safety net for a machine far slower than the visits budget assumes, never hit by a function
+   * the visits budget already bounds on an ordinary one.
+   */
+  functionMs: 10_000,
 } as const;

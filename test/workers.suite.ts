@@ -2,7 +2,9 @@
 // tasks around it finish, in the order asked.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkerPool } from '../src/workers/pool.js';
+import { availableParallelism } from 'node:os';
+import { BUDGETS } from '../src/budgets.js';
+import { defaultJobs, runMemoryMb, WorkerPool } from '../src/workers/pool.js';
 
 const entry = new URL('./support/pool-worker.ts', import.meta.url);
 
@@ -23,5 +25,11 @@ describe('workers: the analysis pool', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it("starts by default one worker per core, no more than fit in the run's memory", () => {
+    const jobs = defaultJobs();
+    assert.ok(jobs >= 1 && jobs <= availableParallelism());
+    assert.ok(jobs === 1 || jobs * BUDGETS.workerHeapMb <= runMemoryMb(), `${jobs} workers of ${BUDGETS.workerHeapMb} MB in ${runMemoryMb()} MB`);
   });
 });

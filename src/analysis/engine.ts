@@ -66,6 +66,8 @@ export interface EngineOptions {
   summaries: SummaryTable;
   /** Block visits allowed per function before giving up (and saying so). */
   budget?: number;
+  /** Milliseconds allowed per walk before giving up (default BUDGETS.functionMs). */
+  budgetMs?: number;
   /**
    * Assume a call keeps the fields of the objects it is handed (`work(dev)` leaves `dev->flag` as
    * tested before it). Unsound, so findings never come from it: a second walk with it tells
@@ -122,6 +124,7 @@ class Walker implements WalkContext {
   private readonly shapes = new Map<number, Map<string, { n: number; acc: State }>>();
   private readonly eventKeys = new Set<string>();
   private readonly budget: number;
+  private readonly deadline: number;
   private readonly keepHandedFields: boolean;
   private readonly exactElsewhere: number;
   private current = 0;
@@ -146,6 +149,7 @@ class Walker implements WalkContext {
     readonly cfg: CfgInfo,
   ) {
     this.budget = o.budget ?? BUDGETS.functionVisits;
+    this.deadline = performance.now() + (o.budgetMs ?? BUDGETS.functionMs);
     this.keepHandedFields = !!o.keepHandedFields;
     // The second look keeps more correlated branches apart: it runs only where a finding was made.
     this.exactElsewhere = o.keepHandedFields ? EXACT_ELSEWHERE * 8 : EXACT_ELSEWHERE;
@@ -195,7 +199,8 @@ class Walker implements WalkContext {
           if (seen.has(key)) continue;
         }
       }
-      if (++this.visits > this.budget) {
+      // The clock is read every 64 visits: a visit is short, a clock read is not free.
+      if (++this.visits > this.budget || ((this.visits & 63) === 0 && performance.now() > this.deadline)) {
         this.exhausted = true;
         return;
       }

@@ -3,17 +3,26 @@
 // in native code) fails only the task it was running; the pool starts a new one for the rest.
 // Results come back per task; callers keep their own order by awaiting tasks in order.
 
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BUDGETS } from '../budgets.js';
 import { BUNDLE } from '../paths.js';
 
+/** The memory a run may take, in MB: a share of the machine's, or of its container's limit when lower. */
+export function runMemoryMb(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  const bytes = limit > 0 && limit < totalmem() ? limit : totalmem();
+  return Math.floor((bytes / 2 ** 20) * BUDGETS.runMemoryShare);
+}
+
 /**
- * Workers a run uses unless told: one per core the process may use; none in the Action's single
- * bundle, which has no worker modules beside it.
+ * Workers a run uses unless told: one per core the process may use, as many as fit in the run's
+ * memory at their heap budget each; none in the Action's single bundle, which has no worker
+ * modules beside it.
  */
 export function defaultJobs(): number {
-  return BUNDLE ? 1 : availableParallelism();
+  if (BUNDLE) return 1;
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(runMemoryMb() / BUDGETS.workerHeapMb)));
 }
 
 export type TaskResult<R> = { ok: true; value: R } | { ok: false; error: string };

@@ -94,6 +94,13 @@ static void spin(struct dev *d)
     assert.deepEqual(a.exhausted, ['spin']);
     const r = await checkFile('x.c', text, { sem });
     assert.deepEqual(r.notes, [], 'the default budget is enough here');
+    // The time budget stops a walk as the visits budget does (read every 64 visits).
+    const many = `void seq(int *v)\n{\n${Array.from({ length: 200 }, (_, i) => `\tif (v[${i}]) v[${i}]++;`).join('\n')}\n}\n`;
+    const g = fn(await lowerText(many), 'seq');
+    assert.equal(walkFunction(g, { sem, summaries: new SummaryTable() }).budgetExceeded, false);
+    const timed = walkFunction(g, { sem, summaries: new SummaryTable(), budgetMs: 0 });
+    assert.equal(timed.budgetExceeded, true);
+    assert.equal(timed.visits, 64);
   });
 
   it("selects a callee exit from the caller's test; an unclassified return is the default exit", async () => {
