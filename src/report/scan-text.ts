@@ -50,6 +50,8 @@ function messageBlock(m: MessageEntry, patchById: Map<string, PatchEntry>, out: 
   const file = m.file ? ` (${m.file})` : '';
   out.push(`${pc.bold(`${m.input}#${m.index}`)}${file}${pos ? ` ${pos}` : ''} ${m.subject || '(no subject)'}`);
   if (m.from || m.date) out.push(`  from ${m.from || '(unknown)'}${m.date ? `, ${m.date}` : ''}`);
+  // What was wrong with the message as read (NUL bytes, bare-CR line ends, MIME nested too deep).
+  if (m.damage.length) out.push(`  damage: ${m.damage.join(', ')}`);
   if (m.status === 'error') {
     out.push(`  ${pc.red('error')}: ${m.error}`);
     return;
