@@ -9,6 +9,8 @@ export const BUDGETS = {
   functionNesting: 1500,
   /** Entries of a function's live-variable sets (blocks x names): past it no fact is pruned. */
   livenessEntries: 2_000_000,
+  /** Milliseconds of one tree-sitter parse: past it the file (or patch image) fails with a note. */
+  parseMs: 20_000,
   /** Bytes of one C file (or header) read for analysis: a bigger one is refused with a note. */
   sourceBytes: 4 * 1024 * 1024,
   /** MIME nesting of one message: deeper multiparts are read as text, and the message says so. */

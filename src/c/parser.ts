@@ -4,6 +4,7 @@
 import { Parser, Language, type Tree } from 'web-tree-sitter';
 import { walker, type Walk } from './cursor.js';
 import { wasmPath } from '../paths.js';
+import { BUDGETS } from '../budgets.js';
 
 export type { Tree, TreeCursor, Node as SyntaxNode } from 'web-tree-sitter';
 
@@ -37,9 +38,14 @@ export function cParser(): Promise<Parser> {
 }
 
 /** Parse C text. The caller owns the tree and must delete() it. */
-export async function parseC(text: string): Promise<Tree> {
+export async function parseC(text: string, budgetMs: number = BUDGETS.parseMs): Promise<Tree> {
   const parser = await cParser();
-  const tree = parser.parse(text);
-  if (!tree) throw new Error('tree-sitter returned no tree');
+  const deadline = performance.now() + budgetMs;
+  // Returning true from the progress callback cancels the parse: then there is no tree.
+  const tree = parser.parse(text, null, { progressCallback: () => performance.now() > deadline });
+  if (!tree) {
+    if (performance.now() > deadline) throw new Error(`parsing took longer than its budget (${budgetMs / 1000} s)`);
+    throw new Error('tree-sitter returned no tree');
+  }
   return tree;
 }

@@ -7,6 +7,7 @@ import { defaultSemantics } from '../../src/semantics/load.js';
 import { reviewPatches } from '../../src/review.js';
 import { parseGitDiff } from '../source/patch-helper.js';
 import { BUDGETS } from '../../src/budgets.js';
+import { parseC } from '../../src/c/parser.js';
 
 const sem = defaultSemantics();
 
@@ -112,5 +113,11 @@ describe('analysis: budgets on hostile functions', () => {
       r!.findings.map((f) => `${f.rule}:${f.function}:${f.status}`),
       ['lock-leak:leaky:introduced'],
     );
+  });
+
+  it('a parse over its time budget fails with a message naming the budget', async () => {
+    const text = LEAK.repeat(2000);
+    (await parseC(text)).delete();
+    await assert.rejects(parseC(text, 0), /parsing took longer than its budget \(0 s\)/);
   });
 });
