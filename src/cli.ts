@@ -5,7 +5,7 @@ import { join, extname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { reviewScan, scanMessages } from './pipeline.js';
-import { checkFile, reviewPatches } from './review.js';
+import { checkFile, forgetHeaders, reviewPatches } from './review.js';
 import { findFingerprint, formatExplanation } from './report/explain.js';
 import { formatFunctionIR } from './c/index.js';
 import type { Finding } from './analysis/types.js';
@@ -19,6 +19,8 @@ import { TreeError } from './source/git.js';
 import { notReadMessage, readSource, sourceInputs, type SourceInput } from './source-file.js';
 import { fileChecker } from './workers/check-files.js';
 import { defaultJobs } from './workers/pool.js';
+import { DirStore, type CacheStats } from './cache/results.js';
+import { cachedChecker, checkRunKey } from './cache/check-cache.js';
 import { Interrupt, markIncomplete, SIGNAL_EXIT } from './interrupt.js';
 import { ConfigError } from './config/index.js';
 import type { NightConfig } from './cron/config.js';
@@ -63,6 +65,13 @@ const jobsOpt = (what: string) =>
     return n;
   });
 
+/** --cache DIR: results kept by content; what is unchanged is not analysed again. */
+const cacheOpt = (what: string) =>
+  new Option(
+    '--cache <dir>',
+    `keep results in DIR by what they depend on (content, headers or tree, rules, kreview): ${what} unchanged since are not analysed again`,
+  );
+
 const shardOpt = () =>
   new Option('--shard <i/n>', 'analyse the I-th of N parts of the inputs (I from 1); join the N JSON outputs with `kreview merge`').argParser((v) => {
     try {
@@ -102,6 +111,8 @@ interface RunOptions extends SetupOptions {
   severity?: string[];
   baseline?: string;
   tree?: string;
+  /** --cache DIR: results kept by content (cache/results.ts). */
+  cache?: string;
   /** --shard I/N: this run's part of the inputs (shard.ts). */
   shard?: Shard;
 }
@@ -122,6 +133,11 @@ async function emit(io: Io, doc: RunDocument, o: Pick<RunOptions, 'format' | 'ou
   }
   if (o.output) writeFileSync(o.output, files[0]!.content);
   else io.stdout(files[0]!.content);
+}
+
+/** What a run found in its cache, on stderr (the report is the same with or without it). */
+function cacheSummary(s: CacheStats): string {
+  return `cache: ${s.hits} results reused, ${s.misses} analysed${s.damaged ? ` (${s.damaged} damaged entries made again)` : ''}`;
 }
 
 /** A C file named on the command line, read; a file that cannot be read ends the command (exit 2). */
@@ -151,6 +167,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .argument('<inputs...>', 'files, directories or - for stdin')
       .option('--tree <dir>', 'kernel git tree for pre-images (index blobs, base-commit, HEAD)')
       .addOption(jobsOpt('series (or lone patches)'))
+      .addOption(cacheOpt('series'))
       .addOption(shardOpt()),
   ).action(async (inputs: string[], o: RunOptions) => {
     const stop = Interrupt.listen();
@@ -166,12 +183,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const setup = await loadSetup(o);
     const sem = await loadSemantics(o.rules, setup.cfg.semantics);
     let bar: SingleBar | null = null;
+    const store = o.cache ? new DirStore(o.cache) : null;
     const { doc, unreadable } = await scanRun(inputs, {
       setup,
       sem,
       tree: o.tree,
       jobs: o.jobs,
       rulesDir: o.rules,
+      cache: store ?? undefined,
       args: argv,
       stdin: io.stdin,
       signal: stop.signal,
@@ -189,6 +208,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (stop.received) markIncomplete(doc, stop.received, `the ${doc.messages.length} messages read before it, and their patches analysed by then`);
     await emit(io, doc, o, setup.cfg);
     for (const i of doc.inputs) for (const e of i.errors) io.stderr(`kreview: ${e}\n`);
+    if (store) io.stderr(`kreview: ${cacheSummary(store.stats)}\n`);
     if (stop.received) return SIGNAL_EXIT[stop.received];
     return exitCode(unreadable.length, doc.findings, o.failOn ?? setup.cfg.failOn ?? 'error');
   }
@@ -199,6 +219,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .description('analyse whole C files (no patch): every finding is reported as present')
       .argument('<paths...>', 'C files or directories')
       .addOption(jobsOpt('files'))
+      .addOption(cacheOpt('files'))
       .addOption(shardOpt()),
   ).action(async (paths: string[], o: RunOptions) => {
     const stop = Interrupt.listen();
@@ -213,6 +234,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const { cfg, baseline, baselinePath } = await loadSetup(o);
     const sem = await loadSemantics(o.rules, cfg.semantics);
     const ignored = ignoreMatcher(cfg);
+    // Headers are read as they are now: a run in the same process before may have seen others.
+    forgetHeaders();
     const findings: Finding[] = [];
     const notes: string[] = [];
     const checked: CheckedFile[] = [];
@@ -232,7 +255,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       yield* ahead;
       for (let r = await walk.next(); !r.done; r = await walk.next()) yield r.value;
     }
-    const checker = fileChecker({ jobs, sem, rules: cfg.rules, rulesDir: o.rules, extraSemantics: cfg.semantics });
+    const analyse = fileChecker({ jobs, sem, rules: cfg.rules, rulesDir: o.rules, extraSemantics: cfg.semantics });
+    // --cache DIR: a file whose text, headers, rules and settings are unchanged is not analysed again.
+    const store = o.cache ? new DirStore(o.cache) : null;
+    const checker = store ? cachedChecker(analyse, store, checkRunKey(sem, cfg.rules)) : analyse;
     const inFlight: Promise<() => void>[] = [];
     const take = async (): Promise<void> => (await inFlight.shift()!)();
     // --shard: every file is walked and counted, this shard's analysed (by its path under the input named).
@@ -292,6 +318,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (stop.received) markIncomplete(doc, stop.received, `the ${checked.length} files dealt with before it`);
     await emit(io, doc, o, cfg);
     for (const m of failedNamed) io.stderr(`kreview: ${m}\n`);
+    if (store) io.stderr(`kreview: ${cacheSummary(store.stats)}\n`);
     if (stop.received) return SIGNAL_EXIT[stop.received];
     return exitCode(failedNamed.length, findings, o.failOn ?? cfg.failOn ?? 'error');
   }

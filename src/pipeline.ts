@@ -8,7 +8,9 @@ import type { InputSummary, Message } from './ingest/types.js';
 import { extractPatches, groupSeries, seriesOf, type SeriesEntry, type SeriesMember } from './patch/index.js';
 import type { Patch, ReviewComment, SeriesInfo } from './patch/types.js';
 import type { Finding } from './analysis/types.js';
-import { applicationGroups, reviewPatches, type PatchReview, type ReviewOptions } from './review.js';
+import { applicationGroups, openGroupReview, type PatchReview, type ReviewOptions } from './review.js';
+import type { ResultStore } from './cache/results.js';
+import { scanGroupKeys } from './cache/scan-cache.js';
 import { contentKey, shardScan, type Shard, type ShardInfo } from './shard.js';
 import { groupReviewer, slimReview, type ReviewWorkerData, type SlimReview } from './workers/review-groups.js';
 import type { TaskResult } from './workers/pool.js';
@@ -259,12 +261,6 @@ function patchEntry(p: Patch): PatchEntry {
   };
 }
 
-/**
- * Series reviewed per step when a run may be stopped: each step opens the tree again (as every
- * series already does once), so a few at a time keep a signal's wait short at little cost.
- */
-const REVIEW_STEP = 4;
-
 export interface ReviewScanOptions extends ReviewOptions {
   signal?: AbortSignal;
   /**
@@ -277,36 +273,42 @@ export interface ReviewScanOptions extends ReviewOptions {
   workers?: Omit<ReviewWorkerData, 'rules' | 'tree'>;
   /** Each worker's heap (default: BUDGETS.workerHeapMb). */
   heapMb?: number;
+  /** Results kept by content (`--cache DIR`): a group reviewed before with the same everything is not reviewed again. */
+  cache?: ResultStore;
 }
 
-/** Analyse the patches of a scan: fills `functions` of each patch file and the document's findings. */
+/**
+ * Analyse the patches of a scan, an application group (a series applied in order, or a lone patch)
+ * at a time: fills `functions` of each patch file and the document's findings, in group order
+ * whichever way each group was reviewed (this thread, a worker, the cache). A group whose review
+ * fails gets a note on each of its patches; the others go on. Returns the reviews made in this
+ * thread (none on workers or from the cache).
+ */
 export async function reviewScan(res: ScanResult, opts: ReviewScanOptions): Promise<PatchReview[]> {
   const groups = applicationGroups(res.patches);
   const apply = applier(res.doc);
-  if ((opts.jobs ?? 1) > 1 && groups.length > 1) {
-    await reviewOnWorkers(groups, opts, apply);
-    return [];
-  }
-  let reviews: PatchReview[] = [];
-  if (!opts.signal) {
-    reviews = await reviewPatches(res.patches, opts);
-  } else {
-    for (let k = 0; k < groups.length && !opts.signal.aborted; k += REVIEW_STEP) {
-      reviews.push(...(await reviewPatches(groups.slice(k, k + REVIEW_STEP).flat(), opts)));
+  const reviews: PatchReview[] = [];
+  const jobs = Math.min(opts.jobs ?? 1, groups.length);
+  const local = jobs <= 1 ? await openGroupReview(opts) : null;
+  const pool = local
+    ? null
+    : groupReviewer(
+        jobs,
+        { ...(opts.workers ?? { rulesDir: undefined, extraSemantics: [], ignore: [], configPath: null }), rules: opts.rules, tree: opts.tree },
+        opts.heapMb,
+      );
+  const review = async (group: Patch[]): Promise<TaskResult<SlimReview[]>> => {
+    if (pool) return pool.review(group);
+    try {
+      const rs = await local!.review(group);
+      reviews.push(...rs);
+      return { ok: true, value: rs.map(slimReview) };
+    } catch (e) {
+      return { ok: false, error: `the review failed: ${e instanceof Error ? e.message : String(e)}` };
     }
-  }
-  for (const r of reviews) apply(slimReview(r));
-  return reviews;
-}
-
-/** Groups on a worker pool, a few per worker in flight, results applied in group order. */
-async function reviewOnWorkers(groups: Patch[][], opts: ReviewScanOptions, apply: (r: SlimReview) => void): Promise<void> {
-  const jobs = Math.min(opts.jobs!, groups.length);
-  const pool = groupReviewer(
-    jobs,
-    { ...(opts.workers ?? { rulesDir: undefined, extraSemantics: [], ignore: [], configPath: null }), rules: opts.rules, tree: opts.tree },
-    opts.heapMb,
-  );
+  };
+  const keyOf = opts.cache ? await scanGroupKeys(opts) : null;
+  // Results are taken in group order, a few per worker in flight (one at a time in this thread).
   const inFlight: { group: Patch[]; result: Promise<TaskResult<SlimReview[]>> }[] = [];
   const take = async (): Promise<void> => {
     const { group, result } = inFlight.shift()!;
@@ -317,13 +319,23 @@ async function reviewOnWorkers(groups: Patch[][], opts: ReviewScanOptions, apply
   try {
     for (const group of groups) {
       if (opts.signal?.aborted) break;
-      inFlight.push({ group, result: pool.review(group) });
-      while (inFlight.length > 2 * jobs) await take();
+      const key = keyOf?.(group) ?? null;
+      const hit = key ? opts.cache!.get('scan', key) : null;
+      const result = hit
+        ? Promise.resolve<TaskResult<SlimReview[]>>({ ok: true, value: JSON.parse(hit) as SlimReview[] })
+        : review(group).then((r) => {
+            if (r.ok && key) opts.cache!.put('scan', key, JSON.stringify(r.value));
+            return r;
+          });
+      inFlight.push({ group, result });
+      while (inFlight.length > (pool ? 2 * jobs : 0)) await take();
     }
     while (inFlight.length) await take();
   } finally {
-    await pool.close();
+    local?.close();
+    await pool?.close();
   }
+  return reviews;
 }
 
 /** What a patch's review gives the run document: its files' functions, its findings and notes. */

@@ -147,14 +147,20 @@ export function applicationGroups<P extends Pick<Patch, 'kind' | 'input' | 'mess
 
 export async function reviewPatches(patches: Patch[], opts: ReviewOptions): Promise<PatchReview[]> {
   const out: PatchReview[] = [];
-  // With a tree, the files' headers come from it (at the patch's base commit, else HEAD).
-  const tree = opts.tree ? await GitTree.open(opts.tree) : null;
+  const reviewer = await openGroupReview(opts);
   try {
-    for (const group of applicationGroups(patches)) out.push(...(await reviewGroup(group, tree, opts)));
+    for (const group of applicationGroups(patches)) out.push(...(await reviewer.review(group)));
   } finally {
-    tree?.close();
+    reviewer.close();
   }
   return out;
+}
+
+/** Review application groups one after another in this thread, the tree (when there is one) open across them. */
+export async function openGroupReview(opts: ReviewOptions): Promise<{ review(group: Patch[]): Promise<PatchReview[]>; close(): void }> {
+  // With a tree, the files' headers come from it (at the patch's base commit, else HEAD).
+  const tree = opts.tree ? await GitTree.open(opts.tree) : null;
+  return { review: (group) => reviewGroup(group, tree, opts), close: () => tree?.close() };
 }
 
 /**

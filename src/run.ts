@@ -14,6 +14,7 @@ import { RuleError } from './semantics/errors.js';
 import { DEFAULT_RULES_DIR } from './semantics/where.js';
 import { treeProblem } from './source/git.js';
 import { defaultJobs } from './workers/pool.js';
+import type { ResultStore } from './cache/results.js';
 import { errnoReason } from './source-file.js';
 
 /** A configuration, baseline or rules directory that cannot be used: the CLI exits 2, the Action fails. */
@@ -87,8 +88,13 @@ export async function loadSemantics(dir: string | undefined, extra: string[] = [
   const compile = async (d: string) => (await import('./semantics/load.js')).compileRuleDir(d);
   try {
     const files = [];
-    for (const d of [dir ?? DEFAULT_RULES_DIR, ...extra]) files.push(...(await cachedRuleDir(d, compile)));
-    return new Semantics(files);
+    const keys: string[] = [];
+    for (const d of [dir ?? DEFAULT_RULES_DIR, ...extra]) {
+      const r = await cachedRuleDir(d, compile);
+      files.push(...r.files);
+      keys.push(r.key);
+    }
+    return new Semantics(files, keys.every(Boolean) ? keys.join('+') : undefined);
   } catch (e) {
     if (e instanceof RuleError) throw new SetupError(`rules: ${e.message}`);
     throw e;
@@ -100,6 +106,8 @@ export interface ScanRunOptions extends Pick<ScanOptions, 'stdin' | 'onMessage' 
   jobs?: number;
   /** --rules, for the workers to load. */
   rulesDir?: string;
+  /** --cache DIR: groups reviewed before with the same everything are taken from it. */
+  cache?: ResultStore;
   setup: Setup;
   sem: Semantics;
   tree?: string;
@@ -118,6 +126,7 @@ export async function scanRun(inputs: ScanInput[], o: ScanRunOptions): Promise<{
     ignored: ignoreMatcher(cfg),
     signal: o.signal,
     jobs: o.jobs ?? defaultJobs(),
+    cache: o.cache,
     workers: { rulesDir: o.rulesDir, extraSemantics: cfg.semantics, ignore: cfg.ignore, configPath: cfg.path },
   });
   if (baseline) markBaseline(res.doc.findings, baseline);

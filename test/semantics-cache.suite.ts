@@ -42,9 +42,9 @@ describe('semantics: the compiled rules cache', () => {
 
   it('answers exactly as the rules loaded from their text, from a fresh copy and from one read back', async () => {
     const cache = join(root, 'c1');
-    const made = new Semantics(await cachedRuleDir(DEFAULT_RULES_DIR, compile, cache));
+    const made = new Semantics((await cachedRuleDir(DEFAULT_RULES_DIR, compile, cache)).files);
     assert.equal(copies(cache).length, 1);
-    const hit = new Semantics(await cachedRuleDir(DEFAULT_RULES_DIR, async () => assert.fail('a hit compiles nothing'), cache));
+    const hit = new Semantics((await cachedRuleDir(DEFAULT_RULES_DIR, async () => assert.fail('a hit compiles nothing'), cache)).files);
     const text = loadSemanticsDir();
     assert.equal(hit.minedCount, text.minedCount);
     assert.deepEqual(
@@ -59,7 +59,7 @@ describe('semantics: the compiled rules cache', () => {
     const dir = rulesDir(join(root, 'bad'));
     const cache = join(root, 'c2');
     for (let i = 0; i < 2; i++) {
-      const sem = new Semantics(await cachedRuleDir(dir, compile, cache));
+      const sem = new Semantics((await cachedRuleDir(dir, compile, cache)).files);
       assert.equal(sem.functionFacts('good_fn')?.facts.sleeps?.always, true);
       assert.throws(
         () => sem.functionFacts('bad_fn'),
@@ -74,7 +74,7 @@ describe('semantics: the compiled rules cache', () => {
     await cachedRuleDir(dir, compile, cache);
     const yaml = join(dir, 'kernel.yaml');
     writeFileSync(yaml, `${readFileSync(yaml, 'utf8')}  frob_trylock: { op: acquire, family: spin, lock: 0, try: nonzero }\n`);
-    const sem = new Semantics(await cachedRuleDir(dir, compile, cache));
+    const sem = new Semantics((await cachedRuleDir(dir, compile, cache)).files);
     assert.equal(sem.primitive('frob_trylock')?.op, 'acquire');
     assert.equal(copies(cache).length, 2);
     for (let i = 0; i < 10; i++) {
@@ -101,16 +101,15 @@ describe('semantics: the compiled rules cache', () => {
     for (const d of damaged) {
       writeFileSync(file, d);
       let compiled = 0;
-      const sem = new Semantics(
-        await cachedRuleDir(
-          dir,
-          async (x) => {
-            compiled++;
-            return compileRuleDir(x);
-          },
-          cache,
-        ),
+      const { files } = await cachedRuleDir(
+        dir,
+        async (x) => {
+          compiled++;
+          return compileRuleDir(x);
+        },
+        cache,
       );
+      const sem = new Semantics(files);
       assert.equal(compiled, 1, `a damaged copy is made again (${JSON.stringify(d.slice(0, 20))})`);
       assert.equal(sem.functionFacts('good_fn')?.facts.sleeps?.always, true);
       assert.equal(readFileSync(file, 'utf8'), good);
@@ -119,12 +118,12 @@ describe('semantics: the compiled rules cache', () => {
 
   it('works with no cache at all, and with one that cannot be written', async () => {
     const dir = rulesDir(join(root, 'nocache'));
-    assert.equal(new Semantics(await cachedRuleDir(dir, compile, null)).functionFacts('good_fn')?.facts.sleeps?.always, true);
+    assert.equal(new Semantics((await cachedRuleDir(dir, compile, null)).files).functionFacts('good_fn')?.facts.sleeps?.always, true);
     const ro = join(root, 'ro');
     mkdirSync(ro);
     chmodSync(ro, 0o500);
     try {
-      assert.equal(new Semantics(await cachedRuleDir(dir, compile, join(ro, 'sub'))).primitive('frob_lock')?.op, 'acquire');
+      assert.equal(new Semantics((await cachedRuleDir(dir, compile, join(ro, 'sub'))).files).primitive('frob_lock')?.op, 'acquire');
     } finally {
       chmodSync(ro, 0o700);
     }

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { Finding, Severity } from '../analysis/types.js';
+import { contentKey, type CacheStats, type ResultStore } from '../cache/results.js';
 
 /** Each entry moves the schema one version up; never edit one that has shipped, add the next. */
 const MIGRATIONS: string[] = [
@@ -111,6 +112,17 @@ const MIGRATIONS: string[] = [
     error TEXT
   );
   `,
+  // 2: analysis results kept by content (cache/results.ts), so a version analysed again after a
+  // reply re-reviews only the series that changed.
+  `
+  CREATE TABLE results (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    sum TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (kind, key)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export type Verdict = 'new' | 'persisting' | 'fixed' | 'tool-new' | 'tool-gone' | 'reply';
@@ -208,6 +220,38 @@ export class NightDb {
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }
+  }
+
+  /** The results table as a ResultStore: each value deflated, checked against its hash when read. */
+  resultStore(): ResultStore & { stats: CacheStats } {
+    const get = this.db.prepare('SELECT sum, value FROM results WHERE kind = ? AND key = ?');
+    const put = this.db.prepare('INSERT OR REPLACE INTO results (kind, key, sum, value) VALUES (?, ?, ?, ?)');
+    const stats: CacheStats = { hits: 0, misses: 0, damaged: 0 };
+    return {
+      stats,
+      get(kind, key) {
+        const row = get.get(kind, key) as { sum: string; value: Buffer } | undefined;
+        if (!row) {
+          stats.misses++;
+          return null;
+        }
+        try {
+          const value = unpack(row.value).toString('utf8');
+          if (contentKey([value]) === row.sum) {
+            stats.hits++;
+            return value;
+          }
+        } catch {
+          // not deflate data: damaged like any other mismatch
+        }
+        stats.damaged++;
+        stats.misses++;
+        return null;
+      },
+      put(kind, key, value) {
+        put.run(kind, key, contentKey([value]), pack(value));
+      },
+    };
   }
 
   tx<T>(f: () => T): T {

@@ -18,6 +18,7 @@ import type { SeriesEntry } from '../patch/index.js';
 import type { RunDocument } from '../report/document.js';
 import { loadSemantics, loadSetup, scanRun, type Setup } from '../run.js';
 import type { Semantics } from '../semantics/index.js';
+import type { ResultStore } from '../cache/results.js';
 import { VERSION } from '../version.js';
 import type { NightConfig, SourceConfig } from './config.js';
 import { NightDb, type FindingRow, type SeriesRow, type Verdict } from './db.js';
@@ -64,6 +65,8 @@ export interface NightContext {
   semHash: string;
   log: NightLog;
   signal?: AbortSignal;
+  /** Reviews kept by content in the database: a series unchanged since it was last reviewed is not reviewed again. */
+  results: ResultStore;
 }
 
 /** A hash of what decides findings besides the patch: the semantics files and the analysis configuration. */
@@ -101,7 +104,7 @@ export async function runNight(cfg: NightConfig, opts: NightOptions = {}): Promi
     const started = now().toISOString();
     const runId = db.startRun(VERSION, semHash, started);
     log('run', { run: runId, sources: cfg.sources.length, kreview: VERSION, semantics: semHash });
-    const ctx: NightContext = { db, cfg, runId, setup, sem, semHash, log, signal: opts.signal };
+    const ctx: NightContext = { db, cfg, runId, setup, sem, semHash, log, signal: opts.signal, results: db.resultStore() };
     let stopped = false;
     for (const src of cfg.sources) {
       if (opts.signal?.aborted) {
@@ -257,7 +260,7 @@ async function writeBatch(ctx: NightContext, src: Exclude<SourceConfig, { kind: 
     replyDoc = (
       await scanRun(
         reviewed.map((r) => ({ name: name(r.m.key), text: r.m.raw })),
-        { setup: ctx.setup, sem: ctx.sem, tree: src.tree ?? undefined, args: ['scan', ...(src.tree ? ['--tree', src.tree] : []), '-'] },
+        { setup: ctx.setup, sem: ctx.sem, cache: ctx.results, tree: src.tree ?? undefined, args: ['scan', ...(src.tree ? ['--tree', src.tree] : []), '-'] },
       )
     ).doc;
   }
@@ -326,7 +329,15 @@ async function analyseVersion(ctx: NightContext, src: Exclude<SourceConfig, { ki
   const { db } = ctx;
   const scan = async (texts: { name: string; text: Buffer }[]): Promise<RunDocument> =>
     // Made again by piping the series from the archive (b4 am -o - MESSAGE-ID) into this.
-    (await scanRun(texts, { setup: ctx.setup, sem: ctx.sem, tree: src.tree ?? undefined, args: ['scan', ...(src.tree ? ['--tree', src.tree] : []), '-'] })).doc;
+    (
+      await scanRun(texts, {
+        setup: ctx.setup,
+        sem: ctx.sem,
+        cache: ctx.results,
+        tree: src.tree ?? undefined,
+        args: ['scan', ...(src.tree ? ['--tree', src.tree] : []), '-'],
+      })
+    ).doc;
   const storedVersion = p.row ? db.versions(p.row.id).find((v) => v.version === p.version) : undefined;
   const stored = storedVersion ? db.versionMessages(storedVersion.id) : [];
   p.doc = await scan([...stored.map((s) => ({ name: name(s.key), text: s.raw })), ...p.messages.map((m) => ({ name: name(m.key), text: m.raw }))]);

@@ -121,19 +121,20 @@ export type RuleCompiler = (dir: string) => Promise<{ compile: (key: string) => 
  * The rule files of `dir` from its compiled copy, made (by `load`, which parses and validates) when
  * there is none for this content. The copy is written whole under a temporary name and renamed,
  * so a reader never sees half of one; a cache that cannot be written costs only the speed.
+ * `key` is the directory's content key (results cached elsewhere depend on it).
  */
-export async function cachedRuleDir(dir: string, load: RuleCompiler, cacheDir = rulesCacheDir()): Promise<LoadedRuleFile[]> {
+export async function cachedRuleDir(dir: string, load: RuleCompiler, cacheDir = rulesCacheDir()): Promise<{ files: LoadedRuleFile[]; key: string }> {
   let key: string;
   try {
     key = rulesKey(dir, ruleFileNames(dir));
   } catch {
     key = ''; // the loader says what is wrong with the directory
   }
-  if (!cacheDir || !key) return compiled((await load(dir)).compile(''), '');
+  if (!cacheDir || !key) return { files: compiled((await load(dir)).compile(''), ''), key };
   const file = join(cacheDir, `rules-${basename(dir).replace(/[^\w.-]/g, '_')}-${key}.txt`);
   try {
     const hit = readCompiled(readFileSync(file), key);
-    if (hit) return hit;
+    if (hit) return { files: hit, key };
   } catch {
     // no copy yet, or unreadable: make one
   }
@@ -152,7 +153,7 @@ export async function cachedRuleDir(dir: string, load: RuleCompiler, cacheDir = 
   } catch {
     // read-only home, full disk: the run goes on from the copy made now
   }
-  return compiled(copy, key);
+  return { files: compiled(copy, key), key };
 }
 
 function compiled(copy: Buffer, key: string): LoadedRuleFile[] {

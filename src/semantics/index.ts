@@ -3,6 +3,7 @@
 import type { FunctionFacts, Primitive, RuleFile } from './schema.js';
 import type { FunctionIndex, LoadedRuleFile } from './files.js';
 import { indexedEntry } from './cache.js';
+import { contentKey } from '../cache/results.js';
 
 /** A mined function's facts, parsed (and checked) when first looked up. */
 interface MinedEntry {
@@ -76,7 +77,11 @@ export class Semantics {
   private gfpSleepingRe?: RegExp;
   private gfpAtomicRe?: RegExp;
 
-  constructor(files: LoadedRuleFile[]) {
+  /** `key`: the content key of the rule directories the files were read from, when the loader knows it. */
+  constructor(
+    files: LoadedRuleFile[],
+    private key?: string,
+  ) {
     this.files = files;
     for (const file of files) {
       const { path, rules, unchecked, functionIndex } = file;
@@ -146,6 +151,11 @@ export class Semantics {
       m.raw = undefined;
     }
     return { facts: m.facts, source: m.source, version: m.version };
+  }
+
+  /** A key of everything the rules say: what results cached by content depend on. */
+  get contentKey(): string {
+    return (this.key ??= contentKey(this.files.flatMap((f) => [f.path, JSON.stringify(f.rules), f.functionIndex?.text ?? JSON.stringify(f.unchecked ?? {})])));
   }
 
   /** How many functions the rules describe by their mined bodies. */

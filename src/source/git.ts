@@ -127,6 +127,15 @@ export class GitTree {
     }
   }
 
+  /** The commit HEAD names now (refs move: what a result read from HEAD depends on). */
+  static async head(dir: string): Promise<string | null> {
+    try {
+      return (await run('git', ['-C', dir, 'rev-parse', '--verify', '-q', 'HEAD'])).stdout.trim() || null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Any object name git understands: an (abbreviated) id, `<commit>:<path>`, `HEAD:<path>`. */
   read(name: string): Promise<Reply> {
     if (this.failed) return Promise.reject(this.failed);

@@ -75,6 +75,19 @@ function cached(key: string, read: () => Promise<string | Error>): Promise<strin
   return t;
 }
 
+/**
+ * Every path `diskHeaders` may read for a file, whether it exists or not, and the kernel tree it
+ * found: what a result cached for the file depends on besides its text.
+ */
+export function diskHeaderCandidates(path: string, text: string): { root: string | null; paths: string[] } {
+  const dir = dirname(path);
+  const root = kernelRoot(dir);
+  return {
+    root,
+    paths: [...includesOf(text, LOCAL).map((n) => join(dir, n)), ...(root ? includesOf(text, SYSTEM).map((n) => join(root, 'include', n)) : [])],
+  };
+}
+
 /** Headers on disk: beside the file, and in the kernel tree the file sits in. */
 export const diskHeaders: HeaderSource = {
   id: 'disk',

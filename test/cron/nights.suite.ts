@@ -43,6 +43,13 @@ describe('cron: three nights', () => {
     );
     assert.equal(v1.fixed.length + v1.persisting.length, 0);
     assert.ok(existsSync(join(dir, 'reports', 'runs', '2024-06-12-run1', 'index.html')));
+    const db = new NightDb(loadNightConfig(cfgPath).database);
+    try {
+      const kept = db.db.prepare("SELECT count(*) AS n FROM results WHERE kind = 'scan'").get() as { n: number };
+      assert.ok(kept.n > 0, 'the series reviewed are kept by content for the nights after');
+    } finally {
+      db.close();
+    }
   });
 
   it('night 2: v2 fixes the lock leak and brings a reference leak; the reply is reviewed, not a version', async () => {
