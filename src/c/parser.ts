@@ -44,6 +44,8 @@ export async function parseC(text: string, budgetMs: number = BUDGETS.parseMs): 
   // Returning true from the progress callback cancels the parse: then there is no tree.
   const tree = parser.parse(text, null, { progressCallback: () => performance.now() > deadline });
   if (!tree) {
+    // A cancelled parse would be resumed by the next call, whatever its text: start afresh.
+    parser.reset();
     if (performance.now() > deadline) throw new Error(`parsing took longer than its budget (${budgetMs / 1000} s)`);
     throw new Error('tree-sitter returned no tree');
   }

@@ -119,5 +119,10 @@ describe('analysis: budgets on hostile functions', () => {
     const text = LEAK.repeat(2000);
     (await parseC(text)).delete();
     await assert.rejects(parseC(text, 0), /parsing took longer than its budget \(0 s\)/);
+    // The parser is left ready for the next text (a cancelled parse is not resumed on it).
+    const next = await parseC('int after_the_budget(void) { return 2; }\n');
+    assert.equal(next.rootNode.hasError, false);
+    assert.match(next.rootNode.text, /after_the_budget/);
+    next.delete();
   });
 });
