@@ -4,7 +4,6 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { reviewScan, scanMessages } from './pipeline.js';
 import { checkFile, forgetHeaders, reviewPatches } from './review.js';
 import { findFingerprint, formatExplanation } from './report/explain.js';
 import { formatFunctionIR } from './c/index.js';
@@ -523,6 +522,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       if (['.c', '.h'].includes(extname(input))) {
         fns.push(...(await checkFile(input, await namedSource(input), { sem })).functions);
       } else {
+        const { scanMessages } = await import('./pipeline.js');
         const res = await scanMessages([input], { stdin: io.stdin });
         if (res.unreadable.length) throw new UsageError(res.doc.inputs[0]?.errors[0] ?? `${input}: cannot read`);
         for (const r of await reviewPatches(res.patches, { sem, tree: o.tree })) fns.push(...r.pre, ...r.post);
@@ -569,6 +569,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         }
         const mail = inputs.filter((i) => !['.c', '.h'].includes(extname(i)));
         if (mail.length) {
+          const { scanMessages, reviewScan } = await import('./pipeline.js');
           const res = await scanMessages(mail, { stdin: io.stdin });
           await reviewScan(res, { sem, tree: o.tree });
           findings.push(...res.doc.findings);

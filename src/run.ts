@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { ruleTable } from './analysis/registry.js';
 import type { Finding, Severity } from './analysis/types.js';
 import { applyRuleFlags, ConfigError, emptyConfig, findConfig, ignoreMatcher, type Config, type FailOn, type RuleFlags } from './config/index.js';
-import { reviewScan, scanMessages, type ScanInput, type ScanOptions } from './pipeline.js';
+import type { ScanInput, ScanOptions } from './pipeline.js';
 import { BaselineError, loadBaseline, markBaseline } from './report/baseline.js';
 import { runDocument, type RunDocument } from './report/document.js';
 import { Semantics } from './semantics/index.js';
@@ -118,6 +118,8 @@ export interface ScanRunOptions extends Pick<ScanOptions, 'stdin' | 'onMessage' 
 /** Read the mail, review every patch, mark the baseline: the run document, and the inputs that could not be opened. */
 export async function scanRun(inputs: ScanInput[], o: ScanRunOptions): Promise<{ doc: RunDocument; unreadable: string[] }> {
   const { cfg, baseline, baselinePath } = o.setup;
+  // Mail reading and patch review are loaded when a scan runs: `check` starts without them.
+  const { scanMessages, reviewScan } = await import('./pipeline.js');
   const res = await scanMessages(inputs, { stdin: o.stdin, onMessage: o.onMessage, signal: o.signal, shard: o.shard });
   await reviewScan(res, {
     sem: o.sem,
