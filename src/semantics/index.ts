@@ -59,8 +59,12 @@ export class Semantics {
   readonly globalContexts = new Set<string>();
   /** Functions the miner leaves out (rules `notMined`). */
   readonly notMined = new Set<string>();
-  /** What functions of a kernel tree do for their callers (rules `functions`, mined), with the file and version. */
-  private readonly mined = new Map<string, MinedEntry>();
+  /**
+   * What functions of a kernel tree do for their callers (rules `functions`, mined), with the file
+   * and version: found in the files when first asked for (tens of thousands of entries, a few
+   * dozen of which a run asks for), then kept; null for a name no file has.
+   */
+  private readonly mined = new Map<string, MinedEntry | null>();
   // What the patterns below are built from (each built once per instance, when first asked).
   private readonly singleParams = new Set<string>();
   private readonly softirqParams = new Set<string>();
@@ -84,7 +88,7 @@ export class Semantics {
   ) {
     this.files = files;
     for (const file of files) {
-      const { path, rules, unchecked, functionIndex } = file;
+      const { path, rules } = file;
       for (const [name, p] of Object.entries(rules.primitives)) this.prims.set(name, p);
       for (const s of rules.sleeping) this.sleepers.add(s);
       for (const s of rules.nonsleeping) this.nonSleepers.add(s);
@@ -121,10 +125,6 @@ export class Semantics {
       for (const b of rules.orderingBarriers) this.orderingBarriers.add(b);
       for (const c of rules.globalContexts) this.globalContexts.add(c);
       for (const c of rules.notMined) this.notMined.add(c);
-      const version = rules.provenance?.version ?? null;
-      for (const [name, facts] of Object.entries(rules.functions)) this.mined.set(name, { facts, source: path, version });
-      for (const [name, raw] of Object.entries(unchecked ?? {})) this.mined.set(name, { facts: null, raw, file, source: path, version });
-      if (functionIndex) for (const [name, at] of functionIndex.at) this.mined.set(name, { facts: null, index: functionIndex, at, source: path, version });
     }
   }
 
@@ -142,8 +142,10 @@ export class Semantics {
 
   /** What a function defined elsewhere in the kernel does for its callers (mined from its body), if known. */
   functionFacts(name: string): { facts: FunctionFacts; source: string; version: string | null } | undefined {
-    const m = this.mined.get(name);
-    if (!m || this.notMined.has(name)) return undefined;
+    if (this.notMined.has(name)) return undefined;
+    let m = this.mined.get(name);
+    if (m === undefined) this.mined.set(name, (m = this.findMined(name)));
+    if (!m) return undefined;
     if (!m.facts) {
       // A generated file's entry: checked the first time it is needed, or when its compiled copy was made.
       if (m.index) m.facts = indexedEntry(m.index, m.at!, m.source, name) as FunctionFacts;
@@ -158,9 +160,29 @@ export class Semantics {
     return (this.key ??= contentKey(this.files.flatMap((f) => [f.path, JSON.stringify(f.rules), f.functionIndex?.text ?? JSON.stringify(f.unchecked ?? {})])));
   }
 
+  /** A function's entry in the last file that has one (a later file overrides an earlier one). */
+  private findMined(name: string): MinedEntry | null {
+    for (let i = this.files.length - 1; i >= 0; i--) {
+      const file = this.files[i]!;
+      const source = file.path;
+      const version = file.rules.provenance?.version ?? null;
+      if (Object.hasOwn(file.rules.functions, name)) return { facts: file.rules.functions[name]!, source, version };
+      if (file.unchecked && Object.hasOwn(file.unchecked, name)) return { facts: null, raw: file.unchecked[name], file, source, version };
+      const at = file.functionIndex?.at.get(name);
+      if (at !== undefined) return { facts: null, index: file.functionIndex, at, source, version };
+    }
+    return null;
+  }
+
   /** How many functions the rules describe by their mined bodies. */
   get minedCount(): number {
-    return this.mined.size;
+    const names = new Set<string>();
+    for (const f of this.files) {
+      for (const n of Object.keys(f.rules.functions)) names.add(n);
+      for (const n of Object.keys(f.unchecked ?? {})) names.add(n);
+      for (const n of f.functionIndex?.at.keys() ?? []) names.add(n);
+    }
+    return names.size;
   }
 
   /** One subsystem's rule file (for the models), by its `subsystem:` name. */
