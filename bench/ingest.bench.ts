@@ -53,7 +53,7 @@ function diff(r: () => number, file: string, n: number): string {
   ].join('\n');
 }
 
-function message(r: () => number, i: number): string {
+export function message(r: () => number, i: number): string {
   const name = NAMES[i % NAMES.length]!;
   const addr = `${name.split(' ')[0]!.toLowerCase().replace('ö', 'o')}@example.org`;
   const file = FILES[i % FILES.length]!;

@@ -32,9 +32,13 @@ class ByteReader {
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
     } else {
-      const all = Buffer.concat(this.chunks);
-      out = all.subarray(0, n);
-      this.chunks = all.length > n ? [all.subarray(n)] : [];
+      // Join only the chunks that hold the n bytes, not everything buffered behind them.
+      let k = 0;
+      let have = 0;
+      while (have < n) have += this.chunks[k++]!.length;
+      const joined = Buffer.concat(this.chunks.slice(0, k), have);
+      out = joined.subarray(0, n);
+      this.chunks.splice(0, k, ...(have > n ? [joined.subarray(n)] : []));
     }
     this.size -= n;
     return out;
@@ -64,10 +68,14 @@ class ByteReader {
 }
 
 /**
- * Yield the object named by each spec (`<commit>:m`), in order. At most `window` requests are outstanding,
- * so neither pipe fills up whatever the consumer does. Throws when git cannot be run or dies.
+ * Yield the object named by each spec (`<commit>:m`), in order. The specs may be an array or a stream (an
+ * epoch's commit list as `git rev-list` writes it), read only as far as requests are sent. At most `window`
+ * requests are outstanding, so neither pipe fills up whatever the consumer does; they are written in batches.
+ * Throws when git cannot be run or dies.
  */
-export async function* catFileBatch(gitDir: string, specs: readonly string[], window = 64): AsyncGenerator<BatchReply> {
+export async function* catFileBatch(gitDir: string, specs: Iterable<string> | AsyncIterable<string>, window = 64): AsyncGenerator<BatchReply> {
+  const source: Iterator<string> | AsyncIterator<string> =
+    Symbol.asyncIterator in specs ? specs[Symbol.asyncIterator]() : (specs as Iterable<string>)[Symbol.iterator]();
   const child = spawn('git', ['cat-file', '--batch'], { cwd: gitDir, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   let spawnError: Error | null = null;
@@ -80,36 +88,53 @@ export async function* catFileBatch(gitDir: string, specs: readonly string[], wi
   child.stdin.on('error', () => {
     // EPIPE when git exits early: the read side reports it.
   });
-  let sent = 0;
-  const feed = (n: number): void => {
+  const total = Array.isArray(specs) ? specs.length : null;
+  // Specs sent and not answered yet, oldest first: at most `window`, topped up when half have been answered.
+  const pending: string[] = [];
+  let exhausted = false;
+  const refill = Math.max(1, window >> 1);
+  const feed = async (): Promise<void> => {
     let s = '';
-    while (n-- > 0 && sent < specs.length) s += `${specs[sent++]}\n`;
+    while (!exhausted && pending.length < window) {
+      const r = await source.next();
+      if (r.done) {
+        exhausted = true;
+        break;
+      }
+      pending.push(r.value);
+      s += `${r.value}\n`;
+    }
     if (s) child.stdin.write(s);
-    if (sent >= specs.length && child.stdin.writable) child.stdin.end();
+    if (exhausted && child.stdin.writable) child.stdin.end();
   };
   const reader = new ByteReader(child.stdout[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
   const fail = (what: string): Error => {
     const why = (spawnError as Error | null)?.message ?? stderr.trim();
     return new Error(`git cat-file --batch in ${gitDir}: ${what}${why ? `: ${why}` : ''}`);
   };
+  let done = 0;
   try {
-    feed(window);
-    for (let i = 0; i < specs.length; i++) {
+    await feed();
+    while (pending.length) {
       const line = await reader.line();
-      if (line === null) throw fail(`ended after ${i} of ${specs.length} objects`);
+      if (line === null) throw fail(`ended after ${done}${total === null ? '' : ` of ${total}`} objects`);
+      const spec = pending.shift()!;
+      done++;
       const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(line);
       if (!m) {
-        yield { spec: specs[i]!, missing: line };
+        yield { spec, missing: line };
       } else {
         const size = Number(m[3]);
         const data = await reader.bytes(size + 1);
         if (data === null) throw fail(`object ${m[1]} cut short`);
-        yield { spec: specs[i]!, sha: m[1]!, type: m[2]!, data: data.subarray(0, size) };
+        yield { spec, sha: m[1]!, type: m[2]!, data: data.subarray(0, size) };
       }
-      feed(1);
+      if (!exhausted && pending.length <= window - refill) await feed();
     }
   } finally {
     if (child.stdin.writable) child.stdin.end();
     if (child.exitCode === null) child.kill();
+    // Stop a streamed source (its own git process) when the consumer stopped early or git failed.
+    if (!exhausted) await source.return?.();
   }
 }

@@ -13,7 +13,7 @@ import type { InputKind, InputSummary, Message } from './types.js';
 import { directoryMessages, fileEntryChunks, isMaildir, maildirMessages, sniffFile } from './directory.js';
 import { describeError, entryMessages, InputRun, type Entry } from './entries.js';
 import { parseMessage } from './message.js';
-import { detectInbox, epochMessages, listCommits, type Epoch } from './public-inbox.js';
+import { detectInbox, epochMessages, headCommit, streamCommits, type Epoch } from './public-inbox.js';
 import { isGzip, sniff, SNIFF_BYTES, type Sniffed } from './sniff.js';
 import { fileChunks, gunzipChunks, peek } from './stream.js';
 
@@ -97,19 +97,14 @@ function inboxReader(path: string, epochs: Epoch[]): InputReader {
   return reader(newSummary(path, 'public-inbox'), async function* (run) {
     for (const epoch of epochs) {
       const where = epoch.label;
-      let commits: string[] | null;
-      try {
-        commits = await listCommits(epoch.dir);
-      } catch (e) {
-        run.error(where, `cannot list commits: ${describeError(e)}`);
-        continue;
-      }
-      if (commits === null) {
+      const head = await headCommit(epoch.dir);
+      if (head === null) {
         run.skip(where ?? path, 'repository has no commits yet');
         continue;
       }
       try {
-        for await (const item of epochMessages(epoch, commits)) {
+        // The commit list is streamed into cat-file as git lists it; a failure to list says `cannot list commits`.
+        for await (const item of epochMessages(epoch, streamCommits(epoch.dir, head))) {
           if ('skipped' in item) {
             run.skip(`${where ? `${where} ` : ''}commit ${item.commit}`, item.skipped);
             continue;

@@ -2,7 +2,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -196,6 +196,57 @@ describe('ingest/sources', () => {
       messages.map((_, i) => i + 1),
     );
     assert.ok(messages.every((m) => /^[0-9a-f]{40}$/.test(m.origin.commit!) && m.error === null));
+  });
+
+  it('streams an epoch: stopping early leaves no git process or temporary file, and no temporary directory is needed', async () => {
+    const inbox = join(tmp, 'inbox-stream');
+    const epoch = join(inbox, 'git', '0.git');
+    buildBareEpoch(epoch, 300, 0);
+    const whole = await readInput(inbox);
+    assert.equal(whole.messages.length, 300);
+    const spool = join(tmp, 'spool');
+    mkdirSync(spool);
+    const saved = process.env.TMPDIR;
+    try {
+      // The commit list is spooled under TMPDIR and unlinked once open: nothing is left, even half-way.
+      process.env.TMPDIR = spool;
+      const r = await openInput(inbox);
+      let n = 0;
+      for await (const _ of r.messages()) if (++n === 5) break;
+      assert.deepEqual(readdirSync(spool), []);
+      // No git still running in the epoch (where /proc tells).
+      const gitsIn = (dir: string): string[] =>
+        existsSync('/proc/self')
+          ? readdirSync('/proc').filter((pid) => {
+              try {
+                return /^\d+$/.test(pid) && readlinkSync(`/proc/${pid}/cwd`) === dir && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('git');
+              } catch {
+                return false;
+              }
+            })
+          : [];
+      for (let i = 0; i < 50 && gitsIn(epoch).length; i++) await new Promise((res) => setTimeout(res, 20));
+      assert.deepEqual(gitsIn(epoch), []);
+      // Without a usable temporary directory the list is read from git directly: the same messages.
+      process.env.TMPDIR = join(tmp, 'no-such-dir');
+      const direct = await readInput(inbox);
+      assert.deepEqual(direct.summary, whole.summary);
+      assert.deepEqual(direct.messages, whole.messages);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+
+  it('reports an epoch whose history git cannot walk', async () => {
+    const dir = join(tmp, 'inbox-broken');
+    const commits = await buildInbox(dir);
+    const c = commits[1]!;
+    unlinkSync(join(dir, '.git', 'objects', c.slice(0, 2), c.slice(2)));
+    const { summary, messages } = await readInput(dir);
+    assert.equal(messages.length, 0);
+    assert.equal(summary.errors.length, 1);
+    assert.match(summary.errors[0]!, new RegExp(`^${dir}: cannot list commits: .*${c}`, 's'));
   });
 
   it('reports a bare repository that is not a public-inbox', async () => {
