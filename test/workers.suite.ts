@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { BUDGETS } from '../src/budgets.js';
-import { defaultJobs, runMemoryMb, WorkerPool } from '../src/workers/pool.js';
+import { defaultJobs, runMemoryMb, WorkerPool, workerExecArgv } from '../src/workers/pool.js';
 
 const entry = new URL('./support/pool-worker.ts', import.meta.url);
 
@@ -31,5 +31,10 @@ describe('workers: the analysis pool', () => {
     const jobs = defaultJobs();
     assert.ok(jobs >= 1 && jobs <= availableParallelism());
     assert.ok(jobs === 1 || jobs * BUDGETS.workerHeapMb <= runMemoryMb(), `${jobs} workers of ${BUDGETS.workerHeapMb} MB in ${runMemoryMb()} MB`);
+  });
+
+  it('gives workers the node options they can run with, not those that give node its code', () => {
+    assert.deepEqual(workerExecArgv(['--input-type=module', '-e', 'main()', '--max-semi-space-size=64']), ['--max-semi-space-size=64']);
+    assert.deepEqual(workerExecArgv(['--import', 'tsx', '--print', '1', '--eval=x']), ['--import', 'tsx']);
   });
 });

@@ -25,6 +25,17 @@ export function defaultJobs(): number {
   return Math.max(1, Math.min(availableParallelism(), Math.floor(runMemoryMb() / BUDGETS.workerHeapMb)));
 }
 
+/** The process's node options a worker can take: all but those that give node its code (`-e`, `-p`, `--input-type`). */
+export function workerExecArgv(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (['-e', '--eval', '-p', '--print'].includes(a)) i++;
+    else if (!/^(--input-type|--eval|--print)(=|$)/.test(a)) out.push(a);
+  }
+  return out;
+}
+
 export type TaskResult<R> = { ok: true; value: R } | { ok: false; error: string };
 
 interface Pending<Q, R> {
@@ -64,6 +75,9 @@ export class WorkerPool<Q, R> {
     const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(this.entry.href)}); })`;
     const worker = new Worker(ts ? boot : this.entry, {
       eval: ts,
+      // Not the process's own node options: `-e`/`--input-type` (kreview run from a script given
+      // to node -e) make a worker started from a file fail; the boot above loads what .ts needs.
+      execArgv: workerExecArgv(process.execArgv),
       workerData: this.opts.workerData,
       resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb ?? BUDGETS.workerHeapMb, stackSizeMb: 16 },
     });
