@@ -829,10 +829,12 @@ export class Lockset {
             action = (op as { action: string }).action;
             inCondition = false;
         }
-        this.add(side, w, site, d0, p0!, kind, mode, via, action, inCondition, held, free, ent, life, diag, waits);
+        this.add(this.record(side, w, site, d0, p0!, kind, mode, via, action, inCondition, held, free, ent, life, diag, waits));
       }
       if (d1 && op.kind === 'list') {
-        this.add(side, w, site, d1, p1!, 'list', 'write', op.family === 'llist' ? 'llist' : 'list', op.action, false, held, free, ent, life, diag, waits);
+        this.add(
+          this.record(side, w, site, d1, p1!, 'list', 'write', op.family === 'llist' ? 'llist' : 'list', op.action, false, held, free, ent, life, diag, waits),
+        );
       }
       if (dn && op.kind === 'list') {
         const rec = this.record(
@@ -867,34 +869,17 @@ export class Lockset {
     }
   }
 
-  private add(
-    side: Side,
-    w: WalkResult,
-    site: Site,
-    data: DataKey,
-    path: string,
-    kind: AccessKind,
-    mode: 'read' | 'write',
-    via: AccessRecord['via'],
-    action: string | undefined,
-    inCondition: boolean,
-    held: HeldLock[],
-    free: FreeLock[],
-    entry: EntryFree[],
-    life: Lifecycle | null,
-    diag: boolean,
-    waits: boolean,
-  ): void {
-    const rec = this.record(side, w, site, data, path, kind, mode, via, action, inCondition, held, free, entry, life, diag, waits);
+  /** File a record: in the list of all, by data key, and by op for counters. */
+  private add(rec: AccessRecord): void {
     this.records.push(rec);
-    if (kind === 'atomic') {
-      const list = this.byOp.get(site.op);
+    if (rec.kind === 'atomic') {
+      const list = this.byOp.get(rec.site.op);
       if (list) list.push(rec);
-      else this.byOp.set(site.op, [rec]);
+      else this.byOp.set(rec.site.op, [rec]);
     }
-    const same = this.byKey.get(data.key);
+    const same = this.byKey.get(rec.data.key);
     if (same) same.push(rec);
-    else this.byKey.set(data.key, [rec]);
+    else this.byKey.set(rec.data.key, [rec]);
   }
 
   private record(
