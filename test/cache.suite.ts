@@ -19,6 +19,14 @@ const HELPER_IDLE = 'struct gadget { spinlock_t lock; int ready; };\nstatic inli
 const CALLER =
   '#include "gadget.h"\n\nint gadget_start(struct gadget *g)\n{\n\tgadget_grab(g);\n\tif (!g->ready)\n\t\treturn -EAGAIN;\n\tspin_unlock(&g->lock);\n\treturn 0;\n}\n';
 
+/** A directory holding the caller and its header with the locking helper. */
+function gadget(dir: string): string {
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'gadget.h'), HELPER_LOCKS);
+  writeFileSync(join(dir, 'gadget.c'), CALLER);
+  return dir;
+}
+
 const reused = (err: string): [number, number] => {
   const m = /cache: (\d+) results reused, (\d+) analysed/.exec(err);
   assert.ok(m, err);
@@ -60,10 +68,7 @@ describe('cache: results kept by content', () => {
   });
 
   it('check: a header the file includes, or the rule settings, changing analyses it again', async () => {
-    const dir = join(root, 'hdr');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'gadget.h'), HELPER_LOCKS);
-    writeFileSync(join(dir, 'gadget.c'), CALLER);
+    const dir = gadget(join(root, 'hdr'));
     const cache = join(root, 'c2');
     const run = async (...more: string[]) => runCli(['check', join(dir, 'gadget.c'), '--cache', cache, '--format', 'json', '--fail-on', 'never', ...more]);
     const rules = (out: string): string[] => (JSON.parse(out) as { findings: { rule: string }[] }).findings.map((f) => f.rule);
@@ -95,10 +100,7 @@ describe('cache: results kept by content', () => {
   });
 
   it('a damaged entry is not trusted: it is analysed and written again', async () => {
-    const dir = join(root, 'dmg');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'gadget.h'), HELPER_LOCKS);
-    writeFileSync(join(dir, 'gadget.c'), CALLER);
+    const dir = gadget(join(root, 'dmg'));
     const cache = join(root, 'c3');
     const args = ['check', join(dir, 'gadget.c'), '--cache', cache, '--format', 'json', '--fail-on', 'never'];
     const first = await runCli(args);
