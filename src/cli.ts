@@ -7,6 +7,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { checkFile, forgetHeaders, reviewPatches } from './review.js';
 import { findFingerprint, formatExplanation } from './report/explain.js';
 import { formatFunctionIR } from './c/index.js';
+import { preferQuickStart } from './c/parser.js';
 import type { Finding } from './analysis/types.js';
 import { ruleTable } from './analysis/registry.js';
 import { VERSION } from './version.js';
@@ -249,7 +250,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       ahead.push(r.value);
       if (ahead.filter((x) => !x.skipped).length > 1) break;
     }
-    const jobs = o.jobs ?? (ahead.filter((x) => !x.skipped).length > 1 ? defaultJobs() : 1);
+    const many = ahead.filter((x) => !x.skipped).length > 1;
+    const jobs = o.jobs ?? (many ? defaultJobs() : 1);
+    if (!many) preferQuickStart();
     async function* walked(): AsyncGenerator<SourceInput> {
       yield* ahead;
       for (let r = await walk.next(); !r.done; r = await walk.next()) yield r.value;

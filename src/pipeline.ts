@@ -10,6 +10,7 @@ import type { Patch, ReviewComment, SeriesInfo } from './patch/types.js';
 import type { Finding } from './analysis/types.js';
 import { applicationGroups, openGroupReview, type PatchReview, type ReviewOptions } from './review.js';
 import type { ResultStore } from './cache/results.js';
+import { preferQuickStart } from './c/parser.js';
 import { scanGroupKeys } from './cache/scan-cache.js';
 import { contentKey, shardScan, type Shard, type ShardInfo } from './shard.js';
 import { groupReviewer, slimReview, type ReviewWorkerData, type SlimReview } from './workers/review-groups.js';
@@ -289,6 +290,8 @@ export async function reviewScan(res: ScanResult, opts: ReviewScanOptions): Prom
   const apply = applier(res.doc);
   const reviews: PatchReview[] = [];
   const jobs = Math.min(opts.jobs ?? 1, groups.length);
+  // One series (or lone patch) parses little: no background optimisation to wait for at exit.
+  if (groups.length <= 1) preferQuickStart();
   const local = jobs <= 1 ? await openGroupReview(opts) : null;
   const pool = local
     ? null
