@@ -8,7 +8,6 @@ import { scanMessages, reviewScan } from '../src/pipeline.js';
 import { applicationGroups } from '../src/review.js';
 import { defaultSemantics } from '../src/semantics/load.js';
 
-const seeds = join(import.meta.dirname, '../../shared/seeds');
 const mail = join(import.meta.dirname, '../fixtures/mail');
 
 /** The run document without what differs between two runs: the command line and the explorer's timings. */
@@ -19,7 +18,7 @@ function view(out: string): unknown {
 
 describe('cli: scan --jobs', () => {
   it('two workers give the report one thread gives', async () => {
-    const inputs = [mail, seeds];
+    const inputs = [mail];
     const one = await runCli(['scan', ...inputs, '--format', 'json', '--fail-on', 'never', '--jobs', '1']);
     const two = await runCli(['scan', ...inputs, '--format', 'json', '--fail-on', 'never', '--jobs', '2']);
     assert.equal(one.code, 0, one.err);
