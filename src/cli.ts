@@ -137,7 +137,7 @@ async function emit(io: Io, doc: RunDocument, o: Pick<RunOptions, 'format' | 'ou
 
 /** What a run found in its cache, on stderr (the report is the same with or without it). */
 function cacheSummary(s: CacheStats): string {
-  return `cache: ${s.hits} results reused, ${s.misses} analysed${s.damaged ? ` (${s.damaged} damaged entries made again)` : ''}`;
+  return `cache: ${s.hits} results reused, ${s.misses} analysed${s.damaged ? ` (${s.damaged} damaged entries made again)` : ''}${s.unwritable ? `; ${s.unwritable} could not be stored` : ''}`;
 }
 
 /** A C file named on the command line, read; a file that cannot be read ends the command (exit 2). */

@@ -158,9 +158,26 @@ describe('cache: results kept by content', () => {
         db.db.prepare('UPDATE results SET value = ?').run(junk);
         assert.equal(store.get('scan', 'k'), null);
       }
-      assert.deepEqual(store.stats, { hits: 1, misses: 3, damaged: 2 });
+      assert.deepEqual(store.stats, { hits: 1, misses: 3, damaged: 2, unwritable: 0 });
     } finally {
       db.close();
     }
+  });
+
+  it('a cache that cannot be written costs only the speed: the report is made and the failures are said', async () => {
+    const dir = gadget(join(root, 'ro-src'));
+    // A file where the directory should be: nothing can be stored under it, even as root.
+    const cache = join(root, 'not-a-dir');
+    writeFileSync(cache, 'x');
+    const file = join(dir, 'gadget.c');
+    const r = await runCli(['check', file, '--cache', cache, '--format', 'json', '--fail-on', 'never']);
+    const plain = await runCli(['check', file, '--format', 'json', '--fail-on', 'never']);
+    assert.equal(r.code, 0, r.err);
+    const body = (out: string): unknown => {
+      const { invocation: _, ...rest } = JSON.parse(out) as { invocation: unknown };
+      return rest;
+    };
+    assert.deepEqual(body(r.out), body(plain.out));
+    assert.match(r.err, /cache: 0 results reused, 1 analysed; 1 could not be stored/);
   });
 });

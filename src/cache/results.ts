@@ -5,7 +5,7 @@
 // key) is ignored and written again, never trusted.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RuleSettings } from '../analysis/registry.js';
@@ -23,6 +23,8 @@ export interface CacheStats {
   misses: number;
   /** Entries found damaged and made again. */
   damaged: number;
+  /** Results that could not be stored (a full disk, a read-only directory): the run goes on without. */
+  unwritable: number;
 }
 
 /** A content key: sha-256 of the parts, each length-prefixed so that no two lists of parts collide. */
@@ -63,7 +65,7 @@ export function codeKey(): string {
  * `sum` is the hash of `value`: written under a temporary name and renamed, read back only whole.
  */
 export class DirStore implements ResultStore {
-  readonly stats: CacheStats = { hits: 0, misses: 0, damaged: 0 };
+  readonly stats: CacheStats = { hits: 0, misses: 0, damaged: 0, unwritable: 0 };
 
   constructor(readonly dir: string) {}
 
@@ -97,9 +99,18 @@ export class DirStore implements ResultStore {
 
   put(kind: string, key: string, value: string): void {
     const p = this.path(kind, key);
-    mkdirSync(dirname(p), { recursive: true });
     const tmp = `${p}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ key, sum: contentKey([value]), value }));
-    renameSync(tmp, p);
+    try {
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(tmp, JSON.stringify({ key, sum: contentKey([value]), value }));
+      renameSync(tmp, p);
+    } catch {
+      this.stats.unwritable++;
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // there was no place to write it either
+      }
+    }
   }
 }

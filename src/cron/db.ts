@@ -226,7 +226,7 @@ export class NightDb {
   resultStore(): ResultStore & { stats: CacheStats } {
     const get = this.db.prepare('SELECT sum, value FROM results WHERE kind = ? AND key = ?');
     const put = this.db.prepare('INSERT OR REPLACE INTO results (kind, key, sum, value) VALUES (?, ?, ?, ?)');
-    const stats: CacheStats = { hits: 0, misses: 0, damaged: 0 };
+    const stats: CacheStats = { hits: 0, misses: 0, damaged: 0, unwritable: 0 };
     return {
       stats,
       get(kind, key) {
@@ -249,7 +249,11 @@ export class NightDb {
         return null;
       },
       put(kind, key, value) {
-        put.run(kind, key, contentKey([value]), pack(value));
+        try {
+          put.run(kind, key, contentKey([value]), pack(value));
+        } catch {
+          stats.unwritable++; // a full disk costs the next run the time, not this run its report
+        }
       },
     };
   }
