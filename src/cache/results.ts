@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RuleSettings } from '../analysis/registry.js';
+import { BUNDLE } from '../paths.js';
 import { VERSION } from '../version.js';
 
 /** Where results are kept: a directory for the CLI (`--cache DIR`); the nightly job may keep them in its database. */
@@ -46,6 +47,8 @@ let code: string | null = null;
  */
 export function codeKey(): string {
   if (code) return code;
+  // The Action's single bundle is all of its code; elsewhere, the tree this module was loaded from.
+  if (BUNDLE) return (code = contentKey([VERSION, readFileSync(fileURLToPath(import.meta.url))]));
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
   const files: string[] = [];
   const walk = (d: string): void => {
