@@ -11,22 +11,12 @@ import { tmpdir } from 'node:os';
 import { runCli as run } from './support/cli.js';
 import { ROOT } from './support/pull-repo.js';
 import { MAX_SOURCE_BYTES } from '../src/source-file.js';
+import { SET_RATE_LEAK } from './support/snippets.js';
 
 const EXAMPLE = join(ROOT, 'fixtures', 'mail', 'example.mbox');
 const root = process.getuid?.() === 0;
 
-const BUGGY = [
-  'static int set_rate(struct clk_priv *p, unsigned int rate)',
-  '{',
-  '\tspin_lock(&p->lock);',
-  '\tif (rate > p->max)',
-  '\t\treturn -EINVAL;',
-  '\tp->rate = rate;',
-  '\tspin_unlock(&p->lock);',
-  '\treturn 0;',
-  '}',
-  '',
-].join('\n');
+const BUGGY = SET_RATE_LEAK;
 const CLEAN = 'static void f(struct x *p)\n{\n\tspin_lock(&p->lock);\n\tp->n++;\n\tspin_unlock(&p->lock);\n}\n';
 
 interface DocFile {

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { runCli as run } from './support/cli.js';
+import { SET_RATE_LEAK } from './support/snippets.js';
 
 describe('cli check', () => {
   let dir: string;
@@ -17,25 +18,8 @@ describe('cli check', () => {
     clean = join(dir, 'ok.c');
     writeFileSync(
       buggy,
-      [
-        'static int set_rate(struct clk_priv *p, unsigned int rate)',
-        '{',
-        '\tspin_lock(&p->lock);',
-        '\tif (rate > p->max)',
-        '\t\treturn -EINVAL;',
-        '\tp->rate = rate;',
-        '\tspin_unlock(&p->lock);',
-        '\treturn 0;',
-        '}',
-        '',
-        'static void map_one(struct page *pg, struct buf *b)',
-        '{',
-        '\tvoid *v = kmap_local_page(pg);',
-        '',
-        '\tb->first = *(u8 *)v;',
-        '}',
-        '',
-      ].join('\n'),
+      SET_RATE_LEAK +
+        ['', 'static void map_one(struct page *pg, struct buf *b)', '{', '\tvoid *v = kmap_local_page(pg);', '', '\tb->first = *(u8 *)v;', '}', ''].join('\n'),
     );
     writeFileSync(clean, 'static void f(struct x *p)\n{\n\tspin_lock(&p->lock);\n\tp->n++;\n\tspin_unlock(&p->lock);\n}\n');
   });

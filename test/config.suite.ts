@@ -9,19 +9,9 @@ import { runCli as run } from './support/cli.js';
 import { findConfig, ConfigError } from '../src/config/index.js';
 import { loadConfig } from '../src/config/file.js';
 import type { RunDocument } from '../src/report/document.js';
+import { SET_RATE_LEAK } from './support/snippets.js';
 
-const LEAK = [
-  'static int set_rate(struct clk_priv *p, unsigned int rate)',
-  '{',
-  '\tspin_lock(&p->lock);',
-  '\tif (rate > p->max)',
-  '\t\treturn -EINVAL;',
-  '\tp->rate = rate;',
-  '\tspin_unlock(&p->lock);',
-  '\treturn 0;',
-  '}',
-  '',
-].join('\n');
+const LEAK = SET_RATE_LEAK;
 
 /** A pair only a project's own semantics file declares (so the extra directory is what finds it). */
 const PAIRED = [

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { scanMessages, type ScanDocument } from '../../src/pipeline.js';
 import { checkFile, reviewPatches } from '../../src/review.js';
 import { defaultSemantics } from '../../src/semantics/load.js';
+import { ringFixDiff } from '../support/snippets.js';
 
 const sem = defaultSemantics();
 const root = join(import.meta.dirname, '../..');
@@ -29,18 +30,7 @@ function patchMail(n: number, words: string[]): string {
     `The ${words[2]} path returns with the lock held.`,
     '',
     '---',
-    `diff --git a/${file} b/${file}`,
-    '--- a/' + file,
-    '+++ b/' + file,
-    `@@ -${10 + n},6 +${10 + n},7 @@ static int ${words[1]}_fill(struct ${words[0]} *r)`,
-    ' \tspin_lock(&r->lock);',
-    ' \tif (!r->slots) {',
-    ' \t\tr->err = -ENOMEM;',
-    '+\t\tspin_unlock(&r->lock);',
-    ' \t\treturn -ENOMEM;',
-    ' \t}',
-    ' \tspin_unlock(&r->lock);',
-    '',
+    ringFixDiff({ file, ring: words[0], fill: `${words[1]}_fill`, at: 10 + n, index: false }),
     '',
   ].join('\n');
 }

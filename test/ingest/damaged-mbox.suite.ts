@@ -15,6 +15,7 @@ import type { Message } from '../../src/ingest/types.js';
 import { extractPatches, seriesOf } from '../../src/patch/index.js';
 import { runCli } from '../support/cli.js';
 import { chunked, readInput } from './helpers.js';
+import { ringFixDiff } from '../support/snippets.js';
 
 /** One message of a three-patch series as `git format-patch` and an mbox writer leave it. */
 function patchMail(n: number, commitText = 'The error path returns with the ring lock held.'): string {
@@ -31,19 +32,7 @@ function patchMail(n: number, commitText = 'The error path returns with the ring
     '',
     'Signed-off-by: Dana Dev <dana@example.org>',
     '---',
-    `diff --git a/drivers/misc/gizmo/ring${n}.c b/drivers/misc/gizmo/ring${n}.c`,
-    'index 0a1b2c3..4d5e6f7 100644',
-    `--- a/drivers/misc/gizmo/ring${n}.c`,
-    `+++ b/drivers/misc/gizmo/ring${n}.c`,
-    '@@ -40,6 +40,7 @@ static int gizmo_ring_fill(struct gizmo_ring *r)',
-    ' \tspin_lock(&r->lock);',
-    ' \tif (!r->slots) {',
-    ' \t\tr->err = -ENOMEM;',
-    '+\t\tspin_unlock(&r->lock);',
-    ' \t\treturn -ENOMEM;',
-    ' \t}',
-    ' \tspin_unlock(&r->lock);',
-    '',
+    ringFixDiff({ file: `drivers/misc/gizmo/ring${n}.c` }),
     '',
   ].join('\n');
 }

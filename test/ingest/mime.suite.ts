@@ -5,6 +5,7 @@ import { decodeQuotedPrintable, MAX_MIME_DEPTH } from '../../src/ingest/mime.js'
 import { parseMessage } from '../../src/ingest/message.js';
 import { extractPatches } from '../../src/patch/index.js';
 import { fixture, readInput } from './helpers.js';
+import { ringFixDiff } from '../support/snippets.js';
 
 const one = async (name: string) => (await readInput(fixture(name))).messages[0]!;
 
@@ -23,21 +24,7 @@ function hasDiff(text: string): void {
   for (const l of DIFF_LINES) assert.ok(lines.includes(l), `missing line: ${JSON.stringify(l)}`);
 }
 
-const GIZMO_PATCH = [
-  'diff --git a/drivers/misc/gizmo/ring.c b/drivers/misc/gizmo/ring.c',
-  'index 0a1b2c3..4d5e6f7 100644',
-  '--- a/drivers/misc/gizmo/ring.c',
-  '+++ b/drivers/misc/gizmo/ring.c',
-  '@@ -40,6 +40,7 @@ static int gizmo_ring_fill(struct gizmo_ring *r)',
-  ' \tspin_lock(&r->lock);',
-  ' \tif (!r->slots) {',
-  ' \t\tr->err = -ENOMEM;',
-  '+\t\tspin_unlock(&r->lock);',
-  ' \t\treturn -ENOMEM;',
-  ' \t}',
-  ' \tspin_unlock(&r->lock);',
-  '',
-].join('\n');
+const GIZMO_PATCH = ringFixDiff();
 
 /** A message of `levels` multiparts nested in one another (its own included); `leaf` is the innermost part. */
 function nestedMultiparts(levels: number, leaf: string): Buffer {
