@@ -169,14 +169,19 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .addOption(jobsOpt('series (or lone patches)'))
       .addOption(cacheOpt('series'))
       .addOption(shardOpt()),
-  ).action(async (inputs: string[], o: RunOptions) => {
-    const stop = Interrupt.listen();
-    try {
-      code = await scan(inputs, o, stop);
-    } finally {
-      stop.dispose();
-    }
-  });
+  ).action(interruptible(scan));
+
+  /** A scan or check that SIGINT/SIGTERM stop with what was done written out (interrupt.ts). */
+  function interruptible(run: (inputs: string[], o: RunOptions, stop: Interrupt) => Promise<number>) {
+    return async (inputs: string[], o: RunOptions): Promise<void> => {
+      const stop = Interrupt.listen();
+      try {
+        code = await run(inputs, o, stop);
+      } finally {
+        stop.dispose();
+      }
+    };
+  }
 
   async function scan(inputs: string[], o: RunOptions, stop: Interrupt): Promise<number> {
     await checkTree(o.tree);
@@ -221,14 +226,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       .addOption(jobsOpt('files'))
       .addOption(cacheOpt('files'))
       .addOption(shardOpt()),
-  ).action(async (paths: string[], o: RunOptions) => {
-    const stop = Interrupt.listen();
-    try {
-      code = await check(paths, o, stop);
-    } finally {
-      stop.dispose();
-    }
-  });
+  ).action(interruptible(check));
 
   async function check(paths: string[], o: RunOptions, stop: Interrupt): Promise<number> {
     const { cfg, baseline, baselinePath } = await loadSetup(o);
